@@ -1,0 +1,17 @@
+"""CNN Studio's engine: a convolutional network from scratch in numpy and scipy.
+
+Pure numpy/scipy; never imports Qt or the studio.
+"""
+from .activations import ReLU, Sigmoid, Softmax, Tanh, softmax
+from .convolution import Convolutional
+from .dense import Dense
+from .layer import Layer
+from .losses import LOSSES, get_loss
+from .network import Network
+from .optim import SGD
+from .pooling import MaxPool2D
+from .reshape import Reshape
+
+__all__ = ["Convolutional", "Dense", "Layer", "LOSSES", "MaxPool2D", "Network", "ReLU", "Reshape",
+           "SGD", "Sigmoid", "Softmax", "Tanh", "get_loss", "softmax"]
+__version__ = "0.1.0"

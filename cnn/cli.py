@@ -1,0 +1,145 @@
+"""cnn-train: with no arguments, the original experiment (20 epochs, lr 0.1, per-sample SGD on 100
+images each of 0 and 1); prints each epoch's mean loss, every test prediction and the accuracy."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from . import io
+from .data import DataFileError, download_mnist, load_mnist, prepare
+from .layer import DTYPES
+from .losses import get_loss
+from .optim import SGD
+from .presets import PRESETS
+from .train import EpochRecord, TrainingDiverged, evaluate, train
+
+
+def _limit(text: str):
+    if text == "all":
+        return None
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a positive number of images per class, or 'all'")
+    return value
+
+
+def _positive(kind):
+    def parse(text):
+        value = kind(text)
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+        return value
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnn-train", description=__doc__)
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="original",
+                        help="the experiment whose defaults the other options override (default: original)")
+    parser.add_argument("--epochs", type=int, help="training epochs; 0 only evaluates (with --load)")
+    parser.add_argument("--lr", type=_positive(float), help="learning rate")
+    parser.add_argument("--momentum", type=float, help="SGD momentum in [0, 1)")
+    parser.add_argument("--limit", type=_limit, help="images per class from train and test, or 'all'")
+    parser.add_argument("--classes", type=int, nargs="+", help="digits to tell apart, e.g. --classes 0 1")
+    parser.add_argument("--batch-size", type=_positive(int), help="samples per SGD step (1: per-sample SGD)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the weights and the shuffle (default 0)")
+    parser.add_argument("--dtype", choices=sorted(DTYPES), help="floating-point type of the network")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--data", metavar="PATH", help="an .npz in Keras' MNIST layout or a folder of IDX files "
+                                                       "(default: the bundled MNIST)")
+    source.add_argument("--download", action="store_true", help="fetch MNIST with keras.datasets (needs TensorFlow)")
+    parser.add_argument("--save", metavar="PATH", help="write the trained weights to this .npz")
+    parser.add_argument("--load", metavar="PATH", help="start from the weights in this .npz")
+    parser.add_argument("--quiet", action="store_true", help="skip the per-image predictions")
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    preset = PRESETS[args.preset]
+    classes = tuple(args.classes) if args.classes else preset.classes
+    epochs = preset.epochs if args.epochs is None else args.epochs
+    if epochs < 0:
+        parser.error("--epochs must be 0 or more")
+    try:
+        raw = download_mnist() if args.download else load_mnist(args.data)
+        dtype = args.dtype or preset.dtype
+        if args.load:
+            network = io.load(args.load)
+            if args.dtype:
+                network.astype(args.dtype)
+            dtype = network.dtype.name
+        else:
+            network = preset.build(len(classes), args.seed, dtype)
+        dataset = prepare(raw, classes, preset.limit if args.limit is None else args.limit, args.seed, dtype,
+                          source=args.data or "bundled MNIST")
+        if network.output_shape != (len(classes),) or network.input_shape != dataset.train.x.shape[1:]:
+            raise ValueError(f"the network maps {network.input_shape} to {network.output_shape}, but the data "
+                             f"has images {dataset.train.x.shape[1:]} and {len(classes)} classes")
+        loss = get_loss(preset.loss)
+        optimizer = SGD(args.lr or preset.learning_rate, preset.momentum if args.momentum is None else args.momentum)
+        batch_size = args.batch_size or preset.batch_size
+        if epochs:
+            run(network, dataset, loss, optimizer, epochs, batch_size, args.seed if preset.reshuffle else None)
+    except (DataFileError, io.WeightsFileError, ValueError) as error:
+        print(f"cnn-train: error: {error}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as error:
+        print(f"cnn-train: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ncnn-train: interrupted", file=sys.stderr)
+        return 130
+    result = evaluate(network, dataset.test, loss)
+    if not args.quiet:
+        for predicted, true in zip(result.predictions, dataset.test.labels):
+            print(f"pred: {classes[predicted]}, true: {true}")
+    print(f"test accuracy: {100 * result.accuracy:.1f}%")
+    if args.save:
+        io.save(network, args.save)
+        print(f"saved weights to {args.save}")
+    return 0
+
+
+def run(network, dataset, loss, optimizer, epochs, batch_size, shuffle_seed) -> None:
+    bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
+    for record in train(network, dataset, loss, optimizer, epochs, batch_size, shuffle_seed):
+        if isinstance(record, EpochRecord):
+            if bar:
+                bar.clear()
+            print(f"epoch {record.epoch}/{record.epochs}  train loss {record.train_loss:.6f}  "
+                  f"test loss {record.test_loss:.6f}  test accuracy {100 * record.test_accuracy:.1f}%  "
+                  f"({record.seconds:.1f} s)", flush=True)
+        elif bar:
+            bar.show(record)
+
+
+class ProgressBar:
+    """One line on a terminal, redrawn at most ten times a second."""
+
+    def __init__(self, stream, width: int = 30):
+        self.stream, self.width = stream, width
+        self.last_draw = 0.0
+        self.epoch_started = time.perf_counter()
+        self.samples = 0
+
+    def show(self, record) -> None:
+        if record.step == 1:
+            self.epoch_started, self.samples = time.perf_counter(), 0
+        self.samples += record.batch_size
+        now = time.perf_counter()
+        if now - self.last_draw < 0.1 and record.step != record.steps_per_epoch:
+            return
+        self.last_draw = now
+        done = record.step / record.steps_per_epoch
+        rate = self.samples / max(now - self.epoch_started, 1e-9)
+        filled = int(done * self.width)
+        self.stream.write(f"\repoch {record.epoch} [{'#' * filled}{'.' * (self.width - filled)}] "
+                          f"{record.step}/{record.steps_per_epoch}  loss {record.loss:.4f}  {rate:,.0f} samples/s")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        self.stream.write("\r" + " " * (self.width + 70) + "\r")
+        self.stream.flush()

@@ -1,0 +1,122 @@
+"""Convolutional layer: Y_i = B_i + Σ_j X_j ⋆ K_ij (valid cross-correlation).
+
+The default path is vectorised over the whole batch with im2col + one GEMM per pass;
+``reference_forward``/``reference_backward`` keep the original scipy loops over
+(kernel, channel), which the step-through shows term by term.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy import signal
+
+from .init import as_generator, initial_biases, initial_weights
+from .layer import Layer
+
+BIAS_MODES = ("position", "kernel")
+
+
+def _check_positive_ints(name, values):
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in values):
+        raise ValueError(f"{name} must be positive integers, not {values!r}")
+
+
+class Convolutional(Layer):
+    """(N, C, H, W) → (N, depth, H−k+1, W−k+1).
+
+    params["kernels"]: (depth, C, k, k).
+    params["biases"]: (depth, H−k+1, W−k+1) with bias="position" (the original: one bias
+    per output position) or (depth,) with bias="kernel".
+    """
+
+    def __init__(self, input_shape, kernel_size: int, depth: int, bias: str = "position",
+                 init: str = "normal", rng=0, dtype="float64"):
+        super().__init__(dtype)
+        input_shape = tuple(input_shape)
+        if len(input_shape) != 3:
+            raise ValueError(f"input_shape must be (channels, height, width), not {input_shape!r}")
+        _check_positive_ints("input_shape", input_shape)
+        _check_positive_ints("kernel_size and depth", (kernel_size, depth))
+        if bias not in BIAS_MODES:
+            raise ValueError(f"bias must be one of {BIAS_MODES}, not {bias!r}")
+        channels, height, width = input_shape
+        if kernel_size > min(height, width):
+            raise ValueError(f"kernel_size {kernel_size} is larger than the input {height}×{width}")
+        self.input_shape, self.kernel_size, self.depth = input_shape, int(kernel_size), int(depth)
+        self.bias, self.init = bias, init
+        self.out_hw = (height - kernel_size + 1, width - kernel_size + 1)
+        rng = as_generator(rng)
+        fan_in, fan_out = channels * kernel_size**2, depth * kernel_size**2
+        kernels = initial_weights(rng, (depth, channels, kernel_size, kernel_size), fan_in, fan_out, init)
+        biases = initial_biases(rng, (depth, *self.out_hw) if bias == "position" else (depth,), init)
+        self._init_params(kernels=kernels, biases=biases)
+
+    def output_shape(self, input_shape=None) -> tuple:
+        return (self.depth, *self.out_hw)
+
+    def config(self) -> dict:
+        return {"input_shape": list(self.input_shape), "kernel_size": self.kernel_size,
+                "depth": self.depth, "bias": self.bias, "init": self.init}
+
+    def _bias_term(self) -> np.ndarray:
+        biases = self.params["biases"]
+        return biases if self.bias == "position" else biases[:, None, None]
+
+    # -- vectorised path -------------------------------------------------------------
+    def forward(self, input: np.ndarray) -> np.ndarray:
+        self.input = input
+        n, k = input.shape[0], self.kernel_size
+        ho, wo = self.out_hw
+        # cols[n, h, w, (c, i, j)] = X[n, c, h+i, w+j]
+        self._cols = _im2col(input, k)
+        flat_kernels = self.params["kernels"].reshape(self.depth, -1)
+        output = (self._cols @ flat_kernels.T).reshape(n, ho, wo, self.depth)
+        return np.ascontiguousarray(output.transpose(0, 3, 1, 2)) + self._bias_term()
+
+    def backward(self, output_gradient: np.ndarray) -> np.ndarray:
+        k, d = self.kernel_size, self.depth
+        channels = self.input_shape[0]
+        # ∂E/∂K_ij = X_j ⋆ ∂E/∂Y_i, summed over the batch: one GEMM over all positions.
+        dy_rows = output_gradient.transpose(0, 2, 3, 1).reshape(-1, d)
+        self.grads["kernels"] = (dy_rows.T @ self._cols).reshape(self.params["kernels"].shape)
+        self.grads["biases"] = output_gradient.sum(axis=0) if self.bias == "position" \
+            else output_gradient.sum(axis=(0, 2, 3))
+        # ∂E/∂X_j = Σ_i ∂E/∂Y_i ∗ K_ij: full correlation of the padded gradient with rot180(K).
+        padded = np.pad(output_gradient, ((0, 0), (0, 0), (k - 1, k - 1), (k - 1, k - 1)))
+        rotated = self.params["kernels"][:, :, ::-1, ::-1]
+        flat_rotated = rotated.transpose(1, 0, 2, 3).reshape(channels, -1)
+        n, (h, w) = output_gradient.shape[0], self.input_shape[1:]
+        input_gradient = (_im2col(padded, k) @ flat_rotated.T).reshape(n, h, w, channels)
+        return np.ascontiguousarray(input_gradient.transpose(0, 3, 1, 2))
+
+    # -- reference path: the original scipy loops -------------------------------------
+    def reference_terms(self, sample: np.ndarray) -> np.ndarray:
+        """X_j ⋆ K_ij for one sample (C, H, W): shape (depth, C, H−k+1, W−k+1)."""
+        kernels = self.params["kernels"]
+        return np.array([[signal.correlate2d(sample[j], kernels[i, j], "valid")
+                          for j in range(sample.shape[0])] for i in range(self.depth)])
+
+    def reference_forward(self, input: np.ndarray) -> np.ndarray:
+        self.input = input
+        return np.array([self.reference_terms(x).sum(axis=1) for x in input]) + self._bias_term()
+
+    def reference_backward(self, output_gradient: np.ndarray) -> np.ndarray:
+        kernels = self.params["kernels"]
+        kernels_gradient = np.zeros_like(kernels)
+        input_gradient = np.zeros(self.input.shape, dtype=np.result_type(self.input, kernels))
+        for n, (x, dy) in enumerate(zip(self.input, output_gradient)):
+            for i in range(self.depth):
+                for j in range(self.input_shape[0]):
+                    kernels_gradient[i, j] += signal.correlate2d(x[j], dy[i], "valid")
+                    input_gradient[n, j] += signal.convolve2d(dy[i], kernels[i, j], "full")
+        self.grads["kernels"] = kernels_gradient
+        self.grads["biases"] = output_gradient.sum(axis=0) if self.bias == "position" \
+            else output_gradient.sum(axis=(0, 2, 3))
+        return input_gradient
+
+
+def _im2col(x: np.ndarray, k: int) -> np.ndarray:
+    """(N, C, H, W) → (N·Ho·Wo, C·k·k) rows of k×k windows, ordered (c, i, j)."""
+    windows = sliding_window_view(x, (k, k), axis=(2, 3))  # (N, C, Ho, Wo, k, k)
+    n, c, ho, wo = windows.shape[:4]
+    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * k * k)

@@ -1,0 +1,85 @@
+"""Losses: E(y_true, y_pred) and ∂E/∂y_pred for a batch (N, n).
+
+Every loss averages over what DESIGN.md says it averages over, so parameter gradients
+summed over the batch are the gradient of the mean loss.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from .activations import softmax
+
+EPSILON = 1e-15
+
+
+def _clipped64(y_pred, high=1 - EPSILON) -> np.ndarray:
+    # In float64 always: in float32, 1 − 1e−15 rounds to 1 and log(1 − y) would be −inf.
+    return np.clip(np.asarray(y_pred, dtype=np.float64), EPSILON, high)
+
+
+def binary_cross_entropy(y_true, y_pred) -> float:
+    """E = −(1/n) Σ [y* log y + (1−y*) log(1−y)], mean over all elements, y clipped to [ε, 1−ε]."""
+    y = _clipped64(y_pred)
+    return float(-np.mean(y_true * np.log(y) + (1 - y_true) * np.log(1 - y)))
+
+
+def binary_cross_entropy_prime(y_true, y_pred) -> np.ndarray:
+    """∂E/∂y = (1/n) ((1−y*)/(1−y) − y*/y), y clipped to [ε, 1−ε]; returned in y_pred's dtype."""
+    y = _clipped64(y_pred)
+    return (((1 - y_true) / (1 - y) - y_true / y) / np.size(y_true)).astype(np.result_type(y_pred))
+
+
+def mse(y_true, y_pred) -> float:
+    """E = (1/n) Σ (y − y*)², mean over all elements."""
+    return float(np.mean((y_pred - y_true) ** 2))
+
+
+def mse_prime(y_true, y_pred) -> np.ndarray:
+    return 2 * (y_pred - y_true) / np.size(y_true)
+
+
+def categorical_cross_entropy(y_true, y_pred) -> float:
+    """E = −(1/N) Σ_samples Σ_classes y* log y, y clipped to [ε, 1]: for probabilities (after Softmax)."""
+    y = _clipped64(y_pred, 1.0)
+    return float(-np.sum(y_true * np.log(y)) / y_true.shape[0])
+
+
+def categorical_cross_entropy_prime(y_true, y_pred) -> np.ndarray:
+    y = _clipped64(y_pred, 1.0)
+    return (-y_true / y / y_true.shape[0]).astype(np.result_type(y_pred))
+
+
+def softmax_cross_entropy(y_true, logits) -> float:
+    """Softmax and categorical cross-entropy fused, on logits: E = (1/N) Σ (logsumexp(z) − ⟨y*, z⟩)."""
+    shift = logits.max(axis=-1, keepdims=True)
+    log_sum = np.log(np.exp(logits - shift).sum(axis=-1)) + shift[:, 0]
+    return float(np.mean(log_sum - (y_true * logits).sum(axis=-1)))
+
+
+def softmax_cross_entropy_prime(y_true, logits) -> np.ndarray:
+    """∂E/∂z = (softmax(z) − y*)/N: stable for any logits, no division by a probability."""
+    return (softmax(logits) - y_true) / y_true.shape[0]
+
+
+class Loss(NamedTuple):
+    name: str
+    value: Callable
+    prime: Callable
+    on_logits: bool  # predictions are logits: probabilities are softmax(output)
+
+
+LOSSES = {loss.name: loss for loss in (
+    Loss("binary_cross_entropy", binary_cross_entropy, binary_cross_entropy_prime, False),
+    Loss("mse", mse, mse_prime, False),
+    Loss("categorical_cross_entropy", categorical_cross_entropy, categorical_cross_entropy_prime, False),
+    Loss("softmax_cross_entropy", softmax_cross_entropy, softmax_cross_entropy_prime, True),
+)}
+
+
+def get_loss(name: str) -> Loss:
+    try:
+        return LOSSES[name]
+    except KeyError:
+        raise ValueError(f"unknown loss {name!r}; choose one of {sorted(LOSSES)}") from None

@@ -1,0 +1,123 @@
+"""A network is a list of layers; parameters are named '<layer index>.<param>' ('0.kernels').
+
+The names are shared by saving, loading, the optimizer and the studio's views.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import ReLU, Sigmoid, Softmax, Tanh
+from .convolution import Convolutional
+from .dense import Dense
+from .layer import Layer, resolve_dtype
+from .pooling import MaxPool2D
+from .reshape import Reshape
+
+LAYER_TYPES = {cls.__name__: cls for cls in
+               (Convolutional, Dense, Reshape, Sigmoid, Tanh, ReLU, Softmax, MaxPool2D)}
+
+
+class Network:
+    """Runs layers in order and keeps, per layer, its last input, output and input gradient."""
+
+    def __init__(self, layers: list[Layer], input_shape=None):
+        if not layers:
+            raise ValueError("a network needs at least one layer")
+        dtypes = {layer.dtype for layer in layers}
+        if len(dtypes) != 1:
+            raise ValueError(f"all layers must share one dtype, got {sorted(d.name for d in dtypes)}")
+        self.layers = list(layers)
+        self.input_shape = tuple(input_shape or getattr(layers[0], "input_shape", ()))
+        self.shapes = self._check_shapes()
+        self.inputs: list = [None] * len(layers)
+        self.outputs: list = [None] * len(layers)
+        self.input_gradients: list = [None] * len(layers)
+
+    def _check_shapes(self) -> list[tuple]:
+        """Per-sample shapes between layers: shapes[i] goes into layer i; raises on a mismatch."""
+        shapes = [self.input_shape]
+        for index, layer in enumerate(self.layers):
+            expected = getattr(layer, "input_shape", None)
+            if expected is not None and tuple(expected) != shapes[-1]:
+                raise ValueError(f"layer {index} ({type(layer).__name__}) expects input {tuple(expected)}, "
+                                 f"but receives {shapes[-1]}")
+            shapes.append(tuple(layer.output_shape(shapes[-1])))
+        return shapes
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.layers[0].dtype
+
+    @property
+    def output_shape(self) -> tuple:
+        return self.shapes[-1]
+
+    def astype(self, dtype) -> "Network":
+        dtype = resolve_dtype(dtype)
+        for layer in self.layers:
+            layer.astype(dtype)
+        return self
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x: (N, *input_shape) → (N, *output_shape), computed in the network's dtype."""
+        x = np.asarray(x)
+        if x.shape[1:] != self.input_shape:
+            raise ValueError(f"expected input of shape (N, {', '.join(map(str, self.input_shape))}), got {x.shape}")
+        x = x.astype(self.dtype, copy=False)
+        for index, layer in enumerate(self.layers):
+            self.inputs[index] = x
+            x = layer.forward(x)
+            self.outputs[index] = x
+        return x
+
+    def backward(self, output_gradient: np.ndarray) -> np.ndarray:
+        """Back-propagates ∂E/∂output; returns ∂E/∂input and fills every layer's grads."""
+        gradient = np.asarray(output_gradient, dtype=self.dtype)
+        for index in reversed(range(len(self.layers))):
+            gradient = self.layers[index].backward(gradient)
+            self.input_gradients[index] = gradient
+        return gradient
+
+    def predict(self, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
+        """Forward in chunks (bounded memory for large sets)."""
+        return np.concatenate([self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        return {f"{i}.{name}": value for i, layer in enumerate(self.layers) for name, value in layer.params.items()}
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        return {f"{i}.{name}": value for i, layer in enumerate(self.layers) for name, value in layer.grads.items()}
+
+    def set_params(self, values: dict[str, np.ndarray]) -> None:
+        """Replace every parameter at once; checks names, shapes and finiteness before changing any."""
+        current = self.params
+        if set(values) != set(current):
+            missing, extra = sorted(set(current) - set(values)), sorted(set(values) - set(current))
+            raise ValueError(f"parameter names differ: missing {missing}, unexpected {extra}")
+        for name, value in values.items():
+            if np.shape(value) != current[name].shape:
+                raise ValueError(f"{name}: shape {np.shape(value)} does not match {current[name].shape}")
+        for name, value in values.items():
+            index, key = name.split(".", 1)
+            self.layers[int(index)].params[key] = np.array(value, dtype=self.dtype)
+
+    def architecture(self) -> list[dict]:
+        return [{"type": type(layer).__name__, "args": layer.config()} for layer in self.layers]
+
+    @classmethod
+    def from_architecture(cls, architecture: list[dict], dtype="float64", rng=0) -> "Network":
+        layers = []
+        for index, spec in enumerate(architecture):
+            layer_type = LAYER_TYPES.get(spec.get("type"))
+            if layer_type is None:
+                raise ValueError(f"layer {index}: unknown type {spec.get('type')!r}")
+            args = dict(spec.get("args", {}))
+            if layer_type in (Convolutional, Dense):
+                args["rng"] = rng
+            layers.append(layer_type(**args, dtype=dtype))
+        return cls(layers)
+
+    def __repr__(self) -> str:
+        return "Network([\n" + "".join(f"    {layer!r},\n" for layer in self.layers) + "])"

@@ -1,0 +1,67 @@
+"""Named experiments: the network, the data selection and the hyper-parameters that go together."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .activations import ReLU, Sigmoid
+from .convolution import Convolutional
+from .dense import Dense
+from .init import as_generator
+from .network import Network
+from .pooling import MaxPool2D
+from .reshape import Reshape
+
+
+def original_network(classes: int = 2, seed=0, dtype="float64") -> Network:
+    """Conv((1,28,28), k=3, d=5) → Sigmoid → Reshape(3380) → Dense(3380,100) → Sigmoid → Dense(100,K) → Sigmoid."""
+    rng = as_generator(seed)
+    return Network([
+        Convolutional((1, 28, 28), 3, 5, rng=rng, dtype=dtype),
+        Sigmoid(dtype=dtype),
+        Reshape((5, 26, 26), (5 * 26 * 26,), dtype=dtype),
+        Dense(5 * 26 * 26, 100, rng=rng, dtype=dtype),
+        Sigmoid(dtype=dtype),
+        Dense(100, classes, rng=rng, dtype=dtype),
+        Sigmoid(dtype=dtype),
+    ])
+
+
+def digits_network(classes: int = 10, seed=0, dtype="float32") -> Network:
+    """Conv 8@3×3 → ReLU → MaxPool 2 → Conv 16@3×3 → ReLU → MaxPool 2 → Dense(400, K) → logits."""
+    rng = as_generator(seed)
+    return Network([
+        Convolutional((1, 28, 28), 3, 8, bias="kernel", init="he", rng=rng, dtype=dtype),
+        ReLU(dtype=dtype),
+        MaxPool2D((8, 26, 26), 2, dtype=dtype),
+        Convolutional((8, 13, 13), 3, 16, bias="kernel", init="he", rng=rng, dtype=dtype),
+        ReLU(dtype=dtype),
+        MaxPool2D((16, 11, 11), 2, dtype=dtype),
+        Reshape((16, 5, 5), (400,), dtype=dtype),
+        Dense(400, classes, init="xavier", rng=rng, dtype=dtype),
+    ])
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    build: Callable[..., Network]   # build(classes, seed, dtype)
+    loss: str
+    classes: tuple[int, ...]
+    limit: int | None               # images per class; None: all
+    epochs: int
+    learning_rate: float
+    batch_size: int
+    momentum: float
+    dtype: str
+    reshuffle: bool                 # reshuffle the training set every epoch
+
+
+PRESETS = {preset.name: preset for preset in (
+    Preset("original", "the blog post's experiment: digits 0 and 1, 100 images each, per-sample SGD",
+           original_network, "binary_cross_entropy", (0, 1), 100, 20, 0.1, 1, 0.0, "float64", False),
+    Preset("digits", "all ten digits, the full training set, mini-batch SGD with momentum",
+           digits_network, "softmax_cross_entropy", tuple(range(10)), None, 4, 0.05, 64, 0.9,
+           "float32", True),
+)}

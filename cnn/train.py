@@ -1,0 +1,138 @@
+"""The one training loop: a generator of immutable records, driven by the CLI, the tests
+and the studio's worker. Closing the generator stops it between two steps."""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Iterator, Mapping
+
+import numpy as np
+
+from .data import Dataset, Split
+from .losses import Loss
+from .network import Network
+from .optim import SGD
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    epoch: int                     # 1-based
+    step: int                      # 1-based within the epoch
+    steps_per_epoch: int
+    global_step: int               # 1-based over the whole run
+    batch_size: int
+    loss: float
+    grad_norms: Mapping[str, float]  # parameter name ('0.kernels') → ‖∂E/∂θ‖₂
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    epoch: int
+    epochs: int
+    train_loss: float              # mean over the epoch's samples
+    test_loss: float
+    test_accuracy: float           # fraction in [0, 1]
+    seconds: float                 # wall time of the epoch's training steps
+
+
+class TrainingDiverged(ArithmeticError):
+    """A non-finite loss or gradient; the weights are left at the last finite state."""
+
+    def __init__(self, epoch: int, step: int, global_step: int, what: str):
+        self.epoch, self.step, self.global_step = epoch, step, global_step
+        super().__init__(f"training diverged at epoch {epoch}, step {step}: {what}; "
+                         "the weights are those before that step (try a smaller learning rate)")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    loss: float
+    accuracy: float
+    predictions: np.ndarray        # index into the dataset's classes, per sample
+    outputs: np.ndarray
+
+
+def evaluate(network: Network, split: Split, loss: Loss) -> Evaluation:
+    outputs = network.predict(split.x)
+    predictions = outputs.argmax(axis=1)
+    accuracy = float(np.mean(predictions == split.y.argmax(axis=1))) if len(split.y) else float("nan")
+    return Evaluation(loss.value(split.y, outputs), accuracy, predictions, outputs)
+
+
+def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs: int,
+          batch_size: int = 1, shuffle_seed: int | None = None, first_epoch: int = 1
+          ) -> Iterator[StepRecord | EpochRecord]:
+    """Yields a StepRecord after every update and an EpochRecord after every epoch.
+
+    With shuffle_seed None the training set is visited in its stored order every epoch (the
+    original); otherwise it is reshuffled each epoch from that seed. Raises TrainingDiverged
+    before an update that would start from a non-finite loss or gradient or make a weight
+    non-finite.
+    """
+    x, y = dataset.train.x, dataset.train.y
+    if not (isinstance(batch_size, int) and 1 <= batch_size <= len(x)):
+        raise ValueError(f"batch size must be between 1 and the {len(x)} training images, not {batch_size!r}")
+    if not (isinstance(epochs, int) and epochs >= 1):
+        raise ValueError(f"epochs must be a positive integer, not {epochs!r}")
+    rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
+    steps_per_epoch = math.ceil(len(x) / batch_size)
+    guard = _FiniteGuard(network)
+    global_step = (first_epoch - 1) * steps_per_epoch
+    for epoch in range(first_epoch, first_epoch + epochs):
+        order = rng.permutation(len(x)) if rng is not None else None
+        started, loss_sum = time.perf_counter(), 0.0
+        for step in range(1, steps_per_epoch + 1):
+            global_step += 1
+            batch = slice((step - 1) * batch_size, step * batch_size)
+            xb, yb = (x[batch], y[batch]) if order is None else (x[order[batch]], y[order[batch]])
+            output = network.forward(xb)
+            value = loss.value(yb, output)
+            if not math.isfinite(value):
+                raise TrainingDiverged(epoch, step, global_step, f"the loss is {value}")
+            network.backward(loss.prime(yb, output))
+            norms = {name: float(np.linalg.norm(g)) for name, g in network.grads.items()}
+            bad = [name for name, norm in norms.items() if not math.isfinite(norm)]
+            if bad:
+                raise TrainingDiverged(epoch, step, global_step, f"the gradient of {', '.join(bad)} is not finite")
+            guard.step(optimizer, norms, lambda: TrainingDiverged(
+                epoch, step, global_step, "the update would make a weight non-finite"))
+            loss_sum += value * len(xb)
+            yield StepRecord(epoch, step, steps_per_epoch, global_step, len(xb), value, MappingProxyType(norms))
+        seconds = time.perf_counter() - started
+        test = evaluate(network, dataset.test, loss)
+        yield EpochRecord(epoch, first_epoch + epochs - 1, loss_sum / len(x), test.loss, test.accuracy, seconds)
+
+
+class _FiniteGuard:
+    """Applies optimizer steps and keeps weights finite without a pass over them per step.
+
+    It tracks an upper bound on |weight| by the triangle inequality (|Δθ| ≤ lr‖g‖/(1−μ)).
+    Only when that bound nears the dtype's range does it copy the weights before the step and
+    check them after, restoring the copy if any became non-finite.
+    """
+
+    def __init__(self, network: Network):
+        self.network = network
+        self.limit = math.sqrt(float(np.finfo(network.dtype).max))
+        self.bound = self._actual_bound()
+        self.largest_step = 0.0
+
+    def _actual_bound(self) -> float:
+        return max((float(np.max(np.abs(p))) for p in self.network.params.values() if p.size), default=0.0)
+
+    def step(self, optimizer: SGD, norms: dict[str, float], error) -> None:
+        self.largest_step = max(self.largest_step, optimizer.learning_rate * max(norms.values(), default=0.0))
+        self.bound += self.largest_step / (1 - optimizer.momentum)
+        if self.bound < self.limit:
+            optimizer.step(self.network)
+            return
+        saved_params = {name: p.copy() for name, p in self.network.params.items()}
+        saved_velocity = {name: v.copy() for name, v in optimizer.velocity.items()}
+        optimizer.step(self.network)
+        if not all(np.isfinite(p).all() for p in self.network.params.values()):
+            self.network.set_params(saved_params)
+            optimizer.velocity.update(saved_velocity)
+            raise error()
+        self.bound, self.largest_step = self._actual_bound(), 0.0
