@@ -31,7 +31,7 @@ class Tanh(Layer):
 class ReLU(Layer):
     def forward(self, input):
         self.mask = input > 0
-        return input * self.mask
+        return np.maximum(input, 0)
 
     def backward(self, output_gradient):
         return output_gradient * self.mask
@@ -39,7 +39,8 @@ class ReLU(Layer):
 
 def softmax(z: np.ndarray) -> np.ndarray:
     """Softmax over the last axis; shifted by the max, so exp never overflows."""
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    with np.errstate(over="ignore"):  # z − max can only overflow to −inf, and exp(−inf) = 0 is right
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 

@@ -87,12 +87,14 @@ def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs
             global_step += 1
             batch = slice((step - 1) * batch_size, step * batch_size)
             xb, yb = (x[batch], y[batch]) if order is None else (x[order[batch]], y[order[batch]])
-            output = network.forward(xb)
-            value = loss.value(yb, output)
-            if not math.isfinite(value):
-                raise TrainingDiverged(epoch, step, global_step, f"the loss is {value}")
-            network.backward(loss.prime(yb, output))
-            norms = {name: float(np.linalg.norm(g)) for name, g in network.grads.items()}
+            # Overflow inside a diverging step is expected; it is caught below by explicit checks.
+            with np.errstate(over="ignore", invalid="ignore"):
+                output = network.forward(xb)
+                value = loss.value(yb, output)
+                if not math.isfinite(value):
+                    raise TrainingDiverged(epoch, step, global_step, f"the loss is {value}")
+                network.backward(loss.prime(yb, output))
+                norms = {name: float(np.linalg.norm(g)) for name, g in network.grads.items()}
             bad = [name for name, norm in norms.items() if not math.isfinite(norm)]
             if bad:
                 raise TrainingDiverged(epoch, step, global_step, f"the gradient of {', '.join(bad)} is not finite")

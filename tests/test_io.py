@@ -1,0 +1,160 @@
+import io as bytes_io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from cnn import io
+from cnn.io import WeightsFileError
+from cnn.presets import digits_network, original_network
+
+
+@pytest.mark.parametrize("build, dtype", [(original_network, "float64"), (digits_network, "float32")])
+def test_round_trip_is_bit_exact(tmp_path, build, dtype):
+    network = build(seed=4, dtype=dtype)
+    path = tmp_path / "weights.npz"
+    io.save(network, path)
+    loaded = io.load(path)
+    assert loaded.architecture() == network.architecture()
+    assert loaded.dtype == network.dtype
+    for name, value in network.params.items():
+        assert loaded.params[name].dtype == value.dtype
+        assert np.array_equal(loaded.params[name], value)
+    x = np.random.default_rng(0).random((2, 1, 28, 28))
+    assert np.array_equal(loaded.forward(x), network.forward(x))
+    assert [p.name for p in tmp_path.iterdir()] == ["weights.npz"]  # no temporary left behind
+
+
+def test_file_holds_named_arrays_and_header(tmp_path):
+    io.save(original_network(), tmp_path / "w.npz")
+    with np.load(tmp_path / "w.npz", allow_pickle=False) as archive:
+        assert set(archive.files) == {"__header__", "0.kernels", "0.biases", "3.weights", "3.bias",
+                                      "5.weights", "5.bias"}
+        header = json.loads(archive["__header__"].tobytes())
+    assert header["format"] == "cnn-studio-weights" and header["version"] == 1 and header["dtype"] == "float64"
+    assert [layer["type"] for layer in header["architecture"]] == [
+        "Convolutional", "Sigmoid", "Reshape", "Dense", "Sigmoid", "Dense", "Sigmoid"]
+
+
+def rewrite(path, change):
+    """Rewrite a saved file through `change(arrays: dict) -> dict` (arrays by name, header as a dict)."""
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    arrays["__header__"] = json.loads(arrays["__header__"].tobytes())
+    arrays = change(arrays)
+    header = arrays.pop("__header__")
+    if not isinstance(header, np.ndarray):
+        header = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    np.savez(path, __header__=header, **arrays)
+
+
+def with_header(**changes):
+    def change(arrays):
+        arrays["__header__"].update(changes)
+        return arrays
+    return change
+
+
+def replace(name, value):
+    def change(arrays):
+        arrays[name] = value(arrays[name]) if callable(value) else value
+        return arrays
+    return change
+
+
+def drop(name):
+    def change(arrays):
+        del arrays[name]
+        return arrays
+    return change
+
+
+BAD_FILES = [
+    (replace("3.weights", lambda w: w[:50]), r"3.weights declares shape \(50, 3380\)|3.weights has shape"),
+    (replace("0.kernels", lambda k: k.reshape(5, 9)), r"0.kernels has shape \(5, 9\), the architecture needs \(5, 1, 3, 3\)"),
+    (replace("5.bias", lambda b: b.astype(np.float32)), "5.bias has dtype float32, expected float64"),
+    (replace("5.bias", np.array([np.nan, 1.0])), "5.bias holds non-finite values"),
+    (replace("0.kernels", lambda k: np.where(k > 0, np.inf, k)), "0.kernels holds non-finite values"),
+    (replace("5.bias", np.array([object(), object()], dtype=object)), "5.bias has dtype object, expected float64"),
+    (drop("3.bias"), r"missing \['3.bias'\]"),
+    (replace("extra", np.zeros(3)), r"unexpected \['extra'\]"),
+    (with_header(version=2), "format version 2 is newer than this program reads"),
+    (with_header(version="1"), "version must be an integer"),
+    (with_header(dtype="int8"), "dtype must be one of"),
+    (with_header(format="something else"), "does not describe a CNN Studio weights file"),
+    (with_header(architecture=[{"type": "Lambda", "args": {}}]), "layer 0 of the architecture is not a known layer"),
+    (with_header(architecture=[{"type": "Dense", "args": {"input_size": 10**6, "output_size": 10**6}}]),
+     "declares 1,000,000,000,000 parameters"),
+    (with_header(architecture=[{"type": "Dense", "args": {"input_size": -3, "output_size": 2}}]),
+     "the architecture is invalid"),
+    (replace("__header__", np.frombuffer(b"{not json", dtype=np.uint8)), "the header is not valid JSON"),
+    (replace("__header__", np.frombuffer(b"[1, 2]", dtype=np.uint8)), "does not describe a CNN Studio"),
+    (replace("__header__", np.zeros(3)), "__header__ has dtype float64, expected uint8"),
+]
+
+
+@pytest.mark.parametrize("change, message", BAD_FILES)
+def test_bad_weights_files(tmp_path, change, message):
+    path = tmp_path / "bad.npz"
+    io.save(original_network(), path)
+    rewrite(path, change)
+    with pytest.raises(WeightsFileError, match=message) as error:
+        io.load(path)
+    assert str(path) in str(error.value)
+    assert isinstance(error.value, ValueError)
+
+
+def test_not_a_zip_truncated_and_missing(tmp_path):
+    good = tmp_path / "good.npz"
+    io.save(original_network(), good)
+    (tmp_path / "text.npz").write_text("hello")
+    (tmp_path / "cut.npz").write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    for name, message in (("text.npz", "not a readable weights archive"), ("cut.npz", "not a readable weights archive"),
+                          ("none.npz", "no such file")):
+        with pytest.raises(WeightsFileError, match=f"{name}: {message}"):
+            io.load(tmp_path / name)
+
+
+def test_truncated_member_data(tmp_path):
+    """A zip whose member declares more data than it holds."""
+    good = tmp_path / "good.npz"
+    io.save(original_network(), good)
+    out = tmp_path / "short.npz"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            payload = source.read(item)
+            target.writestr(item.filename, payload[:-80] if item.filename == "3.weights.npy" else payload)
+    with pytest.raises(WeightsFileError, match="3.weights is truncated"):
+        io.load(out)
+
+
+def test_absurd_declared_shape_is_refused_before_reading(tmp_path):
+    good = tmp_path / "good.npz"
+    io.save(original_network(), good)
+    buffer = bytes_io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (10**9, 10**9)})
+    out = tmp_path / "huge.npz"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            payload = source.read(item)
+            if item.filename == "5.bias.npy":
+                payload = b"\x93NUMPY\x01\x00" + buffer.getvalue()[8:]
+            target.writestr(item.filename, payload)
+    with pytest.raises(WeightsFileError, match=r"5.bias declares shape \(1000000000, 1000000000\)"):
+        io.load(out)
+
+
+def test_failed_save_leaves_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "w.npz"
+    io.save(original_network(seed=1), path)
+    before = path.read_bytes()
+    def broken_savez(file, **arrays):
+        file.write(b"partial")
+        raise OSError("disk full")
+    monkeypatch.setattr(np, "savez", broken_savez)
+    with pytest.raises(OSError, match="disk full"):
+        io.save(original_network(seed=2), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["w.npz"]

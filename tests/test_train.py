@@ -1,0 +1,142 @@
+import math
+
+import numpy as np
+import pytest
+
+from cnn import SGD
+from cnn.data import Dataset, Split
+from cnn.losses import LOSSES
+from cnn.presets import original_network
+from cnn.train import EpochRecord, StepRecord, TrainingDiverged, evaluate, train
+
+BCE = LOSSES["binary_cross_entropy"]
+
+
+def test_records_order_and_counts(small_dataset):
+    records = list(train(original_network(), small_dataset, BCE, SGD(0.1), epochs=2, batch_size=8))
+    kinds = [type(r).__name__ for r in records]
+    assert kinds == (["StepRecord"] * 5 + ["EpochRecord"]) * 2  # 40 images / 8 per step
+    steps = [r for r in records if isinstance(r, StepRecord)]
+    assert [r.global_step for r in steps] == list(range(1, 11))
+    assert [(r.epoch, r.step) for r in steps[:6]] == [(1, 1), (1, 2), (1, 3), (1, 4), (1, 5), (2, 1)]
+    assert set(steps[0].grad_norms) == {"0.kernels", "0.biases", "3.weights", "3.bias", "5.weights", "5.bias"}
+    epochs = [r for r in records if isinstance(r, EpochRecord)]
+    assert epochs[0].train_loss == pytest.approx(np.mean([r.loss for r in steps[:5]]))
+    assert 0 <= epochs[1].test_accuracy <= 1
+
+
+def test_records_are_immutable(small_dataset):
+    record = next(train(original_network(), small_dataset, BCE, SGD(0.1), epochs=1))
+    with pytest.raises(AttributeError):
+        record.loss = 0.0
+    with pytest.raises(TypeError):
+        record.grad_norms["0.kernels"] = 0.0
+
+
+def test_per_sample_steps_match_a_hand_written_loop(small_dataset):
+    auto, manual = original_network(seed=9), original_network(seed=9)
+    losses = [r.loss for r in train(auto, small_dataset, BCE, SGD(0.1), epochs=1) if isinstance(r, StepRecord)]
+    optimizer, expected = SGD(0.1), []
+    for x, y in zip(small_dataset.train.x, small_dataset.train.y):
+        output = manual.forward(x[None])
+        expected.append(BCE.value(y[None], output))
+        manual.backward(BCE.prime(y[None], output))
+        optimizer.step(manual)
+    assert losses == expected
+    for name, value in auto.params.items():
+        assert np.array_equal(value, manual.params[name])
+
+
+def test_same_seed_bit_identical_runs(small_dataset):
+    def run():
+        network = original_network(seed=3)
+        losses = [r.loss for r in train(network, small_dataset, BCE, SGD(0.1, 0.5), 2, 4, shuffle_seed=8)
+                  if isinstance(r, StepRecord)]
+        return losses, network.forward(small_dataset.test.x)
+    (a, pa), (b, pb) = run(), run()
+    assert a == b and np.array_equal(pa, pb)
+
+
+def test_stop_between_steps(small_dataset):
+    network = original_network()
+    loop = train(network, small_dataset, BCE, SGD(0.1), epochs=3)
+    for record in loop:
+        if record.global_step == 5:
+            break
+    loop.close()
+    weights = {name: p.copy() for name, p in network.params.items()}
+    with pytest.raises(StopIteration):
+        next(loop)
+    assert all(np.array_equal(weights[name], p) for name, p in network.params.items())
+
+
+def test_learning_rate_change_takes_effect_at_the_next_step(small_dataset):
+    network, optimizer = original_network(), SGD(0.1)
+    loop = train(network, small_dataset, BCE, optimizer, epochs=1)
+    next(loop)
+    optimizer.learning_rate = 0.5
+    before = {name: p.copy() for name, p in network.params.items()}
+    next(loop)
+    for name, p in network.params.items():
+        np.testing.assert_allclose(p, before[name] - 0.5 * network.grads[name], rtol=0, atol=1e-15)
+
+
+def poisoned(dataset, index):
+    x = dataset.train.x.copy()
+    x[index, 0, 5, 5] = np.nan
+    return Dataset(Split(x, dataset.train.y, dataset.train.labels), dataset.test, dataset.classes)
+
+
+def test_poisoned_input_stops_at_its_step_with_weights_intact(small_dataset):
+    network = original_network()
+    loop = train(network, poisoned(small_dataset, 6), BCE, SGD(0.1), epochs=1)
+    steps = []
+    with pytest.raises(TrainingDiverged, match="epoch 1, step 7: the loss is nan") as error:
+        for record in loop:
+            steps.append(record)
+            weights = {name: p.copy() for name, p in network.params.items()}
+    assert len(steps) == 6 and error.value.global_step == 7
+    assert all(np.array_equal(weights[name], p) for name, p in network.params.items())
+
+
+def test_huge_learning_rate_keeps_the_last_finite_weights(small_dataset):
+    from cnn.presets import digits_network
+    from cnn.data import prepare
+    network = digits_network(2, seed=0, dtype="float32")
+    dataset = small_dataset
+    dataset = Dataset(*(Split(s.x.astype(np.float32), s.y.astype(np.float32), s.labels)
+                        for s in (dataset.train, dataset.test)), classes=dataset.classes)
+    last = None
+    with pytest.raises(TrainingDiverged, match="epoch 1, step \\d+") as error:
+        for record in train(network, dataset, LOSSES["softmax_cross_entropy"], SGD(1e30), epochs=5, batch_size=4):
+            last = {name: p.copy() for name, p in network.params.items()}
+    assert all(np.isfinite(p).all() for p in network.params.values())
+    if last is not None:
+        assert all(np.array_equal(last[name], p) for name, p in network.params.items())
+    assert "smaller learning rate" in str(error.value)
+
+
+def test_continuing_after_divergence_with_a_smaller_rate(small_dataset):
+    network = original_network()
+    with pytest.raises(TrainingDiverged):
+        list(train(network, poisoned(small_dataset, 3), BCE, SGD(0.1), epochs=1))
+    records = list(train(network, small_dataset, BCE, SGD(0.05), epochs=1))
+    assert math.isfinite(records[-1].test_loss)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"batch_size": 0}, "batch size must be between 1 and the 40"), ({"batch_size": 41}, "between 1 and the 40"),
+    ({"epochs": 0}, "epochs must be a positive integer"),
+])
+def test_nonsense_settings(small_dataset, kwargs, message):
+    arguments = {"epochs": 1, "batch_size": 1, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        next(train(original_network(), small_dataset, BCE, SGD(0.1), **arguments))
+
+
+def test_evaluate(small_dataset):
+    network = original_network()
+    result = evaluate(network, small_dataset.test, BCE)
+    outputs = network.forward(small_dataset.test.x)
+    assert result.loss == pytest.approx(BCE.value(small_dataset.test.y, outputs), rel=1e-12)
+    assert result.accuracy == np.mean(outputs.argmax(1) == small_dataset.test.y.argmax(1))
