@@ -11,7 +11,8 @@ from .network import Network
 from .optim import SGD
 from .pooling import MaxPool2D
 from .reshape import Reshape
+from .trace import Trace, trace
 
 __all__ = ["Convolutional", "Dense", "Layer", "LOSSES", "MaxPool2D", "Network", "ReLU", "Reshape",
-           "SGD", "Sigmoid", "Softmax", "Tanh", "get_loss", "softmax"]
+           "SGD", "Sigmoid", "Softmax", "Tanh", "Trace", "get_loss", "softmax", "trace"]
 __version__ = "0.1.0"

@@ -7,30 +7,21 @@ import sys
 import time
 
 from . import io
-from .data import DataFileError, download_mnist, load_mnist, prepare
+from .config import RunConfig
+from .data import DataFileError, download_mnist, load_mnist
 from .layer import DTYPES
-from .losses import get_loss
-from .optim import SGD
 from .presets import PRESETS
-from .train import EpochRecord, TrainingDiverged, evaluate, train
+from .session import Session
+from .train import EpochRecord, TrainingDiverged, evaluate
 
 
 def _limit(text: str):
     if text == "all":
-        return None
+        return text
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be a positive number of images per class, or 'all'")
     return value
-
-
-def _positive(kind):
-    def parse(text):
-        value = kind(text)
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
-        return value
-    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,11 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--preset", choices=sorted(PRESETS), default="original",
                         help="the experiment whose defaults the other options override (default: original)")
     parser.add_argument("--epochs", type=int, help="training epochs; 0 only evaluates (with --load)")
-    parser.add_argument("--lr", type=_positive(float), help="learning rate")
+    parser.add_argument("--lr", type=float, help="learning rate, in (0, 100]")
     parser.add_argument("--momentum", type=float, help="SGD momentum in [0, 1)")
     parser.add_argument("--limit", type=_limit, help="images per class from train and test, or 'all'")
     parser.add_argument("--classes", type=int, nargs="+", help="digits to tell apart, e.g. --classes 0 1")
-    parser.add_argument("--batch-size", type=_positive(int), help="samples per SGD step (1: per-sample SGD)")
+    parser.add_argument("--batch-size", type=int, help="samples per SGD step (1: per-sample SGD)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the weights and the shuffle (default 0)")
     parser.add_argument("--dtype", choices=sorted(DTYPES), help="floating-point type of the network")
     source = parser.add_mutually_exclusive_group()
@@ -58,31 +49,22 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    preset = PRESETS[args.preset]
-    classes = tuple(args.classes) if args.classes else preset.classes
-    epochs = preset.epochs if args.epochs is None else args.epochs
-    if epochs < 0:
+    if args.epochs is not None and args.epochs < 0:
         parser.error("--epochs must be 0 or more")
     try:
+        config = RunConfig.from_preset(
+            args.preset, classes=args.classes, epochs=args.epochs or None, learning_rate=args.lr,
+            batch_size=args.batch_size, momentum=args.momentum, seed=args.seed, dtype=args.dtype)
+        if args.limit is not None:
+            config = config.with_changes(limit=None if args.limit == "all" else args.limit)
+        epochs = 0 if args.epochs == 0 else config.epochs
         raw = download_mnist() if args.download else load_mnist(args.data)
-        dtype = args.dtype or preset.dtype
-        if args.load:
-            network = io.load(args.load)
-            if args.dtype:
-                network.astype(args.dtype)
-            dtype = network.dtype.name
-        else:
-            network = preset.build(len(classes), args.seed, dtype)
-        dataset = prepare(raw, classes, preset.limit if args.limit is None else args.limit, args.seed, dtype,
-                          source=args.data or "bundled MNIST")
-        if network.output_shape != (len(classes),) or network.input_shape != dataset.train.x.shape[1:]:
-            raise ValueError(f"the network maps {network.input_shape} to {network.output_shape}, but the data "
-                             f"has images {dataset.train.x.shape[1:]} and {len(classes)} classes")
-        loss = get_loss(preset.loss)
-        optimizer = SGD(args.lr or preset.learning_rate, preset.momentum if args.momentum is None else args.momentum)
-        batch_size = args.batch_size or preset.batch_size
+        network = io.load(args.load) if args.load else None
+        if network is not None and args.dtype:
+            network.astype(args.dtype)
+        session = Session(config, raw, network, source=args.data or "bundled MNIST")
         if epochs:
-            run(network, dataset, loss, optimizer, epochs, batch_size, args.seed if preset.reshuffle else None)
+            run(session, epochs)
     except (DataFileError, io.WeightsFileError, ValueError) as error:
         print(f"cnn-train: error: {error}", file=sys.stderr)
         return 2
@@ -92,20 +74,20 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("\ncnn-train: interrupted", file=sys.stderr)
         return 130
-    result = evaluate(network, dataset.test, loss)
+    result = evaluate(session.network, session.dataset.test, session.loss)
     if not args.quiet:
-        for predicted, true in zip(result.predictions, dataset.test.labels):
-            print(f"pred: {classes[predicted]}, true: {true}")
+        for predicted, true in zip(result.predictions, session.dataset.test.labels):
+            print(f"pred: {config.classes[predicted]}, true: {true}")
     print(f"test accuracy: {100 * result.accuracy:.1f}%")
     if args.save:
-        io.save(network, args.save)
+        io.save(session.network, args.save)
         print(f"saved weights to {args.save}")
     return 0
 
 
-def run(network, dataset, loss, optimizer, epochs, batch_size, shuffle_seed) -> None:
+def run(session: Session, epochs: int) -> None:
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
-    for record in train(network, dataset, loss, optimizer, epochs, batch_size, shuffle_seed):
+    for record in session.run(epochs):
         if isinstance(record, EpochRecord):
             if bar:
                 bar.clear()

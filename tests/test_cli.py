@@ -33,7 +33,7 @@ def test_save_then_load_evaluates_the_same(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--data", "/no/such/place"], "/no/such/place: no such file or folder"),
     (["--classes", "3"], "two or more distinct digits"),
-    (["--batch-size", "500", "--limit", "10"], "batch size must be between 1 and the 20 training images"),
+    (["--batch-size", "500", "--limit", "10"], "batch_size 500 is larger than the 20 training images"),
 ])
 def test_errors_are_one_line_messages(argv, message, capsys):
     assert main(argv) == 2

@@ -1,0 +1,61 @@
+"""A run's settings, range-checked in one place for the CLI and the studio."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+
+from .layer import DTYPES
+from .presets import PRESETS
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    preset: str = "original"
+    classes: tuple[int, ...] = (0, 1)
+    limit: int | None = 100          # images per class; None: all
+    epochs: int = 20
+    learning_rate: float = 0.1
+    batch_size: int = 1
+    momentum: float = 0.0
+    seed: int = 0
+    dtype: str = "float64"
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides) -> "RunConfig":
+        if name not in PRESETS:
+            raise ValueError(f"preset: unknown {name!r}; choose one of {sorted(PRESETS)}")
+        p = PRESETS[name]
+        config = cls(name, p.classes, p.limit, p.epochs, p.learning_rate, p.batch_size, p.momentum, 0, p.dtype)
+        return config.with_changes(**{k: v for k, v in overrides.items() if v is not None})
+
+    def with_changes(self, **changes) -> "RunConfig":
+        if "classes" in changes:
+            changes["classes"] = tuple(changes["classes"])
+        config = replace(self, **changes)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Raises ValueError naming the first field that is out of range."""
+        def whole(value, low, high):
+            return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+        def real(value):
+            return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        checks = [
+            ("preset", self.preset in PRESETS, f"one of {sorted(PRESETS)}"),
+            ("classes", len(self.classes) >= 2 and len(set(self.classes)) == len(self.classes)
+             and all(whole(c, 0, 9) for c in self.classes), "two or more distinct digits 0–9"),
+            ("limit", self.limit is None or whole(self.limit, 1, 60000), "1 to 60000 images per class, or all"),
+            ("epochs", whole(self.epochs, 1, 10000), "a whole number from 1 to 10000"),
+            ("learning_rate", real(self.learning_rate) and 0 < self.learning_rate <= 100, "in (0, 100]"),
+            ("batch_size", whole(self.batch_size, 1, 60000), "a whole number from 1 to 60000"),
+            ("momentum", real(self.momentum) and 0 <= self.momentum < 1, "in [0, 1)"),
+            ("seed", whole(self.seed, 0, 2**32 - 1), "a whole number from 0 to 4294967295"),
+            ("dtype", self.dtype in DTYPES, f"one of {sorted(DTYPES)}"),
+        ]
+        for name, ok, expected in checks:
+            if not ok:
+                raise ValueError(f"{name} must be {expected}, not {getattr(self, name)!r}")
+
+    def as_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -1,0 +1,58 @@
+"""A run: settings, data, network, loss and optimizer that belong together; used by the CLI and the studio."""
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import Sigmoid, Softmax, softmax
+from .config import RunConfig
+from .data import prepare
+from .losses import Loss, get_loss
+from .network import Network
+from .optim import SGD
+from .presets import PRESETS
+from .train import EpochRecord, train
+
+
+def loss_for(network: Network) -> Loss:
+    """The loss a network's last layer calls for: sigmoid outputs → binary cross-entropy,
+    softmax → categorical cross-entropy, anything else is logits → fused softmax cross-entropy."""
+    last = network.layers[-1]
+    if isinstance(last, Sigmoid):
+        return get_loss("binary_cross_entropy")
+    if isinstance(last, Softmax):
+        return get_loss("categorical_cross_entropy")
+    return get_loss("softmax_cross_entropy")
+
+
+class Session:
+    def __init__(self, config: RunConfig, raw: dict, network: Network | None = None, source: str = "MNIST"):
+        config.validate()
+        self.config = config
+        self.preset = PRESETS[config.preset]
+        dtype = network.dtype.name if network is not None else config.dtype
+        self.dataset = prepare(raw, config.classes, config.limit, config.seed, dtype, source=source)
+        self.network = network if network is not None else self.preset.build(len(config.classes), config.seed, dtype)
+        if self.network.output_shape != (len(config.classes),) or self.network.input_shape != self.dataset.train.x.shape[1:]:
+            raise ValueError(f"the network maps {self.network.input_shape} to {self.network.output_shape}, but the "
+                             f"data has images {self.dataset.train.x.shape[1:]} and {len(config.classes)} classes")
+        if config.batch_size > len(self.dataset.train.x):
+            raise ValueError(f"batch_size {config.batch_size} is larger than the {len(self.dataset.train.x)} "
+                             "training images")
+        self.loss = loss_for(self.network)
+        self.optimizer = SGD(config.learning_rate, config.momentum)
+        self.epochs_done = 0
+
+    def run(self, epochs: int | None = None):
+        """The training loop over this session's data, continuing the epoch count."""
+        for record in train(self.network, self.dataset, self.loss, self.optimizer, epochs or self.config.epochs,
+                            self.config.batch_size, self.config.seed if self.preset.reshuffle else None,
+                            first_epoch=self.epochs_done + 1):
+            if isinstance(record, EpochRecord):
+                self.epochs_done = record.epoch
+            yield record
+
+    def probabilities(self, outputs: np.ndarray) -> np.ndarray:
+        """Class probabilities from the network's outputs (softmax of logits; sigmoid outputs as they are)."""
+        if self.loss.on_logits:
+            return softmax(outputs)
+        return outputs

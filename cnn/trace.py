@@ -1,0 +1,65 @@
+"""One sample's full forward and backward pass, frozen: what the studio steps through."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+
+from .losses import Loss
+from .network import Network
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    copy = np.array(array, copy=True)
+    copy.flags.writeable = False
+    return copy
+
+
+@dataclass(frozen=True)
+class LayerTrace:
+    index: int
+    kind: str                            # the layer's class name
+    input: np.ndarray                    # X, (1, *in_shape)
+    output: np.ndarray                   # Y, (1, *out_shape)
+    output_gradient: np.ndarray          # ∂E/∂Y, arriving from above
+    input_gradient: np.ndarray           # ∂E/∂X, passed down
+    params: Mapping[str, np.ndarray]     # the weights used
+    grads: Mapping[str, np.ndarray]      # ∂E/∂θ
+
+
+@dataclass(frozen=True)
+class Trace:
+    x: np.ndarray
+    y_true: np.ndarray
+    output: np.ndarray
+    loss_name: str
+    loss: float                          # E
+    loss_gradient: np.ndarray            # ∂E/∂output
+    layers: tuple[LayerTrace, ...]
+    learning_rate: float
+    updates: Mapping[str, np.ndarray]    # '<layer>.<param>' → −lr · ∂E/∂θ (plain SGD)
+
+
+def trace(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss, learning_rate: float = 0.1) -> Trace:
+    """Forward and backward for one sample (x: (1, *input_shape)); the weights are not changed."""
+    x, y_true = np.asarray(x), np.asarray(y_true, dtype=network.dtype)
+    if x.shape[0] != 1:
+        raise ValueError(f"trace takes one sample, shape (1, ...), not {x.shape}")
+    output = network.forward(x)
+    value = loss.value(y_true, output)
+    loss_gradient = loss.prime(y_true, output)
+    network.backward(loss_gradient)
+    layers = []
+    for index, layer in enumerate(network.layers):
+        above = network.input_gradients[index + 1] if index + 1 < len(network.layers) else loss_gradient
+        layers.append(LayerTrace(
+            index, type(layer).__name__, _frozen(network.inputs[index]), _frozen(network.outputs[index]),
+            _frozen(above), _frozen(network.input_gradients[index]),
+            MappingProxyType({k: _frozen(v) for k, v in layer.params.items()}),
+            MappingProxyType({k: _frozen(v) for k, v in layer.grads.items()})))
+    updates = {f"{layer.index}.{name}": _frozen(-learning_rate * grad)
+               for layer in layers for name, grad in layer.grads.items()}
+    return Trace(_frozen(network.inputs[0]), _frozen(y_true), _frozen(output), loss.name, value,
+                 _frozen(loss_gradient), tuple(layers), learning_rate, MappingProxyType(updates))
