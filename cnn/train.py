@@ -35,6 +35,7 @@ class EpochRecord:
     test_loss: float
     test_accuracy: float           # fraction in [0, 1]
     seconds: float                 # wall time of the epoch's training steps
+    test_predictions: np.ndarray   # read-only: index into the classes, per test image
 
 
 class TrainingDiverged(ArithmeticError):
@@ -104,7 +105,9 @@ def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs
             yield StepRecord(epoch, step, steps_per_epoch, global_step, len(xb), value, MappingProxyType(norms))
         seconds = time.perf_counter() - started
         test = evaluate(network, dataset.test, loss)
-        yield EpochRecord(epoch, first_epoch + epochs - 1, loss_sum / len(x), test.loss, test.accuracy, seconds)
+        test.predictions.flags.writeable = False
+        yield EpochRecord(epoch, first_epoch + epochs - 1, loss_sum / len(x), test.loss, test.accuracy, seconds,
+                          test.predictions)
 
 
 class _FiniteGuard:

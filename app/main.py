@@ -1,0 +1,69 @@
+"""cnn-studio: open the window; optionally train at once, save a screenshot and exit (for docs and checks)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cnn.presets import PRESETS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnn-studio", description=__doc__)
+    parser.add_argument("--train", action="store_true", help="start training as soon as the window opens")
+    parser.add_argument("--epochs", type=int, help="epochs to train (overrides the remembered setting)")
+    parser.add_argument("--preset", choices=sorted(PRESETS), help="start from this preset's settings")
+    parser.add_argument("--load", metavar="PATH", help="open this weights file")
+    parser.add_argument("--data", metavar="PATH", help="MNIST .npz or IDX folder (default: the bundled copy)")
+    parser.add_argument("--exit-when-done", action="store_true", help="quit when training ends (exit 1 on an error)")
+    parser.add_argument("--screenshot", metavar="PATH", help="with --exit-when-done: save a PNG of the window first")
+    parser.add_argument("--settings", metavar="PATH", help="keep settings in this .ini file instead of the user's")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.epochs is not None and args.epochs < 1:
+        build_parser().error("--epochs must be at least 1")
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from .window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("CNN Studio")
+    app.setApplicationName("CNN Studio")
+    settings = QSettings(args.settings, QSettings.IniFormat) if args.settings else QSettings()
+    window = MainWindow(settings, data_path=args.data)
+    if args.preset:
+        window.settings_panel.preset.setCurrentIndex(window.settings_panel.preset.findData(args.preset))
+    if args.epochs:
+        window.settings_panel.epochs.setValue(args.epochs)
+    if args.screenshot:
+        window.resize(1600, 1000)  # pictures for the docs have one size, whatever was remembered
+    window.show()
+    if args.preset:
+        window.reset()
+    if args.load:
+        window.open_weights(args.load)
+    outcome = {"code": 0}
+    if args.exit_when_done:
+        def finish(code: int) -> None:
+            outcome["code"] = code
+            if args.screenshot:
+                app.processEvents()
+                window.export_png(Path(args.screenshot), whole_window=True)
+            window.close()
+        # The window's own signals: emitted on the GUI thread, so these run there.
+        window.training_finished.connect(lambda: QTimer.singleShot(300, lambda: finish(0)))
+        window.error_shown.connect(lambda text: (print(f"cnn-studio: {text}", file=sys.stderr), finish(1)))
+        if not args.train:  # done once the views show the network (the loaded one, with --load)
+            def shown():
+                if not args.load or (window.model is not None and window.model.source == args.load):
+                    window.snapshot_shown.disconnect(shown)
+                    QTimer.singleShot(300, lambda: finish(0))
+            window.snapshot_shown.connect(shown)
+    if args.train:
+        window.start()
+    app.exec()
+    return outcome["code"]

@@ -1,0 +1,106 @@
+"""The run's settings as range-checked inputs; produces a validated RunConfig."""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QSpinBox,
+                               QToolButton, QWidget)
+
+from cnn.config import RunConfig
+from cnn.layer import DTYPES
+from cnn.presets import PRESETS
+
+
+class SettingsPanel(QGroupBox):
+    learning_rate_changed = Signal(float)
+    changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__("Run settings", parent)
+        form = QFormLayout(self)
+        self.preset = QComboBox()
+        for name, preset in PRESETS.items():
+            self.preset.addItem(name, name)
+            self.preset.setItemData(self.preset.count() - 1, preset.description, 3)  # tooltip role
+        self.preset.setToolTip("Load a preset's settings; the fields below can then be changed.")
+        form.addRow("Preset", self.preset)
+        grid = QGridLayout()
+        grid.setSpacing(2)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.class_buttons = []
+        for digit in range(10):
+            button = QToolButton()
+            button.setText(str(digit))
+            button.setCheckable(True)
+            button.setToolTip(f"Train on images of the digit {digit}")
+            grid.addWidget(button, digit // 5, digit % 5)
+            self.class_buttons.append(button)
+        classes = QWidget()
+        classes.setLayout(grid)
+        form.addRow("Classes", classes)
+        self.limit = QSpinBox()
+        self.limit.setRange(0, 60000)
+        self.limit.setSpecialValueText("all")
+        self.limit.setToolTip("The first N images of each class, from the training and the test set (0: all)")
+        form.addRow("Images per class", self.limit)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 10000)
+        form.addRow("Epochs", self.epochs)
+        self.learning_rate = QDoubleSpinBox()
+        self.learning_rate.setDecimals(5)
+        self.learning_rate.setRange(0.00001, 100.0)
+        self.learning_rate.setSingleStep(0.01)
+        self.learning_rate.setToolTip("Takes effect at the next step, also while training")
+        form.addRow("Learning rate", self.learning_rate)
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(1, 60000)
+        self.batch_size.setToolTip("Samples per SGD step; 1 is the original per-sample SGD")
+        form.addRow("Batch size", self.batch_size)
+        self.momentum = QDoubleSpinBox()
+        self.momentum.setDecimals(3)
+        self.momentum.setRange(0.0, 0.999)
+        self.momentum.setSingleStep(0.05)
+        form.addRow("Momentum", self.momentum)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("Seeds the initial weights and the order of the data")
+        form.addRow("Seed", self.seed)
+        self.dtype = QComboBox()
+        self.dtype.addItems(sorted(DTYPES, reverse=True))
+        form.addRow("Float type", self.dtype)
+        self.set_config(RunConfig())
+        self.preset.currentIndexChanged.connect(self._apply_preset)
+        self.learning_rate.valueChanged.connect(self.learning_rate_changed)
+        for widget in (self.limit, self.epochs, self.batch_size, self.seed, self.learning_rate, self.momentum):
+            widget.valueChanged.connect(self.changed)
+        self.dtype.currentIndexChanged.connect(self.changed)
+        for button in self.class_buttons:
+            button.toggled.connect(self.changed)
+
+    def _apply_preset(self) -> None:
+        self.set_config(RunConfig.from_preset(self.preset.currentData()))
+
+    def set_config(self, config: RunConfig) -> None:
+        self.preset.blockSignals(True)
+        self.preset.setCurrentIndex(self.preset.findData(config.preset))
+        self.preset.blockSignals(False)
+        for digit, button in enumerate(self.class_buttons):
+            button.setChecked(digit in config.classes)
+        self.limit.setValue(config.limit or 0)
+        self.epochs.setValue(config.epochs)
+        self.learning_rate.setValue(config.learning_rate)
+        self.batch_size.setValue(config.batch_size)
+        self.momentum.setValue(config.momentum)
+        self.seed.setValue(config.seed)
+        self.dtype.setCurrentText(config.dtype)
+
+    def config(self) -> RunConfig:
+        """The settings as a RunConfig; raises ValueError naming a setting that does not make sense."""
+        classes = tuple(d for d, button in enumerate(self.class_buttons) if button.isChecked())
+        if len(classes) < 2:
+            raise ValueError("Choose at least two classes (digits) to tell apart.")
+        config = RunConfig(preset=self.preset.currentData(), classes=classes, limit=self.limit.value() or None,
+                           epochs=self.epochs.value(), learning_rate=self.learning_rate.value(),
+                           batch_size=self.batch_size.value(), momentum=self.momentum.value(),
+                           seed=self.seed.value(), dtype=self.dtype.currentText())
+        config.validate()
+        return config

@@ -1,0 +1,242 @@
+"""The training worker: owns the session (network, data, optimizer) on its own thread.
+
+Every command arrives as a queued slot call, so the worker never needs a lock: training runs
+in short slices driven by a zero-interval timer, and between slices Qt delivers pause, stop,
+learning-rate and sample requests. The worker never touches a widget; it emits immutable
+records and snapshots holding copies.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+
+import numpy as np
+
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
+
+from cnn import io
+from cnn.config import RunConfig
+from cnn.data import DataFileError, load_mnist
+from cnn.session import Session
+from cnn.train import EpochRecord, TrainingDiverged, evaluate
+
+from .snapshot import model_info, take_snapshot
+
+SLICE_SECONDS = 0.02        # training between two looks at the event queue
+EMIT_INTERVAL = 1 / 30      # at most ~30 redraws a second
+STRUCTURAL = ("preset", "classes", "limit", "seed", "dtype")
+
+
+class TrainingWorker(QObject):
+    records = Signal(object)         # tuple of StepRecord / EpochRecord, every one, in order
+    snapshot = Signal(object)        # Snapshot
+    model_changed = Signal(object)   # ModelInfo
+    state_changed = Signal(str)      # 'idle', 'running' or 'paused'
+    failed = Signal(str)             # a message for the user; the model is as it was
+    message = Signal(str)            # a status-bar note
+    finished = Signal()              # a run completed all its epochs
+    test_predictions = Signal(object)  # digits predicted for every test image
+
+    def __init__(self, data_path=None):
+        super().__init__()
+        self.data_path = data_path
+        self.session: Session | None = None
+        self.state = "idle"
+        self._raw = None
+        self._loop = None
+        self._pending: list = []
+        self._last_emit = 0.0
+        self._global_step = 0
+        self._sample = ("test", 0)
+        self._timer = None
+
+    # -- commands (queued from the GUI thread) -------------------------------------------
+    @Slot(object)
+    def configure(self, config: RunConfig) -> None:
+        """A fresh network and data set from the settings (Reset)."""
+        self._end_run()
+        self._guarded(lambda: self._install(Session(config, self._load_raw(), source=self._source()),
+                                            f"new network (seed {config.seed})"))
+
+    @Slot(object)
+    def start(self, config: RunConfig) -> None:
+        if self.state != "idle":
+            return
+        def begin():
+            if self.session is None or any(getattr(self.session.config, f) != getattr(config, f) for f in STRUCTURAL):
+                if self.session is not None:
+                    self.message.emit("The data or network settings changed: starting from a fresh network.")
+                self._install(Session(config, self._load_raw(), source=self._source()),
+                              f"new network (seed {config.seed})")
+            else:
+                self._install(Session(config, self._load_raw(), self.session.network, source=self._source()),
+                              None, keep_epochs=True)
+            self._loop = self.session.run(config.epochs)
+            self._set_state("running")
+            self._timer.start()
+        self._guarded(begin)
+
+    @Slot()
+    def pause(self) -> None:
+        if self.state == "running":
+            self._timer.stop()
+            self._flush(force=True)
+            self._set_state("paused")
+
+    @Slot()
+    def resume(self) -> None:
+        if self.state == "paused":
+            self._set_state("running")
+            self._timer.start()
+
+    @Slot()
+    def stop(self) -> None:
+        if self.state != "idle":
+            self._end_run()
+            self.message.emit("Training stopped.")
+
+    @Slot(float)
+    def set_learning_rate(self, value: float) -> None:
+        if self.session is not None:
+            self._guarded(lambda: setattr(self.session.optimizer, "learning_rate", value))
+
+    @Slot(str, int)
+    def select_sample(self, split: str, index: int) -> None:
+        self._sample = (split if split in ("train", "test") else "test", max(0, index))
+        if self.session is not None:
+            self._guarded(self._emit_snapshot)
+
+    @Slot(str)
+    def load_weights(self, path: str) -> None:
+        """Replace the network by the file's, or report why not and keep the current one."""
+        def load():
+            network = io.load(path)
+            config = self.session.config if self.session else RunConfig()
+            outputs = network.output_shape[0]
+            if outputs != len(config.classes):
+                if outputs != 10:
+                    raise ValueError(f"{path}: the network has {outputs} outputs; choose {outputs} classes first")
+                config = config.with_changes(classes=tuple(range(10)), limit=None)
+            config = config.with_changes(dtype=network.dtype.name)
+            session = Session(config, self._load_raw(), network, source=self._source())
+            self._end_run()
+            self._install(session, path)
+            self.message.emit(f"Loaded weights from {path}")
+        self._guarded(load)
+
+    @Slot(str)
+    def save_weights(self, path: str) -> None:
+        if self.session is None:
+            self.failed.emit("There is no network to save yet.")
+            return
+        if self.state == "running":
+            self.pause()
+        self._guarded(lambda: (io.save(self.session.network, path), self.message.emit(f"Saved weights to {path}")))
+
+    @Slot()
+    def shutdown(self) -> None:
+        """Ends any run and hands this object back to the main thread, so that it (and its timer)
+        can be destroyed there once the worker thread has finished."""
+        self._end_run()
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer.setParent(None)
+            self._timer = None  # deleted here, on the thread that started it
+        self.moveToThread(QCoreApplication.instance().thread())
+
+    # -- the training slices ------------------------------------------------------------
+    def _ensure_timer(self) -> None:
+        if self._timer is None:  # created on first use, in the worker's own thread
+            self._timer = QTimer(self)
+            self._timer.setInterval(0)
+            self._timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        deadline = time.perf_counter() + SLICE_SECONDS
+        try:
+            while True:
+                record = next(self._loop)
+                self._pending.append(record)
+                if isinstance(record, EpochRecord):
+                    self._flush(force=True)
+                else:
+                    self._global_step = record.global_step
+                if time.perf_counter() >= deadline:
+                    break
+        except StopIteration:
+            self._end_run()
+            self.finished.emit()
+            return
+        except TrainingDiverged as error:
+            self._end_run()
+            self.failed.emit(str(error))
+            return
+        except Exception as error:  # never let a bug take the window down; say what happened
+            traceback.print_exc()
+            self._end_run()
+            self.failed.emit(f"Training stopped by an unexpected error: {error}")
+            return
+        self._flush()
+
+    def _flush(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last_emit < EMIT_INTERVAL:
+            return
+        self._last_emit = now
+        if self._pending:
+            self.records.emit(tuple(self._pending))
+            self._pending = []
+        if self.session is not None:
+            self._emit_snapshot()
+
+    def _end_run(self) -> None:
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None
+        if self._timer is not None:
+            self._timer.stop()
+        self._flush(force=True)
+        self._set_state("idle")
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _install(self, session: Session, source: str | None, keep_epochs: bool = False) -> None:
+        if keep_epochs and self.session is not None:
+            session.epochs_done = self.session.epochs_done
+        else:
+            self._global_step = 0
+        self.session = session
+        split, index = self._sample
+        self._sample = (split, min(index, len(session.dataset.train.x if split == "train" else session.dataset.test.x) - 1))
+        if source is not None:
+            self.model_changed.emit(model_info(session, source))
+            predicted = evaluate(session.network, session.dataset.test, session.loss).predictions
+            self.test_predictions.emit(np.asarray(session.dataset.classes)[predicted])
+        self._emit_snapshot()
+
+    def _emit_snapshot(self) -> None:
+        split, index = self._sample
+        self.snapshot.emit(take_snapshot(self.session, split, index, self._global_step))
+
+    def _load_raw(self):
+        if self._raw is None:
+            self._raw = load_mnist(self.data_path)
+        return self._raw
+
+    def _source(self) -> str:
+        return str(self.data_path) if self.data_path else "bundled MNIST"
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)
+
+    def _guarded(self, action) -> None:
+        """Run a command; a bad file or setting becomes a message, never a crash."""
+        self._ensure_timer()
+        try:
+            action()
+        except (io.WeightsFileError, DataFileError, ValueError, OSError) as error:
+            self.failed.emit(str(error))
+        except Exception as error:
+            traceback.print_exc()
+            self.failed.emit(f"Unexpected error: {error}")
