@@ -274,8 +274,8 @@ class MainWindow(QMainWindow):
         return ok
 
     def _learning_rate_changed(self, value: float) -> None:
+        self.request_learning_rate.emit(value)  # also when idle: a Start may be on its way
         if self.state != "idle":
-            self.request_learning_rate.emit(value)
             self.statusBar().showMessage(f"Learning rate {value:g} from the next step", 4000)
 
     # -- what the worker reports -------------------------------------------------------
@@ -297,6 +297,7 @@ class MainWindow(QMainWindow):
         self.kernels_view.update_snapshot(snapshot)
         self.features_view.update_snapshot(snapshot)
         self.gradients_view.update_snapshot(snapshot)
+        self.worker.views_ready.set()
         self.snapshot_shown.emit()
 
     def on_model_changed(self, info) -> None:
@@ -417,11 +418,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self._remember()
-        # Blocking: the worker ends its run on its own thread before that thread's loop quits.
-        QMetaObject.invokeMethod(self.worker, "shutdown", Qt.BlockingQueuedConnection)
-        self.thread.quit()
-        if not self.thread.wait(5000):
-            self.thread.terminate()
+        if self.thread.isRunning():
+            # Blocking: the worker ends its run on its own thread before that thread's loop quits.
+            QMetaObject.invokeMethod(self.worker, "shutdown", Qt.BlockingQueuedConnection)
+            self.thread.quit()
             self.thread.wait()
         event.accept()
 

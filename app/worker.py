@@ -7,6 +7,7 @@ records and snapshots holding copies.
 """
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 
@@ -46,6 +47,8 @@ class TrainingWorker(QObject):
         self._loop = None
         self._pending: list = []
         self._last_emit = 0.0
+        self.views_ready = threading.Event()  # set by the GUI thread when a snapshot has been drawn
+        self.views_ready.set()
         self._global_step = 0
         self._sample = ("test", 0)
         self._timer = None
@@ -179,10 +182,14 @@ class TrainingWorker(QObject):
         self._flush()
 
     def _flush(self, force: bool = False) -> None:
+        """Sends the records so far and a snapshot: at most EMIT_INTERVAL apart, and only once the
+        views have drawn the previous snapshot (back-pressure: a slow redraw never floods the
+        GUI's queue). Records wait, never dropped."""
         now = time.perf_counter()
-        if not force and now - self._last_emit < EMIT_INTERVAL:
+        if not force and (now - self._last_emit < EMIT_INTERVAL or not self.views_ready.is_set()):
             return
         self._last_emit = now
+        self.views_ready.clear()
         if self._pending:
             self.records.emit(tuple(self._pending))
             self._pending = []

@@ -1,0 +1,199 @@
+"""The studio, driven with pytest-qt (offscreen). No sleeps: waitSignal / waitUntil only."""
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from PySide6.QtCore import QObject, QSettings, Slot
+from PySide6.QtGui import QImage
+
+from app.window import MainWindow
+from cnn import io
+from cnn.presets import original_network
+from cnn.train import StepRecord
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "studio.ini"), QSettings.IniFormat)
+    w = MainWindow(settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.model is not None and w.worker.session is not None, timeout=10000)
+    panel = w.settings_panel
+    panel.limit.setValue(10)      # 20 training images: 20 steps per epoch at batch size 1
+    panel.epochs.setValue(2)
+    w.reset()
+    qtbot.waitUntil(lambda: w.worker.session is not None and len(w.worker.session.dataset.train.x) == 20,
+                    timeout=10000)
+    yield w
+    if w.isVisible():
+        w.close()
+
+
+class Recorder(QObject):
+    """Receives the worker's signals on the GUI thread, as the window does. (A plain function
+    connected to a worker signal would run on the worker's thread.)"""
+
+    def __init__(self, worker):
+        super().__init__()
+        self.records, self.states = [], []
+        worker.records.connect(self.on_records)
+        worker.state_changed.connect(self.on_state)
+
+    @Slot(object)
+    def on_records(self, batch):
+        self.records.extend(batch)
+
+    @Slot(str)
+    def on_state(self, state):
+        self.states.append(state)
+
+
+def start_and_wait(window, qtbot):
+    window.start()
+    qtbot.waitUntil(lambda: window.state == "running", timeout=10000)
+
+
+def test_a_full_run_delivers_every_record_in_order(window, qtbot):
+    recorder = Recorder(window.worker)
+    with qtbot.waitSignal(window.training_finished, timeout=30000):
+        window.start()
+    qtbot.waitUntil(lambda: window.state == "idle")
+    records, states = recorder.records, recorder.states
+    steps = [r for r in records if isinstance(r, StepRecord)]
+    assert [r.global_step for r in steps] == list(range(1, 41))
+    kinds = [type(r).__name__ for r in records]
+    assert kinds.index("EpochRecord") == 20 and kinds[-1] == "EpochRecord" and kinds.count("EpochRecord") == 2
+    assert states == ["running", "idle"]
+    # every step's loss reached the loss plot
+    assert window.loss_view.steps.count == 40
+    assert window.progress_bar.value() == 1000
+    assert "epoch 2/2" in window.progress_bar.format()
+
+
+def test_pause_resume_stop(window, qtbot):
+    window.settings_panel.epochs.setValue(50)
+    recorder = Recorder(window.worker)
+    records, states = recorder.records, recorder.states
+    start_and_wait(window, qtbot)
+    qtbot.waitUntil(lambda: len(records) > 3)
+    window.toggle_pause()
+    qtbot.waitUntil(lambda: window.state == "paused")
+    assert window.pause_button.text() == "Resume" and window.state_label.text() == "Paused"
+    seen = len(records)
+    window.toggle_pause()
+    qtbot.waitUntil(lambda: len(records) > seen + 3)
+    window.stop()
+    qtbot.waitUntil(lambda: window.state == "idle")
+    steps = [r.global_step for r in records if isinstance(r, StepRecord)]
+    assert steps == list(range(1, len(steps) + 1))  # nothing lost or repeated across the pause
+    assert states == ["running", "paused", "running", "idle"]
+    assert window.worker.session.epochs_done < 50
+
+
+def test_learning_rate_change_reaches_the_running_optimizer(window, qtbot):
+    window.settings_panel.epochs.setValue(50)
+    start_and_wait(window, qtbot)
+    window.settings_panel.learning_rate.setValue(0.0123)
+    qtbot.waitUntil(lambda: window.worker.session.optimizer.learning_rate == 0.0123)
+    window.stop()
+
+
+def test_choosing_a_sample_redraws_its_maps(window, qtbot):
+    session = window.worker.session
+    window.sample_picker.select("train", 7)  # two requests: the split (index 0), then the index
+    qtbot.waitUntil(lambda: "train image #7" in window.features_view.caption.text())
+    expected = session.dataset.train.x[7, 0]
+    assert np.array_equal(window.features_view.image, expected)
+    assert "train image #7" in window.features_view.caption.text()
+    label = int(session.dataset.train.labels[7])
+    assert f"label <b>{label}</b>" in window.features_view.caption.text()
+    assert window.features_view.pre.shape == (5, 26, 26)
+
+
+def test_opening_weights_updates_the_kernels(window, qtbot, tmp_path):
+    network = original_network(seed=99)
+    network.params["0.kernels"][...] = np.arange(45).reshape(5, 1, 3, 3) / 10
+    path = tmp_path / "w.npz"
+    io.save(network, path)
+    window.open_weights(str(path))
+    qtbot.waitUntil(lambda: window.model.source == str(path), timeout=10000)
+    qtbot.waitUntil(lambda: np.array_equal(window.kernels_view.kernels, network.params["0.kernels"]))
+    assert window.model.source == str(path)
+    assert window.settings.value("recent")[0] == str(path)
+    assert np.array_equal(window.worker.session.network.params["3.weights"], network.params["3.weights"])
+
+
+def test_a_bad_weights_file_shows_an_error_and_keeps_the_model(window, qtbot, tmp_path):
+    before = {k: v.copy() for k, v in window.worker.session.network.params.items()}
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"this is not a weights file")
+    with qtbot.waitSignal(window.error_shown, timeout=10000) as blocker:
+        window.open_weights(str(bad))
+    assert str(bad) in blocker.args[0] and "not a readable weights archive" in blocker.args[0]
+    assert window.banner.isVisible() and str(bad) in window.banner_text.text()
+    after = window.worker.session.network.params
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+
+
+def test_save_weights_from_the_window(window, qtbot, tmp_path):
+    path = tmp_path / "saved.npz"
+    window.save_weights(str(path))
+    qtbot.waitUntil(lambda: path.exists(), timeout=10000)
+    loaded = io.load(path)
+    for name, value in window.worker.session.network.params.items():
+        assert np.array_equal(loaded.params[name], value)
+
+
+def test_nonsense_settings_are_refused_with_a_message(window, qtbot):
+    for button in window.settings_panel.class_buttons:
+        button.setChecked(False)
+    window.settings_panel.class_buttons[3].setChecked(True)
+    with qtbot.waitSignal(window.error_shown) as blocker:
+        window.start()
+    assert "at least two classes" in blocker.args[0]
+    assert window.state == "idle"
+
+
+def test_closing_during_training_stops_within_a_second(window, qtbot):
+    window.settings_panel.epochs.setValue(500)
+    start_and_wait(window, qtbot)
+    qtbot.waitUntil(lambda: window.progress.done_steps > 5)
+    started = time.perf_counter()
+    window.close()
+    elapsed = time.perf_counter() - started
+    assert window.thread.isFinished()
+    assert elapsed < 1.0
+
+
+def test_settings_are_remembered(qtbot, tmp_path):
+    path = str(tmp_path / "remember.ini")
+    first = MainWindow(QSettings(path, QSettings.IniFormat))
+    qtbot.addWidget(first)
+    first.settings_panel.epochs.setValue(7)
+    first.settings_panel.learning_rate.setValue(0.05)
+    first.sample_picker.split.setCurrentIndex(first.sample_picker.split.findData("train"))
+    first.close()
+    second = MainWindow(QSettings(path, QSettings.IniFormat))
+    qtbot.addWidget(second)
+    assert second.settings_panel.epochs.value() == 7
+    assert second.settings_panel.learning_rate.value() == 0.05
+    assert second.sample_picker.current[0] == "train"
+    second.close()
+
+
+def test_screenshot_command(tmp_path):
+    """`cnn-studio --train --epochs N --exit-when-done --screenshot PATH` trains, saves a PNG, exits 0."""
+    shot = tmp_path / "shot.png"
+    result = subprocess.run([sys.executable, "-m", "app", "--train", "--epochs", "1", "--exit-when-done",
+                             "--screenshot", str(shot), "--settings", str(tmp_path / "s.ini")],
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (1600, 1000)
