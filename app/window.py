@@ -1,10 +1,12 @@
 """The main window: menus, settings, run controls, the four views, status bar and progress."""
 from __future__ import annotations
 
+import math
+import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QMetaObject, QSettings, Qt, QThread, Signal
+from PySide6.QtCore import QMetaObject, QSettings, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
                                QPushButton, QScrollArea, QSplitter, QToolButton, QVBoxLayout, QWidget)
@@ -49,6 +51,7 @@ class MainWindow(QMainWindow):
         self.state = "idle"
         self.model = None
         self.progress = ProgressTracker()
+        self._draw_started = None
         self._build_views()
         self._build_actions()
         self._build_status_bar()
@@ -214,6 +217,9 @@ class MainWindow(QMainWindow):
             return
         self.banner.hide()
         self.progress.start_run(config.epochs)
+        end = math.ceil(self.loss_view.last_x) + config.epochs
+        self.loss_view.set_epochs(end)
+        self.gradients_view.set_epochs(end)
         self.request_start.emit(config)
 
     def toggle_pause(self) -> None:
@@ -280,6 +286,7 @@ class MainWindow(QMainWindow):
 
     # -- what the worker reports -------------------------------------------------------
     def on_records(self, records) -> None:
+        self._draw_started = time.perf_counter()
         self.loss_view.add_records(records)
         self.gradients_view.add_records(records)
         self.progress.add(records)
@@ -294,11 +301,20 @@ class MainWindow(QMainWindow):
         self.progress_bar.setFormat(self.progress.text())
 
     def on_snapshot(self, snapshot) -> None:
+        if self._draw_started is None:
+            self._draw_started = time.perf_counter()
         self.kernels_view.update_snapshot(snapshot)
         self.features_view.update_snapshot(snapshot)
         self.gradients_view.update_snapshot(snapshot)
-        self.worker.views_ready.set()
         self.snapshot_shown.emit()
+        QTimer.singleShot(0, self._drawn)  # runs after the paint events these updates posted
+
+    def _drawn(self) -> None:
+        """Tells the worker the views are ready again, and how long drawing took."""
+        if self._draw_started is not None:
+            self.worker.draw_seconds = time.perf_counter() - self._draw_started
+            self._draw_started = None
+        self.worker.views_ready.set()
 
     def on_model_changed(self, info) -> None:
         self.model = info

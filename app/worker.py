@@ -25,6 +25,7 @@ from .snapshot import model_info, take_snapshot
 
 SLICE_SECONDS = 0.02        # training between two looks at the event queue
 EMIT_INTERVAL = 1 / 30      # at most ~30 redraws a second
+DRAW_SHARE = 0.1            # and the views may spend at most this share of the time drawing
 STRUCTURAL = ("preset", "classes", "limit", "seed", "dtype")
 
 
@@ -47,8 +48,11 @@ class TrainingWorker(QObject):
         self._loop = None
         self._pending: list = []
         self._last_emit = 0.0
-        self.views_ready = threading.Event()  # set by the GUI thread when a snapshot has been drawn
+        # Back-pressure from the GUI thread: it sets views_ready once a snapshot has been drawn,
+        # after storing how long that took in draw_seconds.
+        self.views_ready = threading.Event()
         self.views_ready.set()
+        self.draw_seconds = 0.0
         self._global_step = 0
         self._sample = ("test", 0)
         self._timer = None
@@ -182,11 +186,13 @@ class TrainingWorker(QObject):
         self._flush()
 
     def _flush(self, force: bool = False) -> None:
-        """Sends the records so far and a snapshot: at most EMIT_INTERVAL apart, and only once the
-        views have drawn the previous snapshot (back-pressure: a slow redraw never floods the
-        GUI's queue). Records wait, never dropped."""
+        """Sends the records so far and a snapshot, once the views have drawn the previous one and
+        no sooner than EMIT_INTERVAL, or than the views' drawing time allows within DRAW_SHARE.
+        Drawing holds Python's GIL, which training needs too; so a slow redraw never floods the
+        GUI's queue or starves training. Records wait, never dropped."""
         now = time.perf_counter()
-        if not force and (now - self._last_emit < EMIT_INTERVAL or not self.views_ready.is_set()):
+        interval = max(EMIT_INTERVAL, self.draw_seconds / DRAW_SHARE)
+        if not force and (now - self._last_emit < interval or not self.views_ready.is_set()):
             return
         self._last_emit = now
         self.views_ready.clear()

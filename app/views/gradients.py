@@ -32,7 +32,6 @@ class GradientsView(QWidget):
         self.norms_plot = g.addPlot(row=1, col=0, colspan=3, title="Gradient norms ‖∂E/∂θ‖ per step")
         self.norms_plot.setLogMode(y=True)
         self.norms_plot.setLabel("bottom", "epoch")
-        self.norms_plot.showGrid(x=True, y=True, alpha=0.2)
         self.norms_plot.setDownsampling(auto=True, mode="mean")
         self.norms_plot.setClipToView(True)
         self.kernel_view = image_plot("∂E/∂K (this sample)", g, 2, 0)
@@ -58,6 +57,10 @@ class GradientsView(QWidget):
         for curve in self.curves.values():
             curve.setData([], [])
 
+    def set_epochs(self, epochs: float) -> None:
+        self.norms_plot.setXRange(0, epochs, padding=0.02)
+        self.norms_plot.enableAutoRange(x=False)
+
     def add_records(self, records) -> None:
         for record in records:
             if isinstance(record, EpochRecord):
@@ -67,7 +70,7 @@ class GradientsView(QWidget):
                 if name not in self.curves:
                     self.histories[name] = History()
                     colour = COLOURS[len(self.curves) % len(COLOURS)]
-                    self.curves[name] = self.norms_plot.plot(pen=pg.mkPen(colour, width=1.2))
+                    self.curves[name] = self.norms_plot.plot(pen=pg.mkPen(colour, width=1), antialias=False)
                     self.legend.addItem(self.curves[name], name)
                 if norm > 0 and math.isfinite(norm):
                     self.histories[name].append(x, norm)

@@ -30,10 +30,9 @@ class LossView(QWidget):
         plot.setLabel("bottom", "epoch")
         plot.setLabel("left", "loss (log scale)")
         plot.setLogMode(y=True)
-        plot.showGrid(x=True, y=True, alpha=0.2)
         plot.setDownsampling(auto=True, mode="mean")
         plot.setClipToView(True)
-        self.step_curve = plot.plot(pen=pg.mkPen((120, 120, 120, 90), width=1))
+        self.step_curve = plot.plot(pen=pg.mkPen((120, 120, 120, 90), width=1), antialias=False)
         self.average_curve = plot.plot(pen=pg.mkPen((31, 119, 180), width=2))
         self.train_curve = plot.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=(31, 119, 180))
         self.test_curve = plot.plot(pen=pg.mkPen((255, 127, 14), width=1.5), symbol="s", symbolSize=7,
@@ -65,6 +64,11 @@ class LossView(QWidget):
         for curve in (self.step_curve, self.average_curve, self.train_curve, self.test_curve, self.accuracy_curve):
             curve.setData([], [])
         self.last_x = 0.0
+
+    def set_epochs(self, epochs: float) -> None:
+        """Fix the x axis to the run's length: an axis that does not move is not redrawn."""
+        self.plot.setXRange(0, epochs, padding=0.02)
+        self.plot.enableAutoRange(x=False)
 
     def add_records(self, records) -> None:
         for record in records:

@@ -1,0 +1,111 @@
+"""What the window costs: samples per second training in the studio (offscreen, all four views
+drawing) against the same run without a window, and how long a pause takes to take effect.
+
+    QT_QPA_PLATFORM=offscreen python -m benchmarks.studio_overhead [--preset original] [--epochs 3]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from cnn.config import RunConfig  # noqa: E402
+from cnn.data import load_mnist  # noqa: E402
+from cnn.session import Session  # noqa: E402
+from cnn.train import StepRecord  # noqa: E402
+
+
+def headless(config: RunConfig, raw) -> float:
+    session = Session(config, raw)
+    samples, started = 0, time.perf_counter()
+    for record in session.run():
+        if isinstance(record, StepRecord):
+            samples += record.batch_size
+    return samples / (time.perf_counter() - started)
+
+
+def studio(config: RunConfig, window_class, settings_class) -> tuple[float, list[float]]:
+    with tempfile.TemporaryDirectory() as folder:
+        window = window_class(settings_class(os.path.join(folder, "s.ini"), settings_class.IniFormat))
+        window.resize(1600, 1000)
+        window.show()
+        wait(lambda: window.worker.session is not None)
+        window.settings_panel.set_config(config)
+        window.reset()
+        wait(lambda: window.worker.session is not None and window.worker.session.config == config)
+        finished = []
+        window.training_finished.connect(lambda: finished.append(time.perf_counter()))
+        started = time.perf_counter()
+        window.start()
+        wait(lambda: finished, timeout=3600)
+        samples = config.epochs * len(window.worker.session.dataset.train.x)
+        rate = samples / (finished[0] - started)
+        # Pause latency: from the request to the window showing 'Paused'.
+        latencies = []
+        window.settings_panel.epochs.setValue(1000)
+        window.start()
+        wait(lambda: window.state == "running")
+        for _ in range(10):
+            wait(lambda: False, timeout=0.3)
+            asked = time.perf_counter()
+            window.toggle_pause()
+            wait(lambda: window.state == "paused", poll_seconds=0.002)
+            latencies.append(time.perf_counter() - asked)
+            window.toggle_pause()
+            wait(lambda: window.state == "running")
+        window.close()
+    return rate, latencies
+
+
+def wait(condition, timeout: float = 60.0, poll_seconds: float = 0.02) -> None:
+    """Runs the Qt event loop (idle between events, as the app does) until condition() holds."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    loop, deadline = QEventLoop(), time.perf_counter() + timeout
+    def check():
+        if condition() or time.perf_counter() >= deadline:
+            loop.quit()
+    timer = QTimer()
+    timer.timeout.connect(check)
+    timer.start(int(poll_seconds * 1000))
+    loop.exec()
+    timer.stop()
+    if not condition() and timeout >= 1:
+        raise TimeoutError("the studio did not answer in time")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--preset", default="original")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from app.window import MainWindow
+    QApplication.instance() or QApplication(sys.argv[:1])
+    config = RunConfig.from_preset(args.preset, epochs=args.epochs)
+    raw = load_mnist()
+    without, within, pauses = [], [], []
+    for _ in range(args.repeats):  # interleaved, so drift in the machine's speed hits both alike
+        without.append(headless(config, raw))
+        rate, latencies = studio(config, MainWindow, QSettings)
+        within.append(rate)
+        pauses.extend(latencies)
+    a, b = statistics.median(without), statistics.median(within)
+    print(f"preset {args.preset}, {args.epochs} epochs, batch {config.batch_size}, {config.dtype}, "
+          f"median of {args.repeats}")
+    print(f"without a window: {a:10,.0f} samples/s")
+    print(f"in the studio:    {b:10,.0f} samples/s   ({100 * (1 - b / a):.1f}% slower)")
+    print(f"pause takes effect in: median {1000 * statistics.median(pauses):.1f} ms, "
+          f"max {1000 * max(pauses):.1f} ms over {len(pauses)} pauses")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
