@@ -65,29 +65,38 @@ class Convolutional(Layer):
     # -- vectorised path -------------------------------------------------------------
     def forward(self, input: np.ndarray) -> np.ndarray:
         self.input = input
-        n, k = input.shape[0], self.kernel_size
-        ho, wo = self.out_hw
-        # cols[n, h, w, (c, i, j)] = X[n, c, h+i, w+j]
-        self._cols = _im2col(input, k)
+        n = input.shape[0]
+        # cols[n, (c, i, j), (h, w)] = X[n, c, h+i, w+j]: each sample's windows as columns, so one
+        # batched GEMM writes Y straight into (N, depth, H', W') order.
+        self._cols = _im2col(input, self.kernel_size)
         flat_kernels = self.params["kernels"].reshape(self.depth, -1)
-        output = (self._cols @ flat_kernels.T).reshape(n, ho, wo, self.depth)
-        return np.ascontiguousarray(output.transpose(0, 3, 1, 2)) + self._bias_term()
+        output = np.matmul(flat_kernels, self._cols).reshape(n, self.depth, *self.out_hw)
+        output += self._bias_term()
+        return output
 
-    def backward(self, output_gradient: np.ndarray) -> np.ndarray:
-        k, d = self.kernel_size, self.depth
-        channels = self.input_shape[0]
-        # ∂E/∂K_ij = X_j ⋆ ∂E/∂Y_i, summed over the batch: one GEMM over all positions.
-        dy_rows = output_gradient.transpose(0, 2, 3, 1).reshape(-1, d)
-        self.grads["kernels"] = (dy_rows.T @ self._cols).reshape(self.params["kernels"].shape)
+    def backward(self, output_gradient: np.ndarray, input_gradient: bool = True) -> np.ndarray | None:
+        """∂E/∂K and ∂E/∂B into grads; returns ∂E/∂X, or None when input_gradient is False (the
+        first layer while training: nobody reads it, and it is this layer's dearest part)."""
+        n, d, k = output_gradient.shape[0], self.depth, self.kernel_size
+        dy = output_gradient.reshape(n, d, -1)                          # (N, D, H'W')
+        # ∂E/∂K_ij = X_j ⋆ ∂E/∂Y_i, summed over the batch: one GEMM over every position of every sample.
+        dy_rows = dy.transpose(1, 0, 2).reshape(d, -1)                   # (D, N·H'W')
+        cols = self._cols.transpose(1, 0, 2).reshape(self._cols.shape[1], -1)  # (C·k·k, N·H'W')
+        self.grads["kernels"] = (dy_rows @ cols.T).reshape(self.params["kernels"].shape)
         self.grads["biases"] = output_gradient.sum(axis=0) if self.bias == "position" \
             else output_gradient.sum(axis=(0, 2, 3))
-        # ∂E/∂X_j = Σ_i ∂E/∂Y_i ∗ K_ij: full correlation of the padded gradient with rot180(K).
-        padded = np.pad(output_gradient, ((0, 0), (0, 0), (k - 1, k - 1), (k - 1, k - 1)))
-        rotated = self.params["kernels"][:, :, ::-1, ::-1]
-        flat_rotated = rotated.transpose(1, 0, 2, 3).reshape(channels, -1)
-        n, (h, w) = output_gradient.shape[0], self.input_shape[1:]
-        input_gradient = (_im2col(padded, k) @ flat_rotated.T).reshape(n, h, w, channels)
-        return np.ascontiguousarray(input_gradient.transpose(0, 3, 1, 2))
+        if not input_gradient:
+            return None
+        # ∂E/∂X_j = Σ_i ∂E/∂Y_i ∗ K_ij (full convolution), computed as its adjoint: each window's
+        # gradient Kᵀ·∂E/∂Y is added back where the window came from (k·k strided additions).
+        flat_kernels = self.params["kernels"].reshape(d, -1)
+        dcols = np.matmul(flat_kernels.T, dy).reshape(n, self.input_shape[0], k, k, *self.out_hw)
+        result = np.zeros((n, *self.input_shape), dtype=np.result_type(output_gradient, flat_kernels))
+        ho, wo = self.out_hw
+        for i in range(k):
+            for j in range(k):
+                result[:, :, i:i + ho, j:j + wo] += dcols[:, :, i, j]
+        return result
 
     # -- reference path: the original scipy loops -------------------------------------
     def reference_terms(self, sample: np.ndarray) -> np.ndarray:
@@ -116,7 +125,7 @@ class Convolutional(Layer):
 
 
 def _im2col(x: np.ndarray, k: int) -> np.ndarray:
-    """(N, C, H, W) → (N·Ho·Wo, C·k·k) rows of k×k windows, ordered (c, i, j)."""
+    """(N, C, H, W) → (N, C·k·k, Ho·Wo): each sample's k×k windows as columns, rows ordered (c, i, j)."""
     windows = sliding_window_view(x, (k, k), axis=(2, 3))  # (N, C, Ho, Wo, k, k)
     n, c, ho, wo = windows.shape[:4]
-    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * k * k)
+    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * k * k, ho * wo)

@@ -70,11 +70,19 @@ class Network:
             self.outputs[index] = x
         return x
 
-    def backward(self, output_gradient: np.ndarray) -> np.ndarray:
-        """Back-propagates ∂E/∂output; returns ∂E/∂input and fills every layer's grads."""
+    def backward(self, output_gradient: np.ndarray, input_gradient: bool = True) -> np.ndarray | None:
+        """Back-propagates ∂E/∂output; returns ∂E/∂input and fills every layer's grads.
+
+        input_gradient=False lets a first convolutional layer skip ∂E/∂input (training needs only
+        the parameter gradients); it returns None then.
+        """
         gradient = np.asarray(output_gradient, dtype=self.dtype)
         for index in reversed(range(len(self.layers))):
-            gradient = self.layers[index].backward(gradient)
+            layer = self.layers[index]
+            if index == 0 and not input_gradient and isinstance(layer, Convolutional):
+                gradient = layer.backward(gradient, input_gradient=False)
+            else:
+                gradient = layer.backward(gradient)
             self.input_gradients[index] = gradient
         return gradient
 

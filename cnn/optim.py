@@ -4,6 +4,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.linalg import blas
+
+
+def _axpy(y: np.ndarray, x: np.ndarray, a: float) -> None:
+    """y += a·x in place, in one pass (BLAS axpy) where the arrays allow it."""
+    if y.flags.c_contiguous and x.flags.c_contiguous and y.dtype == x.dtype and y.dtype.char in "fd":
+        axpy = blas.daxpy if y.dtype.char == "d" else blas.saxpy
+        result = axpy(x.reshape(-1), y.reshape(-1), a=a)
+        if not np.shares_memory(result, y):  # BLAS wrote a copy: keep the values all the same
+            y.reshape(-1)[...] = result
+    else:
+        y += a * x
 
 
 class SGD:
@@ -41,7 +53,7 @@ class SGD:
                     velocity -= lr * grad
                     param += velocity
                 else:
-                    param -= lr * grad
+                    _axpy(param, grad, -lr)
 
     def reset(self) -> None:
         self.velocity.clear()

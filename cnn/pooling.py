@@ -22,26 +22,27 @@ class MaxPool2D(Layer):
     def config(self) -> dict:
         return {"input_shape": list(self.input_shape), "pool_size": self.pool_size}
 
-    def _windows(self, x: np.ndarray) -> np.ndarray:
-        """(N, C, Ho, Wo, p·p) view/copy of the windows."""
+    def _offsets(self) -> list[tuple]:
+        """Indices of the p·p strided views x[:, :, i::p, j::p] of the cropped input, in window order."""
         p = self.pool_size
-        n = x.shape[0]
         c, ho, wo = self.output_shape()
-        cropped = x[:, :, :ho * p, :wo * p]
-        return cropped.reshape(n, c, ho, p, wo, p).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, ho, wo, p * p)
+        return [(slice(None), slice(None), slice(i, ho * p, p), slice(j, wo * p, p))
+                for i in range(p) for j in range(p)]
 
     def forward(self, input: np.ndarray) -> np.ndarray:
-        windows = self._windows(input)
-        self.argmax = windows.argmax(axis=-1)[..., None]
-        return np.take_along_axis(windows, self.argmax, axis=-1)[..., 0]
+        self.input = input
+        views = [input[index] for index in self._offsets()]
+        self.output = views[0].copy()
+        for view in views[1:]:
+            np.maximum(self.output, view, out=self.output)
+        return self.output
 
     def backward(self, output_gradient: np.ndarray) -> np.ndarray:
-        p = self.pool_size
-        n = output_gradient.shape[0]
-        c, ho, wo = self.output_shape()
-        routed = np.zeros((n, c, ho, wo, p * p), dtype=output_gradient.dtype)
-        np.put_along_axis(routed, self.argmax, output_gradient[..., None], axis=-1)
-        input_gradient = np.zeros((n, *self.input_shape), dtype=output_gradient.dtype)
-        input_gradient[:, :, :ho * p, :wo * p] = \
-            routed.reshape(n, c, ho, wo, p, p).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, ho * p, wo * p)
+        input_gradient = np.zeros(self.input.shape, dtype=output_gradient.dtype)
+        taken = np.zeros(self.output.shape, dtype=bool)
+        for index in self._offsets():  # the first maximum of each window takes the gradient
+            hit = self.input[index] == self.output
+            hit &= ~taken
+            taken |= hit
+            input_gradient[index] = np.where(hit, output_gradient, 0)
         return input_gradient

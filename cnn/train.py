@@ -94,7 +94,7 @@ def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs
                 value = loss.value(yb, output)
                 if not math.isfinite(value):
                     raise TrainingDiverged(epoch, step, global_step, f"the loss is {value}")
-                network.backward(loss.prime(yb, output))
+                network.backward(loss.prime(yb, output), input_gradient=False)
                 norms = {name: float(np.linalg.norm(g)) for name, g in network.grads.items()}
             bad = [name for name, norm in norms.items() if not math.isfinite(norm)]
             if bad:
