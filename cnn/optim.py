@@ -4,18 +4,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.linalg import blas
-
-
-def _axpy(y: np.ndarray, x: np.ndarray, a: float) -> None:
-    """y += a·x in place, in one pass (BLAS axpy) where the arrays allow it."""
-    if y.flags.c_contiguous and x.flags.c_contiguous and y.dtype == x.dtype and y.dtype.char in "fd":
-        axpy = blas.daxpy if y.dtype.char == "d" else blas.saxpy
-        result = axpy(x.reshape(-1), y.reshape(-1), a=a)
-        if not np.shares_memory(result, y):  # BLAS wrote a copy: keep the values all the same
-            y.reshape(-1)[...] = result
-    else:
-        y += a * x
 
 
 class SGD:
@@ -27,6 +15,7 @@ class SGD:
             raise ValueError(f"momentum must be in [0, 1), not {momentum!r}")
         self.momentum = float(momentum)
         self.velocity: dict[str, np.ndarray] = {}
+        self._scratch: dict[str, np.ndarray] = {}  # lr·g is written here, not into a new array each step
 
     @property
     def learning_rate(self) -> float:
@@ -53,7 +42,11 @@ class SGD:
                     velocity -= lr * grad
                     param += velocity
                 else:
-                    _axpy(param, grad, -lr)
+                    key = f"{layer_index}.{name}"
+                    scratch = self._scratch.get(key)
+                    if scratch is None or scratch.shape != grad.shape or scratch.dtype != grad.dtype:
+                        scratch = self._scratch[key] = np.empty_like(grad)
+                    param -= np.multiply(grad, lr, out=scratch)
 
     def reset(self) -> None:
         self.velocity.clear()
