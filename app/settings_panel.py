@@ -12,7 +12,6 @@ from cnn.presets import PRESETS
 
 class SettingsPanel(QGroupBox):
     learning_rate_changed = Signal(float)
-    changed = Signal()
 
     def __init__(self, parent=None):
         super().__init__("Run settings", parent)
@@ -55,6 +54,12 @@ class SettingsPanel(QGroupBox):
         self.batch_size.setRange(1, 60000)
         self.batch_size.setToolTip("Samples per SGD step; 1 is the original per-sample SGD")
         form.addRow("Batch size", self.batch_size)
+        self.lr_decay = QDoubleSpinBox()
+        self.lr_decay.setDecimals(3)
+        self.lr_decay.setRange(0.001, 1.0)
+        self.lr_decay.setSingleStep(0.05)
+        self.lr_decay.setToolTip("The learning rate is multiplied by this after every epoch (1: constant)")
+        form.addRow("LR decay / epoch", self.lr_decay)
         self.momentum = QDoubleSpinBox()
         self.momentum.setDecimals(3)
         self.momentum.setRange(0.0, 0.999)
@@ -70,11 +75,6 @@ class SettingsPanel(QGroupBox):
         self.set_config(RunConfig())
         self.preset.currentIndexChanged.connect(self._apply_preset)
         self.learning_rate.valueChanged.connect(self.learning_rate_changed)
-        for widget in (self.limit, self.epochs, self.batch_size, self.seed, self.learning_rate, self.momentum):
-            widget.valueChanged.connect(self.changed)
-        self.dtype.currentIndexChanged.connect(self.changed)
-        for button in self.class_buttons:
-            button.toggled.connect(self.changed)
 
     def _apply_preset(self) -> None:
         self.set_config(RunConfig.from_preset(self.preset.currentData()))
@@ -90,6 +90,7 @@ class SettingsPanel(QGroupBox):
         self.learning_rate.setValue(config.learning_rate)
         self.batch_size.setValue(config.batch_size)
         self.momentum.setValue(config.momentum)
+        self.lr_decay.setValue(config.lr_decay)
         self.seed.setValue(config.seed)
         self.dtype.setCurrentText(config.dtype)
 
@@ -101,6 +102,6 @@ class SettingsPanel(QGroupBox):
         config = RunConfig(preset=self.preset.currentData(), classes=classes, limit=self.limit.value() or None,
                            epochs=self.epochs.value(), learning_rate=self.learning_rate.value(),
                            batch_size=self.batch_size.value(), momentum=self.momentum.value(),
-                           seed=self.seed.value(), dtype=self.dtype.currentText())
+                           seed=self.seed.value(), dtype=self.dtype.currentText(), lr_decay=self.lr_decay.value())
         config.validate()
         return config

@@ -19,13 +19,15 @@ class RunConfig:
     momentum: float = 0.0
     seed: int = 0
     dtype: str = "float64"
+    lr_decay: float = 1.0            # the learning rate is multiplied by this after every epoch
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "RunConfig":
         if name not in PRESETS:
             raise ValueError(f"preset: unknown {name!r}; choose one of {sorted(PRESETS)}")
         p = PRESETS[name]
-        config = cls(name, p.classes, p.limit, p.epochs, p.learning_rate, p.batch_size, p.momentum, 0, p.dtype)
+        config = cls(name, p.classes, p.limit, p.epochs, p.learning_rate, p.batch_size, p.momentum, 0, p.dtype,
+                     p.lr_decay)
         return config.with_changes(**{k: v for k, v in overrides.items() if v is not None})
 
     def with_changes(self, **changes) -> "RunConfig":
@@ -52,6 +54,7 @@ class RunConfig:
             ("momentum", real(self.momentum) and 0 <= self.momentum < 1, "in [0, 1)"),
             ("seed", whole(self.seed, 0, 2**32 - 1), "a whole number from 0 to 4294967295"),
             ("dtype", self.dtype in DTYPES, f"one of {sorted(DTYPES)}"),
+            ("lr_decay", real(self.lr_decay) and 0 < self.lr_decay <= 1, "in (0, 1]"),
         ]
         for name, ok, expected in checks:
             if not ok:

@@ -26,12 +26,18 @@ class WeightsFileError(ValueError):
 
 
 def save(network: Network, path) -> None:
-    """Write the network to `path` (.npz) atomically: a temporary file beside it, then a rename."""
+    """Write the network to `path` (.npz) atomically: a temporary file beside it, then a rename.
+
+    A process killed while saving leaves the previous file intact, and its temporary file
+    (named after its process id) is removed by the next save to the same path.
+    """
     path = Path(path)
     header = {"format": FORMAT, "version": VERSION, "dtype": network.dtype.name,
               "architecture": network.architecture()}
     arrays = {HEADER_KEY: np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **network.params}
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    _remove_orphans(path)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
+                                             dir=path.parent or ".")
     try:
         with os.fdopen(descriptor, "wb") as file:
             np.savez(file, **arrays)
@@ -41,6 +47,24 @@ def save(network: Network, path) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _remove_orphans(path: Path) -> None:
+    """Temporary files of earlier saves to `path` whose process no longer runs."""
+    for orphan in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = orphan.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            orphan.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def load(path) -> Network:

@@ -63,14 +63,14 @@ def evaluate(network: Network, split: Split, loss: Loss) -> Evaluation:
 
 
 def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs: int,
-          batch_size: int = 1, shuffle_seed: int | None = None, first_epoch: int = 1
-          ) -> Iterator[StepRecord | EpochRecord]:
+          batch_size: int = 1, shuffle_seed: int | None = None, first_epoch: int = 1,
+          lr_decay: float = 1.0) -> Iterator[StepRecord | EpochRecord]:
     """Yields a StepRecord after every update and an EpochRecord after every epoch.
 
     With shuffle_seed None the training set is visited in its stored order every epoch (the
     original); otherwise it is reshuffled each epoch from that seed. Raises TrainingDiverged
     before an update that would start from a non-finite loss or gradient or make a weight
-    non-finite.
+    non-finite. After every epoch the learning rate is multiplied by lr_decay (1: constant).
     """
     x, y = dataset.train.x, dataset.train.y
     if not (isinstance(batch_size, int) and 1 <= batch_size <= len(x)):
@@ -104,6 +104,8 @@ def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs
             loss_sum += value * len(xb)
             yield StepRecord(epoch, step, steps_per_epoch, global_step, len(xb), value, MappingProxyType(norms))
         seconds = time.perf_counter() - started
+        if lr_decay != 1.0:
+            optimizer.learning_rate *= lr_decay
         test = evaluate(network, dataset.test, loss)
         test.predictions.flags.writeable = False
         yield EpochRecord(epoch, first_epoch + epochs - 1, loss_sum / len(x), test.loss, test.accuracy, seconds,

@@ -1,5 +1,7 @@
 """The studio, driven with pytest-qt (offscreen). No sleeps: waitSignal / waitUntil only."""
 import os
+import re
+import threading
 import subprocess
 import sys
 import time
@@ -12,6 +14,7 @@ from PySide6.QtGui import QImage
 
 from app.window import MainWindow
 from cnn import io
+from cnn.data import Dataset, Split
 from cnn.presets import original_network
 from cnn.train import StepRecord
 
@@ -197,3 +200,55 @@ def test_screenshot_command(tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     image = QImage(str(shot))
     assert (image.width(), image.height()) == (1600, 1000)
+
+
+def test_start_and_stop_fifty_times(window, qtbot):
+    """Start, stop, start again: no crash, no hang, one worker thread throughout."""
+    window.settings_panel.epochs.setValue(100)
+    threads_before = threading.active_count()
+    for _ in range(50):
+        start_and_wait(window, qtbot)
+        window.stop()
+        qtbot.waitUntil(lambda: window.state == "idle", timeout=5000)
+    assert threading.active_count() == threads_before
+    assert window.thread.isRunning()
+
+
+def test_a_batch_larger_than_the_data_is_refused(window, qtbot):
+    window.settings_panel.batch_size.setValue(500)  # 20 training images in the fixture
+    with qtbot.waitSignal(window.error_shown, timeout=10000) as blocker:
+        window.start()
+    assert "batch_size 500 is larger than the 20 training images" in blocker.args[0]
+    qtbot.waitUntil(lambda: window.state == "idle")
+    window.settings_panel.batch_size.setValue(5)
+    with qtbot.waitSignal(window.training_finished, timeout=30000):
+        window.start()
+
+
+def test_divergence_is_reported_and_training_can_continue(window, qtbot, monkeypatch):
+    """A poisoned image (NaN) makes the loss non-finite at its step: the run stops there with a
+    message naming the step, the weights are those before it, and training can go on."""
+    import cnn.session
+    clean_prepare = cnn.session.prepare
+
+    def poisoned_prepare(*args, **kwargs):
+        dataset = clean_prepare(*args, **kwargs)
+        x = dataset.train.x.copy()
+        x[6, 0, 10, 10] = np.nan
+        return Dataset(Split(x, dataset.train.y, dataset.train.labels), dataset.test, dataset.classes)
+
+    monkeypatch.setattr(cnn.session, "prepare", poisoned_prepare)
+    before = {k: v.copy() for k, v in window.worker.session.network.params.items()}
+    window.settings_panel.epochs.setValue(1)
+    with qtbot.waitSignal(window.error_shown, timeout=30000) as blocker:
+        window.start()
+    assert "training diverged at epoch 1, step 7: the loss is nan" in blocker.args[0]
+    assert window.banner.isVisible()
+    qtbot.waitUntil(lambda: window.state == "idle")
+    after = window.worker.session.network.params
+    assert all(np.isfinite(p).all() for p in after.values())
+    assert any(not np.array_equal(before[k], after[k]) for k in before)  # six steps were taken
+    monkeypatch.setattr(cnn.session, "prepare", clean_prepare)
+    window.settings_panel.learning_rate.setValue(0.05)
+    with qtbot.waitSignal(window.training_finished, timeout=30000):
+        window.start()

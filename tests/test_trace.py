@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+
+from cnn import SGD, trace
+from cnn.losses import LOSSES
+from cnn.presets import digits_network, original_network
+
+
+@pytest.mark.parametrize("build, loss_name, classes", [(original_network, "binary_cross_entropy", 2),
+                                                       (digits_network, "softmax_cross_entropy", 10)])
+def test_trace_equals_the_normal_pass(build, loss_name, classes, small_dataset):
+    network, loss = build(classes, seed=4, dtype="float64"), LOSSES[loss_name]
+    x, y = small_dataset.train.x[3:4], np.eye(classes)[[1]]
+    before = {k: v.copy() for k, v in network.params.items()}
+    t = trace(network, x, y, loss, learning_rate=0.2)
+    assert all(np.array_equal(before[k], v) for k, v in network.params.items())  # weights untouched
+    reference = build(classes, seed=4, dtype="float64")
+    output = reference.forward(x)
+    reference.backward(loss.prime(y, output))
+    assert np.array_equal(t.output, output) and t.loss == loss.value(y, output)
+    assert np.array_equal(t.loss_gradient, loss.prime(y, output))
+    for index, layer in enumerate(t.layers):
+        assert np.array_equal(layer.input, reference.inputs[index])
+        assert np.array_equal(layer.output, reference.outputs[index])
+        assert np.array_equal(layer.input_gradient, reference.input_gradients[index])
+        above = reference.input_gradients[index + 1] if index + 1 < len(t.layers) else t.loss_gradient
+        assert np.array_equal(layer.output_gradient, above)
+        for name, grad in layer.grads.items():
+            assert np.array_equal(grad, reference.layers[index].grads[name])
+    # applying the traced updates is one SGD step of the engine
+    SGD(0.2).step(reference)
+    for name, update in t.updates.items():
+        np.testing.assert_array_equal(before[name] + update, reference.params[name])
+
+
+def test_trace_is_frozen(small_dataset):
+    t = trace(original_network(), small_dataset.train.x[:1], small_dataset.train.y[:1],
+              LOSSES["binary_cross_entropy"])
+    with pytest.raises(ValueError):
+        t.layers[0].grads["kernels"][0, 0, 0, 0] = 1.0
+    with pytest.raises(ValueError, match="one sample"):
+        trace(original_network(), small_dataset.train.x[:2], small_dataset.train.y[:2], LOSSES["binary_cross_entropy"])
