@@ -18,6 +18,9 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Idle OpenMP threads (PyTorch's, TensorFlow's) otherwise spin for a while after each call and
+# take the second core from whichever runner comes next.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 
@@ -112,8 +115,8 @@ def run_torch(kind, batch, dtype, dataset, seconds):
         loss_fn, optimizer_args = nn.CrossEntropyLoss(), {"lr": 0.05, "momentum": 0.9}
     model = model.to(tdtype)
     optimizer = torch.optim.SGD(model.parameters(), **optimizer_args)
-    x = torch.from_numpy(np.ascontiguousarray(dataset.train.x)).to(tdtype)
-    y = torch.from_numpy(np.ascontiguousarray(dataset.train.y)).to(tdtype)
+    x = torch.from_numpy(dataset.train.x.copy()).to(tdtype)
+    y = torch.from_numpy(dataset.train.y.copy()).to(tdtype)
     n, samples, step = len(x), 0, 0
     started = time.perf_counter()
     while time.perf_counter() - started < seconds:
