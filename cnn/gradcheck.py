@@ -11,17 +11,19 @@ from .network import Network
 
 def numerical_gradient(f: Callable[[], float], array: np.ndarray, h: float = 1e-6) -> np.ndarray:
     """∂f/∂array by central differences, perturbing `array` in place (and restoring it exactly)."""
-    gradient = np.zeros(array.shape, dtype=np.float64)
-    flat, flat_gradient = array.reshape(-1), gradient.reshape(-1)
-    for index in range(flat.size):
-        saved = flat[index]
-        flat[index] = saved + h
-        plus = f()
-        flat[index] = saved - h
-        minus = f()
-        flat[index] = saved
-        flat_gradient[index] = (plus - minus) / (2 * h)
-    return gradient
+    flat = array.reshape(-1)
+    return np.array([_central_difference(f, flat, index, h) for index in range(flat.size)]).reshape(array.shape)
+
+
+def _central_difference(f: Callable[[], float], flat: np.ndarray, index: int, h: float) -> float:
+    """(f(θ + h e_i) − f(θ − h e_i)) / 2h, restoring θ_i exactly."""
+    saved = flat[index]
+    flat[index] = saved + h
+    plus = f()
+    flat[index] = saved - h
+    minus = f()
+    flat[index] = saved
+    return (plus - minus) / (2 * h)
 
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
@@ -62,15 +64,7 @@ def check_network_gradients(network: Network, x: np.ndarray, y_true: np.ndarray,
             flat = param.reshape(-1)
             chosen = np.arange(flat.size) if max_entries is None or flat.size <= max_entries \
                 else np.sort(rng.choice(flat.size, max_entries, replace=False))
-            numeric = np.empty(chosen.size)
-            for k, entry in enumerate(chosen):
-                saved = flat[entry]
-                flat[entry] = saved + h
-                plus = error_value()
-                flat[entry] = saved - h
-                minus = error_value()
-                flat[entry] = saved
-                numeric[k] = (plus - minus) / (2 * h)
+            numeric = np.array([_central_difference(error_value, flat, entry, h) for entry in chosen])
             results[f"{index}.{name}"] = GradientCheck(relative_error(analytic[chosen], numeric),
                                                        int(chosen.size), int(flat.size))
     network.forward(x)  # leave the per-layer records as for the checked sample
