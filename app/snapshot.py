@@ -22,10 +22,7 @@ class ModelInfo:
     config: object                 # the RunConfig the session runs with
     summary: str                   # one line per layer
     parameter_count: int
-    parameter_names: tuple[str, ...]
     loss_name: str
-    steps_per_epoch: int
-    epochs_done: int
     images: dict                   # split → read-only (N, 28, 28) array
     labels: dict                   # split → read-only (N,) digits
     source: str                    # where the weights came from: 'new (seed 0)' or a file
@@ -96,6 +93,4 @@ def model_info(session: Session, source: str) -> ModelInfo:
     return ModelInfo(
         classes=dataset.classes, config=session.config, summary=summary,
         parameter_count=sum(p.size for p in network.params.values()),
-        parameter_names=tuple(network.params), loss_name=session.loss.name,
-        steps_per_epoch=-(-len(dataset.train.x) // session.config.batch_size), epochs_done=session.epochs_done,
-        images=images, labels={"train": dataset.train.labels, "test": dataset.test.labels}, source=source)
+        loss_name=session.loss.name, images=images, labels={"train": dataset.train.labels, "test": dataset.test.labels}, source=source)
