@@ -22,9 +22,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.epochs is not None and args.epochs < 1:
-        build_parser().error("--epochs must be at least 1")
+        parser.error("--epochs must be at least 1")
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 

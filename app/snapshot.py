@@ -31,7 +31,6 @@ class ModelInfo:
 @dataclass(frozen=True)
 class Snapshot:
     """The first convolutional layer's weights and one sample's pass through the network."""
-    global_step: int
     kernels: np.ndarray            # (D, C, k, k)
     biases: np.ndarray             # (D, Ho, Wo) or (D,)
     split: str
@@ -58,8 +57,10 @@ def first_convolution(session: Session) -> int:
     raise ValueError("the network has no convolutional layer to show")
 
 
-def take_snapshot(session: Session, split: str, index: int, global_step: int) -> Snapshot:
+def take_snapshot(session: Session, split: str, index: int) -> Snapshot:
+    """index is clamped to the split's size (a request may predate a smaller data set)."""
     data = session.dataset.train if split == "train" else session.dataset.test
+    index = min(max(index, 0), len(data.x) - 1)
     network, loss = session.network, session.loss
     x, y = data.x[index:index + 1], data.y[index:index + 1]
     output = network.forward(x)
@@ -69,7 +70,7 @@ def take_snapshot(session: Session, split: str, index: int, global_step: int) ->
     after = conv + 1 if conv + 1 < len(network.layers) else conv
     probabilities = session.probabilities(output)[0]
     return Snapshot(
-        global_step=global_step, kernels=frozen(layer.params["kernels"]), biases=frozen(layer.params["biases"]),
+        kernels=frozen(layer.params["kernels"]), biases=frozen(layer.params["biases"]),
         split=split, index=index, label=int(data.labels[index]), image=frozen(x[0, 0]),
         pre_activation=frozen(network.outputs[conv][0]), post_activation=frozen(network.outputs[after][0]),
         activation=type(network.layers[after]).__name__, probabilities=frozen(probabilities),

@@ -5,7 +5,6 @@ import math
 import time
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QMetaObject, QSettings, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
@@ -292,9 +291,7 @@ class MainWindow(QMainWindow):
         self.gradients_view.add_records(records)
         self.progress.add(records)
         for record in records:
-            if isinstance(record, EpochRecord) and self.model is not None:
-                digits = np.asarray(self.model.classes)[record.test_predictions]
-                self.sample_picker.set_predictions("test", digits)
+            if isinstance(record, EpochRecord):
                 self.statusBar().showMessage(
                     f"Epoch {record.epoch}: train loss {record.train_loss:.5f}, test loss {record.test_loss:.5f}, "
                     f"test accuracy {100 * record.test_accuracy:.1f}%", 10000)
@@ -331,7 +328,7 @@ class MainWindow(QMainWindow):
 
     def on_state_changed(self, state: str) -> None:
         self.state = state
-        running, paused, idle = state == "running", state == "paused", state == "idle"
+        paused, idle = state == "paused", state == "idle"
         self.state_label.setText({"running": "Training", "paused": "Paused", "idle": "Ready"}[state])
         self.start_action.setEnabled(idle or paused)
         self.start_button.setText("Resume" if paused else "Start")

@@ -26,7 +26,6 @@ from .snapshot import model_info, take_snapshot
 SLICE_SECONDS = 0.02        # training between two looks at the event queue
 EMIT_INTERVAL = 1 / 30      # at most ~30 redraws a second
 DRAW_SHARE = 0.1            # and the views may spend at most this share of the time drawing
-STRUCTURAL = ("preset", "classes", "limit", "seed", "dtype")
 
 
 class TrainingWorker(QObject):
@@ -53,7 +52,6 @@ class TrainingWorker(QObject):
         self.views_ready = threading.Event()
         self.views_ready.set()
         self.draw_seconds = 0.0
-        self._global_step = 0
         self._sample = ("test", 0)
         self._timer = None
 
@@ -62,24 +60,22 @@ class TrainingWorker(QObject):
     def configure(self, config: RunConfig) -> None:
         """A fresh network and data set from the settings (Reset)."""
         self._end_run()
-        self._guarded(lambda: self._install(Session(config, self._load_raw(), source=self._source()),
-                                            f"new network (seed {config.seed})"))
+        self._guarded(lambda: self._install_fresh(config))
 
     @Slot(object)
     def start(self, config: RunConfig) -> None:
         if self.state != "idle":
             return
         def begin():
-            if self.session is None or any(getattr(self.session.config, f) != getattr(config, f) for f in STRUCTURAL):
+            if self.session is not None and self.session.can_resume(config):
+                self.session = self.session.resumed(config)  # same network and data: nothing rebuilt
+            else:
                 if self.session is not None:
                     self.message.emit("The data or network settings changed: starting from a fresh network.")
-                self._install(Session(config, self._load_raw(), source=self._source()),
-                              f"new network (seed {config.seed})")
-            else:
-                self._install(Session(config, self._load_raw(), self.session.network, source=self._source()),
-                              None, keep_epochs=True)
+                self._install_fresh(config)
             self._loop = self.session.run(config.epochs)
             self._set_state("running")
+            self._ensure_timer()
             self._timer.start()
         self._guarded(begin)
 
@@ -109,7 +105,7 @@ class TrainingWorker(QObject):
 
     @Slot(str, int)
     def select_sample(self, split: str, index: int) -> None:
-        self._sample = (split if split in ("train", "test") else "test", max(0, index))
+        self._sample = (split if split in ("train", "test") else "test", index)
         if self.session is not None:
             self._guarded(self._emit_snapshot)
 
@@ -166,8 +162,7 @@ class TrainingWorker(QObject):
                 self._pending.append(record)
                 if isinstance(record, EpochRecord):
                     self._flush(force=True)
-                else:
-                    self._global_step = record.global_step
+                    self._emit_predictions(record.test_predictions)
                 if time.perf_counter() >= deadline:
                     break
         except StopIteration:
@@ -212,23 +207,20 @@ class TrainingWorker(QObject):
         self._set_state("idle")
 
     # -- helpers -----------------------------------------------------------------------------
-    def _install(self, session: Session, source: str | None, keep_epochs: bool = False) -> None:
-        if keep_epochs and self.session is not None:
-            session.epochs_done = self.session.epochs_done
-        else:
-            self._global_step = 0
+    def _install_fresh(self, config: RunConfig) -> None:
+        self._install(Session(config, self._load_raw(), source=self._source()), f"new network (seed {config.seed})")
+
+    def _install(self, session: Session, source: str) -> None:
         self.session = session
-        split, index = self._sample
-        self._sample = (split, min(index, len(session.dataset.train.x if split == "train" else session.dataset.test.x) - 1))
-        if source is not None:
-            self.model_changed.emit(model_info(session, source))
-            predicted = evaluate(session.network, session.dataset.test, session.loss).predictions
-            self.test_predictions.emit(np.asarray(session.dataset.classes)[predicted])
+        self.model_changed.emit(model_info(session, source))
+        self._emit_predictions(evaluate(session.network, session.dataset.test, session.loss).predictions)
         self._emit_snapshot()
 
+    def _emit_predictions(self, predictions) -> None:
+        self.test_predictions.emit(np.asarray(self.session.dataset.classes)[predictions])
+
     def _emit_snapshot(self) -> None:
-        split, index = self._sample
-        self.snapshot.emit(take_snapshot(self.session, split, index, self._global_step))
+        self.snapshot.emit(take_snapshot(self.session, *self._sample))
 
     def _load_raw(self):
         if self._raw is None:
@@ -245,7 +237,6 @@ class TrainingWorker(QObject):
 
     def _guarded(self, action) -> None:
         """Run a command; a bad file or setting becomes a message, never a crash."""
-        self._ensure_timer()
         try:
             action()
         except (io.WeightsFileError, DataFileError, ValueError, OSError) as error:

@@ -1,6 +1,8 @@
 """A run: settings, data, network, loss and optimizer that belong together; used by the CLI and the studio."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .activations import Sigmoid, Softmax, softmax
@@ -11,6 +13,8 @@ from .network import Network
 from .optim import SGD
 from .presets import PRESETS
 from .train import EpochRecord, train
+
+DATA_AND_NETWORK = ("preset", "classes", "limit", "seed", "dtype")  # what a resumed session keeps
 
 
 def loss_for(network: Network) -> Loss:
@@ -35,12 +39,30 @@ class Session:
         if self.network.output_shape != (len(config.classes),) or self.network.input_shape != self.dataset.train.x.shape[1:]:
             raise ValueError(f"the network maps {self.network.input_shape} to {self.network.output_shape}, but the "
                              f"data has images {self.dataset.train.x.shape[1:]} and {len(config.classes)} classes")
+        self.loss = loss_for(self.network)
+        self._set_training(config)
+        self.epochs_done = 0
+
+    def _set_training(self, config: RunConfig) -> None:
         if config.batch_size > len(self.dataset.train.x):
             raise ValueError(f"batch_size {config.batch_size} is larger than the {len(self.dataset.train.x)} "
                              "training images")
-        self.loss = loss_for(self.network)
+        self.config = config
         self.optimizer = SGD(config.learning_rate, config.momentum)
-        self.epochs_done = 0
+
+    def can_resume(self, config: RunConfig) -> bool:
+        """Whether `config` keeps this session's data and network settings."""
+        return all(getattr(config, f) == getattr(self.config, f) for f in DATA_AND_NETWORK)
+
+    def resumed(self, config: RunConfig) -> "Session":
+        """The same network, data and epoch count with new training settings (epochs, rate, batch,
+        momentum, decay)."""
+        if not self.can_resume(config):
+            raise ValueError("resuming cannot change the data or network settings")
+        config.validate()
+        session = copy.copy(self)
+        session._set_training(config)
+        return session
 
     def run(self, epochs: int | None = None):
         """The training loop over this session's data, continuing the epoch count."""

@@ -52,14 +52,13 @@ class Evaluation:
     loss: float
     accuracy: float
     predictions: np.ndarray        # index into the dataset's classes, per sample
-    outputs: np.ndarray
 
 
 def evaluate(network: Network, split: Split, loss: Loss) -> Evaluation:
     outputs = network.predict(split.x)
     predictions = outputs.argmax(axis=1)
     accuracy = float(np.mean(predictions == split.y.argmax(axis=1))) if len(split.y) else float("nan")
-    return Evaluation(loss.value(split.y, outputs), accuracy, predictions, outputs)
+    return Evaluation(loss.value(split.y, outputs), accuracy, predictions)
 
 
 def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs: int,

@@ -238,6 +238,9 @@ def test_divergence_is_reported_and_training_can_continue(window, qtbot, monkeyp
         return Dataset(Split(x, dataset.train.y, dataset.train.labels), dataset.test, dataset.classes)
 
     monkeypatch.setattr(cnn.session, "prepare", poisoned_prepare)
+    window.reset()  # the data set is prepared when the network is built
+    qtbot.waitUntil(lambda: window.worker.session is not None
+                    and np.isnan(window.worker.session.dataset.train.x).any(), timeout=10000)
     before = {k: v.copy() for k, v in window.worker.session.network.params.items()}
     window.settings_panel.epochs.setValue(1)
     with qtbot.waitSignal(window.error_shown, timeout=30000) as blocker:
@@ -249,6 +252,8 @@ def test_divergence_is_reported_and_training_can_continue(window, qtbot, monkeyp
     assert all(np.isfinite(p).all() for p in after.values())
     assert any(not np.array_equal(before[k], after[k]) for k in before)  # six steps were taken
     monkeypatch.setattr(cnn.session, "prepare", clean_prepare)
+    window.reset()  # Start would resume on the same (poisoned) data; a reset prepares it again
+    qtbot.waitUntil(lambda: not np.isnan(window.worker.session.dataset.train.x).any(), timeout=10000)
     window.settings_panel.learning_rate.setValue(0.05)
     with qtbot.waitSignal(window.training_finished, timeout=30000):
         window.start()
