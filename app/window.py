@@ -7,14 +7,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QMetaObject, QSettings, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
-                               QPushButton, QScrollArea, QSplitter, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QFrame, QGridLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
+                               QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from cnn.config import RunConfig
 from cnn.train import EpochRecord
 
+from .banner import ErrorBanner
 from .help import ABOUT, TOUR
 from .progress import ProgressTracker
+from .recent_files import RecentFiles
+from .remembered import remember, restore
 from .sample_picker import SamplePicker
 from .settings_panel import SettingsPanel
 from .views.features import FeatureMapsView
@@ -23,7 +26,6 @@ from .views.kernels import KernelsView
 from .views.loss import LossView
 from .worker import TrainingWorker
 
-MAX_RECENT = 8
 WEIGHTS_FILTER = "CNN Studio weights (*.npz);;All files (*)"
 
 
@@ -56,7 +58,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status_bar()
         self._start_worker(data_path)
-        self._restore()
+        restore(self)
         self.request_configure.emit(self._config_or_default())
 
     # -- construction ------------------------------------------------------------------
@@ -103,20 +105,7 @@ class MainWindow(QMainWindow):
         self.main_splitter.setCollapsible(0, False)
         self.main_splitter.setSizes([340, 1260])
 
-        self.banner = QFrame()
-        self.banner.setObjectName("banner")
-        self.banner.setStyleSheet("#banner { background: #fde2e1; border: 1px solid #d62728; border-radius: 4px; }")
-        self.banner_text = QLabel()
-        self.banner_text.setWordWrap(True)
-        self.banner_text.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        dismiss = QToolButton()
-        dismiss.setText("✕")
-        dismiss.setToolTip("Dismiss")
-        dismiss.clicked.connect(self.banner.hide)
-        banner_layout = QHBoxLayout(self.banner)
-        banner_layout.addWidget(self.banner_text, 1)
-        banner_layout.addWidget(dismiss)
-        self.banner.hide()
+        self.banner = ErrorBanner()
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -138,7 +127,7 @@ class MainWindow(QMainWindow):
         file = self.menuBar().addMenu("&File")
         self.open_action = self._action(file, "&Open weights…", self.open_weights_dialog, QKeySequence.Open,
                                         "Load a saved network and show it")
-        self.recent_menu = file.addMenu("Open &recent")
+        self.recent = RecentFiles(self.settings, file.addMenu("Open &recent"), self.open_weights)
         self.save_action = self._action(file, "&Save weights…", self.save_weights_dialog, QKeySequence.Save,
                                         "Save the network's weights to an .npz file")
         self.export_action = self._action(file, "&Export view as PNG…", self.export_dialog, "Ctrl+E",
@@ -162,7 +151,6 @@ class MainWindow(QMainWindow):
             button.setToolTip(f"{action.statusTip()} ({action.shortcut().toString(QKeySequence.NativeText)})")
         self.settings_panel.learning_rate_changed.connect(self._learning_rate_changed)
         self.sample_picker.sample_changed.connect(self.request_sample)
-        self._update_recent_menu()
 
     def _build_status_bar(self) -> None:
         self.state_label = QLabel("Ready")
@@ -247,26 +235,26 @@ class MainWindow(QMainWindow):
     def open_weights(self, path: str) -> None:
         self.banner.hide()
         self.request_load.emit(str(path))
-        self._add_recent(str(path))
+        self.recent.add(str(path))
 
     def save_weights(self, path: str) -> None:
         self.request_save.emit(str(path))
-        self._add_recent(str(path))
+        self.recent.add(str(path))
 
     def open_weights_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open weights", self._last_folder(), WEIGHTS_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open weights", self.recent.last_folder(), WEIGHTS_FILTER)
         if path:
             self.open_weights(path)
 
     def save_weights_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save weights", str(Path(self._last_folder()) / "weights.npz"),
+        path, _ = QFileDialog.getSaveFileName(self, "Save weights", str(Path(self.recent.last_folder()) / "weights.npz"),
                                               WEIGHTS_FILTER)
         if path:
             self.save_weights(path if path.endswith(".npz") else path + ".npz")
 
     def export_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export view as PNG",
-                                              str(Path(self._last_folder()) / "cnn-studio.png"), "PNG image (*.png)")
+                                              str(Path(self.recent.last_folder()) / "cnn-studio.png"), "PNG image (*.png)")
         if path:
             self.export_png(path if path.lower().endswith(".png") else path + ".png")
 
@@ -343,8 +331,7 @@ class MainWindow(QMainWindow):
             self.progress_bar.setFormat(self.progress.text().split(" · ")[0] + " · done")
 
     def show_error(self, text: str) -> None:
-        self.banner_text.setText(text)
-        self.banner.show()
+        self.banner.show_text(text)
         self.statusBar().showMessage(text.splitlines()[0], 10000)
         self.error_shown.emit(text)
 
@@ -364,28 +351,7 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         QMessageBox.about(self, "About CNN Studio", ABOUT)
 
-    # -- files, recent list, drag and drop ----------------------------------------------------
-    def _last_folder(self) -> str:
-        recent = self._recent()
-        return str(Path(recent[0]).parent) if recent else str(Path.home())
-
-    def _recent(self) -> list[str]:
-        value = self.settings.value("recent", [])
-        return [value] if isinstance(value, str) else list(value or [])
-
-    def _add_recent(self, path: str) -> None:
-        recent = [path] + [p for p in self._recent() if p != path]
-        self.settings.setValue("recent", recent[:MAX_RECENT])
-        self._update_recent_menu()
-
-    def _update_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        recent = self._recent()
-        for path in recent:
-            action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda checked=False, p=path: self.open_weights(p))
-        self.recent_menu.setEnabled(bool(recent))
-
+    # -- drag and drop -------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
         if any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
@@ -396,40 +362,8 @@ class MainWindow(QMainWindow):
             self.open_weights(files[0])
             event.acceptProposedAction()
 
-    # -- settings remembered between launches --------------------------------------------------
-    def _restore(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1600, 980)
-        for name in ("main_splitter", "views_splitter", "top_splitter", "bottom_splitter"):
-            state = self.settings.value(f"window/{name}")
-            if state is not None:
-                getattr(self, name).restoreState(state)
-        stored = self.settings.value("run/config")
-        if isinstance(stored, dict):
-            try:
-                self.settings_panel.set_config(RunConfig(**{**stored, "classes": tuple(int(c) for c in stored["classes"])})
-                                               .with_changes())
-            except (TypeError, ValueError, KeyError):
-                pass  # settings from another version: keep the defaults
-        split = self.settings.value("sample/split", "test")
-        self.sample_picker.split.setCurrentIndex(max(0, self.sample_picker.split.findData(split)))
-
-    def _remember(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        for name in ("main_splitter", "views_splitter", "top_splitter", "bottom_splitter"):
-            self.settings.setValue(f"window/{name}", getattr(self, name).saveState())
-        try:
-            self.settings.setValue("run/config", self.settings_panel.config().as_dict())
-        except ValueError:
-            pass
-        self.settings.setValue("sample/split", self.sample_picker.current[0])
-        self.settings.sync()
-
     def closeEvent(self, event) -> None:
-        self._remember()
+        remember(self)
         if self.thread.isRunning():
             # Blocking: the worker ends its run on its own thread before that thread's loop quits.
             QMetaObject.invokeMethod(self.worker, "shutdown", Qt.BlockingQueuedConnection)

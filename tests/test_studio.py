@@ -1,6 +1,5 @@
 """The studio, driven with pytest-qt (offscreen). No sleeps: waitSignal / waitUntil only."""
 import os
-import re
 import threading
 import subprocess
 import sys
@@ -138,7 +137,7 @@ def test_a_bad_weights_file_shows_an_error_and_keeps_the_model(window, qtbot, tm
     with qtbot.waitSignal(window.error_shown, timeout=10000) as blocker:
         window.open_weights(str(bad))
     assert str(bad) in blocker.args[0] and "not a readable weights archive" in blocker.args[0]
-    assert window.banner.isVisible() and str(bad) in window.banner_text.text()
+    assert window.banner.isVisible() and str(bad) in window.banner.text.text()
     after = window.worker.session.network.params
     assert all(np.array_equal(before[k], after[k]) for k in before)
 

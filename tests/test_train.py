@@ -101,7 +101,6 @@ def test_poisoned_input_stops_at_its_step_with_weights_intact(small_dataset):
 
 def test_huge_learning_rate_keeps_the_last_finite_weights(small_dataset):
     from cnn.presets import digits_network
-    from cnn.data import prepare
     network = digits_network(2, seed=0, dtype="float32")
     dataset = small_dataset
     dataset = Dataset(*(Split(s.x.astype(np.float32), s.y.astype(np.float32), s.labels)
