@@ -70,9 +70,9 @@ class MosaicImage(pg.ImageItem):
         self.on_hover(self.describe(*cell) if cell else "")
 
 
-def image_plot(title: str, parent_layout: pg.GraphicsLayout, row: int, col: int, **kwargs) -> pg.ViewBox:
+def image_plot(title: str, parent_layout: pg.GraphicsLayout, row: int, col: int) -> pg.ViewBox:
     """A locked-aspect view box with a title, no axes, y pointing down as in an image."""
     parent_layout.addLabel(title, row=row, col=col, size="9pt")
-    view = parent_layout.addViewBox(row=row + 1, col=col, lockAspect=True, invertY=True, enableMouse=False, **kwargs)
+    view = parent_layout.addViewBox(row=row + 1, col=col, lockAspect=True, invertY=True, enableMouse=False)
     view.setMenuEnabled(False)
     return view

@@ -63,7 +63,7 @@ def _running(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # alive, but another user's
     return True
 
 
@@ -183,5 +183,5 @@ def _read_npy(file, member, fail, max_items: int, dtype: np.dtype) -> np.ndarray
     data = file.read(count * dtype.itemsize)
     if len(data) != count * dtype.itemsize:
         raise fail(f"{member[:-4]} is truncated")
-    array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran_order else "C")
-    return array.copy()
+    # Read-only over the bytes read; Network.set_params copies it into the network.
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran_order else "C")

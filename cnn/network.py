@@ -99,7 +99,7 @@ class Network:
         return {f"{i}.{name}": value for i, layer in enumerate(self.layers) for name, value in layer.grads.items()}
 
     def set_params(self, values: dict[str, np.ndarray]) -> None:
-        """Replace every parameter at once; checks names, shapes and finiteness before changing any."""
+        """Replace every parameter at once by C-ordered copies; checks names and shapes before changing any."""
         current = self.params
         if set(values) != set(current):
             missing, extra = sorted(set(current) - set(values)), sorted(set(values) - set(current))
@@ -109,7 +109,7 @@ class Network:
                 raise ValueError(f"{name}: shape {np.shape(value)} does not match {current[name].shape}")
         for name, value in values.items():
             index, key = name.split(".", 1)
-            self.layers[int(index)].params[key] = np.array(value, dtype=self.dtype)
+            self.layers[int(index)].params[key] = np.array(value, dtype=self.dtype, order="C")
 
     def architecture(self) -> list[dict]:
         return [{"type": type(layer).__name__, "args": layer.config()} for layer in self.layers]

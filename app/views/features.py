@@ -53,7 +53,7 @@ class FeatureMapsView(QWidget):
         self.input_image.set_maps(self.image[None], 1, (0.0, 1.0), GRAY)
         columns = min(len(self.pre), 8)
         self.pre_image.set_maps(self.pre, columns, symmetric_levels(self.pre), DIVERGING)
-        bounded = s.activation in ("Sigmoid", "Softmax")
+        bounded = s.activation in ("Sigmoid", "Softmax", "Tanh")
         high = 1.0 if bounded else max(float(np.max(self.post)), 1e-12)
         low = -1.0 if s.activation == "Tanh" else 0.0
         self.post_image.set_maps(self.post, columns, (low, high), SEQUENTIAL)
