@@ -95,3 +95,24 @@ def model_info(session: Session, source: str) -> ModelInfo:
         classes=dataset.classes, config=session.config, summary=summary,
         parameter_count=sum(p.size for p in network.params.values()),
         loss_name=session.loss.name, images=images, labels={"train": dataset.train.labels, "test": dataset.test.labels}, source=source)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A copy of the network's weights for the step-through, and what it needs to rebuild it."""
+    architecture: tuple            # Network.architecture(), one dict per layer
+    dtype: str
+    params: dict                   # name → read-only copy
+    learning_rate: float
+    momentum: float
+    version: int                   # the worker's count of weight changes: an update applies to this version only
+
+
+def weights_of(session: Session, version: int) -> Weights:
+    network = session.network
+    params = {}
+    for name, value in network.params.items():
+        params[name] = np.array(value, copy=True)
+        params[name].flags.writeable = False
+    return Weights(tuple(network.architecture()), network.dtype.name, params,
+                   session.optimizer.learning_rate, session.optimizer.momentum, version)

@@ -19,6 +19,7 @@ from .progress import ProgressTracker
 from .recent_files import RecentFiles
 from .remembered import remember, restore
 from .sample_picker import SamplePicker
+from .stepthrough import StepThroughWindow
 from .settings_panel import SettingsPanel
 from .views.features import FeatureMapsView
 from .views.gradients import GradientsView
@@ -43,6 +44,8 @@ class MainWindow(QMainWindow):
     request_sample = Signal(str, int)
     request_load = Signal(str)
     request_save = Signal(str)
+    request_weights = Signal()
+    request_apply = Signal(int, object)
 
     def __init__(self, settings: QSettings | None = None, data_path=None):
         super().__init__()
@@ -54,6 +57,7 @@ class MainWindow(QMainWindow):
         self.model = None
         self.progress = ProgressTracker()
         self._draw_started = None
+        self.step_window: StepThroughWindow | None = None  # made when first opened
         self._build_views()
         self._build_actions()
         self._build_status_bar()
@@ -70,6 +74,8 @@ class MainWindow(QMainWindow):
         buttons = QGridLayout()
         for i, button in enumerate((self.start_button, self.pause_button, self.stop_button, self.reset_button)):
             buttons.addWidget(button, i // 2, i % 2)
+        self.step_button = QPushButton("Step through this sample…")
+        buttons.addWidget(self.step_button, 2, 0, 1, 2)
         self.model_label = QLabel("")
         self.model_label.setWordWrap(True)
         self.model_label.setObjectName("model")
@@ -142,15 +148,19 @@ class MainWindow(QMainWindow):
                                          "A fresh network from the settings; clears the plots")
         sample = self.menuBar().addMenu("&Sample")
         self._action(sample, "Next &misclassified", self.sample_picker.jump_to_next_misclassified, "Ctrl+M")
+        self.step_action = self._action(sample, "&Step through this sample…", self.step_through, "Ctrl+T",
+                                        "Walk this sample through the forward and backward pass (pauses training)")
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&How to read the views", self.show_tour, QKeySequence.HelpContents)
         self._action(help_menu, "&About CNN Studio", self.show_about)
         for button, action in ((self.start_button, self.start_action), (self.pause_button, self.pause_action),
-                               (self.stop_button, self.stop_action), (self.reset_button, self.reset_action)):
+                               (self.stop_button, self.stop_action), (self.reset_button, self.reset_action),
+                               (self.step_button, self.step_action)):
             button.clicked.connect(action.trigger)
             button.setToolTip(f"{action.statusTip()} ({action.shortcut().toString(QKeySequence.NativeText)})")
         self.settings_panel.learning_rate_changed.connect(self._learning_rate_changed)
         self.sample_picker.sample_changed.connect(self.request_sample)
+        self.sample_picker.sample_changed.connect(self._step_window_sample)
 
     def _build_status_bar(self) -> None:
         self.state_label = QLabel("Ready")
@@ -172,7 +182,9 @@ class MainWindow(QMainWindow):
                              (self.request_stop, self.worker.stop),
                              (self.request_learning_rate, self.worker.set_learning_rate),
                              (self.request_sample, self.worker.select_sample),
-                             (self.request_load, self.worker.load_weights), (self.request_save, self.worker.save_weights)):
+                             (self.request_load, self.worker.load_weights), (self.request_save, self.worker.save_weights),
+                             (self.request_weights, self.worker.send_weights),
+                             (self.request_apply, self.worker.apply_weights)):
             signal.connect(slot)
         self.worker.records.connect(self.on_records)
         self.worker.snapshot.connect(self.on_snapshot)
@@ -183,6 +195,7 @@ class MainWindow(QMainWindow):
         self.worker.message.connect(self.show_message)
         self.worker.test_predictions.connect(self.on_test_predictions)
         self.worker.finished.connect(self.on_finished)
+        self.worker.weights.connect(self.on_weights)
         self.thread.start()
 
     # -- commands ----------------------------------------------------------------------
@@ -267,6 +280,18 @@ class MainWindow(QMainWindow):
             self.show_error(f"{path}: could not write the PNG file")
         return ok
 
+    def step_through(self) -> None:
+        """Opens the step-through on the current sample, with a copy of the weights (training pauses)."""
+        if self.model is not None:
+            self.request_weights.emit()
+
+    def _step_window_open(self) -> bool:
+        return self.step_window is not None and self.step_window.isVisible()
+
+    def _step_window_sample(self, split: str, index: int) -> None:
+        if self._step_window_open():
+            self.step_window.set_sample(split, index)
+
     def _learning_rate_changed(self, value: float) -> None:
         self.request_learning_rate.emit(value)  # also when idle: a Start may be on its way
         if self.state != "idle":
@@ -313,6 +338,17 @@ class MainWindow(QMainWindow):
                                  f"{info.config.dtype}, loss: {info.loss_name.replace('_', ' ')})"
                                  f"<pre style='font-size:8pt'>{info.summary}</pre>")
         self.request_sample.emit(*self.sample_picker.current)
+        if self._step_window_open():
+            self.request_weights.emit()  # a new or loaded network: show its weights
+
+    def on_weights(self, weights) -> None:
+        if self.step_window is None:
+            self.step_window = StepThroughWindow(self)
+            self.step_window.apply_requested.connect(self.request_apply)
+        self.step_window.load(weights, self.model, *self.sample_picker.current)
+        self.step_window.show()
+        self.step_window.raise_()
+        self.step_window.activateWindow()
 
     def on_state_changed(self, state: str) -> None:
         self.state = state
@@ -327,10 +363,18 @@ class MainWindow(QMainWindow):
         for widget in self.settings_panel.findChildren(QWidget):
             if widget is not self.settings_panel.learning_rate:
                 widget.setEnabled(idle)
+        if self._step_window_open():
+            if state == "running":
+                self.step_window.stale("Training is running, so these weights are out of date; they are read again "
+                                       "when training pauses or stops.")
+            elif self.step_window.is_stale:
+                self.request_weights.emit()
         if idle and self.progress.done_steps and self.progress.done_steps >= self.progress.total_steps:
             self.progress_bar.setFormat(self.progress.text().split(" · ")[0] + " · done")
 
     def show_error(self, text: str) -> None:
+        if self.step_window is not None and self.step_window.awaiting_apply:
+            self.step_window.stale(text)
         self.banner.show_text(text)
         self.statusBar().showMessage(text.splitlines()[0], 10000)
         self.error_shown.emit(text)
@@ -364,6 +408,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         remember(self)
+        if self.step_window is not None:
+            self.step_window.close()  # ends a running gradient check
         if self.thread.isRunning():
             # Blocking: the worker ends its run on its own thread before that thread's loop quits.
             QMetaObject.invokeMethod(self.worker, "shutdown", Qt.BlockingQueuedConnection)

@@ -21,7 +21,7 @@ from cnn.data import DataFileError, load_mnist
 from cnn.session import Session
 from cnn.train import EpochRecord, TrainingDiverged, evaluate
 
-from .snapshot import model_info, take_snapshot
+from .snapshot import model_info, take_snapshot, weights_of
 
 SLICE_SECONDS = 0.02        # training between two looks at the event queue
 EMIT_INTERVAL = 1 / 30      # at most ~30 redraws a second
@@ -37,6 +37,7 @@ class TrainingWorker(QObject):
     message = Signal(str)            # a status-bar note
     finished = Signal()              # a run completed all its epochs
     test_predictions = Signal(object)  # digits predicted for every test image
+    weights = Signal(object)         # Weights: a copy for the step-through
 
     def __init__(self, data_path=None):
         super().__init__()
@@ -54,6 +55,7 @@ class TrainingWorker(QObject):
         self.draw_seconds = 0.0
         self._sample = ("test", 0)
         self._timer = None
+        self._version = 0  # counts changes of the weights, so that an update applies to the weights it was made from
 
     # -- commands (queued from the GUI thread) -------------------------------------------
     @Slot(object)
@@ -137,6 +139,37 @@ class TrainingWorker(QObject):
         self._guarded(lambda: (io.save(self.session.network, path), self.message.emit(f"Saved weights to {path}")))
 
     @Slot()
+    def send_weights(self) -> None:
+        """A copy of the weights for the step-through; training pauses first."""
+        if self.session is None:
+            self.failed.emit("There is no network yet.")
+            return
+        if self.state == "running":
+            self.pause()
+        self.weights.emit(weights_of(self.session, self._version))
+
+    @Slot(int, object)
+    def apply_weights(self, version: int, params: dict) -> None:
+        """The step-through's update: new values for every parameter, made from weights `version`."""
+        if self.session is None or self.state == "running":
+            self.failed.emit("The update was not applied: pause or stop training first.")
+            return
+        if version != self._version:
+            self.failed.emit("The update was not applied: the network changed since the step-through read it. "
+                             "It now shows the current weights.")
+            self.send_weights()
+            return
+        def apply():
+            self.session.network.set_params(params)  # checks every name and shape before changing any
+            self._version += 1
+            self._emit_predictions(evaluate(self.session.network, self.session.dataset.test,
+                                            self.session.loss).predictions)
+            self._emit_snapshot()
+            self.message.emit("Applied one SGD step from the step-through.")
+            self.weights.emit(weights_of(self.session, self._version))
+        self._guarded(apply)
+
+    @Slot()
     def shutdown(self) -> None:
         """Ends any run and hands this object back to the main thread, so that it (and its timer)
         can be destroyed there once the worker thread has finished."""
@@ -156,6 +189,7 @@ class TrainingWorker(QObject):
 
     def _tick(self) -> None:
         deadline = time.perf_counter() + SLICE_SECONDS
+        self._version += 1
         try:
             while True:
                 record = next(self._loop)
@@ -212,6 +246,7 @@ class TrainingWorker(QObject):
 
     def _install(self, session: Session, source: str) -> None:
         self.session = session
+        self._version += 1
         self.model_changed.emit(model_info(session, source))
         self._emit_predictions(evaluate(session.network, session.dataset.test, session.loss).predictions)
         self._emit_snapshot()

@@ -39,13 +39,15 @@ class GradientCheck(NamedTuple):
 
 
 def check_network_gradients(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss,
-                            h: float = 1e-6, max_entries: int | None = None, seed: int = 0
-                            ) -> dict[str, GradientCheck]:
+                            h: float = 1e-6, max_entries: int | None = None, seed: int = 0,
+                            cancelled: Callable[[], bool] | None = None) -> dict[str, GradientCheck]:
     """Every parameter gradient against central differences, in float64.
 
     With max_entries, a tensor larger than that is checked on that many entries drawn with the
     seed (the result says how many). Perturbing layer L's parameters cannot change what enters
     layer L, so each difference re-runs only layers L onwards. Weights are left exactly as they were.
+    `cancelled()` is asked before each entry (the studio runs this on a thread); when it says yes,
+    InterruptedError is raised.
     """
     if network.dtype != np.float64:
         raise ValueError("gradient checks need a float64 network (float32 rounding swamps the differences)")
@@ -64,7 +66,12 @@ def check_network_gradients(network: Network, x: np.ndarray, y_true: np.ndarray,
             flat = param.reshape(-1)
             chosen = np.arange(flat.size) if max_entries is None or flat.size <= max_entries \
                 else np.sort(rng.choice(flat.size, max_entries, replace=False))
-            numeric = np.array([_central_difference(error_value, flat, entry, h) for entry in chosen])
+            numeric = np.empty(chosen.size)
+            for n, entry in enumerate(chosen):
+                if cancelled is not None and cancelled():
+                    network.forward(x)
+                    raise InterruptedError("gradient check cancelled")
+                numeric[n] = _central_difference(error_value, flat, entry, h)
             results[f"{index}.{name}"] = GradientCheck(relative_error(analytic[chosen], numeric),
                                                        int(chosen.size), int(flat.size))
     network.forward(x)  # leave the per-layer records as for the checked sample

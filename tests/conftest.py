@@ -22,3 +22,26 @@ def small_dataset(raw_mnist):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    """The studio on 20 training images of 0 and 1 (20 steps an epoch), 2 epochs."""
+    from PySide6.QtCore import QSettings
+
+    from app.window import MainWindow
+
+    settings = QSettings(str(tmp_path / "studio.ini"), QSettings.IniFormat)
+    w = MainWindow(settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.model is not None and w.worker.session is not None, timeout=10000)
+    panel = w.settings_panel
+    panel.limit.setValue(10)      # 20 training images: 20 steps per epoch at batch size 1
+    panel.epochs.setValue(2)
+    w.reset()
+    qtbot.waitUntil(lambda: w.worker.session is not None and len(w.worker.session.dataset.train.x) == 20,
+                    timeout=10000)
+    yield w
+    if w.isVisible():
+        w.close()

@@ -6,7 +6,6 @@ import sys
 import time
 
 import numpy as np
-import pytest
 
 from PySide6.QtCore import QObject, QSettings, Slot
 from PySide6.QtGui import QImage
@@ -16,24 +15,6 @@ from cnn import io
 from cnn.data import Dataset, Split
 from cnn.presets import original_network
 from cnn.train import StepRecord
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "studio.ini"), QSettings.IniFormat)
-    w = MainWindow(settings)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.model is not None and w.worker.session is not None, timeout=10000)
-    panel = w.settings_panel
-    panel.limit.setValue(10)      # 20 training images: 20 steps per epoch at batch size 1
-    panel.epochs.setValue(2)
-    w.reset()
-    qtbot.waitUntil(lambda: w.worker.session is not None and len(w.worker.session.dataset.train.x) == 20,
-                    timeout=10000)
-    yield w
-    if w.isVisible():
-        w.close()
 
 
 class Recorder(QObject):

@@ -1,0 +1,246 @@
+"""One sample's pass as a list of steps, each with its formula and the arrays going in and out.
+
+Qt-free: the step-through window draws these. Formulas are the ones in DESIGN.md, as rich text.
+Every array is one sample's (the batch axis dropped) and read-only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cnn.convolution import Convolutional
+from cnn.network import Network
+from cnn.trace import Trace
+
+
+@dataclass(frozen=True)
+class Panel:
+    key: str            # what the array is, for hover and click handling: 'X', 'K', 'terms', 'Y', 'dK', …
+    title: str          # rich text: 'X', '∂E/∂K'
+    array: np.ndarray   # (d, C, h, w), (C, h, w), (rows, cols) or (n,)
+    scale: str          # 'signed' (diverging, white = 0), 'gray' (an image in [0, 1]) or 'positive'
+
+
+@dataclass(frozen=True)
+class Step:
+    phase: str          # 'forward', 'loss', 'loss gradient', 'backward' or 'update'
+    layer: int | None   # the layer's index, for forward, backward and update steps
+    title: str          # the entry in the list of steps
+    formula: str        # rich text
+    explanation: str    # rich text: the formula applied to this network's shapes
+    panels: tuple[Panel, ...]
+
+
+def shape_text(shape) -> str:
+    return "×".join(map(str, shape)) if len(shape) else "scalar"
+
+
+def _sub(name: str, index: str) -> str:
+    return f"<i>{name}</i><sub>{index}</sub>"
+
+
+D = "∂<i>E</i>/∂"
+PARAMETER_SYMBOLS = {"kernels": "K", "biases": "B", "weights": "W", "bias": "B"}
+
+ACTIVATIONS = {   # forward formula, backward formula, the local derivative (from X and Y) and its name
+    "Sigmoid": ("<i>Y</i> = σ(<i>X</i>) = 1 / (1 + <i>e</i><sup>−<i>X</i></sup>)",
+                f"{D}<i>X</i> = {D}<i>Y</i> ⊙ σ(<i>X</i>)(1 − σ(<i>X</i>))",
+                lambda x, y: y * (1 - y), "σ′(<i>X</i>) = <i>Y</i>(1 − <i>Y</i>)"),
+    "Tanh": ("<i>Y</i> = tanh(<i>X</i>)", f"{D}<i>X</i> = {D}<i>Y</i> ⊙ (1 − tanh²(<i>X</i>))",
+             lambda x, y: 1 - y * y, "1 − <i>Y</i>²"),
+    "ReLU": ("<i>Y</i> = max(0, <i>X</i>)", f"{D}<i>X</i> = {D}<i>Y</i> ⊙ [<i>X</i> &gt; 0]",
+             lambda x, y: (x > 0).astype(x.dtype), "[<i>X</i> &gt; 0]"),
+    "Softmax": ("<i>Y</i><sub>i</sub> = <i>e</i><sup><i>X</i><sub>i</sub></sup> / Σ<sub>k</sub> "
+                "<i>e</i><sup><i>X</i><sub>k</sub></sup>",
+                f"{D}<i>X</i> = <i>Y</i> ⊙ ({D}<i>Y</i> − ⟨<i>Y</i>, {D}<i>Y</i>⟩)", None, ""),
+}
+
+LOSS_FORMULAS = {  # E, ∂E/∂y
+    "binary_cross_entropy": (
+        "<i>E</i> = −(1/<i>n</i>) Σ<sub>i</sub> [ <i>y</i>*<sub>i</sub> log <i>y</i><sub>i</sub> + "
+        "(1 − <i>y</i>*<sub>i</sub>) log(1 − <i>y</i><sub>i</sub>) ]",
+        "∂<i>E</i>/∂<i>y</i><sub>i</sub> = (1/<i>n</i>) ( (1 − <i>y</i>*<sub>i</sub>)/(1 − <i>y</i><sub>i</sub>)"
+        " − <i>y</i>*<sub>i</sub>/<i>y</i><sub>i</sub> )"),
+    "mse": ("<i>E</i> = (1/<i>n</i>) Σ<sub>i</sub> (<i>y</i><sub>i</sub> − <i>y</i>*<sub>i</sub>)²",
+            "∂<i>E</i>/∂<i>y</i><sub>i</sub> = (2/<i>n</i>) (<i>y</i><sub>i</sub> − <i>y</i>*<sub>i</sub>)"),
+    "categorical_cross_entropy": (
+        "<i>E</i> = −Σ<sub>i</sub> <i>y</i>*<sub>i</sub> log <i>y</i><sub>i</sub>",
+        "∂<i>E</i>/∂<i>y</i><sub>i</sub> = −<i>y</i>*<sub>i</sub> / <i>y</i><sub>i</sub>"),
+    "softmax_cross_entropy": (
+        "<i>E</i> = −Σ<sub>i</sub> <i>y</i>*<sub>i</sub> log <i>p</i><sub>i</sub>, &nbsp; <i>p</i> = softmax(<i>z</i>)"
+        " &nbsp;(<i>z</i>: the network's output, logits)",
+        "∂<i>E</i>/∂<i>z</i><sub>i</sub> = <i>p</i><sub>i</sub> − <i>y</i>*<sub>i</sub>"),
+}
+CLIPPED = {"binary_cross_entropy": " Predictions are clipped to [ε, 1 − ε], ε = 10<sup>−15</sup>, so no log is infinite.",
+           "categorical_cross_entropy": " Predictions are clipped to [ε, 1], ε = 10<sup>−15</sup>."}
+
+
+def build_steps(t: Trace, network: Network) -> list[Step]:
+    """Forward through every layer, the loss, its derivative, backward down to ∂E/∂X, then one
+    update step per layer that has parameters. `network` is the one `t` was traced on (for the
+    convolution's per-(i, j) terms)."""
+    steps = [_forward(t, network, layer) for layer in t.layers]
+    steps += _loss_steps(t)
+    steps += [_backward(t, layer) for layer in reversed(t.layers)]
+    steps += [_update(t, layer) for layer in t.layers if layer.params]
+    return steps
+
+
+def _frozen(array) -> np.ndarray:
+    array = np.array(array)
+    array.flags.writeable = False
+    return array
+
+
+def _input_panel(layer, key="X", title="<i>X</i>") -> Panel:
+    x = layer.input[0]
+    return Panel(key, title, x, "gray" if layer.index == 0 else _scale(x))
+
+
+def _scale(array) -> str:
+    return "positive" if array.size and float(np.min(array)) >= 0 else "signed"
+
+
+def _forward(t: Trace, network: Network, layer) -> Step:
+    kind, x, y = layer.kind, layer.input[0], layer.output[0]
+    title = f"Forward · layer {layer.index} · {kind}"
+    shapes = f"<i>X</i>: {shape_text(x.shape)} → <i>Y</i>: {shape_text(y.shape)}."
+    if kind == "Convolutional":
+        conv: Convolutional = network.layers[layer.index]
+        d, c, k = conv.depth, conv.input_shape[0], conv.kernel_size
+        terms = _frozen(conv.reference_terms(x))
+        per_position = conv.bias == "position"
+        bias_text = ("one bias per output position, " + shape_text(layer.params["biases"].shape[1:])) if per_position \
+            else "one number per kernel"
+        return Step("forward", layer.index, title,
+                    "<i>Y</i><sub>i</sub> = <i>B</i><sub>i</sub> + Σ<sub>j</sub> "
+                    f"{_sub('X', 'j')} ⋆ {_sub('K', 'ij')}",
+                    f"{d} kernels {_sub('K', 'ij')} of {k}×{k} over {c} input channel{'s' * (c > 1)}; ⋆ is the valid "
+                    f"cross-correlation: <i>Y</i><sub>i</sub>[r, c] = <i>B</i><sub>i</sub>[r, c] + Σ<sub>j</sub> "
+                    f"Σ<sub>a,b</sub> {_sub('X', 'j')}[r+a, c+b] · {_sub('K', 'ij')}[a, b]. "
+                    f"Each term {_sub('X', 'j')} ⋆ {_sub('K', 'ij')} is shown, then summed with <i>B</i><sub>i</sub> "
+                    f"({bias_text}). {shapes} Hover over <i>Y</i> to see the window and the {k * k * c} products "
+                    "behind a pixel; click a kernel value to edit it.",
+                    (_input_panel(layer), Panel("K", "<i>K</i>", layer.params["kernels"], "signed"),
+                     Panel("terms", f"{_sub('X', 'j')} ⋆ {_sub('K', 'ij')}", terms, "signed"),
+                     Panel("B", "<i>B</i>", layer.params["biases"], "signed"),
+                     Panel("Y", "<i>Y</i>", y, "signed")))
+    if kind == "Dense":
+        w = layer.params["weights"]
+        return Step("forward", layer.index, title, "<i>Y</i> = <i>W X</i> + <i>B</i>",
+                    f"<i>W</i> is {shape_text(w.shape)}: row i holds the weights from all {w.shape[1]} inputs to "
+                    f"output i. {shapes}",
+                    (_input_panel(layer), Panel("W", "<i>W</i>", layer.params["weights"], "signed"),
+                     Panel("B", "<i>B</i>", layer.params["bias"], "signed"), Panel("Y", "<i>Y</i>", y, _scale(y))))
+    if kind == "Reshape":
+        return Step("forward", layer.index, title, "<i>Y</i> = reshape(<i>X</i>)",
+                    f"The same {x.size} numbers in a new shape, in row-major order: {shapes}",
+                    (_input_panel(layer), Panel("Y", "<i>Y</i>", y, _scale(y))))
+    if kind == "MaxPool2D":
+        p = x.shape[1] // y.shape[1]
+        return Step("forward", layer.index, title,
+                    f"<i>Y</i><sub>c</sub>[r, s] = max<sub>a,b &lt; {p}</sub> <i>X</i><sub>c</sub>[{p}r + a, {p}s + b]",
+                    f"The largest value of each {p}×{p} window, channel by channel. {shapes}",
+                    (_input_panel(layer), Panel("Y", "<i>Y</i>", y, _scale(y))))
+    formula = ACTIVATIONS[kind][0]
+    return Step("forward", layer.index, title, formula, f"Element by element. {shapes}",
+                (_input_panel(layer), Panel("Y", "<i>Y</i>", y, "positive" if kind != "Tanh" else "signed")))
+
+
+def _loss_steps(t: Trace) -> list[Step]:
+    value, prime = LOSS_FORMULAS[t.loss_name]
+    output, target, gradient = t.output[0], t.y_true[0], t.loss_gradient[0]
+    name = t.loss_name.replace("_", " ")
+    y_name = "<i>z</i>" if t.loss_name == "softmax_cross_entropy" else "<i>y</i>"
+    panels = [Panel("output", f"{y_name} (the network's output)", output, _scale(output)),
+              Panel("target", "<i>y</i>* (the one-hot label)", target, "positive")]
+    if t.loss_name == "softmax_cross_entropy":
+        shifted = np.exp(output - output.max())
+        panels.append(Panel("p", "<i>p</i> = softmax(<i>z</i>)", _frozen(shifted / shifted.sum()), "positive"))
+    n = output.size
+    return [
+        Step("loss", None, f"Loss · {name}", value,
+             f"<i>n</i> = {n} outputs. For this sample <b><i>E</i> = {t.loss:.10g}</b>.{CLIPPED.get(t.loss_name, '')}",
+             tuple(panels)),
+        Step("loss gradient", None, f"Loss gradient · ∂E/∂{'z' if 'softmax' in t.loss_name else 'y'}", prime,
+             "Where back-propagation starts: how the error changes with each output.",
+             (*panels, Panel("dY", f"∂<i>E</i>/∂{y_name}", gradient, "signed"))),
+    ]
+
+
+def _backward(t: Trace, layer) -> Step:
+    kind = layer.kind
+    dy, dx, x = layer.output_gradient[0], layer.input_gradient[0], layer.input[0]
+    title = f"Backward · layer {layer.index} · {kind}"
+    shapes = f"{D}<i>Y</i>: {shape_text(dy.shape)} → {D}<i>X</i>: {shape_text(dx.shape)}."
+    dy_panel = Panel("dY", f"{D}<i>Y</i> (from above)", dy, "signed")
+    dx_panel = Panel("dX", f"{D}<i>X</i> (passed down)", dx, "signed")
+    if kind == "Convolutional":
+        k = layer.params["kernels"].shape[-1]
+        ho, wo = dy.shape[1:]
+        per_kernel = layer.params["biases"].ndim == 1
+        bias = f"{D}<i>B</i><sub>i</sub> = Σ<sub>r,c</sub> {D}<i>Y</i><sub>i</sub>[r, c]" if per_kernel \
+            else f"{D}<i>B</i><sub>i</sub> = {D}<i>Y</i><sub>i</sub>"
+        return Step("backward", layer.index, title,
+                    f"{D}{_sub('K', 'ij')} = {_sub('X', 'j')} ⋆ {D}<i>Y</i><sub>i</sub><br>{bias}<br>"
+                    f"{D}{_sub('X', 'j')} = Σ<sub>i</sub> {D}<i>Y</i><sub>i</sub> ∗ {_sub('K', 'ij')}",
+                    f"⋆ is the valid cross-correlation: each of the {k}×{k} entries of {D}{_sub('K', 'ij')} sums "
+                    f"{ho}×{wo} products of {_sub('X', 'j')} and {D}<i>Y</i><sub>i</sub> (hover over {D}<i>K</i> to "
+                    f"see the region). ∗ is the full convolution (a correlation with <i>K</i> rotated by 180°), so "
+                    f"{D}<i>X</i> regains the input's size. {shapes}",
+                    (dy_panel, _input_panel(layer), Panel("dK", f"{D}<i>K</i>", layer.grads["kernels"], "signed"),
+                     Panel("dB", f"{D}<i>B</i>", layer.grads["biases"], "signed"),
+                     Panel("K", "<i>K</i>", layer.params["kernels"], "signed"), dx_panel))
+    if kind == "Dense":
+        return Step("backward", layer.index, title,
+                    f"{D}<i>W</i> = {D}<i>Y</i> · <i>X</i><sup>T</sup><br>{D}<i>B</i> = {D}<i>Y</i><br>"
+                    f"{D}<i>X</i> = <i>W</i><sup>T</sup> · {D}<i>Y</i>",
+                    f"{D}<i>W</i> is the outer product of {shape_text(dy.shape)} and {shape_text(x.shape)}. {shapes}",
+                    (dy_panel, _input_panel(layer), Panel("dW", f"{D}<i>W</i>", layer.grads["weights"], "signed"),
+                     Panel("dB", f"{D}<i>B</i>", layer.grads["bias"], "signed"),
+                     Panel("W", "<i>W</i>", layer.params["weights"], "signed"), dx_panel))
+    if kind == "Reshape":
+        return Step("backward", layer.index, title, f"{D}<i>X</i> = reshape({D}<i>Y</i>)",
+                    f"The gradient takes the input's shape back. {shapes}", (dy_panel, dx_panel))
+    if kind == "MaxPool2D":
+        return Step("backward", layer.index, title,
+                    f"{D}<i>X</i> = {D}<i>Y</i> at the maximum of each window, 0 elsewhere",
+                    f"Only the value that won each window affected the output (the first one, on a tie). {shapes}",
+                    (_input_panel(layer), dy_panel, dx_panel))
+    _, formula, local, local_name = ACTIVATIONS[kind]
+    panels = [dy_panel, _input_panel(layer)]
+    if local is not None:
+        panels.append(Panel("local", local_name, _frozen(local(x, layer.output[0])), "positive"))
+    return Step("backward", layer.index, title, formula, f"Element by element. {shapes}", (*panels, dx_panel))
+
+
+def _update(t: Trace, layer) -> Step:
+    panels, lines = [], []
+    for name, value in layer.params.items():
+        symbol = PARAMETER_SYMBOLS.get(name, name)
+        update = t.updates[f"{layer.index}.{name}"]
+        panels += [Panel(symbol, f"<i>{symbol}</i>", value, "signed"),
+                   Panel(f"step {symbol}", f"−η {D}<i>{symbol}</i>", update, "signed"),
+                   Panel(f"new {symbol}", f"<i>{symbol}</i> after", _frozen(value + update), "signed")]
+        lines.append(f"<i>{symbol}</i> ← <i>{symbol}</i> − η {D}<i>{symbol}</i>")
+    return Step("update", layer.index, f"Update · layer {layer.index} · {layer.kind}", "<br>".join(lines),
+                f"One step of plain SGD on this sample, η = {t.learning_rate:g} (the learning rate in the settings). "
+                "<b>Apply update</b> writes the new values into the model.", tuple(panels))
+
+
+# -- what the hover shows ------------------------------------------------------------------------
+def input_window(row: int, col: int, kernel_size: int) -> tuple[slice, slice]:
+    """The input window behind output pixel (row, col) of a valid correlation: rows row..row+k−1."""
+    return slice(row, row + kernel_size), slice(col, col + kernel_size)
+
+
+def kernel_gradient_region(a: int, b: int, out_hw: tuple[int, int]) -> tuple[slice, slice]:
+    """The input region ∂E/∂K[i, j, a, b] sums over: X_j[a : a+Ho, b : b+Wo] against ∂E/∂Y_i."""
+    return slice(a, a + out_hw[0]), slice(b, b + out_hw[1])
+
+
+def window_products(x: np.ndarray, kernels: np.ndarray, i: int, row: int, col: int) -> np.ndarray:
+    """The products X_j[row+a, col+b] · K_ij[a, b] that make Y_i[row, col] (without the bias): (C, k, k)."""
+    rows, cols = input_window(row, col, kernels.shape[-1])
+    return x[:, rows, cols] * kernels[i]

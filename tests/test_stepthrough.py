@@ -1,0 +1,276 @@
+"""The step-through: its steps and hover arithmetic (Qt-free), and the window driven with pytest-qt."""
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from app.steps import build_steps, input_window, kernel_gradient_region, window_products
+from app.views.array_panel import index_at, layout_of, mosaic_of
+from cnn import SGD, Network, trace
+from cnn.gradcheck import check_network_gradients
+from cnn.losses import LOSSES
+from cnn.presets import digits_network, original_network
+from cnn.session import loss_for
+
+BCE = LOSSES["binary_cross_entropy"]
+
+
+@pytest.fixture
+def traced(small_dataset):
+    network = original_network(seed=3)
+    return network, trace(network, small_dataset.test.x[5:6], small_dataset.test.y[5:6], BCE, 0.1)
+
+
+# -- the steps, without Qt -------------------------------------------------------------------------
+def test_steps_go_forward_loss_backward_then_update(traced):
+    network, t = traced
+    steps = build_steps(t, network)
+    phases = [(s.phase, s.layer) for s in steps]
+    n = len(network.layers)
+    assert phases == ([("forward", i) for i in range(n)] + [("loss", None), ("loss gradient", None)]
+                      + [("backward", i) for i in reversed(range(n))] + [("update", 0), ("update", 3), ("update", 5)])
+    assert all(s.formula and "\\" not in s.formula for s in steps)  # rich text, never LaTeX source
+    assert "Y</i><sub>i</sub> = <i>B</i><sub>i</sub> + Σ<sub>j</sub>" in steps[0].formula
+    assert f"{t.loss:.10g}" in steps[n].explanation
+
+
+def test_convolution_terms_sum_with_the_bias_to_the_output(traced):
+    network, t = traced
+    forward = build_steps(t, network)[0]
+    panels = {p.key: p.array for p in forward.panels}
+    assert [p.key for p in forward.panels] == ["X", "K", "terms", "B", "Y"]
+    assert panels["terms"].shape == (5, 1, 26, 26)
+    np.testing.assert_allclose(panels["terms"].sum(axis=1) + panels["B"], panels["Y"], rtol=0, atol=1e-12)
+
+
+def test_update_step_shows_weights_step_and_result(traced):
+    network, t = traced
+    update = [s for s in build_steps(t, network) if s.phase == "update" and s.layer == 3][0]
+    panels = {p.key: p.array for p in update.panels}
+    np.testing.assert_array_equal(panels["W"], network.params["3.weights"])
+    np.testing.assert_array_equal(panels["step W"], -0.1 * t.layers[3].grads["weights"])
+    np.testing.assert_array_equal(panels["new W"], panels["W"] + panels["step W"])
+
+
+def test_steps_cover_the_digits_network(small_dataset):
+    network = digits_network(2, seed=1, dtype="float64")
+    t = trace(network, small_dataset.test.x[:1], small_dataset.test.y[:1], loss_for(network), 0.05)
+    steps = build_steps(t, network)
+    kinds = {s.title.split(" · ")[-1] for s in steps}
+    assert {"Convolutional", "ReLU", "MaxPool2D", "Reshape", "Dense"} <= kinds
+    second_conv = steps[3]
+    assert {p.key: p.array.shape for p in second_conv.panels}["terms"] == (16, 8, 11, 11)
+    loss_gradient = [s for s in steps if s.phase == "loss gradient"][0]
+    probabilities = {p.key: p.array for p in loss_gradient.panels}
+    np.testing.assert_allclose(probabilities["p"] - probabilities["target"], probabilities["dY"], atol=1e-15)
+
+
+@pytest.mark.parametrize("row, col", [(0, 0), (0, 25), (25, 0), (25, 25), (13, 7)])
+def test_an_output_pixel_maps_to_its_input_window_at_the_borders(traced, row, col):
+    _, t = traced
+    layer = t.layers[0]
+    rows, cols = input_window(row, col, 3)
+    assert (rows.start, rows.stop, cols.start, cols.stop) == (row, row + 3, col, col + 3)
+    assert rows.stop <= 28 and cols.stop <= 28
+    x, kernels, biases = layer.input[0], layer.params["kernels"], layer.params["biases"]
+    for i in range(5):
+        products = window_products(x, kernels, i, row, col)
+        assert products.shape == (1, 3, 3)
+        assert products.sum() + biases[i, row, col] == pytest.approx(layer.output[0][i, row, col], abs=1e-12)
+
+
+@pytest.mark.parametrize("a, b", [(0, 0), (0, 2), (2, 0), (2, 2), (1, 1)])
+def test_a_kernel_gradient_entry_maps_to_its_input_region(traced, a, b):
+    _, t = traced
+    layer = t.layers[0]
+    rows, cols = kernel_gradient_region(a, b, (26, 26))
+    assert (rows.start, rows.stop, cols.start, cols.stop) == (a, a + 26, b, b + 26)
+    dy = layer.output_gradient[0]
+    for i in range(5):
+        total = np.sum(layer.input[0][0, rows, cols] * dy[i])
+        assert total == pytest.approx(layer.grads["kernels"][i, 0, a, b], abs=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(5, 1, 3, 3), (16, 8, 3, 3), (5, 26, 26), (16, 5, 5), (100, 3380), (3380,), (100,)])
+def test_every_array_entry_is_found_where_the_mosaic_draws_it(shape):
+    array = np.arange(np.prod(shape), dtype=float).reshape(shape)
+    image = mosaic_of(array)
+    (h, w), columns, count = layout_of(shape)
+    seen = 0
+    for y in range(image.shape[0]):
+        for x in range(image.shape[1]):
+            c, py = divmod(y, h + 1)
+            r_, px = divmod(x, w + 1)
+            if px >= w or py >= h:
+                assert np.isnan(image[y, x])  # the gaps between maps
+                continue
+            index = index_at(shape, c * columns + r_, py, px)
+            if index is None:
+                assert np.isnan(image[y, x])  # a wrapped vector's padding
+                continue
+            assert image[y, x] == array[index]
+            seen += 1
+    assert seen == array.size
+
+
+# -- the window ---------------------------------------------------------------------------------------
+@pytest.fixture
+def stepper(window, qtbot):
+    window.sample_picker.select("test", 3)
+    window.step_through()
+    qtbot.waitUntil(lambda: window.step_window is not None and window.step_window.isVisible(), timeout=10000)
+    return window.step_window
+
+
+def engine_copy(session) -> Network:
+    network = Network.from_architecture(session.network.architecture(), session.network.dtype.name)
+    network.set_params(session.network.params)
+    return network
+
+
+def test_the_keyboard_walks_every_step_forward_and_back(stepper, qtbot):
+    count = len(stepper.steps)
+    assert count == 19 and stepper.current == 0
+    for n in range(1, count):
+        QTest.keyClick(stepper, Qt.Key_Right)
+        assert stepper.current == n
+        step = stepper.steps[n]
+        visible = [p for p in stepper.panels if p.isVisible()]
+        assert [p.key for p in visible] == [p.key for p in step.panels]
+        assert stepper.formula.text() == step.formula
+    QTest.keyClick(stepper, Qt.Key_Right)
+    assert stepper.current == count - 1 and not stepper.next_button.isEnabled()
+    for n in reversed(range(count - 1)):
+        QTest.keyClick(stepper, Qt.Key_Left)
+        assert stepper.current == n
+    assert not stepper.previous_button.isEnabled()
+    stepper.step_list.setCurrentRow(12)  # the list jumps anywhere
+    assert stepper.current == 12 and stepper.steps[12].title == "Backward · layer 3 · Dense"
+    qtbot.mouseClick(stepper.next_button, Qt.LeftButton)
+    assert stepper.current == 13
+
+
+def test_the_step_through_shows_the_chosen_sample(window, stepper):
+    session = window.worker.session
+    x = session.dataset.test.x[3:4]
+    np.testing.assert_array_equal(stepper.trace.x, x)
+    assert f"test image #3</b> · label <b>{session.dataset.test.labels[3]}" in stepper.header.text()
+    window.sample_picker.select("train", 7)  # the window follows the sample picker
+    np.testing.assert_array_equal(stepper.trace.x, session.dataset.train.x[7:8])
+
+
+def test_hovering_an_output_pixel_outlines_its_window_and_kernel(stepper):
+    stepper.show_step(0)
+    y = stepper.panel("Y").array
+    stepper._hovered("Y", (2, 25, 0))
+    (window_rect,) = [item.rect() for item in stepper.panel("X")._highlights]
+    assert (window_rect.x(), window_rect.y(), window_rect.width(), window_rect.height()) == (0, 25, 3, 3)
+    (kernel_rect,) = [item.rect() for item in stepper.panel("K")._highlights]
+    assert (kernel_rect.x(), kernel_rect.y(), kernel_rect.width()) == (2 * 4, 0, 3)  # the third kernel
+    assert f"{y[2, 25, 0]:+.10g}" in stepper.readout.text()
+    assert stepper.readout.text().count("×") == 9  # the nine products
+    stepper._hovered("Y", None)
+    assert not stepper.panel("X")._highlights
+
+
+def test_hovering_a_kernel_gradient_outlines_the_region_it_sums(stepper):
+    stepper.show_step([s.title for s in stepper.steps].index("Backward · layer 0 · Convolutional"))
+    stepper._hovered("dK", (1, 0, 2, 1))
+    (region,) = [item.rect() for item in stepper.panel("X")._highlights]
+    assert (region.x(), region.y(), region.width(), region.height()) == (1, 2, 26, 26)
+    assert f"{stepper.panel('dK').array[1, 0, 2, 1]:+.10g}" in stepper.readout.text()
+
+
+def test_applying_the_update_equals_one_sgd_step_and_moves_the_loss(window, stepper, qtbot):
+    session = window.worker.session
+    expected = engine_copy(session)
+    x, y = session.dataset.test.x[3:4], session.dataset.test.y[3:4]
+    loss_before = session.loss.value(y, expected.forward(x))
+    expected.backward(session.loss.prime(y, expected.forward(x)))
+    SGD(session.optimizer.learning_rate).step(expected)
+    version = stepper.weights.version
+    qtbot.mouseClick(stepper.apply_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: stepper.weights.version != version, timeout=10000)
+    for name, value in expected.params.items():
+        np.testing.assert_array_equal(session.network.params[name], value)
+    loss_after = session.loss.value(y, expected.forward(x))
+    assert loss_after < loss_before
+    assert stepper.trace.loss == loss_after
+    assert f"moved <i>E</i> from {loss_before:.8g} to {loss_after:.8g}" in stepper.header.text()
+    assert stepper.apply_button.isEnabled()
+
+
+def test_editing_a_kernel_recomputes_at_once_and_closing_changes_nothing(window, stepper, qtbot):
+    session = window.worker.session
+    before = {name: value.copy() for name, value in session.network.params.items()}
+    loss_before = stepper.trace.loss
+    stepper._clicked("K", (2, 0, 1, 1))  # a click on a kernel value selects it for typing
+    assert (stepper.edit_kernel.value(), stepper.edit_channel.value()) == (2, 0)
+    assert stepper.kernel_table.currentItem() is stepper.kernel_table.item(1, 1)
+    stepper.kernel_table.item(1, 1).setText("2.5")
+    edited = engine_copy(session)
+    edited.layers[0].params["kernels"][2, 0, 1, 1] = 2.5
+    x, y = session.dataset.test.x[3:4], session.dataset.test.y[3:4]
+    assert stepper.trace.loss == session.loss.value(y, edited.forward(x)) != loss_before
+    np.testing.assert_array_equal(stepper.trace.layers[0].output, edited.outputs[0])
+    assert "kernels edited" in stepper.header.text()
+    stepper.kernel_table.item(0, 0).setText("abc")  # nonsense is refused with a message
+    assert "not a finite number" in stepper.status.text()
+    assert stepper.network.params["0.kernels"][2, 0, 0, 0] == before["0.kernels"][2, 0, 0, 0]
+    assert stepper.kernel_table.item(0, 0).text() == f"{before['0.kernels'][2, 0, 0, 0]:.6g}"
+    stepper.close()
+    for name, value in before.items():
+        np.testing.assert_array_equal(session.network.params[name], value)
+    window.step_through()  # reopening shows the model's weights again, unedited
+    qtbot.waitUntil(lambda: stepper.isVisible(), timeout=10000)
+    assert stepper.trace.loss == loss_before and "edited" not in stepper.header.text()
+
+
+def test_reset_edits_returns_to_the_models_weights(stepper):
+    loss = stepper.trace.loss
+    stepper.kernel_table.item(0, 2).setText("-3")
+    assert stepper.trace.loss != loss
+    stepper.reset_edits()
+    assert stepper.trace.loss == loss and not stepper.edited
+
+
+def test_check_gradients_colours_every_tensor(window, stepper, qtbot):
+    qtbot.mouseClick(stepper.check_button, Qt.LeftButton)
+    names = list(window.worker.session.network.params)
+    qtbot.waitUntil(lambda: stepper.check_table.rowCount() == len(names), timeout=30000)
+    assert [stepper.check_table.item(r, 0).text() for r in range(len(names))] == names
+    errors = [float(stepper.check_table.item(r, 2).text()) for r in range(len(names))]
+    assert max(errors) < 1e-6
+    assert all(stepper.check_table.item(r, 2).background().color().name() == "#c7e9c0" for r in range(len(names)))
+    # the same numbers as the engine's check (a float64 copy, the same sampled entries)
+    session = window.worker.session
+    direct = check_network_gradients(engine_copy(session), session.dataset.test.x[3:4], session.dataset.test.y[3:4],
+                                     session.loss, max_entries=2000)
+    assert errors == [float(f"{c.relative_error:.2e}") for c in direct.values()]
+
+
+def test_a_kernel_edit_makes_a_running_check_stale(stepper, qtbot):
+    qtbot.mouseClick(stepper.check_button, Qt.LeftButton)
+    stepper.kernel_table.item(0, 0).setText("1")  # cancels the check: its numbers would be for other weights
+    assert stepper.check_table.rowCount() == 0 and stepper.check_button.isEnabled()
+
+
+def test_training_makes_the_window_stale_and_a_pause_reloads_it(window, stepper, qtbot):
+    version = stepper.weights.version
+    window.start()
+    qtbot.waitUntil(lambda: window.state == "running", timeout=10000)
+    assert not stepper.apply_button.isEnabled() and "out of date" in stepper.status.text()
+    window.toggle_pause()
+    qtbot.waitUntil(lambda: stepper.weights.version != version and stepper.apply_button.isEnabled(), timeout=10000)
+    session = window.worker.session
+    for name, value in session.network.params.items():
+        np.testing.assert_array_equal(stepper.weights.params[name], value)
+
+
+def test_an_update_from_old_weights_is_refused(window, stepper, qtbot):
+    session = window.worker.session
+    before = {name: value.copy() for name, value in session.network.params.items()}
+    window.request_apply.emit(stepper.weights.version - 1, {k: v + 1 for k, v in before.items()})
+    qtbot.waitUntil(lambda: "not applied" in window.banner.text.text(), timeout=10000)
+    for name, value in before.items():
+        np.testing.assert_array_equal(session.network.params[name], value)
