@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from cnn.presets import PRESETS
 
 
@@ -15,8 +17,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--preset", choices=sorted(PRESETS), help="start from this preset's settings")
     parser.add_argument("--load", metavar="PATH", help="open this weights file")
     parser.add_argument("--data", metavar="PATH", help="MNIST .npz or IDX folder (default: the bundled copy)")
+    parser.add_argument("--step-through", action="store_true",
+                        help="open the step-through on the first misclassified test image (after training, with --train)")
     parser.add_argument("--exit-when-done", action="store_true", help="quit when training ends (exit 1 on an error)")
-    parser.add_argument("--screenshot", metavar="PATH", help="with --exit-when-done: save a PNG of the window first")
+    parser.add_argument("--screenshot", metavar="PATH",
+                        help="with --exit-when-done: save a PNG of the window (of the step-through, with --step-through)")
     parser.add_argument("--settings", metavar="PATH", help="keep settings in this .ini file instead of the user's")
     return parser
 
@@ -48,22 +53,47 @@ def main(argv=None) -> int:
     if args.load:
         window.open_weights(args.load)
     outcome = {"code": 0}
-    if args.exit_when_done:
-        def finish(code: int) -> None:
-            outcome["code"] = code
-            if args.screenshot:
-                app.processEvents()
+
+    def finish(code: int) -> None:
+        outcome["code"] = code
+        if args.screenshot:
+            app.processEvents()
+            if args.step_through:
+                window.step_window.grab().save(args.screenshot, "PNG")
+            else:
                 window.export_png(Path(args.screenshot), whole_window=True)
-            window.close()
-        # The window's own signals: emitted on the GUI thread, so these run there.
-        window.training_finished.connect(lambda: QTimer.singleShot(300, lambda: finish(0)))
+        window.close()
+
+    def ready() -> None:
+        """Training ended, or (without --train) the views show the network: once."""
+        window.training_finished.disconnect(ready)
+        if args.step_through:
+            window.sample_picker.select("test", 0)
+            window.sample_picker.jump_to_next_misclassified()
+            window.step_through()
+        elif args.exit_when_done:
+            QTimer.singleShot(300, lambda: finish(0))
+
+    def step_window_shown() -> None:
+        if args.screenshot:
+            window.step_window.resize(1500, 940)
+            terms = window.step_window.panel("terms").array  # the picture explains the strongest response
+            i, _, r, c = np.unravel_index(np.argmax(np.abs(terms)), terms.shape)
+            window.step_window.hover("Y", (int(i), int(r), int(c)))
+        if args.exit_when_done:
+            QTimer.singleShot(300, lambda: finish(0))
+
+    # The window's own signals: emitted on the GUI thread, so these run there.
+    window.training_finished.connect(ready)
+    window.step_window_shown.connect(step_window_shown)
+    if args.exit_when_done:
         window.error_shown.connect(lambda text: (print(f"cnn-studio: {text}", file=sys.stderr), finish(1)))
-        if not args.train:  # done once the views show the network (the loaded one, with --load)
-            def shown():
-                if not args.load or (window.model is not None and window.model.source == args.load):
-                    window.snapshot_shown.disconnect(shown)
-                    QTimer.singleShot(300, lambda: finish(0))
-            window.snapshot_shown.connect(shown)
+    if not args.train:  # ready once the views show the network (the loaded one, with --load)
+        def shown():
+            if not args.load or (window.model is not None and window.model.source == args.load):
+                window.snapshot_shown.disconnect(shown)
+                ready()
+        window.snapshot_shown.connect(shown)
     if args.train:
         window.start()
     app.exec()

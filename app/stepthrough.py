@@ -140,7 +140,7 @@ class StepThroughWindow(QDialog):
         grid = QGridLayout()
         for n, panel in enumerate(self.panels):
             grid.addWidget(panel, n // 3, n % 3)
-            panel.hovered.connect(self._hovered)
+            panel.hovered.connect(self.hover)
             panel.clicked.connect(self._clicked)
         for n in range(3):
             grid.setColumnStretch(n, 1)
@@ -279,7 +279,7 @@ class StepThroughWindow(QDialog):
         return next((p for p in self.panels if p.isVisible() and p.key == key), None)
 
     # -- hover: where a number comes from ------------------------------------------------------
-    def _hovered(self, key: str, index) -> None:
+    def hover(self, key: str, index) -> None:
         for panel in self.panels:
             panel.clear_highlights()
         if index is None:
@@ -316,16 +316,17 @@ class StepThroughWindow(QDialog):
         for j in list(channels)[:2]:
             cells = "".join("<tr>" + "".join(f"<td align='right'><code>{x[j, r + a, c + b]:.4f}×{kernels[i, j, a, b]:+.4f}"
                                              f"</code></td>" for b in range(k)) + "</tr>" for a in range(k))
-            lines.append(f"<td>X<sub>{j}</sub>[{r}:{r + k}, {c}:{c + k}] ⊙ K<sub>{i}{j}</sub>:<table>{cells}</table>"
+            lines.append(f"<td>X<sub>{j}</sub>[{r}:{r + k}, {c}:{c + k}] ⊙ K<sub>{i},{j}</sub>:<table>{cells}</table>"
                          f"sum <code>{products[j].sum():+.10g}</code></td>")
         total = float(products[list(channels)].sum())
         if key == "terms":
-            summary = f"term X<sub>{index[1]}</sub> ⋆ K<sub>{i}{index[1]}</sub> at [{r}, {c}] = <code>{total:+.10g}</code>"
+            summary = f"term X<sub>{index[1]}</sub> ⋆ K<sub>{i},{index[1]}</sub> at [{r}, {c}] = <code>{total:+.10g}</code>"
         else:
+            self.panel("Y").highlight([(i, slice(r, r + 1), slice(c, c + 1))])
             more = f" (the {x.shape[0]} channels' sums: " + ", ".join(f"{products[j].sum():+.6g}" for j in channels) \
                 + ")" if x.shape[0] > 2 else ""
-            summary = (f"Y[{i}, {r}, {c}] = Σ products <code>{total:+.10g}</code> + B = <code>{bias:+.10g}</code> → "
-                       f"<code>{total + bias:+.10g}</code>; the engine's Y: <code>{layer.output[0][i, r, c]:+.10g}</code>"
+            summary = (f"Y[{i}, {r}, {c}] = Σ products (<code>{total:+.10g}</code>) + B (<code>{bias:+.10g}</code>) = "
+                       f"<code>{total + bias:+.10g}</code>; the engine computed <code>{layer.output[0][i, r, c]:+.10g}</code>"
                        f"{more}")
         return f"<table cellspacing='8'><tr>{''.join(lines)}</tr></table>{summary}"
 
@@ -374,8 +375,6 @@ class StepThroughWindow(QDialog):
         self.kernel_table.setColumnCount(k)
         self.kernel_table.setHorizontalHeaderLabels([f"b={b}" for b in range(k)])
         self.kernel_table.setVerticalHeaderLabels([f"a={a}" for a in range(k)])
-        header_height = self.kernel_table.horizontalHeader().sizeHint().height()
-        self.kernel_table.setFixedHeight(header_height + k * self.kernel_table.verticalHeader().defaultSectionSize() + 4)
         kernel = kernels[self.edit_kernel.value(), self.edit_channel.value()]
         original = self.weights.params[f"{self.edit_layer.currentData()}.kernels"][self.edit_kernel.value(),
                                                                                    self.edit_channel.value()]
@@ -388,6 +387,10 @@ class StepThroughWindow(QDialog):
                     item.setToolTip(f"edited; the model has {original[a, b]:.10g}")
                 self.kernel_table.setItem(a, b, item)
         self.kernel_table.blockSignals(False)
+        self.kernel_table.resizeRowsToContents()
+        self.kernel_table.setFixedHeight(self.kernel_table.horizontalHeader().sizeHint().height()
+                                         + sum(self.kernel_table.rowHeight(a) for a in range(k))
+                                         + 2 * self.kernel_table.frameWidth())
 
     def _kernel_value_edited(self, item: QTableWidgetItem) -> None:
         layer = self._edited_layer()
@@ -461,7 +464,21 @@ class StepThroughWindow(QDialog):
             f"Central differences, h = 10<sup>−6</sup>, on a float64 copy. Worst relative error {worst:.1e} "
             "(green &lt; 10<sup>−6</sup>, amber &lt; 10<sup>−3</sup>, red above)."
             + (f" {sampled} large tensor{'s' * (sampled > 1)} checked on {CHECK_ENTRIES:,} random entries."
-               if sampled else ""))
+               if sampled else "") + self._kinks())
+
+    def _kinks(self) -> str:
+        """ReLU inputs at the kink, where no derivative exists: a finite difference there sees the
+        average of both sides (½), the engine uses 0; it shows up as a large error in the biases."""
+        counts = [(layer.index, int(np.sum(np.abs(layer.input) <= 1e-6))) for layer in self.trace.layers
+                  if layer.kind == "ReLU"]
+        counts = [(index, count) for index, count in counts if count]
+        if not counts:
+            return ""
+        where = ", ".join(f"{count:,} in layer {index}" for index, count in counts)
+        return (f"<br><b>Note:</b> ReLU inputs within h of the kink at 0 ({where}; blank image patches with a zero "
+                "bias land exactly there). The derivative does not exist at 0: the engine uses 0, a central "
+                "difference averages both sides, so the biases that move those inputs show a large error that "
+                "says nothing about the gradient elsewhere.")
 
     def _cancel_check(self) -> None:
         self._cancel.set()

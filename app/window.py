@@ -34,6 +34,7 @@ class MainWindow(QMainWindow):
     training_finished = Signal()     # a run completed all its epochs
     error_shown = Signal(str)        # an error was shown to the user
     snapshot_shown = Signal()        # the views show a new snapshot
+    step_window_shown = Signal()     # the step-through shows weights from the worker
     # Commands to the worker, delivered on its thread.
     request_configure = Signal(object)
     request_start = Signal(object)
@@ -349,6 +350,7 @@ class MainWindow(QMainWindow):
         self.step_window.show()
         self.step_window.raise_()
         self.step_window.activateWindow()
+        self.step_window_shown.emit()
 
     def on_state_changed(self, state: str) -> None:
         self.state = state

@@ -162,20 +162,20 @@ def test_the_step_through_shows_the_chosen_sample(window, stepper):
 def test_hovering_an_output_pixel_outlines_its_window_and_kernel(stepper):
     stepper.show_step(0)
     y = stepper.panel("Y").array
-    stepper._hovered("Y", (2, 25, 0))
+    stepper.hover("Y", (2, 25, 0))
     (window_rect,) = [item.rect() for item in stepper.panel("X")._highlights]
     assert (window_rect.x(), window_rect.y(), window_rect.width(), window_rect.height()) == (0, 25, 3, 3)
     (kernel_rect,) = [item.rect() for item in stepper.panel("K")._highlights]
     assert (kernel_rect.x(), kernel_rect.y(), kernel_rect.width()) == (2 * 4, 0, 3)  # the third kernel
     assert f"{y[2, 25, 0]:+.10g}" in stepper.readout.text()
     assert stepper.readout.text().count("×") == 9  # the nine products
-    stepper._hovered("Y", None)
+    stepper.hover("Y", None)
     assert not stepper.panel("X")._highlights
 
 
 def test_hovering_a_kernel_gradient_outlines_the_region_it_sums(stepper):
     stepper.show_step([s.title for s in stepper.steps].index("Backward · layer 0 · Convolutional"))
-    stepper._hovered("dK", (1, 0, 2, 1))
+    stepper.hover("dK", (1, 0, 2, 1))
     (region,) = [item.rect() for item in stepper.panel("X")._highlights]
     assert (region.x(), region.y(), region.width(), region.height()) == (1, 2, 26, 26)
     assert f"{stepper.panel('dK').array[1, 0, 2, 1]:+.10g}" in stepper.readout.text()
@@ -274,3 +274,20 @@ def test_an_update_from_old_weights_is_refused(window, stepper, qtbot):
     qtbot.waitUntil(lambda: "not applied" in window.banner.text.text(), timeout=10000)
     for name, value in before.items():
         np.testing.assert_array_equal(session.network.params[name], value)
+
+
+def test_step_through_command_saves_its_picture(tmp_path):
+    """`cnn-studio --train --epochs 1 --step-through --exit-when-done --screenshot PATH`: the docs' picture."""
+    import os
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+    shot = tmp_path / "step.png"
+    result = subprocess.run([sys.executable, "-m", "app", "--train", "--epochs", "1", "--step-through",
+                             "--exit-when-done", "--screenshot", str(shot), "--settings", str(tmp_path / "s.ini")],
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (1500, 940)
