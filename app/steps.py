@@ -222,10 +222,12 @@ def _update(t: Trace, layer) -> Step:
         update = t.updates[f"{layer.index}.{name}"]
         panels += [Panel(symbol, f"<i>{symbol}</i>", value, "signed"),
                    Panel(f"step {symbol}", f"−η {D}<i>{symbol}</i>", update, "signed"),
-                   Panel(f"new {symbol}", f"<i>{symbol}</i> after", _frozen(value + update), "signed")]
+                   Panel(f"new {symbol}", f"<i>{symbol}</i> after", t.new_params[f"{layer.index}.{name}"], "signed")]
         lines.append(f"<i>{symbol}</i> ← <i>{symbol}</i> − η {D}<i>{symbol}</i>")
     return Step("update", layer.index, f"Update · layer {layer.index} · {layer.kind}", "<br>".join(lines),
                 f"One step of plain SGD on this sample, η = {t.learning_rate:g} (the learning rate in the settings). "
+                "“After” is computed by the engine's own SGD (a Dense layer's weights after one sample take a rank-one "
+                "update, so it may differ from the sum of the two panels in the last bit). "
                 "<b>Apply update</b> writes the new values into the model.", tuple(panels))
 
 

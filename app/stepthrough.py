@@ -491,7 +491,7 @@ class StepThroughWindow(QDialog):
     # -- applying the update ------------------------------------------------------------------
     def apply_update(self) -> None:
         """The update steps' new values (this sample's SGD step from the weights shown) go to the model."""
-        new = {name: self.network.params[name] + update for name, update in self.trace.updates.items()}
+        new = dict(self.trace.new_params)
         self.loss_before_update = self.trace.loss
         self.apply_button.setEnabled(False)  # until the worker sends the updated weights back
         self.awaiting_apply = True

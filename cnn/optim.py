@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 
+from .dense import add_outer
+
 
 class SGD:
     """params −= learning_rate × grads; with momentum μ: v = μ v − lr g, params += v."""
@@ -32,8 +34,8 @@ class SGD:
         lr = self.learning_rate
         for layer_index, layer in enumerate(network.layers):
             for name, param in layer.params.items():
-                grad = layer.grads[name]
                 if self.momentum:
+                    grad = layer.grads[name]
                     key = f"{layer_index}.{name}"
                     velocity = self.velocity.get(key)
                     if velocity is None or velocity.shape != param.shape or velocity.dtype != param.dtype:
@@ -42,11 +44,34 @@ class SGD:
                     velocity -= lr * grad
                     param += velocity
                 else:
-                    key = f"{layer_index}.{name}"
-                    scratch = self._scratch.get(key)
-                    if scratch is None or scratch.shape != grad.shape or scratch.dtype != grad.dtype:
-                        scratch = self._scratch[key] = np.empty_like(grad)
-                    param -= np.multiply(grad, lr, out=scratch)
+                    self._plain_step(param, layer.grads, name, f"{layer_index}.{name}")
+
+    def _plain_step(self, param: np.ndarray, grads, name: str, key: str) -> None:
+        """param −= lr · grads[name]; a gradient held as an outer product (a Dense layer after one
+        sample) is applied as a rank-one update, in one pass over the weights."""
+        rank_one = getattr(grads, "rank_one", None)
+        factors = rank_one(name) if rank_one is not None else None
+        if factors is not None:
+            add_outer(param, -self.learning_rate, *factors)
+            return
+        grad = grads[name]
+        scratch = self._scratch.get(key)
+        if scratch is None or scratch.shape != grad.shape or scratch.dtype != grad.dtype:
+            scratch = self._scratch[key] = np.empty_like(grad)
+        param -= np.multiply(grad, self.learning_rate, out=scratch)
+
+    def updated(self, network) -> dict[str, np.ndarray]:
+        """What plain SGD would make of every parameter, by exactly the arithmetic of `step`, without
+        changing the network (the step-through's "after" values)."""
+        if self.momentum:
+            raise ValueError("updated() shows plain SGD steps; this optimizer has momentum")
+        result = {}
+        for layer_index, layer in enumerate(network.layers):
+            for name, param in layer.params.items():
+                key = f"{layer_index}.{name}"
+                result[key] = param.copy()
+                self._plain_step(result[key], layer.grads, name, key)
+        return result
 
     def reset(self) -> None:
         self.velocity.clear()

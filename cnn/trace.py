@@ -9,6 +9,7 @@ import numpy as np
 
 from .losses import Loss
 from .network import Network
+from .optim import SGD
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -40,6 +41,7 @@ class Trace:
     layers: tuple[LayerTrace, ...]
     learning_rate: float
     updates: Mapping[str, np.ndarray]    # '<layer>.<param>' → −lr · ∂E/∂θ (plain SGD)
+    new_params: Mapping[str, np.ndarray]  # θ after that step, by the engine's own SGD arithmetic
 
 
 def trace(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss, learning_rate: float = 0.1) -> Trace:
@@ -61,5 +63,7 @@ def trace(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss, learn
             MappingProxyType({k: _frozen(v) for k, v in layer.grads.items()})))
     updates = {f"{layer.index}.{name}": _frozen(-learning_rate * grad)
                for layer in layers for name, grad in layer.grads.items()}
+    new_params = {name: _frozen(value) for name, value in SGD(learning_rate).updated(network).items()}
     return Trace(_frozen(network.inputs[0]), _frozen(y_true), _frozen(output), loss.name, value,
-                 _frozen(loss_gradient), tuple(layers), learning_rate, MappingProxyType(updates))
+                 _frozen(loss_gradient), tuple(layers), learning_rate, MappingProxyType(updates),
+                 MappingProxyType(new_params))

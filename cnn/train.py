@@ -94,7 +94,7 @@ def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs
                 if not math.isfinite(value):
                     raise TrainingDiverged(epoch, step, global_step, f"the loss is {value}")
                 network.backward(loss.prime(yb, output), input_gradient=False)
-                norms = {name: _norm(g) for name, g in network.grads.items()}
+                norms = gradient_norms(network)
             bad = [name for name, norm in norms.items() if not math.isfinite(norm)]
             if bad:
                 raise TrainingDiverged(epoch, step, global_step, f"the gradient of {', '.join(bad)} is not finite")
@@ -109,6 +109,18 @@ def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs
         test.predictions.flags.writeable = False
         yield EpochRecord(epoch, first_epoch + epochs - 1, loss_sum / len(x), test.loss, test.accuracy, seconds,
                           test.predictions)
+
+
+def gradient_norms(network: Network) -> dict[str, float]:
+    """‖∂E/∂θ‖₂ for every parameter; a gradient held as an outer product u vᵀ has norm ‖u‖·‖v‖."""
+    norms = {}
+    for index, layer in enumerate(network.layers):
+        rank_one = getattr(layer.grads, "rank_one", None)
+        for name in layer.params:
+            factors = rank_one(name) if rank_one is not None else None
+            norms[f"{index}.{name}"] = _norm(factors[0]) * _norm(factors[1]) if factors is not None \
+                else _norm(layer.grads[name])
+    return norms
 
 
 def _norm(array: np.ndarray) -> float:

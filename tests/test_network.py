@@ -56,7 +56,41 @@ def test_sgd_step(rng):
     before = {name: p.copy() for name, p in network.params.items()}
     SGD(0.25).step(network)
     for name, p in network.params.items():
-        np.testing.assert_array_equal(p, before[name] - 0.25 * network.grads[name])
+        # the 3380×100 weights take a rank-one update (BLAS ger): equal up to rounding in the last bit
+        np.testing.assert_allclose(p, before[name] - 0.25 * network.grads[name], rtol=1e-15, atol=1e-16)
+
+
+def test_a_single_samples_dense_gradient_is_an_exact_outer_product(rng):
+    network = original_network()
+    x = rng.random((1, 1, 28, 28))
+    network.backward(np.ones((1, 2)) - network.forward(x))
+    dense = network.layers[3]
+    u, v = dense.grads.rank_one("weights")
+    np.testing.assert_array_equal(dense.grads["weights"], np.outer(u, v))
+    np.testing.assert_array_equal(u, network.input_gradients[4][0])
+    # reading the gradient does not change the update: the same arithmetic either way
+    unread = original_network()
+    unread.backward(np.ones((1, 2)) - unread.forward(x))
+    SGD(0.25).step(network)
+    SGD(0.25).step(unread)
+    for name, p in network.params.items():
+        np.testing.assert_array_equal(p, unread.params[name])
+    # a batch of more than one stores the full matrix
+    network.backward(np.ones((2, 2)) - network.forward(rng.random((2, 1, 28, 28))))
+    assert dense.grads.rank_one("weights") is None
+
+
+def test_updated_is_exactly_the_step(rng):
+    network = original_network()
+    network.backward(np.ones((1, 2)) - network.forward(rng.random((1, 1, 28, 28))))
+    before = {name: p.copy() for name, p in network.params.items()}
+    after = SGD(0.3).updated(network)
+    assert all(np.array_equal(p, before[name]) for name, p in network.params.items())  # unchanged
+    SGD(0.3).step(network)
+    for name, p in network.params.items():
+        np.testing.assert_array_equal(after[name], p)
+    with pytest.raises(ValueError, match="momentum"):
+        SGD(0.3, momentum=0.5).updated(network)
 
 
 def test_sgd_momentum(rng):

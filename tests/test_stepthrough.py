@@ -49,7 +49,7 @@ def test_update_step_shows_weights_step_and_result(traced):
     panels = {p.key: p.array for p in update.panels}
     np.testing.assert_array_equal(panels["W"], network.params["3.weights"])
     np.testing.assert_array_equal(panels["step W"], -0.1 * t.layers[3].grads["weights"])
-    np.testing.assert_array_equal(panels["new W"], panels["W"] + panels["step W"])
+    np.testing.assert_allclose(panels["new W"], panels["W"] + panels["step W"], rtol=1e-15, atol=1e-16)
 
 
 def test_steps_cover_the_digits_network(small_dataset):

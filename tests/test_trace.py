@@ -27,10 +27,11 @@ def test_trace_equals_the_normal_pass(build, loss_name, classes, small_dataset):
         assert np.array_equal(layer.output_gradient, above)
         for name, grad in layer.grads.items():
             assert np.array_equal(grad, reference.layers[index].grads[name])
-    # applying the traced updates is one SGD step of the engine
+    # the traced new values are one SGD step of the engine, and the old values plus the updates
     SGD(0.2).step(reference)
     for name, update in t.updates.items():
-        np.testing.assert_array_equal(before[name] + update, reference.params[name])
+        np.testing.assert_array_equal(t.new_params[name], reference.params[name])
+        np.testing.assert_allclose(before[name] + update, t.new_params[name], rtol=1e-15, atol=1e-16)
 
 
 def test_trace_is_frozen(small_dataset):
