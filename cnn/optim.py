@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from .dense import add_outer
+from .dense import add_product
 
 
 class SGD:
@@ -47,18 +47,18 @@ class SGD:
                     self._plain_step(param, layer.grads, name, f"{layer_index}.{name}")
 
     def _plain_step(self, param: np.ndarray, grads, name: str, key: str) -> None:
-        """param −= lr · grads[name]; a gradient held as an outer product (a Dense layer after one
-        sample) is applied as a rank-one update, in one pass over the weights."""
-        rank_one = getattr(grads, "rank_one", None)
-        factors = rank_one(name) if rank_one is not None else None
-        if factors is not None:
-            add_outer(param, -self.learning_rate, *factors)
-            return
-        grad = grads[name]
+        """param −= lr · grads[name]; a gradient held as two factors (a Dense layer's weights) is
+        applied from them, in one pass over the weights."""
+        held_as = getattr(grads, "factors", None)
+        factors = held_as(name) if held_as is not None else None
+        grad = grads[name] if factors is None else param
         scratch = self._scratch.get(key)
         if scratch is None or scratch.shape != grad.shape or scratch.dtype != grad.dtype:
             scratch = self._scratch[key] = np.empty_like(grad)
-        param -= np.multiply(grad, self.learning_rate, out=scratch)
+        if factors is not None:
+            add_product(param, -self.learning_rate, *factors, scratch)
+        else:
+            param -= np.multiply(grad, self.learning_rate, out=scratch)
 
     def updated(self, network) -> dict[str, np.ndarray]:
         """What plain SGD would make of every parameter, by exactly the arithmetic of `step`, without

@@ -4,6 +4,7 @@ import pytest
 from cnn import SGD, Convolutional, Dense, Network, Reshape, Sigmoid
 from cnn.losses import LOSSES
 from cnn.presets import digits_network, original_network
+from cnn.train import gradient_norms
 
 
 def test_original_shapes_and_names():
@@ -60,14 +61,14 @@ def test_sgd_step(rng):
         np.testing.assert_allclose(p, before[name] - 0.25 * network.grads[name], rtol=1e-15, atol=1e-16)
 
 
-def test_a_single_samples_dense_gradient_is_an_exact_outer_product(rng):
+def test_dense_weight_gradients_are_kept_as_factors(rng):
     network = original_network()
     x = rng.random((1, 1, 28, 28))
     network.backward(np.ones((1, 2)) - network.forward(x))
     dense = network.layers[3]
-    u, v = dense.grads.rank_one("weights")
-    np.testing.assert_array_equal(dense.grads["weights"], np.outer(u, v))
-    np.testing.assert_array_equal(u, network.input_gradients[4][0])
+    dy, x3 = dense.grads.factors("weights")
+    np.testing.assert_array_equal(dense.grads["weights"], np.outer(dy[0], x3[0]))
+    np.testing.assert_array_equal(dy, network.input_gradients[4])
     # reading the gradient does not change the update: the same arithmetic either way
     unread = original_network()
     unread.backward(np.ones((1, 2)) - unread.forward(x))
@@ -75,9 +76,14 @@ def test_a_single_samples_dense_gradient_is_an_exact_outer_product(rng):
     SGD(0.25).step(unread)
     for name, p in network.params.items():
         np.testing.assert_array_equal(p, unread.params[name])
-    # a batch of more than one stores the full matrix
-    network.backward(np.ones((2, 2)) - network.forward(rng.random((2, 1, 28, 28))))
-    assert dense.grads.rank_one("weights") is None
+    # a batch: ∂E/∂Yᵀ · X, applied by one gemm; its norm from the factors
+    network.backward(np.ones((3, 2)) - network.forward(rng.random((3, 1, 28, 28))))
+    dy, x3 = dense.grads.factors("weights")
+    np.testing.assert_allclose(dense.grads["weights"], dy.T @ x3, rtol=1e-13)
+    assert gradient_norms(network)["3.weights"] == pytest.approx(np.linalg.norm(dy.T @ x3), rel=1e-12)
+    before = network.params["3.weights"].copy()
+    SGD(0.25).step(network)
+    np.testing.assert_allclose(network.params["3.weights"], before - 0.25 * (dy.T @ x3), rtol=1e-14, atol=1e-15)
 
 
 def test_updated_is_exactly_the_step(rng):
