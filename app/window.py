@@ -14,6 +14,7 @@ from cnn.config import RunConfig
 from cnn.train import EpochRecord
 
 from .banner import ErrorBanner
+from .collector import GuiThreadCollector
 from .help import ABOUT, TOUR
 from .progress import ProgressTracker
 from .recent_files import RecentFiles
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         self.progress = ProgressTracker()
         self._draw_started = None
         self.step_window: StepThroughWindow | None = None  # made when first opened
+        self.collector = GuiThreadCollector(self)
         self._build_views()
         self._build_actions()
         self._build_status_bar()
@@ -417,5 +419,6 @@ class MainWindow(QMainWindow):
             QMetaObject.invokeMethod(self.worker, "shutdown", Qt.BlockingQueuedConnection)
             self.thread.quit()
             self.thread.wait()
+        self.collector.stop()
         event.accept()
 

@@ -65,38 +65,36 @@ class Convolutional(Layer):
     # -- vectorised path -------------------------------------------------------------
     def forward(self, input: np.ndarray) -> np.ndarray:
         self.input = input
-        n = input.shape[0]
-        # cols[n, (c, i, j), (h, w)] = X[n, c, h+i, w+j]: each sample's windows as columns, so one
-        # batched GEMM writes Y straight into (N, depth, H', W') order.
+        n, d = input.shape[0], self.depth
+        # cols[(c, i, j), (n, h, w)] = X[n, c, h+i, w+j]: every window of the batch as a column, so
+        # one GEMM (not N small ones) gives every output, and backward reuses cols as they are.
         self._cols = _im2col(input, self.kernel_size)
-        flat_kernels = self.params["kernels"].reshape(self.depth, -1)
-        output = np.matmul(flat_kernels, self._cols).reshape(n, self.depth, *self.out_hw)
-        output += self._bias_term()
+        products = self.params["kernels"].reshape(d, -1) @ self._cols           # (D, N·H'·W')
+        output = np.empty((n, d, *self.out_hw), dtype=np.result_type(input, products))
+        np.add(products.reshape(d, n, *self.out_hw).transpose(1, 0, 2, 3), self._bias_term(), out=output)
         return output
 
     def backward(self, output_gradient: np.ndarray, input_gradient: bool = True) -> np.ndarray | None:
         """∂E/∂K and ∂E/∂B into grads; returns ∂E/∂X, or None when input_gradient is False (the
         first layer while training: nobody reads it, and it is this layer's dearest part)."""
         n, d, k = output_gradient.shape[0], self.depth, self.kernel_size
-        dy = output_gradient.reshape(n, d, -1)                          # (N, D, H'W')
+        # ∂E/∂Y as rows (D, N·H'·W'), in the column order of cols
+        dy = output_gradient.transpose(1, 0, 2, 3).reshape(d, -1)
         # ∂E/∂K_ij = X_j ⋆ ∂E/∂Y_i, summed over the batch: one GEMM over every position of every sample.
-        dy_rows = dy.transpose(1, 0, 2).reshape(d, -1)                   # (D, N·H'W')
-        cols = self._cols.transpose(1, 0, 2).reshape(self._cols.shape[1], -1)  # (C·k·k, N·H'W')
-        self.grads["kernels"] = (dy_rows @ cols.T).reshape(self.params["kernels"].shape)
+        self.grads["kernels"] = (dy @ self._cols.T).reshape(self.params["kernels"].shape)
         self.grads["biases"] = output_gradient.sum(axis=0) if self.bias == "position" \
             else output_gradient.sum(axis=(0, 2, 3))
         if not input_gradient:
             return None
         # ∂E/∂X_j = Σ_i ∂E/∂Y_i ∗ K_ij (full convolution), computed as its adjoint: each window's
         # gradient Kᵀ·∂E/∂Y is added back where the window came from (k·k strided additions).
-        flat_kernels = self.params["kernels"].reshape(d, -1)
-        dcols = np.matmul(flat_kernels.T, dy).reshape(n, self.input_shape[0], k, k, *self.out_hw)
-        result = np.zeros((n, *self.input_shape), dtype=np.result_type(output_gradient, flat_kernels))
-        ho, wo = self.out_hw
+        channels, ho, wo = self.input_shape[0], *self.out_hw
+        dcols = (self.params["kernels"].reshape(d, -1).T @ dy).reshape(channels, k, k, n, ho, wo)
+        result = np.zeros((channels, n, *self.input_shape[1:]), dtype=dcols.dtype)
         for i in range(k):
             for j in range(k):
-                result[:, :, i:i + ho, j:j + wo] += dcols[:, :, i, j]
-        return result
+                result[:, :, i:i + ho, j:j + wo] += dcols[:, i, j]
+        return np.ascontiguousarray(result.transpose(1, 0, 2, 3))
 
     # -- reference path: the original scipy loops -------------------------------------
     def reference_terms(self, sample: np.ndarray) -> np.ndarray:
@@ -125,7 +123,8 @@ class Convolutional(Layer):
 
 
 def _im2col(x: np.ndarray, k: int) -> np.ndarray:
-    """(N, C, H, W) → (N, C·k·k, Ho·Wo): each sample's k×k windows as columns, rows ordered (c, i, j)."""
+    """(N, C, H, W) → (C·k·k, N·Ho·Wo): the batch's k×k windows as columns, rows ordered (c, i, j),
+    columns (n, h, w)."""
     windows = sliding_window_view(x, (k, k), axis=(2, 3))  # (N, C, Ho, Wo, k, k)
     n, c, ho, wo = windows.shape[:4]
-    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * k * k, ho * wo)
+    return windows.transpose(1, 4, 5, 0, 2, 3).reshape(c * k * k, n * ho * wo)

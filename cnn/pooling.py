@@ -38,11 +38,16 @@ class MaxPool2D(Layer):
         return self.output
 
     def backward(self, output_gradient: np.ndarray) -> np.ndarray:
-        input_gradient = np.zeros(self.input.shape, dtype=output_gradient.dtype)
-        taken = np.zeros(self.output.shape, dtype=bool)
-        for index in self._offsets():  # the first maximum of each window takes the gradient
+        c, h, w = self.input_shape
+        covered = h % self.pool_size == 0 and w % self.pool_size == 0  # else a ragged edge gets no gradient
+        input_gradient = (np.empty if covered else np.zeros)(self.input.shape, dtype=output_gradient.dtype)
+        taken = None  # windows whose maximum an earlier view already held: the first maximum takes the gradient
+        for index in self._offsets():
             hit = self.input[index] == self.output
-            hit &= ~taken
-            taken |= hit
-            input_gradient[index] = np.where(hit, output_gradient, 0)
+            if taken is None:
+                taken = hit.copy()
+            else:
+                hit &= ~taken
+                taken |= hit
+            np.multiply(output_gradient, hit, out=input_gradient[index])
         return input_gradient

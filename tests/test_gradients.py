@@ -106,3 +106,18 @@ def test_gradient_check_detects_a_wrong_gradient(small_dataset, monkeypatch):
                                       LOSSES["binary_cross_entropy"], max_entries=50)
     assert results["5.weights"].relative_error > 1e-3
     assert results["3.weights"].relative_error < TOLERANCE
+
+
+def test_max_pooling_sends_a_tied_windows_gradient_to_its_first_maximum(rng):
+    """As PyTorch does; ties are common after a ReLU (all-zero windows)."""
+    x = rng.integers(0, 3, size=(2, 3, 7, 6)).astype(float)  # many ties; a ragged 7th row
+    layer = MaxPool2D((3, 7, 6), 2)
+    y = layer.forward(x)
+    upstream = rng.standard_normal(y.shape)
+    expected = np.zeros_like(x)
+    for n, c, r, s in np.ndindex(y.shape):
+        window = x[n, c, 2 * r:2 * r + 2, 2 * s:2 * s + 2]
+        a, b = np.unravel_index(np.argmax(window), window.shape)  # argmax: the first maximum, row-major
+        expected[n, c, 2 * r + a, 2 * s + b] = upstream[n, c, r, s]
+        assert y[n, c, r, s] == window.max()
+    np.testing.assert_array_equal(layer.backward(upstream), expected)

@@ -237,3 +237,22 @@ def test_divergence_is_reported_and_training_can_continue(window, qtbot, monkeyp
     window.settings_panel.learning_rate.setValue(0.05)
     with qtbot.waitSignal(window.training_finished, timeout=30000):
         window.start()
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(window, qtbot, tmp_path):
+    """Automatic collection could run on the training thread and destroy Qt objects there (a hang
+    seen in this suite); while windows are open the GUI thread's timer collects instead."""
+    import gc
+
+    assert not gc.isenabled()
+    second = MainWindow(QSettings(str(tmp_path / "second.ini"), QSettings.IniFormat))
+    qtbot.addWidget(second)
+    garbage = [[] for _ in range(3 * gc.get_threshold()[0])]
+    for item in garbage:
+        item.append(item)  # cycles: only the collector frees them
+    del garbage, item
+    qtbot.waitUntil(lambda: gc.get_count()[0] < gc.get_threshold()[0], timeout=5000)
+    window.close()
+    assert not gc.isenabled()  # the second window is still open
+    second.close()
+    assert gc.isenabled()
