@@ -44,16 +44,17 @@ class RunConfig:
         def real(value):
             return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
         checks = [
-            ("preset", self.preset in PRESETS, f"one of {sorted(PRESETS)}"),
-            ("classes", len(self.classes) >= 2 and len(set(self.classes)) == len(self.classes)
-             and all(whole(c, 0, 9) for c in self.classes), "two or more distinct digits 0–9"),
+            ("preset", isinstance(self.preset, str) and self.preset in PRESETS, f"one of {sorted(PRESETS)}"),
+            ("classes", isinstance(self.classes, (tuple, list)) and len(self.classes) >= 2
+             and all(whole(c, 0, 9) for c in self.classes) and len(set(self.classes)) == len(self.classes),
+             "two or more distinct digits 0–9"),
             ("limit", self.limit is None or whole(self.limit, 1, 60000), "1 to 60000 images per class, or all"),
             ("epochs", whole(self.epochs, 1, 10000), "a whole number from 1 to 10000"),
             ("learning_rate", real(self.learning_rate) and 0 < self.learning_rate <= 100, "in (0, 100]"),
             ("batch_size", whole(self.batch_size, 1, 60000), "a whole number from 1 to 60000"),
             ("momentum", real(self.momentum) and 0 <= self.momentum < 1, "in [0, 1)"),
             ("seed", whole(self.seed, 0, 2**32 - 1), "a whole number from 0 to 4294967295"),
-            ("dtype", self.dtype in DTYPES, f"one of {sorted(DTYPES)}"),
+            ("dtype", isinstance(self.dtype, str) and self.dtype in DTYPES, f"one of {sorted(DTYPES)}"),
             ("lr_decay", real(self.lr_decay) and 0 < self.lr_decay <= 1, "in (0, 1]"),
         ]
         for name, ok, expected in checks:

@@ -65,7 +65,8 @@ def download_mnist() -> dict[str, np.ndarray]:
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        # our own file handle: np.load leaves its own open when the archive is not a valid zip
+        with open(path, "rb") as file, np.load(file, allow_pickle=False) as archive:
             missing = [key for key in KEYS if key not in archive.files]
             if missing:
                 raise DataFileError(f"{path}: missing arrays {missing} (expected {list(KEYS)})")

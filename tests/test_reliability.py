@@ -1,5 +1,6 @@
 """Bad files, interrupted saves: WeightsFileError with a message, never a crash or a half-loaded model."""
 import io as bytes_io
+import dataclasses
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnn import io
+from cnn.config import RunConfig
 from cnn.io import WeightsFileError
 from cnn.presets import original_network
 
@@ -137,3 +139,18 @@ def test_killing_a_saving_process_never_breaks_the_file(tmp_path):
         assert any(np.array_equal(kernels, v) for v in versions)
     io.save(original_network(seed=1), path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["weights.npz"]
+
+
+ANYTHING = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=True),
+                     st.text(max_size=8), st.lists(st.integers(-3, 12), max_size=12),
+                     st.tuples(st.integers(0, 9), st.integers(0, 9)), st.binary(max_size=4))
+
+
+@settings(max_examples=400, deadline=None)
+@given(field=st.sampled_from([f.name for f in dataclasses.fields(RunConfig)]), value=ANYTHING)
+def test_any_setting_is_accepted_or_refused_by_name(field, value):
+    """Every setting, whatever its value: valid, or a ValueError that names the field."""
+    try:
+        RunConfig(**{field: value}).validate()
+    except ValueError as error:
+        assert str(error).startswith(f"{field} must be ")

@@ -6,6 +6,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 from PySide6.QtCore import QObject, QSettings, Slot
 from PySide6.QtGui import QImage
@@ -256,3 +257,53 @@ def test_garbage_is_collected_on_the_gui_thread_only(window, qtbot, tmp_path):
     assert not gc.isenabled()  # the second window is still open
     second.close()
     assert gc.isenabled()
+
+
+def test_a_class_missing_from_the_data_is_reported_and_the_model_kept(qtbot, tmp_path, raw_mnist):
+    keep = raw_mnist["y_train"] != 9
+    data = tmp_path / "no-nines.npz"
+    np.savez(data, x_train=raw_mnist["x_train"][keep], y_train=raw_mnist["y_train"][keep],
+             x_test=raw_mnist["x_test"], y_test=raw_mnist["y_test"])
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), data_path=str(data))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.worker.session is not None, timeout=10000)
+    session = window.worker.session
+    window.settings_panel.class_buttons[9].setChecked(True)
+    window.reset()
+    qtbot.waitUntil(lambda: window.banner.isVisibleTo(window), timeout=10000)
+    assert "no-nines.npz (train): class 9 has no images" in window.banner.text.text()
+    assert window.worker.session is session  # the previous model is untouched
+    window.close()
+
+
+def test_an_unreadable_data_file_is_reported_and_start_refused(qtbot, tmp_path, raw_mnist):
+    data = tmp_path / "cut.npz"
+    data.write_bytes(b"PK\x03\x04 not really a zip")
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), data_path=str(data))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.banner.isVisibleTo(window), timeout=10000)
+    assert "cut.npz" in window.banner.text.text()
+    window.banner.hide()
+    window.start()
+    qtbot.waitUntil(lambda: window.banner.isVisibleTo(window), timeout=10000)
+    assert "cut.npz" in window.banner.text.text() and window.state == "idle" and window.model is None
+    window.close()
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\x00" * 100, "not a weights file"),
+    (None, "truncated"),
+])
+def test_bad_weights_files_of_every_kind_leave_the_model_alone(window, qtbot, tmp_path, content, message):
+    path = tmp_path / "bad.npz"
+    if content is None:
+        io.save(original_network(seed=5), path)
+        path.write_bytes(path.read_bytes()[:-40])
+    else:
+        path.write_bytes(content)
+    before = {name: value.copy() for name, value in window.worker.session.network.params.items()}
+    window.open_weights(str(path))
+    qtbot.waitUntil(lambda: window.banner.isVisibleTo(window), timeout=10000)
+    assert str(path) in window.banner.text.text()
+    for name, value in before.items():
+        np.testing.assert_array_equal(window.worker.session.network.params[name], value)
