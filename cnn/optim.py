@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from .dense import add_product
+from .blas import add_outer, add_scaled
 
 
 class SGD:
@@ -17,7 +17,6 @@ class SGD:
             raise ValueError(f"momentum must be in [0, 1), not {momentum!r}")
         self.momentum = float(momentum)
         self.velocity: dict[str, np.ndarray] = {}
-        self._scratch: dict[str, np.ndarray] = {}  # lr·g is written here, not into a new array each step
 
     @property
     def learning_rate(self) -> float:
@@ -44,21 +43,17 @@ class SGD:
                     velocity -= lr * grad
                     param += velocity
                 else:
-                    self._plain_step(param, layer.grads, name, f"{layer_index}.{name}")
+                    self._plain_step(param, layer.grads, name)
 
-    def _plain_step(self, param: np.ndarray, grads, name: str, key: str) -> None:
-        """param −= lr · grads[name]; a gradient held as two factors (a Dense layer's weights) is
-        applied from them, in one pass over the weights."""
+    def _plain_step(self, param: np.ndarray, grads, name: str) -> None:
+        """param −= lr · grads[name] in one pass (BLAS axpy); a Dense layer's weight gradient held
+        as an outer product is applied as a rank-one update (BLAS ger), never written out."""
         held_as = getattr(grads, "factors", None)
         factors = held_as(name) if held_as is not None else None
-        grad = grads[name] if factors is None else param
-        scratch = self._scratch.get(key)
-        if scratch is None or scratch.shape != grad.shape or scratch.dtype != grad.dtype:
-            scratch = self._scratch[key] = np.empty_like(grad)
         if factors is not None:
-            add_product(param, -self.learning_rate, *factors, scratch)
+            add_outer(param, -self.learning_rate, *factors)
         else:
-            param -= np.multiply(grad, self.learning_rate, out=scratch)
+            add_scaled(param, -self.learning_rate, grads[name])
 
     def updated(self, network) -> dict[str, np.ndarray]:
         """What plain SGD would make of every parameter, by exactly the arithmetic of `step`, without
@@ -68,9 +63,8 @@ class SGD:
         result = {}
         for layer_index, layer in enumerate(network.layers):
             for name, param in layer.params.items():
-                key = f"{layer_index}.{name}"
-                result[key] = param.copy()
-                self._plain_step(result[key], layer.grads, name, key)
+                result[f"{layer_index}.{name}"] = new = param.copy()
+                self._plain_step(new, layer.grads, name)
         return result
 
     def reset(self) -> None:

@@ -11,7 +11,6 @@ from typing import Iterator, Mapping
 import numpy as np
 
 from .data import Dataset, Split
-from .dense import product_norm
 from .losses import Loss
 from .network import Network
 from .optim import SGD
@@ -113,14 +112,15 @@ def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs
 
 
 def gradient_norms(network: Network) -> dict[str, float]:
-    """‖∂E/∂θ‖₂ for every parameter; a Dense layer's weight gradient held as factors gets its norm
-    from them (cnn.dense.product_norm)."""
+    """‖∂E/∂θ‖₂ for every parameter; a gradient held as an outer product u vᵀ (a Dense layer's,
+    after one sample) has norm ‖u‖·‖v‖."""
     norms = {}
     for index, layer in enumerate(network.layers):
         held_as = getattr(layer.grads, "factors", None)
         for name in layer.params:
             factors = held_as(name) if held_as is not None else None
-            norms[f"{index}.{name}"] = product_norm(*factors) if factors is not None else _norm(layer.grads[name])
+            norms[f"{index}.{name}"] = _norm(factors[0]) * _norm(factors[1]) if factors is not None \
+                else _norm(layer.grads[name])
     return norms
 
 
