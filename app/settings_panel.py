@@ -60,6 +60,12 @@ class SettingsPanel(QGroupBox):
         self.lr_decay.setSingleStep(0.05)
         self.lr_decay.setToolTip("The learning rate is multiplied by this after every epoch (1: constant)")
         form.addRow("LR decay / epoch", self.lr_decay)
+        self.shift = QSpinBox()
+        self.shift.setRange(0, 4)
+        self.shift.setSuffix(" px")
+        self.shift.setToolTip("Augmentation: each training image is moved by a random 0 to this many pixels, "
+                              "down and across, every time it is used")
+        form.addRow("Random shift", self.shift)
         self.momentum = QDoubleSpinBox()
         self.momentum.setDecimals(3)
         self.momentum.setRange(0.0, 0.999)
@@ -91,6 +97,7 @@ class SettingsPanel(QGroupBox):
         self.batch_size.setValue(config.batch_size)
         self.momentum.setValue(config.momentum)
         self.lr_decay.setValue(config.lr_decay)
+        self.shift.setValue(config.shift)
         self.seed.setValue(config.seed)
         self.dtype.setCurrentText(config.dtype)
 
@@ -102,6 +109,6 @@ class SettingsPanel(QGroupBox):
         config = RunConfig(preset=self.preset.currentData(), classes=classes, limit=self.limit.value() or None,
                            epochs=self.epochs.value(), learning_rate=self.learning_rate.value(),
                            batch_size=self.batch_size.value(), momentum=self.momentum.value(),
-                           seed=self.seed.value(), dtype=self.dtype.currentText(), lr_decay=self.lr_decay.value())
+                           seed=self.seed.value(), dtype=self.dtype.currentText(), lr_decay=self.lr_decay.value(), shift=self.shift.value())
         config.validate()
         return config

@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lr", type=float, help="learning rate, in (0, 100]")
     parser.add_argument("--momentum", type=float, help="SGD momentum in [0, 1)")
     parser.add_argument("--lr-decay", type=float, help="multiply the learning rate by this after every epoch")
+    parser.add_argument("--shift", type=int, help="augmentation: move each training image by up to this many pixels")
     parser.add_argument("--limit", type=_limit, help="images per class from train and test, or 'all'")
     parser.add_argument("--classes", type=int, nargs="+", help="digits to tell apart, e.g. --classes 0 1")
     parser.add_argument("--batch-size", type=int, help="samples per SGD step (1: per-sample SGD)")
@@ -56,7 +57,7 @@ def main(argv=None) -> int:
         config = RunConfig.from_preset(
             args.preset, classes=args.classes, epochs=args.epochs or None, learning_rate=args.lr,
             batch_size=args.batch_size, momentum=args.momentum, seed=args.seed, dtype=args.dtype,
-            lr_decay=args.lr_decay)
+            lr_decay=args.lr_decay, shift=args.shift)
         if args.limit is not None:
             config = config.with_changes(limit=None if args.limit == "all" else args.limit)
         epochs = 0 if args.epochs == 0 else config.epochs

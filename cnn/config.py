@@ -20,6 +20,7 @@ class RunConfig:
     seed: int = 0
     dtype: str = "float64"
     lr_decay: float = 1.0            # the learning rate is multiplied by this after every epoch
+    shift: int = 0                   # augmentation: training images moved by up to this many pixels
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "RunConfig":
@@ -27,7 +28,7 @@ class RunConfig:
             raise ValueError(f"preset: unknown {name!r}; choose one of {sorted(PRESETS)}")
         p = PRESETS[name]
         config = cls(name, p.classes, p.limit, p.epochs, p.learning_rate, p.batch_size, p.momentum, 0, p.dtype,
-                     p.lr_decay)
+                     p.lr_decay, p.shift)
         return config.with_changes(**{k: v for k, v in overrides.items() if v is not None})
 
     def with_changes(self, **changes) -> "RunConfig":
@@ -56,6 +57,7 @@ class RunConfig:
             ("seed", whole(self.seed, 0, 2**32 - 1), "a whole number from 0 to 4294967295"),
             ("dtype", isinstance(self.dtype, str) and self.dtype in DTYPES, f"one of {sorted(DTYPES)}"),
             ("lr_decay", real(self.lr_decay) and 0 < self.lr_decay <= 1, "in (0, 1]"),
+            ("shift", whole(self.shift, 0, 4), "a whole number of pixels from 0 to 4"),
         ]
         for name, ok, expected in checks:
             if not ok:

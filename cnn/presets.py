@@ -57,12 +57,13 @@ class Preset:
     dtype: str
     reshuffle: bool                 # reshuffle the training set every epoch
     lr_decay: float = 1.0           # learning rate × this after every epoch
+    shift: int = 0                  # augmentation: random moves of the training images, in pixels
 
 
 PRESETS = {preset.name: preset for preset in (
     Preset("original", "the blog post's experiment: digits 0 and 1, 100 images each, per-sample SGD",
            original_network, "binary_cross_entropy", (0, 1), 100, 20, 0.1, 1, 0.0, "float64", False),
-    Preset("digits", "all ten digits, the full training set, mini-batch SGD with momentum",
-           digits_network, "softmax_cross_entropy", tuple(range(10)), None, 8, 0.05, 64, 0.9,
-           "float32", True, 0.7),
+    Preset("digits", "all ten digits, the full training set, mini-batch SGD with momentum, images moved "
+           "by up to one pixel", digits_network, "softmax_cross_entropy", tuple(range(10)), None, 14, 0.05, 64, 0.9,
+           "float32", True, 0.8, 1),
 )}

@@ -68,7 +68,8 @@ class Session:
         """The training loop over this session's data, continuing the epoch count."""
         for record in train(self.network, self.dataset, self.loss, self.optimizer, epochs or self.config.epochs,
                             self.config.batch_size, self.config.seed if self.preset.reshuffle else None,
-                            first_epoch=self.epochs_done + 1, lr_decay=self.config.lr_decay):
+                            first_epoch=self.epochs_done + 1, lr_decay=self.config.lr_decay,
+                            shift=self.config.shift, shift_seed=self.config.seed):
             if isinstance(record, EpochRecord):
                 self.epochs_done = record.epoch
             yield record

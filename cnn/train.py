@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Iterator, Mapping
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .data import Dataset, Split
 from .losses import Loss
@@ -63,20 +64,25 @@ def evaluate(network: Network, split: Split, loss: Loss) -> Evaluation:
 
 def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs: int,
           batch_size: int = 1, shuffle_seed: int | None = None, first_epoch: int = 1,
-          lr_decay: float = 1.0) -> Iterator[StepRecord | EpochRecord]:
+          lr_decay: float = 1.0, shift: int = 0, shift_seed: int = 0) -> Iterator[StepRecord | EpochRecord]:
     """Yields a StepRecord after every update and an EpochRecord after every epoch.
 
     With shuffle_seed None the training set is visited in its stored order every epoch (the
     original); otherwise it is reshuffled each epoch from that seed. Raises TrainingDiverged
     before an update that would start from a non-finite loss or gradient or make a weight
     non-finite. After every epoch the learning rate is multiplied by lr_decay (1: constant).
+    With shift > 0 (augmentation), every training image a step sees is first moved by a random
+    whole number of pixels in [−shift, shift] down and across (zero fill), drawn from shift_seed.
     """
     x, y = dataset.train.x, dataset.train.y
     if not (isinstance(batch_size, int) and 1 <= batch_size <= len(x)):
         raise ValueError(f"batch size must be between 1 and the {len(x)} training images, not {batch_size!r}")
     if not (isinstance(epochs, int) and epochs >= 1):
         raise ValueError(f"epochs must be a positive integer, not {epochs!r}")
+    if not (isinstance(shift, int) and 0 <= shift <= 4):
+        raise ValueError(f"shift must be a whole number of pixels from 0 to 4, not {shift!r}")
     rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
+    shift_rng = np.random.default_rng([shift_seed, first_epoch])
     steps_per_epoch = math.ceil(len(x) / batch_size)
     guard = _FiniteGuard(network)
     global_step = (first_epoch - 1) * steps_per_epoch
@@ -87,6 +93,8 @@ def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs
             global_step += 1
             batch = slice((step - 1) * batch_size, step * batch_size)
             xb, yb = (x[batch], y[batch]) if order is None else (x[order[batch]], y[order[batch]])
+            if shift:
+                xb = shifted(xb, shift, shift_rng)
             # Overflow inside a diverging step is expected; it is caught below by explicit checks.
             with np.errstate(over="ignore", invalid="ignore"):
                 output = network.forward(xb)
@@ -109,6 +117,15 @@ def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs
         test.predictions.flags.writeable = False
         yield EpochRecord(epoch, first_epoch + epochs - 1, loss_sum / len(x), test.loss, test.accuracy, seconds,
                           test.predictions)
+
+
+def shifted(images: np.ndarray, shift: int, rng: np.random.Generator) -> np.ndarray:
+    """(N, C, H, W) images, each moved by its own random (dy, dx) in [−shift, shift]², zero fill."""
+    n, c, h, w = images.shape
+    padded = np.pad(images, ((0, 0), (0, 0), (shift, shift), (shift, shift)))
+    windows = sliding_window_view(padded, (h, w), axis=(2, 3))     # (N, C, 2s+1, 2s+1, H, W)
+    dy, dx = rng.integers(0, 2 * shift + 1, size=(2, n))
+    return windows[np.arange(n), :, dy, dx]
 
 
 def gradient_norms(network: Network) -> dict[str, float]:

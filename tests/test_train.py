@@ -139,3 +139,29 @@ def test_evaluate(small_dataset):
     outputs = network.forward(small_dataset.test.x)
     assert result.loss == pytest.approx(BCE.value(small_dataset.test.y, outputs), rel=1e-12)
     assert result.accuracy == np.mean(outputs.argmax(1) == small_dataset.test.y.argmax(1))
+
+
+def test_shifted_moves_each_image_by_its_own_offset_with_zero_fill(rng):
+    from cnn.train import shifted
+    images = rng.random((50, 2, 6, 5))
+    moved = shifted(images, 2, np.random.default_rng(3))
+    offsets = np.random.default_rng(3).integers(0, 5, size=(2, 50)) - 2  # the same draws
+    for n in range(50):
+        dy, dx = offsets[:, n]
+        for c, y, x in np.ndindex(2, 6, 5):  # moved[y, x] = image[y + dy, x + dx], zero outside
+            inside = 0 <= y + dy < 6 and 0 <= x + dx < 5
+            assert moved[n, c, y, x] == (images[n, c, y + dy, x + dx] if inside else 0)
+    assert set(map(tuple, offsets.T)) > {(0, 0), (2, 2), (-2, -2)}  # the offsets reach the corners
+    assert np.array_equal(shifted(images, 0, np.random.default_rng(3)), images)
+
+
+def test_training_with_shifts_is_seeded_and_differs_from_without(small_dataset):
+    def losses(shift, seed):
+        network, optimizer = original_network(seed=1), SGD(0.1)
+        return [r.loss for r in train(network, small_dataset, LOSSES["binary_cross_entropy"], optimizer, 1,
+                                      shift=shift, shift_seed=seed) if isinstance(r, StepRecord)]
+    assert losses(1, 7) == losses(1, 7)
+    assert losses(1, 7) != losses(1, 8)
+    assert losses(1, 7) != losses(0, 7)
+    with pytest.raises(ValueError, match="shift"):
+        losses(5, 0)
