@@ -165,3 +165,4 @@ def test_training_with_shifts_is_seeded_and_differs_from_without(small_dataset):
     assert losses(1, 7) != losses(0, 7)
     with pytest.raises(ValueError, match="shift"):
         losses(5, 0)
+
