@@ -6,41 +6,26 @@ stopped); closing it without "Apply update" changes nothing.
 """
 from __future__ import annotations
 
-import threading
-
 import numpy as np
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView,
-                               QLabel, QListWidget, QListWidgetItem, QPushButton, QSpinBox, QSplitter,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
+                               QSplitter, QVBoxLayout, QWidget)
 
-from cnn.convolution import Convolutional
-from cnn.gradcheck import check_network_gradients
 from cnn.network import Network
 from cnn.session import loss_for
 from cnn.trace import trace
 
-from .steps import (D, build_steps, input_window, kernel_gradient_region, shape_text, window_products)
+from .gradient_check import GradientCheckPanel
+from .kernel_editor import KernelEditor
+from .steps import D, build_steps, input_window, kernel_gradient_region, shape_text, window_products
 from .views.array_panel import ArrayPanel
 
 PANELS = 6                  # the most arrays a step shows
-CHECK_ENTRIES = 2000        # entries per tensor the gradient check compares (all, for smaller tensors)
 PHASE_COLOURS = {"forward": "#1f4e9c", "loss": "#6a3d9a", "loss gradient": "#6a3d9a", "backward": "#b2182b",
                  "update": "#1b7837"}
-ERROR_COLOURS = ((1e-6, "#c7e9c0"), (1e-3, "#fdd49e"), (np.inf, "#fcbba1"))  # green, amber, red
-
-
-def error_colour(relative_error: float) -> str:
-    for limit, colour in ERROR_COLOURS:
-        if relative_error < limit:
-            return colour
-    return ERROR_COLOURS[-1][1]  # NaN
-
-
 class StepThroughWindow(QDialog):
     apply_requested = Signal(int, object)   # the weights' version, {name: new value}
-    check_finished = Signal(int, object)    # from the checking thread: token, results or an exception
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -50,12 +35,9 @@ class StepThroughWindow(QDialog):
         self.steps, self.current, self.sample = [], 0, None
         self.model_loss = None            # E with the model's weights (before any edit)
         self.loss_before_update = None    # E before the last applied update, to show how it moved
-        self._token = 0                   # changes whenever the weights or the sample change
         self.awaiting_apply = False       # an update was sent to the worker, no answer yet
         self.is_stale = False             # the model changed since these weights were read
-        self._check_thread, self._cancel = None, threading.Event()
         self._build()
-        self.check_finished.connect(self._check_done)
 
     # -- construction ------------------------------------------------------------------
     def _build(self) -> None:
@@ -76,41 +58,11 @@ class StepThroughWindow(QDialog):
         navigation.addWidget(self.previous_button)
         navigation.addWidget(self.next_button)
 
-        editor = QGroupBox("Edit a kernel")
-        form = QFormLayout(editor)
-        self.edit_layer, self.edit_kernel, self.edit_channel = QComboBox(), QSpinBox(), QSpinBox()
-        self.kernel_table = QTableWidget(3, 3)
-        self.kernel_table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
-        self.kernel_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.kernel_table.setToolTip("Type a number: the maps, prediction and loss are recomputed at once")
-        self.reset_edits_button = QPushButton("Reset edits")
-        self.reset_edits_button.setToolTip("Back to the model's weights")
-        form.addRow("Layer", self.edit_layer)
-        form.addRow("Kernel i", self.edit_kernel)
-        form.addRow("Channel j", self.edit_channel)
-        form.addRow(self.kernel_table)
-        form.addRow(self.reset_edits_button)
-        for widget in (self.edit_layer, self.edit_kernel, self.edit_channel):
-            (widget.currentIndexChanged if widget is self.edit_layer else widget.valueChanged).connect(self._fill_table)
-        self.kernel_table.itemChanged.connect(self._kernel_value_edited)
-        self.reset_edits_button.clicked.connect(self.reset_edits)
-
-        check = QGroupBox("Gradient check (float64)")
-        check_layout = QVBoxLayout(check)
-        self.check_button = QPushButton("Check gradients")
-        self.check_button.setToolTip("Compare every parameter gradient with central finite differences")
-        self.check_button.clicked.connect(self.check_gradients)
-        self.check_table = QTableWidget(0, 3)
-        self.check_table.setHorizontalHeaderLabels(["tensor", "entries", "relative error"])
-        self.check_table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
-        self.check_table.verticalHeader().hide()
-        self.check_table.setEditTriggers(QTableWidget.NoEditTriggers)
-        self.check_table.setMinimumHeight(100)
-        self.check_note = QLabel("")
-        self.check_note.setWordWrap(True)
-        check_layout.addWidget(self.check_button)
-        check_layout.addWidget(self.check_table)
-        check_layout.addWidget(self.check_note)
+        self.editor = KernelEditor()
+        self.editor.changed.connect(self._kernel_edited)
+        self.editor.refused.connect(lambda text: self.status.setText(text))
+        self.checker = GradientCheckPanel()
+        self.checker.requested.connect(self.check_gradients)
 
         self.apply_button = QPushButton("Apply update")
         self.apply_button.setToolTip("Write the new weights of the update steps into the model: one SGD step on this sample")
@@ -124,8 +76,8 @@ class StepThroughWindow(QDialog):
         column.addWidget(QLabel("<b>Steps</b>"))
         column.addWidget(self.step_list, 2)
         column.addLayout(navigation)
-        column.addWidget(editor)
-        column.addWidget(check, 1)
+        column.addWidget(self.editor)
+        column.addWidget(self.checker, 1)
         column.addWidget(self.apply_button)
         column.addWidget(self.status)
 
@@ -174,12 +126,7 @@ class StepThroughWindow(QDialog):
         self.network = Network.from_architecture(list(weights.architecture), weights.dtype)
         self.network.set_params(weights.params)
         self.loss = loss_for(self.network)
-        conv_layers = [i for i, layer in enumerate(self.network.layers) if isinstance(layer, Convolutional)]
-        self.edit_layer.blockSignals(True)
-        self.edit_layer.clear()
-        for i in conv_layers:
-            self.edit_layer.addItem(f"{i} · Convolutional", i)
-        self.edit_layer.blockSignals(False)
+        self.editor.set_network(self.network, weights.params)
         self.apply_button.setEnabled(True)
         self.awaiting_apply = self.is_stale = False
         self.set_sample(split, index)
@@ -204,10 +151,7 @@ class StepThroughWindow(QDialog):
         self.trace = trace(self.network, x, y, self.loss, self.weights.learning_rate)
         if self.model_loss is None:
             self.model_loss = self.trace.loss
-        self._token += 1
-        self._cancel_check()
-        self.check_table.setRowCount(0)
-        self.check_note.setText("")
+        self.checker.clear()
         self.steps = build_steps(self.trace, self.network)
         current = min(self.current, len(self.steps) - 1)
         self.step_list.blockSignals(True)
@@ -219,7 +163,6 @@ class StepThroughWindow(QDialog):
         self.step_list.setCurrentRow(current)
         self.step_list.blockSignals(False)
         self.show_step(current)
-        self._fill_table()
         self._update_header()
 
     @property
@@ -348,145 +291,19 @@ class StepThroughWindow(QDialog):
     def _clicked(self, key: str, index) -> None:
         """A click on a kernel value selects it in the editor, ready to type."""
         step = self.steps[self.current]
-        if key != "K" or step.layer is None or len(index) != 4:
-            return
-        self.edit_layer.setCurrentIndex(self.edit_layer.findData(step.layer))
-        self.edit_kernel.setValue(index[0])
-        self.edit_channel.setValue(index[1])
-        item = self.kernel_table.item(index[2], index[3])
-        self.kernel_table.setCurrentItem(item)
-        self.kernel_table.setFocus()
-        self.kernel_table.editItem(item)
+        if key == "K" and step.layer is not None and len(index) == 4:
+            self.editor.select(step.layer, *index)
 
-    def _edited_layer(self) -> Convolutional | None:
-        data = self.edit_layer.currentData()
-        return None if data is None else self.network.layers[data]
-
-    def _fill_table(self) -> None:
-        layer = self._edited_layer()
-        if layer is None:
-            return
-        kernels = layer.params["kernels"]
-        self.edit_kernel.setMaximum(kernels.shape[0] - 1)
-        self.edit_channel.setMaximum(kernels.shape[1] - 1)
-        k = kernels.shape[-1]
-        self.kernel_table.blockSignals(True)
-        self.kernel_table.setRowCount(k)
-        self.kernel_table.setColumnCount(k)
-        self.kernel_table.setHorizontalHeaderLabels([f"b={b}" for b in range(k)])
-        self.kernel_table.setVerticalHeaderLabels([f"a={a}" for a in range(k)])
-        kernel = kernels[self.edit_kernel.value(), self.edit_channel.value()]
-        original = self.weights.params[f"{self.edit_layer.currentData()}.kernels"][self.edit_kernel.value(),
-                                                                                   self.edit_channel.value()]
-        for a in range(k):
-            for b in range(k):
-                item = QTableWidgetItem(f"{kernel[a, b]:.6g}")
-                item.setTextAlignment(Qt.AlignCenter)
-                if kernel[a, b] != original[a, b]:
-                    item.setBackground(QColor("#fdd49e"))
-                    item.setToolTip(f"edited; the model has {original[a, b]:.10g}")
-                self.kernel_table.setItem(a, b, item)
-        self.kernel_table.blockSignals(False)
-        self.kernel_table.resizeRowsToContents()
-        self.kernel_table.setFixedHeight(self.kernel_table.horizontalHeader().sizeHint().height()
-                                         + sum(self.kernel_table.rowHeight(a) for a in range(k))
-                                         + 2 * self.kernel_table.frameWidth())
-
-    def _kernel_value_edited(self, item: QTableWidgetItem) -> None:
-        layer = self._edited_layer()
-        i, j = self.edit_kernel.value(), self.edit_channel.value()
-        a, b = item.row(), item.column()
-        try:
-            value = float(item.text().replace("−", "-"))
-            if not np.isfinite(value):
-                raise ValueError
-        except ValueError:
-            self.status.setText(f"K[{i}, {j}, {a}, {b}]: “{item.text()}” is not a finite number; the value is unchanged.")
-            self._fill_table()
-            return
-        layer.params["kernels"][i, j, a, b] = value
-        self.status.setText(f"K[{i}, {j}, {a}, {b}] of layer {self.edit_layer.currentData()} set to {value:g}.")
+    def _kernel_edited(self, message: str) -> None:
+        self.status.setText(message)
         self.recompute()
 
     def reset_edits(self) -> None:
-        self.network.set_params(self.weights.params)
-        self.status.setText("Back to the model's weights.")
-        self.recompute()
+        self.editor.reset()
 
-    # -- gradient check ---------------------------------------------------------------------------
     def check_gradients(self) -> None:
-        """Runs on a thread (a second or two for the original network) so the window stays live."""
-        self._cancel_check()
-        self._cancel = threading.Event()
-        architecture = self.network.architecture()
-        params = {name: value.copy() for name, value in self.network.params.items()}
         _, _, _, x, y = self.sample
-        token, cancel, loss = self._token, self._cancel, self.loss
-
-        def run():
-            try:
-                network = Network.from_architecture(architecture, "float64")
-                network.set_params(params)
-                result = check_network_gradients(network, x.astype(np.float64), y.astype(np.float64), loss,
-                                                 max_entries=CHECK_ENTRIES, cancelled=cancel.is_set)
-            except InterruptedError:
-                return
-            except Exception as error:  # reported in the window, never lost on a thread
-                result = error
-            self.check_finished.emit(token, result)
-
-        self.check_button.setEnabled(False)
-        self.check_button.setText("Checking…")
-        self._check_thread = threading.Thread(target=run, name="gradient check", daemon=True)
-        self._check_thread.start()
-
-    @Slot(int, object)
-    def _check_done(self, token: int, result) -> None:
-        self.check_button.setEnabled(True)
-        self.check_button.setText("Check gradients")
-        if token != self._token:
-            return  # the weights or the sample changed meanwhile
-        if isinstance(result, Exception):
-            self.check_note.setText(f"The check failed: {result}")
-            return
-        self.check_table.setRowCount(len(result))
-        sampled = 0
-        for row, (name, check) in enumerate(result.items()):
-            cells = (name, f"{check.checked:,}" + ("" if check.checked == check.total else f" of {check.total:,}"),
-                     f"{check.relative_error:.2e}")
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setBackground(QColor(error_colour(check.relative_error)))
-                self.check_table.setItem(row, column, item)
-            sampled += check.checked < check.total
-        worst = max(check.relative_error for check in result.values())
-        self.check_note.setText(
-            f"Central differences, h = 10<sup>−6</sup>, on a float64 copy. Worst relative error {worst:.1e} "
-            "(green &lt; 10<sup>−6</sup>, amber &lt; 10<sup>−3</sup>, red above)."
-            + (f" {sampled} large tensor{'s' * (sampled > 1)} checked on {CHECK_ENTRIES:,} random entries."
-               if sampled else "") + self._kinks())
-
-    def _kinks(self) -> str:
-        """ReLU inputs at the kink, where no derivative exists: a finite difference there sees the
-        average of both sides (½), the engine uses 0; it shows up as a large error in the biases."""
-        counts = [(layer.index, int(np.sum(np.abs(layer.input) <= 1e-6))) for layer in self.trace.layers
-                  if layer.kind == "ReLU"]
-        counts = [(index, count) for index, count in counts if count]
-        if not counts:
-            return ""
-        where = ", ".join(f"{count:,} in layer {index}" for index, count in counts)
-        return (f"<br><b>Note:</b> ReLU inputs within h of the kink at 0 ({where}; blank image patches with a zero "
-                "bias land exactly there). The derivative does not exist at 0: the engine uses 0, a central "
-                "difference averages both sides, so the biases that move those inputs show a large error that "
-                "says nothing about the gradient elsewhere.")
-
-    def _cancel_check(self) -> None:
-        self._cancel.set()
-        if self._check_thread is not None:
-            self._check_thread.join()
-            self._check_thread = None
-        self.check_button.setEnabled(True)
-        self.check_button.setText("Check gradients")
+        self.checker.start(self.network, x, y, self.loss, self.trace)
 
     # -- applying the update ------------------------------------------------------------------
     def apply_update(self) -> None:
@@ -505,5 +322,5 @@ class StepThroughWindow(QDialog):
         self.status.setText(reason)
 
     def closeEvent(self, event) -> None:
-        self._cancel_check()
+        self.checker.clear()
         super().closeEvent(event)

@@ -205,19 +205,20 @@ def test_editing_a_kernel_recomputes_at_once_and_closing_changes_nothing(window,
     before = {name: value.copy() for name, value in session.network.params.items()}
     loss_before = stepper.trace.loss
     stepper._clicked("K", (2, 0, 1, 1))  # a click on a kernel value selects it for typing
-    assert (stepper.edit_kernel.value(), stepper.edit_channel.value()) == (2, 0)
-    assert stepper.kernel_table.currentItem() is stepper.kernel_table.item(1, 1)
-    stepper.kernel_table.item(1, 1).setText("2.5")
+    assert (stepper.editor.kernel.value(), stepper.editor.channel.value()) == (2, 0)
+    assert stepper.editor.table.currentItem() is stepper.editor.table.item(1, 1)
+    stepper.editor.table.item(1, 1).setText("2.5")
     edited = engine_copy(session)
     edited.layers[0].params["kernels"][2, 0, 1, 1] = 2.5
     x, y = session.dataset.test.x[3:4], session.dataset.test.y[3:4]
     assert stepper.trace.loss == session.loss.value(y, edited.forward(x)) != loss_before
     np.testing.assert_array_equal(stepper.trace.layers[0].output, edited.outputs[0])
     assert "kernels edited" in stepper.header.text()
-    stepper.kernel_table.item(0, 0).setText("abc")  # nonsense is refused with a message
-    assert "not a finite number" in stepper.status.text()
+    for nonsense in ("abc", "nan", "-inf"):  # refused with a message
+        stepper.editor.table.item(0, 0).setText(nonsense)
+        assert f"“{nonsense}” is not a finite number" in stepper.status.text()
     assert stepper.network.params["0.kernels"][2, 0, 0, 0] == before["0.kernels"][2, 0, 0, 0]
-    assert stepper.kernel_table.item(0, 0).text() == f"{before['0.kernels'][2, 0, 0, 0]:.6g}"
+    assert stepper.editor.table.item(0, 0).text() == f"{before['0.kernels'][2, 0, 0, 0]:.6g}"
     stepper.close()
     for name, value in before.items():
         np.testing.assert_array_equal(session.network.params[name], value)
@@ -228,20 +229,20 @@ def test_editing_a_kernel_recomputes_at_once_and_closing_changes_nothing(window,
 
 def test_reset_edits_returns_to_the_models_weights(stepper):
     loss = stepper.trace.loss
-    stepper.kernel_table.item(0, 2).setText("-3")
+    stepper.editor.table.item(0, 2).setText("-3")
     assert stepper.trace.loss != loss
     stepper.reset_edits()
     assert stepper.trace.loss == loss and not stepper.edited
 
 
 def test_check_gradients_colours_every_tensor(window, stepper, qtbot):
-    qtbot.mouseClick(stepper.check_button, Qt.LeftButton)
+    qtbot.mouseClick(stepper.checker.button, Qt.LeftButton)
     names = list(window.worker.session.network.params)
-    qtbot.waitUntil(lambda: stepper.check_table.rowCount() == len(names), timeout=30000)
-    assert [stepper.check_table.item(r, 0).text() for r in range(len(names))] == names
-    errors = [float(stepper.check_table.item(r, 2).text()) for r in range(len(names))]
+    qtbot.waitUntil(lambda: stepper.checker.table.rowCount() == len(names), timeout=30000)
+    assert [stepper.checker.table.item(r, 0).text() for r in range(len(names))] == names
+    errors = [float(stepper.checker.table.item(r, 2).text()) for r in range(len(names))]
     assert max(errors) < 1e-6
-    assert all(stepper.check_table.item(r, 2).background().color().name() == "#c7e9c0" for r in range(len(names)))
+    assert all(stepper.checker.table.item(r, 2).background().color().name() == "#c7e9c0" for r in range(len(names)))
     # the same numbers as the engine's check (a float64 copy, the same sampled entries)
     session = window.worker.session
     direct = check_network_gradients(engine_copy(session), session.dataset.test.x[3:4], session.dataset.test.y[3:4],
@@ -250,9 +251,9 @@ def test_check_gradients_colours_every_tensor(window, stepper, qtbot):
 
 
 def test_a_kernel_edit_makes_a_running_check_stale(stepper, qtbot):
-    qtbot.mouseClick(stepper.check_button, Qt.LeftButton)
-    stepper.kernel_table.item(0, 0).setText("1")  # cancels the check: its numbers would be for other weights
-    assert stepper.check_table.rowCount() == 0 and stepper.check_button.isEnabled()
+    qtbot.mouseClick(stepper.checker.button, Qt.LeftButton)
+    stepper.editor.table.item(0, 0).setText("1")  # cancels the check: its numbers would be for other weights
+    assert stepper.checker.table.rowCount() == 0 and stepper.checker.button.isEnabled()
 
 
 def test_training_makes_the_window_stale_and_a_pause_reloads_it(window, stepper, qtbot):

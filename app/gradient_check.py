@@ -1,0 +1,128 @@
+"""The step-through's gradient check: every parameter tensor's gradient against central finite
+differences (cnn.gradcheck) on a float64 copy, on a thread so the window stays live, with the
+relative error per tensor coloured green (< 1e−6), amber (< 1e−3) or red."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGroupBox, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout
+
+from cnn.gradcheck import check_network_gradients
+from cnn.network import Network
+
+CHECK_ENTRIES = 2000        # entries per tensor compared (all of a smaller tensor)
+ERROR_COLOURS = ((1e-6, "#c7e9c0"), (1e-3, "#fdd49e"), (np.inf, "#fcbba1"))  # green, amber, red
+
+
+def error_colour(relative_error: float) -> str:
+    for limit, colour in ERROR_COLOURS:
+        if relative_error < limit:
+            return colour
+    return ERROR_COLOURS[-1][1]  # NaN
+
+
+class GradientCheckPanel(QGroupBox):
+    requested = Signal()                 # the button: the window answers with start(...)
+    _finished = Signal(int, object)      # from the checking thread: run number, results or an exception
+
+    def __init__(self, parent=None):
+        super().__init__("Gradient check (float64)", parent)
+        self.button = QPushButton("Check gradients")
+        self.button.setToolTip("Compare every parameter gradient with central finite differences")
+        self.button.clicked.connect(self.requested)
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["tensor", "entries", "relative error"])
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.setMinimumHeight(100)
+        self.note = QLabel("")
+        self.note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.button)
+        layout.addWidget(self.table)
+        layout.addWidget(self.note)
+        self._run, self._thread, self._cancel = 0, None, threading.Event()
+        self._kinks = ""
+        self._finished.connect(self._done)
+
+    def start(self, network: Network, x: np.ndarray, y: np.ndarray, loss, trace) -> None:
+        """Checks a float64 copy of `network` on (x, y); `trace` (of the same pass) tells where
+        ReLUs sit at their kink."""
+        self.clear()
+        self._cancel = threading.Event()
+        architecture, cancel, run = network.architecture(), self._cancel, self._run
+        params = {name: value.copy() for name, value in network.params.items()}
+        x, y = x.astype(np.float64), y.astype(np.float64)
+        self._kinks = kinks(trace)
+
+        def check():
+            try:
+                copy = Network.from_architecture(architecture, "float64")
+                copy.set_params(params)
+                result = check_network_gradients(copy, x, y, loss, max_entries=CHECK_ENTRIES, cancelled=cancel.is_set)
+            except InterruptedError:
+                return
+            except Exception as error:  # reported in the window, never lost on a thread
+                result = error
+            self._finished.emit(run, result)
+
+        self.button.setEnabled(False)
+        self.button.setText("Checking…")
+        self._thread = threading.Thread(target=check, name="gradient check", daemon=True)
+        self._thread.start()
+
+    def clear(self) -> None:
+        """Cancels a running check and empties the table (the weights or the sample changed)."""
+        self._run += 1
+        self._cancel.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self.button.setEnabled(True)
+        self.button.setText("Check gradients")
+        self.table.setRowCount(0)
+        self.note.setText("")
+
+    @Slot(int, object)
+    def _done(self, run: int, result) -> None:
+        if run != self._run:
+            return  # cleared meanwhile
+        self._thread = None
+        self.button.setEnabled(True)
+        self.button.setText("Check gradients")
+        if isinstance(result, Exception):
+            self.note.setText(f"The check failed: {result}")
+            return
+        self.table.setRowCount(len(result))
+        sampled = 0
+        for row, (name, check) in enumerate(result.items()):
+            cells = (name, f"{check.checked:,}" + ("" if check.checked == check.total else f" of {check.total:,}"),
+                     f"{check.relative_error:.2e}")
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setBackground(QColor(error_colour(check.relative_error)))
+                self.table.setItem(row, column, item)
+            sampled += check.checked < check.total
+        worst = max(check.relative_error for check in result.values())
+        self.note.setText(
+            f"Central differences, h = 10<sup>−6</sup>, on a float64 copy. Worst relative error {worst:.1e} "
+            "(green &lt; 10<sup>−6</sup>, amber &lt; 10<sup>−3</sup>, red above)."
+            + (f" {sampled} large tensor{'s' * (sampled > 1)} checked on {CHECK_ENTRIES:,} random entries."
+               if sampled else "") + self._kinks)
+
+
+def kinks(trace) -> str:
+    """ReLU inputs at the kink, where no derivative exists: a central difference there sees the
+    average of both sides (½), the engine uses 0; it shows up as a large error in the biases."""
+    counts = [(layer.index, int(np.sum(np.abs(layer.input) <= 1e-6))) for layer in trace.layers if layer.kind == "ReLU"]
+    where = ", ".join(f"{count:,} in layer {index}" for index, count in counts if count)
+    if not where:
+        return ""
+    return (f"<br><b>Note:</b> ReLU inputs within h of the kink at 0 ({where}; blank image patches with a zero "
+            "bias land exactly there). The derivative does not exist at 0: the engine uses 0, a central "
+            "difference averages both sides, so the biases that move those inputs show a large error that "
+            "says nothing about the gradient elsewhere.")
