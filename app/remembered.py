@@ -7,7 +7,8 @@ SPLITTERS = ("main_splitter", "views_splitter", "top_splitter", "bottom_splitter
 
 
 def restore(window) -> None:
-    """Geometry, splitter positions, run settings and the chosen split of the last session."""
+    """Geometry, splitter positions, run settings and the chosen split of the last session (the
+    step-through window's geometry is restored when it first opens)."""
     geometry = window.settings.value("window/geometry")
     if geometry is not None:
         window.restoreGeometry(geometry)
@@ -32,6 +33,8 @@ def restore(window) -> None:
 def remember(window) -> None:
     """Saved when the window closes."""
     window.settings.setValue("window/geometry", window.saveGeometry())
+    if window.step_window is not None:
+        window.settings.setValue("stepthrough/geometry", window.step_window.saveGeometry())
     for name in SPLITTERS:
         window.settings.setValue(f"window/{name}", getattr(window, name).saveState())
     try:

@@ -348,6 +348,9 @@ class MainWindow(QMainWindow):
         if self.step_window is None:
             self.step_window = StepThroughWindow(self)
             self.step_window.apply_requested.connect(self.request_apply)
+            geometry = self.settings.value("stepthrough/geometry")
+            if geometry is None or not self.step_window.restoreGeometry(geometry):
+                self.step_window.resize(1500, 940)
         self.step_window.load(weights, self.model, *self.sample_picker.current)
         self.step_window.show()
         self.step_window.raise_()

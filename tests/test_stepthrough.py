@@ -292,3 +292,20 @@ def test_step_through_command_saves_its_picture(tmp_path):
     assert result.returncode == 0, result.stderr
     image = QImage(str(shot))
     assert (image.width(), image.height()) == (1500, 940)
+
+
+def test_the_step_through_window_remembers_its_size(window, stepper, qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from app.window import MainWindow
+    stepper.resize(1234, 777)
+    window.close()
+    again = MainWindow(QSettings(window.settings.fileName(), QSettings.IniFormat))
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: again.model is not None, timeout=10000)
+    again.step_through()
+    qtbot.waitUntil(lambda: again.step_window is not None and again.step_window.isVisible(), timeout=10000)
+    # (offscreen, the saved geometry is fitted to an 800×600 screen, so only "not the default" can be asserted)
+    assert window.settings.value("stepthrough/geometry") is not None
+    assert (again.step_window.width(), again.step_window.height()) != (1500, 940)
+    again.close()
