@@ -194,9 +194,6 @@ class TrainingWorker(QObject):
             while True:
                 record = next(self._loop)
                 self._pending.append(record)
-                if isinstance(record, EpochRecord):
-                    self._flush(force=True)
-                    self._emit_predictions(record.test_predictions)
                 if time.perf_counter() >= deadline:
                     break
         except StopIteration:
@@ -218,7 +215,8 @@ class TrainingWorker(QObject):
         """Sends the records so far and a snapshot, once the views have drawn the previous one and
         no sooner than EMIT_INTERVAL, or than the views' drawing time allows within DRAW_SHARE.
         Drawing holds Python's GIL, which training needs too; so a slow redraw never floods the
-        GUI's queue or starves training. Records wait, never dropped."""
+        GUI's queue or starves training. Records wait, never dropped; an epoch's end waits too (with
+        short epochs, a redraw at every one cost a quarter of the training speed)."""
         now = time.perf_counter()
         interval = max(EMIT_INTERVAL, self.draw_seconds / DRAW_SHARE)
         if not force and (now - self._last_emit < interval or not self.views_ready.is_set()):
@@ -226,8 +224,11 @@ class TrainingWorker(QObject):
         self._last_emit = now
         self.views_ready.clear()
         if self._pending:
+            epochs = [record for record in self._pending if isinstance(record, EpochRecord)]
             self.records.emit(tuple(self._pending))
             self._pending = []
+            if epochs:  # the newest epoch's predictions mark the misclassified thumbnails
+                self._emit_predictions(epochs[-1].test_predictions)
         if self.session is not None:
             self._emit_snapshot()
 

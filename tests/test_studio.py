@@ -57,6 +57,10 @@ def test_a_full_run_delivers_every_record_in_order(window, qtbot):
     assert window.loss_view.steps.count == 40
     assert window.progress_bar.value() == 1000
     assert "epoch 2/2" in window.progress_bar.format()
+    # the last epoch's predictions reached the thumbnails (misclassified ones get a red frame)
+    last = [r for r in records if type(r).__name__ == "EpochRecord"][-1]
+    classes = np.asarray(window.worker.session.dataset.classes)
+    np.testing.assert_array_equal(window.sample_picker.predicted_labels["test"], classes[last.test_predictions])
 
 
 def test_pause_resume_stop(window, qtbot):
