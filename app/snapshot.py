@@ -7,6 +7,7 @@ import numpy as np
 
 from cnn.convolution import Convolutional
 from cnn.session import Session
+from cnn.trace import read_only_copy
 
 
 def frozen(array) -> np.ndarray:
@@ -110,9 +111,6 @@ class Weights:
 
 def weights_of(session: Session, version: int) -> Weights:
     network = session.network
-    params = {}
-    for name, value in network.params.items():
-        params[name] = np.array(value, copy=True)
-        params[name].flags.writeable = False
+    params = {name: read_only_copy(value) for name, value in network.params.items()}
     return Weights(tuple(network.architecture()), network.dtype.name, params,
                    session.optimizer.learning_rate, session.optimizer.momentum, version)

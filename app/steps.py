@@ -11,7 +11,8 @@ import numpy as np
 
 from cnn.convolution import Convolutional
 from cnn.network import Network
-from cnn.trace import Trace
+from cnn.activations import softmax
+from cnn.trace import Trace, read_only_copy
 
 
 @dataclass(frozen=True)
@@ -87,12 +88,6 @@ def build_steps(t: Trace, network: Network) -> list[Step]:
     return steps
 
 
-def _frozen(array) -> np.ndarray:
-    array = np.array(array)
-    array.flags.writeable = False
-    return array
-
-
 def _input_panel(layer, key="X", title="<i>X</i>") -> Panel:
     x = layer.input[0]
     return Panel(key, title, x, "gray" if layer.index == 0 else _scale(x))
@@ -109,7 +104,7 @@ def _forward(t: Trace, network: Network, layer) -> Step:
     if kind == "Convolutional":
         conv: Convolutional = network.layers[layer.index]
         d, c, k = conv.depth, conv.input_shape[0], conv.kernel_size
-        terms = _frozen(conv.reference_terms(x))
+        terms = read_only_copy(conv.reference_terms(x))
         per_position = conv.bias == "position"
         bias_text = ("one bias per output position, " + shape_text(layer.params["biases"].shape[1:])) if per_position \
             else "one number per kernel"
@@ -156,8 +151,7 @@ def _loss_steps(t: Trace) -> list[Step]:
     panels = [Panel("output", f"{y_name} (the network's output)", output, _scale(output)),
               Panel("target", "<i>y</i>* (the one-hot label)", target, "positive")]
     if t.loss_name == "softmax_cross_entropy":
-        shifted = np.exp(output - output.max())
-        panels.append(Panel("p", "<i>p</i> = softmax(<i>z</i>)", _frozen(shifted / shifted.sum()), "positive"))
+        panels.append(Panel("p", "<i>p</i> = softmax(<i>z</i>)", read_only_copy(softmax(output[None])[0]), "positive"))
     n = output.size
     return [
         Step("loss", None, f"Loss · {name}", value,
@@ -211,7 +205,7 @@ def _backward(t: Trace, layer) -> Step:
     _, formula, local, local_name = ACTIVATIONS[kind]
     panels = [dy_panel, _input_panel(layer)]
     if local is not None:
-        panels.append(Panel("local", local_name, _frozen(local(x, layer.output[0])), "positive"))
+        panels.append(Panel("local", local_name, read_only_copy(local(x, layer.output[0])), "positive"))
     return Step("backward", layer.index, title, formula, f"Element by element. {shapes}", (*panels, dx_panel))
 
 
@@ -229,20 +223,3 @@ def _update(t: Trace, layer) -> Step:
                 "“After” is computed by the engine's own SGD (a Dense layer's weights after one sample take a rank-one "
                 "update, so it may differ from the sum of the two panels in the last bit). "
                 "<b>Apply update</b> writes the new values into the model.", tuple(panels))
-
-
-# -- what the hover shows ------------------------------------------------------------------------
-def input_window(row: int, col: int, kernel_size: int) -> tuple[slice, slice]:
-    """The input window behind output pixel (row, col) of a valid correlation: rows row..row+k−1."""
-    return slice(row, row + kernel_size), slice(col, col + kernel_size)
-
-
-def kernel_gradient_region(a: int, b: int, out_hw: tuple[int, int]) -> tuple[slice, slice]:
-    """The input region ∂E/∂K[i, j, a, b] sums over: X_j[a : a+Ho, b : b+Wo] against ∂E/∂Y_i."""
-    return slice(a, a + out_hw[0]), slice(b, b + out_hw[1])
-
-
-def window_products(x: np.ndarray, kernels: np.ndarray, i: int, row: int, col: int) -> np.ndarray:
-    """The products X_j[row+a, col+b] · K_ij[a, b] that make Y_i[row, col] (without the bias): (C, k, k)."""
-    rows, cols = input_window(row, col, kernels.shape[-1])
-    return x[:, rows, cols] * kernels[i]

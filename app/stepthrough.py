@@ -12,13 +12,15 @@ from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QDialog, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QSplitter, QVBoxLayout, QWidget)
 
+from cnn.activations import softmax
 from cnn.network import Network
 from cnn.session import loss_for
 from cnn.trace import trace
 
 from .gradient_check import GradientCheckPanel
 from .kernel_editor import KernelEditor
-from .steps import D, build_steps, input_window, kernel_gradient_region, shape_text, window_products
+from . import explain
+from .steps import build_steps
 from .views.array_panel import ArrayPanel
 
 PANELS = 6                  # the most arrays a step shows
@@ -173,8 +175,7 @@ class StepThroughWindow(QDialog):
         split, index, label, _, _ = self.sample
         classes = self.model.classes
         scores = self.trace.output[0]
-        probabilities = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum() \
-            if self.loss.on_logits else scores
+        probabilities = softmax(scores[None])[0] if self.loss.on_logits else scores
         best = int(np.argmax(scores))
         verdict = "<span style='color:#1b7837'>✓ right</span>" if classes[best] == label \
             else "<span style='color:#b2182b'>✗ misclassified</span>"
@@ -227,65 +228,24 @@ class StepThroughWindow(QDialog):
             panel.clear_highlights()
         if index is None:
             return
-        step = self.steps[self.current]
-        source = self.panel(key)
-        value = source.array[index]
-        text = f"{source.name}[{', '.join(map(str, index))}] = <code>{value:+.10g}</code>"
-        if step.phase == "forward" and step.layer is not None and self.trace.layers[step.layer].kind == "Convolutional" \
-                and key in ("Y", "terms"):
-            text = self._explain_convolution_pixel(step.layer, key, index)
+        step, source = self.steps[self.current], self.panel(key)
+        layer = self.trace.layers[step.layer] if step.layer is not None else None
+        if step.phase == "forward" and layer is not None and layer.kind == "Convolutional" and key in ("Y", "terms"):
+            explanation = explain.convolution_pixel(layer, key, index)
         elif step.phase == "backward" and key == "dK":
-            text = self._explain_kernel_gradient(step.layer, index)
-        else:
-            source.highlight([(source.cell_of(index), slice(index[-2], index[-2] + 1), slice(index[-1], index[-1] + 1))]
-                             if source.array.ndim >= 2 else [])
-        self.readout.setText(text)
-
-    def _explain_convolution_pixel(self, layer_index: int, key: str, index) -> str:
-        """Y[i, r, c] (or one term of it): the window in X, the kernel, the products and their sum."""
-        layer = self.trace.layers[layer_index]
-        x, kernels, biases = layer.input[0], layer.params["kernels"], layer.params["biases"]
-        i, r, c = (index[0], index[-2], index[-1])
-        channels = range(x.shape[0]) if key == "Y" else [index[1]]
-        k = kernels.shape[-1]
-        rows, cols = input_window(r, c, k)
-        products = window_products(x, kernels, i, r, c)
-        self.panel("X").highlight([(j, rows, cols) for j in channels])
-        self.panel("K").highlight([(self.panel("K").cell_of((i, j)), slice(0, k), slice(0, k)) for j in channels])
-        self.panel("terms").highlight([(self.panel("terms").cell_of((i, j)), slice(r, r + 1), slice(c, c + 1))
-                                       for j in channels])
-        bias = biases[i, r, c] if biases.ndim == 3 else biases[i]
-        lines = []
-        for j in list(channels)[:2]:
-            cells = "".join("<tr>" + "".join(f"<td align='right'><code>{x[j, r + a, c + b]:.4f}×{kernels[i, j, a, b]:+.4f}"
-                                             f"</code></td>" for b in range(k)) + "</tr>" for a in range(k))
-            lines.append(f"<td>X<sub>{j}</sub>[{r}:{r + k}, {c}:{c + k}] ⊙ K<sub>{i},{j}</sub>:<table>{cells}</table>"
-                         f"sum <code>{products[j].sum():+.10g}</code></td>")
-        total = float(products[list(channels)].sum())
-        if key == "terms":
-            summary = f"term X<sub>{index[1]}</sub> ⋆ K<sub>{i},{index[1]}</sub> at [{r}, {c}] = <code>{total:+.10g}</code>"
-        else:
-            self.panel("Y").highlight([(i, slice(r, r + 1), slice(c, c + 1))])
-            more = f" (the {x.shape[0]} channels' sums: " + ", ".join(f"{products[j].sum():+.6g}" for j in channels) \
-                + ")" if x.shape[0] > 2 else ""
-            summary = (f"Y[{i}, {r}, {c}] = Σ products (<code>{total:+.10g}</code>) + B (<code>{bias:+.10g}</code>) = "
-                       f"<code>{total + bias:+.10g}</code>; the engine computed <code>{layer.output[0][i, r, c]:+.10g}</code>"
-                       f"{more}")
-        return f"<table cellspacing='8'><tr>{''.join(lines)}</tr></table>{summary}"
-
-    def _explain_kernel_gradient(self, layer_index: int, index) -> str:
-        layer = self.trace.layers[layer_index]
-        i, j, a, b = index
-        dy = layer.output_gradient[0]
-        rows, cols = kernel_gradient_region(a, b, dy.shape[1:])
-        self.panel("X").highlight([(j, rows, cols)])
-        self.panel("dY").highlight([(i, slice(0, dy.shape[1]), slice(0, dy.shape[2]))])
-        self.panel("dK").highlight([(self.panel("dK").cell_of(index), slice(a, a + 1), slice(b, b + 1))])
-        total = float(np.sum(layer.input[0][j, rows, cols] * dy[i]))
-        return (f"{D}K[{i}, {j}, {a}, {b}] = Σ<sub>r,c</sub> X<sub>{j}</sub>[{a}+r, {b}+c] · {D}Y<sub>{i}</sub>[r, c] "
-                f"over the {shape_text(dy.shape[1:])} region X<sub>{j}</sub>[{rows.start}:{rows.stop}, "
-                f"{cols.start}:{cols.stop}] = <code>{total:+.10g}</code>; the engine: "
-                f"<code>{layer.grads['kernels'][index]:+.10g}</code>")
+            explanation = explain.kernel_gradient(layer, index)
+        else:  # any other number: its value, its cell outlined (a vector's cells are not drawn as such)
+            pixel = [(key, index[:-2], slice(index[-2], index[-2] + 1), slice(index[-1], index[-1] + 1))] \
+                if len(index) >= 2 else []
+            explanation = explain.Explanation(f"{source.name}[{', '.join(map(str, index))}] = "
+                                              f"<code>{source.array[index]:+.10g}</code>", pixel)
+        outlines: dict[str, list] = {}
+        for panel_key, map_index, rows, cols in explanation.outlines:
+            panel = self.panel(panel_key)
+            outlines.setdefault(panel_key, []).append((panel.cell_of(map_index), rows, cols))
+        for panel_key, regions in outlines.items():
+            self.panel(panel_key).highlight(regions)
+        self.readout.setText(explanation.text)
 
     # -- editing a kernel ------------------------------------------------------------------------
     def _clicked(self, key: str, index) -> None:

@@ -20,7 +20,7 @@ from .progress import ProgressTracker
 from .recent_files import RecentFiles
 from .remembered import remember, restore
 from .sample_picker import SamplePicker
-from .stepthrough import StepThroughWindow
+from .step_link import StepThroughLink
 from .settings_panel import SettingsPanel
 from .views.features import FeatureMapsView
 from .views.gradients import GradientsView
@@ -59,7 +59,6 @@ class MainWindow(QMainWindow):
         self.model = None
         self.progress = ProgressTracker()
         self._draw_started = None
-        self.step_window: StepThroughWindow | None = None  # made when first opened
         self.collector = GuiThreadCollector(self)
         self._build_views()
         self._build_actions()
@@ -163,7 +162,6 @@ class MainWindow(QMainWindow):
             button.setToolTip(f"{action.statusTip()} ({action.shortcut().toString(QKeySequence.NativeText)})")
         self.settings_panel.learning_rate_changed.connect(self._learning_rate_changed)
         self.sample_picker.sample_changed.connect(self.request_sample)
-        self.sample_picker.sample_changed.connect(self._step_window_sample)
 
     def _build_status_bar(self) -> None:
         self.state_label = QLabel("Ready")
@@ -198,7 +196,7 @@ class MainWindow(QMainWindow):
         self.worker.message.connect(self.show_message)
         self.worker.test_predictions.connect(self.on_test_predictions)
         self.worker.finished.connect(self.on_finished)
-        self.worker.weights.connect(self.on_weights)
+        self.step_link = StepThroughLink(self)
         self.thread.start()
 
     # -- commands ----------------------------------------------------------------------
@@ -208,16 +206,20 @@ class MainWindow(QMainWindow):
         except ValueError:
             return RunConfig()
 
+    def _settings_or_error(self) -> RunConfig | None:
+        """The settings as a run, or None after saying what is wrong with them."""
+        try:
+            return self.settings_panel.config()
+        except ValueError as error:
+            self.show_error(str(error))
+            return None
+
     def start(self) -> None:
         if self.state == "paused":
             self.toggle_pause()
             return
-        if self.state != "idle":
-            return
-        try:
-            config = self.settings_panel.config()
-        except ValueError as error:
-            self.show_error(str(error))
+        config = self._settings_or_error() if self.state == "idle" else None
+        if config is None:
             return
         self.banner.hide()
         self.progress.start_run(config.epochs)
@@ -236,10 +238,8 @@ class MainWindow(QMainWindow):
         self.request_stop.emit()
 
     def reset(self) -> None:
-        try:
-            config = self.settings_panel.config()
-        except ValueError as error:
-            self.show_error(str(error))
+        config = self._settings_or_error()
+        if config is None:
             return
         self.loss_view.clear()
         self.gradients_view.clear()
@@ -285,15 +285,12 @@ class MainWindow(QMainWindow):
 
     def step_through(self) -> None:
         """Opens the step-through on the current sample, with a copy of the weights (training pauses)."""
-        if self.model is not None:
-            self.request_weights.emit()
+        self.step_link.open()
 
-    def _step_window_open(self) -> bool:
-        return self.step_window is not None and self.step_window.isVisible()
-
-    def _step_window_sample(self, split: str, index: int) -> None:
-        if self._step_window_open():
-            self.step_window.set_sample(split, index)
+    @property
+    def step_window(self):
+        """The step-through window, once it has been opened."""
+        return self.step_link.dialog
 
     def _learning_rate_changed(self, value: float) -> None:
         self.request_learning_rate.emit(value)  # also when idle: a Start may be on its way
@@ -341,21 +338,7 @@ class MainWindow(QMainWindow):
                                  f"{info.config.dtype}, loss: {info.loss_name.replace('_', ' ')})"
                                  f"<pre style='font-size:8pt'>{info.summary}</pre>")
         self.request_sample.emit(*self.sample_picker.current)
-        if self._step_window_open():
-            self.request_weights.emit()  # a new or loaded network: show its weights
-
-    def on_weights(self, weights) -> None:
-        if self.step_window is None:
-            self.step_window = StepThroughWindow(self)
-            self.step_window.apply_requested.connect(self.request_apply)
-            geometry = self.settings.value("stepthrough/geometry")
-            if geometry is None or not self.step_window.restoreGeometry(geometry):
-                self.step_window.resize(1500, 940)
-        self.step_window.load(weights, self.model, *self.sample_picker.current)
-        self.step_window.show()
-        self.step_window.raise_()
-        self.step_window.activateWindow()
-        self.step_window_shown.emit()
+        self.step_link.model_changed()
 
     def on_state_changed(self, state: str) -> None:
         self.state = state
@@ -370,18 +353,12 @@ class MainWindow(QMainWindow):
         for widget in self.settings_panel.findChildren(QWidget):
             if widget is not self.settings_panel.learning_rate:
                 widget.setEnabled(idle)
-        if self._step_window_open():
-            if state == "running":
-                self.step_window.stale("Training is running, so these weights are out of date; they are read again "
-                                       "when training pauses or stops.")
-            elif self.step_window.is_stale:
-                self.request_weights.emit()
+        self.step_link.state_changed(state)
         if idle and self.progress.done_steps and self.progress.done_steps >= self.progress.total_steps:
             self.progress_bar.setFormat(self.progress.text().split(" · ")[0] + " · done")
 
     def show_error(self, text: str) -> None:
-        if self.step_window is not None and self.step_window.awaiting_apply:
-            self.step_window.stale(text)
+        self.step_link.error_shown(text)
         self.banner.show_text(text)
         self.statusBar().showMessage(text.splitlines()[0], 10000)
         self.error_shown.emit(text)
@@ -415,8 +392,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         remember(self)
-        if self.step_window is not None:
-            self.step_window.close()  # ends a running gradient check
+        self.step_link.close()
         if self.thread.isRunning():
             # Blocking: the worker ends its run on its own thread before that thread's loop quits.
             QMetaObject.invokeMethod(self.worker, "shutdown", Qt.BlockingQueuedConnection)

@@ -55,6 +55,13 @@ class OuterProductGradients(MutableMapping):
         return len(self._arrays)
 
 
+def outer_factors(grads, name: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(u, v) when grads[name] is held as the outer product u vᵀ (a Dense layer after one sample),
+    else None: any layer's grads may be asked."""
+    held_as = getattr(grads, "factors", None)
+    return held_as(name) if held_as is not None else None
+
+
 class Dense(Layer):
     """(N, input_size) → (N, output_size); params["weights"] (out, in), params["bias"] (out,)."""
 

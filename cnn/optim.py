@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from .blas import add_outer, add_scaled
+from .dense import outer_factors
 
 
 class SGD:
@@ -48,8 +49,7 @@ class SGD:
     def _plain_step(self, param: np.ndarray, grads, name: str) -> None:
         """param −= lr · grads[name] in one pass (BLAS axpy); a Dense layer's weight gradient held
         as an outer product is applied as a rank-one update (BLAS ger), never written out."""
-        held_as = getattr(grads, "factors", None)
-        factors = held_as(name) if held_as is not None else None
+        factors = outer_factors(grads, name)
         if factors is not None:
             add_outer(param, -self.learning_rate, *factors)
         else:

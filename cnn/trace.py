@@ -12,7 +12,8 @@ from .network import Network
 from .optim import SGD
 
 
-def _frozen(array: np.ndarray) -> np.ndarray:
+def read_only_copy(array) -> np.ndarray:
+    """A copy nobody can change (the trace, the step-through and the worker's weight copies hand these out)."""
     copy = np.array(array, copy=True)
     copy.flags.writeable = False
     return copy
@@ -57,13 +58,13 @@ def trace(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss, learn
     for index, layer in enumerate(network.layers):
         above = network.input_gradients[index + 1] if index + 1 < len(network.layers) else loss_gradient
         layers.append(LayerTrace(
-            index, type(layer).__name__, _frozen(network.inputs[index]), _frozen(network.outputs[index]),
-            _frozen(above), _frozen(network.input_gradients[index]),
-            MappingProxyType({k: _frozen(v) for k, v in layer.params.items()}),
-            MappingProxyType({k: _frozen(v) for k, v in layer.grads.items()})))
-    updates = {f"{layer.index}.{name}": _frozen(-learning_rate * grad)
+            index, type(layer).__name__, read_only_copy(network.inputs[index]), read_only_copy(network.outputs[index]),
+            read_only_copy(above), read_only_copy(network.input_gradients[index]),
+            MappingProxyType({k: read_only_copy(v) for k, v in layer.params.items()}),
+            MappingProxyType({k: read_only_copy(v) for k, v in layer.grads.items()})))
+    updates = {f"{layer.index}.{name}": read_only_copy(-learning_rate * grad)
                for layer in layers for name, grad in layer.grads.items()}
-    new_params = {name: _frozen(value) for name, value in SGD(learning_rate).updated(network).items()}
-    return Trace(_frozen(network.inputs[0]), _frozen(y_true), _frozen(output), loss.name, value,
-                 _frozen(loss_gradient), tuple(layers), learning_rate, MappingProxyType(updates),
+    new_params = {name: read_only_copy(value) for name, value in SGD(learning_rate).updated(network).items()}
+    return Trace(read_only_copy(network.inputs[0]), read_only_copy(y_true), read_only_copy(output), loss.name, value,
+                 read_only_copy(loss_gradient), tuple(layers), learning_rate, MappingProxyType(updates),
                  MappingProxyType(new_params))

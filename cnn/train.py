@@ -12,6 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .data import Dataset, Split
+from .dense import outer_factors
 from .losses import Loss
 from .network import Network
 from .optim import SGD
@@ -133,9 +134,8 @@ def gradient_norms(network: Network) -> dict[str, float]:
     after one sample) has norm ‖u‖·‖v‖."""
     norms = {}
     for index, layer in enumerate(network.layers):
-        held_as = getattr(layer.grads, "factors", None)
         for name in layer.params:
-            factors = held_as(name) if held_as is not None else None
+            factors = outer_factors(layer.grads, name)
             norms[f"{index}.{name}"] = _norm(factors[0]) * _norm(factors[1]) if factors is not None \
                 else _norm(layer.grads[name])
     return norms

@@ -4,7 +4,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from app.steps import build_steps, input_window, kernel_gradient_region, window_products
+from app.explain import input_window, kernel_gradient_region, window_products
+from app.steps import build_steps
 from app.views.array_panel import index_at, layout_of, mosaic_of
 from cnn import SGD, Network, trace
 from cnn.gradcheck import check_network_gradients

@@ -164,8 +164,8 @@ class ArrayPanel(QFrame):
             self.view.removeItem(item)
         self._highlights = []
 
-    def cell_of(self, index: tuple) -> int:
-        """The mosaic cell holding array[index[:-2]] (a map of a 3- or 4-d array)."""
+    def cell_of(self, map_index: tuple) -> int:
+        """The mosaic cell of the map array[map_index] ((j,) of a 3-d array, (i, j) of a 4-d one)."""
         if self.array.ndim == 4:
-            return index[0] * self.array.shape[1] + index[1]
-        return index[0] if self.array.ndim == 3 else 0
+            return map_index[0] * self.array.shape[1] + map_index[1]
+        return map_index[0] if self.array.ndim == 3 else 0

@@ -1,0 +1,66 @@
+"""Keeps the step-through window in step with the studio: opens it on the worker's copy of the
+weights, follows the sample picker, marks it out of date while training runs and reads the
+weights again at the next pause, and hears when an update it sent was refused."""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Slot
+
+from .stepthrough import StepThroughWindow
+
+
+class StepThroughLink(QObject):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.dialog: StepThroughWindow | None = None  # made when first opened
+        window.worker.weights.connect(self.on_weights)  # a slot of this GUI-thread object: queued
+        window.sample_picker.sample_changed.connect(self.sample_changed)
+
+    @property
+    def is_open(self) -> bool:
+        return self.dialog is not None and self.dialog.isVisible()
+
+    def open(self) -> None:
+        """Asks the worker for the weights (it pauses training first); on_weights shows them."""
+        if self.window.model is not None:
+            self.window.request_weights.emit()
+
+    @Slot(object)
+    def on_weights(self, weights) -> None:
+        window = self.window
+        if self.dialog is None:
+            self.dialog = StepThroughWindow(window)
+            self.dialog.apply_requested.connect(window.request_apply)
+            geometry = window.settings.value("stepthrough/geometry")
+            if geometry is None or not self.dialog.restoreGeometry(geometry):
+                self.dialog.resize(1500, 940)
+        self.dialog.load(weights, window.model, *window.sample_picker.current)
+        self.dialog.show()
+        self.dialog.raise_()
+        self.dialog.activateWindow()
+        window.step_window_shown.emit()
+
+    def sample_changed(self, split: str, index: int) -> None:
+        if self.is_open:
+            self.dialog.set_sample(split, index)
+
+    def model_changed(self) -> None:
+        if self.is_open:
+            self.open()  # a new or loaded network: show its weights
+
+    def state_changed(self, state: str) -> None:
+        if not self.is_open:
+            return
+        if state == "running":
+            self.dialog.stale("Training is running, so these weights are out of date; they are read again "
+                              "when training pauses or stops.")
+        elif self.dialog.is_stale:
+            self.open()
+
+    def error_shown(self, text: str) -> None:
+        if self.dialog is not None and self.dialog.awaiting_apply:
+            self.dialog.stale(text)  # the worker refused the update
+
+    def close(self) -> None:
+        if self.dialog is not None:
+            self.dialog.close()  # ends a running gradient check
