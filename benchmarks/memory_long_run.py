@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from app.window import MainWindow
+    from app.studio.window import MainWindow
     from benchmarks.studio_overhead import wait
     from cnn.config import RunConfig
     from cnn.train import EpochRecord

@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from app.window import MainWindow
+    from app.studio.window import MainWindow
     QApplication.instance() or QApplication(sys.argv[:1])
     config = RunConfig.from_preset(args.preset, epochs=args.epochs)
     raw = load_mnist()

@@ -29,7 +29,7 @@ def window(qtbot, tmp_path):
     """The studio on 20 training images of 0 and 1 (20 steps an epoch), 2 epochs."""
     from PySide6.QtCore import QSettings
 
-    from app.window import MainWindow
+    from app.studio.window import MainWindow
 
     settings = QSettings(str(tmp_path / "studio.ini"), QSettings.IniFormat)
     w = MainWindow(settings)

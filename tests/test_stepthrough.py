@@ -4,9 +4,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from app.explain import input_window, kernel_gradient_region, window_products
-from app.steps import build_steps
-from app.views.array_panel import index_at, layout_of, mosaic_of
+from app.stepthrough.explain import input_window, kernel_gradient_region, window_products
+from app.stepthrough.steps import build_steps
+from app.stepthrough.array_panel import index_at, layout_of, mosaic_of
 from cnn import SGD, Network, trace
 from cnn.gradcheck import check_network_gradients
 from cnn.losses import LOSSES
@@ -298,7 +298,7 @@ def test_step_through_command_saves_its_picture(tmp_path):
 def test_the_step_through_window_remembers_its_size(window, stepper, qtbot, tmp_path):
     from PySide6.QtCore import QSettings
 
-    from app.window import MainWindow
+    from app.studio.window import MainWindow
     stepper.resize(1234, 777)
     window.close()
     again = MainWindow(QSettings(window.settings.fileName(), QSettings.IniFormat))

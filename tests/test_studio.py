@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QObject, QSettings, Slot
 from PySide6.QtGui import QImage
 
-from app.window import MainWindow
+from app.studio.window import MainWindow
 from cnn import io
 from cnn.data import Dataset, Split
 from cnn.presets import original_network

@@ -21,7 +21,7 @@ from cnn.data import DataFileError, load_mnist
 from cnn.session import Session
 from cnn.train import EpochRecord, TrainingDiverged, evaluate
 
-from .snapshot import model_info, take_snapshot, weights_of
+from app.training.snapshot import model_info, take_snapshot, weights_of
 
 SLICE_SECONDS = 0.02        # training between two looks at the event queue
 EMIT_INTERVAL = 1 / 30      # at most ~30 redraws a second

@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPen, QColor
 from PySide6.QtWidgets import QFrame, QGraphicsRectItem, QLabel, QStackedWidget, QVBoxLayout
 
-from ..imaging import DIVERGING, GRAY, SEQUENTIAL, cell_at, mosaic, symmetric_levels
-from ..steps import Panel, shape_text
+from app.widgets.imaging import DIVERGING, GRAY, SEQUENTIAL, cell_at, mosaic, symmetric_levels
+from app.stepthrough.steps import Panel, shape_text
 
 NUMBERS_UP_TO = 24        # arrays this small are printed, not drawn
 VECTOR_WIDTH = 64         # longer vectors are drawn wrapped in rows of this many

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from ..imaging import DIVERGING, MosaicImage, image_plot, symmetric_levels
+from app.widgets.imaging import DIVERGING, MosaicImage, image_plot, symmetric_levels
 
 
 class KernelsView(QWidget):

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from cnn.train import EpochRecord
 
-from ..history import History
-from ..imaging import DIVERGING, MosaicImage, image_plot, symmetric_levels
+from app.training.history import History
+from app.widgets.imaging import DIVERGING, MosaicImage, image_plot, symmetric_levels
 
 COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
            (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]

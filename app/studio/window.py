@@ -13,20 +13,20 @@ from PySide6.QtWidgets import (QFileDialog, QFrame, QGridLayout, QLabel, QMainWi
 from cnn.config import RunConfig
 from cnn.train import EpochRecord
 
-from .banner import ErrorBanner
-from .collector import GuiThreadCollector
-from .help import ABOUT, TOUR
-from .progress import ProgressTracker
-from .recent_files import RecentFiles
-from .remembered import remember, restore
-from .sample_picker import SamplePicker
-from .step_link import StepThroughLink
-from .settings_panel import SettingsPanel
-from .views.features import FeatureMapsView
-from .views.gradients import GradientsView
-from .views.kernels import KernelsView
-from .views.loss import LossView
-from .worker import TrainingWorker
+from app.widgets.banner import ErrorBanner
+from app.training.collector import GuiThreadCollector
+from app.studio.help import ABOUT, TOUR
+from app.training.progress import ProgressTracker
+from app.studio.recent_files import RecentFiles
+from app.studio.remembered import remember, restore
+from app.studio.sample_picker import SamplePicker
+from app.stepthrough.link import StepThroughLink
+from app.studio.settings_panel import SettingsPanel
+from app.studio.views.features import FeatureMapsView
+from app.studio.views.gradients import GradientsView
+from app.studio.views.kernels import KernelsView
+from app.studio.views.loss import LossView
+from app.training.worker import TrainingWorker
 
 WEIGHTS_FILTER = "CNN Studio weights (*.npz);;All files (*)"
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from cnn.train import EpochRecord
 
-from ..history import History, MovingAverage
+from app.training.history import History, MovingAverage
 
 AVERAGE_WINDOW = 50
 

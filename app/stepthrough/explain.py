@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .steps import D, shape_text
+from app.stepthrough.steps import D, shape_text
 
 
 class Explanation(NamedTuple):

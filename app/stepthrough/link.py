@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Slot
 
-from .stepthrough import StepThroughWindow
+from app.stepthrough.window import StepThroughWindow
 
 
 class StepThroughLink(QObject):

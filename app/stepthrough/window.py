@@ -17,11 +17,11 @@ from cnn.network import Network
 from cnn.session import loss_for
 from cnn.trace import trace
 
-from .gradient_check import GradientCheckPanel
-from .kernel_editor import KernelEditor
-from . import explain
-from .steps import build_steps
-from .views.array_panel import ArrayPanel
+from app.stepthrough.gradient_check import GradientCheckPanel
+from app.stepthrough.kernel_editor import KernelEditor
+from app.stepthrough import explain
+from app.stepthrough.steps import build_steps
+from app.stepthrough.array_panel import ArrayPanel
 
 PANELS = 6                  # the most arrays a step shows
 PHASE_COLOURS = {"forward": "#1f4e9c", "loss": "#6a3d9a", "loss gradient": "#6a3d9a", "backward": "#b2182b",

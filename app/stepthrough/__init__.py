@@ -1,0 +1,1 @@
+"""One sample's forward and backward pass, step by step."""

@@ -1,0 +1,1 @@
+"""Training on a worker thread: the worker, the snapshots it sends, and the Qt-free bookkeeping."""
