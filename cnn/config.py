@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass, fields, replace
 
 from .layer import DTYPES
+from .optim import MAX_LEARNING_RATE, MIN_LEARNING_RATE
 from .presets import PRESETS
 
 
@@ -19,7 +20,7 @@ class RunConfig:
     momentum: float = 0.0
     seed: int = 0
     dtype: str = "float64"
-    lr_decay: float = 1.0            # the learning rate is multiplied by this after every epoch
+    lr_decay: float = 1.0            # epoch e's learning rate: learning_rate × lr_decay^(e−1), floored (cnn.optim)
     shift: int = 0                   # augmentation: training images moved by up to this many pixels
 
     @classmethod
@@ -31,8 +32,19 @@ class RunConfig:
                      p.lr_decay, p.shift)
         return config.with_changes(**{k: v for k, v in overrides.items() if v is not None})
 
+    @classmethod
+    def from_dict(cls, values: dict) -> "RunConfig":
+        """The inverse of as_dict (lists for tuples, as JSON gives them back); missing fields take
+        their defaults; unknown fields and out-of-range values raise ValueError naming them."""
+        if not isinstance(values, dict):
+            raise ValueError(f"settings must be a mapping of field names to values, not {type(values).__name__}")
+        unknown = sorted(set(values) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown settings {unknown}")
+        return cls().with_changes(**values)
+
     def with_changes(self, **changes) -> "RunConfig":
-        if "classes" in changes:
+        if isinstance(changes.get("classes"), list):
             changes["classes"] = tuple(changes["classes"])
         config = replace(self, **changes)
         config.validate()
@@ -51,7 +63,8 @@ class RunConfig:
              "two or more distinct digits 0–9"),
             ("limit", self.limit is None or whole(self.limit, 1, 60000), "1 to 60000 images per class, or all"),
             ("epochs", whole(self.epochs, 1, 10000), "a whole number from 1 to 10000"),
-            ("learning_rate", real(self.learning_rate) and 0 < self.learning_rate <= 100, "in (0, 100]"),
+            ("learning_rate", real(self.learning_rate) and MIN_LEARNING_RATE <= self.learning_rate <= MAX_LEARNING_RATE,
+             f"from {MIN_LEARNING_RATE:g} to {MAX_LEARNING_RATE:g}"),
             ("batch_size", whole(self.batch_size, 1, 60000), "a whole number from 1 to 60000"),
             ("momentum", real(self.momentum) and 0 <= self.momentum < 1, "in [0, 1)"),
             ("seed", whole(self.seed, 0, 2**32 - 1), "a whole number from 0 to 4294967295"),

@@ -19,22 +19,27 @@ VERSION = 1
 HEADER_KEY = "__header__"
 MAX_PARAMETERS = 50_000_000   # a file declaring more is rejected before anything is allocated
 MAX_HEADER_BYTES = 1 << 20
+STATE_PREFIX = "state/"       # members under this prefix are not parameters (a checkpoint's); load skips them
 
 
 class WeightsFileError(ValueError):
     """A weights file that cannot be loaded; the message names the file and the problem."""
 
 
-def save(network: Network, path) -> None:
+def save(network: Network, path, *, extra_header: dict | None = None,
+         state: dict[str, np.ndarray] | None = None) -> None:
     """Write the network to `path` (.npz) atomically: a temporary file beside it, then a rename.
 
     A process killed while saving leaves the previous file intact, and its temporary file
-    (named after its process id) is removed by the next save to the same path.
+    (named after its process id) is removed by the next save to the same path. A checkpoint adds
+    `extra_header` entries to the JSON header and `state` arrays (stored under STATE_PREFIX); the
+    file still loads as plain weights.
     """
     path = Path(path)
-    header = {"format": FORMAT, "version": VERSION, "dtype": network.dtype.name,
+    header = {**(extra_header or {}), "format": FORMAT, "version": VERSION, "dtype": network.dtype.name,
               "architecture": network.architecture()}
-    arrays = {HEADER_KEY: np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **network.params}
+    arrays = {HEADER_KEY: np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **network.params,
+              **{STATE_PREFIX + name: value for name, value in (state or {}).items()}}
     _remove_orphans(path)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
                                              dir=path.parent or ".")
@@ -82,7 +87,9 @@ def load(path) -> Network:
             header = _read_header(archive, members[HEADER_KEY], fail)
             network = _build(header, fail)
             expected = network.params
-            missing, extra = sorted(set(expected) - set(members)), sorted(set(members) - set(expected) - {HEADER_KEY})
+            state = {name for name in members if name.startswith(STATE_PREFIX)}
+            missing = sorted(set(expected) - set(members))
+            extra = sorted(set(members) - set(expected) - {HEADER_KEY} - state)
             if missing or extra:
                 raise fail(f"the arrays do not match the architecture: missing {missing}, unexpected {extra}")
             values = {name: _read_array(archive, members[name], expected[name], fail) for name in expected}

@@ -6,6 +6,7 @@ import copy
 import numpy as np
 
 from .activations import Sigmoid, Softmax, softmax
+from .checkpoint import Checkpoint, save_checkpoint
 from .config import RunConfig
 from .data import prepare
 from .losses import Loss, get_loss
@@ -48,7 +49,22 @@ class Session:
             raise ValueError(f"batch_size {config.batch_size} is larger than the {len(self.dataset.train.x)} "
                              "training images")
         self.config = config
-        self.optimizer = SGD(config.learning_rate, config.momentum)
+        self.optimizer = SGD(config.learning_rate, config.momentum, config.lr_decay)
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: Checkpoint, raw: dict, source: str = "MNIST") -> "Session":
+        """The session a checkpoint was saved from: its settings, weights, optimizer state and epoch
+        count; run() goes on with the next epoch exactly as the uninterrupted run would have."""
+        if checkpoint.config is None:
+            raise ValueError("the checkpoint holds no run settings")
+        session = cls(RunConfig.from_dict(checkpoint.config), raw, checkpoint.network, source)
+        session.optimizer.load_state_dict(checkpoint.optimizer_state)
+        session.epochs_done = checkpoint.epoch
+        return session
+
+    def save_checkpoint(self, path) -> None:
+        """Weights, optimizer state, completed epochs and settings, written atomically (cnn.checkpoint)."""
+        save_checkpoint(path, self.network, self.optimizer, epoch=self.epochs_done, config=self.config)
 
     def can_resume(self, config: RunConfig) -> bool:
         """Whether `config` keeps this session's data and network settings."""
@@ -62,14 +78,17 @@ class Session:
         config.validate()
         session = copy.copy(self)
         session._set_training(config)
+        # The optimizer's state goes on with the epoch count: momentum's velocity (the schedule's
+        # position is the epoch, which the loop sets).
+        session.optimizer.velocity = self.optimizer.velocity
+        session.optimizer.start_epoch(self.optimizer.epoch)
         return session
 
     def run(self, epochs: int | None = None):
         """The training loop over this session's data, continuing the epoch count."""
         for record in train(self.network, self.dataset, self.loss, self.optimizer, epochs or self.config.epochs,
-                            self.config.batch_size, self.config.seed if self.preset.reshuffle else None,
-                            first_epoch=self.epochs_done + 1, lr_decay=self.config.lr_decay,
-                            shift=self.config.shift, shift_seed=self.config.seed):
+                            self.config.batch_size, seed=self.config.seed, reshuffle=self.preset.reshuffle,
+                            shift=self.config.shift, first_epoch=self.epochs_done + 1):
             if isinstance(record, EpochRecord):
                 self.epochs_done = record.epoch
             yield record

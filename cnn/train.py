@@ -64,38 +64,43 @@ def evaluate(network: Network, split: Split, loss: Loss) -> Evaluation:
 
 
 def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs: int,
-          batch_size: int = 1, shuffle_seed: int | None = None, first_epoch: int = 1,
-          lr_decay: float = 1.0, shift: int = 0, shift_seed: int = 0) -> Iterator[StepRecord | EpochRecord]:
-    """Yields a StepRecord after every update and an EpochRecord after every epoch.
+          batch_size: int = 1, *, seed: int = 0, reshuffle: bool = False, shift: int = 0,
+          first_epoch: int = 1) -> Iterator[StepRecord | EpochRecord]:
+    """Yields a StepRecord after every update and an EpochRecord after every epoch, for epochs
+    first_epoch … first_epoch + epochs − 1.
 
-    With shuffle_seed None the training set is visited in its stored order every epoch (the
-    original); otherwise it is reshuffled each epoch from that seed. Raises TrainingDiverged
-    before an update that would start from a non-finite loss or gradient or make a weight
-    non-finite. After every epoch the learning rate is multiplied by lr_decay (1: constant).
-    With shift > 0 (augmentation), every training image a step sees is first moved by a random
-    whole number of pixels in [−shift, shift] down and across (zero fill), drawn from shift_seed.
+    Epoch e depends only on the weights and optimizer state it starts from and on (seed, e): its
+    learning rate is the optimizer's schedule at e, and its random draws (the order of the
+    training set when reshuffle is on, otherwise the stored order as in the original; and with
+    shift > 0 each image's move by a whole number of pixels in [−shift, shift] down and across,
+    zero fill) come from a generator seeded with (seed, e). So a run continued at epoch k from
+    epoch k−1's weights and optimizer state repeats the uninterrupted run bit for bit.
+    Raises TrainingDiverged before an update that would start from a non-finite loss or gradient
+    or make a weight non-finite.
     """
     x, y = dataset.train.x, dataset.train.y
     if not (isinstance(batch_size, int) and 1 <= batch_size <= len(x)):
         raise ValueError(f"batch size must be between 1 and the {len(x)} training images, not {batch_size!r}")
     if not (isinstance(epochs, int) and epochs >= 1):
         raise ValueError(f"epochs must be a positive integer, not {epochs!r}")
+    if not (isinstance(first_epoch, int) and first_epoch >= 1):
+        raise ValueError(f"first_epoch must be a positive integer, not {first_epoch!r}")
     if not (isinstance(shift, int) and 0 <= shift <= 4):
         raise ValueError(f"shift must be a whole number of pixels from 0 to 4, not {shift!r}")
-    rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
-    shift_rng = np.random.default_rng([shift_seed, first_epoch])
     steps_per_epoch = math.ceil(len(x) / batch_size)
-    guard = _FiniteGuard(network)
+    guard = _FiniteGuard(network, optimizer)
     global_step = (first_epoch - 1) * steps_per_epoch
     for epoch in range(first_epoch, first_epoch + epochs):
-        order = rng.permutation(len(x)) if rng is not None else None
+        optimizer.start_epoch(epoch)
+        rng = np.random.default_rng([seed, epoch])
+        order = rng.permutation(len(x)) if reshuffle else None
         started, loss_sum = time.perf_counter(), 0.0
         for step in range(1, steps_per_epoch + 1):
             global_step += 1
             batch = slice((step - 1) * batch_size, step * batch_size)
             xb, yb = (x[batch], y[batch]) if order is None else (x[order[batch]], y[order[batch]])
             if shift:
-                xb = shifted(xb, shift, shift_rng)
+                xb = shifted(xb, shift, rng)
             # Overflow inside a diverging step is expected; it is caught below by explicit checks.
             with np.errstate(over="ignore", invalid="ignore"):
                 output = network.forward(xb)
@@ -107,13 +112,11 @@ def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs
             bad = [name for name, norm in norms.items() if not math.isfinite(norm)]
             if bad:
                 raise TrainingDiverged(epoch, step, global_step, f"the gradient of {', '.join(bad)} is not finite")
-            guard.step(optimizer, norms, lambda: TrainingDiverged(
+            guard.step(norms, lambda: TrainingDiverged(
                 epoch, step, global_step, "the update would make a weight non-finite"))
             loss_sum += value * len(xb)
             yield StepRecord(epoch, step, steps_per_epoch, global_step, len(xb), value, MappingProxyType(norms))
         seconds = time.perf_counter() - started
-        if lr_decay != 1.0:
-            optimizer.learning_rate *= lr_decay
         test = evaluate(network, dataset.test, loss)
         test.predictions.flags.writeable = False
         yield EpochRecord(epoch, first_epoch + epochs - 1, loss_sum / len(x), test.loss, test.accuracy, seconds,
@@ -149,33 +152,41 @@ def _norm(array: np.ndarray) -> float:
 
 
 class _FiniteGuard:
-    """Applies optimizer steps and keeps weights finite without a pass over them per step.
+    """Applies optimizer steps and keeps the weights finite without a pass over them per step.
 
-    It tracks an upper bound on |weight| by the triangle inequality (|Δθ| ≤ lr‖g‖/(1−μ)).
-    Only when that bound nears the dtype's range does it copy the weights before the step and
-    check them after, restoring the copy if any became non-finite.
+    Per parameter it tracks upper bounds on max|θ| and on max|v| (the velocity; plain SGD's is
+    −η g) by the triangle inequality, from the gradient norms the loop has anyway:
+        max|v_t| ≤ μ max|v_t−1| + η ‖g_t‖₂,    max|θ_t| ≤ max|θ_t−1| + max|v_t|.
+    Only when a bound nears the dtype's range does it copy the weights and velocities before the
+    step and check them after, restoring the copies if any became non-finite; then the bounds
+    start again from the actual values.
     """
 
-    def __init__(self, network: Network):
-        self.network = network
+    def __init__(self, network: Network, optimizer: SGD):
+        self.network, self.optimizer = network, optimizer
         self.limit = math.sqrt(float(np.finfo(network.dtype).max))
-        self.bound = self._actual_bound()
-        self.largest_step = 0.0
+        self._measure()
 
-    def _actual_bound(self) -> float:
-        return max((float(np.max(np.abs(p))) for p in self.network.params.values() if p.size), default=0.0)
+    def _measure(self) -> None:
+        def largest(array):
+            return float(np.max(np.abs(array))) if array is not None and array.size else 0.0
+        self.weight_bound = {name: largest(p) for name, p in self.network.params.items()}
+        self.velocity_bound = {name: largest(self.optimizer.velocity.get(name)) for name in self.weight_bound}
 
-    def step(self, optimizer: SGD, norms: dict[str, float], error) -> None:
-        self.largest_step = max(self.largest_step, optimizer.learning_rate * max(norms.values(), default=0.0))
-        self.bound += self.largest_step / (1 - optimizer.momentum)
-        if self.bound < self.limit:
-            optimizer.step(self.network)
+    def step(self, norms: dict[str, float], error) -> None:
+        lr, momentum = self.optimizer.current_learning_rate, self.optimizer.momentum
+        for name, norm in norms.items():
+            self.velocity_bound[name] = momentum * self.velocity_bound[name] + lr * norm
+            self.weight_bound[name] += self.velocity_bound[name]
+        if max(self.weight_bound.values(), default=0.0) < self.limit:
+            self.optimizer.step(self.network)
             return
         saved_params = {name: p.copy() for name, p in self.network.params.items()}
-        saved_velocity = {name: v.copy() for name, v in optimizer.velocity.items()}
-        optimizer.step(self.network)
+        saved_velocity = {name: v.copy() for name, v in self.optimizer.velocity.items()}
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow here is what the check below finds
+            self.optimizer.step(self.network)
         if not all(np.isfinite(p).all() for p in self.network.params.values()):
             self.network.set_params(saved_params)
-            optimizer.velocity.update(saved_velocity)
+            self.optimizer.velocity = saved_velocity
             raise error()
-        self.bound, self.largest_step = self._actual_bound(), 0.0
+        self._measure()

@@ -50,7 +50,8 @@ def test_per_sample_steps_match_a_hand_written_loop(small_dataset):
 def test_same_seed_bit_identical_runs(small_dataset):
     def run():
         network = original_network(seed=3)
-        losses = [r.loss for r in train(network, small_dataset, BCE, SGD(0.1, 0.5), 2, 4, shuffle_seed=8)
+        losses = [r.loss for r in train(network, small_dataset, BCE, SGD(0.1, 0.5), 2, 4, seed=8,
+                                         reshuffle=True)
                   if isinstance(r, StepRecord)]
         return losses, network.forward(small_dataset.test.x)
     (a, pa), (b, pb) = run(), run()
@@ -99,20 +100,47 @@ def test_poisoned_input_stops_at_its_step_with_weights_intact(small_dataset):
     assert all(np.array_equal(weights[name], p) for name, p in network.params.items())
 
 
-def test_huge_learning_rate_keeps_the_last_finite_weights(small_dataset):
-    from cnn.presets import digits_network
-    network = digits_network(2, seed=0, dtype="float32")
-    dataset = small_dataset
+def float32_linear_model(small_dataset):
+    from cnn import Dense, Network, Reshape
+    network = Network([Reshape((1, 28, 28), (784,), dtype="float32"), Dense(784, 2, rng=0, dtype="float32")])
     dataset = Dataset(*(Split(s.x.astype(np.float32), s.y.astype(np.float32), s.labels)
-                        for s in (dataset.train, dataset.test)), classes=dataset.classes)
-    last = None
-    with pytest.raises(TrainingDiverged, match="epoch 1, step \\d+") as error:
-        for record in train(network, dataset, LOSSES["softmax_cross_entropy"], SGD(1e30), epochs=5, batch_size=4):
-            last = {name: p.copy() for name, p in network.params.items()}
-    assert all(np.isfinite(p).all() for p in network.params.values())
-    if last is not None:
-        assert all(np.array_equal(last[name], p) for name, p in network.params.items())
+                        for s in (small_dataset.train, small_dataset.test)), classes=small_dataset.classes)
+    assert not dataset.train.x[:, 0, 0, 0].any()  # the corner pixel is 0 in every image: its weight gets no gradient
+    return network, dataset
+
+
+def test_momentum_that_would_overflow_a_weight_stops_with_the_weights_before_that_step(small_dataset):
+    """The issue's float32, μ = 0.9 case: a weight carried past the float32 range by its velocity
+    alone (its gradient is 0, so the loss and the gradient norms stay small). The guard must count
+    the velocity, take its checked path, restore and raise."""
+    network, dataset = float32_linear_model(small_dataset)
+    optimizer = SGD(0.01, momentum=0.9)
+    optimizer.velocity["1.weights"] = np.zeros((2, 784), dtype=np.float32)
+    optimizer.velocity["1.weights"][0, 0] = 3.4e38          # θ: 0 → 3.06e38 → 5.8e38 = inf in float32
+    steps, last = [], None
+    with pytest.raises(TrainingDiverged, match="epoch 1, step 2: the update would make a weight non-finite") as error:
+        for record in train(network, dataset, LOSSES["softmax_cross_entropy"], optimizer, epochs=1, batch_size=4):
+            steps.append(record)
+            last = ({name: p.copy() for name, p in network.params.items()},
+                    {name: v.copy() for name, v in optimizer.velocity.items()})
+    assert len(steps) == 1 and error.value.global_step == 2
+    assert network.params["1.weights"][0, 0] == np.float32(0.9) * np.float32(3.4e38)  # after step 1, finite
+    assert all(np.array_equal(last[0][name], p) for name, p in network.params.items())
+    assert all(np.array_equal(last[1][name], v) for name, v in optimizer.velocity.items())
     assert "smaller learning rate" in str(error.value)
+
+
+def test_the_guard_leaves_ordinary_steps_to_the_optimizer(small_dataset):
+    """Far from the float range the guarded loop equals bare optimizer steps (momentum included)."""
+    network, dataset = float32_linear_model(small_dataset)
+    manual, _ = float32_linear_model(small_dataset)
+    loss, optimizer, manual_optimizer = LOSSES["softmax_cross_entropy"], SGD(0.5, 0.9), SGD(0.5, 0.9)
+    list(train(network, dataset, loss, optimizer, epochs=1, batch_size=4))
+    for start in range(0, len(dataset.train.x), 4):
+        xb, yb = dataset.train.x[start:start + 4], dataset.train.y[start:start + 4]
+        manual.backward(loss.prime(yb, manual.forward(xb)))
+        manual_optimizer.step(manual)
+    assert all(np.array_equal(manual.params[name], p) for name, p in network.params.items())
 
 
 def test_continuing_after_divergence_with_a_smaller_rate(small_dataset):
@@ -159,7 +187,7 @@ def test_training_with_shifts_is_seeded_and_differs_from_without(small_dataset):
     def losses(shift, seed):
         network, optimizer = original_network(seed=1), SGD(0.1)
         return [r.loss for r in train(network, small_dataset, LOSSES["binary_cross_entropy"], optimizer, 1,
-                                      shift=shift, shift_seed=seed) if isinstance(r, StepRecord)]
+                                      shift=shift, seed=seed) if isinstance(r, StepRecord)]
     assert losses(1, 7) == losses(1, 7)
     assert losses(1, 7) != losses(1, 8)
     assert losses(1, 7) != losses(0, 7)

@@ -1,0 +1,107 @@
+"""Checkpoints: a weights file (cnn.io's format, written by the same atomic save) that also holds
+the optimizer's state, the number of completed epochs and the run's settings, so that a run
+continued from it repeats the uninterrupted run bit for bit. It opens with plain ``cnn.io.load``
+as weights; ``load_checkpoint`` reads the rest, never unpickling, and checks all of it.
+"""
+from __future__ import annotations
+
+import math
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import io
+from .config import RunConfig
+from .io import HEADER_KEY, STATE_PREFIX, WeightsFileError
+from .network import Network
+from .optim import SGD
+
+CHECKPOINT_KEY = "checkpoint"   # the header's entry: {"epoch", "config", "optimizer"}
+VELOCITY = "velocity/"          # state arrays: STATE_PREFIX + VELOCITY + parameter name ('3.weights')
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    network: Network
+    optimizer_state: dict      # as SGD.state_dict() returns it; SGD.load_state_dict takes it
+    epoch: int                 # epochs completed: a continued run starts at epoch + 1
+    config: dict | None        # RunConfig.as_dict() (checked), or None
+
+
+def save_checkpoint(path, network: Network, optimizer: SGD, *, epoch: int, config: RunConfig | dict | None = None
+                    ) -> None:
+    """Write weights, optimizer state, `epoch` (epochs completed) and the settings to `path` atomically."""
+    if not (isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0):
+        raise ValueError(f"epoch must be a whole number of completed epochs, not {epoch!r}")
+    if isinstance(config, RunConfig):
+        config = config.as_dict()
+    elif config is not None:
+        config = RunConfig.from_dict(config).as_dict()
+    state = optimizer.state_dict()
+    velocity = state.pop("velocity")
+    unknown = sorted(set(velocity) - set(network.params))
+    if unknown:
+        raise ValueError(f"the optimizer holds velocities for parameters the network lacks: {unknown}")
+    header = {CHECKPOINT_KEY: {"epoch": epoch, "config": config,
+                               "optimizer": {**state, "velocity": sorted(velocity)}}}
+    io.save(network, path, extra_header=header,
+            state={VELOCITY + name: np.asarray(value, dtype=network.dtype) for name, value in velocity.items()})
+
+
+def load_checkpoint(path) -> Checkpoint:
+    """Read a checkpoint, or raise WeightsFileError naming the file and the problem."""
+    path = Path(path)
+    network = io.load(path)  # every weights check; raises WeightsFileError naming the file
+
+    def fail(problem):
+        return WeightsFileError(f"{path}: {problem}")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = {name[:-4] if name.endswith(".npy") else name: name for name in archive.namelist()}
+            header = io._read_header(archive, members[HEADER_KEY], fail)
+            entry = header.get(CHECKPOINT_KEY)
+            if not isinstance(entry, dict):
+                raise fail("a weights file, not a checkpoint (no optimizer state or epoch count)")
+            epoch, config, optimizer = entry.get("epoch"), entry.get("config"), entry.get("optimizer")
+            if not (isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0):
+                raise fail(f"the checkpoint's epoch must be a whole number of epochs, not {epoch!r}")
+            if config is not None:
+                try:
+                    config = RunConfig.from_dict(config).as_dict()
+                except (ValueError, TypeError) as error:
+                    raise fail(f"the checkpoint's settings are invalid ({error})") from None
+            state = _optimizer_state(optimizer, archive, members, network, fail)
+    except WeightsFileError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
+        raise fail(f"not a readable checkpoint ({error})") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise fail(f"corrupt checkpoint ({error})") from None
+    return Checkpoint(network, state, epoch, config)
+
+
+def _optimizer_state(entry, archive, members, network: Network, fail) -> dict:
+    if not isinstance(entry, dict):
+        raise fail("the checkpoint has no optimizer state")
+    names, params = entry.get("velocity"), network.params
+    if not isinstance(names, list) or not all(isinstance(name, str) and name in params for name in names):
+        raise fail(f"the optimizer's velocities must name parameters of the network, not {str(names)[:80]}")
+    for key in ("learning_rate", "momentum", "lr_decay"):
+        value = entry.get(key)
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)):
+            raise fail(f"the optimizer's {key} must be a finite number, not {value!r}")
+    state = {key: entry.get(key) for key in ("learning_rate", "momentum", "lr_decay", "epoch")}
+    state["velocity"] = {}
+    for name in names:
+        member = members.get(STATE_PREFIX + VELOCITY + name)
+        if member is None:
+            raise fail(f"the optimizer's velocity of {name} is missing")
+        state["velocity"][name] = io._read_array(archive, member, params[name], fail)
+    optimizer = SGD(1.0)
+    try:
+        optimizer.load_state_dict(state)  # the optimizer's own checks
+    except (ValueError, TypeError) as error:
+        raise fail(f"the optimizer state is invalid ({error})") from None
+    return optimizer.state_dict()
