@@ -55,8 +55,8 @@ def test_a_full_run_delivers_every_record_in_order(window, qtbot):
     assert states == ["running", "idle"]
     # every step's loss reached the loss plot
     assert window.loss_view.steps.count == 40
-    assert window.progress_bar.value() == 1000
-    assert "epoch 2/2" in window.progress_bar.format()
+    assert window.status.progress_bar.value() == 1000
+    assert "epoch 2/2" in window.status.progress_bar.format()
     # the last epoch's predictions reached the thumbnails (misclassified ones get a red frame)
     last = [r for r in records if type(r).__name__ == "EpochRecord"][-1]
     classes = np.asarray(window.worker.session.dataset.classes)
@@ -71,7 +71,8 @@ def test_pause_resume_stop(window, qtbot):
     qtbot.waitUntil(lambda: len(records) > 3)
     window.toggle_pause()
     qtbot.waitUntil(lambda: window.state == "paused")
-    assert window.pause_button.text() == "Resume" and window.state_label.text() == "Paused"
+    assert window.controls.buttons[window.controls.pause].text() == "Resume"
+    assert window.status.state_label.text() == "Paused"
     seen = len(records)
     window.toggle_pause()
     qtbot.waitUntil(lambda: len(records) > seen + 3)
@@ -150,7 +151,7 @@ def test_nonsense_settings_are_refused_with_a_message(window, qtbot):
 def test_closing_during_training_stops_within_a_second(window, qtbot):
     window.settings_panel.epochs.setValue(500)
     start_and_wait(window, qtbot)
-    qtbot.waitUntil(lambda: window.progress.done_steps > 5)
+    qtbot.waitUntil(lambda: window.status.progress.done_steps > 5)
     started = time.perf_counter()
     window.close()
     elapsed = time.perf_counter() - started
@@ -174,6 +175,7 @@ def test_settings_are_remembered(qtbot, tmp_path):
     second.close()
 
 
+@pytest.mark.slow
 def test_screenshot_command(tmp_path):
     """`cnn-studio --train --epochs N --exit-when-done --screenshot PATH` trains, saves a PNG, exits 0."""
     shot = tmp_path / "shot.png"
@@ -187,6 +189,7 @@ def test_screenshot_command(tmp_path):
     assert (image.width(), image.height()) == (1600, 1000)
 
 
+@pytest.mark.slow
 def test_start_and_stop_fifty_times(window, qtbot):
     """Start, stop, start again: no crash, no hang, one worker thread throughout."""
     window.settings_panel.epochs.setValue(100)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Slot
 
 from app.stepthrough.window import StepThroughWindow
+from app.training.state import RunState
 
 
 class StepThroughLink(QObject):
@@ -48,10 +49,10 @@ class StepThroughLink(QObject):
         if self.is_open:
             self.open()  # a new or loaded network: show its weights
 
-    def state_changed(self, state: str) -> None:
+    def state_changed(self, state: RunState) -> None:
         if not self.is_open:
             return
-        if state == "running":
+        if state is RunState.RUNNING:
             self.dialog.stale("Training is running, so these weights are out of date; they are read again "
                               "when training pauses or stops.")
         elif self.dialog.is_stale:

@@ -15,7 +15,7 @@ class SettingsPanel(QGroupBox):
 
     def __init__(self, parent=None):
         super().__init__("Run settings", parent)
-        form = QFormLayout(self)
+        form = self.form = QFormLayout(self)
         self.preset = QComboBox()
         for name, preset in PRESETS.items():
             self.preset.addItem(name, name)
@@ -82,6 +82,19 @@ class SettingsPanel(QGroupBox):
         self.preset.currentIndexChanged.connect(self._apply_preset)
         self.learning_rate.valueChanged.connect(self.learning_rate_changed)
 
+    def fields(self) -> list[QWidget]:
+        """Every input, in the form's order (the class buttons as one)."""
+        return [self.form.itemAt(row, QFormLayout.FieldRole).widget() for row in range(self.form.rowCount())]
+
+    def set_editable(self, editable: bool) -> None:
+        """While a run is on, only the learning rate can change (from the next step). Each field and its
+        label are switched as a whole: a recursive findChildren would also disable the spin box's own
+        line edit, and typing into it would do nothing."""
+        for field in self.fields():
+            enabled = editable or field is self.learning_rate
+            field.setEnabled(enabled)
+            self.form.labelForField(field).setEnabled(enabled)
+
     def _apply_preset(self) -> None:
         self.set_config(RunConfig.from_preset(self.preset.currentData()))
 
@@ -109,6 +122,7 @@ class SettingsPanel(QGroupBox):
         config = RunConfig(preset=self.preset.currentData(), classes=classes, limit=self.limit.value() or None,
                            epochs=self.epochs.value(), learning_rate=self.learning_rate.value(),
                            batch_size=self.batch_size.value(), momentum=self.momentum.value(),
-                           seed=self.seed.value(), dtype=self.dtype.currentText(), lr_decay=self.lr_decay.value(), shift=self.shift.value())
+                           seed=self.seed.value(), dtype=self.dtype.currentText(), lr_decay=self.lr_decay.value(),
+                           shift=self.shift.value())
         config.validate()
         return config

@@ -1,32 +1,37 @@
-"""The main window: menus, settings, run controls, the four views, status bar and progress."""
+"""The main window: it places the panels and views and wires them to the worker.
+
+The window wires, the views subscribe, the worker emits: each view connects itself to the worker's
+signals (`subscribe`), the run controls and the status line follow the worker's state, and the
+window keeps the commands (File, Training, Sample, Help) and what belongs to no single view.
+"""
 from __future__ import annotations
 
-import math
-import time
 from pathlib import Path
 
-from PySide6.QtCore import QMetaObject, QSettings, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QMetaObject, QSettings, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QFrame, QGridLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
-                               QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea, QSplitter,
+                               QVBoxLayout, QWidget)
 
 from cnn.config import RunConfig
-from cnn.train import EpochRecord
 
-from app.widgets.banner import ErrorBanner
-from app.training.collector import GuiThreadCollector
+from app.stepthrough.link import StepThroughLink
+from app.studio.draw_feedback import DrawFeedback
 from app.studio.help import ABOUT, TOUR
-from app.training.progress import ProgressTracker
 from app.studio.recent_files import RecentFiles
 from app.studio.remembered import remember, restore
+from app.studio.run_controls import RunControls
 from app.studio.sample_picker import SamplePicker
-from app.stepthrough.link import StepThroughLink
 from app.studio.settings_panel import SettingsPanel
+from app.studio.status_line import StatusLine
 from app.studio.views.features import FeatureMapsView
 from app.studio.views.gradients import GradientsView
 from app.studio.views.kernels import KernelsView
 from app.studio.views.loss import LossView
+from app.training.collector import GuiThreadCollector
+from app.training.state import RunState
 from app.training.worker import TrainingWorker
+from app.widgets.banner import ErrorBanner
 
 WEIGHTS_FILTER = "CNN Studio weights (*.npz);;All files (*)"
 
@@ -53,38 +58,36 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings()
         self.setWindowTitle("CNN Studio")
-        self.setMinimumSize(1100, 700)
         self.setAcceptDrops(True)
-        self.state = "idle"
+        self.state = RunState.IDLE
         self.model = None
-        self.progress = ProgressTracker()
-        self._draw_started = None
         self.collector = GuiThreadCollector(self)
-        self._build_views()
-        self._build_actions()
-        self._build_status_bar()
+        self.settings_panel = SettingsPanel()
+        self.sample_picker = SamplePicker()
+        self.controls = RunControls(self)
+        self.status = StatusLine(self.statusBar())
+        self.banner = ErrorBanner()
+        self._place_views()
+        self._build_menus()
         self._start_worker(data_path)
         restore(self)
         self.request_configure.emit(self._config_or_default())
 
     # -- construction ------------------------------------------------------------------
-    def _build_views(self) -> None:
-        self.settings_panel = SettingsPanel()
-        self.sample_picker = SamplePicker()
-        self.start_button, self.pause_button = QPushButton("Start"), QPushButton("Pause")
-        self.stop_button, self.reset_button = QPushButton("Stop"), QPushButton("Reset")
-        buttons = QGridLayout()
-        for i, button in enumerate((self.start_button, self.pause_button, self.stop_button, self.reset_button)):
-            buttons.addWidget(button, i // 2, i % 2)
-        self.step_button = QPushButton("Step through this sample…")
-        buttons.addWidget(self.step_button, 2, 0, 1, 2)
+    def _place_views(self) -> None:
+        """Where everything sits: the settings column on the left; loss | kernels above feature maps |
+        gradients on the right. The one place a view is added."""
+        self.loss_view, self.kernels_view = LossView(), KernelsView()
+        self.features_view, self.gradients_view = FeatureMapsView(), GradientsView()
+        self.views = [self.loss_view, self.kernels_view, self.features_view, self.gradients_view]
+
         self.model_label = QLabel("")
         self.model_label.setWordWrap(True)
         self.model_label.setObjectName("model")
         left = QWidget()
         column = QVBoxLayout(left)
         column.addWidget(self.settings_panel)
-        column.addLayout(buttons)
+        column.addWidget(self.controls.button_grid())
         column.addWidget(self.sample_picker, 1)
         column.addWidget(self.model_label)
         scroll = QScrollArea()
@@ -95,8 +98,6 @@ class MainWindow(QMainWindow):
         left.layout().activate()  # so that the hint below counts every child
         scroll.setMinimumWidth(left.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4)
 
-        self.loss_view, self.kernels_view = LossView(), KernelsView()
-        self.features_view, self.gradients_view = FeatureMapsView(), GradientsView()
         self.top_splitter = QSplitter(Qt.Horizontal)
         self.top_splitter.addWidget(self.loss_view)
         self.top_splitter.addWidget(self.kernels_view)
@@ -113,8 +114,6 @@ class MainWindow(QMainWindow):
         self.main_splitter.setCollapsible(0, False)
         self.main_splitter.setSizes([340, 1260])
 
-        self.banner = ErrorBanner()
-
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -125,13 +124,13 @@ class MainWindow(QMainWindow):
     def _action(self, menu, text, slot, shortcut=None, tip=None) -> QAction:
         action = QAction(text, self)
         if shortcut:
-            action.setShortcuts([QKeySequence(s) for s in (shortcut if isinstance(shortcut, list) else [shortcut])])
+            action.setShortcut(QKeySequence(shortcut))
         action.setStatusTip(tip or "")
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
 
-    def _build_actions(self) -> None:
+    def _build_menus(self) -> None:
         file = self.menuBar().addMenu("&File")
         self.open_action = self._action(file, "&Open weights…", self.open_weights_dialog, QKeySequence.Open,
                                         "Load a saved network and show it")
@@ -143,61 +142,53 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.Quit)
         training = self.menuBar().addMenu("&Training")
-        self.start_action = self._action(training, "&Start", self.start, ["F5", "Ctrl+Return"], "Start training")
-        self.pause_action = self._action(training, "&Pause", self.toggle_pause, "Space", "Pause or resume training")
-        self.stop_action = self._action(training, "S&top", self.stop, "Ctrl+.", "Stop training, keep the weights")
-        self.reset_action = self._action(training, "&Reset network", self.reset, "Ctrl+R",
-                                         "A fresh network from the settings; clears the plots")
+        for action in self.controls.actions()[:4]:
+            training.addAction(action)
         sample = self.menuBar().addMenu("&Sample")
         self._action(sample, "Next &misclassified", self.sample_picker.jump_to_next_misclassified, "Ctrl+M")
-        self.step_action = self._action(sample, "&Step through this sample…", self.step_through, "Ctrl+T",
-                                        "Walk this sample through the forward and backward pass (pauses training)")
+        sample.addAction(self.controls.step)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&How to read the views", self.show_tour, QKeySequence.HelpContents)
         self._action(help_menu, "&About CNN Studio", self.show_about)
-        for button, action in ((self.start_button, self.start_action), (self.pause_button, self.pause_action),
-                               (self.stop_button, self.stop_action), (self.reset_button, self.reset_action),
-                               (self.step_button, self.step_action)):
-            button.clicked.connect(action.trigger)
-            button.setToolTip(f"{action.statusTip()} ({action.shortcut().toString(QKeySequence.NativeText)})")
         self.settings_panel.learning_rate_changed.connect(self._learning_rate_changed)
         self.sample_picker.sample_changed.connect(self.request_sample)
-
-    def _build_status_bar(self) -> None:
-        self.state_label = QLabel("Ready")
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setMinimumWidth(420)
-        self.progress_bar.setFormat("ready")
-        self.progress_bar.setValue(0)
-        self.statusBar().addPermanentWidget(self.state_label)
-        self.statusBar().addPermanentWidget(self.progress_bar)
 
     def _start_worker(self, data_path) -> None:
         self.thread = QThread(self)
         self.thread.setObjectName("training")
         self.worker = TrainingWorker(data_path)
         self.worker.moveToThread(self.thread)
-        for signal, slot in ((self.request_configure, self.worker.configure), (self.request_start, self.worker.start),
-                             (self.request_pause, self.worker.pause), (self.request_resume, self.worker.resume),
-                             (self.request_stop, self.worker.stop),
-                             (self.request_learning_rate, self.worker.set_learning_rate),
-                             (self.request_sample, self.worker.select_sample),
-                             (self.request_load, self.worker.load_weights), (self.request_save, self.worker.save_weights),
-                             (self.request_weights, self.worker.send_weights),
-                             (self.request_apply, self.worker.apply_weights)):
+        worker = self.worker
+        for signal, slot in ((self.request_configure, worker.configure), (self.request_start, worker.start),
+                             (self.request_pause, worker.pause), (self.request_resume, worker.resume),
+                             (self.request_stop, worker.stop), (self.request_learning_rate, worker.set_learning_rate),
+                             (self.request_sample, worker.select_sample), (self.request_load, worker.load_weights),
+                             (self.request_save, worker.save_weights), (self.request_weights, worker.send_weights),
+                             (self.request_apply, worker.apply_weights)):
             signal.connect(slot)
-        self.worker.records.connect(self.on_records)
-        self.worker.snapshot.connect(self.on_snapshot)
+        self._wire_views()
+        # Slots of objects living on the GUI thread, so queued there (a lambda would run on the worker's thread).
         self.worker.model_changed.connect(self.on_model_changed)
         self.worker.state_changed.connect(self.on_state_changed)
         self.worker.failed.connect(self.show_error)
-        # Bound methods of this window only: a lambda would run on the worker's thread.
         self.worker.message.connect(self.show_message)
         self.worker.test_predictions.connect(self.on_test_predictions)
         self.worker.finished.connect(self.on_finished)
         self.step_link = StepThroughLink(self)
         self.thread.start()
+
+    def _wire_views(self) -> None:
+        """The views subscribe to the worker; the draw feedback brackets them (its docstring says why)
+        and answers the worker's frames with views_drawn, the back-pressure."""
+        self.draw_feedback = DrawFeedback(self)
+        self.worker.records.connect(self.draw_feedback.frame_arrived)
+        self.worker.snapshot.connect(self.draw_feedback.frame_arrived)
+        for view in self.views:
+            view.subscribe(self.worker)
+        self.status.subscribe(self.worker)
+        self.worker.snapshot.connect(self._snapshot_shown)
+        self.worker.snapshot.connect(self.draw_feedback.frame_shown)
+        self.draw_feedback.drawn.connect(self.worker.views_drawn)
 
     # -- commands ----------------------------------------------------------------------
     def _config_or_default(self) -> RunConfig:
@@ -215,23 +206,19 @@ class MainWindow(QMainWindow):
             return None
 
     def start(self) -> None:
-        if self.state == "paused":
+        if self.state is RunState.PAUSED:
             self.toggle_pause()
             return
-        config = self._settings_or_error() if self.state == "idle" else None
+        config = self._settings_or_error() if self.state is RunState.IDLE else None
         if config is None:
             return
         self.banner.hide()
-        self.progress.start_run(config.epochs)
-        end = math.ceil(self.loss_view.last_x) + config.epochs
-        self.loss_view.set_epochs(end)
-        self.gradients_view.set_epochs(end)
-        self.request_start.emit(config)
+        self.request_start.emit(config)  # the views set their x range when the run starts (run_started)
 
     def toggle_pause(self) -> None:
-        if self.state == "running":
+        if self.state is RunState.RUNNING:
             self.request_pause.emit()
-        elif self.state == "paused":
+        elif self.state is RunState.PAUSED:
             self.request_resume.emit()
 
     def stop(self) -> None:
@@ -241,12 +228,7 @@ class MainWindow(QMainWindow):
         config = self._settings_or_error()
         if config is None:
             return
-        self.loss_view.clear()
-        self.gradients_view.clear()
-        self.progress.start_run(0)
-        self.progress_bar.setValue(0)
-        self.progress_bar.setFormat("ready")
-        self.request_configure.emit(config)
+        self.request_configure.emit(config)  # the views clear when the new network arrives (model_changed)
 
     def open_weights(self, path: str) -> None:
         self.banner.hide()
@@ -263,14 +245,15 @@ class MainWindow(QMainWindow):
             self.open_weights(path)
 
     def save_weights_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save weights", str(Path(self.recent.last_folder()) / "weights.npz"),
-                                              WEIGHTS_FILTER)
+        folder = Path(self.recent.last_folder())
+        path, _ = QFileDialog.getSaveFileName(self, "Save weights", str(folder / "weights.npz"), WEIGHTS_FILTER)
         if path:
             self.save_weights(path if path.endswith(".npz") else path + ".npz")
 
     def export_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export view as PNG",
-                                              str(Path(self.recent.last_folder()) / "cnn-studio.png"), "PNG image (*.png)")
+        folder = Path(self.recent.last_folder())
+        path, _ = QFileDialog.getSaveFileName(self, "Export view as PNG", str(folder / "cnn-studio.png"),
+                                              "PNG image (*.png)")
         if path:
             self.export_png(path if path.lower().endswith(".png") else path + ".png")
 
@@ -294,39 +277,15 @@ class MainWindow(QMainWindow):
 
     def _learning_rate_changed(self, value: float) -> None:
         self.request_learning_rate.emit(value)  # also when idle: a Start may be on its way
-        if self.state != "idle":
+        if self.state is not RunState.IDLE:
             self.statusBar().showMessage(f"Learning rate {value:g} from the next step", 4000)
 
     # -- what the worker reports -------------------------------------------------------
-    def on_records(self, records) -> None:
-        self._draw_started = time.perf_counter()
-        self.loss_view.add_records(records)
-        self.gradients_view.add_records(records)
-        self.progress.add(records)
-        for record in records:
-            if isinstance(record, EpochRecord):
-                self.statusBar().showMessage(
-                    f"Epoch {record.epoch}: train loss {record.train_loss:.5f}, test loss {record.test_loss:.5f}, "
-                    f"test accuracy {100 * record.test_accuracy:.1f}%", 10000)
-        self.progress_bar.setValue(int(1000 * self.progress.fraction))
-        self.progress_bar.setFormat(self.progress.text())
-
-    def on_snapshot(self, snapshot) -> None:
-        if self._draw_started is None:
-            self._draw_started = time.perf_counter()
-        self.kernels_view.update_snapshot(snapshot)
-        self.features_view.update_snapshot(snapshot)
-        self.gradients_view.update_snapshot(snapshot)
+    @Slot(object)
+    def _snapshot_shown(self, _snapshot) -> None:
         self.snapshot_shown.emit()
-        QTimer.singleShot(0, self._drawn)  # runs after the paint events these updates posted
 
-    def _drawn(self) -> None:
-        """Tells the worker the views are ready again, and how long drawing took."""
-        if self._draw_started is not None:
-            self.worker.draw_seconds = time.perf_counter() - self._draw_started
-            self._draw_started = None
-        self.worker.views_ready.set()
-
+    @Slot(object)
     def on_model_changed(self, info) -> None:
         self.model = info
         self.settings_panel.blockSignals(True)
@@ -340,22 +299,12 @@ class MainWindow(QMainWindow):
         self.request_sample.emit(*self.sample_picker.current)
         self.step_link.model_changed()
 
-    def on_state_changed(self, state: str) -> None:
+    @Slot(object)
+    def on_state_changed(self, state: RunState) -> None:
         self.state = state
-        paused, idle = state == "paused", state == "idle"
-        self.state_label.setText({"running": "Training", "paused": "Paused", "idle": "Ready"}[state])
-        self.start_action.setEnabled(idle or paused)
-        self.start_button.setText("Resume" if paused else "Start")
-        self.pause_action.setEnabled(not idle)
-        self.pause_action.setText("&Resume" if paused else "&Pause")
-        self.pause_button.setText("Resume" if paused else "Pause")
-        self.stop_action.setEnabled(not idle)
-        for widget in self.settings_panel.findChildren(QWidget):
-            if widget is not self.settings_panel.learning_rate:
-                widget.setEnabled(idle)
+        self.controls.set_state(state)
+        self.settings_panel.set_editable(state is RunState.IDLE)
         self.step_link.state_changed(state)
-        if idle and self.progress.done_steps and self.progress.done_steps >= self.progress.total_steps:
-            self.progress_bar.setFormat(self.progress.text().split(" · ")[0] + " · done")
 
     def show_error(self, text: str) -> None:
         self.step_link.error_shown(text)
@@ -398,6 +347,7 @@ class MainWindow(QMainWindow):
             QMetaObject.invokeMethod(self.worker, "shutdown", Qt.BlockingQueuedConnection)
             self.thread.quit()
             self.thread.wait()
+        self.controls.detach()
         self.collector.stop()
         event.accept()
 

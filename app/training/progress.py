@@ -6,8 +6,14 @@ from collections import deque
 
 from cnn.train import EpochRecord
 
+MIN_SPAN = 1.0      # seconds of real time a rate is measured over, at least
+
 
 class ProgressTracker:
+    """The rate is the samples that arrived over the last `window_seconds` of real time divided by
+    that time, and is given only once that span is at least MIN_SPAN: records arrive in bursts
+    (a frame holds every step since the last one), so a rate over a few bursts would jump."""
+
     def __init__(self, clock=time.perf_counter, window_seconds: float = 3.0):
         self.clock, self.window = clock, window_seconds
         self.start_run(0)
@@ -16,21 +22,35 @@ class ProgressTracker:
         self.epochs = epochs
         self.first_epoch = None
         self.epoch = self.step = self.steps_per_epoch = 0
-        self.samples = deque()      # (time, samples in the step)
         self.done_steps = 0
+        self.samples_seen = 0
+        self.arrivals = deque()     # (time, samples seen by then), one per batch of records
+        self.finished = False
+
+    def resume(self) -> None:
+        """Training goes on after a pause: the rate starts again from here."""
+        self.arrivals.clear()
+
+    def run_epoch(self, epoch: int) -> int:
+        """A record's epoch counted from this run's first (the session's count goes on across runs)."""
+        return epoch - (self.first_epoch if self.first_epoch is not None else epoch) + 1
 
     def add(self, records) -> None:
         now = self.clock()
         for record in records:
             if isinstance(record, EpochRecord):
+                if self.epochs and self.run_epoch(record.epoch) >= self.epochs:
+                    self.finished = True
                 continue
             if self.first_epoch is None:
                 self.first_epoch = record.epoch
             self.epoch, self.step, self.steps_per_epoch = record.epoch, record.step, record.steps_per_epoch
             self.done_steps = (record.epoch - self.first_epoch) * record.steps_per_epoch + record.step
-            self.samples.append((now, record.batch_size))
-        while self.samples and now - self.samples[0][0] > self.window:
-            self.samples.popleft()
+            self.samples_seen += record.batch_size
+        if not self.arrivals or self.arrivals[-1][1] != self.samples_seen:
+            self.arrivals.append((now, self.samples_seen))
+        while len(self.arrivals) > 2 and now - self.arrivals[1][0] >= self.window:
+            self.arrivals.popleft()
 
     @property
     def total_steps(self) -> int:
@@ -38,31 +58,35 @@ class ProgressTracker:
 
     @property
     def fraction(self) -> float:
-        return self.done_steps / self.total_steps if self.total_steps else 0.0
+        return min(1.0, self.done_steps / self.total_steps) if self.total_steps else 0.0
 
     def samples_per_second(self) -> float:
-        if len(self.samples) < 2:
+        if len(self.arrivals) < 2:
             return 0.0
-        span = self.samples[-1][0] - self.samples[0][0]
-        return sum(n for _, n in list(self.samples)[1:]) / span if span > 0 else 0.0
+        (t0, n0), (t1, n1) = self.arrivals[0], self.arrivals[-1]
+        return (n1 - n0) / (t1 - t0) if t1 - t0 >= MIN_SPAN else 0.0
 
     def seconds_left(self) -> float | None:
         rate = self.samples_per_second()
-        if rate <= 0 or not self.samples:
+        if rate <= 0 or not self.done_steps:
             return None
-        batch = self.samples[-1][1]
-        return (self.total_steps - self.done_steps) * batch / rate
+        per_step = self.samples_seen / self.done_steps
+        return (self.total_steps - self.done_steps) * per_step / rate
 
-    def text(self) -> str:
+    def text(self, live: bool = True) -> str:
+        """'epoch 3/20 · step 5/200 · 1,234 samples/s · 0:41 left'; the rate and time left only while
+        `live` (training runs), '· done' once the run's last epoch ended."""
         if not self.steps_per_epoch:
             return "ready"
-        run_epoch = self.epoch - (self.first_epoch or self.epoch) + 1
-        parts = [f"epoch {run_epoch}/{self.epochs}", f"step {self.step}/{self.steps_per_epoch}"]
-        rate = self.samples_per_second()
-        if rate:
-            parts.append(f"{rate:,.0f} samples/s")
-        left = self.seconds_left()
-        if left is not None:
-            minutes, seconds = divmod(int(round(left)), 60)
-            parts.append(f"{minutes}:{seconds:02d} left")
+        parts = [f"epoch {self.run_epoch(self.epoch)}/{self.epochs}", f"step {self.step}/{self.steps_per_epoch}"]
+        if self.finished:
+            parts.append("done")
+        elif live:
+            rate = self.samples_per_second()
+            if rate:
+                parts.append(f"{rate:,.0f} samples/s")
+            left = self.seconds_left()
+            if left is not None:
+                minutes, seconds = divmod(int(round(left)), 60)
+                parts.append(f"{minutes}:{seconds:02d} left")
         return " · ".join(parts)

@@ -7,7 +7,6 @@ records and snapshots holding copies.
 """
 from __future__ import annotations
 
-import threading
 import time
 import traceback
 
@@ -22,17 +21,18 @@ from cnn.session import Session
 from cnn.train import EpochRecord, TrainingDiverged, evaluate
 
 from app.training.snapshot import model_info, take_snapshot, weights_of
+from app.training.state import RunState
+from app.training.throttle import RedrawThrottle
 
 SLICE_SECONDS = 0.02        # training between two looks at the event queue
-EMIT_INTERVAL = 1 / 30      # at most ~30 redraws a second
-DRAW_SHARE = 0.1            # and the views may spend at most this share of the time drawing
 
 
 class TrainingWorker(QObject):
     records = Signal(object)         # tuple of StepRecord / EpochRecord, every one, in order
     snapshot = Signal(object)        # Snapshot
     model_changed = Signal(object)   # ModelInfo
-    state_changed = Signal(str)      # 'idle', 'running' or 'paused'
+    state_changed = Signal(object)   # RunState
+    run_started = Signal(int, int)   # epochs the session had done before the run, and will have at its end
     failed = Signal(str)             # a message for the user; the model is as it was
     message = Signal(str)            # a status-bar note
     finished = Signal()              # a run completed all its epochs
@@ -43,16 +43,12 @@ class TrainingWorker(QObject):
         super().__init__()
         self.data_path = data_path
         self.session: Session | None = None
-        self.state = "idle"
+        self.state = RunState.IDLE
         self._raw = None
         self._loop = None
         self._pending: list = []
-        self._last_emit = 0.0
-        # Back-pressure from the GUI thread: it sets views_ready once a snapshot has been drawn,
-        # after storing how long that took in draw_seconds.
-        self.views_ready = threading.Event()
-        self.views_ready.set()
-        self.draw_seconds = 0.0
+        # Back-pressure: the GUI answers each frame with views_drawn (a queued call, like every command).
+        self.throttle = RedrawThrottle()
         self._sample = ("test", 0)
         self._timer = None
         self._version = 0  # counts changes of the weights, so that an update applies to the weights it was made from
@@ -66,8 +62,9 @@ class TrainingWorker(QObject):
 
     @Slot(object)
     def start(self, config: RunConfig) -> None:
-        if self.state != "idle":
+        if self.state is not RunState.IDLE:
             return
+
         def begin():
             if self.session is not None and self.session.can_resume(config):
                 self.session = self.session.resumed(config)  # same network and data: nothing rebuilt
@@ -76,27 +73,29 @@ class TrainingWorker(QObject):
                     self.message.emit("The data or network settings changed: starting from a fresh network.")
                 self._install_fresh(config)
             self._loop = self.session.run(config.epochs)
-            self._set_state("running")
+            self.throttle.reset()
+            self.run_started.emit(self.session.epochs_done, self.session.epochs_done + config.epochs)
+            self._set_state(RunState.RUNNING)
             self._ensure_timer()
             self._timer.start()
         self._guarded(begin)
 
     @Slot()
     def pause(self) -> None:
-        if self.state == "running":
+        if self.state is RunState.RUNNING:
             self._timer.stop()
             self._flush(force=True)
-            self._set_state("paused")
+            self._set_state(RunState.PAUSED)
 
     @Slot()
     def resume(self) -> None:
-        if self.state == "paused":
-            self._set_state("running")
+        if self.state is RunState.PAUSED:
+            self._set_state(RunState.RUNNING)
             self._timer.start()
 
     @Slot()
     def stop(self) -> None:
-        if self.state != "idle":
+        if self.state is not RunState.IDLE:
             self._end_run()
             self.message.emit("Training stopped.")
 
@@ -104,6 +103,11 @@ class TrainingWorker(QObject):
     def set_learning_rate(self, value: float) -> None:
         if self.session is not None:
             self._guarded(lambda: setattr(self.session.optimizer, "learning_rate", value))
+
+    @Slot(float)
+    def views_drawn(self, draw_seconds: float) -> None:
+        """The views drew the last frame, in draw_seconds: the next one may go when the throttle allows."""
+        self.throttle.drawn(draw_seconds)
 
     @Slot(str, int)
     def select_sample(self, split: str, index: int) -> None:
@@ -134,7 +138,7 @@ class TrainingWorker(QObject):
         if self.session is None:
             self.failed.emit("There is no network to save yet.")
             return
-        if self.state == "running":
+        if self.state is RunState.RUNNING:
             self.pause()
         self._guarded(lambda: (io.save(self.session.network, path), self.message.emit(f"Saved weights to {path}")))
 
@@ -144,14 +148,14 @@ class TrainingWorker(QObject):
         if self.session is None:
             self.failed.emit("There is no network yet.")
             return
-        if self.state == "running":
+        if self.state is RunState.RUNNING:
             self.pause()
         self.weights.emit(weights_of(self.session, self._version))
 
     @Slot(int, object)
     def apply_weights(self, version: int, params: dict) -> None:
         """The step-through's update: new values for every parameter, made from weights `version`."""
-        if self.session is None or self.state == "running":
+        if self.session is None or self.state is RunState.RUNNING:
             self.failed.emit("The update was not applied: pause or stop training first.")
             return
         if version != self._version:
@@ -159,6 +163,7 @@ class TrainingWorker(QObject):
                              "It now shows the current weights.")
             self.send_weights()
             return
+
         def apply():
             self.session.network.set_params(params)  # checks every name and shape before changing any
             self._version += 1
@@ -212,17 +217,13 @@ class TrainingWorker(QObject):
         self._flush()
 
     def _flush(self, force: bool = False) -> None:
-        """Sends the records so far and a snapshot, once the views have drawn the previous one and
-        no sooner than EMIT_INTERVAL, or than the views' drawing time allows within DRAW_SHARE.
-        Drawing holds Python's GIL, which training needs too; so a slow redraw never floods the
-        GUI's queue or starves training. Records wait, never dropped; an epoch's end waits too (with
+        """Sends the records so far and a snapshot when the throttle allows (app/training/throttle.py),
+        or now if forced (pause, stop). Records wait, never dropped; an epoch's end waits too (with
         short epochs, a redraw at every one cost a quarter of the training speed)."""
         now = time.perf_counter()
-        interval = max(EMIT_INTERVAL, self.draw_seconds / DRAW_SHARE)
-        if not force and (now - self._last_emit < interval or not self.views_ready.is_set()):
+        if not force and not self.throttle.due(now):
             return
-        self._last_emit = now
-        self.views_ready.clear()
+        self.throttle.emitted(now)
         if self._pending:
             epochs = [record for record in self._pending if isinstance(record, EpochRecord)]
             self.records.emit(tuple(self._pending))
@@ -239,7 +240,7 @@ class TrainingWorker(QObject):
         if self._timer is not None:
             self._timer.stop()
         self._flush(force=True)
-        self._set_state("idle")
+        self._set_state(RunState.IDLE)
 
     # -- helpers -----------------------------------------------------------------------------
     def _install_fresh(self, config: RunConfig) -> None:
@@ -266,7 +267,7 @@ class TrainingWorker(QObject):
     def _source(self) -> str:
         return str(self.data_path) if self.data_path else "bundled MNIST"
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: RunState) -> None:
         if state != self.state:
             self.state = state
             self.state_changed.emit(state)

@@ -45,6 +45,9 @@ class FeatureMapsView(QWidget):
         self.image = np.zeros((1, 1))
         self.pre = self.post = np.zeros((1, 1, 1))
 
+    def subscribe(self, worker) -> None:
+        worker.snapshot.connect(self.update_snapshot)
+
     def update_snapshot(self, s) -> None:
         self.image, self.pre, self.post = s.image, s.pre_activation, s.post_activation
         verdict = "✓" if s.predicted == s.label else "✗ misclassified"

@@ -51,11 +51,22 @@ class GradientsView(QWidget):
         self.dk = self.dy = np.zeros((1, 1, 1))
         self.dx = np.zeros((1, 1))
 
-    def clear(self) -> None:
-        for history in self.histories.values():
-            history.clear()
+    def subscribe(self, worker) -> None:
+        worker.records.connect(self.add_records)
+        worker.snapshot.connect(self.update_snapshot)
+        worker.run_started.connect(self.show_run)
+        worker.model_changed.connect(self.clear)
+
+    def show_run(self, epochs_before: int, epochs_after: int) -> None:
+        self.set_epochs(epochs_after)
+
+    def clear(self, _info=None) -> None:
+        """A new network: its parameters get their own curves and legend, the x axis starts again."""
         for curve in self.curves.values():
-            curve.setData([], [])
+            self.norms_plot.removeItem(curve)
+            self.legend.removeItem(curve)
+        self.curves, self.histories = {}, {}
+        self.set_epochs(1)
 
     def set_epochs(self, epochs: float) -> None:
         self.norms_plot.setXRange(0, epochs, padding=0.02)

@@ -39,6 +39,9 @@ class KernelsView(QWidget):
         self.kernels = np.zeros((1, 1, 3, 3))
         self.biases = np.zeros((1, 1, 1))
 
+    def subscribe(self, worker) -> None:
+        worker.snapshot.connect(self.update_snapshot)
+
     def update_snapshot(self, snapshot) -> None:
         self.kernels, biases = snapshot.kernels, snapshot.biases
         self.biases = biases if biases.ndim == 3 else biases[:, None, None]

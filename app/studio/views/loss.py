@@ -57,7 +57,18 @@ class LossView(QWidget):
         plot.vb.sigResized.connect(lambda: self.accuracy_box.setGeometry(plot.vb.sceneBoundingRect()))
         self.clear()
 
-    def clear(self) -> None:
+    def subscribe(self, worker) -> None:
+        worker.records.connect(self.add_records)
+        worker.run_started.connect(self.show_run)
+        worker.model_changed.connect(self.clear)
+
+    def show_run(self, epochs_before: int, epochs_after: int) -> None:
+        self.set_epochs(epochs_after)
+
+    def clear(self, _info=None) -> None:
+        """A new network: no curve of the last one stays, and the x axis starts again."""
+        self.set_epochs(1)
+        self.plot.setTitle("Loss")
         self.steps, self.averages = History(), History()
         self.average = MovingAverage(AVERAGE_WINDOW)
         self.epochs: list[tuple[float, float, float, float]] = []  # (x, train, test, accuracy %)

@@ -1,0 +1,74 @@
+"""The run controls: Start, Pause/Resume, Stop, Reset and Step through, as menu actions with
+buttons that mirror them. Each is enabled only when pressing it would do something."""
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication, QGridLayout, QPushButton, QWidget
+
+from app.training.state import RunState
+
+
+class RunControls(QObject):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.start = self._action("&Start", window.start, ["F5", "Ctrl+Return"], "Start training")
+        self.pause = self._action("&Pause", window.toggle_pause, "Space", "Pause or resume training")
+        self.stop = self._action("S&top", window.stop, "Ctrl+.", "Stop training, keep the weights")
+        self.reset = self._action("&Reset network", window.reset, "Ctrl+R",
+                                  "A fresh network from the settings; clears the plots")
+        self.step = self._action("&Step through this sample…", window.step_through, "Ctrl+T",
+                                 "Walk this sample through the forward and backward pass (pauses training)")
+        self.buttons = {action: QPushButton(action.text().replace("&", "")) for action in self.actions()}
+        self.buttons[self.step].setText("Step through this sample…")
+        self.buttons[self.reset].setText("Reset")
+        for action, button in self.buttons.items():
+            button.clicked.connect(action.trigger)
+            button.setToolTip(f"{action.statusTip()} ({action.shortcut().toString(QKeySequence.NativeText)})")
+        # Space pauses wherever the focus is in this window: a spin box would take it as text.
+        QApplication.instance().installEventFilter(self)
+        self.set_state(RunState.IDLE)
+
+    def _action(self, text, slot, shortcut, tip) -> QAction:
+        action = QAction(text, self.window)
+        action.setShortcuts([QKeySequence(s) for s in (shortcut if isinstance(shortcut, list) else [shortcut])])
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def actions(self) -> list[QAction]:
+        """In the order of the Training menu (Step through goes in the Sample menu)."""
+        return [self.start, self.pause, self.stop, self.reset, self.step]
+
+    def button_grid(self) -> QWidget:
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        for i, action in enumerate(self.actions()[:4]):
+            grid.addWidget(self.buttons[action], i // 2, i % 2)
+        grid.addWidget(self.buttons[self.step], 2, 0, 1, 2)
+        widget = QWidget()
+        widget.setLayout(grid)
+        return widget
+
+    def set_state(self, state: RunState) -> None:
+        """Idle: Start. Running: Pause, Stop. Paused: Resume, Stop (never two buttons saying Resume)."""
+        idle, running, paused = (state is s for s in (RunState.IDLE, RunState.RUNNING, RunState.PAUSED))
+        self.start.setEnabled(idle)
+        self.pause.setEnabled(running or paused)
+        self.pause.setText("&Resume" if paused else "&Pause")
+        self.stop.setEnabled(running or paused)
+        for action, button in self.buttons.items():
+            button.setEnabled(action.isEnabled())
+        self.buttons[self.pause].setText("Resume" if paused else "Pause")
+
+    def eventFilter(self, watched, event) -> bool:
+        if (event.type() == QEvent.ShortcutOverride and event.key() == Qt.Key_Space
+                and event.modifiers() in (Qt.NoModifier, Qt.KeypadModifier) and self.pause.isEnabled()
+                and isinstance(watched, QWidget) and watched.window() is self.window):
+            event.ignore()          # no widget claims Space: the Pause shortcut fires
+            return True
+        return False
+
+    def detach(self) -> None:
+        QApplication.instance().removeEventFilter(self)

@@ -1,0 +1,67 @@
+"""The status bar: the run's state, its progress bar, and a line for each finished epoch. It follows
+the worker's signals itself."""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+
+from cnn.train import EpochRecord
+
+from app.training.progress import ProgressTracker
+from app.training.state import RunState
+
+
+class StatusLine(QObject):
+    def __init__(self, status_bar: QStatusBar):
+        super().__init__(status_bar)
+        self.status_bar = status_bar
+        self.progress = ProgressTracker()
+        self.state = RunState.IDLE
+        self.state_label = QLabel(RunState.IDLE.label)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setMinimumWidth(260)
+        self.progress_bar.setFormat("ready")
+        self.progress_bar.setValue(0)
+        status_bar.addPermanentWidget(self.state_label)
+        status_bar.addPermanentWidget(self.progress_bar)
+
+    def subscribe(self, worker) -> None:
+        worker.run_started.connect(self.on_run_started)
+        worker.records.connect(self.on_records)
+        worker.state_changed.connect(self.on_state_changed)
+        worker.model_changed.connect(self.on_model_changed)
+
+    @Slot(int, int)
+    def on_run_started(self, epochs_before: int, epochs_after: int) -> None:
+        self.progress.start_run(epochs_after - epochs_before)
+        self._show_progress()
+
+    @Slot(object)
+    def on_records(self, records) -> None:
+        self.progress.add(records)
+        for record in records:
+            if isinstance(record, EpochRecord):
+                self.status_bar.showMessage(
+                    f"Epoch {self.progress.run_epoch(record.epoch)}/{self.progress.epochs}: train loss "
+                    f"{record.train_loss:.5f}, test loss {record.test_loss:.5f}, "
+                    f"test accuracy {100 * record.test_accuracy:.1f}%", 10000)
+        self._show_progress()
+
+    @Slot(object)
+    def on_state_changed(self, state: RunState) -> None:
+        self.state = state
+        self.state_label.setText(state.label)
+        if state is RunState.RUNNING:
+            self.progress.resume()      # the time paused is not training time
+        self._show_progress()
+
+    @Slot(object)
+    def on_model_changed(self, _info) -> None:
+        """A new network: nothing of the last run's progress applies to it."""
+        self.progress.start_run(0)
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        self.progress_bar.setValue(int(1000 * self.progress.fraction))
+        self.progress_bar.setFormat(self.progress.text(live=self.state is RunState.RUNNING))
