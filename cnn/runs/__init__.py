@@ -1,0 +1,11 @@
+"""Runs kept on disk, as TensorBoard keeps them: one folder per run with run.json, metrics.jsonl
+and checkpoints, written by the CLI and the studio alike and read without ever raising.
+
+    runfile   run.json: what a run is and where it stands
+    metrics   metrics.jsonl: append-only measurements, read line by bounded line
+    lock      whether a run's recording process still runs
+    store     a folder of runs: list, new folder, rename, delete
+    recorder  recording a run while it trains (checkpoints included)
+    opening   opening a recorded run to show or continue it
+    export    metrics as CSV
+"""

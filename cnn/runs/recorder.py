@@ -1,0 +1,105 @@
+"""Recording a run while it trains: the CLI and the studio's worker hand every training record to
+a RunRecorder, which appends it to metrics.jsonl and, at each epoch's end, writes the `last`
+checkpoint (and `best`, when test accuracy improved) and updates run.json.
+
+The order at an epoch's end makes a SIGKILL at any moment cost at most the epoch in progress:
+the epoch's line first, then the checkpoint (atomic), then run.json (atomic). A continued run
+starts from the checkpoint and cuts metrics.jsonl back to that checkpoint's epoch.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..session import Session
+from ..train import EpochRecord, StepRecord
+from .lock import RunLock
+from .metrics import METRICS_FILE, MetricsWriter, truncate_to_epoch
+from .runfile import RunInfo, new_info, read_info, write_info
+from .store import BEST, LAST, RunStore
+
+
+def default_name(session: Session) -> str:
+    config = session.config
+    return f"{config.preset} lr {config.learning_rate:g} seed {config.seed}"
+
+
+class RunRecorder:
+    def __init__(self, folder: Path, session: Session, info: RunInfo, lock: RunLock):
+        self.folder, self.session, self.info, self._lock = Path(folder), session, info, lock
+        self.metrics = MetricsWriter(self.folder / METRICS_FILE)
+        write_info(self.folder, self.info)
+
+    @classmethod
+    def start(cls, root, session: Session, epochs: int, source: str, name: str | None = None) -> "RunRecorder":
+        """A new run folder under `root` for `epochs` epochs of `session`, counted from its current epoch."""
+        folder = RunStore(root).new_folder(session.config.preset)
+        lock = RunLock(folder).acquire()
+        info = new_info(name or default_name(session), session.config, session.network.architecture(), source,
+                        session.epochs_done + epochs)
+        if session.epochs_done:
+            info = info.with_changes(epochs_done=session.epochs_done)
+        return cls(folder, session, info, lock)
+
+    @classmethod
+    def resume(cls, folder, session: Session, epochs: int) -> "RunRecorder":
+        """Record `epochs` more epochs of `session` into the existing run `folder`; its metrics are cut
+        back to the session's epoch (a continued run repeats what came after it)."""
+        folder = Path(folder)
+        lock = RunLock(folder).acquire()
+        try:
+            info = read_info(folder)
+            truncate_to_epoch(folder / METRICS_FILE, session.epochs_done)
+            best = info.best_test_accuracy if (info.best_epoch or 0) <= session.epochs_done else None
+            info = info.with_changes(status="running", settings=session.config, epochs_done=session.epochs_done,
+                                     epochs_planned=session.epochs_done + epochs, pid=os.getpid(),
+                                     best_test_accuracy=best, best_epoch=info.best_epoch if best is not None else None)
+            return cls(folder, session, info, lock)
+        except BaseException:
+            lock.release()
+            raise
+
+    def add(self, record: StepRecord | EpochRecord) -> None:
+        if isinstance(record, StepRecord):
+            self.metrics.add_step(record)
+            return
+        self.metrics.add_epoch(record)
+        self.session.save_checkpoint(self.folder / LAST)
+        changes = {"epochs_done": record.epoch}
+        best = self.info.best_test_accuracy
+        if record.test_accuracy == record.test_accuracy and (best is None or record.test_accuracy > best):
+            _link_or_copy(self.folder / LAST, self.folder / BEST)
+            changes.update(best_test_accuracy=record.test_accuracy, best_epoch=record.epoch)
+        self.info = self.info.with_changes(**changes)
+        write_info(self.folder, self.info)
+
+    def flush(self) -> None:
+        """Hand buffered steps to the operating system (the studio calls it when training pauses)."""
+        self.metrics.flush()
+
+    def close(self) -> str:
+        """End the recording: finished if every planned epoch is done, else interrupted. Returns the status."""
+        if self._lock is None:
+            return self.info.status
+        try:
+            self.metrics.close()
+            status = "finished" if self.info.epochs_done >= self.info.epochs_planned else "interrupted"
+            self.info = self.info.with_changes(status=status, pid=None)
+            write_info(self.folder, self.info)
+        finally:
+            self._lock.release()
+            self._lock = None
+        return self.info.status
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """`target` becomes the same file as `source`, atomically. `source` is only ever replaced by a
+    rename, never written in place, so sharing its inode is safe (and costs no copy)."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.link.tmp")
+    temporary.unlink(missing_ok=True)
+    try:
+        os.link(source, temporary)
+    except OSError:
+        import shutil
+        shutil.copyfile(source, temporary)
+    os.replace(temporary, target)

@@ -1,0 +1,135 @@
+"""run.json: what a run is (name, settings, architecture, data source) and where it stands
+(status, epochs, best test accuracy). Written atomically; read with every field checked, so a
+damaged file gives one reason, never a half-read run."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import tempfile
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..config import RunConfig
+
+RUN_FILE = "run.json"
+FORMAT = "cnn-studio-run"
+VERSION = 1
+MAX_RUN_FILE_BYTES = 1 << 20          # a run.json is a few kB; a larger one is not ours
+STATUSES = ("running", "finished", "interrupted")
+
+
+class RunFileError(ValueError):
+    """A run.json that cannot be read; the message says what is wrong, without the folder."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    name: str
+    settings: RunConfig
+    architecture: list
+    data: str                           # the data source: "bundled MNIST" or a path
+    status: str                         # as written: running, finished or interrupted
+    created: str                        # ISO 8601, UTC
+    updated: str
+    epochs_planned: int
+    epochs_done: int
+    best_test_accuracy: float | None    # fraction in [0, 1]
+    best_epoch: int | None
+    pid: int | None = None              # the recording process, while it runs
+    host: str | None = None
+
+    def with_changes(self, **changes) -> "RunInfo":
+        return replace(self, updated=now(), **changes)
+
+    def as_json(self) -> dict:
+        fields = asdict(self)
+        fields["settings"] = self.settings.as_dict()
+        fields["settings"]["classes"] = list(self.settings.classes)
+        return {"format": FORMAT, "version": VERSION, **fields}
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def new_info(name: str, config: RunConfig, architecture: list, data: str, epochs_planned: int) -> RunInfo:
+    stamp = now()
+    return RunInfo(name, config, architecture, data, "running", stamp, stamp, epochs_planned, 0, None, None,
+                   os.getpid(), socket.gethostname())
+
+
+def write_info(folder: Path, info: RunInfo) -> None:
+    """Replace folder/run.json atomically: a reader sees the old file or the new, never a mixture."""
+    text = json.dumps(info.as_json(), indent=1)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{RUN_FILE}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, folder / RUN_FILE)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def read_info(folder: Path) -> RunInfo:
+    """folder/run.json, checked field by field; raises RunFileError (or OSError) naming the problem."""
+    path = Path(folder) / RUN_FILE
+    with open(path, "rb") as file:
+        data = file.read(MAX_RUN_FILE_BYTES + 1)
+    if len(data) > MAX_RUN_FILE_BYTES:
+        raise RunFileError(f"{RUN_FILE} is larger than {MAX_RUN_FILE_BYTES >> 20} MB")
+    try:
+        fields = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise RunFileError(f"{RUN_FILE} is not valid JSON ({error})") from None
+    if not isinstance(fields, dict) or fields.get("format") != FORMAT:
+        raise RunFileError(f"{RUN_FILE} does not describe a CNN Studio run")
+    version = fields.get("version")
+    if not _whole(version) or version < 1:
+        raise RunFileError(f"{RUN_FILE}: unknown format version {version!r}")
+    if version > VERSION:
+        raise RunFileError(f"{RUN_FILE}: format version {version} is newer than this program reads; update CNN Studio")
+    return _parse(fields)
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _parse(fields: dict) -> RunInfo:
+    def need(name, ok, expected):
+        if not ok(fields.get(name)):
+            raise RunFileError(f"{RUN_FILE}: {name} must be {expected}, not {str(fields.get(name))[:60]!r}")
+        return fields.get(name)
+    def text(value):
+        return isinstance(value, str) and len(value) <= 1000
+
+    def count(value):
+        return _whole(value) and value >= 0
+    name = need("name", text, "a text")
+    settings = need("settings", lambda v: isinstance(v, dict), "an object")
+    try:
+        known = {key: value for key, value in settings.items() if key in RunConfig.__dataclass_fields__}
+        if isinstance(known.get("classes"), list):
+            known["classes"] = tuple(known["classes"])
+        config = RunConfig(**known)
+        config.validate()
+    except (TypeError, ValueError) as error:
+        raise RunFileError(f"{RUN_FILE}: settings: {error}") from None
+    architecture = need("architecture", lambda v: isinstance(v, list) and v, "a non-empty list of layers")
+    best = need("best_test_accuracy", lambda v: v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                              and math.isfinite(v) and 0 <= v <= 1),
+                "a fraction from 0 to 1 or null")
+    return RunInfo(name, config, architecture, need("data", text, "a text"),
+                   need("status", lambda v: v in STATUSES, f"one of {list(STATUSES)}"),
+                   need("created", text, "a date"), need("updated", text, "a date"),
+                   need("epochs_planned", count, "a whole number"), need("epochs_done", count, "a whole number"),
+                   None if best is None else float(best),
+                   need("best_epoch", lambda v: v is None or count(v), "a whole number or null"),
+                   fields.get("pid") if _whole(fields.get("pid")) else None,
+                   fields.get("host") if isinstance(fields.get("host"), str) else None)

@@ -1,0 +1,147 @@
+"""A folder of runs: list them (never raising: a damaged run is listed with its reason), make a
+new one, rename, delete, export. Each run is a folder:
+
+    run.json        what the run is and where it stands (cnn.runs.runfile)
+    metrics.jsonl   per-step and per-epoch measurements, append-only (cnn.runs.metrics)
+    last.npz        checkpoint after the newest finished epoch (weights + optimizer state)
+    best.npz        checkpoint after the epoch with the best test accuracy
+    .lock           held by the recording process while it runs (cnn.runs.lock)
+"""
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .lock import LOCK_FILE, is_live
+from .metrics import METRICS_FILE
+from .runfile import RUN_FILE, RunFileError, RunInfo, read_info, write_info
+
+LAST, BEST = "last.npz", "best.npz"
+OURS = (RUN_FILE, METRICS_FILE, LAST, BEST, LOCK_FILE)   # what delete may remove
+MAX_RUNS = 10_000                                        # a listing looks at no more folders than this
+
+
+@dataclass(frozen=True)
+class RunEntry:
+    """One folder of the store as the list shows it."""
+    path: Path
+    info: RunInfo | None     # None when run.json cannot be read
+    status: str              # running, finished, interrupted, or "unreadable"
+    reason: str | None       # why the run cannot be opened; None when it can
+
+    @property
+    def openable(self) -> bool:
+        return self.reason is None and self.status != "running"
+
+    @property
+    def name(self) -> str:
+        return self.info.name if self.info else self.path.name
+
+
+def inspect(folder: Path) -> RunEntry:
+    """The folder as a run, or with the reason it is not one. Never raises."""
+    folder = Path(folder)
+    try:
+        if not (folder / RUN_FILE).exists():
+            ours = any((folder / name).exists() for name in (METRICS_FILE, LAST, BEST))
+            return RunEntry(folder, None, "unreadable", f"{RUN_FILE} is missing" if ours
+                            else f"not a run folder (no {RUN_FILE})")
+        info = read_info(folder)
+    except RunFileError as error:
+        return RunEntry(folder, None, "unreadable", str(error))
+    except (OSError, ValueError) as error:
+        return RunEntry(folder, None, "unreadable", f"{RUN_FILE} cannot be read ({error})")
+    try:
+        status = info.status
+        if status == "running" and not is_live(folder, info.pid):
+            status = "interrupted"        # its process is gone (killed, crashed, powered off)
+        reason = checkpoint_problem(folder / LAST) if status != "running" else None
+        if reason and info.epochs_done == 0 and not (folder / LAST).exists():
+            reason = "no checkpoint: it stopped before its first epoch ended"
+        return RunEntry(folder, info, status, reason)
+    except Exception as error:  # a listing never raises: whatever went wrong is the reason
+        return RunEntry(folder, info, "unreadable", f"cannot be read ({error})")
+
+
+def checkpoint_problem(path: Path) -> str | None:
+    """A quick look (the zip's directory, not its arrays): what is wrong with a checkpoint, if anything.
+    Opening the run loads it in full and reports anything this look misses."""
+    if not path.is_file():
+        return f"the checkpoint {path.name} is missing"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if not archive.namelist():
+                return f"the checkpoint {path.name} is empty"
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        return f"the checkpoint {path.name} is corrupt ({error})"
+    return None
+
+
+class RunStore:
+    def __init__(self, root):
+        self.root = Path(root)
+
+    def list(self) -> list[RunEntry]:
+        """Every sub-folder as a RunEntry, newest first. Never raises: a missing or unreadable
+        root gives an empty list."""
+        try:
+            folders = []
+            with os.scandir(self.root) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
+                        folders.append(Path(entry.path))
+                        if len(folders) >= MAX_RUNS:
+                            break
+        except OSError:
+            return []
+        runs = [inspect(folder) for folder in folders]
+        return sorted(runs, key=lambda run: (run.info.created if run.info else "", run.path.name), reverse=True)
+
+    def new_folder(self, stem: str) -> Path:
+        """A fresh, empty folder named after the time and `stem`; created here, never reused."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        base = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S") + "-" + (re.sub(r"[^\w.-]+", "-", stem) or "run")
+        for suffix in range(1000):
+            folder = self.root / (base if suffix == 0 else f"{base}-{suffix}")
+            try:
+                folder.mkdir()
+                return folder
+            except FileExistsError:
+                continue
+        raise OSError(f"{self.root}: cannot make a new run folder")
+
+
+def rename(folder: Path, name: str) -> RunInfo:
+    """Give the run a new name (in run.json; the folder keeps its own)."""
+    name = name.strip()
+    if not name:
+        raise ValueError("a run's name cannot be empty")
+    entry = inspect(folder)
+    if entry.info is None:
+        raise ValueError(f"{folder}: {entry.reason}")
+    info = read_info(folder).with_changes(name=name[:200])
+    write_info(Path(folder), info)
+    return info
+
+
+def delete(folder: Path) -> list[str]:
+    """Remove the run's own files, and the folder once it is empty. Files the run did not write
+    stay; their names are returned. A live run is not deleted."""
+    folder = Path(folder)
+    entry = inspect(folder)
+    if entry.status == "running":
+        raise ValueError(f"{folder}: the run is still being recorded")
+    if entry.info is None and not any((folder / name).exists() for name in OURS):
+        raise ValueError(f"{folder}: not a run folder; nothing deleted")
+    for name in OURS:
+        (folder / name).unlink(missing_ok=True)
+    for orphan in folder.glob(".*.tmp"):   # temporary files of saves cut short
+        orphan.unlink(missing_ok=True)
+    left = sorted(path.name for path in folder.iterdir())
+    if not left:
+        folder.rmdir()
+    return left
