@@ -12,6 +12,9 @@ from .data import DataFileError, download_mnist, load_mnist
 from .layer import DTYPES
 from .presets import PRESETS
 from .session import Session
+from .runs.lock import RunBusy
+from .runs.opening import BUNDLED, data_path, open_run
+from .runs.recorder import RunRecorder
 from .train import EpochRecord, TrainingDiverged, evaluate
 
 
@@ -45,7 +48,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--save", metavar="PATH", help="write the trained weights to this .npz")
     parser.add_argument("--load", metavar="PATH", help="start from the weights in this .npz")
     parser.add_argument("--quiet", action="store_true", help="skip the per-image predictions")
+    add_run_options(parser)
     return parser
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    runs = parser.add_mutually_exclusive_group()
+    runs.add_argument("--runs", metavar="DIR", help="record the run (settings, metrics, checkpoints) in a new folder "
+                                                     "under DIR")
+    runs.add_argument("--continue", dest="continue_run", metavar="RUN_FOLDER",
+                      help="continue a recorded run from its last checkpoint, in its own folder: its remaining "
+                           "planned epochs, or --epochs more")
 
 
 def main(argv=None) -> int:
@@ -53,7 +66,15 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.epochs is not None and args.epochs < 0:
         parser.error("--epochs must be 0 or more")
+    if args.continue_run:
+        _refuse_settings_with_continue(parser, args)
+    recorder = None
     try:
+        if args.continue_run:
+            session, epochs, recorder = continued(args.continue_run, args.epochs, args.data)
+            if epochs:
+                run(session, epochs, recorder)
+            return _report(args, session)
         config = RunConfig.from_preset(
             args.preset, classes=args.classes, epochs=args.epochs or None, learning_rate=args.lr,
             batch_size=args.batch_size, momentum=args.momentum, seed=args.seed, dtype=args.dtype,
@@ -65,10 +86,12 @@ def main(argv=None) -> int:
         network = io.load(args.load) if args.load else None
         if network is not None and args.dtype:
             network.astype(args.dtype)
-        session = Session(config, raw, network, source=args.data or "bundled MNIST")
+        session = Session(config, raw, network, source=args.data or BUNDLED)
         if epochs:
-            run(session, epochs)
-    except (DataFileError, io.WeightsFileError, ValueError) as error:
+            if args.runs:
+                recorder = RunRecorder.start(args.runs, session, epochs, source=args.data or BUNDLED)
+            run(session, epochs, recorder)
+    except (DataFileError, io.WeightsFileError, ValueError, RunBusy, OSError) as error:
         print(f"cnn-train: error: {error}", file=sys.stderr)
         return 2
     except TrainingDiverged as error:
@@ -77,9 +100,18 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("\ncnn-train: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if recorder is not None:
+            recorder.close()
+    return _report(args, session)
+
+
+def _report(args, session: Session) -> int:
+    """The predictions, the test accuracy and the saved weights, as every run ends."""
+    config = session.config
     result = evaluate(session.network, session.dataset.test, session.loss)
     if not args.quiet:
-        for predicted, true in zip(result.predictions, session.dataset.test.labels):
+        for predicted, true in zip(result.predictions, session.dataset.test.labels, strict=True):
             print(f"pred: {config.classes[predicted]}, true: {true}")
     print(f"test accuracy: {100 * result.accuracy:.1f}%")
     if args.save:
@@ -88,9 +120,11 @@ def main(argv=None) -> int:
     return 0
 
 
-def run(session: Session, epochs: int) -> None:
+def run(session: Session, epochs: int, recorder: RunRecorder | None = None) -> None:
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     for record in session.run(epochs):
+        if recorder is not None:
+            recorder.add(record)
         if isinstance(record, EpochRecord):
             if bar:
                 bar.clear()
@@ -99,6 +133,31 @@ def run(session: Session, epochs: int) -> None:
                   f"({record.seconds:.1f} s)", flush=True)
         elif bar:
             bar.show(record)
+
+
+_SETTINGS = ("preset", "lr", "momentum", "lr_decay", "shift", "limit", "classes", "batch_size", "dtype", "load",
+             "download")
+
+
+def _refuse_settings_with_continue(parser: argparse.ArgumentParser, args) -> None:
+    given = [name for name in _SETTINGS if getattr(args, name) not in (None, False)
+             and not (name == "preset" and args.preset == "original")]
+    if args.seed != 0:
+        given.append("seed")
+    if given:
+        parser.error(f"--continue trains with the run's own settings; drop --{given[0].replace('_', '-')}")
+
+
+def continued(folder: str, more_epochs: int | None, data: str | None) -> tuple[Session, int, RunRecorder | None]:
+    """The session saved in the run's last checkpoint, the epochs left to train (its planned ones,
+    or `more_epochs`), and a recorder writing them into the same folder (None when nothing is left)."""
+    info, checkpoint = open_run(folder)
+    session = Session.from_checkpoint(checkpoint, load_mnist(data or data_path(info)), source=data or info.data)
+    epochs = more_epochs if more_epochs is not None else info.epochs_planned - checkpoint.epoch
+    if epochs <= 0 and more_epochs is None:
+        raise ValueError(f"{folder}: the run has done all its {info.epochs_planned} planned epochs; "
+                         "add --epochs N to train N more")
+    return session, epochs, (RunRecorder.resume(folder, session, epochs) if epochs else None)
 
 
 class ProgressBar:

@@ -1,0 +1,204 @@
+"""cnn-train --runs / --continue: a recorded run, continued exactly; bad run folders refused in one line."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnn import io
+from cnn.cli import main
+from cnn.config import RunConfig
+from cnn.runs.lock import RunLock
+from cnn.runs.metrics import METRICS_FILE, read_records
+from cnn.runs.recorder import RunRecorder
+from cnn.runs.runfile import read_info
+from cnn.runs.store import BEST, LAST, RunStore, inspect
+from cnn.session import Session
+from cnn.train import EpochRecord
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ["--limit", "10", "--quiet"]          # 20 training images: 20 per-sample steps an epoch
+
+
+@pytest.fixture(autouse=True)
+def bundled_mnist_read_once(raw_mnist, monkeypatch):
+    """cnn-train reads the bundled MNIST on every call (half a second); here it is read once."""
+    import cnn.cli
+    real = cnn.cli.load_mnist
+    monkeypatch.setattr(cnn.cli, "load_mnist", lambda path=None: raw_mnist if path is None else real(path))
+
+
+def without_seconds(text):
+    return re.sub(r"\(\d+\.\d s\)", "(s)", text)
+
+
+def the_run(root):
+    [entry] = RunStore(root).list()
+    return entry
+
+
+def epoch_lines(folder):
+    """Every epoch's measurements but its wall time."""
+    return [(r.epoch, r.train_loss, r.test_loss, r.test_accuracy) for r in read_records(folder / METRICS_FILE)
+            if isinstance(r, EpochRecord)]
+
+
+def assert_same_weights(path_a, path_b):
+    a, b = io.load(path_a).params, io.load(path_b).params
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_runs_records_without_changing_the_output(tmp_path, capsys):
+    assert main(["--epochs", "2", *SMALL]) == 0
+    plain = capsys.readouterr()
+    assert main(["--epochs", "2", *SMALL, "--runs", str(tmp_path / "runs")]) == 0
+    recorded = capsys.readouterr()
+    assert without_seconds(recorded.out) == without_seconds(plain.out) and recorded.err == plain.err
+    entry = the_run(tmp_path / "runs")
+    info = entry.info
+    assert entry.openable and entry.status == "finished" and info.epochs_done == info.epochs_planned == 2
+    assert info.settings == RunConfig(epochs=2, limit=10) and info.data == "bundled MNIST"
+    assert (entry.path / LAST).is_file() and (entry.path / BEST).is_file()
+    lines = epoch_lines(entry.path)
+    assert [line[0] for line in lines] == [1, 2]
+    assert info.best_test_accuracy == max(line[3] for line in lines)
+    steps = [r for r in read_records(entry.path / METRICS_FILE) if not isinstance(r, EpochRecord)]
+    assert [r.global_step for r in steps] == list(range(1, 41))
+
+
+def test_continue_equals_an_uninterrupted_run(tmp_path):
+    assert main(["--epochs", "3", *SMALL, "--save", str(tmp_path / "straight.npz")]) == 0
+    assert main(["--epochs", "2", *SMALL, "--runs", str(tmp_path / "runs")]) == 0
+    folder = the_run(tmp_path / "runs").path
+    assert main(["--continue", str(folder), "--epochs", "1", "--quiet", "--save", str(tmp_path / "continued.npz")]) == 0
+    assert_same_weights(tmp_path / "straight.npz", tmp_path / "continued.npz")
+    info = read_info(folder)
+    assert info.status == "finished" and info.epochs_done == info.epochs_planned == 3
+    assert [line[0] for line in epoch_lines(folder)] == [1, 2, 3]
+
+
+def test_continue_finishes_the_planned_epochs_of_an_interrupted_run(tmp_path, capsys, raw_mnist):
+    """A run cut off in its third epoch (its recorder never closed: the process died) finishes its
+    planned epochs from the checkpoint after epoch 2, with the uninterrupted run's weights and metrics."""
+    config = RunConfig(epochs=4, limit=10)
+    raw = raw_mnist
+    straight = Session(config, raw)
+    reference = RunRecorder.start(tmp_path / "reference", straight, 4, source="bundled MNIST")
+    for record in straight.run(4):
+        reference.add(record)
+    reference.close()
+    session = Session(config, raw)
+    recorder = RunRecorder.start(tmp_path / "runs", session, 4, source="bundled MNIST")
+    for record in session.run(4):
+        recorder.add(record)
+        if record.epoch == 3 and getattr(record, "step", 0) == 7:
+            break
+    recorder.metrics.file.write(b'{"type":"steps","epo')   # killed in the middle of a line
+    recorder.metrics.file.flush()
+    recorder._lock.release()                                # as the kernel does for a dead process
+    folder = the_run(tmp_path / "runs").path
+    assert inspect(folder).status == "interrupted"
+    assert main(["--continue", str(folder), "--quiet", "--save", str(tmp_path / "continued.npz")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in out if line.startswith("epoch ")] == ["3/4", "4/4"]
+    io.save(straight.network, tmp_path / "straight.npz")
+    assert_same_weights(tmp_path / "straight.npz", tmp_path / "continued.npz")
+    assert epoch_lines(folder) == epoch_lines(the_run(tmp_path / "reference").path)
+    steps = [r.global_step for r in read_records(folder / METRICS_FILE) if not isinstance(r, EpochRecord)]
+    assert steps == list(range(1, 81))                      # the cut-off epoch's steps appear once
+    assert read_info(folder).status == "finished"
+
+
+def corrupt_checkpoint(folder):
+    (folder / LAST).write_bytes(b"PK\x03\x04 not really")
+
+
+def garbage_run_json(folder):
+    (folder / "run.json").write_text("{ not json")
+
+
+def no_run_json(folder):
+    (folder / "run.json").unlink()
+
+
+@pytest.mark.parametrize("damage, message", [
+    (corrupt_checkpoint, "the checkpoint last.npz is corrupt"),
+    (garbage_run_json, "run.json is not valid JSON"),
+    (no_run_json, "run.json is missing"),
+    (lambda folder: (folder / LAST).unlink(), "the checkpoint last.npz is missing"),
+])
+def test_continue_refuses_a_damaged_run_in_one_line(tmp_path, capsys, damage, message):
+    assert main(["--epochs", "1", *SMALL, "--runs", str(tmp_path)]) == 0
+    folder = the_run(tmp_path).path
+    capsys.readouterr()
+    damage(folder)
+    assert main(["--continue", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"cnn-train: error: {folder}: ") and message in err
+
+
+def test_continue_refuses_other_folders_in_one_line(tmp_path, capsys):
+    assert main(["--continue", str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err == f"cnn-train: error: {tmp_path / 'nowhere'}: no such run folder\n"
+    (tmp_path / "photos").mkdir()
+    assert main(["--continue", str(tmp_path / "photos")]) == 2
+    assert capsys.readouterr().err == f"cnn-train: error: {tmp_path / 'photos'}: not a run folder (no run.json)\n"
+
+
+def test_continue_refuses_a_finished_run_and_a_live_one(tmp_path, capsys):
+    assert main(["--epochs", "1", *SMALL, "--runs", str(tmp_path)]) == 0
+    folder = the_run(tmp_path).path
+    capsys.readouterr()
+    assert main(["--continue", str(folder)]) == 2
+    assert capsys.readouterr().err == (f"cnn-train: error: {folder}: the run has done all its 1 planned epochs; "
+                                       "add --epochs N to train N more\n")
+    info = json.loads((folder / "run.json").read_text())
+    (folder / "run.json").write_text(json.dumps({**info, "status": "running"}))
+    lock = RunLock(folder).acquire()
+    try:
+        assert main(["--continue", str(folder), "--epochs", "1"]) == 2
+        assert capsys.readouterr().err == f"cnn-train: error: {folder}: the run is being recorded by another process\n"
+    finally:
+        lock.release()
+
+
+def test_continue_takes_no_settings(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--continue", str(tmp_path), "--lr", "0.5"])
+    assert exit_info.value.code == 2
+    assert "--continue trains with the run's own settings; drop --lr" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_sigkill_then_continue_equals_an_uninterrupted_run(tmp_path):
+    """A recording cnn-train killed with SIGKILL after its first checkpoint, then --continue: the
+    same final weights, bit for bit, as a run never interrupted."""
+    command = [sys.executable, "-m", "cnn", "--epochs", "8", "--limit", "50", "--quiet"]
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run(command + ["--save", str(tmp_path / "straight.npz")], check=True, env=environment,
+                   capture_output=True, timeout=600)
+    child = subprocess.Popen(command + ["--runs", str(tmp_path / "runs")], stdout=subprocess.PIPE, text=True,
+                             env=environment)
+    try:
+        first = child.stdout.readline()     # printed after epoch 1's checkpoint was written
+        assert first.startswith("epoch 1/8")
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait(timeout=600)
+        child.stdout.close()
+    assert child.returncode == -signal.SIGKILL
+    entry = the_run(tmp_path / "runs")
+    assert entry.status == "interrupted" and 1 <= entry.info.epochs_done < 8
+    result = subprocess.run([sys.executable, "-m", "cnn", "--continue", str(entry.path), "--quiet", "--save",
+                             str(tmp_path / "continued.npz")], env=environment, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-3].startswith("epoch 8/8")
+    assert_same_weights(tmp_path / "straight.npz", tmp_path / "continued.npz")
+    assert [line[0] for line in epoch_lines(entry.path)] == list(range(1, 9))
+    assert read_info(entry.path).status == "finished"
