@@ -46,8 +46,7 @@ class RunInfo:
 
     def as_json(self) -> dict:
         fields = asdict(self)
-        fields["settings"] = self.settings.as_dict()
-        fields["settings"]["classes"] = list(self.settings.classes)
+        fields["settings"] = {**self.settings.as_dict(), "classes": list(self.settings.classes)}
         return {"format": FORMAT, "version": VERSION, **fields}
 
 
@@ -114,11 +113,7 @@ def _parse(fields: dict) -> RunInfo:
     name = need("name", text, "a text")
     settings = need("settings", lambda v: isinstance(v, dict), "an object")
     try:
-        known = {key: value for key, value in settings.items() if key in RunConfig.__dataclass_fields__}
-        if isinstance(known.get("classes"), list):
-            known["classes"] = tuple(known["classes"])
-        config = RunConfig(**known)
-        config.validate()
+        config = RunConfig.from_dict(settings)
     except (TypeError, ValueError) as error:
         raise RunFileError(f"{RUN_FILE}: settings: {error}") from None
     architecture = need("architecture", lambda v: isinstance(v, list) and v, "a non-empty list of layers")
