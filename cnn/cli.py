@@ -6,47 +6,65 @@ import argparse
 import sys
 import time
 
-from . import io
-from .config import RunConfig
+from . import files, io
+from .config import RunConfig, SettingError
 from .data import DataFileError, download_mnist, load_mnist
+from .health import EpochHealth
 from .layer import DTYPES
 from .presets import PRESETS
-from .session import Session
 from .runs.lock import RunBusy
 from .runs.opening import BUNDLED, data_path, open_run
 from .runs.recorder import RunRecorder
+from .session import Session
 from .train import EpochRecord, TrainingDiverged, evaluate
+
+# The option that sets each run setting: messages about a setting name the option the user typed.
+OPTIONS = {"preset": "--preset", "epochs": "--epochs", "learning_rate": "--lr", "momentum": "--momentum",
+           "lr_decay": "--lr-decay", "shift": "--shift", "limit": "--limit", "classes": "--classes",
+           "batch_size": "--batch-size", "seed": "--seed", "dtype": "--dtype"}
+ALSO_ACCEPTED = {"epochs": "or 0 to only evaluate"}   # what the CLI accepts beyond RunConfig's range
 
 
 def _limit(text: str):
+    """'all' or a whole number; its range is RunConfig's to check."""
     if text == "all":
         return text
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be a positive number of images per class, or 'all'")
-    return value
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of images per class, or 'all', not {text!r}") \
+            from None
+
+
+def _path(text: str) -> str:
+    if not text:
+        raise argparse.ArgumentTypeError("the path is empty")
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnn-train", description=__doc__)
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="original",
-                        help="the experiment whose defaults the other options override (default: original)")
-    parser.add_argument("--epochs", type=int, help="training epochs; 0 only evaluates (with --load)")
-    parser.add_argument("--lr", type=float, help="learning rate, in (0, 100]")
-    parser.add_argument("--momentum", type=float, help="SGD momentum in [0, 1)")
-    parser.add_argument("--lr-decay", type=float, help="multiply the learning rate by this after every epoch")
-    parser.add_argument("--shift", type=int, help="augmentation: move each training image by up to this many pixels")
-    parser.add_argument("--limit", type=_limit, help="images per class from train and test, or 'all'")
-    parser.add_argument("--classes", type=int, nargs="+", help="digits to tell apart, e.g. --classes 0 1")
-    parser.add_argument("--batch-size", type=int, help="samples per SGD step (1: per-sample SGD)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the weights and the shuffle (default 0)")
-    parser.add_argument("--dtype", choices=sorted(DTYPES), help="floating-point type of the network")
+
+    def setting(field, **kwargs):
+        parser.add_argument(OPTIONS[field], dest=field, **kwargs)
+    setting("preset", choices=sorted(PRESETS), default="original",
+            help="the experiment whose defaults the other options override (default: original)")
+    setting("epochs", type=int, help="training epochs, 1 to 10000; 0 only evaluates (with --load)")
+    setting("learning_rate", type=float, help="learning rate, in (0, 100]")
+    setting("momentum", type=float, help="SGD momentum in [0, 1)")
+    setting("lr_decay", type=float, help="multiply the learning rate by this after every epoch")
+    setting("shift", type=int, help="augmentation: move each training image by up to this many pixels")
+    setting("limit", type=_limit, help="images per class from train and test, or 'all'")
+    setting("classes", type=int, nargs="+", help="digits to tell apart, e.g. --classes 0 1")
+    setting("batch_size", type=int, help="samples per SGD step (1: per-sample SGD)")
+    setting("seed", type=int, default=0, help="seed for the weights and the shuffle (default 0)")
+    setting("dtype", choices=sorted(DTYPES), help="floating-point type of the network")
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--data", metavar="PATH", help="an .npz in Keras' MNIST layout or a folder of IDX files "
-                                                       "(default: the bundled MNIST)")
+    source.add_argument("--data", metavar="PATH", type=_path,
+                        help="an .npz in Keras' MNIST layout or a folder of IDX files (default: the bundled MNIST)")
     source.add_argument("--download", action="store_true", help="fetch MNIST with keras.datasets (needs TensorFlow)")
-    parser.add_argument("--save", metavar="PATH", help="write the trained weights to this .npz")
-    parser.add_argument("--load", metavar="PATH", help="start from the weights in this .npz")
+    parser.add_argument("--save", metavar="PATH", type=_path, help="write the trained weights to this .npz")
+    parser.add_argument("--load", metavar="PATH", type=_path, help="start from the weights in this .npz")
     parser.add_argument("--quiet", action="store_true", help="skip the per-image predictions")
     add_run_options(parser)
     return parser
@@ -61,67 +79,100 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                            "planned epochs, or --epochs more")
 
 
+def setting_message(error: SettingError) -> str:
+    """A RunConfig range error in the words of the command line."""
+    also = f", {ALSO_ACCEPTED[error.field]}" if error.field in ALSO_ACCEPTED else ""
+    return f"{OPTIONS.get(error.field, error.field)} must be {error.expected}{also}, not {error.value!r}"
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.epochs is not None and args.epochs < 0:
-        parser.error("--epochs must be 0 or more")
     if args.continue_run:
         _refuse_settings_with_continue(parser, args)
-    recorder = None
     try:
-        if args.continue_run:
-            session, epochs, recorder = continued(args.continue_run, args.epochs, args.data)
-            if epochs:
-                run(session, epochs, recorder)
-            return _report(args, session)
-        config = RunConfig.from_preset(
-            args.preset, classes=args.classes, epochs=args.epochs or None, learning_rate=args.lr,
-            batch_size=args.batch_size, momentum=args.momentum, seed=args.seed, dtype=args.dtype,
-            lr_decay=args.lr_decay, shift=args.shift)
-        if args.limit is not None:
-            config = config.with_changes(limit=None if args.limit == "all" else args.limit)
-        epochs = 0 if args.epochs == 0 else config.epochs
-        raw = download_mnist() if args.download else load_mnist(args.data)
-        network = io.load(args.load) if args.load else None
-        if network is not None and args.dtype:
-            network.astype(args.dtype)
-        session = Session(config, raw, network, source=args.data or BUNDLED)
-        if epochs:
-            if args.runs:
-                recorder = RunRecorder.start(args.runs, session, epochs, source=args.data or BUNDLED)
-            run(session, epochs, recorder)
-    except (DataFileError, io.WeightsFileError, ValueError, RunBusy, OSError) as error:
-        print(f"cnn-train: error: {error}", file=sys.stderr)
-        return 2
-    except TrainingDiverged as error:
-        print(f"cnn-train: {error}", file=sys.stderr)
-        return 1
+        return _main(args)
     except KeyboardInterrupt:
         print("\ncnn-train: interrupted", file=sys.stderr)
         return 130
+
+
+def _main(args) -> int:
+    recorder = None
+    try:
+        if args.save is not None:
+            io.check_save_target(args.save)   # now, not after a long training
+        if args.continue_run:
+            session, epochs, recorder = continued(args.continue_run, args.epochs, args.data)
+        else:
+            session, epochs = _new_session(args)
+            if epochs and args.runs:
+                recorder = RunRecorder.start(args.runs, session, epochs, source=args.data or BUNDLED)
+        if epochs:
+            run(session, epochs, recorder)
+    except SettingError as error:
+        return _fail(f"error: {setting_message(error)}", 2)
+    except files.WriteError as error:
+        return _fail(f"error: --save {error}", 2)
+    except (DataFileError, io.WeightsFileError, ValueError, RunBusy, OSError) as error:
+        return _fail(f"error: {error}", 2)
+    except TrainingDiverged as error:
+        return _fail(str(error), 1)
     finally:
         if recorder is not None:
             recorder.close()
     return _report(args, session)
 
 
+def _new_session(args) -> tuple[Session, int]:
+    """The session the options describe, and the epochs to train (0: only evaluate)."""
+    overrides = {field: getattr(args, field) for field in OPTIONS if field not in ("preset", "limit")}
+    overrides["epochs"] = None if args.epochs == 0 else args.epochs
+    config = RunConfig.from_preset(args.preset, **overrides)
+    if args.limit is not None:
+        config = config.with_changes(limit=None if args.limit == "all" else args.limit)
+    raw = download_mnist() if args.download else load_mnist(args.data)
+    network = io.load(args.load) if args.load is not None else None
+    if network is not None and args.dtype:
+        network.astype(args.dtype)
+    session = Session(config, raw, network, source=args.data or BUNDLED, weights=args.load)
+    return session, 0 if args.epochs == 0 else config.epochs
+
+
 def _report(args, session: Session) -> int:
     """The predictions, the test accuracy and the saved weights, as every run ends."""
-    config = session.config
     result = evaluate(session.network, session.dataset.test, session.loss)
     if not args.quiet:
         for predicted, true in zip(result.predictions, session.dataset.test.labels, strict=True):
-            print(f"pred: {config.classes[predicted]}, true: {true}")
+            print(f"pred: {session.config.classes[predicted]}, true: {true}")
     print(f"test accuracy: {100 * result.accuracy:.1f}%")
-    if args.save:
-        io.save(session.network, args.save)
-        print(f"saved weights to {args.save}")
+    return _save(session, args.save) if args.save is not None else 0
+
+
+def _save(session: Session, path: str) -> int:
+    """Saves the trained weights; if `path` fails, they go to the temp folder and one line says where."""
+    try:
+        rescued = io.save_or_rescue(session.network, path)
+    except files.WriteInterrupted as interrupted:
+        return _fail(str(interrupted), 130)
+    except KeyboardInterrupt:
+        return _fail(f"interrupted; the weights were saved to {path}", 130)
+    except files.WriteError as error:
+        return _fail(f"error: could not save the weights: {error}", 1)
+    if rescued is not None:
+        return _fail(str(rescued), 1)
+    print(f"saved weights to {path}")
     return 0
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"cnn-train: {message}", file=sys.stderr)
+    return code
 
 
 def run(session: Session, epochs: int, recorder: RunRecorder | None = None) -> None:
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
+    health, warned = EpochHealth(), False
     for record in session.run(epochs):
         if recorder is not None:
             recorder.add(record)
@@ -131,21 +182,23 @@ def run(session: Session, epochs: int, recorder: RunRecorder | None = None) -> N
             print(f"epoch {record.epoch}/{record.epochs}  train loss {record.train_loss:.6f}  "
                   f"test loss {record.test_loss:.6f}  test accuracy {100 * record.test_accuracy:.1f}%  "
                   f"({record.seconds:.1f} s)", flush=True)
-        elif bar:
-            bar.show(record)
-
-
-_SETTINGS = ("preset", "lr", "momentum", "lr_decay", "shift", "limit", "classes", "batch_size", "dtype", "load",
-             "download")
+            warning = None if warned else health.warning()
+            if warning:  # once a run: a dead network stays dead
+                print(f"warning: {warning}", file=sys.stderr, flush=True)
+                warned = True
+            health = EpochHealth()
+        else:
+            health.see(record)
+            if bar:
+                bar.show(record)
 
 
 def _refuse_settings_with_continue(parser: argparse.ArgumentParser, args) -> None:
-    given = [name for name in _SETTINGS if getattr(args, name) not in (None, False)
-             and not (name == "preset" and args.preset == "original")]
-    if args.seed != 0:
-        given.append("seed")
+    defaults = {"preset": "original", "seed": 0, "epochs": args.epochs}   # --epochs N: N more epochs
+    given = [OPTIONS.get(name, f"--{name}") for name in (*OPTIONS, "load", "download")
+             if getattr(args, name) not in (None, False, defaults.get(name))]
     if given:
-        parser.error(f"--continue trains with the run's own settings; drop --{given[0].replace('_', '-')}")
+        parser.error(f"--continue trains with the run's own settings; drop {given[0]}")
 
 
 def continued(folder: str, more_epochs: int | None, data: str | None) -> tuple[Session, int, RunRecorder | None]:

@@ -9,6 +9,15 @@ from .optim import MAX_LEARNING_RATE, MIN_LEARNING_RATE
 from .presets import PRESETS
 
 
+class SettingError(ValueError):
+    """A run setting out of range: `field` names it, `expected` says what is accepted; str() is
+    "field must be expected, not value" (the CLI says the same with the option's name)."""
+
+    def __init__(self, field: str, expected: str, value):
+        self.field, self.expected, self.value = field, expected, value
+        super().__init__(f"{field} must be {expected}, not {value!r}")
+
+
 @dataclass(frozen=True)
 class RunConfig:
     preset: str = "original"
@@ -26,7 +35,7 @@ class RunConfig:
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "RunConfig":
         if name not in PRESETS:
-            raise ValueError(f"preset: unknown {name!r}; choose one of {sorted(PRESETS)}")
+            raise SettingError("preset", f"one of {sorted(PRESETS)}", name)
         p = PRESETS[name]
         config = cls(name, p.classes, p.limit, p.epochs, p.learning_rate, p.batch_size, p.momentum, 0, p.dtype,
                      p.lr_decay, p.shift)
@@ -51,7 +60,7 @@ class RunConfig:
         return config
 
     def validate(self) -> None:
-        """Raises ValueError naming the first field that is out of range."""
+        """Raises SettingError naming the first field that is out of range."""
         def whole(value, low, high):
             return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
         def real(value):
@@ -74,7 +83,7 @@ class RunConfig:
         ]
         for name, ok, expected in checks:
             if not ok:
-                raise ValueError(f"{name} must be {expected}, not {getattr(self, name)!r}")
+                raise SettingError(name, expected, getattr(self, name))
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -2,23 +2,16 @@
 the original preprocessing. Every problem with a file is a DataFileError naming it."""
 from __future__ import annotations
 
-import gzip
-import struct
-import zipfile
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .mnist_files import IMAGE_SIDE, DataFileError, check_arrays, read_arrays
+from .mnist_files import IDX_FILES, KEYS, MAX_IMAGES, parse_idx  # noqa: F401  (the names callers know)
+
 BUNDLED = Path(__file__).resolve().parent.parent / "resources" / "mnist.npz"
-KEYS = ("x_train", "y_train", "x_test", "y_test")
-IDX_FILES = {"x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
-             "x_test": "t10k-images-idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte"}
-IMAGE_SIDE = 28
-
-
-class DataFileError(ValueError):
-    """A data file or folder that cannot be used; the message names it and says why."""
 
 
 @dataclass(frozen=True)
@@ -36,15 +29,13 @@ class Dataset:
 
 
 def load_mnist(path=None) -> dict[str, np.ndarray]:
-    """Raw uint8 arrays x_train (N,28,28), y_train (N,), x_test, y_test from an .npz or an IDX folder."""
+    """Raw uint8 arrays x_train (N,28,28), y_train (N,), x_test, y_test from an .npz or an IDX folder
+    (checked as cnn.mnist_files says: memory bounded by what the headers declare)."""
+    if path is not None and not os.fspath(path):
+        raise DataFileError("the data path is empty")
     path = Path(path) if path is not None else BUNDLED
-    if path.is_dir():
-        raw = {key: _read_idx_file(path, name) for key, name in IDX_FILES.items()}
-    elif path.is_file():
-        raw = _read_npz(path)
-    else:
-        raise DataFileError(f"{path}: no such file or folder")
-    _check_arrays(path, raw)
+    raw = read_arrays(path)
+    check_arrays(path, raw)
     return raw
 
 
@@ -59,72 +50,8 @@ def download_mnist() -> dict[str, np.ndarray]:
     except Exception as error:  # network errors come in many types; all mean the same to a user
         raise DataFileError(f"downloading MNIST failed: {error}") from None
     raw = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-    _check_arrays(Path("keras.datasets.mnist"), raw)
+    check_arrays(Path("keras.datasets.mnist"), raw)
     return raw
-
-
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    try:
-        # our own file handle: np.load leaves its own open when the archive is not a valid zip
-        with open(path, "rb") as file, np.load(file, allow_pickle=False) as archive:
-            missing = [key for key in KEYS if key not in archive.files]
-            if missing:
-                raise DataFileError(f"{path}: missing arrays {missing} (expected {list(KEYS)})")
-            return {key: archive[key] for key in KEYS}
-    except DataFileError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError) as error:
-        raise DataFileError(f"{path}: not a readable .npz archive ({error})") from None
-    except ValueError as error:  # object arrays (pickles are refused), bad headers, truncated data
-        raise DataFileError(f"{path}: unreadable array ({error})") from None
-
-
-def _read_idx_file(folder: Path, name: str) -> np.ndarray:
-    for path in (folder / name, folder / f"{name}.gz"):
-        if path.is_file():
-            break
-    else:
-        raise DataFileError(f"{folder}: neither {name} nor {name}.gz is there")
-    try:
-        data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
-        raise DataFileError(f"{path}: not a readable gzip file ({error})") from None
-    return parse_idx(data, path)
-
-
-def parse_idx(data: bytes, path) -> np.ndarray:
-    """An IDX file of unsigned bytes: magic 0x0000 08 D, D big-endian sizes, then the values."""
-    if len(data) < 4:
-        raise DataFileError(f"{path}: truncated: {len(data)} bytes, too short for an IDX header")
-    zero, type_code, ndim = struct.unpack(">HBB", data[:4])
-    if zero != 0 or type_code != 0x08 or ndim not in (1, 3):
-        raise DataFileError(f"{path}: bad magic number 0x{data[:4].hex()} "
-                            "(expected 0x00000801 for labels or 0x00000803 for images)")
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise DataFileError(f"{path}: truncated: the header needs {header} bytes, the file has {len(data)}")
-    shape = struct.unpack(f">{ndim}I", data[4:header])
-    expected = header + int(np.prod(shape, dtype=np.int64))
-    if len(data) != expected:
-        problem = "truncated" if len(data) < expected else "has trailing bytes"
-        raise DataFileError(f"{path}: {problem}: header declares shape {shape} "
-                            f"({expected} bytes), the file has {len(data)} bytes")
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
-
-
-def _check_arrays(source: Path, raw: dict[str, np.ndarray]) -> None:
-    for part in ("train", "test"):
-        x, y = raw[f"x_{part}"], raw[f"y_{part}"]
-        if x.ndim != 3 or x.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
-            raise DataFileError(f"{source}: x_{part} has shape {x.shape}, expected (N, 28, 28)")
-        if y.ndim != 1:
-            raise DataFileError(f"{source}: y_{part} has shape {y.shape}, expected (N,)")
-        if x.dtype != np.uint8 or y.dtype != np.uint8:
-            raise DataFileError(f"{source}: {part} arrays must be uint8, got {x.dtype} and {y.dtype}")
-        if len(x) != len(y):
-            raise DataFileError(f"{source}: counts disagree: {len(x)} {part} images but {len(y)} labels")
-        if len(y) and y.max() > 9:
-            raise DataFileError(f"{source}: y_{part} holds label {int(y.max())}; digits are 0–9")
 
 
 def prepare(raw: dict[str, np.ndarray], classes=(0, 1), limit: int | None = 100, seed: int = 0,

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from . import files, npy
 from .layer import DTYPES
 from .network import LAYER_TYPES, Network
 
@@ -27,60 +29,68 @@ class WeightsFileError(ValueError):
 
 
 def save(network: Network, path, *, extra_header: dict | None = None,
-         state: dict[str, np.ndarray] | None = None) -> None:
-    """Write the network to `path` (.npz) atomically: a temporary file beside it, then a rename.
+         state: dict[str, np.ndarray] | None = None) -> Path:
+    """Write the network to `path` (.npz) atomically, by the rules of cnn.files (a symlink is
+    written through, a replaced file keeps its mode, a path that is not a regular file is
+    refused). Returns the file written; raises files.WriteError naming the path and the reason,
+    or files.WriteInterrupted on Ctrl-C, and then the previous file is as it was.
 
-    A process killed while saving leaves the previous file intact, and its temporary file
-    (named after its process id) is removed by the next save to the same path. A checkpoint adds
-    `extra_header` entries to the JSON header and `state` arrays (stored under STATE_PREFIX); the
-    file still loads as plain weights.
-    """
-    path = Path(path)
+    A checkpoint adds `extra_header` entries to the JSON header and `state` arrays (stored under
+    STATE_PREFIX); the file still loads as plain weights."""
+    return files.write_atomically(path, _writer(network, extra_header, state))
+
+
+def check_save_target(path) -> Path:
+    """Raises files.WriteError now, before a long training, if `path` could not be saved to."""
+    return files.writable_target(path)
+
+
+@dataclass(frozen=True)
+class Rescued:
+    """A save that could not go where it was asked, and went to `path` instead."""
+    intended: str
+    reason: str
+    path: Path
+
+    def __str__(self) -> str:
+        return f"could not save the weights to {self.intended} ({self.reason}); they were saved to {self.path}"
+
+
+def save_or_rescue(network: Network, path) -> Rescued | None:
+    """save(); if that fails, the weights go to a new file in the temp folder (or the home folder)
+    so that a finished training is never lost. Returns None, or where they went and why; raises
+    files.WriteError only if no folder at all could take them."""
+    try:
+        save(network, path)
+        return None
+    except files.WriteError as error:
+        failure = error
+    stem = Path(os.fspath(path)).stem or "weights"
+    for folder in files.rescue_folders():
+        try:
+            written = files.write_new(folder, f"cnn-weights-{stem}-", ".npz", _writer(network))
+        except KeyboardInterrupt:
+            raise files.WriteInterrupted(path) from None
+        except OSError:
+            continue
+        return Rescued(failure.path, failure.reason, written)
+    raise files.WriteError(path, f"{failure.reason}; no temporary or home folder could take a copy either")
+
+
+def _writer(network: Network, extra_header: dict | None = None, state: dict[str, np.ndarray] | None = None):
     header = {**(extra_header or {}), "format": FORMAT, "version": VERSION, "dtype": network.dtype.name,
               "architecture": network.architecture()}
     arrays = {HEADER_KEY: np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **network.params,
               **{STATE_PREFIX + name: value for name, value in (state or {}).items()}}
-    _remove_orphans(path)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
-                                             dir=path.parent or ".")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            np.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _remove_orphans(path: Path) -> None:
-    """Temporary files of earlier saves to `path` whose process no longer runs."""
-    for orphan in path.parent.glob(f".{path.name}.*.tmp"):
-        pid = orphan.name[len(path.name) + 2:].split(".", 1)[0]
-        if pid.isdigit() and not _running(int(pid)):
-            orphan.unlink(missing_ok=True)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # alive, but another user's
-    return True
+    return lambda file: np.savez(file, **arrays)
 
 
 def load(path) -> Network:
     """Rebuild the network saved in `path`, or raise WeightsFileError and change nothing."""
-    path = Path(path)
     def fail(problem):
-        return WeightsFileError(f"{path}: {problem}")
-    if not path.is_file():
-        raise fail("no such file")
+        return WeightsFileError(f"{os.fspath(path) or repr('')}: {problem}")
     try:
-        with zipfile.ZipFile(path) as archive:
+        with files.open_regular(path, fail) as file, zipfile.ZipFile(file) as archive:
             members = {name[:-4] if name.endswith(".npy") else name: name for name in archive.namelist()}
             if HEADER_KEY not in members:
                 raise fail("not a CNN Studio weights file (no header)")
@@ -95,7 +105,8 @@ def load(path) -> Network:
             values = {name: _read_array(archive, members[name], expected[name], fail) for name in expected}
     except WeightsFileError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error, NotImplementedError,
+            RuntimeError) as error:  # the last three: corrupt deflate data, unknown compression, encryption
         raise fail(f"not a readable weights archive ({error})") from None
     except (ValueError, KeyError, TypeError) as error:
         raise fail(f"corrupt archive ({error})") from None
@@ -129,7 +140,8 @@ def _build(header: dict, fail) -> Network:
     if not isinstance(architecture, list) or not architecture:
         raise fail("the header's architecture must be a non-empty list of layers")
     for index, spec in enumerate(architecture):
-        if not isinstance(spec, dict) or spec.get("type") not in LAYER_TYPES or not isinstance(spec.get("args", {}), dict):
+        known = isinstance(spec, dict) and spec.get("type") in LAYER_TYPES
+        if not known or not isinstance(spec.get("args", {}), dict):
             raise fail(f"layer {index} of the architecture is not a known layer: {str(spec)[:80]}")
     total = _declared_parameters(architecture)
     if total > MAX_PARAMETERS:
@@ -171,24 +183,8 @@ def _read_array(archive, member, expected: np.ndarray, fail) -> np.ndarray:
 
 
 def _read_npy(file, member, fail, max_items: int, dtype: np.dtype) -> np.ndarray:
-    """Reads one .npy member after checking its declared dtype and size: never pickles,
-    never allocates more than max_items values."""
+    """One .npy member, its header checked before anything is allocated (cnn.npy)."""
     try:
-        version = np.lib.format.read_magic(file)
-        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
-                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
-        if read_header is None:
-            raise ValueError(f"unsupported .npy version {version}")
-        shape, fortran_order, stored = read_header(file)
-    except ValueError as error:
-        raise fail(f"{member} is not a valid .npy array ({error})") from None
-    if stored != dtype:
-        raise fail(f"{member[:-4]} has dtype {stored}, expected {dtype}")
-    count = int(np.prod([float(s) for s in shape]))
-    if count > max_items:
-        raise fail(f"{member[:-4]} declares shape {shape}, larger than expected ({max_items} values)")
-    data = file.read(count * dtype.itemsize)
-    if len(data) != count * dtype.itemsize:
-        raise fail(f"{member[:-4]} is truncated")
-    # Read-only over the bytes read; Network.set_params copies it into the network.
-    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran_order else "C")
+        return npy.read_npy(file, dtype, max_items)
+    except npy.NpyError as error:
+        raise fail(f"{member[:-4]} {error}") from None

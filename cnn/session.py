@@ -7,7 +7,7 @@ import numpy as np
 
 from .activations import Sigmoid, Softmax, softmax
 from .checkpoint import Checkpoint, save_checkpoint
-from .config import RunConfig
+from .config import RunConfig, SettingError
 from .data import prepare
 from .losses import Loss, get_loss
 from .network import Network
@@ -29,25 +29,37 @@ def loss_for(network: Network) -> Loss:
     return get_loss("softmax_cross_entropy")
 
 
+def _check_fit(network: Network, image_shape: tuple, classes: tuple, weights: str) -> None:
+    """Raises ValueError naming the weights and what to change when the network does not fit the data."""
+    if network.input_shape != image_shape:
+        raise ValueError(f"{weights}: the network takes inputs {network.input_shape}, but the images are "
+                         f"{image_shape}; use weights made for {'×'.join(map(str, image_shape[1:]))} images")
+    outputs = network.output_shape[0] if len(network.output_shape) == 1 else None
+    if outputs != len(classes):
+        raise ValueError(f"{weights}: the network has {outputs} outputs, but {len(classes)} classes are chosen "
+                         f"({', '.join(map(str, classes))}); choose {outputs} classes, or weights trained on "
+                         f"{len(classes)}")
+
+
 class Session:
-    def __init__(self, config: RunConfig, raw: dict, network: Network | None = None, source: str = "MNIST"):
+    def __init__(self, config: RunConfig, raw: dict, network: Network | None = None, source: str = "MNIST",
+                 weights: str | None = None):
+        """`weights`: the file `network` was loaded from, named when it does not fit the data."""
         config.validate()
         self.config = config
         self.preset = PRESETS[config.preset]
         dtype = network.dtype.name if network is not None else config.dtype
         self.dataset = prepare(raw, config.classes, config.limit, config.seed, dtype, source=source)
         self.network = network if network is not None else self.preset.build(len(config.classes), config.seed, dtype)
-        if self.network.output_shape != (len(config.classes),) or self.network.input_shape != self.dataset.train.x.shape[1:]:
-            raise ValueError(f"the network maps {self.network.input_shape} to {self.network.output_shape}, but the "
-                             f"data has images {self.dataset.train.x.shape[1:]} and {len(config.classes)} classes")
+        _check_fit(self.network, self.dataset.train.x.shape[1:], config.classes, weights or "the network")
         self.loss = loss_for(self.network)
         self._set_training(config)
         self.epochs_done = 0
 
     def _set_training(self, config: RunConfig) -> None:
         if config.batch_size > len(self.dataset.train.x):
-            raise ValueError(f"batch_size {config.batch_size} is larger than the {len(self.dataset.train.x)} "
-                             "training images")
+            raise SettingError("batch_size", f"at most the {len(self.dataset.train.x)} training images",
+                               config.batch_size)
         self.config = config
         self.optimizer = SGD(config.learning_rate, config.momentum, config.lr_decay)
 

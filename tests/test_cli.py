@@ -32,12 +32,59 @@ def test_save_then_load_evaluates_the_same(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--data", "/no/such/place"], "/no/such/place: no such file or folder"),
     (["--classes", "3"], "two or more distinct digits"),
-    (["--batch-size", "500", "--limit", "10"], "batch_size 500 is larger than the 20 training images"),
+    (["--batch-size", "500", "--limit", "10"], "--batch-size must be at most the 20 training images, not 500"),
+    (["--lr", "200"], "--lr must be in (0, 100], not 200.0"),
+    (["--lr", "nan"], "--lr must be in (0, 100], not nan"),
+    (["--lr-decay", "2"], "--lr-decay must be in (0, 1], not 2.0"),
+    (["--momentum", "1"], "--momentum must be in [0, 1), not 1.0"),
+    (["--batch-size", "0"], "--batch-size must be a whole number from 1 to 60000, not 0"),
+    (["--shift", "9"], "--shift must be a whole number of pixels from 0 to 4, not 9"),
+    (["--seed", str(2**40)], "--seed must be a whole number from 0 to 4294967295, not 1099511627776"),
+    (["--limit", "0"], "--limit must be 1 to 60000 images per class, or all, not 0"),
+    (["--epochs", str(10**20)], "--epochs must be a whole number from 1 to 10000, or 0 to only evaluate, "
+                                "not 100000000000000000000"),
+    (["--epochs", "-1"], "--epochs must be a whole number from 1 to 10000, or 0 to only evaluate, not -1"),
 ])
 def test_errors_are_one_line_messages(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("cnn-train: error: ") and message in err and "Traceback" not in err
+    assert err.count("\n") == 1
+
+
+def test_every_setting_has_its_option():
+    """The field → option map covers every RunConfig field, and each option exists."""
+    import dataclasses
+
+    from cnn.cli import OPTIONS, build_parser
+    from cnn.config import RunConfig
+    assert set(OPTIONS) == {f.name for f in dataclasses.fields(RunConfig)}
+    known = {option for action in build_parser()._actions for option in action.option_strings}
+    assert set(OPTIONS.values()) <= known
+
+
+def test_limit_that_is_not_a_number(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--limit", "abc"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "cnn-train: error: argument --limit: must be a whole number of images per class, or 'all', not 'abc'")
+
+
+def test_a_saturated_network_is_reported(capsys):
+    """`cnn-train --lr 100 --epochs 3`: the sigmoids saturate at once and every gradient is 0 after
+    the first step; the run still ends (exit 0), with one warning after epoch 2."""
+    assert main(["--lr", "100", "--epochs", "3", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert warnings == ["warning: epoch 2: the gradients are all zero (the sigmoids are saturated), so the network "
+                        "no longer learns; try a smaller learning rate (e.g. 0.1) from fresh weights"]
+    assert out.splitlines()[-1] == "test accuracy: 50.0%"
+
+
+def test_a_healthy_run_has_no_warning(capsys):
+    assert main(["--epochs", "2", "--limit", "10", "--quiet"]) == 0
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_bad_weights_file_message(tmp_path, capsys):
@@ -50,7 +97,8 @@ def test_bad_weights_file_message(tmp_path, capsys):
 def test_loaded_network_must_fit_the_classes(tmp_path, capsys):
     io.save(original_network(3), tmp_path / "three.npz")
     assert main(["--load", str(tmp_path / "three.npz"), "--epochs", "0"]) == 2
-    assert "2 classes" in capsys.readouterr().err
+    assert capsys.readouterr().err == (f"cnn-train: error: {tmp_path / 'three.npz'}: the network has 3 outputs, but 2 "
+                                       "classes are chosen (0, 1); choose 3 classes, or weights trained on 2\n")
 
 
 @pytest.mark.slow

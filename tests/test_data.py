@@ -1,12 +1,16 @@
 import gzip
 import hashlib
+import io as bytes_io
+import os
+import pickle
 import struct
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cnn import data
+from cnn import data, npy
 from cnn.data import DataFileError, load_mnist, parse_idx, prepare
 
 SHA256 = "06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64"
@@ -33,7 +37,7 @@ def test_prepare_as_the_original(raw_mnist):
         # the first 100 of each class, as the original: every chosen image is one of them
         images = raw_mnist[f"x_{part}"]
         first = {d: images[np.flatnonzero(raw_mnist[f"y_{part}"] == d)[:100]] for d in (0, 1)}
-        for image, label in zip(split.x[:5], split.labels[:5]):
+        for image, label in zip(split.x[:5], split.labels[:5], strict=True):
             assert any(np.array_equal(image[0] * 255, f.astype(float)) for f in first[label])
     assert not np.array_equal(dataset.train.labels, np.sort(dataset.train.labels))  # shuffled
 
@@ -114,7 +118,7 @@ def test_bad_npz_files(tmp_path, raw_mnist):
     pickled = tmp_path / "pickled.npz"
     np.savez(pickled, **{k: v[:5] for k, v in raw_mnist.items() if k != "y_test"},
              y_test=np.array([object()] * 5, dtype=object))
-    with pytest.raises(DataFileError, match="pickled.npz: unreadable array"):
+    with pytest.raises(DataFileError, match="pickled.npz: y_test.npy has dtype object, expected uint8"):
         load_mnist(pickled)
     wrong = tmp_path / "wrong.npz"
     np.savez(wrong, **{**{k: v[:5] for k, v in raw_mnist.items()}, "x_train": np.zeros((5, 28, 27), np.uint8)})
@@ -153,3 +157,131 @@ def test_download_goes_through_keras_and_the_same_checks(monkeypatch, raw_mnist)
     fake.load_data = lambda: (_ for _ in ()).throw(OSError("network unreachable"))
     with pytest.raises(DataFileError, match="downloading MNIST failed: network unreachable"):
         data.download_mnist()
+
+
+def npy_bytes(array=None, header=None) -> bytes:
+    """A .npy member: `array`'s, or only a header (dict) followed by nothing."""
+    buffer = bytes_io.BytesIO()
+    if header is None:
+        np.lib.format.write_array(buffer, array)
+    else:
+        np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue()
+
+
+def npz_with(tmp_path, raw_mnist, **members) -> Path:
+    """A Keras-layout .npz of five images per split, some members replaced by raw bytes."""
+    path = tmp_path / "data.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for key in data.KEYS:
+            archive.writestr(f"{key}.npy", members.get(key, npy_bytes(raw_mnist[key][:5])))
+    return path
+
+
+def test_absurd_declared_shape_in_an_npz_is_refused_before_allocating(tmp_path, raw_mnist, monkeypatch):
+    huge = npy_bytes(header={"descr": "|u1", "fortran_order": False, "shape": (2**31, 28, 28)})
+    path = npz_with(tmp_path, raw_mnist, x_train=huge)
+    allocated = []
+    real_empty = np.empty
+    monkeypatch.setattr(np, "empty", lambda shape, *a, **k: allocated.append(shape) or real_empty(shape, *a, **k))
+    with pytest.raises(DataFileError, match=r"data.npz: x_train.npy declares shape \(2147483648, 28, 28\), larger "
+                                            r"than expected \(235,200,000 values at most\)"):
+        load_mnist(path)
+    assert allocated == []
+
+
+@pytest.mark.parametrize("payload", [b"raw bytes, no header", pickle.dumps({"x": [1, 2, 3]})])
+def test_npz_member_that_is_not_npy(tmp_path, raw_mnist, payload):
+    with pytest.raises(DataFileError, match=r"^\S*data.npz: x_train.npy is not a .npy array \(") as error:
+        load_mnist(npz_with(tmp_path, raw_mnist, x_train=payload))
+    assert "\n" not in str(error.value)
+
+
+def test_npz_member_with_more_data_than_declared(tmp_path, raw_mnist):
+    path = npz_with(tmp_path, raw_mnist, y_test=npy_bytes(raw_mnist["y_test"][:5]) + b"extra")
+    with pytest.raises(DataFileError, match="data.npz: y_test.npy has bytes after the data its header declares"):
+        load_mnist(path)
+
+
+def test_corrupt_compressed_member(tmp_path, raw_mnist):
+    path = tmp_path / "data.npz"
+    np.savez_compressed(path, **{k: v[:50] for k, v in raw_mnist.items()})
+    payload = bytearray(path.read_bytes())
+    start = payload.index(b"x_train.npy") + len("x_train.npy") + 40   # inside the deflated data
+    payload[start:start + 64] = bytes(64)
+    path.write_bytes(bytes(payload))
+    with pytest.raises(DataFileError, match="data.npz: not a readable .npz archive"):
+        load_mnist(path)
+
+
+@pytest.mark.parametrize("content", [b"root:x:0:0:root:/root:/bin/bash\n", npy_bytes(np.zeros(3, np.uint8))])
+def test_a_file_that_is_no_archive_says_what_it_is_not(tmp_path, content):
+    path = tmp_path / "passwd"
+    path.write_bytes(content)
+    with pytest.raises(DataFileError) as error:
+        load_mnist(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: not an .npz archive (no zip signature); expected an .npz in Keras' MNIST")
+    assert "pickle" not in message and "unsafe" not in message.lower() and "trust" not in message
+
+
+def test_idx_dims_past_2_to_the_64_are_refused_naming_the_file(tmp_path):
+    payload = struct.pack(">HBBIII", 0, 8, 3, 2**31, 2**31, 4)   # product 2⁶⁴: wraps to 0 in int64
+    with pytest.raises(DataFileError, match=r"^some-file: header declares shape \(2147483648, 2147483648, 4\) "
+                                            r"\(18,446,744,073,709,551,632 bytes\), more than this program reads"):
+        parse_idx(payload, "some-file")
+    (tmp_path / data.IDX_FILES["x_train"]).write_bytes(payload)
+    with pytest.raises(DataFileError, match=f"^{tmp_path / data.IDX_FILES['x_train']}: header declares shape"):
+        load_mnist(tmp_path)
+
+
+def test_idx_file_much_longer_than_declared_is_refused_unread(tmp_path, monkeypatch):
+    """A sparse 3 GiB file whose header declares 500 images: refused from its size, never read."""
+    path = tmp_path / data.IDX_FILES["x_train"]
+    with open(path, "wb") as file:
+        file.write(struct.pack(">HBBIII", 0, 8, 3, 500, 28, 28))
+        file.truncate(3 << 30)
+    reads = []
+    monkeypatch.setattr(npy, "read_into", lambda *a: reads.append(a))
+    with pytest.raises(DataFileError, match=r"has trailing bytes: header declares shape \(500, 28, 28\) "
+                                            r"\(392016 bytes\), the file has 3221225472 bytes"):
+        load_mnist(tmp_path)
+    assert reads == []
+
+
+@pytest.mark.parametrize("payload, message", [
+    (struct.pack(">HBBI", 0, 8, 1, 3) + b"\x00" * 5, r"has trailing bytes: header declares shape \(3,\) \(11 bytes\), "
+                                                     "the data goes on after them"),
+    (struct.pack(">HBBIII", 0, 8, 3, 2, 28, 28) + b"\x00" * 100, r"truncated: header declares shape \(2, 28, 28\) "
+                                                                 r"\(1584 bytes\), the data ends after 116 bytes"),
+])
+def test_compressed_idx_is_checked_while_streaming(tmp_path, payload, message):
+    path = tmp_path / (data.IDX_FILES["x_train"] + ".gz")
+    path.write_bytes(gzip.compress(payload))
+    with pytest.raises(DataFileError, match=f"^{path}: {message}"):
+        load_mnist(tmp_path)
+
+
+def test_fifo_and_folders_are_named_as_such(tmp_path, raw_mnist):
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)   # opening it for reading would wait for a writer forever
+    with pytest.raises(DataFileError, match=f"^{fifo}: is a FIFO \\(named pipe\\), not a file; expected an .npz"):
+        load_mnist(fifo)
+    folder = tmp_path / "idx"
+    folder.mkdir()
+    for key, name in data.IDX_FILES.items():
+        write_idx(folder / name, raw_mnist[key][:20])
+    images = folder / data.IDX_FILES["x_train"]
+    images.unlink()
+    images.mkdir()
+    with pytest.raises(DataFileError, match=f"^{images}: is a folder, not a file \\(expected an IDX file\\)"):
+        load_mnist(folder)
+    images.rmdir()
+    os.mkfifo(images)
+    with pytest.raises(DataFileError, match=f"^{images}: is a FIFO \\(named pipe\\), not a file"):
+        load_mnist(folder)
+
+
+def test_empty_data_path_is_refused():
+    with pytest.raises(DataFileError, match="^the data path is empty$"):
+        load_mnist("")

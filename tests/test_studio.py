@@ -206,7 +206,7 @@ def test_a_batch_larger_than_the_data_is_refused(window, qtbot):
     window.settings_panel.batch_size.setValue(500)  # 20 training images in the fixture
     with qtbot.waitSignal(window.error_shown, timeout=10000) as blocker:
         window.start()
-    assert "batch_size 500 is larger than the 20 training images" in blocker.args[0]
+    assert "batch_size must be at most the 20 training images, not 500" in blocker.args[0]
     qtbot.waitUntil(lambda: window.state == "idle")
     window.settings_panel.batch_size.setValue(5)
     with qtbot.waitSignal(window.training_finished, timeout=30000):
