@@ -11,6 +11,7 @@ from .config import RunConfig, SettingError
 from .data import DataFileError, download_mnist, load_mnist
 from .health import EpochHealth
 from .layer import DTYPES
+from .optim import MAX_LEARNING_RATE, MIN_LEARNING_RATE
 from .presets import PRESETS
 from .runs.lock import RunBusy
 from .runs.opening import BUNDLED, data_path, open_run
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     setting("preset", choices=sorted(PRESETS), default="original",
             help="the experiment whose defaults the other options override (default: original)")
     setting("epochs", type=int, help="training epochs, 1 to 10000; 0 only evaluates (with --load)")
-    setting("learning_rate", type=float, help="learning rate, in (0, 100]")
+    setting("learning_rate", type=float, help=f"learning rate, {MIN_LEARNING_RATE:g} to {MAX_LEARNING_RATE:g}")
     setting("momentum", type=float, help="SGD momentum in [0, 1)")
     setting("lr_decay", type=float, help="multiply the learning rate by this after every epoch")
     setting("shift", type=int, help="augmentation: move each training image by up to this many pixels")
