@@ -111,3 +111,13 @@ def test_full_original_experiment_reaches_98_percent():
     assert sum(line.startswith("pred: ") for line in lines) == 200
     accuracy = float(re.fullmatch(r"test accuracy: ([\d.]+)%", lines[-1]).group(1))
     assert accuracy >= 98.0
+
+
+def test_weights_for_other_images_name_the_file_and_the_fix(tmp_path, capsys):
+    from cnn import Dense, Network, Reshape, Sigmoid
+    small = Network([Reshape((1, 32, 32), (1024,)), Dense(1024, 2, rng=0), Sigmoid()])
+    io.save(small, tmp_path / "32.npz")
+    assert main(["--load", str(tmp_path / "32.npz"), "--epochs", "0", "--limit", "5"]) == 2
+    assert capsys.readouterr().err == (f"cnn-train: error: {tmp_path / '32.npz'}: the network takes inputs "
+                                       "(1, 32, 32), but the images are (1, 28, 28); use weights made for 28×28 "
+                                       "images\n")
