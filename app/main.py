@@ -18,11 +18,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--load", metavar="PATH", help="open this weights file")
     parser.add_argument("--data", metavar="PATH", help="MNIST .npz or IDX folder (default: the bundled copy)")
     parser.add_argument("--step-through", action="store_true",
-                        help="open the step-through on the first misclassified test image (after training, with --train)")
+                        help="open the step-through on the first misclassified test image (after training, "
+                             "with --train)")
     parser.add_argument("--exit-when-done", action="store_true", help="quit when training ends (exit 1 on an error)")
     parser.add_argument("--screenshot", metavar="PATH",
-                        help="with --exit-when-done: save a PNG of the window (of the step-through, with --step-through)")
+                        help="with --exit-when-done: save a PNG of the window (of the step-through, with "
+                             "--step-through)")
     parser.add_argument("--settings", metavar="PATH", help="keep settings in this .ini file instead of the user's")
+    parser.add_argument("--runs", metavar="DIR", help="record runs in, and list them from, this folder (default: "
+                                                      "'runs' in the user's application-data folder)")
+    parser.add_argument("--overlay", choices=["all"], help="tick every readable run in the Runs panel, to compare "
+                                                           "their curves (with --screenshot: the picture shows them)")
     return parser
 
 
@@ -40,7 +46,7 @@ def main(argv=None) -> int:
     app.setOrganizationName("CNN Studio")
     app.setApplicationName("CNN Studio")
     settings = QSettings(args.settings, QSettings.IniFormat) if args.settings else QSettings()
-    window = MainWindow(settings, data_path=args.data)
+    window = MainWindow(settings, data_path=args.data, runs_dir=args.runs)
     if args.preset:
         window.settings_panel.preset.setCurrentIndex(window.settings_panel.preset.findData(args.preset))
     if args.epochs:
@@ -64,10 +70,22 @@ def main(argv=None) -> int:
                 window.export_png(Path(args.screenshot), whole_window=True)
         window.close()
 
+    def overlaid() -> None:
+        window.compare_view.shown.disconnect(overlaid)
+        if args.exit_when_done:
+            QTimer.singleShot(300, lambda: finish(0))
+
     def ready() -> None:
         """Training ended, or (without --train) the views show the network: once."""
         window.training_finished.disconnect(ready)
-        if args.step_through:
+        if args.overlay:
+            window.compare_view.shown.connect(overlaid)
+            window.runs_panel.refresh()
+            for entry in window.runs_panel.entries.values():
+                window.runs_panel.set_ticked(entry.path)
+            if not window.runs_panel.ticked():
+                window.show_error(f"{window.runs_dir}: no run to overlay")
+        elif args.step_through:
             window.sample_picker.select("test", 0)
             window.sample_picker.jump_to_next_misclassified()
             window.step_through()

@@ -1,6 +1,10 @@
 import os
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The studio records every run in the user's application-data folder unless told otherwise: in the
+# tests (and the studios they start) that folder is a fresh temporary one, never the user's.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="cnn-studio-tests-")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
@@ -32,7 +36,7 @@ def window(qtbot, tmp_path):
     from app.studio.window import MainWindow
 
     settings = QSettings(str(tmp_path / "studio.ini"), QSettings.IniFormat)
-    w = MainWindow(settings)
+    w = MainWindow(settings, runs_dir=tmp_path / "runs")
     qtbot.addWidget(w)
     w.show()
     qtbot.waitUntil(lambda: w.model is not None and w.worker.session is not None, timeout=10000)

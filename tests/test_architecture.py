@@ -6,7 +6,8 @@ ROOT = Path(__file__).resolve().parent.parent
 QT = ("PySide6", "PyQt5", "PyQt6", "shiboken6", "pyqtgraph", "qtpy")
 ENGINE = ROOT / "cnn"
 # The studio's bookkeeping that must stay testable without a display.
-QT_FREE = ["app/training/snapshot.py", "app/training/history.py", "app/training/progress.py",
+QT_FREE = ["app/training/run_curves.py", "app/training/run_labels.py",
+           "app/training/snapshot.py", "app/training/history.py", "app/training/progress.py",
            "app/training/throttle.py", "app/training/state.py",
            "app/stepthrough/steps.py", "app/stepthrough/explain.py", "app/studio/remembered.py",
            "app/studio/help.py"]

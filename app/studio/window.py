@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMetaObject, QSettings, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QMetaObject, QSettings, QStandardPaths, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea,
+                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from cnn.config import RunConfig
 
@@ -21,9 +21,11 @@ from app.studio.help import ABOUT, TOUR
 from app.studio.recent_files import RecentFiles
 from app.studio.remembered import remember, restore
 from app.studio.run_controls import RunControls
+from app.studio.runs_panel import RunsPanel
 from app.studio.sample_picker import SamplePicker
 from app.studio.settings_panel import SettingsPanel
 from app.studio.status_line import StatusLine
+from app.studio.views.compare import CompareView
 from app.studio.views.features import FeatureMapsView
 from app.studio.views.gradients import GradientsView
 from app.studio.views.kernels import KernelsView
@@ -53,10 +55,13 @@ class MainWindow(QMainWindow):
     request_save = Signal(str)
     request_weights = Signal()
     request_apply = Signal(int, object)
+    request_open_run = Signal(str)
+    request_continue_run = Signal(str, int)
 
-    def __init__(self, settings: QSettings | None = None, data_path=None):
+    def __init__(self, settings: QSettings | None = None, data_path=None, runs_dir=None):
         super().__init__()
         self.settings = settings or QSettings()
+        self.runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
         self.setWindowTitle("CNN Studio")
         self.setAcceptDrops(True)
         self.state = RunState.IDLE
@@ -68,6 +73,7 @@ class MainWindow(QMainWindow):
         self.status = StatusLine(self.statusBar())
         self.banner = ErrorBanner()
         self._place_views()
+        self._place_runs()
         self._build_menus()
         self._start_worker(data_path)
         restore(self)
@@ -98,8 +104,13 @@ class MainWindow(QMainWindow):
         left.layout().activate()  # so that the hint below counts every child
         scroll.setMinimumWidth(left.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4)
 
+        self.compare_view = CompareView()
+        self.loss_tabs = QTabWidget()
+        self.loss_tabs.setDocumentMode(True)
+        self.loss_tabs.addTab(self.loss_view, "Loss")
+        self.loss_tabs.addTab(self.compare_view, "Compare runs")
         self.top_splitter = QSplitter(Qt.Horizontal)
-        self.top_splitter.addWidget(self.loss_view)
+        self.top_splitter.addWidget(self.loss_tabs)
         self.top_splitter.addWidget(self.kernels_view)
         self.bottom_splitter = QSplitter(Qt.Horizontal)
         self.bottom_splitter.addWidget(self.features_view)
@@ -120,6 +131,21 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.main_splitter, 1)
         self.setCentralWidget(central)
+
+    def _place_runs(self) -> None:
+        """The Runs panel, a dock beside the views (every run in the runs folder)."""
+        self.runs_panel = RunsPanel(self.runs_dir)
+        self.runs_dock = QDockWidget("Runs", self)
+        self.runs_dock.setObjectName("runs")
+        self.runs_dock.setWidget(self.runs_panel)
+        self.runs_dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
+                                   | QDockWidget.DockWidgetClosable)
+        self.addDockWidget(Qt.BottomDockWidgetArea, self.runs_dock)
+        self.runs_panel.overlay_changed.connect(self.overlay_runs)
+        self.runs_panel.message.connect(self.show_message)
+        self.runs_panel.failed.connect(self.show_error)
+        self.runs_panel.open_requested.connect(self.open_run)
+        self.runs_panel.continue_requested.connect(self.continue_run)
 
     def _action(self, menu, text, slot, shortcut=None, tip=None) -> QAction:
         action = QAction(text, self)
@@ -147,6 +173,11 @@ class MainWindow(QMainWindow):
         sample = self.menuBar().addMenu("&Sample")
         self._action(sample, "Next &misclassified", self.sample_picker.jump_to_next_misclassified, "Ctrl+M")
         sample.addAction(self.controls.step)
+        view = self.menuBar().addMenu("&View")
+        runs = self.runs_dock.toggleViewAction()
+        runs.setText("&Runs panel")
+        runs.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        view.addAction(runs)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&How to read the views", self.show_tour, QKeySequence.HelpContents)
         self._action(help_menu, "&About CNN Studio", self.show_about)
@@ -156,7 +187,7 @@ class MainWindow(QMainWindow):
     def _start_worker(self, data_path) -> None:
         self.thread = QThread(self)
         self.thread.setObjectName("training")
-        self.worker = TrainingWorker(data_path)
+        self.worker = TrainingWorker(data_path, self.runs_dir)
         self.worker.moveToThread(self.thread)
         worker = self.worker
         for signal, slot in ((self.request_configure, worker.configure), (self.request_start, worker.start),
@@ -164,7 +195,8 @@ class MainWindow(QMainWindow):
                              (self.request_stop, worker.stop), (self.request_learning_rate, worker.set_learning_rate),
                              (self.request_sample, worker.select_sample), (self.request_load, worker.load_weights),
                              (self.request_save, worker.save_weights), (self.request_weights, worker.send_weights),
-                             (self.request_apply, worker.apply_weights)):
+                             (self.request_apply, worker.apply_weights), (self.request_open_run, worker.open_run),
+                             (self.request_continue_run, worker.continue_run)):
             signal.connect(slot)
         self._wire_views()
         # Slots of objects living on the GUI thread, so queued there (a lambda would run on the worker's thread).
@@ -174,6 +206,9 @@ class MainWindow(QMainWindow):
         self.worker.message.connect(self.show_message)
         self.worker.test_predictions.connect(self.on_test_predictions)
         self.worker.finished.connect(self.on_finished)
+        self.worker.run_changed.connect(self.runs_panel.update_run)
+        self.worker.run_changed.connect(self.compare_view.refresh_run)
+        self.worker.current_run.connect(self.runs_panel.set_current)
         self.step_link = StepThroughLink(self)
         self.thread.start()
 
@@ -266,6 +301,21 @@ class MainWindow(QMainWindow):
             self.show_error(f"{path}: could not write the PNG file")
         return ok
 
+    def open_run(self, folder: str) -> None:
+        """Show a recorded run: its last checkpoint's network and its curves."""
+        self.banner.hide()
+        self.request_open_run.emit(str(folder))
+
+    def continue_run(self, folder: str, epochs: int) -> None:
+        """Train a recorded run for `epochs` more epochs, in its own folder."""
+        self.banner.hide()
+        self.request_continue_run.emit(str(folder), int(epochs))
+
+    def overlay_runs(self, folders) -> None:
+        """Overlay the ticked runs' curves (the Compare runs tab); no tick: back to this run's loss."""
+        self.compare_view.show_runs(folders)
+        self.loss_tabs.setCurrentWidget(self.compare_view if folders else self.loss_view)
+
     def step_through(self) -> None:
         """Opens the step-through on the current sample, with a copy of the weights (training pauses)."""
         self.step_link.open()
@@ -304,6 +354,7 @@ class MainWindow(QMainWindow):
         self.state = state
         self.controls.set_state(state)
         self.settings_panel.set_editable(state is RunState.IDLE)
+        self.runs_panel.set_busy(state is not RunState.IDLE)
         self.step_link.state_changed(state)
 
     def show_error(self, text: str) -> None:
@@ -351,3 +402,7 @@ class MainWindow(QMainWindow):
         self.collector.stop()
         event.accept()
 
+
+def default_runs_dir() -> Path:
+    """Where the studio records its runs unless told (--runs): the user's application-data folder."""
+    return Path(QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)) / "runs"

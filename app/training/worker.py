@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from pathlib import Path
 
 import numpy as np
 
@@ -17,14 +18,23 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 from cnn import io
 from cnn.config import RunConfig
 from cnn.data import DataFileError, load_mnist
+from cnn.runs.lock import RunBusy
+from cnn.runs.opening import BUNDLED, data_path, open_run
+from cnn.runs.recorder import RunRecorder
 from cnn.session import Session
 from cnn.train import EpochRecord, TrainingDiverged, evaluate
 
+from app.training.run_curves import read_curves
 from app.training.snapshot import model_info, take_snapshot, weights_of
 from app.training.state import RunState
 from app.training.throttle import RedrawThrottle
 
 SLICE_SECONDS = 0.02        # training between two looks at the event queue
+STUDIO_DATA = object()      # _load_raw's default: the data the studio was started with
+
+
+class RecordingFailed(OSError):
+    """The run's files could not be written (a full disk, a removed folder): training stops."""
 
 
 class TrainingWorker(QObject):
@@ -38,10 +48,17 @@ class TrainingWorker(QObject):
     finished = Signal()              # a run completed all its epochs
     test_predictions = Signal(object)  # digits predicted for every test image
     weights = Signal(object)         # Weights: a copy for the step-through
+    history = Signal(object)         # RunCurves: an opened run's curves, sent after its model_changed
+    run_changed = Signal(str)        # a run folder was made, got an epoch, or ended (the Runs panel reads it)
+    current_run = Signal(str)        # the run folder the network belongs to ("" for none yet)
 
-    def __init__(self, data_path=None):
+    def __init__(self, data_path=None, runs_dir=None):
         super().__init__()
         self.data_path = data_path
+        self.runs_dir = Path(runs_dir) if runs_dir is not None else None   # None: nothing is recorded
+        self.recorder: RunRecorder | None = None   # recording the run in progress
+        self.run_folder: Path | None = None        # the run the session's network belongs to
+        self._raw_source = STUDIO_DATA
         self.session: Session | None = None
         self.state = RunState.IDLE
         self._raw = None
@@ -72,6 +89,7 @@ class TrainingWorker(QObject):
                 if self.session is not None:
                     self.message.emit("The data or network settings changed: starting from a fresh network.")
                 self._install_fresh(config)
+            self._record(config.epochs)
             self._loop = self.session.run(config.epochs)
             self.throttle.reset()
             self.run_started.emit(self.session.epochs_done, self.session.epochs_done + config.epochs)
@@ -85,6 +103,8 @@ class TrainingWorker(QObject):
         if self.state is RunState.RUNNING:
             self._timer.stop()
             self._flush(force=True)
+            if self.recorder is not None:
+                self._guarded(self.recorder.flush)
             self._set_state(RunState.PAUSED)
 
     @Slot()
@@ -199,13 +219,15 @@ class TrainingWorker(QObject):
             while True:
                 record = next(self._loop)
                 self._pending.append(record)
+                if self.recorder is not None:
+                    self._keep(record)
                 if time.perf_counter() >= deadline:
                     break
         except StopIteration:
             self._end_run()
             self.finished.emit()
             return
-        except TrainingDiverged as error:
+        except (TrainingDiverged, RecordingFailed) as error:
             self._end_run()
             self.failed.emit(str(error))
             return
@@ -240,7 +262,76 @@ class TrainingWorker(QObject):
         if self._timer is not None:
             self._timer.stop()
         self._flush(force=True)
+        self._stop_recording()
         self._set_state(RunState.IDLE)
+
+    # -- runs on disk ------------------------------------------------------------------------
+    def _record(self, epochs: int) -> None:
+        """Record the run about to start: into the session's own run folder when it goes on with
+        the same network (its metrics cut back to the session's epoch), else into a new one."""
+        if self.runs_dir is None:
+            return
+        try:
+            if self.run_folder is not None:
+                self.recorder = RunRecorder.resume(self.run_folder, self.session, epochs)
+                self.history.emit(read_curves(self.run_folder))   # as on disk: a cut-off epoch's steps go
+            else:
+                self.recorder = RunRecorder.start(self.runs_dir, self.session, epochs, source=self._source())
+        except (OSError, ValueError, RunBusy) as error:
+            raise OSError(f"The run cannot be recorded in {self.run_folder or self.runs_dir}: {error}") from None
+        self._set_run_folder(self.recorder.folder)
+
+    def _keep(self, record) -> None:
+        try:
+            self.recorder.add(record)
+        except (OSError, ValueError) as error:
+            raise RecordingFailed(f"Training stopped: the run could not be recorded in {self.recorder.folder} "
+                                  f"({error}). Its last checkpoint is kept.") from None
+        if isinstance(record, EpochRecord):
+            self.run_changed.emit(str(self.recorder.folder))
+
+    def _stop_recording(self) -> None:
+        """The run ends: finished if all its epochs are done, else interrupted, with its checkpoint."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            try:
+                recorder.close()
+            except OSError as error:
+                self.failed.emit(f"{recorder.folder}: the run's status could not be written ({error})")
+            self.run_changed.emit(str(recorder.folder))
+
+    def _set_run_folder(self, folder) -> None:
+        self.run_folder = Path(folder) if folder is not None else None
+        self.current_run.emit(str(folder or ""))
+
+    @Slot(str)
+    def open_run(self, folder: str) -> None:
+        """Show a recorded run: its last checkpoint's network and its curves; the next Start goes on
+        with it in its own folder. A run that cannot be opened leaves everything as it was."""
+        if self.recorder is not None and Path(folder) == self.recorder.folder:
+            return
+        def load():
+            info, checkpoint = open_run(folder)
+            session = Session.from_checkpoint(checkpoint, self._load_raw(data_path(info)), source=info.data)
+            curves = read_curves(folder, up_to_epoch=checkpoint.epoch)
+            self._end_run()
+            self._install(session, f"run “{info.name}”")
+            self._set_run_folder(folder)
+            self.history.emit(curves)
+            self.message.emit(f"Opened the run “{info.name}” after epoch {checkpoint.epoch}")
+        self._guarded(load)
+
+    @Slot(str, int)
+    def continue_run(self, folder: str, epochs: int) -> None:
+        """Train the run in `folder` for `epochs` more epochs with its own settings, from its last
+        checkpoint (or from the network shown, when that is the run's)."""
+        if self.state is not RunState.IDLE:
+            return
+        if self.run_folder != Path(folder):
+            self.open_run(folder)
+            if self.run_folder != Path(folder):
+                return      # it could not be opened; the reason was sent
+        self.start(self.session.config.with_changes(epochs=epochs))
 
     # -- helpers -----------------------------------------------------------------------------
     def _install_fresh(self, config: RunConfig) -> None:
@@ -248,6 +339,7 @@ class TrainingWorker(QObject):
 
     def _install(self, session: Session, source: str) -> None:
         self.session = session
+        self._set_run_folder(None)  # a new network: its first Start makes a new run
         self._version += 1
         self.model_changed.emit(model_info(session, source))
         self._emit_predictions(evaluate(session.network, session.dataset.test, session.loss).predictions)
@@ -259,13 +351,17 @@ class TrainingWorker(QObject):
     def _emit_snapshot(self) -> None:
         self.snapshot.emit(take_snapshot(self.session, *self._sample))
 
-    def _load_raw(self):
-        if self._raw is None:
-            self._raw = load_mnist(self.data_path)
+    def _load_raw(self, path=STUDIO_DATA):
+        """The studio's data, or that at `path` (None: the bundled MNIST) for an opened run; the data
+        in use is read once and kept."""
+        path = self.data_path if path is STUDIO_DATA else path
+        if self._raw is None or self._raw_source != path:
+            self._raw = load_mnist(path)
+            self._raw_source = path
         return self._raw
 
     def _source(self) -> str:
-        return str(self.data_path) if self.data_path else "bundled MNIST"
+        return str(self.data_path) if self.data_path else BUNDLED
 
     def _set_state(self, state: RunState) -> None:
         if state != self.state:

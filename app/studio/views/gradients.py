@@ -56,6 +56,7 @@ class GradientsView(QWidget):
         worker.snapshot.connect(self.update_snapshot)
         worker.run_started.connect(self.show_run)
         worker.model_changed.connect(self.clear)
+        worker.history.connect(self.show_history)
 
     def show_run(self, epochs_before: int, epochs_after: int) -> None:
         self.set_epochs(epochs_after)
@@ -68,6 +69,21 @@ class GradientsView(QWidget):
         self.curves, self.histories = {}, {}
         self.set_epochs(1)
 
+    def show_history(self, curves) -> None:
+        """An opened run's gradient norms (RunCurves), read from its metrics; new steps go on from them."""
+        self.clear()
+        for name, history in curves.part(losses=False, norms=True).norms.items():
+            self._add_curve(name)
+            self.histories[name] = history
+            self.curves[name].setData(*history.data())
+        self.set_epochs(max(1, curves.epochs_done))
+
+    def _add_curve(self, name: str) -> None:
+        self.histories[name] = History()
+        colour = COLOURS[len(self.curves) % len(COLOURS)]
+        self.curves[name] = self.norms_plot.plot(pen=pg.mkPen(colour, width=1), antialias=False)
+        self.legend.addItem(self.curves[name], name)
+
     def set_epochs(self, epochs: float) -> None:
         self.norms_plot.setXRange(0, epochs, padding=0.02)
         self.norms_plot.enableAutoRange(x=False)
@@ -79,10 +95,7 @@ class GradientsView(QWidget):
             x = record.epoch - 1 + record.step / record.steps_per_epoch
             for name, norm in record.grad_norms.items():
                 if name not in self.curves:
-                    self.histories[name] = History()
-                    colour = COLOURS[len(self.curves) % len(COLOURS)]
-                    self.curves[name] = self.norms_plot.plot(pen=pg.mkPen(colour, width=1), antialias=False)
-                    self.legend.addItem(self.curves[name], name)
+                    self._add_curve(name)
                 if norm > 0 and math.isfinite(norm):
                     self.histories[name].append(x, norm)
         for name, curve in self.curves.items():

@@ -2,17 +2,11 @@
 and test accuracy on a second axis."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from cnn.train import EpochRecord
-
-from app.training.history import History, MovingAverage
-
-AVERAGE_WINDOW = 50
+from app.training.run_curves import AVERAGE_WINDOW, RunCurves
 
 
 class LossView(QWidget):
@@ -61,6 +55,7 @@ class LossView(QWidget):
         worker.records.connect(self.add_records)
         worker.run_started.connect(self.show_run)
         worker.model_changed.connect(self.clear)
+        worker.history.connect(self.show_history)
 
     def show_run(self, epochs_before: int, epochs_after: int) -> None:
         self.set_epochs(epochs_after)
@@ -69,12 +64,21 @@ class LossView(QWidget):
         """A new network: no curve of the last one stays, and the x axis starts again."""
         self.set_epochs(1)
         self.plot.setTitle("Loss")
-        self.steps, self.averages = History(), History()
-        self.average = MovingAverage(AVERAGE_WINDOW)
-        self.epochs: list[tuple[float, float, float, float]] = []  # (x, train, test, accuracy %)
+        self.curves = RunCurves(norms=False)
         for curve in (self.step_curve, self.average_curve, self.train_curve, self.test_curve, self.accuracy_curve):
             curve.setData([], [])
-        self.last_x = 0.0
+
+    def show_history(self, curves: RunCurves) -> None:
+        """An opened run's curves, read from its metrics; new records go on from them."""
+        self.curves = curves.part(losses=True, norms=False)
+        self.set_epochs(max(1, curves.epochs_done))
+        self.redraw()
+
+    # The series drawn, for readers (tests, the window).
+    steps = property(lambda self: self.curves.steps)
+    averages = property(lambda self: self.curves.averages)
+    epochs = property(lambda self: self.curves.epochs)
+    last_x = property(lambda self: self.curves.last_x)
 
     def set_epochs(self, epochs: float) -> None:
         """Fix the x axis to the run's length: an axis that does not move is not redrawn."""
@@ -82,23 +86,14 @@ class LossView(QWidget):
         self.plot.enableAutoRange(x=False)
 
     def add_records(self, records) -> None:
-        for record in records:
-            if isinstance(record, EpochRecord):
-                self.epochs.append((float(record.epoch), record.train_loss, record.test_loss,
-                                    100 * record.test_accuracy))
-            else:
-                x = record.epoch - 1 + record.step / record.steps_per_epoch
-                self.last_x = x
-                if record.loss > 0 and math.isfinite(record.loss):  # a log axis cannot show 0
-                    self.steps.append(x, record.loss)
-                    self.averages.append(x, self.average.add(record.loss))
+        self.curves.add(records)
         self.redraw()
 
     def redraw(self) -> None:
         self.step_curve.setData(*self.steps.data())
         self.average_curve.setData(*self.averages.data())
         if self.epochs:
-            x, train, test, accuracy = (np.array(column) for column in zip(*self.epochs))
+            x, train, test, accuracy = (np.array(column) for column in zip(*self.epochs, strict=True))
             positive = (train > 0) & (test > 0)
             self.train_curve.setData(x[positive], train[positive])
             self.test_curve.setData(x[positive], test[positive])

@@ -1,0 +1,86 @@
+"""A run's curves, bounded: what the loss and gradient views draw, built from training records as
+they arrive or from a run's metrics.jsonl however long it is (cnn.runs.metrics streams it).
+
+Steps are kept in History series (older points averaged in pairs when full), epochs in a list of
+at most MAX_EPOCHS rows, so memory is flat whatever the run's length."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from cnn.runs.metrics import METRICS_FILE, ReadStats, read_records
+from cnn.train import EpochRecord
+
+from app.training.history import History, MovingAverage
+
+AVERAGE_WINDOW = 50
+MAX_EPOCHS = 100_000
+
+
+class RunCurves:
+    """The loss curves (steps, their moving average, epochs) and, with norms=True, each parameter's
+    gradient norm per step."""
+
+    def __init__(self, capacity: int = 50_000, losses: bool = True, norms: bool = True):
+        self.capacity, self.keep_losses, self.keep_norms = capacity, losses, norms
+        self.steps, self.averages = History(capacity), History(capacity)   # (x in epochs, loss)
+        self.average = MovingAverage(AVERAGE_WINDOW)
+        self.epochs: list[tuple[float, float, float, float]] = []          # (x, train loss, test loss, accuracy %)
+        self.norms: dict[str, History] = {}                                # parameter name → (x, ‖∂E/∂θ‖)
+        self.last_x = 0.0
+
+    def add(self, records) -> None:
+        for record in records:
+            if isinstance(record, EpochRecord):
+                if self.keep_losses and len(self.epochs) < MAX_EPOCHS:
+                    self.epochs.append((float(record.epoch), record.train_loss, record.test_loss,
+                                        100 * record.test_accuracy))
+                continue
+            x = record.epoch - 1 + record.step / record.steps_per_epoch
+            self.last_x = x
+            if self.keep_losses and record.loss > 0 and math.isfinite(record.loss):  # (a log axis cannot show 0)
+                self.steps.append(x, record.loss)
+                self.averages.append(x, self.average.add(record.loss))
+            if not self.keep_norms:
+                continue
+            for name, norm in record.grad_norms.items():
+                if norm > 0 and math.isfinite(norm):
+                    history = self.norms.get(name)
+                    if history is None:
+                        history = self.norms[name] = History(self.capacity)
+                    history.append(x, norm)
+
+    def part(self, losses: bool, norms: bool) -> "RunCurves":
+        """These curves, keeping only the losses or only the norms (two views each take their part and
+        go on adding to it; no series is shared by both)."""
+        part = RunCurves(self.capacity, losses, norms)
+        if losses:
+            part.steps, part.averages, part.average, part.epochs = self.steps, self.averages, self.average, self.epochs
+        if norms:
+            part.norms = self.norms
+        part.last_x = self.last_x
+        return part
+
+    @property
+    def epochs_done(self) -> int:
+        return int(self.epochs[-1][0]) if self.epochs else 0
+
+
+def read_curves(folder, capacity: int = 50_000, up_to_epoch: int | None = None,
+                stats: ReadStats | None = None) -> RunCurves:
+    """The curves of the run in `folder` (up to the end of epoch `up_to_epoch`, if given); a missing
+    metrics file gives empty curves, damaged lines are skipped (counted in `stats`)."""
+    curves = RunCurves(capacity)
+    path = Path(folder) / METRICS_FILE
+    if not path.is_file():
+        return curves
+    batch = []
+    for record in read_records(path, stats):
+        if up_to_epoch is not None and record.epoch > up_to_epoch:
+            break
+        batch.append(record)
+        if len(batch) >= 4096:
+            curves.add(batch)
+            batch = []
+    curves.add(batch)
+    return curves

@@ -1,0 +1,271 @@
+"""The studio's runs (pytest-qt, offscreen): recorded, listed, reopened, overlaid, continued; a new
+run on changed settings; closing while training; damaged run folders. No sleeps."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+from app.studio.window import MainWindow
+from cnn import io
+from cnn.checkpoint import load_checkpoint
+from cnn.cli import main as cnn_train
+from cnn.runs.metrics import METRICS_FILE, read_records
+from cnn.runs.runfile import read_info
+from cnn.runs.store import LAST, RunStore, inspect
+from cnn.train import EpochRecord
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def train_to_the_end(window, qtbot):
+    with qtbot.waitSignal(window.training_finished, timeout=60000):
+        window.start()
+    qtbot.waitUntil(lambda: window.worker.recorder is None and window.runs_panel.entries
+                    and all(e.status != "running" for e in window.runs_panel.entries.values()), timeout=10000)
+
+
+def runs(window):
+    return RunStore(window.runs_dir).list()
+
+
+def epochs_on_disk(folder):
+    return [(r.epoch, r.train_loss, r.test_loss, r.test_accuracy) for r in read_records(folder / METRICS_FILE)
+            if isinstance(r, EpochRecord)]
+
+
+def shown_epochs(window):
+    return [tuple(row) for row in window.loss_view.epochs]
+
+
+def test_a_run_is_recorded_listed_reopened_and_overlaid(window, qtbot):
+    train_to_the_end(window, qtbot)
+    [first] = runs(window)
+    assert first.status == "finished" and first.info.epochs_done == 2 and first.info.settings.learning_rate == 0.1
+    assert window.runs_panel.current == first.path
+    window.reset()
+    qtbot.waitUntil(lambda: window.runs_panel.current is None)
+    window.settings_panel.learning_rate.setValue(0.5)
+    train_to_the_end(window, qtbot)
+    second = next(run for run in runs(window) if run.path != first.path)
+    assert len(runs(window)) == 2 and second.info.settings.learning_rate == 0.5
+    panel = window.runs_panel
+    assert panel.tree.topLevelItemCount() == 2
+    row = panel._item(first.path)
+    assert row.text(3) == "2/2" and row.text(5) == "finished" and "lr 0.1" in row.text(2)
+
+    # Select the first run: its weights and curves come back.
+    panel.select(first.path)
+    qtbot.waitUntil(lambda: window.worker.run_folder == first.path and len(window.loss_view.epochs) == 2,
+                    timeout=10000)
+    saved = load_checkpoint(first.path / LAST).network.params
+    assert all(np.array_equal(window.worker.session.network.params[name], saved[name]) for name in saved)
+    expected = [(float(e), train, test, 100 * accuracy) for e, train, test, accuracy in epochs_on_disk(first.path)]
+    assert shown_epochs(window) == expected
+    assert window.loss_view.steps.count == 40
+    assert "run “original lr 0.1 seed 0”" in window.model.source
+
+    # Tick both: their curves overlaid, each labelled by the setting that differs.
+    with qtbot.waitSignal(window.compare_view.shown, timeout=10000):
+        panel.set_ticked(first.path)
+        panel.set_ticked(second.path)
+    qtbot.waitUntil(lambda: window.compare_view.ready() and len(window.compare_view.labels) == 2)
+    assert window.loss_tabs.currentWidget() is window.compare_view
+    assert sorted(window.compare_view.labels) == ["lr 0.1", "lr 0.5"]
+    assert len(window.compare_view.items) == 6          # per run: loss, test loss, test accuracy
+    accuracy_curves = [item for plot, item in window.compare_view.items if plot is window.compare_view.accuracy_plot]
+    assert sorted(tuple(curve.yData) for curve in accuracy_curves) == sorted(
+        tuple(100 * row[3] for row in epochs_on_disk(folder)) for folder in (first.path, second.path))
+    panel.set_ticked(first.path, False)
+    panel.set_ticked(second.path, False)
+    assert window.loss_tabs.currentWidget() is window.loss_view
+
+
+def test_changed_data_settings_start_a_new_run_without_overlay(window, qtbot):
+    train_to_the_end(window, qtbot)
+    [first] = runs(window)
+    window.settings_panel.learning_rate.setValue(0.2)     # a training setting only: the same run goes on
+    train_to_the_end(window, qtbot)
+    [same] = runs(window)
+    assert same.path == first.path and same.info.epochs_done == same.info.epochs_planned == 4
+    assert [row[0] for row in epochs_on_disk(first.path)] == [1, 2, 3, 4]
+    window.settings_panel.set_config(window.settings_panel.config().with_changes(classes=(0, 1, 2)))
+    train_to_the_end(window, qtbot)
+    assert len(runs(window)) == 2
+    new = next(run for run in runs(window) if run.path != first.path)
+    assert new.info.settings.classes == (0, 1, 2) and new.info.epochs_done == 2
+    # The loss view shows the new network's run only: its 2 epochs, its steps from the start.
+    assert [row[0] for row in shown_epochs(window)] == [1.0, 2.0]
+    assert window.loss_view.steps.count == 2 * len(window.worker.session.dataset.train.x)
+    assert window.loss_tabs.currentWidget() is window.loss_view and window.compare_view.folders == []
+
+
+def test_closing_while_training_leaves_an_interrupted_run_that_continues(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "studio.ini"), QSettings.IniFormat)
+    window = MainWindow(settings, runs_dir=tmp_path / "runs")
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.model is not None, timeout=10000)   # (its settings shown in the panel)
+    window.settings_panel.limit.setValue(10)
+    window.settings_panel.epochs.setValue(500)
+    window.reset()
+    qtbot.waitUntil(lambda: window.model.config.limit == 10, timeout=10000)
+    window.start()
+    qtbot.waitUntil(lambda: window.worker.recorder is not None and window.worker.recorder.info.epochs_done >= 2,
+                    timeout=30000)
+    window.close()                                        # no prompt; nothing lost
+    [entry] = RunStore(tmp_path / "runs").list()
+    assert entry.status == "interrupted" and entry.openable and 2 <= entry.info.epochs_done < 500
+    checkpoint = load_checkpoint(entry.path / LAST)
+    assert checkpoint.epoch == entry.info.epochs_done
+
+    again = MainWindow(QSettings(str(tmp_path / "studio.ini"), QSettings.IniFormat), runs_dir=tmp_path / "runs")
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitUntil(lambda: again.model is not None, timeout=10000)
+    assert again.runs_panel._item(entry.path).text(5) == "interrupted"
+    again.runs_panel.select(entry.path)
+    qtbot.waitUntil(lambda: again.worker.run_folder == entry.path, timeout=10000)
+    again.runs_panel.more_epochs.setValue(1)
+    with qtbot.waitSignal(again.training_finished, timeout=30000):
+        again.runs_panel.continue_selected()
+    qtbot.waitUntil(lambda: again.worker.recorder is None)
+    info = read_info(entry.path)
+    assert info.epochs_done == info.epochs_planned == checkpoint.epoch + 1 and info.status == "finished"
+    assert info.settings.limit == 10
+    assert [row[0] for row in epochs_on_disk(entry.path)] == list(range(1, checkpoint.epoch + 2))
+    again.close()
+
+
+def test_a_cnn_train_run_opens_and_continues_exactly_in_the_studio(window, qtbot, tmp_path, raw_mnist, monkeypatch):
+    """cnn-train --runs DIR writes a run the studio lists and opens; continued there for one epoch it
+    has the weights of a three-epoch run never interrupted."""
+    import cnn.cli
+    monkeypatch.setattr(cnn.cli, "load_mnist", lambda path=None: raw_mnist)
+    assert cnn_train(["--epochs", "2", "--limit", "10", "--quiet", "--runs", str(window.runs_dir)]) == 0
+    assert cnn_train(["--epochs", "3", "--limit", "10", "--quiet", "--save", str(tmp_path / "straight.npz")]) == 0
+    window.runs_panel.refresh()
+    [entry] = window.runs_panel.entries.values()
+    assert entry.openable and entry.info.epochs_done == 2
+    window.runs_panel.select(entry.path)
+    qtbot.waitUntil(lambda: window.worker.run_folder == entry.path, timeout=10000)
+    window.runs_panel.more_epochs.setValue(1)
+    with qtbot.waitSignal(window.training_finished, timeout=30000):
+        window.runs_panel.continue_selected()
+    straight = io.load(tmp_path / "straight.npz").params
+    continued = window.worker.session.network.params
+    assert all(np.array_equal(continued[name], straight[name]) for name in straight)
+    qtbot.waitUntil(lambda: read_info(entry.path).status == "finished")
+    assert read_info(entry.path).epochs_done == 3
+
+
+def damaged_runs(root, raw_mnist, monkeypatch):
+    """A good run recorded by cnn-train, and copies of it damaged in every way."""
+    import shutil
+
+    import cnn.cli
+    monkeypatch.setattr(cnn.cli, "load_mnist", lambda path=None: raw_mnist)
+    assert cnn_train(["--epochs", "1", "--limit", "10", "--quiet", "--runs", str(root)]) == 0
+    [good] = RunStore(root).list()
+    folders = {}
+    for kind in ("garbage run.json", "no run.json", "no checkpoint", "corrupt checkpoint", "bad weights",
+                 "torn metrics"):
+        folders[kind] = root / kind.replace(" ", "-")
+        shutil.copytree(good.path, folders[kind])
+    (folders["garbage run.json"] / "run.json").write_bytes(b"\x00garbage")
+    (folders["no run.json"] / "run.json").unlink()
+    (folders["no checkpoint"] / LAST).unlink()
+    (folders["corrupt checkpoint"] / LAST).write_bytes(b"PK\x03\x04 nothing")
+    params = io.load(good.path / LAST).params                 # a zip whose directory reads, arrays do not
+    np.savez(folders["bad weights"] / LAST, **{"__header__": np.frombuffer(b"{}", dtype=np.uint8), **params})
+    with open(folders["torn metrics"] / METRICS_FILE, "ab") as file:
+        file.write(b'{"type":"steps","epoch":2,"st')
+    (root / "someone else's").mkdir()
+    (root / "someone else's" / "notes.txt").write_text("hello")
+    return good.path, folders
+
+
+def test_damaged_run_folders_are_listed_with_their_reasons(qtbot, tmp_path, raw_mnist, monkeypatch):
+    root = tmp_path / "runs"
+    good, folders = damaged_runs(root, raw_mnist, monkeypatch)
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), runs_dir=root)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.model is not None, timeout=10000)
+    panel = window.runs_panel
+    status = {Path(panel.tree.topLevelItem(i).data(0, Qt.UserRole)).name: panel.tree.topLevelItem(i).text(5)
+              for i in range(panel.tree.topLevelItemCount())}
+    assert status["garbage-run.json"].startswith("run.json is not valid JSON")
+    assert status["no-run.json"] == "run.json is missing"
+    assert status["no-checkpoint"] == "finished: the checkpoint last.npz is missing"
+    assert status["corrupt-checkpoint"].startswith("finished: the checkpoint last.npz is corrupt")
+    assert status["someone else's"] == "not a run folder (no run.json)"
+    assert status["torn-metrics"] == "finished" and status[good.name] == "finished"
+    for kind in ("garbage run.json", "no run.json", "no checkpoint", "corrupt checkpoint"):
+        item = panel._item(folders[kind])
+        assert not item.flags() & Qt.ItemIsUserCheckable                      # cannot be overlaid
+        assert item.foreground(0).color().getRgb()[:3] == (140, 140, 140)     # greyed
+        panel.select(folders[kind])
+        assert not panel.open_button.isEnabled() and "cannot be opened" in panel.note.text()
+    assert window.worker.run_folder is None
+    # A checkpoint damaged inside: opening it says so, and the studio keeps its network.
+    model_before, session_before = window.model, window.worker.session
+    with qtbot.waitSignal(window.error_shown, timeout=10000) as error:
+        panel.select(folders["bad weights"])
+    assert error.args[0].startswith(f"{folders['bad weights']}: the checkpoint last.npz cannot be loaded")
+    assert window.worker.run_folder is None and window.model is model_before and window.worker.session is session_before
+    # A torn last line of metrics is skipped: the run opens with its one epoch.
+    panel.select(folders["torn metrics"])
+    qtbot.waitUntil(lambda: window.worker.run_folder == folders["torn metrics"], timeout=10000)
+    assert [row[0] for row in shown_epochs(window)] == [1.0]
+
+
+def test_rename_delete_and_export(window, qtbot, tmp_path):
+    train_to_the_end(window, qtbot)
+    panel = window.runs_panel
+    [entry] = runs(window)
+    panel.select(entry.path)
+    panel.rename_selected("baseline")
+    assert read_info(entry.path).name == "baseline" and panel._item(entry.path).text(0) == "baseline"
+    target = tmp_path / "exported.csv"
+    with qtbot.waitSignal(panel.message) as message:
+        panel.export_selected(str(target))
+    assert message.args[0] == f"Exported 2 epochs to {target} and 40 steps to {tmp_path / 'exported-steps.csv'}"
+    assert target.read_text().splitlines()[0] == "epoch,train_loss,test_loss,test_accuracy,seconds"
+    asked = []
+    panel.confirm = lambda text: asked.append(text) or False
+    panel.delete_selected()
+    assert entry.path.exists() and "Delete the run “baseline”" in asked[0]
+    panel.confirm = lambda text: True
+    panel.delete_selected()
+    assert not entry.path.exists() and panel.tree.topLevelItemCount() == 0
+
+
+def test_the_studio_records_by_default_in_the_application_data_folder(qtbot, tmp_path):
+    from app.studio.window import default_runs_dir
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    assert window.runs_dir == default_runs_dir() and window.worker.runs_dir == default_runs_dir()
+    # (conftest points the user's data folder, XDG_DATA_HOME, at a temporary one)
+    assert default_runs_dir().is_relative_to(os.environ["XDG_DATA_HOME"]) and default_runs_dir().name == "runs"
+    window.close()
+
+
+@pytest.mark.slow
+def test_screenshot_of_two_runs_overlaid(tmp_path):
+    """`cnn-studio --runs DIR --overlay all --exit-when-done --screenshot PNG` after two cnn-train runs."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
+    for rate in ("0.1", "0.5"):
+        subprocess.run([sys.executable, "-m", "cnn", "--epochs", "2", "--limit", "10", "--quiet", "--lr", rate,
+                        "--runs", str(tmp_path / "runs")], check=True, env=environment, capture_output=True)
+    result = subprocess.run([sys.executable, "-m", "app", "--runs", str(tmp_path / "runs"), "--overlay", "all",
+                             "--exit-when-done", "--screenshot", str(tmp_path / "shot.png"), "--settings",
+                             str(tmp_path / "s.ini")], env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    from PySide6.QtGui import QImage
+    image = QImage(str(tmp_path / "shot.png"))
+    assert image.width() == 1600 and image.height() == 1000
+    assert all(inspect(entry.path).status == "finished" for entry in RunStore(tmp_path / "runs").list())
