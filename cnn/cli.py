@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
-from . import files, io
+from . import atomic, io
 from .config import RunConfig, SettingError
 from .data import DataFileError, download_mnist, load_mnist
 from .health import EpochHealth
 from .layer import DTYPES
 from .optim import MAX_LEARNING_RATE, MIN_LEARNING_RATE
 from .presets import PRESETS
+from .progress_bar import ProgressBar
 from .runs.lock import RunBusy
 from .runs.opening import BUNDLED, data_path, open_run
 from .runs.recorder import RunRecorder
@@ -113,7 +113,7 @@ def _main(args) -> int:
             run(session, epochs, recorder)
     except SettingError as error:
         return _fail(f"error: {setting_message(error)}", 2)
-    except files.WriteError as error:
+    except atomic.WriteError as error:
         return _fail(f"error: --save {error}", 2)
     except (DataFileError, io.WeightsFileError, ValueError, RunBusy, OSError) as error:
         return _fail(f"error: {error}", 2)
@@ -154,11 +154,11 @@ def _save(session: Session, path: str) -> int:
     """Saves the trained weights; if `path` fails, they go to the temp folder and one line says where."""
     try:
         rescued = io.save_or_rescue(session.network, path)
-    except files.WriteInterrupted as interrupted:
+    except atomic.WriteInterrupted as interrupted:
         return _fail(str(interrupted), 130)
     except KeyboardInterrupt:
         return _fail(f"interrupted; the weights were saved to {path}", 130)
-    except files.WriteError as error:
+    except atomic.WriteError as error:
         return _fail(f"error: could not save the weights: {error}", 1)
     if rescued is not None:
         return _fail(str(rescued), 1)
@@ -212,32 +212,3 @@ def continued(folder: str, more_epochs: int | None, data: str | None) -> tuple[S
         raise ValueError(f"{folder}: the run has done all its {info.epochs_planned} planned epochs; "
                          "add --epochs N to train N more")
     return session, epochs, (RunRecorder.resume(folder, session, epochs) if epochs else None)
-
-
-class ProgressBar:
-    """One line on a terminal, redrawn at most ten times a second."""
-
-    def __init__(self, stream, width: int = 30):
-        self.stream, self.width = stream, width
-        self.last_draw = 0.0
-        self.epoch_started = time.perf_counter()
-        self.samples = 0
-
-    def show(self, record) -> None:
-        if record.step == 1:
-            self.epoch_started, self.samples = time.perf_counter(), 0
-        self.samples += record.batch_size
-        now = time.perf_counter()
-        if now - self.last_draw < 0.1 and record.step != record.steps_per_epoch:
-            return
-        self.last_draw = now
-        done = record.step / record.steps_per_epoch
-        rate = self.samples / max(now - self.epoch_started, 1e-9)
-        filled = int(done * self.width)
-        self.stream.write(f"\repoch {record.epoch} [{'#' * filled}{'.' * (self.width - filled)}] "
-                          f"{record.step}/{record.steps_per_epoch}  loss {record.loss:.4f}  {rate:,.0f} samples/s")
-        self.stream.flush()
-
-    def clear(self) -> None:
-        self.stream.write("\r" + " " * (self.width + 70) + "\r")
-        self.stream.flush()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import files, npy
+from . import atomic, files, npy
 from .layer import DTYPES
 from .network import LAYER_TYPES, Network
 
@@ -30,19 +30,19 @@ class WeightsFileError(ValueError):
 
 def save(network: Network, path, *, extra_header: dict | None = None,
          state: dict[str, np.ndarray] | None = None) -> Path:
-    """Write the network to `path` (.npz) atomically, by the rules of cnn.files (a symlink is
+    """Write the network to `path` (.npz) atomically, by the rules of cnn.atomic (a symlink is
     written through, a replaced file keeps its mode, a path that is not a regular file is
-    refused). Returns the file written; raises files.WriteError naming the path and the reason,
-    or files.WriteInterrupted on Ctrl-C, and then the previous file is as it was.
+    refused). Returns the file written; raises atomic.WriteError naming the path and the reason,
+    or atomic.WriteInterrupted on Ctrl-C, and then the previous file is as it was.
 
     A checkpoint adds `extra_header` entries to the JSON header and `state` arrays (stored under
     STATE_PREFIX); the file still loads as plain weights."""
-    return files.write_atomically(path, _writer(network, extra_header, state))
+    return atomic.write_atomically(path, _writer(network, extra_header, state))
 
 
 def check_save_target(path) -> Path:
-    """Raises files.WriteError now, before a long training, if `path` could not be saved to."""
-    return files.writable_target(path)
+    """Raises atomic.WriteError now, before a long training, if `path` could not be saved to."""
+    return atomic.writable_target(path)
 
 
 @dataclass(frozen=True)
@@ -59,22 +59,22 @@ class Rescued:
 def save_or_rescue(network: Network, path) -> Rescued | None:
     """save(); if that fails, the weights go to a new file in the temp folder (or the home folder)
     so that a finished training is never lost. Returns None, or where they went and why; raises
-    files.WriteError only if no folder at all could take them."""
+    atomic.WriteError only if no folder at all could take them."""
     try:
         save(network, path)
         return None
-    except files.WriteError as error:
+    except atomic.WriteError as error:
         failure = error
     stem = Path(os.fspath(path)).stem or "weights"
-    for folder in files.rescue_folders():
+    for folder in atomic.rescue_folders():
         try:
-            written = files.write_new(folder, f"cnn-weights-{stem}-", ".npz", _writer(network))
+            written = atomic.write_new(folder, f"cnn-weights-{stem}-", ".npz", _writer(network))
         except KeyboardInterrupt:
-            raise files.WriteInterrupted(path) from None
+            raise atomic.WriteInterrupted(path) from None
         except OSError:
             continue
         return Rescued(failure.path, failure.reason, written)
-    raise files.WriteError(path, f"{failure.reason}; no temporary or home folder could take a copy either")
+    raise atomic.WriteError(path, f"{failure.reason}; no temporary or home folder could take a copy either")
 
 
 def _writer(network: Network, extra_header: dict | None = None, state: dict[str, np.ndarray] | None = None):

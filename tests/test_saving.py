@@ -1,5 +1,5 @@
 """Saving weights never destroys a file it should not touch and never loses a finished training:
-the rules of cnn.files through cnn.io.save, and the CLI's one-line reports."""
+the rules of cnn.atomic through cnn.io.save, and the CLI's one-line reports."""
 import errno
 import os
 import shutil
@@ -12,7 +12,7 @@ import uuid
 import numpy as np
 import pytest
 
-from cnn import files, io
+from cnn import atomic, io
 from cnn.cli import main
 from cnn.presets import original_network
 
@@ -91,7 +91,7 @@ def test_targets_that_cannot_be_written_are_refused(tmp_path, network, make, mes
     (tmp_path / "loop").symlink_to(tmp_path / "loop")
     before = sorted(os.listdir(tmp_path))
     path = make(tmp_path)
-    with pytest.raises(files.WriteError) as error:
+    with pytest.raises(atomic.WriteError) as error:
         io.save(network, path)
     assert str(error.value) == f"{path}: {message.format(d=tmp_path)}"
     assert sorted(os.listdir(tmp_path)) == before
@@ -101,7 +101,7 @@ def test_targets_that_cannot_be_written_are_refused(tmp_path, network, make, mes
 def test_a_device_is_never_replaced(network):
     """`--save /dev/null` as root once turned the device into a regular 0600 file."""
     before = os.stat("/dev/null")
-    with pytest.raises(files.WriteError, match=r"^/dev/null: is a character device, not a file; it is left alone$"):
+    with pytest.raises(atomic.WriteError, match=r"^/dev/null: is a character device, not a file; it is left alone$"):
         io.save(network, "/dev/null")
     after = os.stat("/dev/null")
     assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
@@ -109,7 +109,7 @@ def test_a_device_is_never_replaced(network):
 
 
 def test_empty_paths_are_refused(network):
-    with pytest.raises(files.WriteError, match="^'': the path is empty$"):
+    with pytest.raises(atomic.WriteError, match="^'': the path is empty$"):
         io.save(network, "")
     with pytest.raises(io.WeightsFileError, match="^'': the path is empty$"):
         io.load("")
@@ -158,7 +158,7 @@ def test_ctrl_c_during_a_save_leaves_the_old_file(tmp_path, network, monkeypatch
         file.write(b"partial")
         raise KeyboardInterrupt
     monkeypatch.setattr(np, "savez", interrupted)
-    with pytest.raises(files.WriteInterrupted, match=f"^interrupted while saving; {path} was left as it was$"):
+    with pytest.raises(atomic.WriteInterrupted, match=f"^interrupted while saving; {path} was left as it was$"):
         io.save(network, path)
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["w.npz"]
 

@@ -1,0 +1,197 @@
+"""Writing files atomically and without harm: a temporary file beside the target, then one rename.
+A symlink is written through to its target, a replaced file keeps its mode (and owner), a new
+file gets the umask's mode, and a path that is not a regular file is refused, never replaced."""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import stat
+import tempfile
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+from .files import kind
+
+class WriteError(OSError):
+    """A file that could not be written; str() names the path and the reason."""
+
+    def __init__(self, path, reason: str):
+        self.path, self.reason = _shown(path), reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class WriteInterrupted(KeyboardInterrupt):
+    """Ctrl-C while writing: the file is as it was before and no temporary file is left."""
+
+    def __init__(self, path):
+        self.path = _shown(path)
+        super().__init__(f"interrupted while saving; {self.path} was left as it was")
+
+
+def writable_target(path) -> Path:
+    """The regular file a write to `path` creates or replaces (a symlink's final target). Raises
+    WriteError when it cannot be written: an empty path, a folder, a device or other non-regular
+    file, a missing folder, a folder this process may not write in (tried, not guessed)."""
+    text = os.fspath(path)
+    if not text:
+        raise WriteError(path, "the path is empty")
+    target = Path(os.path.realpath(text))
+    if target.is_symlink():
+        raise WriteError(path, "is a symbolic link that never reaches a file (a loop)")
+    if not target.parent.is_dir():
+        raise WriteError(path, f"{target.parent} is not a folder" if target.parent.exists()
+                         else f"the folder {target.parent} does not exist")
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        raise WriteError(path, error.strerror or str(error)) from None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise WriteError(path, f"is {kind(mode)}, not a file; it is left alone")
+    try:
+        descriptor, probe = _create_beside(target)
+        os.close(descriptor)
+        os.unlink(probe)
+    except OSError as error:
+        raise WriteError(path, f"cannot write in {target.parent} ({error.strerror or error})") from None
+    return target
+
+
+def write_atomically(path, write: Callable[[BinaryIO], None]) -> Path:
+    """Writes `write(file)`'s bytes to `path`: into a temporary file beside the target, then one
+    rename. Returns the file written (a symlink's target). A process killed meanwhile leaves the
+    previous file intact; its temporary file (named after its process id) is removed by the next
+    write to the same path. Raises WriteError (nothing changed, no temporary file left), or
+    WriteInterrupted on Ctrl-C before the rename."""
+    target = writable_target(path)
+    _remove_orphans(target)
+    try:
+        descriptor, temporary = _create_beside(target)
+    except OSError as error:
+        raise WriteError(path, error.strerror or str(error)) from None
+    replaced = False
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            _keep_mode_and_owner(target, file.fileno())
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        with _interrupts_deferred():          # so that `replaced` tells the truth when Ctrl-C comes
+            os.replace(temporary, target)
+            replaced = True
+    except BaseException as error:
+        if replaced:
+            raise
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, KeyboardInterrupt):
+            raise WriteInterrupted(path) from None
+        if isinstance(error, OSError):
+            raise WriteError(path, error.strerror or str(error)) from None
+        raise
+    _sync_folder(target.parent)
+    return target
+
+
+def write_new(folder, prefix: str, suffix: str, write: Callable[[BinaryIO], None]) -> Path:
+    """Writes to a new file with a fresh name in `folder` (umask's mode); removes it if that fails."""
+    for _ in range(100):
+        path = Path(folder) / f"{prefix}{secrets.token_hex(4)}{suffix}"
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise FileExistsError(f"no free file name in {folder}")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def rescue_folders() -> list[Path]:
+    """Where a file goes when it cannot go where it was asked: the system temp folder, then home."""
+    return [Path(p) for p in dict.fromkeys([tempfile.gettempdir(), os.path.expanduser("~")])]
+
+
+def _create_beside(target: Path) -> tuple[int, str]:
+    """A new temporary file next to `target`, created with mode 0666 so the umask applies."""
+    for _ in range(100):
+        temporary = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        try:
+            return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), str(temporary)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary file name beside {target}")
+
+
+def _keep_mode_and_owner(target: Path, descriptor: int) -> None:
+    try:
+        old = os.stat(target)
+    except FileNotFoundError:
+        return
+    os.fchmod(descriptor, stat.S_IMODE(old.st_mode))
+    if hasattr(os, "fchown") and (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
+        try:
+            os.fchown(descriptor, old.st_uid, old.st_gid)
+        except PermissionError:
+            pass  # only root may give a file away; the file is then the writer's, mode kept
+
+
+def _remove_orphans(target: Path) -> None:
+    """Temporary files of earlier writes to `target` whose process no longer runs."""
+    for orphan in target.parent.glob(f".{target.name}.*.tmp"):
+        pid = orphan.name[len(target.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            orphan.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, but another user's
+    return True
+
+
+@contextmanager
+def _interrupts_deferred():
+    """Holds SIGINT back (main thread, POSIX) for a few statements; it is delivered right after."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Makes the rename durable; some filesystems cannot fsync a folder, which costs nothing else."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def _shown(path) -> str:
+    text = os.fspath(path)
+    return text if text else "''"
