@@ -72,7 +72,8 @@ def drop(name):
 
 BAD_FILES = [
     (replace("3.weights", lambda w: w[:50]), r"3.weights declares shape \(50, 3380\)|3.weights has shape"),
-    (replace("0.kernels", lambda k: k.reshape(5, 9)), r"0.kernels has shape \(5, 9\), the architecture needs \(5, 1, 3, 3\)"),
+    (replace("0.kernels", lambda k: k.reshape(5, 9)),
+     r"0.kernels has shape \(5, 9\), the architecture needs \(5, 1, 3, 3\)"),
     (replace("5.bias", lambda b: b.astype(np.float32)), "5.bias has dtype float32, expected float64"),
     (replace("5.bias", np.array([np.nan, 1.0])), "5.bias holds non-finite values"),
     (replace("0.kernels", lambda k: np.where(k > 0, np.inf, k)), "0.kernels holds non-finite values"),
@@ -158,3 +159,23 @@ def test_failed_save_leaves_the_old_file(tmp_path, monkeypatch):
         io.save(original_network(seed=2), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["w.npz"]
+
+
+def test_corrupt_compressed_weights(tmp_path):
+    """Deflated members (np.savez_compressed, not what save writes) with damaged data: a message, no zlib.error."""
+    network = original_network()
+    path = tmp_path / "packed.npz"
+    with np.load(_saved(tmp_path, network)) as archive:
+        np.savez_compressed(path, **{name: archive[name] for name in archive.files})
+    assert io.load(path).architecture() == network.architecture()
+    payload = bytearray(path.read_bytes())
+    start = payload.index(b"3.weights.npy") + 60
+    payload[start:start + 64] = bytes(64)
+    path.write_bytes(bytes(payload))
+    with pytest.raises(WeightsFileError, match="packed.npz: not a readable weights archive"):
+        io.load(path)
+
+
+def _saved(tmp_path, network):
+    io.save(network, tmp_path / "plain.npz")
+    return tmp_path / "plain.npz"

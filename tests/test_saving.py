@@ -272,3 +272,11 @@ def test_a_read_only_filesystem_is_refused_before_training(tmpfs, capsys):
     out, err = capsys.readouterr()
     assert err == f"cnn-train: error: --save {tmpfs}/w.npz: cannot write in {tmpfs} (Read-only file system)\n"
     assert out == ""
+
+
+def test_a_failed_save_names_the_target_not_the_temporary_file(tmp_path, network, monkeypatch):
+    monkeypatch.setattr(np, "savez", disk_full)
+    with pytest.raises(atomic.WriteError) as error:
+        io.save(network, tmp_path / "w.npz")
+    assert str(error.value) == f"{tmp_path / 'w.npz'}: No space left on device"
+    assert os.listdir(tmp_path) == []
