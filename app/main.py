@@ -15,6 +15,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train", action="store_true", help="start training as soon as the window opens")
     parser.add_argument("--epochs", type=int, help="epochs to train (overrides the remembered setting)")
     parser.add_argument("--preset", choices=sorted(PRESETS), help="start from this preset's settings")
+    parser.add_argument("--arch", metavar="SPEC", help="train this network: layers in words (as cnn-train --arch) "
+                                                       "or a JSON file of a weights header's architecture")
     parser.add_argument("--load", metavar="PATH", help="open this weights file")
     parser.add_argument("--data", metavar="PATH", help="MNIST .npz or IDX folder (default: the bundled copy)")
     parser.add_argument("--step-through", action="store_true",
@@ -37,6 +39,14 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be at least 1")
+    architecture = None
+    if args.arch is not None:
+        from cnn.cli import architecture_option
+        try:
+            architecture = architecture_option(args.arch, args.load)
+        except ValueError as error:
+            print(f"cnn-studio: error: {error}", file=sys.stderr)
+            return 2
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -51,10 +61,12 @@ def main(argv=None) -> int:
         window.settings_panel.preset.setCurrentIndex(window.settings_panel.preset.findData(args.preset))
     if args.epochs:
         window.settings_panel.epochs.setValue(args.epochs)
+    if architecture is not None and not use_architecture(window, architecture):
+        return 2
     if args.screenshot:
         window.resize(1600, 1000)  # pictures for the docs have one size, whatever was remembered
     window.show()
-    if args.preset:
+    if args.preset or architecture is not None:
         window.reset()
     if args.load:
         window.open_weights(args.load)
@@ -116,3 +128,15 @@ def main(argv=None) -> int:
         window.start()
     app.exec()
     return outcome["code"]
+
+
+def use_architecture(window, architecture: str) -> bool:
+    """The settings take the network of --arch (checked against their classes: one line if it does not fit)."""
+    from cnn.config import SettingError
+    panel = window.settings_panel
+    try:
+        panel.set_config(panel.config().with_changes(architecture=architecture))
+    except SettingError as error:
+        print(f"cnn-studio: error: --arch: {error.reason or error}", file=sys.stderr)
+        return False
+    return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import atomic, io
+from . import arch, atomic, io
 from .config import RunConfig, SettingError
 from .data import DataFileError, download_mnist, load_mnist
 from .health import EpochHealth
@@ -22,7 +22,7 @@ from .train import EpochRecord, TrainingDiverged, evaluate
 # The option that sets each run setting: messages about a setting name the option the user typed.
 OPTIONS = {"preset": "--preset", "epochs": "--epochs", "learning_rate": "--lr", "momentum": "--momentum",
            "lr_decay": "--lr-decay", "shift": "--shift", "limit": "--limit", "classes": "--classes",
-           "batch_size": "--batch-size", "seed": "--seed", "dtype": "--dtype"}
+           "batch_size": "--batch-size", "seed": "--seed", "dtype": "--dtype", "architecture": "--arch"}
 ALSO_ACCEPTED = {"epochs": "or 0 to only evaluate"}   # what the CLI accepts beyond RunConfig's range
 
 
@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     setting("batch_size", type=int, help="samples per SGD step (1: per-sample SGD)")
     setting("seed", type=int, default=0, help="seed for the weights and the shuffle (default 0)")
     setting("dtype", choices=sorted(DTYPES), help="floating-point type of the network")
+    setting("architecture", metavar="SPEC", help="the network: layers in words, e.g. \"conv 8 3x3 bias=kernel, relu, "
+            "maxpool 2, dense 10\" (conv DEPTH KxK [bias=position|kernel] [init=normal|he|xavier], maxpool S, "
+            "dense N [init=...], sigmoid, tanh, relu, softmax), or a JSON file of a weights header's architecture")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--data", metavar="PATH", type=_path,
                         help="an .npz in Keras' MNIST layout or a folder of IDX files (default: the bundled MNIST)")
@@ -82,6 +85,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 def setting_message(error: SettingError) -> str:
     """A RunConfig range error in the words of the command line."""
+    if error.reason:
+        return f"{OPTIONS.get(error.field, error.field)}: {error.reason}"
     also = f", {ALSO_ACCEPTED[error.field]}" if error.field in ALSO_ACCEPTED else ""
     return f"{OPTIONS.get(error.field, error.field)} must be {error.expected}{also}, not {error.value!r}"
 
@@ -129,6 +134,7 @@ def _new_session(args) -> tuple[Session, int]:
     """The session the options describe, and the epochs to train (0: only evaluate)."""
     overrides = {field: getattr(args, field) for field in OPTIONS if field not in ("preset", "limit")}
     overrides["epochs"] = None if args.epochs == 0 else args.epochs
+    overrides["architecture"] = architecture_option(args.architecture, args.load)
     config = RunConfig.from_preset(args.preset, **overrides)
     if args.limit is not None:
         config = config.with_changes(limit=None if args.limit == "all" else args.limit)
@@ -138,6 +144,18 @@ def _new_session(args) -> tuple[Session, int]:
         network.astype(args.dtype)
     session = Session(config, raw, network, source=args.data or BUNDLED, weights=args.load)
     return session, 0 if args.epochs == 0 else config.epochs
+
+
+def architecture_option(spec: str | None, load: str | None) -> str | None:
+    """--arch SPEC as the canonical string RunConfig keeps (its classes are RunConfig's to check)."""
+    if spec is None:
+        return None
+    if load is not None:
+        raise ValueError("--arch and --load both say which network to train; give one of them")
+    try:
+        return arch.read_spec(spec)
+    except arch.ArchitectureError as error:
+        raise ValueError(f"--arch: {error}") from None
 
 
 def _report(args, session: Session) -> int:

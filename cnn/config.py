@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields, replace
 
+from .arch import ArchitectureError, canonical
 from .layer import DTYPES
 from .optim import MAX_LEARNING_RATE, MIN_LEARNING_RATE
 from .presets import PRESETS
@@ -11,11 +12,12 @@ from .presets import PRESETS
 
 class SettingError(ValueError):
     """A run setting out of range: `field` names it, `expected` says what is accepted; str() is
-    "field must be expected, not value" (the CLI says the same with the option's name)."""
+    "field must be expected, not value" (the CLI says the same with the option's name), or
+    "field: reason" when a `reason` says more than a range can (the architecture's problems)."""
 
-    def __init__(self, field: str, expected: str, value):
-        self.field, self.expected, self.value = field, expected, value
-        super().__init__(f"{field} must be {expected}, not {value!r}")
+    def __init__(self, field: str, expected: str, value, reason: str | None = None):
+        self.field, self.expected, self.value, self.reason = field, expected, value, reason
+        super().__init__(f"{field}: {reason}" if reason else f"{field} must be {expected}, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class RunConfig:
     dtype: str = "float64"
     lr_decay: float = 1.0            # epoch e's learning rate: learning_rate × lr_decay^(e−1), floored (cnn.optim)
     shift: int = 0                   # augmentation: training images moved by up to this many pixels
+    architecture: str | None = None  # the network in cnn.arch's grammar; None: the preset's
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "RunConfig":
@@ -84,6 +87,18 @@ class RunConfig:
         for name, ok, expected in checks:
             if not ok:
                 raise SettingError(name, expected, getattr(self, name))
+        self._check_architecture()
+
+    def _check_architecture(self) -> None:
+        """The architecture parses, its shapes fit the 1×28×28 images, and it ends in one output per class."""
+        if self.architecture is None:
+            return
+        if not isinstance(self.architecture, str):
+            raise SettingError("architecture", "a text in the grammar of cnn.arch, or None", self.architecture)
+        try:
+            canonical(self.architecture, len(self.classes))
+        except ArchitectureError as error:
+            raise SettingError("architecture", "a network the data can take", self.architecture, str(error)) from None
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -5,6 +5,7 @@ import copy
 
 import numpy as np
 
+from . import arch
 from .activations import Sigmoid, Softmax, softmax
 from .checkpoint import Checkpoint, save_checkpoint
 from .config import RunConfig, SettingError
@@ -15,7 +16,7 @@ from .optim import SGD
 from .presets import PRESETS
 from .train import EpochRecord, train
 
-DATA_AND_NETWORK = ("preset", "classes", "limit", "seed", "dtype")  # what a resumed session keeps
+DATA_AND_NETWORK = ("preset", "classes", "limit", "seed", "dtype", "architecture")  # what a resumed session keeps
 
 
 def loss_for(network: Network) -> Loss:
@@ -41,6 +42,23 @@ def _check_fit(network: Network, image_shape: tuple, classes: tuple, weights: st
                          f"{len(classes)}")
 
 
+def build_network(config: RunConfig, dtype: str | None = None) -> Network:
+    """The network a run's settings describe: its architecture, or its preset's network."""
+    dtype = dtype or config.dtype
+    if config.architecture is None:
+        return PRESETS[config.preset].build(len(config.classes), config.seed, dtype)
+    return arch.build(arch.parse(config.architecture), len(config.classes), config.seed, dtype)
+
+
+def with_architecture_of(config: RunConfig, network: Network) -> RunConfig:
+    """`config` naming `network`'s architecture when it is not the preset's (weights loaded from a
+    file), so that a run's settings say which network it trained."""
+    if network.architecture() == PRESETS[config.preset].build(len(config.classes), 0, network.dtype).architecture():
+        return config
+    described = arch.describe(network)
+    return config if described is None else config.with_changes(architecture=described)
+
+
 class Session:
     def __init__(self, config: RunConfig, raw: dict, network: Network | None = None, source: str = "MNIST",
                  weights: str | None = None):
@@ -50,8 +68,10 @@ class Session:
         self.preset = PRESETS[config.preset]
         dtype = network.dtype.name if network is not None else config.dtype
         self.dataset = prepare(raw, config.classes, config.limit, config.seed, dtype, source=source)
-        self.network = network if network is not None else self.preset.build(len(config.classes), config.seed, dtype)
+        self.network = network if network is not None else build_network(config, dtype)
         _check_fit(self.network, self.dataset.train.x.shape[1:], config.classes, weights or "the network")
+        if network is not None and config.architecture is None:
+            config = self.config = with_architecture_of(config, network)
         self.loss = loss_for(self.network)
         self._set_training(config)
         self.epochs_done = 0

@@ -78,6 +78,7 @@ class SettingsPanel(QGroupBox):
         self.dtype = QComboBox()
         self.dtype.addItems(sorted(DTYPES, reverse=True))
         form.addRow("Float type", self.dtype)
+        self.architecture: str | None = None    # the network (cnn.arch grammar) set by --arch or the editor
         self.set_config(RunConfig())
         self.preset.currentIndexChanged.connect(self._apply_preset)
         self.learning_rate.valueChanged.connect(self.learning_rate_changed)
@@ -113,6 +114,7 @@ class SettingsPanel(QGroupBox):
         self.shift.setValue(config.shift)
         self.seed.setValue(config.seed)
         self.dtype.setCurrentText(config.dtype)
+        self.architecture = config.architecture
 
     def config(self) -> RunConfig:
         """The settings as a RunConfig; raises ValueError naming a setting that does not make sense."""
@@ -123,6 +125,6 @@ class SettingsPanel(QGroupBox):
                            epochs=self.epochs.value(), learning_rate=self.learning_rate.value(),
                            batch_size=self.batch_size.value(), momentum=self.momentum.value(),
                            seed=self.seed.value(), dtype=self.dtype.currentText(), lr_decay=self.lr_decay.value(),
-                           shift=self.shift.value())
+                           shift=self.shift.value(), architecture=self.architecture)
         config.validate()
         return config

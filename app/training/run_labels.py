@@ -7,7 +7,7 @@ from cnn.config import RunConfig
 # The settings as the list and the legends name them, in the order they are named.
 SHORT_NAMES = {"preset": "", "classes": "classes", "limit": "images/class", "learning_rate": "lr",
                "batch_size": "batch", "momentum": "momentum", "lr_decay": "decay", "shift": "shift",
-               "seed": "seed", "dtype": "", "epochs": "epochs"}
+               "seed": "seed", "dtype": "", "epochs": "epochs", "architecture": ""}
 
 
 def setting_text(name: str, value) -> str:
@@ -18,6 +18,8 @@ def setting_text(name: str, value) -> str:
         return "all images" if value is None else f"{value}/class"
     if name in ("preset", "dtype"):
         return str(value)
+    if name == "architecture":
+        return "preset network" if value is None else value
     if isinstance(value, float):
         return f"{SHORT_NAMES[name]} {value:g}"
     return f"{SHORT_NAMES[name]} {value}"
@@ -28,7 +30,7 @@ def summary(config: RunConfig) -> str:
     defaults = RunConfig.from_preset(config.preset)
     parts = [config.preset, setting_text("learning_rate", config.learning_rate),
              setting_text("batch_size", config.batch_size)]
-    for name in ("classes", "limit", "momentum", "lr_decay", "shift", "seed", "dtype"):
+    for name in ("classes", "limit", "momentum", "lr_decay", "shift", "seed", "dtype", "architecture"):
         value = getattr(config, name)
         if value != getattr(defaults, name):
             parts.append(setting_text(name, value))

@@ -1,0 +1,100 @@
+"""Shapes through a list of LayerSpecs: each layer's input and output, parameter count and
+problem, as the architecture editor shows them, and the check that --arch and RunConfig make."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .grammar import IMAGE_SHAPE, ArchitectureError, LayerSpec, parse, text
+
+MAX_PARAMETERS = 50_000_000         # as many as a weights file may declare (cnn.io)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A layer with the shapes around it."""
+    spec: LayerSpec
+    input_shape: tuple | None       # None: unknown, an earlier layer is invalid
+    output_shape: tuple | None
+    parameters: int
+    problem: str | None             # why this layer cannot be built here, or None
+
+
+def shape_text(shape: tuple) -> str:
+    """'a 3380-vector' or '16×5×5'."""
+    return f"a {shape[0]}-vector" if len(shape) == 1 else "×".join(map(str, shape))
+
+
+def plan(layers, input_shape: tuple = IMAGE_SHAPE, classes: int | None = None) -> list[Row]:
+    """Every layer with its input and output shape, parameter count and problem (if any), in order.
+    After a layer with a problem the shapes are unknown and not checked."""
+    rows, shape, after, total = [], tuple(input_shape), "the input", 0
+    for position, spec in enumerate(layers):
+        output, parameters, problem = None, 0, None
+        if shape is not None:
+            output, parameters, problem = layer_shape(spec, shape, after)
+            total += parameters
+            if problem is None and total > MAX_PARAMETERS:
+                problem = f"the network would have {total:,} parameters, more than the {MAX_PARAMETERS:,} allowed"
+            if problem is None and position == len(layers) - 1 and classes is not None:
+                problem = _ends_with(spec, output, classes)
+        rows.append(Row(spec, shape, output if problem is None else None, parameters, problem))
+        shape = output if problem is None else None
+        after = spec.kind
+    return rows
+
+
+def layer_shape(spec: LayerSpec, shape: tuple, after: str) -> tuple[tuple | None, int, str | None]:
+    """(output shape, parameters, problem) of one layer given its input shape."""
+    if spec.kind in ("conv", "maxpool"):
+        if len(shape) != 3:
+            return None, 0, f"{spec.kind} needs an image (channels×height×width) but gets {shape_text(shape)} " \
+                            f"after {after}"
+        channels, height, width = shape
+        window = spec.kernel if spec.kind == "conv" else spec.size
+        if window > min(height, width):
+            what = "kernel" if spec.kind == "conv" else "window"
+            where = "" if after == "the input" else f" after {after}"
+            return None, 0, f"a {window}×{window} {what} does not fit the {shape_text(shape)} input{where}"
+        if spec.kind == "maxpool":
+            return (channels, height // window, width // window), 0, None
+        out = (spec.size, height - window + 1, width - window + 1)
+        biases = spec.size * out[1] * out[2] if spec.bias == "position" else spec.size
+        return out, spec.size * channels * window * window + biases, None
+    if spec.kind == "dense":
+        inputs = math.prod(shape)
+        return (spec.size,), (inputs + 1) * spec.size, None
+    if spec.kind == "softmax" and len(shape) != 1:
+        return None, 0, f"softmax needs a vector but gets {shape_text(shape)} after {after}; put it after a dense"
+    return shape, 0, None
+
+
+def _ends_with(spec: LayerSpec, output: tuple, classes: int) -> str | None:
+    if len(output) != 1:
+        return f"the network ends with {shape_text(output)}; end with a dense {classes} (one output per class)"
+    if output[0] != classes:
+        return f"the last layer gives {output[0]} outputs, but {classes} classes are chosen"
+    return None
+
+
+def check(layers, input_shape: tuple = IMAGE_SHAPE, classes: int | None = None, names=None) -> list[Row]:
+    """plan(), raising ArchitectureError for the first layer with a problem. `names`: how each layer
+    is named in the message (default: "token i 'text'")."""
+    if not layers:
+        raise ArchitectureError("the architecture has no layers")
+    rows = plan(layers, input_shape, classes)
+    for index, row in enumerate(rows):
+        if row.problem is not None:
+            name = names[index] if names else f"token {index + 1} '{row.spec}'"
+            raise ArchitectureError(f"{name}: {row.problem}")
+    return rows
+
+
+def canonical(spec: str, classes: int | None = None) -> str:
+    """The compact string, checked (shapes, and the last layer against `classes` when given) and
+    written the one canonical way."""
+    layers = parse(spec)
+    check(layers, classes=classes)
+    return text(layers)
+
+

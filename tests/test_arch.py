@@ -1,0 +1,205 @@
+"""The architecture grammar (cnn.arch): what it builds, and every message it gives."""
+import json
+
+import numpy as np
+import pytest
+
+from app.training.run_labels import summary
+from cnn import arch, cli, io
+from cnn.checkpoint import load_checkpoint
+from cnn.config import RunConfig, SettingError
+from cnn.data import load_mnist
+from cnn.presets import digits_network, original_network
+from cnn.runs.runfile import read_info
+from cnn.runs.store import RunStore
+from cnn.session import Session
+
+ORIGINAL = "conv 5 3x3, sigmoid, dense 100, sigmoid, dense 2, sigmoid"
+DIGITS = ("conv 8 3x3 bias=kernel init=he, relu, maxpool 2, conv 16 3x3 bias=kernel init=he, relu, maxpool 2, "
+          "dense 10 init=xavier")
+
+
+def same_network(a, b):
+    assert a.architecture() == b.architecture()
+    assert a.dtype == b.dtype
+    assert a.params.keys() == b.params.keys()
+    for name in a.params:
+        assert np.array_equal(a.params[name], b.params[name]), name
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_the_issues_strings_build_the_presets_with_their_weights(seed):
+    same_network(arch.build(arch.parse(ORIGINAL), 2, seed, "float64"), original_network(2, seed, "float64"))
+    same_network(arch.build(arch.parse(DIGITS), 10, seed, "float32"), digits_network(10, seed, "float32"))
+
+
+def test_case_and_spaces_are_free_and_the_text_comes_back_canonical():
+    messy = "  CONV 8 3X3 Bias=Kernel INIT=he ,relu,   MaxPool 2,conv 16 3x3 bias=kernel init=he , relu, maxpool 2," \
+            "DENSE 10 init=XAVIER "
+    assert arch.canonical(messy, 10) == DIGITS
+    assert arch.canonical("conv 5 3x3 bias=position init=normal, sigmoid, dense 2", 2) == "conv 5 3x3, sigmoid, dense 2"
+
+
+def test_presets_are_described_in_the_grammar():
+    assert arch.describe(original_network()) == ORIGINAL
+    assert arch.describe(digits_network()) == DIGITS
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("conv 8 3x3, relu, maxpool 0, dense 2", "token 3 'maxpool 0': size must be ≥ 1"),
+    ("", "the architecture is empty; write layers separated by commas, e.g. 'conv 5 3x3, sigmoid, dense 2, sigmoid'"),
+    ("relu,, dense 2", "token 2 '': no layer between two commas"),
+    ("pool 2, dense 2", "token 1 'pool 2': unknown layer 'pool'; the layers are conv, maxpool, dense, sigmoid, tanh, "
+                        "relu, softmax"),
+    ("relu 2, dense 2", "token 1 'relu 2': relu takes no numbers or options, not '2'"),
+    ("conv 5, dense 2", "token 1 'conv 5': conv takes DEPTH KxK, e.g. 'conv 8 3x3'"),
+    ("maxpool, dense 2", "token 1 'maxpool': maxpool takes a window size S, e.g. 'maxpool 2'"),
+    ("dense 2 3", "token 1 'dense 2 3': dense takes a number of units N, e.g. 'dense 10'"),
+    ("dense init=he 2", "token 1 'dense init=he 2': options come after the numbers: dense takes a number of units N, "
+                        "e.g. 'dense 10'"),
+    ("conv x 3x3, dense 2", "token 1 'conv x 3x3': depth must be a whole number, not 'x'"),
+    ("conv 0 3x3, dense 2", "token 1 'conv 0 3x3': depth must be ≥ 1"),
+    ("conv 2000 3x3, dense 2", "token 1 'conv 2000 3x3': depth must be at most 1,024"),
+    ("conv 5 3, dense 2", "token 1 'conv 5 3': the kernel size must be KxK, e.g. 3x3, not '3'"),
+    ("conv 5 3x4, dense 2", "token 1 'conv 5 3x4': kernels are square (KxK), not 3x4"),
+    ("conv 5 0x0, dense 2", "token 1 'conv 5 0x0': kernel size must be ≥ 1"),
+    ("dense 2.5", "token 1 'dense 2.5': size must be a whole number, not '2.5'"),
+    ("dense 200000, dense 2", "token 1 'dense 200000': size must be at most 100,000"),
+    ("conv 5 3x3 bias=both, dense 2", "token 1 'conv 5 3x3 bias=both': bias must be position or kernel, not 'both'"),
+    ("conv 5 3x3 init=zero, dense 2",
+     "token 1 'conv 5 3x3 init=zero': init must be normal or he or xavier, not 'zero'"),
+    ("conv 5 3x3 stride=2, dense 2", "token 1 'conv 5 3x3 stride=2': unknown option 'stride'; conv takes "
+                                     "bias=position|kernel and init=normal|he|xavier"),
+    ("dense 2 bias=kernel", "token 1 'dense 2 bias=kernel': unknown option 'bias'; dense takes init=normal|he|xavier"),
+    ("maxpool 2 init=he, dense 2", "token 1 'maxpool 2 init=he': unknown option 'init'; maxpool takes no options"),
+    ("dense 2 init=he init=xavier", "token 1 'dense 2 init=he init=xavier': init is given twice"),
+    # shapes
+    ("dense 4, conv 3 3x3, dense 2", "token 2 'conv 3 3x3': conv needs an image (channels×height×width) but gets a "
+                                     "4-vector after dense"),
+    ("dense 4, maxpool 2, dense 2", "token 2 'maxpool 2': maxpool needs an image (channels×height×width) but gets a "
+                                    "4-vector after dense"),
+    ("conv 4 3x3, maxpool 2, conv 4 14x14, dense 2", "token 3 'conv 4 14x14': a 14×14 kernel does not fit the 4×13×13 "
+                                                     "input after maxpool"),
+    ("maxpool 29, dense 2", "token 1 'maxpool 29': a 29×29 window does not fit the 1×28×28 input"),
+    ("conv 3 3x3, softmax, dense 2", "token 2 'softmax': softmax needs a vector but gets 3×26×26 after conv; put it "
+                                     "after a dense"),
+    ("conv 5 3x3, sigmoid, dense 3", "token 3 'dense 3': the last layer gives 3 outputs, but 2 classes are chosen"),
+    ("conv 5 3x3, relu", "token 2 'relu': the network ends with 5×26×26; end with a dense 2 (one output per class)"),
+    ("dense 30000, dense 2000, dense 2", "token 2 'dense 2000': the network would have 83,552,000 parameters, more "
+                                         "than the 50,000,000 allowed"),
+])
+def test_every_message_names_the_token_and_the_reason(spec, message):
+    with pytest.raises(arch.ArchitectureError) as caught:
+        arch.canonical(spec, 2)
+    assert str(caught.value) == message
+    assert "\n" not in str(caught.value)
+
+
+def test_json_layers_are_checked_against_the_shapes_that_reach_them(tmp_path):
+    layers = digits_network().architecture()
+    assert arch.text(arch.from_json(layers, classes=10)) == DIGITS
+    wrong = json.loads(json.dumps(layers))
+    wrong[7]["args"]["input_size"] = 3380
+    with pytest.raises(arch.ArchitectureError, match=r"^layer 8 dense expects a 3380-vector but gets a 400-vector "
+                                                     r"after flatten$"):
+        arch.from_json(wrong)
+    del wrong[6]   # no flatten: a dense after an image has the implied one
+    with pytest.raises(arch.ArchitectureError, match=r"^layer 7 dense expects a 3380-vector but gets 16×5×5 after "
+                                                     r"maxpool$"):
+        arch.from_json(wrong)
+    wrong = json.loads(json.dumps(layers))
+    wrong[3]["args"]["input_shape"] = [8, 12, 12]
+    with pytest.raises(arch.ArchitectureError, match=r"^layer 4 conv expects 8×12×12 but gets 8×13×13 after maxpool$"):
+        arch.from_json(wrong)
+    with pytest.raises(arch.ArchitectureError, match=r"^layer 2: not a known layer: \{'type': 'Dropout'\}$"):
+        arch.from_json([layers[0], {"type": "Dropout"}])
+    with pytest.raises(arch.ArchitectureError, match=r"^layer 8 dense: the last layer gives 10 outputs, but 2 classes"):
+        arch.from_json(layers, classes=2)
+
+
+def test_a_json_file_header_or_list_is_read_as_the_spec(tmp_path):
+    weights = tmp_path / "digits.npz"
+    io.save(digits_network(), weights)
+    header = tmp_path / "arch.json"
+    header.write_text(json.dumps({"architecture": digits_network().architecture()}))
+    assert arch.read_spec(str(header)) == DIGITS
+    listed = tmp_path / "list.json"
+    listed.write_text(json.dumps(original_network().architecture()))
+    assert arch.read_spec(str(listed), 2) == ORIGINAL
+    broken = tmp_path / "broken.json"
+    broken.write_text("[{")
+    with pytest.raises(arch.ArchitectureError, match=rf"^{broken}: not valid JSON"):
+        arch.read_spec(str(broken))
+    with pytest.raises(arch.ArchitectureError, match=rf"^{tmp_path / 'missing.json'}: cannot be read"):
+        arch.read_spec(str(tmp_path / "missing.json"))
+
+
+def test_editor_rows_give_shapes_parameters_and_problems():
+    rows = arch.plan(arch.parse(DIGITS), classes=10)
+    assert [row.output_shape for row in rows] == [(8, 26, 26), (8, 26, 26), (8, 13, 13), (16, 11, 11), (16, 11, 11),
+                                                  (16, 5, 5), (10,)]
+    assert sum(row.parameters for row in rows) == sum(p.size for p in digits_network().params.values())
+    assert [row.parameters for row in rows] == [80, 0, 0, 1168, 0, 0, 4010]
+    rows = arch.plan(arch.parse("conv 4 3x3, dense 4, maxpool 2, relu, dense 2"), classes=2)
+    assert [row.problem is None for row in rows] == [True, True, False, True, True]
+    assert rows[3].input_shape is None and rows[3].output_shape is None   # unknown after a bad layer
+
+
+def test_run_config_checks_the_architecture_against_the_classes():
+    config = RunConfig.from_preset("digits", architecture=DIGITS)
+    assert config.architecture == DIGITS
+    with pytest.raises(SettingError) as caught:
+        config.with_changes(classes=(0, 1))
+    assert str(caught.value) == "architecture: token 7 'dense 10 init=xavier': the last layer gives 10 outputs, but " \
+                                "2 classes are chosen"
+    assert RunConfig.from_dict(config.as_dict()) == config
+    assert "dense 10 init=xavier" in summary(config)
+    assert "conv" not in summary(RunConfig.from_preset("digits"))
+
+
+def cli_error(capsys, *argv):
+    assert cli.main(list(argv)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    return err.strip()
+
+
+def test_cli_errors_are_one_line(capsys, tmp_path):
+    assert cli_error(capsys, "--arch", "conv 8 3x3, maxpool 0, dense 2") == \
+        "cnn-train: error: --arch: token 2 'maxpool 0': size must be ≥ 1"
+    assert cli_error(capsys, "--arch", "conv 5 3x3, dense 10") == \
+        "cnn-train: error: --arch: token 2 'dense 10': the last layer gives 10 outputs, but 2 classes are chosen"
+    weights = tmp_path / "w.npz"
+    io.save(original_network(), weights)
+    assert cli_error(capsys, "--arch", ORIGINAL, "--load", str(weights)) == \
+        "cnn-train: error: --arch and --load both say which network to train; give one of them"
+
+
+def test_cli_trains_the_architecture_and_records_it(capsys, tmp_path):
+    spec = "conv 3 5x5 bias=kernel init=he, relu, maxpool 4, dense 2 init=xavier"
+    saved = tmp_path / "w.npz"
+    assert cli.main(["--arch", spec, "--limit", "20", "--epochs", "1", "--batch-size", "8", "--quiet",
+                     "--runs", str(tmp_path / "runs"), "--save", str(saved)]) == 0
+    assert "test accuracy" in capsys.readouterr().out
+    network = io.load(saved)
+    assert arch.describe(network) == spec
+    [run] = RunStore(tmp_path / "runs").list()
+    info = read_info(run.path)
+    assert info.settings.architecture == spec
+    assert info.architecture == network.architecture()
+    continued = Session.from_checkpoint(load_checkpoint(run.path / "last.npz"), load_mnist())
+    assert continued.config.architecture == spec
+
+
+def test_weights_of_another_network_name_it_in_the_settings(tmp_path):
+    network = arch.build(arch.parse("dense 5, tanh, dense 2, sigmoid"), 2, seed=1)
+    session = Session(RunConfig(limit=5), load_mnist(), network)
+    assert session.config.architecture == "dense 5, tanh, dense 2, sigmoid"
+    session = Session(RunConfig(limit=5), load_mnist(), original_network())
+    assert session.config.architecture is None
+
+
+def test_the_studio_refuses_a_bad_architecture_in_one_line(capsys):
+    from app.main import main
+    assert main(["--arch", "conv 5 3x3, maxpool 0, dense 2"]) == 2
+    assert capsys.readouterr().err == "cnn-studio: error: --arch: token 2 'maxpool 0': size must be ≥ 1\n"
