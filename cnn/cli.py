@@ -8,6 +8,7 @@ import sys
 from . import arch, atomic, io
 from .config import RunConfig, SettingError
 from .data import DataFileError, download_mnist, load_mnist
+from .evaluation import confusion_matrix, format_confusion
 from .health import EpochHealth
 from .layer import DTYPES
 from .optim import MAX_LEARNING_RATE, MIN_LEARNING_RATE
@@ -159,11 +160,14 @@ def architecture_option(spec: str | None, load: str | None) -> str | None:
 
 
 def _report(args, session: Session) -> int:
-    """The predictions, the test accuracy and the saved weights, as every run ends."""
+    """The predictions, the confusion matrix with each class's accuracy, the test accuracy and the
+    saved weights, as every run ends."""
     result = evaluate(session.network, session.dataset.test, session.loss)
     if not args.quiet:
         for predicted, true in zip(result.predictions, session.dataset.test.labels, strict=True):
             print(f"pred: {session.config.classes[predicted]}, true: {true}")
+    matrix = confusion_matrix(session.dataset.test.y.argmax(axis=1), result.predictions, len(session.config.classes))
+    print(format_confusion(matrix, session.config.classes))
     print(f"test accuracy: {100 * result.accuracy:.1f}%")
     return _save(session, args.save) if args.save is not None else 0
 

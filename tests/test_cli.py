@@ -118,3 +118,18 @@ def test_weights_for_other_images_name_the_file_and_the_fix(tmp_path, capsys):
     assert capsys.readouterr().err == (f"cnn-train: error: {tmp_path / '32.npz'}: the network takes inputs "
                                        "(1, 32, 32), but the images are (1, 28, 28); use weights made for 28×28 "
                                        "images\n")
+
+
+def test_confusion_matrix_before_the_last_line_agrees_with_the_predictions(capsys):
+    assert main(["--epochs", "1", "--limit", "8", "--classes", "3", "5", "8"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    pairs = [tuple(int(part.split(": ")[1]) for part in line.split(", ")) for line in out if line.startswith("pred:")]
+    start = out.index("confusion matrix (rows: true digit, columns: predicted):")
+    assert out[start + 1].split() == ["true\\pred", "3", "5", "8", "accuracy"]
+    rows = [line.split() for line in out[start + 2:start + 5]]
+    assert out[start + 5].startswith("test accuracy: ") and out[-1] == out[start + 5]
+    for row in rows:
+        true = int(row[0])
+        counts = [sum(1 for p, t in pairs if t == true and p == predicted) for predicted in (3, 5, 8)]
+        assert [int(v) for v in row[1:4]] == counts
+        assert row[4] == f"{100 * counts[(3, 5, 8).index(true)] / sum(counts):.1f}%"
