@@ -4,6 +4,7 @@ in bounded chunks, so memory never exceeds what the header declares (itself unde
 from __future__ import annotations
 
 import math
+import tokenize
 from typing import BinaryIO
 
 import numpy as np
@@ -24,7 +25,8 @@ def read_npy(file: BinaryIO, dtype: np.dtype, max_items: int) -> np.ndarray:
         if read_header is None:
             raise ValueError(f"unsupported .npy version {version}")
         shape, fortran_order, stored = read_header(file)
-    except (ValueError, SyntaxError, EOFError) as error:
+    except (ValueError, SyntaxError, EOFError, TypeError, RecursionError, tokenize.TokenError) as error:
+        # numpy parses the header's Python literal with tokenize and ast; a damaged one can raise any of these
         raise NpyError(f"is not a .npy array ({error})") from None
     if stored != dtype:
         raise NpyError(f"has dtype {stored}, expected {dtype}")

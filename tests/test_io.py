@@ -179,3 +179,19 @@ def test_corrupt_compressed_weights(tmp_path):
 def _saved(tmp_path, network):
     io.save(network, tmp_path / "plain.npz")
     return tmp_path / "plain.npz"
+
+
+def test_a_header_numpy_cannot_tokenize(tmp_path):
+    """A .npy header cut inside a bracket makes numpy's parser raise tokenize.TokenError (found by
+    hypothesis in test_truncated_or_corrupted_archives): a message, like any other damage."""
+    good = _saved(tmp_path, original_network())
+    out = tmp_path / "bad-header.npz"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            payload = bytearray(source.read(item))
+            if item.filename == "5.bias.npy":
+                at = payload.index(b"(2,)")
+                payload[at + 3:at + 4] = b"\n"      # "(2,\n": the bracket never closes
+            target.writestr(item.filename, bytes(payload))
+    with pytest.raises(WeightsFileError, match=r"bad-header.npz: 5.bias is not a .npy array \("):
+        io.load(out)
