@@ -3,6 +3,7 @@ A symlink is written through to its target, a replaced file keeps its mode (and 
 file gets the umask's mode, and a path that is not a regular file is refused, never replaced."""
 from __future__ import annotations
 
+import glob
 import os
 import secrets
 import signal
@@ -149,7 +150,7 @@ def _keep_mode_and_owner(target: Path, descriptor: int) -> None:
 
 def _remove_orphans(target: Path) -> None:
     """Temporary files of earlier writes to `target` whose process no longer runs."""
-    for orphan in target.parent.glob(f".{target.name}.*.tmp"):
+    for orphan in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):   # escaped: a name may hold [ or *
         pid = orphan.name[len(target.name) + 2:].split(".", 1)[0]
         if pid.isdigit() and not _running(int(pid)):
             orphan.unlink(missing_ok=True)

@@ -115,10 +115,22 @@ def test_empty_paths_are_refused(network):
         io.load("")
 
 
-def test_a_fifo_is_not_loaded_as_weights_and_does_not_block(tmp_path):
+def test_a_fifo_or_a_folder_is_not_loaded_as_weights(tmp_path):
     os.mkfifo(tmp_path / "w.npz")   # opening it to read would wait for a writer forever
     with pytest.raises(io.WeightsFileError, match=r"w.npz: is a FIFO \(named pipe\), not a file$"):
         io.load(tmp_path / "w.npz")
+    with pytest.raises(io.WeightsFileError, match=f"^{tmp_path}: is a folder, not a file$"):
+        io.load(tmp_path)
+
+
+def test_orphans_of_a_name_with_glob_characters_are_cleared(tmp_path, network):
+    """A killed save leaves `.NAME.PID.….tmp`; the next save clears it, whatever characters NAME holds."""
+    path = tmp_path / "w[1]*.npz"
+    orphan = tmp_path / ".w[1]*.npz.999999999.dead.tmp"    # no process has that id
+    orphan.write_bytes(b"partial")
+    (tmp_path / ".other.npz.999999999.dead.tmp").write_bytes(b"someone else's")
+    io.save(network, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.npz.999999999.dead.tmp", "w[1]*.npz"]
 
 
 def written_path(file) -> str:
