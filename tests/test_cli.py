@@ -11,9 +11,7 @@ from cnn.presets import original_network
 
 def test_short_original_experiment(capsys):
     assert main(["--epochs", "2", "--limit", "30"]) == 0
-    out, err = capsys.readouterr()
-    assert err == ""   # a learning network: no warning
-    out = out.splitlines()
+    out = capsys.readouterr().out.splitlines()
     assert re.fullmatch(r"epoch 1/2  train loss \d\.\d{6}  test loss \d\.\d{6}  test accuracy [\d.]+%  \(.*\)", out[0])
     predictions = [line for line in out if line.startswith("pred:")]
     assert len(predictions) == 60
@@ -82,6 +80,11 @@ def test_a_saturated_network_is_reported(capsys):
     assert warnings == ["warning: epoch 2: the gradients are all zero (the sigmoids are saturated), so the network "
                         "no longer learns; try a smaller learning rate (e.g. 0.1) from fresh weights"]
     assert out.splitlines()[-1] == "test accuracy: 50.0%"
+
+
+def test_a_healthy_run_has_no_warning(capsys):
+    assert main(["--epochs", "2", "--limit", "10", "--quiet"]) == 0
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_bad_weights_file_message(tmp_path, capsys):

@@ -231,7 +231,6 @@ SIGINT_WHILE_SAVING = textwrap.dedent("""
 """)
 
 
-@pytest.mark.slow
 def test_ctrl_c_during_the_final_save_prints_one_line(tmp_path):
     path = tmp_path / "w.npz"
     io.save(original_network(seed=1), path)

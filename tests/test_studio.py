@@ -101,7 +101,7 @@ def test_choosing_a_sample_redraws_its_maps(window, qtbot):
     assert "train image #7" in window.features_view.caption.text()
     label = int(session.dataset.train.labels[7])
     assert f"label <b>{label}</b>" in window.features_view.caption.text()
-    assert window.features_view.pre.shape == (5, 26, 26)
+    assert [entry[2].shape for entry in window.features_view.shown] == [(5, 26, 26), (5, 26, 26)]
 
 
 def test_opening_weights_updates_the_kernels(window, qtbot, tmp_path):
@@ -111,7 +111,11 @@ def test_opening_weights_updates_the_kernels(window, qtbot, tmp_path):
     io.save(network, path)
     window.open_weights(str(path))
     qtbot.waitUntil(lambda: window.model.source == str(path), timeout=10000)
-    qtbot.waitUntil(lambda: np.array_equal(window.kernels_view.kernels, network.params["0.kernels"]))
+    qtbot.waitUntil(lambda: window.weights_view.snapshot is not None and np.array_equal(
+        window.weights_view.snapshot.layers[0].params["kernels"], network.params["0.kernels"]))
+    shown = window.weights_view.main.cells.cells  # the grid drawn: 5 kernels × 1 channel, or transposed
+    assert shown.shape in ((5, 1, 3, 3), (1, 5, 3, 3))
+    np.testing.assert_array_equal(shown.reshape(5, 3, 3), network.params["0.kernels"][:, 0])
     assert window.model.source == str(path)
     assert window.settings.value("recent")[0] == str(path)
     assert np.array_equal(window.worker.session.network.params["3.weights"], network.params["3.weights"])

@@ -28,6 +28,7 @@ def thumbnail(image: np.ndarray, mark: QColor | None) -> QIcon:
 
 class SamplePicker(QGroupBox):
     sample_changed = Signal(str, int)
+    predictions_wanted = Signal(str)    # a split whose predictions "Next misclassified" needs
 
     def __init__(self, parent=None):
         super().__init__("Sample", parent)
@@ -45,7 +46,7 @@ class SamplePicker(QGroupBox):
         self.next.setToolTip("Next image (Alt+Right)")
         self.next.setShortcut("Alt+Right")
         self.next_wrong = QPushButton("Next misclassified")
-        self.next_wrong.setToolTip("Jump to the next test image the network gets wrong")
+        self.next_wrong.setToolTip("Jump to the next image of this set the network gets wrong (Ctrl+M)")
         self.strip = QListWidget()
         self.strip.setViewMode(QListView.IconMode)
         self.strip.setFlow(QListView.LeftToRight)
@@ -66,6 +67,7 @@ class SamplePicker(QGroupBox):
         self.images = {"train": np.zeros((1, 28, 28)), "test": np.zeros((1, 28, 28))}
         self.labels = {"train": np.zeros(1, int), "test": np.zeros(1, int)}
         self.predicted_labels: dict[str, np.ndarray] = {}
+        self.pending_jump: str | None = None   # a split whose predictions were asked for a jump
         self.page_start = -1
         self.split.currentIndexChanged.connect(self._split_changed)
         self.index.valueChanged.connect(self._index_changed)
@@ -80,29 +82,57 @@ class SamplePicker(QGroupBox):
 
     def set_data(self, images: dict, labels: dict) -> None:
         self.images, self.labels, self.predicted_labels = images, labels, {}
+        self.pending_jump = None
         self.index.setMaximum(len(images[self.split.currentData()]) - 1)
         self._refresh_strip(force=True)
+        self._count_wrong()
 
     def set_predictions(self, split: str, predicted: np.ndarray) -> None:
-        """Digits the network predicts for a split; misclassified thumbnails get a red frame."""
+        """Digits the network predicts for a split; misclassified thumbnails get a red frame. New test
+        predictions mean new weights: older ones of the training set are dropped (asked again when needed)."""
+        if split == "test":
+            self.predicted_labels.pop("train", None)
         self.predicted_labels[split] = predicted
-        self.next_wrong.setEnabled(True)
         self._refresh_strip(force=True)
+        self._count_wrong()
+        if self.pending_jump == split:
+            self.pending_jump = None
+            if self.current[0] == split:
+                self.jump_to_next_misclassified()
+
+    def wrong(self, split: str) -> np.ndarray | None:
+        """Indices of the split's misclassified images, or None before its predictions are known."""
+        predicted = self.predicted_labels.get(split)
+        if predicted is None or len(predicted) != len(self.labels[split]):
+            return None
+        return np.flatnonzero(predicted != self.labels[split])
+
+    def _count_wrong(self) -> None:
+        """The button says how many of the shown set's images are misclassified, now."""
+        wrong = self.wrong(self.current[0])
+        if wrong is None:
+            self.next_wrong.setText("Find misclassified")
+        elif wrong.size == 0:
+            self.next_wrong.setText("None misclassified")
+        else:
+            self.next_wrong.setText(f"Next misclassified ({wrong.size})")
 
     def select(self, split: str, index: int) -> None:
         self.split.setCurrentIndex(self.split.findData(split))
         self.index.setValue(index)
 
     def jump_to_next_misclassified(self) -> bool:
+        """Selects the next misclassified image of the shown set; without its predictions, asks for
+        them (predictions_wanted) and jumps when they arrive."""
         split, index = self.current
-        predicted = self.predicted_labels.get(split)
-        if predicted is None:
+        wrong = self.wrong(split)
+        if wrong is None:
+            self.pending_jump = split
+            self.next_wrong.setText("Finding misclassified…")
+            self.predictions_wanted.emit(split)
             return False
-        wrong = np.flatnonzero(predicted != self.labels[split])
         if wrong.size == 0:
-            self.next_wrong.setText("None misclassified")
             return False
-        self.next_wrong.setText(f"Next misclassified ({wrong.size})")
         later = wrong[wrong > index]
         self.index.setValue(int(later[0] if later.size else wrong[0]))
         return True
@@ -113,6 +143,7 @@ class SamplePicker(QGroupBox):
         self.index.setMaximum(len(self.images[split]) - 1)
         self.index.blockSignals(False)
         self._refresh_strip(force=True)
+        self._count_wrong()
         self.sample_changed.emit(*self.current)
 
     def _index_changed(self) -> None:
@@ -131,7 +162,8 @@ class SamplePicker(QGroupBox):
                 wrong = predicted is not None and predicted[i] != labels[i]
                 item = QListWidgetItem(thumbnail(images[i], QColor(214, 39, 40) if wrong else None), "")
                 item.setData(Qt.UserRole, i)
-                item.setToolTip(f"#{i}: label {labels[i]}" + (f", predicted {predicted[i]}" if predicted is not None else ""))
+                item.setToolTip(f"#{i}: label {labels[i]}"
+                                + (f", predicted {predicted[i]}" if predicted is not None else ""))
                 self.strip.addItem(item)
         row = index - self.page_start
         if 0 <= row < self.strip.count():

@@ -10,14 +10,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QMetaObject, QSettings, QStandardPaths, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea,
-                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
+                               QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from cnn.config import RunConfig
 
 from app.stepthrough.link import StepThroughLink
 from app.studio.draw_feedback import DrawFeedback
+from app.studio.health_banner import HealthBanner
 from app.studio.help import ABOUT, TOUR
+from app.studio.layer_picker import LayerChoice, LayerCombo, NetworkSummary
 from app.studio.recent_files import RecentFiles
 from app.studio.remembered import remember, restore
 from app.studio.run_controls import RunControls
@@ -28,8 +30,10 @@ from app.studio.status_line import StatusLine
 from app.studio.views.compare import CompareView
 from app.studio.views.features import FeatureMapsView
 from app.studio.views.gradients import GradientsView
-from app.studio.views.kernels import KernelsView
+from app.studio.views.health import HealthView
 from app.studio.views.loss import LossView
+from app.studio.views.strip import StripView
+from app.studio.views.weights import WeightsView
 from app.training.collector import GuiThreadCollector
 from app.training.state import RunState
 from app.training.worker import TrainingWorker
@@ -55,6 +59,7 @@ class MainWindow(QMainWindow):
     request_save = Signal(str)
     request_weights = Signal()
     request_apply = Signal(int, object)
+    request_predictions = Signal(str)
     request_open_run = Signal(str)
     request_continue_run = Signal(str, int)
 
@@ -72,6 +77,8 @@ class MainWindow(QMainWindow):
         self.controls = RunControls(self)
         self.status = StatusLine(self.statusBar())
         self.banner = ErrorBanner()
+        self.health_banner = HealthBanner()
+        self.layer_choice = LayerChoice(self)
         self._place_views()
         self._place_runs()
         self._build_menus()
@@ -83,9 +90,14 @@ class MainWindow(QMainWindow):
     def _place_views(self) -> None:
         """Where everything sits: the settings column on the left; loss | kernels above feature maps |
         gradients on the right. The one place a view is added."""
-        self.loss_view, self.kernels_view = LossView(), KernelsView()
+        self.loss_view, self.weights_view = LossView(), WeightsView()
         self.features_view, self.gradients_view = FeatureMapsView(), GradientsView()
-        self.views = [self.loss_view, self.kernels_view, self.features_view, self.gradients_view]
+        self.strip_view, self.health_view = StripView(), HealthView()
+        self.views = [self.loss_view, self.weights_view, self.features_view, self.gradients_view, self.strip_view,
+                      self.health_view, self.health_banner]
+        for view in (self.weights_view, self.features_view, self.gradients_view):
+            self.layer_choice.changed.connect(view.show_layer)
+        self.network_summary = NetworkSummary(self.layer_choice)
 
         self.model_label = QLabel("")
         self.model_label.setWordWrap(True)
@@ -96,6 +108,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.controls.button_grid())
         column.addWidget(self.sample_picker, 1)
         column.addWidget(self.model_label)
+        column.addWidget(self.network_summary)
         scroll = QScrollArea()
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
@@ -111,7 +124,7 @@ class MainWindow(QMainWindow):
         self.loss_tabs.addTab(self.compare_view, "Compare runs")
         self.top_splitter = QSplitter(Qt.Horizontal)
         self.top_splitter.addWidget(self.loss_tabs)
-        self.top_splitter.addWidget(self.kernels_view)
+        self.top_splitter.addWidget(self.weights_view)
         self.bottom_splitter = QSplitter(Qt.Horizontal)
         self.bottom_splitter.addWidget(self.features_view)
         self.bottom_splitter.addWidget(self.gradients_view)
@@ -120,7 +133,21 @@ class MainWindow(QMainWindow):
         self.views_splitter.addWidget(self.bottom_splitter)
         self.main_splitter = QSplitter(Qt.Horizontal)
         self.main_splitter.addWidget(scroll)
-        self.main_splitter.addWidget(self.views_splitter)
+        # The chosen layer's views in the first tab, the whole network and its health in the others;
+        # the layer picker beside the tabs.
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.views_splitter, "Layer")
+        self.tabs.addTab(self.strip_view, "Network strip")
+        self.tabs.addTab(self.health_view, "Health")
+        corner = QWidget()
+        corner_row = QHBoxLayout(corner)
+        corner_row.setContentsMargins(0, 0, 4, 0)
+        corner_row.addWidget(QLabel("Layer:"))
+        self.layer_combo = LayerCombo(self.layer_choice)
+        corner_row.addWidget(self.layer_combo)
+        self.tabs.setCornerWidget(corner, Qt.TopRightCorner)
+        self.main_splitter.addWidget(self.tabs)
         self.main_splitter.setStretchFactor(1, 1)
         self.main_splitter.setCollapsible(0, False)
         self.main_splitter.setSizes([340, 1260])
@@ -129,6 +156,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.banner)
+        layout.addWidget(self.health_banner)
         layout.addWidget(self.main_splitter, 1)
         self.setCentralWidget(central)
 
@@ -164,7 +192,7 @@ class MainWindow(QMainWindow):
         self.save_action = self._action(file, "&Save weights…", self.save_weights_dialog, QKeySequence.Save,
                                         "Save the network's weights to an .npz file")
         self.export_action = self._action(file, "&Export view as PNG…", self.export_dialog, "Ctrl+E",
-                                          "Save a picture of the four views")
+                                          "Save a picture of the views in the open tab")
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.Quit)
         training = self.menuBar().addMenu("&Training")
@@ -196,7 +224,8 @@ class MainWindow(QMainWindow):
                              (self.request_sample, worker.select_sample), (self.request_load, worker.load_weights),
                              (self.request_save, worker.save_weights), (self.request_weights, worker.send_weights),
                              (self.request_apply, worker.apply_weights), (self.request_open_run, worker.open_run),
-                             (self.request_continue_run, worker.continue_run)):
+                             (self.request_continue_run, worker.continue_run),
+                             (self.request_predictions, worker.predict_split)):
             signal.connect(slot)
         self._wire_views()
         # Slots of objects living on the GUI thread, so queued there (a lambda would run on the worker's thread).
@@ -206,6 +235,8 @@ class MainWindow(QMainWindow):
         self.worker.message.connect(self.show_message)
         self.worker.test_predictions.connect(self.on_test_predictions)
         self.worker.finished.connect(self.on_finished)
+        self.worker.predictions.connect(self.sample_picker.set_predictions)
+        self.sample_picker.predictions_wanted.connect(self.request_predictions)
         self.worker.run_changed.connect(self.runs_panel.update_run)
         self.worker.run_changed.connect(self.compare_view.refresh_run)
         self.worker.current_run.connect(self.runs_panel.set_current)
@@ -293,7 +324,7 @@ class MainWindow(QMainWindow):
             self.export_png(path if path.lower().endswith(".png") else path + ".png")
 
     def export_png(self, path: str, whole_window: bool = False) -> bool:
-        widget = self if whole_window else self.views_splitter
+        widget = self if whole_window else self.tabs.currentWidget()
         ok = widget.grab().save(str(path), "PNG")
         if ok:
             self.statusBar().showMessage(f"Saved {path}", 8000)
@@ -344,8 +375,9 @@ class MainWindow(QMainWindow):
         self.settings_panel.blockSignals(False)
         self.sample_picker.set_data(info.images, info.labels)
         self.model_label.setText(f"<b>Network</b> ({info.source}, {info.parameter_count:,} parameters, "
-                                 f"{info.config.dtype}, loss: {info.loss_name.replace('_', ' ')})"
-                                 f"<pre style='font-size:8pt'>{info.summary}</pre>")
+                                 f"{info.config.dtype}, loss: {info.loss_name.replace('_', ' ')}); click a layer "
+                                 "to show it:")
+        self.layer_choice.set_layers(info.layers)
         self.request_sample.emit(*self.sample_picker.current)
         self.step_link.model_changed()
 

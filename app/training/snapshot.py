@@ -1,19 +1,37 @@
-"""What the worker sends the views: immutable records holding copies of arrays nobody changes."""
+"""What the worker sends the views: immutable records holding copies of arrays nobody changes.
+
+A Snapshot holds one sample's pass through every layer (output Y and ∂E/∂Y) and every parameter
+tensor with that sample's gradient; the views pick the layer they draw.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
 
 import numpy as np
 
-from cnn.convolution import Convolutional
+from cnn.dense import outer_factors
 from cnn.session import Session
 from cnn.trace import read_only_copy
 
 
-def frozen(array) -> np.ndarray:
-    copy = np.array(array, dtype=np.float64 if np.issubdtype(np.asarray(array).dtype, np.floating) else None)
-    copy.flags.writeable = False
-    return copy
+@dataclass(frozen=True)
+class LayerInfo:
+    """One layer's place in the network, without its arrays."""
+    index: int
+    kind: str                      # the layer's class name: 'Convolutional', 'ReLU', …
+    input_shape: tuple             # per sample
+    output_shape: tuple
+    params: Mapping[str, tuple]    # parameter name ('kernels') → shape
+
+    @property
+    def title(self) -> str:
+        return f"{self.index} · {self.kind} {shape_text(self.input_shape)} → {shape_text(self.output_shape)}"
+
+
+def shape_text(shape) -> str:
+    return "×".join(map(str, shape))
 
 
 @dataclass(frozen=True)
@@ -21,81 +39,147 @@ class ModelInfo:
     """A session's shape, sent when a network is built or loaded."""
     classes: tuple[int, ...]
     config: object                 # the RunConfig the session runs with
-    summary: str                   # one line per layer
+    layers: tuple[LayerInfo, ...]
     parameter_count: int
     loss_name: str
     images: dict                   # split → read-only (N, 28, 28) array
     labels: dict                   # split → read-only (N,) digits
     source: str                    # where the weights came from: 'new (seed 0)' or a file
 
+    @property
+    def summary(self) -> str:
+        """One line per layer."""
+        return "\n".join(layer.title for layer in self.layers)
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        return tuple(f"{layer.index}.{name}" for layer in self.layers for name in layer.params)
+
+
+def default_layer(layers) -> int:
+    """The layer the views show first: the first convolution (else the first with parameters)."""
+    for kinds in (("Convolutional",), ("Convolutional", "Dense")):
+        for layer in layers:
+            if layer.kind in kinds:
+                return layer.index
+    return 0
+
+
+@dataclass(frozen=True)
+class LayerState:
+    """One layer for one sample: read-only copies, per-sample shapes (no batch axis)."""
+    info: LayerInfo
+    output: np.ndarray             # Y, info.output_shape
+    output_gradient: np.ndarray    # ∂E/∂Y, info.output_shape
+    params: Mapping[str, np.ndarray]   # θ
+    grads: Mapping[str, np.ndarray]    # ∂E/∂θ for this sample
+
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The first convolutional layer's weights and one sample's pass through the network."""
-    kernels: np.ndarray            # (D, C, k, k)
-    biases: np.ndarray             # (D, Ho, Wo) or (D,)
+    """One sample's forward and backward pass through every layer, with the weights it used."""
     split: str
     index: int
     label: int                     # the sample's digit
-    image: np.ndarray              # (28, 28)
-    pre_activation: np.ndarray     # (D, Ho, Wo): the convolution's output Y
-    post_activation: np.ndarray    # (D, Ho, Wo): after the activation that follows
-    activation: str
+    input: np.ndarray              # X, the network's input_shape, (1, 28, 28)
+    input_gradient: np.ndarray     # ∂E/∂X at the network's input, same shape
+    layers: tuple[LayerState, ...]
     probabilities: np.ndarray      # (K,)
     outputs_are_probabilities: bool  # False: sigmoid outputs, each in [0, 1], not summing to 1
     classes: tuple[int, ...]
     predicted: int                 # digit
     loss: float
-    kernel_gradient: np.ndarray    # ∂E/∂K for this sample (D, C, k, k)
-    output_gradient: np.ndarray    # ∂E/∂Y at the convolution's output (D, Ho, Wo)
-    input_gradient: np.ndarray     # ∂E/∂X at the input (28, 28)
+
+    @property
+    def image(self) -> np.ndarray:
+        """The input as one (28, 28) picture."""
+        return self.input[0]
+
+    def layer_input(self, index: int) -> np.ndarray:
+        """X of layer `index`: the previous layer's output, or the network's input."""
+        return self.input if index == 0 else self.layers[index - 1].output
+
+    def layer_input_gradient(self, index: int) -> np.ndarray:
+        """∂E/∂X of layer `index`: what the layer below receives as its ∂E/∂Y."""
+        return self.input_gradient if index == 0 else self.layers[index - 1].output_gradient
 
 
-def first_convolution(session: Session) -> int:
-    for index, layer in enumerate(session.network.layers):
-        if isinstance(layer, Convolutional):
-            return index
-    raise ValueError("the network has no convolutional layer to show")
+class SampleGradients(Mapping):
+    """A layer's ∂E/∂θ for one sample, read-only. A Dense layer's ∂E/∂W = ∂E/∂Y · Xᵀ is kept as its
+    two vectors and written out (by the engine's own arithmetic) only when a view reads it: for the
+    original network that is 2.7 MB the worker would write and copy at every snapshot."""
+
+    def __init__(self, grads):
+        self._names, self._arrays, self._factors = tuple(grads), {}, {}
+        for name in self._names:
+            factors = outer_factors(grads, name)
+            if factors is not None:
+                self._factors[name] = tuple(read_only_copy(f) for f in factors)
+            else:
+                self._arrays[name] = read_only_copy(grads[name])
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._arrays and name in self._factors:  # (on the GUI thread: only it reads)
+            u, v = self._factors[name]
+            product = np.multiply(u[:, None], v[None, :])
+            product.flags.writeable = False
+            self._arrays[name] = product
+        return self._arrays[name]
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
-def take_snapshot(session: Session, split: str, index: int) -> Snapshot:
-    """index is clamped to the split's size (a request may predate a smaller data set)."""
+def layer_infos(session: Session) -> tuple[LayerInfo, ...]:
+    network = session.network
+    return tuple(LayerInfo(i, type(layer).__name__, tuple(network.shapes[i]), tuple(network.shapes[i + 1]),
+                           MappingProxyType({name: tuple(value.shape) for name, value in layer.params.items()}))
+                 for i, layer in enumerate(network.layers))
+
+
+def take_snapshot(session: Session, split: str, index: int, layers: tuple[LayerInfo, ...] | None = None) -> Snapshot:
+    """index is clamped to the split's size (a request may predate a smaller data set). `layers`
+    (from layer_infos) saves rebuilding the descriptions at every snapshot.
+
+    Runs one forward and backward pass, which overwrites the layers' grads: take it between two
+    training steps, never between a step's backward and its update."""
     data = session.dataset.train if split == "train" else session.dataset.test
     index = min(max(index, 0), len(data.x) - 1)
     network, loss = session.network, session.loss
+    layers = layers or layer_infos(session)
     x, y = data.x[index:index + 1], data.y[index:index + 1]
     output = network.forward(x)
-    network.backward(loss.prime(y, output))
-    conv = first_convolution(session)
-    layer = network.layers[conv]
-    after = conv + 1 if conv + 1 < len(network.layers) else conv
-    probabilities = session.probabilities(output)[0]
+    loss_gradient = loss.prime(y, output)
+    network.backward(loss_gradient)
+    states = []
+    for i, layer in enumerate(network.layers):
+        above = network.input_gradients[i + 1] if i + 1 < len(network.layers) else loss_gradient
+        states.append(LayerState(
+            layers[i], read_only_copy(network.outputs[i][0]), read_only_copy(above[0]),
+            MappingProxyType({name: read_only_copy(value) for name, value in layer.params.items()}),
+            SampleGradients(layer.grads)))
     return Snapshot(
-        kernels=frozen(layer.params["kernels"]), biases=frozen(layer.params["biases"]),
-        split=split, index=index, label=int(data.labels[index]), image=frozen(x[0, 0]),
-        pre_activation=frozen(network.outputs[conv][0]), post_activation=frozen(network.outputs[after][0]),
-        activation=type(network.layers[after]).__name__, probabilities=frozen(probabilities),
+        split=split, index=index, label=int(data.labels[index]), input=read_only_copy(x[0]),
+        input_gradient=read_only_copy(network.input_gradients[0][0]), layers=tuple(states),
+        probabilities=read_only_copy(session.probabilities(output)[0]),
         outputs_are_probabilities=loss.on_logits or loss.name == "categorical_cross_entropy",
         classes=session.dataset.classes, predicted=int(session.dataset.classes[int(np.argmax(output[0]))]),
-        loss=loss.value(y, output), kernel_gradient=frozen(layer.grads["kernels"]),
-        output_gradient=frozen(network.input_gradients[conv + 1][0] if conv + 1 < len(network.layers)
-                               else loss.prime(y, output)[0]),
-        input_gradient=frozen(network.input_gradients[0][0, 0]))
+        loss=loss.value(y, output))
 
 
 def model_info(session: Session, source: str) -> ModelInfo:
     network, dataset = session.network, session.dataset
-    def shape(s):
-        return "×".join(map(str, s))
-    summary = "\n".join(f"{i}: {type(layer).__name__} {shape(network.shapes[i])} → {shape(network.shapes[i + 1])}"
-                        for i, layer in enumerate(network.layers))
     images = {}
     for split, data in (("train", dataset.train), ("test", dataset.test)):
         images[split] = data.x[:, 0]  # read-only views of the prepared data, which nobody changes
     return ModelInfo(
-        classes=dataset.classes, config=session.config, summary=summary,
+        classes=dataset.classes, config=session.config, layers=layer_infos(session),
         parameter_count=sum(p.size for p in network.params.values()),
-        loss_name=session.loss.name, images=images, labels={"train": dataset.train.labels, "test": dataset.test.labels}, source=source)
+        loss_name=session.loss.name, images=images, labels={"train": dataset.train.labels, "test": dataset.test.labels},
+        source=source)
 
 
 @dataclass(frozen=True)

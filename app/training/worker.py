@@ -22,14 +22,16 @@ from cnn.runs.lock import RunBusy
 from cnn.runs.opening import BUNDLED, data_path, open_run
 from cnn.runs.recorder import RunRecorder
 from cnn.session import Session
-from cnn.train import EpochRecord, TrainingDiverged, evaluate
+from cnn.train import EpochRecord, StepRecord, TrainingDiverged, evaluate
 
 from app.training.run_curves import read_curves
-from app.training.snapshot import model_info, take_snapshot, weights_of
+from app.training.health import measure
+from app.training.snapshot import layer_infos, model_info, take_snapshot, weights_of
 from app.training.state import RunState
 from app.training.throttle import RedrawThrottle
 
 SLICE_SECONDS = 0.02        # training between two looks at the event queue
+HEALTH_INTERVAL = 0.1       # seconds between two health measurements (each a pass over the weights)
 STUDIO_DATA = object()      # _load_raw's default: the data the studio was started with
 
 
@@ -47,6 +49,8 @@ class TrainingWorker(QObject):
     message = Signal(str)            # a status-bar note
     finished = Signal()              # a run completed all its epochs
     test_predictions = Signal(object)  # digits predicted for every test image
+    predictions = Signal(str, object)  # split, digits predicted for its every image (asked by predict_split)
+    health = Signal(object)          # tuple of HealthRecord, in order, sent with the records
     weights = Signal(object)         # Weights: a copy for the step-through
     history = Signal(object)         # RunCurves: an opened run's curves, sent after its model_changed
     run_changed = Signal(str)        # a run folder was made, got an epoch, or ended (the Runs panel reads it)
@@ -64,6 +68,9 @@ class TrainingWorker(QObject):
         self._raw = None
         self._loop = None
         self._pending: list = []
+        self._health: list = []      # HealthRecords not sent yet
+        self._last_health = -1.0
+        self._layers = None          # the session's LayerInfos, made once per network
         # Back-pressure: the GUI answers each frame with views_drawn (a queued call, like every command).
         self.throttle = RedrawThrottle()
         self._sample = ("test", 0)
@@ -91,6 +98,7 @@ class TrainingWorker(QObject):
                 self._install_fresh(config)
             self._record(config.epochs)
             self._loop = self.session.run(config.epochs)
+            self._last_health = -1.0  # a run's first step is always measured
             self.throttle.reset()
             self.run_started.emit(self.session.epochs_done, self.session.epochs_done + config.epochs)
             self._set_state(RunState.RUNNING)
@@ -134,6 +142,18 @@ class TrainingWorker(QObject):
         self._sample = (split if split in ("train", "test") else "test", index)
         if self.session is not None:
             self._guarded(self._emit_snapshot)
+
+    @Slot(str)
+    def predict_split(self, split: str) -> None:
+        """The digits the network predicts for every image of `split` ('train' or 'test')."""
+        if self.session is None:
+            return
+        data = self.session.dataset.train if split == "train" else self.session.dataset.test
+
+        def predict():
+            predicted = evaluate(self.session.network, data, self.session.loss).predictions
+            self.predictions.emit(split, np.asarray(self.session.dataset.classes)[predicted])
+        self._guarded(predict)
 
     @Slot(str)
     def load_weights(self, path: str) -> None:
@@ -219,6 +239,11 @@ class TrainingWorker(QObject):
             while True:
                 record = next(self._loop)
                 self._pending.append(record)
+                now = time.perf_counter()
+                if isinstance(record, StepRecord) and now - self._last_health >= HEALTH_INTERVAL:
+                    # right after the step: the network still holds its activations and update
+                    self._health.append(measure(self.session.network, self.session.optimizer, record))
+                    self._last_health = now
                 if self.recorder is not None:
                     self._keep(record)
                 if time.perf_counter() >= deadline:
@@ -250,6 +275,9 @@ class TrainingWorker(QObject):
             epochs = [record for record in self._pending if isinstance(record, EpochRecord)]
             self.records.emit(tuple(self._pending))
             self._pending = []
+            if self._health:
+                self.health.emit(tuple(self._health))
+                self._health = []
             if epochs:  # the newest epoch's predictions mark the misclassified thumbnails
                 self._emit_predictions(epochs[-1].test_predictions)
         if self.session is not None:
@@ -339,6 +367,7 @@ class TrainingWorker(QObject):
 
     def _install(self, session: Session, source: str) -> None:
         self.session = session
+        self._layers = layer_infos(session)
         self._set_run_folder(None)  # a new network: its first Start makes a new run
         self._version += 1
         self.model_changed.emit(model_info(session, source))
@@ -349,7 +378,7 @@ class TrainingWorker(QObject):
         self.test_predictions.emit(np.asarray(self.session.dataset.classes)[predictions])
 
     def _emit_snapshot(self) -> None:
-        self.snapshot.emit(take_snapshot(self.session, *self._sample))
+        self.snapshot.emit(take_snapshot(self.session, *self._sample, self._layers))
 
     def _load_raw(self, path=STUDIO_DATA):
         """The studio's data, or that at `path` (None: the bundled MNIST) for an opened run; the data

@@ -1,12 +1,46 @@
-"""Feature maps for the chosen sample: the input, each kernel's output before and after the
-activation, and the network's class outputs as bars."""
+"""Feature maps for the chosen sample and layer: the input image, the network's class outputs as
+bars, and the chosen layer's maps: a layer with weights before and after the activation that follows
+it, any other layer its input and output."""
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from app.studio.layer_cells import map_cells
+from app.widgets.grid_plot import GridPlot
 from app.widgets.imaging import DIVERGING, GRAY, SEQUENTIAL, MosaicImage, image_plot, symmetric_levels
+
+ACTIVATIONS = ("Sigmoid", "ReLU", "Tanh", "Softmax")
+FORMULAS = {"Convolutional": "Y = B + Σ X ⋆ K", "Dense": "Y = W X + B", "Sigmoid": "σ(X)", "ReLU": "max(X, 0)",
+            "Tanh": "tanh(X)", "Softmax": "softmax(X)", "MaxPool2D": "max over windows", "Reshape": "reshaped"}
+
+
+def levels_for(kind: str, array: np.ndarray):
+    """(levels, colour map) for a layer's output: fixed ranges where the activation has one."""
+    if kind in ("Sigmoid", "Softmax"):
+        return (0.0, 1.0), SEQUENTIAL
+    if kind == "Tanh":
+        return (-1.0, 1.0), DIVERGING
+    if array.size and float(np.nanmin(array)) >= 0:     # ReLU and pooling of non-negative maps
+        return (0.0, max(float(np.nanmax(array)), 1e-12)), SEQUENTIAL
+    return symmetric_levels(array), DIVERGING
+
+
+def map_pair(s, index: int) -> list[tuple[str, str, np.ndarray, str]]:
+    """What to draw for layer `index`: [(title, symbol, array, kind that made it)], one or two entries."""
+    layers = s.layers
+    info = layers[index].info
+    if info.params:
+        pair = [(f"layer {index} {info.kind}: {FORMULAS.get(info.kind, 'Y')}", "Y", layers[index].output, info.kind)]
+        if index + 1 < len(layers) and layers[index + 1].info.kind in ACTIVATIONS:
+            after = layers[index + 1].info.kind
+            pair.append((f"after the {after} (layer {index + 1})", f"{after}(Y)", layers[index + 1].output, after))
+        return pair
+    before = s.layer_input(index)
+    before_kind = layers[index - 1].info.kind if index > 0 else "input"
+    return [(f"input X of layer {index}", "X", before, before_kind),
+            (f"layer {index} {info.kind}: {FORMULAS.get(info.kind, 'Y')}", "Y", layers[index].output, info.kind)]
 
 
 class FeatureMapsView(QWidget):
@@ -25,12 +59,7 @@ class FeatureMapsView(QWidget):
         self.input_view = image_plot("input X", g, 0, 0)
         self.input_image = MosaicImage(self._describe_input)
         self.input_view.addItem(self.input_image)
-        self.pre_view = image_plot("convolution Y = B + Σ X ⋆ K", g, 0, 1)
-        self.pre_image = MosaicImage(lambda m, r, c: self._describe_map("Y", self.pre, m, r, c))
-        self.pre_view.addItem(self.pre_image)
-        self.post_view = image_plot("after the activation", g, 2, 1)
-        self.post_image = MosaicImage(lambda m, r, c: self._describe_map("σ(Y)", self.post, m, r, c))
-        self.post_view.addItem(self.post_image)
+        self.maps = [GridPlot(g, 0, 1, rowspan=2), GridPlot(g, 2, 1, rowspan=2)]
         g.addLabel("outputs", row=2, col=0, size="9pt")
         self.bars_plot = g.addPlot(row=3, col=0)
         self.bars_plot.setMouseEnabled(x=False, y=False)
@@ -40,39 +69,51 @@ class FeatureMapsView(QWidget):
         self.bars_plot.addItem(self.bars)
         g.ci.layout.setColumnStretchFactor(0, 1)
         g.ci.layout.setColumnStretchFactor(1, 3)
-        for image in (self.input_image, self.pre_image, self.post_image):
-            image.on_hover = lambda text: self.readout.setText(text)
+        for item in (self.input_image, *(plot.image for plot in self.maps)):
+            item.on_hover = self.readout.setText
         self.image = np.zeros((1, 1))
-        self.pre = self.post = np.zeros((1, 1, 1))
+        self.shown: list = []   # what the map panels show: (title, symbol, array, kind)
+        self.layer = 0
+        self.snapshot = None
 
     def subscribe(self, worker) -> None:
         worker.snapshot.connect(self.update_snapshot)
 
+    def show_layer(self, index: int) -> None:
+        self.layer = index
+        self.redraw_maps()
+
     def update_snapshot(self, s) -> None:
-        self.image, self.pre, self.post = s.image, s.pre_activation, s.post_activation
+        self.snapshot = s
+        self.image = s.image
         verdict = "✓" if s.predicted == s.label else "✗ misclassified"
         self.caption.setText(f"<b>{s.split} image #{s.index}</b> · label <b>{s.label}</b> · predicted "
                              f"<b>{s.predicted}</b> {verdict} · loss {s.loss:.6g}")
         self.input_image.set_maps(self.image[None], 1, (0.0, 1.0), GRAY)
-        columns = min(len(self.pre), 8)
-        self.pre_image.set_maps(self.pre, columns, symmetric_levels(self.pre), DIVERGING)
-        bounded = s.activation in ("Sigmoid", "Softmax", "Tanh")
-        high = 1.0 if bounded else max(float(np.max(self.post)), 1e-12)
-        low = -1.0 if s.activation == "Tanh" else 0.0
-        self.post_image.set_maps(self.post, columns, (low, high), SEQUENTIAL)
+        self.input_view.autoRange(padding=0.02)
         positions = np.arange(len(s.classes))
         colours = [(44, 160, 44) if c == s.label else (214, 39, 40) if c == s.predicted else (150, 150, 150)
                    for c in s.classes]
         self.bars.setOpts(x=positions, height=s.probabilities, brushes=colours, width=0.7)
-        axis = self.bars_plot.getAxis("bottom")
-        axis.setTicks([[(i, str(c)) for i, c in enumerate(s.classes)]])
+        self.bars_plot.getAxis("bottom").setTicks([[(i, str(c)) for i, c in enumerate(s.classes)]])
         self.bars_plot.setLabel("left", "probability" if s.outputs_are_probabilities else "sigmoid output")
         self.bars_plot.setXRange(-0.6, len(s.classes) - 0.4, padding=0)
-        for view in (self.input_view, self.pre_view, self.post_view):
-            view.autoRange(padding=0.02)
+        self.redraw_maps()
+
+    def redraw_maps(self) -> None:
+        s = self.snapshot
+        if s is None or not 0 <= self.layer < len(s.layers):
+            return
+        self.shown = map_pair(s, self.layer)
+        for plot, entry in zip(self.maps, self.shown + [None], strict=False):
+            plot.plot.setVisible(entry is not None)
+            if entry is None:
+                continue
+            title, symbol, array, kind = entry
+            levels, colormap = levels_for(kind, array)
+            maps = array if array.ndim == 3 else array.reshape(-1)
+            plot.show(map_cells(symbol, maps, columns=8), levels, colormap)
+            plot.set_title(f"{title} ({'×'.join(map(str, array.shape))})")
 
     def _describe_input(self, m, row, col) -> str:
         return f"X at row {row}, column {col}: {self.image[row, col]:.4f}"
-
-    def _describe_map(self, name, maps, m, row, col) -> str:
-        return f"{name} of kernel {m} at row {row}, column {col}: {maps[m, row, col]:+.6g}"

@@ -1,29 +1,35 @@
-"""Loss view: every step's loss (faint), its moving average, each epoch's train and test loss,
-and test accuracy on a second axis."""
+"""Loss view: every step's loss (faint), its moving average, each epoch's train and test loss, and
+below it, sharing the epoch axis, the test error rate: both on log scales, so that 97% → 99.5%
+accuracy (3% → 0.5% error) is as visible as 50% → 90%. The wheel zooms either plot (both follow in
+x); the values under the mouse are read out below."""
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.training.run_curves import AVERAGE_WINDOW, RunCurves
+from app.widgets.plots import CurveReadout, log_plot
+
+HINT = "Hover over a plot to read its values; the wheel zooms, dragging pans."
 
 
 class LossView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.graphics = pg.GraphicsLayoutWidget()
+        self.readout = QLabel(HINT)
+        self.readout.setObjectName("loss-readout")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.graphics)
-        # The legend sits above the plot, never over the curves.
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.readout)
+        # The legend sits above the plots, never over the curves.
         self.legend = pg.LegendItem(colCount=3, labelTextSize="8pt")
         self.graphics.addItem(self.legend, row=0, col=0)
-        plot = self.plot = self.graphics.addPlot(row=1, col=0)
-        plot.setTitle("Loss")
-        plot.setLabel("bottom", "epoch")
-        plot.setLabel("left", "loss (log scale)")
-        plot.setLogMode(y=True)
+        plot = self.plot = log_plot(self.graphics, 1, 0)
+        plot.setTitle("Loss", size="9pt")
+        plot.setLabel("left", "loss")
         plot.setDownsampling(auto=True, mode="mean")
         plot.setClipToView(True)
         self.step_curve = plot.plot(pen=pg.mkPen((120, 120, 120, 90), width=1), antialias=False)
@@ -34,21 +40,18 @@ class LossView(QWidget):
         for curve, name in ((self.step_curve, "step loss"), (self.average_curve, f"mean of {AVERAGE_WINDOW} steps"),
                             (self.train_curve, "epoch train loss"), (self.test_curve, "epoch test loss")):
             self.legend.addItem(curve, name)
-        # Accuracy on a second, linear axis, sharing x.
-        self.accuracy_box = pg.ViewBox()
-        plot.showAxis("right")
-        plot.scene().addItem(self.accuracy_box)
-        plot.getAxis("right").linkToView(self.accuracy_box)
-        plot.getAxis("right").setLogMode(False)  # setLogMode(y=True) above made every y axis logarithmic
-        plot.getAxis("right").setLabel("test accuracy (%)", color=(44, 160, 44))
-        self.accuracy_box.setXLink(plot)
-        self.accuracy_box.setYRange(0, 100)
-        self.accuracy_box.setMouseEnabled(x=False, y=False)
-        self.accuracy_curve = pg.PlotDataItem(pen=pg.mkPen((44, 160, 44), width=1.5), symbol="t",
-                                              symbolSize=7, symbolBrush=(44, 160, 44))
-        self.accuracy_box.addItem(self.accuracy_curve)
-        self.legend.addItem(self.accuracy_curve, "test accuracy")
-        plot.vb.sigResized.connect(lambda: self.accuracy_box.setGeometry(plot.vb.sceneBoundingRect()))
+        # Test error on its own log axis below, sharing x: accuracy near 100% is a flat line on 0–100.
+        error = self.error_plot = log_plot(self.graphics, 2, 0)
+        error.setLabel("left", "test error %", color=(44, 160, 44))
+        error.setLabel("bottom", "epoch")
+        error.setXLink(plot)
+        self.error_curve = error.plot(pen=pg.mkPen((44, 160, 44), width=1.5), symbol="t", symbolSize=7,
+                                      symbolBrush=(44, 160, 44))
+        self.legend.addItem(self.error_curve, "test error (100% − accuracy)")
+        self.graphics.ci.layout.setRowStretchFactor(1, 3)
+        self.graphics.ci.layout.setRowStretchFactor(2, 2)
+        self.readouts = [CurveReadout(plot, self._loss_series, self._show),
+                         CurveReadout(error, self._error_series, self._show)]
         self.clear()
 
     def subscribe(self, worker) -> None:
@@ -63,9 +66,9 @@ class LossView(QWidget):
     def clear(self, _info=None) -> None:
         """A new network: no curve of the last one stays, and the x axis starts again."""
         self.set_epochs(1)
-        self.plot.setTitle("Loss")
+        self.plot.setTitle("Loss", size="9pt")
         self.curves = RunCurves(norms=False)
-        for curve in (self.step_curve, self.average_curve, self.train_curve, self.test_curve, self.accuracy_curve):
+        for curve in (self.step_curve, self.average_curve, self.train_curve, self.test_curve, self.error_curve):
             curve.setData([], [])
 
     def show_history(self, curves: RunCurves) -> None:
@@ -89,14 +92,34 @@ class LossView(QWidget):
         self.curves.add(records)
         self.redraw()
 
+    def epoch_columns(self):
+        """(x, train loss, test loss, test error %) arrays of the epochs so far."""
+        if not self.epochs:
+            return (np.empty(0),) * 4
+        x, train, test, accuracy = (np.array(column) for column in zip(*self.epochs, strict=True))
+        return x, train, test, 100 - accuracy
+
     def redraw(self) -> None:
         self.step_curve.setData(*self.steps.data())
         self.average_curve.setData(*self.averages.data())
         if self.epochs:
-            x, train, test, accuracy = (np.array(column) for column in zip(*self.epochs, strict=True))
+            x, train, test, error = self.epoch_columns()
             positive = (train > 0) & (test > 0)
             self.train_curve.setData(x[positive], train[positive])
             self.test_curve.setData(x[positive], test[positive])
-            self.accuracy_curve.setData(x, accuracy)
+            # 0% error has no place on a log axis: a gap in the curve (the read-out still says 0.00%)
+            self.error_curve.setData(x, np.where(error > 0, error, np.nan), connect="finite")
         if self.steps.stride > 1:
-            self.plot.setTitle(f"Loss (older steps averaged {self.steps.stride} to a point)")
+            self.plot.setTitle(f"Loss (older steps averaged {self.steps.stride} to a point)", size="9pt")
+
+    def _loss_series(self) -> list:
+        x, train, test, _ = self.epoch_columns()
+        return [("step loss", *self.steps.data(), "{:.4g}"), ("mean", *self.averages.data(), "{:.4g}"),
+                ("epoch train", x, train, "{:.4g}"), ("epoch test", x, test, "{:.4g}")]
+
+    def _error_series(self) -> list:
+        x, _, _, error = self.epoch_columns()
+        return [("test error", x, error, "{:.2f}%"), ("accuracy", x, 100 - error, "{:.2f}%")]
+
+    def _show(self, text: str) -> None:
+        self.readout.setText(text or HINT)

@@ -1,0 +1,74 @@
+"""The chosen layer, shared by the picker above the views and the network summary's rows: the
+weights, maps and gradient views follow it. A new network keeps the choice when its layers are the
+same, and otherwise starts at the default (the first convolution)."""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QComboBox, QListWidget, QListWidgetItem
+
+from app.training.snapshot import default_layer
+
+
+class LayerChoice(QObject):
+    changed = Signal(int)     # layer index
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.layers: tuple = ()
+        self.index = 0
+
+    def set_layers(self, layers) -> None:
+        keep = tuple(layers) == self.layers
+        self.layers = tuple(layers)
+        self.choose(self.index if keep else default_layer(self.layers), force=True)
+
+    def choose(self, index: int, force: bool = False) -> None:
+        if 0 <= index < len(self.layers) and (force or index != self.index):
+            self.index = index
+            self.changed.emit(index)
+
+
+class LayerCombo(QComboBox):
+    """A drop-down of the layers."""
+
+    def __init__(self, choice: LayerChoice, parent=None):
+        super().__init__(parent)
+        self.choice = choice
+        self.setToolTip("The layer whose weights, maps and gradients the views show (also: click a row of the "
+                        "network summary)")
+        self.setSizeAdjustPolicy(QComboBox.AdjustToContents)
+        choice.changed.connect(self._show)
+        self.activated.connect(lambda row: choice.choose(row))
+
+    def _show(self, index: int) -> None:
+        titles = [layer.title for layer in self.choice.layers]
+        if [self.itemText(i) for i in range(self.count())] != titles:
+            self.blockSignals(True)
+            self.clear()
+            self.addItems(titles)
+            self.blockSignals(False)
+        self.setCurrentIndex(index)
+
+
+class NetworkSummary(QListWidget):
+    """One clickable row per layer."""
+
+    def __init__(self, choice: LayerChoice, parent=None):
+        super().__init__(parent)
+        self.choice = choice
+        self.setObjectName("network-summary")
+        self.setToolTip("Click a layer to show its weights, maps and gradients")
+        self.setStyleSheet("#network-summary { font-size: 8pt; }")
+        choice.changed.connect(self._show)
+        self.itemClicked.connect(lambda item: choice.choose(item.data(Qt.UserRole)))
+
+    def _show(self, index: int) -> None:
+        titles = [layer.title for layer in self.choice.layers]
+        if [self.item(i).text() for i in range(self.count())] != titles:
+            self.clear()
+            for layer in self.choice.layers:
+                item = QListWidgetItem(layer.title)
+                item.setData(Qt.UserRole, layer.index)
+                self.addItem(item)
+            self.setFixedHeight(self.sizeHintForRow(0) * self.count() + 2 * self.frameWidth() + 2)
+        self.setCurrentRow(index)

@@ -1,0 +1,147 @@
+"""Layer health over time: per parameter tensor the gradient norm ‖∂E/∂θ‖ at every step and the
+update ratio ‖ΔW‖/‖W‖, and per activation layer the share of saturated sigmoids and dead ReLUs.
+A new network brings its own curves and legend (nothing of the last one stays)."""
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from cnn.train import StepRecord
+
+from app.training.health import HealthRecord
+from app.training.history import History
+from app.widgets.plots import CurveReadout, log_plot
+
+COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
+           (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
+HINT = "Hover over a plot to read its values."
+
+
+class Series:
+    """A curve and its bounded history."""
+
+    def __init__(self, plot: pg.PlotItem, colour, legend: pg.LegendItem | None, name: str):
+        self.name, self.history = name, History()
+        self.curve = plot.plot(pen=pg.mkPen(colour, width=1.5), antialias=False)
+        if legend is not None:
+            legend.addItem(self.curve, name)
+
+    def redraw(self) -> None:
+        self.curve.setData(*self.history.data())
+
+
+class HealthView(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.readout = QLabel(HINT)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.readout)
+        g = self.graphics
+        self.legend = pg.LegendItem(colCount=6, labelTextSize="8pt")
+        g.addItem(self.legend, row=0, col=0)
+        self.norms_plot = log_plot(g, 1, 0, title="Gradient norm ‖∂E/∂θ‖ per step")
+        self.ratio_plot = log_plot(g, 2, 0, title="Update ratio ‖ΔW‖/‖W‖ (the step's change relative to the weights)")
+        self.activations_legend = pg.LegendItem(colCount=4, labelTextSize="8pt")
+        g.addItem(self.activations_legend, row=3, col=0)
+        self.activations_plot = g.addPlot(row=4, col=0, title="Saturated sigmoids (output within 0.01 of 0 or 1) "
+                                                              "and dead ReLUs (zero for the whole batch), %")
+        self.activations_plot.setYRange(0, 100, padding=0.02)
+        for plot in (self.norms_plot, self.ratio_plot, self.activations_plot):
+            plot.setDownsampling(auto=True, mode="mean")
+            plot.setClipToView(True)
+            plot.setLabel("bottom", "epoch")
+            plot.setMouseEnabled(y=False)
+            if plot is not self.norms_plot:
+                plot.setXLink(self.norms_plot)
+        self.readouts = [CurveReadout(plot, lambda p=plot: self._series_of(p), self._show)
+                         for plot in (self.norms_plot, self.ratio_plot, self.activations_plot)]
+        self.norms: dict[str, Series] = {}
+        self.ratios: dict[str, Series] = {}
+        self.activations: dict[str, Series] = {}
+        self.dirty = False
+
+    def subscribe(self, worker) -> None:
+        worker.records.connect(self.add_records)
+        worker.health.connect(self.add_records)
+        worker.model_changed.connect(self.set_model)
+        worker.run_started.connect(self.show_run)
+        worker.history.connect(self.show_history)
+
+    def show_run(self, epochs_before: int, epochs_after: int) -> None:
+        self.set_epochs(epochs_after)
+
+    def set_model(self, info) -> None:
+        """A new network: its parameter tensors and activation layers, and nothing of the last one."""
+        for plot, legend in ((self.norms_plot, self.legend), (self.ratio_plot, None),
+                             (self.activations_plot, self.activations_legend)):
+            for item in list(plot.listDataItems()):
+                plot.removeItem(item)
+            if legend is not None:
+                legend.clear()
+        self.norms, self.ratios, self.activations = {}, {}, {}
+        for i, name in enumerate(info.parameter_names):
+            colour = COLOURS[i % len(COLOURS)]
+            self.norms[name] = Series(self.norms_plot, colour, self.legend, name)
+            self.ratios[name] = Series(self.ratio_plot, colour, None, name)
+        for i, layer in enumerate(layer for layer in info.layers if layer.kind in ("Sigmoid", "ReLU")):
+            what = "saturated" if layer.kind == "Sigmoid" else "dead"
+            self.activations[layer.index] = Series(self.activations_plot, COLOURS[(i + 3) % len(COLOURS)],
+                                                   self.activations_legend, f"{what}: layer {layer.index} {layer.kind}")
+        self.set_epochs(1)
+
+    def show_history(self, curves) -> None:
+        """An opened run's gradient norms (RunCurves, after its model_changed); new steps go on from them.
+        (Update ratios and activations are not recorded with runs: they start with the next step.)"""
+        for name, history in curves.part(losses=False, norms=True).norms.items():
+            if name in self.norms:
+                self.norms[name].history = history
+        self.set_epochs(max(1, curves.epochs_done))
+        self.dirty = True
+        if self.isVisible():
+            self.redraw()
+
+    def set_epochs(self, epochs: float) -> None:
+        self.norms_plot.setXRange(0, epochs, padding=0.02)
+        self.norms_plot.enableAutoRange(x=False)
+
+    def add_records(self, records) -> None:
+        for record in records:
+            if isinstance(record, StepRecord):
+                x = record.epoch - 1 + record.step / record.steps_per_epoch
+                for name, norm in record.grad_norms.items():
+                    if name in self.norms and norm > 0 and math.isfinite(norm):  # a log axis cannot show 0
+                        self.norms[name].history.append(x, norm)
+            elif isinstance(record, HealthRecord):
+                for name, ratio in record.update_ratios.items():
+                    if name in self.ratios and ratio > 0 and math.isfinite(ratio):
+                        self.ratios[name].history.append(record.x, ratio)
+                for index, share in (*record.saturated.items(), *record.dead.items()):
+                    if index in self.activations:
+                        self.activations[index].history.append(record.x, 100 * share)
+        self.dirty = True
+        if self.isVisible():
+            self.redraw()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.dirty:
+            self.redraw()
+
+    def redraw(self) -> None:
+        for series in (*self.norms.values(), *self.ratios.values(), *self.activations.values()):
+            series.redraw()
+        self.dirty = False
+
+    def _series_of(self, plot) -> list:
+        table = {id(self.norms_plot): (self.norms, "{:.3g}"), id(self.ratio_plot): (self.ratios, "{:.2e}"),
+                 id(self.activations_plot): (self.activations, "{:.1f}%")}[id(plot)]
+        group, pattern = table
+        return [(series.name, *series.history.data(), pattern) for series in group.values()]
+
+    def _show(self, text: str) -> None:
+        self.readout.setText(text or HINT)

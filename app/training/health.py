@@ -1,0 +1,82 @@
+"""Layer health, measured between two training steps: how far each step moves each parameter
+tensor, and how many sigmoids are saturated and ReLUs dead. Qt-free; the worker calls measure()
+right after a step, while the network still holds that step's activations and update.
+
+The engine's cnn/health.py (the CLI's all-zero-gradient warning) may overlap with the
+all-zero rule in app/training/health_watch.py; one of the two can go once both exist.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+
+from cnn.activations import ReLU, Sigmoid
+from cnn.network import Network
+from cnn.optim import SGD
+from cnn.train import StepRecord
+
+SATURATION = 0.01   # a sigmoid output within this of 0 or 1 is saturated: σ' = σ(1−σ) < 0.0099, 4% of its peak
+
+
+@dataclass(frozen=True)
+class HealthRecord:
+    """Measured right after step `global_step`."""
+    epoch: int
+    step: int
+    steps_per_epoch: int
+    global_step: int
+    update_ratios: Mapping[str, float]   # parameter name → ‖ΔW‖/‖W‖ of that step (NaN where ‖W‖ = 0)
+    saturated: Mapping[int, float]       # Sigmoid layer index → share of its outputs saturated, in [0, 1]
+    stuck: Mapping[int, float]           # Sigmoid layer index → share of its outputs exactly 0 or 1 (σ′ = 0)
+    dead: Mapping[int, float]            # ReLU layer index → share of its units zero for every sample of the batch
+
+    @property
+    def x(self) -> float:
+        """Position in epochs, as the plots count."""
+        return self.epoch - 1 + self.step / self.steps_per_epoch
+
+
+def saturated_share(output: np.ndarray) -> float:
+    """The share of sigmoid outputs within SATURATION of 0 or 1."""
+    return float(np.count_nonzero(np.abs(output - 0.5) > 0.5 - SATURATION)) / output.size
+
+
+def stuck_share(output: np.ndarray) -> float:
+    """The share of sigmoid outputs that are exactly 0 or 1: σ′ = σ(1−σ) is exactly zero there."""
+    return float(np.count_nonzero((output == 0) | (output == 1))) / output.size
+
+
+def dead_share(output: np.ndarray) -> float:
+    """(N, *units) ReLU outputs → the share of units that are zero for all N samples. (With a batch
+    of one, the share of zero outputs for that sample.)"""
+    alive = np.count_nonzero(output.reshape(len(output), -1).any(axis=0))
+    return 1.0 - alive / (output.size // len(output))
+
+
+def update_ratios(network: Network, optimizer: SGD, grad_norms: Mapping[str, float]) -> dict[str, float]:
+    """‖ΔW‖/‖W‖ of the step just taken, W after it. Plain SGD moved W by −lr·∂E/∂W, so ‖ΔW‖ is lr times
+    the norm the step recorded; with momentum W moved by the velocity."""
+    ratios = {}
+    for name, param in network.params.items():
+        if optimizer.momentum and name in optimizer.velocity:
+            change = float(np.linalg.norm(optimizer.velocity[name]))
+        else:
+            change = optimizer.learning_rate * grad_norms[name]
+        size = float(np.linalg.norm(param))
+        ratios[name] = change / size if size > 0 else math.nan
+    return ratios
+
+
+def measure(network: Network, optimizer: SGD, record: StepRecord) -> HealthRecord:
+    """Right after `record`'s step (its activations are still the network's outputs)."""
+    sigmoids = [i for i, layer in enumerate(network.layers) if isinstance(layer, Sigmoid)]
+    saturated = {i: saturated_share(network.outputs[i]) for i in sigmoids}
+    stuck = {i: stuck_share(network.outputs[i]) for i in sigmoids}
+    dead = {i: dead_share(network.outputs[i]) for i, layer in enumerate(network.layers) if isinstance(layer, ReLU)}
+    return HealthRecord(record.epoch, record.step, record.steps_per_epoch, record.global_step,
+                        MappingProxyType(update_ratios(network, optimizer, record.grad_norms)),
+                        MappingProxyType(saturated), MappingProxyType(stuck), MappingProxyType(dead))

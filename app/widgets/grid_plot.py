@@ -1,0 +1,110 @@
+"""A grid of cells (app/studio/layer_cells.Cells) drawn as one image, with labelled rows and
+columns, one colour scale and its colour bar, and the value under the mouse in words."""
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+
+from app.widgets.grid import Grid, fitted
+from app.widgets.imaging import DIVERGING, symmetric_levels
+
+MAX_LABELS = 40   # more row or column names than this: every n-th
+TICK_FONT = pg.QtGui.QFont()
+TICK_FONT.setPointSize(7)
+
+
+class GridImage(pg.ImageItem):
+    def __init__(self):
+        super().__init__()
+        self.grid: Grid | None = None
+        self.describe = None           # (row, col, pixel row, pixel col) → text
+        self.on_hover = None           # callback(text)
+        self.setAcceptHoverEvents(True)
+
+    def hoverEvent(self, event):
+        if self.on_hover is None or self.grid is None:
+            return
+        if event.isExit():
+            self.on_hover("")
+            return
+        cell = self.grid.cell_at(event.pos().x(), event.pos().y())
+        self.on_hover(self.describe(*cell) if cell else "")
+
+
+class GridPlot:
+    """A plot in `layout` at (row, col): the image, axes naming rows (left) and columns (top), a colour bar."""
+
+    def __init__(self, layout: pg.GraphicsLayout, row: int, col: int, title: str = "", colour_bar: bool = True,
+                 rowspan: int = 1, colspan: int = 1):
+        self.plot = layout.addPlot(row=row, col=col, rowspan=rowspan, colspan=colspan, title=title)
+        plot = self.plot
+        plot.invertY(True)
+        plot.setAspectLocked(True)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.hideAxis("bottom")
+        plot.showAxis("top")
+        for name in ("left", "top"):
+            axis = plot.getAxis(name)
+            axis.setStyle(tickLength=0, tickFont=TICK_FONT)
+            axis.setTextPen((60, 60, 60))
+        self.image = GridImage()
+        plot.addItem(self.image)
+        self.bar = None
+        if colour_bar:
+            self.bar = pg.ColorBarItem(colorMap=DIVERGING, interactive=False, width=10)
+            self.bar.setImageItem(self.image, insert_in=plot)
+        self.cells = None
+
+    def set_title(self, title: str) -> None:
+        self.plot.setTitle(title, size="9pt")
+
+    def show(self, cells, levels=None, colormap=DIVERGING, aspect: float | None = None) -> None:
+        """Draws `cells`; levels default to one symmetric scale (white is exactly zero)."""
+        if cells.transposable and aspect:
+            cells = min((cells, cells.transposed()), key=lambda c: misfit(c.cells.shape, aspect))
+        self.cells = cells
+        rows, cols, h, w = cells.cells.shape
+        if cells.wrap and aspect:
+            grid = fitted(rows, cols, h, w, aspect)
+        else:
+            grid = Grid(rows, cols, h, w)
+        self.image.grid, self.image.describe = grid, cells.describe
+        levels = levels or symmetric_levels(cells.cells)
+        self.image.setImage(grid.image(cells.cells), levels=levels, autoLevels=False)
+        self.image.setColorMap(colormap)
+        if self.bar is not None:
+            self.bar.setColorMap(colormap)
+            self.bar.setLevels(levels)
+        self._label(grid, cells)
+        height, width = grid.shape
+        self.plot.setRange(xRange=(0, width), yRange=(0, height), padding=0.01)
+
+    def _label(self, grid: Grid, cells) -> None:
+        left, top = self.plot.getAxis("left"), self.plot.getAxis("top")
+        rows = list(zip(grid.row_centres(), cells.row_names, strict=False)) if grid.blocks == 1 else []
+        cols = list(zip(grid.col_centres(), cells.col_names * grid.blocks, strict=False))
+        height, width = grid.shape
+        box = self.plot.vb
+        scale = min(box.width() / width, box.height() / height) if box.width() > 10 and box.height() > 10 else 4.0
+        left.setTicks([thinned(rows, (grid.h + grid.gap) * scale, 11)])
+        label_width = 6 * max((len(name) for name in cells.col_names), default=1)
+        top.setTicks([thinned(cols, (grid.w + grid.gap) * scale, label_width)])
+        left.setLabel(cells.row_title if rows else "", **{"font-size": "8pt"})
+        top.setLabel(cells.col_title if cols and height > 1 else "", **{"font-size": "8pt"})
+        self.plot.showAxis("left", bool(rows))
+        self.plot.showAxis("top", bool(cols))
+
+
+def misfit(shape, aspect: float) -> float:
+    """How far a (rows, cols, h, w) grid's width/height is from a view's, as a log ratio."""
+    rows, cols, h, w = shape
+    return abs(math.log(cols * (w + 1) / (rows * (h + 1)) / aspect))
+
+
+def thinned(ticks: list, pixels_apart: float, pixels_needed: float) -> list:
+    """Every n-th tick, so that labels `pixels_needed` wide do not overlap."""
+    step = max(1, math.ceil(pixels_needed / max(pixels_apart, 1e-9)), -(-len(ticks) // MAX_LABELS))
+    return ticks[::step]

@@ -1,0 +1,78 @@
+"""The worker's snapshot: every layer's Y and ∂E/∂Y for one sample and every parameter with its
+gradient, as read-only copies, checked against a direct layer-by-layer computation."""
+import numpy as np
+import pytest
+
+from app.training.snapshot import default_layer, layer_infos, take_snapshot
+from cnn.config import RunConfig
+from cnn.session import Session
+
+
+@pytest.fixture(scope="module")
+def digits_session(raw_mnist):
+    return Session(RunConfig.from_preset("digits", limit=5, batch_size=8, dtype="float64"), raw_mnist)
+
+
+def direct_pass(session, x, y):
+    """Forward layer by layer, then backward, keeping each layer's output and the gradient above it."""
+    outputs, value = [], x
+    for layer in session.network.layers:
+        value = layer.forward(value)
+        outputs.append(value[0].copy())
+    above, gradient = [], session.loss.prime(y, value)
+    for layer in reversed(session.network.layers):
+        above.insert(0, gradient[0].copy())
+        gradient = layer.backward(gradient)
+    return outputs, above, gradient[0]
+
+
+def test_the_snapshot_holds_every_layer_of_the_digits_network(digits_session):
+    session = digits_session
+    snapshot = take_snapshot(session, "test", 3)
+    x, y = session.dataset.test.x[3:4], session.dataset.test.y[3:4]
+    outputs, above, input_gradient = direct_pass(session, x, y)
+    shapes = [state.output.shape for state in snapshot.layers]
+    assert shapes == [(8, 26, 26), (8, 26, 26), (8, 13, 13), (16, 11, 11), (16, 11, 11), (16, 5, 5), (400,), (10,)]
+    for state, output, gradient in zip(snapshot.layers, outputs, above, strict=True):
+        np.testing.assert_allclose(state.output, output, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(state.output_gradient, gradient, rtol=1e-12, atol=1e-15)
+        assert not state.output.flags.writeable and not state.output_gradient.flags.writeable
+    np.testing.assert_allclose(snapshot.input_gradient, input_gradient, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(snapshot.layer_input(3), snapshot.layers[2].output)
+    np.testing.assert_array_equal(snapshot.layer_input_gradient(0), snapshot.input_gradient)
+    assert [layer.info.kind for layer in snapshot.layers][3] == "Convolutional"
+    assert default_layer(layer_infos(session)) == 0
+
+
+def test_every_parameter_comes_with_its_gradient_as_read_only_copies(digits_session):
+    session = digits_session
+    snapshot = take_snapshot(session, "train", 1)
+    network = session.network
+    x, y = session.dataset.train.x[1:2], session.dataset.train.y[1:2]
+    network.backward(session.loss.prime(y, network.forward(x)))
+    for index, state in enumerate(snapshot.layers):
+        assert list(state.params) == list(network.layers[index].params) == list(state.grads)
+        for name, value in state.params.items():
+            np.testing.assert_array_equal(value, network.layers[index].params[name])
+            assert not value.flags.writeable and not np.shares_memory(value, network.layers[index].params[name])
+            np.testing.assert_allclose(state.grads[name], network.layers[index].grads[name], rtol=1e-12, atol=1e-15)
+            assert not state.grads[name].flags.writeable
+    # the Dense layer's ∂E/∂W for one sample is ∂E/∂Y · Xᵀ
+    dense = snapshot.layers[7]
+    np.testing.assert_allclose(dense.grads["weights"], np.outer(dense.output_gradient, snapshot.layers[6].output),
+                               rtol=1e-12)
+
+
+def test_training_after_a_snapshot_is_unchanged(raw_mnist):
+    """The snapshot's own forward and backward pass, between two steps, changes no training step."""
+    config = RunConfig.from_preset("original", limit=5, epochs=1)
+    plain, watched = Session(config, raw_mnist), Session(config, raw_mnist)
+    losses = [[], []]
+    for i, (a, b) in enumerate(zip(plain.run(), watched.run(), strict=True)):
+        if hasattr(a, "loss"):
+            losses[0].append(a.loss)
+            losses[1].append(b.loss)
+        take_snapshot(watched, "test", i % 7)
+    assert losses[0] == losses[1] and len(losses[0]) == 10
+    for name, value in plain.network.params.items():
+        np.testing.assert_array_equal(watched.network.params[name], value)
