@@ -1,6 +1,7 @@
 """Whether an epoch's training steps show a dead network: one that looks trained (a finite loss,
-no error) but has stopped learning because its sigmoids are saturated, so every gradient is
-exactly 0 and the clipped loss never moves. Used by the CLI; the studio can show the same text."""
+no error) but has stopped learning because its units are saturated (sigmoids stuck at 0 or 1,
+ReLUs that never fire), so every gradient is exactly 0 and the clipped loss never moves. Used by
+the CLI; the studio can show the same text."""
 from __future__ import annotations
 
 from typing import Iterable
@@ -29,8 +30,8 @@ class EpochHealth:
         if self.steps == 0 or not (self.all_zero or (self.flat and self.steps > 1)):
             return None
         symptom = "" if self.all_zero else f"the loss was exactly {self.first_loss:.6f} at every step: "
-        return (f"epoch {self.epoch}: {symptom}the gradients are all zero (the sigmoids are saturated), so the "
-                "network no longer learns; try a smaller learning rate (e.g. 0.1) from fresh weights")
+        return (f"epoch {self.epoch}: {symptom}the gradients are all zero (the units are saturated), so the "
+                "network no longer learns; try a learning rate 10× smaller, from fresh weights")
 
 
 def dead_network_warning(steps: Iterable[StepRecord]) -> str | None:

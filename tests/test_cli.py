@@ -77,8 +77,8 @@ def test_a_saturated_network_is_reported(capsys):
     assert main(["--lr", "100", "--epochs", "3", "--quiet"]) == 0
     out, err = capsys.readouterr()
     warnings = [line for line in err.splitlines() if line.startswith("warning:")]
-    assert warnings == ["warning: epoch 2: the gradients are all zero (the sigmoids are saturated), so the network "
-                        "no longer learns; try a smaller learning rate (e.g. 0.1) from fresh weights"]
+    assert warnings == ["warning: epoch 2: the gradients are all zero (the units are saturated), so the network "
+                        "no longer learns; try a learning rate 10× smaller, from fresh weights"]
     assert out.splitlines()[-1] == "test accuracy: 50.0%"
 
 

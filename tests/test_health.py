@@ -17,8 +17,8 @@ LIVE = {"0.kernels": 0.0, "3.weights": 1e-12}   # one tiny non-zero gradient is 
 
 def test_all_zero_gradients():
     assert dead_network_warning(steps([0.5, 0.7], [ZERO, ZERO])) == (
-        "epoch 4: the gradients are all zero (the sigmoids are saturated), so the network no longer learns; "
-        "try a smaller learning rate (e.g. 0.1) from fresh weights")
+        "epoch 4: the gradients are all zero (the units are saturated), so the network no longer learns; "
+        "try a learning rate 10× smaller, from fresh weights")
 
 
 def test_a_loss_that_never_moves():
