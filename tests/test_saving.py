@@ -243,6 +243,33 @@ def test_ctrl_c_during_the_final_save_prints_one_line(tmp_path):
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["w.npz"]
 
 
+SIGINT_JUST_AFTER_THE_RENAME = textwrap.dedent("""
+    import os, signal, sys
+    from cnn.cli import main
+    real_replace = os.replace
+    def replace(source, target):
+        real_replace(source, target)
+        os.kill(os.getpid(), signal.SIGINT)    # Ctrl-C the instant the new file is in place
+    os.replace = replace
+    sys.exit(main(["--epochs", "1", "--limit", "5", "--quiet", "--save", sys.argv[1]]))
+""")
+
+
+@pytest.mark.slow
+def test_ctrl_c_just_after_the_rename_says_the_weights_were_saved(tmp_path):
+    """SIGINT is held back around the rename, so the message can tell which side of it Ctrl-C fell on."""
+    path = tmp_path / "w.npz"
+    io.save(original_network(seed=1), path)
+    before = path.read_bytes()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run([sys.executable, "-c", SIGINT_JUST_AFTER_THE_RENAME, str(path)], capture_output=True,
+                            text=True, env=env, timeout=120)
+    assert result.returncode == 130
+    assert result.stderr == f"cnn-train: interrupted; the weights were saved to {path}\n"
+    assert path.read_bytes() != before and os.listdir(tmp_path) == ["w.npz"]
+    io.load(path)
+
+
 # --- real filesystems (slow: mount) --------------------------------------------------------------
 
 @pytest.fixture
