@@ -40,6 +40,7 @@ from app.training.worker import TrainingWorker
 from app.widgets.banner import ErrorBanner
 
 WEIGHTS_FILTER = "CNN Studio weights (*.npz);;All files (*)"
+OPEN_FILTER = "Networks (*.npz *.keras);;CNN Studio weights (*.npz);;Keras models (*.keras);;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -306,7 +307,7 @@ class MainWindow(QMainWindow):
         self.recent.add(str(path))
 
     def open_weights_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open weights", self.recent.last_folder(), WEIGHTS_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open weights", self.recent.last_folder(), OPEN_FILTER)
         if path:
             self.open_weights(path)
 

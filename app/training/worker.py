@@ -16,6 +16,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from cnn import io
+from cnn.bridge import load_any
 from cnn.config import RunConfig
 from cnn.data import DataFileError, load_mnist
 from cnn.runs.lock import RunBusy
@@ -159,7 +160,7 @@ class TrainingWorker(QObject):
     def load_weights(self, path: str) -> None:
         """Replace the network by the file's, or report why not and keep the current one."""
         def load():
-            network = io.load(path)
+            network = load_any(path)   # a weights file, or a .keras model through the bridge
             config = self.session.config if self.session else RunConfig()
             outputs = network.output_shape[0]
             if outputs != len(config.classes):

@@ -1,0 +1,263 @@
+"""Keras model or .keras file → Network (cnn-import, and File ▸ Open in the studio).
+
+Reads a Sequential or a plain chain of Conv2D (valid padding, stride 1, square kernels),
+PositionBias, MaxPooling2D (square, stride = size, valid), Flatten, Dense and activations
+(sigmoid, tanh, relu, softmax, linear; inline or as Activation / ReLU / Softmax layers) on
+28×28×1 channels-last images, in float32 or float64. Anything else is refused naming the layer
+and the reason. A .keras file is never given to Keras before its config.json has been read as
+plain JSON and found to name only Keras' own classes and ours (no Lambda, no other module), and
+Keras then loads it in safe mode without compiling: no code from the file runs.
+"""
+from __future__ import annotations
+
+import json
+import math
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..activations import ReLU, Sigmoid, Softmax, Tanh
+from ..arch import IMAGE_SHAPE
+from ..convolution import Convolutional
+from ..dense import Dense
+from ..network import Network
+from ..pooling import MaxPool2D
+from ..reshape import Reshape
+from . import BridgeError, keras_module, links
+
+ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "softmax": Softmax}
+READ = "the bridge reads Conv2D, PositionBias, MaxPooling2D, Flatten, Dense and Activation (sigmoid, tanh, relu, " \
+       "softmax, linear) layers"
+MAX_CONFIG_BYTES = 4 << 20
+CODE = ("Lambda", "TFOpLambda", "__lambda__", "__function__")   # class names that carry code
+
+
+def load_keras(path):
+    """The model in a .keras file, loaded only after its config passed check_config."""
+    keras = keras_module()
+    from . import position_bias  # noqa: F401  (registers PositionBias for Keras' loader)
+    path = Path(path)
+    check_config(path)
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many kinds; each is a file it cannot read
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise BridgeError(f"{path}: Keras cannot load it ({first[:200]})") from None
+
+
+def check_config(path: Path) -> None:
+    """Refuse a .keras file whose config.json names a class outside Keras and this package, or any
+    Lambda: read as plain JSON, nothing imported or built."""
+    if not path.is_file():
+        raise BridgeError(f"{path}: {'is a folder' if path.is_dir() else 'no such file'}")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("config.json")
+            if info.file_size > MAX_CONFIG_BYTES:
+                raise BridgeError(f"{path}: config.json is larger than {MAX_CONFIG_BYTES >> 20} MB")
+            config = json.loads(archive.read(info).decode("utf-8"))
+    except KeyError:
+        raise BridgeError(f"{path}: not a Keras model file (no config.json)") from None
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise BridgeError(f"{path}: not a .keras archive ({error})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BridgeError(f"{path}: config.json is not valid JSON ({error})") from None
+    from .position_bias import REGISTERED_NAME
+    stack = [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        if not isinstance(item, dict):
+            continue
+        stack.extend(item.values())
+        if "class_name" not in item:
+            continue
+        name, module = item.get("class_name"), item.get("module")
+        layer = (item.get("config") or {}).get("name") if isinstance(item.get("config"), dict) else None
+        where = f"layer '{layer}' ({name})" if layer else str(name)
+        if name in CODE:
+            raise BridgeError(f"{path}: {where}: layers that carry code are never loaded; {READ}")
+        ours = item.get("registered_name") == REGISTERED_NAME
+        if not ours and not (module is None or module == "keras" or str(module).startswith("keras.")):
+            raise BridgeError(f"{path}: {where} comes from module '{module}', which is never imported; {READ}")
+
+
+def load_network(path) -> Network:
+    """The network of a .keras file, or BridgeError naming the file, the layer and the reason."""
+    try:
+        return from_keras(load_keras(path))[0]
+    except BridgeError as error:
+        message = str(error)
+        raise BridgeError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+
+
+def from_keras(model) -> tuple[Network, list[links.Link]]:
+    """Our network computing what `model` computes, and the links between their parameters."""
+    keras = keras_module()
+    from .position_bias import PositionBias
+    chain = _chain(model, keras)
+    shape, dtype = _input(model), _dtype(model)
+    layers, linked, flattened, values = [], [], None, {}
+    position = 0
+    while position < len(chain):
+        layer = chain[position]
+        position += 1
+
+        def refuse(reason, layer=layer):
+            return BridgeError(f"layer '{layer.name}' ({type(layer).__name__}): {reason}")
+
+        index = len(layers)
+        if isinstance(layer, keras.layers.Conv2D) and type(layer) is keras.layers.Conv2D:
+            k = _checked_conv(layer, shape, refuse)
+            following = chain[position] if position < len(chain) else None
+            per_position = not layer.use_bias and isinstance(following, PositionBias)
+            conv = Convolutional(shape, k, layer.filters, "position" if per_position else "kernel", "normal",
+                                 rng=0, dtype=dtype)
+            layers.append(conv)
+            linked.append(links.conv_kernels(f"{index}.kernels", layer.kernel))
+            if layer.use_bias:
+                linked.append(links.same(f"{index}.biases", layer.bias))
+            elif per_position:
+                position += 1
+                linked.append(links.position_biases(f"{index}.biases", following.bias))
+            else:
+                values[f"{index}.biases"] = np.zeros(layer.filters, dtype=dtype)
+            shape = conv.output_shape()
+            _activation(layer.activation, shape, layers, refuse, dtype)
+        elif isinstance(layer, PositionBias):
+            raise refuse("a PositionBias is read only right after a Conv2D without a bias of its own")
+        elif type(layer) is keras.layers.MaxPooling2D:
+            size = _checked_pool(layer, shape, refuse)
+            layers.append(MaxPool2D(shape, size, dtype=dtype))
+            shape = layers[-1].output_shape()
+        elif type(layer) is keras.layers.Flatten:
+            if len(shape) == 3:
+                layers.append(Reshape(shape, (math.prod(shape),), dtype=dtype))
+                flattened, shape = shape, (math.prod(shape),)
+        elif type(layer) is keras.layers.Dense:
+            if len(shape) != 1:
+                raise refuse(f"gets a {'×'.join(map(str, _hwc(shape)))} image: put a Flatten before it")
+            layers.append(Dense(shape[0], layer.units, rng=0, dtype=dtype))
+            linked.append(links.dense_weights(f"{index}.weights", layer.kernel, flattened))
+            if layer.use_bias:
+                linked.append(links.same(f"{index}.bias", layer.bias))
+            else:
+                values[f"{index}.bias"] = np.zeros(layer.units, dtype=dtype)
+            flattened, shape = None, (layer.units,)
+            _activation(layer.activation, shape, layers, refuse, dtype)
+        elif type(layer) is keras.layers.Activation:
+            _activation(layer.activation, shape, layers, refuse, dtype)
+        elif type(layer) is keras.layers.ReLU:
+            if (layer.max_value, float(layer.negative_slope), float(layer.threshold)) != (None, 0.0, 0.0):
+                raise refuse("only a plain ReLU (no max_value, negative_slope or threshold) is read")
+            layers.append(ReLU(dtype=dtype))
+        elif type(layer) is keras.layers.Softmax:
+            if layer.axis not in (-1, [-1]) or len(shape) != 1:
+                raise refuse("only a softmax over a vector (after a Dense) is read")
+            layers.append(Softmax(dtype=dtype))
+        else:
+            raise refuse(f"not supported; {READ}")
+    if not layers:
+        raise BridgeError("the model has no layers")
+    network = Network(layers)
+    values.update(links.keras_values(linked))
+    network.set_params(values)
+    return network, linked
+
+
+def _chain(model, keras) -> list:
+    """The model's layers in order, InputLayer aside; refuses anything but a single chain."""
+    if not isinstance(model, keras.Model):
+        raise BridgeError(f"not a Keras model but a {type(model).__name__}")
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise BridgeError(f"the model has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
+                          "the bridge reads one chain of layers from one input to one output")
+    chain = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    if not isinstance(model, keras.Sequential):
+        previous = model.inputs[0]
+        for layer in chain:
+            try:
+                joined = layer.input is previous
+            except (AttributeError, ValueError):   # a layer called more than once has no single input
+                joined = False
+            if not joined:
+                raise BridgeError(f"layer '{layer.name}' ({type(layer).__name__}): not fed by the layer before it; "
+                                  "the bridge reads one chain of layers")
+            previous = layer.output
+        if previous is not model.outputs[0]:
+            raise BridgeError("the model's output is not its last layer's")
+    return chain
+
+
+def _hwc(shape: tuple) -> tuple:
+    return (*shape[1:], shape[0]) if len(shape) == 3 else shape
+
+
+def _input(model) -> tuple:
+    shape = tuple(model.inputs[0].shape)
+    c, h, w = IMAGE_SHAPE
+    if shape[1:] != (h, w, c):
+        raise BridgeError(f"the input is {'×'.join(str(d) for d in shape[1:])}: the bridge reads {h}×{w}×{c} images "
+                          "(height × width × channels, channels last)")
+    return IMAGE_SHAPE
+
+
+def _dtype(model) -> str:
+    kinds = {np.dtype(variable.dtype).name for variable in model.weights} or {"float32"}
+    if len(kinds) > 1:
+        raise BridgeError(f"the model mixes {sorted(kinds)}; the engine computes in one of float32 and float64")
+    kind = kinds.pop()
+    if kind not in ("float32", "float64"):
+        raise BridgeError(f"the model's weights are {kind}; the engine computes in float32 or float64")
+    return kind
+
+
+def _checked_conv(layer, shape, refuse) -> int:
+    if len(shape) != 3:
+        raise refuse(f"needs an image but gets a {shape[0]}-vector")
+    if layer.padding != "valid":
+        raise refuse(f"padding '{layer.padding}': only 'valid' is read (the engine's convolutions are valid)")
+    if tuple(layer.strides) != (1, 1):
+        raise refuse(f"strides {tuple(layer.strides)}: only 1 is read")
+    if tuple(layer.dilation_rate) != (1, 1):
+        raise refuse(f"dilation {tuple(layer.dilation_rate)}: only 1 is read")
+    if layer.data_format != "channels_last":
+        raise refuse(f"data_format '{layer.data_format}': only channels_last is read")
+    if getattr(layer, "groups", 1) != 1:
+        raise refuse(f"groups {layer.groups}: only 1 is read")
+    k = tuple(layer.kernel_size)
+    if k[0] != k[1]:
+        raise refuse(f"kernel {k[0]}×{k[1]}: only square kernels are read")
+    if k[0] > min(shape[1:]):
+        raise refuse(f"a {k[0]}×{k[0]} kernel does not fit the {shape[1]}×{shape[2]} input")
+    return k[0]
+
+
+def _checked_pool(layer, shape, refuse) -> int:
+    if len(shape) != 3:
+        raise refuse(f"needs an image but gets a {shape[0]}-vector")
+    size, strides = tuple(layer.pool_size), tuple(layer.strides or layer.pool_size)
+    if size[0] != size[1]:
+        raise refuse(f"pool size {size[0]}×{size[1]}: only square windows are read")
+    if strides != size:
+        raise refuse(f"strides {strides} with pool size {size}: only strides equal to the pool size are read")
+    if size[0] > min(shape[1:]):
+        raise refuse(f"a {size[0]}×{size[0]} window does not fit the {shape[1]}×{shape[2]} input")
+    if layer.padding != "valid":
+        raise refuse(f"padding '{layer.padding}': only 'valid' is read")
+    if layer.data_format != "channels_last":
+        raise refuse(f"data_format '{layer.data_format}': only channels_last is read")
+    return size[0]
+
+
+def _activation(function, shape, layers, refuse, dtype) -> None:
+    name = getattr(function, "__name__", None)
+    if name == "linear":
+        return
+    if name not in ACTIVATIONS:
+        raise refuse(f"activation '{name}' is not read; only sigmoid, tanh, relu, softmax and linear are")
+    if name == "softmax" and len(shape) != 1:
+        raise refuse("softmax over an image's channels has no counterpart here; only after a Dense")
+    layers.append(ACTIVATIONS[name](dtype=dtype))
