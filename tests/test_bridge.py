@@ -220,3 +220,19 @@ def test_the_commands_carry_a_network_across_and_back(tmp_path, capsys):
     assert err.startswith(f"cnn-import: error: {tmp_path / 'junk.keras'}: not a .keras archive")
     assert err.count("\n") == 1
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_the_studio_opens_a_keras_model(window, qtbot, tmp_path):
+    network = original_network(2, 42, "float64")
+    model, _ = to_keras(network)
+    path = save_keras(model, tmp_path / "original.keras")
+    window.open_weights(str(path))
+    qtbot.waitUntil(lambda: window.model is not None and window.model.source == str(path), timeout=60000)
+    for name, value in network.params.items():
+        assert np.array_equal(window.worker.session.network.params[name], value), name
+    bad = tmp_path / "dropout.keras"
+    model_of(L.Flatten(), L.Dropout(0.1, name="drop"), L.Dense(2)).save(bad)
+    with qtbot.waitSignal(window.error_shown, timeout=60000) as blocker:
+        window.open_weights(str(bad))
+    assert blocker.args[0].startswith(f"{bad}: layer 'drop' (Dropout): not supported")
+    assert np.array_equal(window.worker.session.network.params["3.weights"], network.params["3.weights"])
