@@ -92,6 +92,7 @@ def main(argv=None) -> int:
         window.training_finished.disconnect(ready)
         if args.overlay:
             window.compare_view.shown.connect(overlaid)
+            window.left_tabs.setCurrentWidget(window.runs_panel)
             window.runs_panel.refresh()
             for entry in window.runs_panel.entries.values():
                 window.runs_panel.set_ticked(entry.path)

@@ -2,6 +2,7 @@
 run on changed settings; closing while training; damaged run folders. No sleeps."""
 import os
 import subprocess
+from datetime import datetime
 import sys
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
+from app.studio.runs_panel import BEST, EPOCHS, RUN, STATUS
 from app.studio.window import MainWindow
 from cnn import io
 from cnn.checkpoint import load_checkpoint
@@ -55,7 +57,11 @@ def test_a_run_is_recorded_listed_reopened_and_overlaid(window, qtbot):
     panel = window.runs_panel
     assert panel.tree.topLevelItemCount() == 2
     row = panel._item(first.path)
-    assert row.text(3) == "2/2" and row.text(5) == "finished" and "lr 0.1" in row.text(2)
+    name, started, settings = row.text(RUN).split("\n")
+    assert name == "original lr 0.1 seed 0" and settings == "original · lr 0.1 · batch 1 · 10/class"
+    assert started == datetime.fromisoformat(first.info.created).astimezone().strftime("%Y-%m-%d %H:%M")
+    assert row.text(EPOCHS) == "2/2" and row.text(BEST) == f"{100 * first.info.best_test_accuracy:.1f}%"
+    assert row.text(STATUS) == "finished"
 
     # Select the first run: its weights and curves come back.
     panel.select(first.path)
@@ -84,20 +90,30 @@ def test_a_run_is_recorded_listed_reopened_and_overlaid(window, qtbot):
     assert window.loss_tabs.currentWidget() is window.loss_view
 
 
-def test_changed_data_settings_start_a_new_run_without_overlay(window, qtbot):
+def test_changed_settings_start_a_new_run_without_overlay(window, qtbot):
     train_to_the_end(window, qtbot)
     [first] = runs(window)
-    window.settings_panel.learning_rate.setValue(0.2)     # a training setting only: the same run goes on
-    train_to_the_end(window, qtbot)
+    train_to_the_end(window, qtbot)                      # Start again, the same settings: the run goes on
     [same] = runs(window)
     assert same.path == first.path and same.info.epochs_done == same.info.epochs_planned == 4
     assert [row[0] for row in epochs_on_disk(first.path)] == [1, 2, 3, 4]
+    assert [row[0] for row in shown_epochs(window)] == [1.0, 2.0, 3.0, 4.0]
+
+    window.settings_panel.learning_rate.setValue(0.2)     # another learning rate: another run
+    with qtbot.waitSignal(window.worker.message, timeout=10000) as message:
+        window.start()
+    assert message.args[0].startswith("lr 0.1 → lr 0.2: a new run from a fresh network")
+    train_to_the_end(window, qtbot)
+    second = next(run for run in runs(window) if run.path != first.path)
+    assert second.info.settings.learning_rate == 0.2 and second.info.epochs_done == 2
+    assert [row[0] for row in shown_epochs(window)] == [1.0, 2.0]   # its own curves, from epoch 1
+    assert window.loss_view.steps.count == 40
+
     window.settings_panel.set_config(window.settings_panel.config().with_changes(classes=(0, 1, 2)))
     train_to_the_end(window, qtbot)
-    assert len(runs(window)) == 2
-    new = next(run for run in runs(window) if run.path != first.path)
-    assert new.info.settings.classes == (0, 1, 2) and new.info.epochs_done == 2
-    # The loss view shows the new network's run only: its 2 epochs, its steps from the start.
+    assert len(runs(window)) == 3
+    third = next(run for run in runs(window) if run.path not in (first.path, second.path))
+    assert third.info.settings.classes == (0, 1, 2) and third.info.epochs_done == 2
     assert [row[0] for row in shown_epochs(window)] == [1.0, 2.0]
     assert window.loss_view.steps.count == 2 * len(window.worker.session.dataset.train.x)
     assert window.loss_tabs.currentWidget() is window.loss_view and window.compare_view.folders == []
@@ -126,7 +142,7 @@ def test_closing_while_training_leaves_an_interrupted_run_that_continues(qtbot, 
     qtbot.addWidget(again)
     again.show()
     qtbot.waitUntil(lambda: again.model is not None, timeout=10000)
-    assert again.runs_panel._item(entry.path).text(5) == "interrupted"
+    assert again.runs_panel._item(entry.path).text(STATUS) == "interrupted"
     again.runs_panel.select(entry.path)
     qtbot.waitUntil(lambda: again.worker.run_folder == entry.path, timeout=10000)
     again.runs_panel.more_epochs.setValue(1)
@@ -196,14 +212,18 @@ def test_damaged_run_folders_are_listed_with_their_reasons(qtbot, tmp_path, raw_
     window.show()
     qtbot.waitUntil(lambda: window.model is not None, timeout=10000)
     panel = window.runs_panel
-    status = {Path(panel.tree.topLevelItem(i).data(0, Qt.UserRole)).name: panel.tree.topLevelItem(i).text(5)
-              for i in range(panel.tree.topLevelItemCount())}
-    assert status["garbage-run.json"].startswith("run.json is not valid JSON")
-    assert status["no-run.json"] == "run.json is missing"
-    assert status["no-checkpoint"] == "finished: the checkpoint last.npz is missing"
-    assert status["corrupt-checkpoint"].startswith("finished: the checkpoint last.npz is corrupt")
-    assert status["someone else's"] == "not a run folder (no run.json)"
-    assert status["torn-metrics"] == "finished" and status[good.name] == "finished"
+    rows = {Path(panel.tree.topLevelItem(i).data(0, Qt.UserRole)).name: panel.tree.topLevelItem(i)
+            for i in range(panel.tree.topLevelItemCount())}
+    status = {name: row.text(STATUS) for name, row in rows.items()}
+    reason = {name: row.text(RUN).split("\n")[-1] for name, row in rows.items()}
+    assert status["torn-metrics"] == status[good.name] == "finished"
+    damaged = ("garbage-run.json", "no-run.json", "no-checkpoint", "corrupt-checkpoint", "someone else's")
+    assert all(status[name] == "damaged" for name in damaged)
+    assert reason["garbage-run.json"].startswith("run.json is not valid JSON")
+    assert reason["no-run.json"] == "run.json is missing"
+    assert reason["no-checkpoint"] == "the checkpoint last.npz is missing"
+    assert reason["corrupt-checkpoint"].startswith("the checkpoint last.npz is corrupt")
+    assert reason["someone else's"] == "not a run folder (no run.json)"
     for kind in ("garbage run.json", "no run.json", "no checkpoint", "corrupt checkpoint"):
         item = panel._item(folders[kind])
         assert not item.flags() & Qt.ItemIsUserCheckable                      # cannot be overlaid
@@ -219,7 +239,8 @@ def test_damaged_run_folders_are_listed_with_their_reasons(qtbot, tmp_path, raw_
     assert window.worker.run_folder is None and window.model is model_before and window.worker.session is session_before
     # A torn last line of metrics is skipped: the run opens with its one epoch.
     panel.select(folders["torn metrics"])
-    qtbot.waitUntil(lambda: window.worker.run_folder == folders["torn metrics"], timeout=10000)
+    qtbot.waitUntil(lambda: window.runs_panel.current == folders["torn metrics"] and bool(shown_epochs(window)),
+                    timeout=10000)
     assert [row[0] for row in shown_epochs(window)] == [1.0]
 
 
@@ -229,7 +250,7 @@ def test_rename_delete_and_export(window, qtbot, tmp_path):
     [entry] = runs(window)
     panel.select(entry.path)
     panel.rename_selected("baseline")
-    assert read_info(entry.path).name == "baseline" and panel._item(entry.path).text(0) == "baseline"
+    assert read_info(entry.path).name == "baseline" and panel._item(entry.path).text(RUN).startswith("baseline\n")
     target = tmp_path / "exported.csv"
     with qtbot.waitSignal(panel.message) as message:
         panel.export_selected(str(target))

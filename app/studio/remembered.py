@@ -14,9 +14,6 @@ def restore(window) -> None:
         window.restoreGeometry(geometry)
     else:
         window.resize(1600, 980)
-    docks = window.settings.value("window/docks")
-    if docks is not None:
-        window.restoreState(docks)
     for name in SPLITTERS:
         state = window.settings.value(f"window/{name}")
         if state is not None:
@@ -36,7 +33,6 @@ def restore(window) -> None:
 def remember(window) -> None:
     """Saved when the window closes."""
     window.settings.setValue("window/geometry", window.saveGeometry())
-    window.settings.setValue("window/docks", window.saveState())
     if window.step_window is not None:
         window.settings.setValue("stepthrough/geometry", window.step_window.saveGeometry())
     for name in SPLITTERS:

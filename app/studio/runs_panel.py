@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
                                QMessageBox, QPushButton, QSpinBox, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
                                QWidget)
@@ -21,9 +21,12 @@ from cnn.runs.store import RunEntry, RunStore, delete, inspect, rename
 
 from app.training.run_labels import summary
 
-COLUMNS = ("Run", "Started", "Settings", "Epochs", "Best", "Status")
+# The Run column holds three lines: the name, the start, the settings (or why the folder cannot be opened).
+COLUMNS = ("Run", "Epochs", "Best", "Status")
+RUN, EPOCHS, BEST, STATUS = range(len(COLUMNS))
 PATH_ROLE = Qt.UserRole
 GREY = QColor(140, 140, 140)
+CURRENT = QColor(20, 80, 170)
 
 
 class RunsPanel(QWidget):
@@ -45,10 +48,13 @@ class RunsPanel(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setSelectionMode(QAbstractItemView.SingleSelection)
         self.tree.setAlternatingRowColors(True)
+        self.tree.setWordWrap(True)
+        self.tree.setUniformRowHeights(False)
+        self.tree.setTextElideMode(Qt.ElideRight)
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        header.setSectionResizeMode(RUN, QHeaderView.Stretch)
         self.tree.itemChanged.connect(self._item_changed)
         self.tree.itemSelectionChanged.connect(self._selection_changed)
         self.open_button = QPushButton("Open")
@@ -59,7 +65,6 @@ class RunsPanel(QWidget):
         self.more_epochs.setSuffix(" epochs")
         self.rename_button, self.delete_button = QPushButton("Rename…"), QPushButton("Delete…")
         self.export_button = QPushButton("Export CSV…")
-        self.refresh_button = QPushButton("Refresh")
         self.open_button.setToolTip("Load the run's last checkpoint and show its curves (or select the run)")
         self.continue_button.setToolTip("Train the selected run for more epochs, in its own folder, from its "
                                         "last checkpoint")
@@ -68,7 +73,6 @@ class RunsPanel(QWidget):
         self.rename_button.clicked.connect(lambda: self.rename_selected())
         self.delete_button.clicked.connect(lambda: self.delete_selected())
         self.export_button.clicked.connect(lambda: self.export_selected())
-        self.refresh_button.clicked.connect(self.refresh)
         self.note = QLabel("")
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #666")
@@ -77,7 +81,7 @@ class RunsPanel(QWidget):
             buttons.addWidget(widget)
         buttons.addStretch(1)
         more = QHBoxLayout()
-        for widget in (self.rename_button, self.delete_button, self.export_button, self.refresh_button):
+        for widget in (self.rename_button, self.delete_button, self.export_button):
             more.addWidget(widget)
         more.addStretch(1)
         layout = QVBoxLayout(self)
@@ -94,6 +98,10 @@ class RunsPanel(QWidget):
         self.refresh()
 
     # -- the list -------------------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        self.refresh()   # runs written meanwhile (by cnn-train, say) appear when the tab is shown
+        super().showEvent(event)
+
     def refresh(self) -> None:
         """Read the runs folder again, keeping ticks and the selection."""
         ticked = set(self.ticked())
@@ -124,36 +132,34 @@ class RunsPanel(QWidget):
             return
         self.entries[path] = entry = inspect(path)
         self.tree.blockSignals(True)
-        self._fill(item, entry, item.checkState(0) == Qt.Checked)
+        self._fill(item, entry, item.checkState(RUN) == Qt.Checked)
         self.tree.blockSignals(False)
         self._update_buttons()
 
     def _fill(self, item: QTreeWidgetItem, entry: RunEntry, ticked: bool) -> None:
         info = entry.info
         if info is None:
-            texts = (entry.path.name, "", "", "", "", "unreadable")
+            texts = (f"{entry.path.name}\n{entry.reason}", "", "", "damaged")
         else:
             best = "" if info.best_test_accuracy is None else f"{100 * info.best_test_accuracy:.1f}%"
-            texts = (info.name, _local_time(info.created), summary(info.settings),
-                     f"{info.epochs_done}/{info.epochs_planned}", best, entry.status)
+            detail = entry.reason if entry.reason is not None else summary(info.settings)
+            texts = (f"{info.name}\n{_local_time(info.created)}\n{detail}", f"{info.epochs_done}/{info.epochs_planned}",
+                     best, entry.status if entry.reason is None else "damaged")
         for column, text in enumerate(texts):
             item.setText(column, text)
         tip = f"{entry.path}" + (f"\n{entry.reason}" if entry.reason else "")
         for column in range(len(COLUMNS)):
             item.setToolTip(column, tip)
-        if entry.reason is not None:
-            item.setText(5, f"{entry.status}: {entry.reason}" if info else entry.reason)
         flags = Qt.ItemIsEnabled | Qt.ItemIsSelectable
         if info is not None and entry.reason is None:
             flags |= Qt.ItemIsUserCheckable
-            item.setCheckState(0, Qt.Checked if ticked else Qt.Unchecked)
+            item.setCheckState(RUN, Qt.Checked if ticked else Qt.Unchecked)
         item.setFlags(flags)
-        brush = QBrush(GREY) if entry.reason is not None else QBrush()
-        font = QFont()
-        font.setBold(entry.path == self.current)
+        # Greyed: cannot be opened. Blue: the run the studio shows (bold would not fit a narrow column).
+        brush = QBrush(GREY) if entry.reason is not None else QBrush(CURRENT) if entry.path == self.current \
+            else QBrush()
         for column in range(len(COLUMNS)):
             item.setForeground(column, brush)
-            item.setFont(column, font)
 
     def _item(self, path: Path) -> QTreeWidgetItem | None:
         for i in range(self.tree.topLevelItemCount()):
@@ -164,12 +170,12 @@ class RunsPanel(QWidget):
 
     def ticked(self) -> list[Path]:
         return [Path(self.tree.topLevelItem(i).data(0, PATH_ROLE)) for i in range(self.tree.topLevelItemCount())
-                if self.tree.topLevelItem(i).checkState(0) == Qt.Checked]
+                if self.tree.topLevelItem(i).checkState(RUN) == Qt.Checked]
 
     def set_ticked(self, path, ticked: bool = True) -> None:
         item = self._item(Path(path))
         if item is not None and item.flags() & Qt.ItemIsUserCheckable:
-            item.setCheckState(0, Qt.Checked if ticked else Qt.Unchecked)
+            item.setCheckState(RUN, Qt.Checked if ticked else Qt.Unchecked)
 
     def selected_path(self) -> Path | None:
         items = self.tree.selectedItems()
@@ -198,7 +204,7 @@ class RunsPanel(QWidget):
 
     # -- commands -------------------------------------------------------------------------
     def _item_changed(self, item, column) -> None:
-        if column == 0:
+        if column == RUN:
             self.overlay_changed.emit(self.ticked())
 
     def _selection_changed(self) -> None:

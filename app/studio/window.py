@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QMetaObject, QSettings, QStandardPaths, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
+from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
                                QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from cnn.config import RunConfig
@@ -81,7 +81,7 @@ class MainWindow(QMainWindow):
         self.health_banner = HealthBanner()
         self.layer_choice = LayerChoice(self)
         self._place_views()
-        self._place_runs()
+        self._wire_runs()
         self._build_menus()
         self._start_worker(data_path)
         restore(self)
@@ -133,7 +133,12 @@ class MainWindow(QMainWindow):
         self.views_splitter.addWidget(self.top_splitter)
         self.views_splitter.addWidget(self.bottom_splitter)
         self.main_splitter = QSplitter(Qt.Horizontal)
-        self.main_splitter.addWidget(scroll)
+        self.runs_panel = RunsPanel(self.runs_dir)
+        self.left_tabs = QTabWidget()          # the settings, and the runs beside them
+        self.left_tabs.setDocumentMode(True)
+        self.left_tabs.addTab(scroll, "Settings")
+        self.left_tabs.addTab(self.runs_panel, "Runs")
+        self.main_splitter.addWidget(self.left_tabs)
         # The chosen layer's views in the first tab, the whole network and its health in the others;
         # the layer picker beside the tabs.
         self.tabs = QTabWidget()
@@ -161,15 +166,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.main_splitter, 1)
         self.setCentralWidget(central)
 
-    def _place_runs(self) -> None:
-        """The Runs panel, a dock beside the views (every run in the runs folder)."""
-        self.runs_panel = RunsPanel(self.runs_dir)
-        self.runs_dock = QDockWidget("Runs", self)
-        self.runs_dock.setObjectName("runs")
-        self.runs_dock.setWidget(self.runs_panel)
-        self.runs_dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
-                                   | QDockWidget.DockWidgetClosable)
-        self.addDockWidget(Qt.BottomDockWidgetArea, self.runs_dock)
+    def _wire_runs(self) -> None:
+        """The Runs panel (a tab beside the settings) asks; the worker opens, continues and records."""
         self.runs_panel.overlay_changed.connect(self.overlay_runs)
         self.runs_panel.message.connect(self.show_message)
         self.runs_panel.failed.connect(self.show_error)
@@ -203,10 +201,10 @@ class MainWindow(QMainWindow):
         self._action(sample, "Next &misclassified", self.sample_picker.jump_to_next_misclassified, "Ctrl+M")
         sample.addAction(self.controls.step)
         view = self.menuBar().addMenu("&View")
-        runs = self.runs_dock.toggleViewAction()
-        runs.setText("&Runs panel")
-        runs.setShortcut(QKeySequence("Ctrl+Shift+R"))
-        view.addAction(runs)
+        self._action(view, "Run &settings", lambda: self.left_tabs.setCurrentIndex(0), "Ctrl+1",
+                     "Show the run settings and controls")
+        self._action(view, "&Runs", lambda: self.left_tabs.setCurrentIndex(1), "Ctrl+2",
+                     "Show the recorded runs: open, compare, continue, rename, delete, export")
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&How to read the views", self.show_tour, QKeySequence.HelpContents)
         self._action(help_menu, "&About CNN Studio", self.show_about)
@@ -241,6 +239,7 @@ class MainWindow(QMainWindow):
         self.worker.run_changed.connect(self.runs_panel.update_run)
         self.worker.run_changed.connect(self.compare_view.refresh_run)
         self.worker.current_run.connect(self.runs_panel.set_current)
+        self.worker.run_opened.connect(self.on_run_opened)
         self.step_link = StepThroughLink(self)
         self.thread.start()
 
@@ -381,6 +380,13 @@ class MainWindow(QMainWindow):
         self.layer_choice.set_layers(info.layers)
         self.request_sample.emit(*self.sample_picker.current)
         self.step_link.model_changed()
+
+    @Slot(object)
+    def on_run_opened(self, config) -> None:
+        """An opened run's settings in the panel (all but the epochs to train next), so Start goes on with it."""
+        self.settings_panel.blockSignals(True)
+        self.settings_panel.set_config(config.with_changes(epochs=self.settings_panel.epochs.value()))
+        self.settings_panel.blockSignals(False)
 
     @Slot(object)
     def on_state_changed(self, state: RunState) -> None:

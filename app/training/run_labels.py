@@ -8,6 +8,8 @@ from cnn.config import RunConfig
 SHORT_NAMES = {"preset": "", "classes": "classes", "limit": "images/class", "learning_rate": "lr",
                "batch_size": "batch", "momentum": "momentum", "lr_decay": "decay", "shift": "shift",
                "seed": "seed", "dtype": "", "epochs": "epochs", "architecture": ""}
+# The settings that shape training but not the data or the network: changing one makes a new run.
+TRAINING_SETTINGS = ("learning_rate", "batch_size", "momentum", "lr_decay", "shift")
 
 
 def setting_text(name: str, value) -> str:

@@ -27,6 +27,7 @@ from cnn.train import EpochRecord, StepRecord, TrainingDiverged, evaluate
 
 from app.training.run_curves import read_curves
 from app.training.health import measure
+from app.training.run_labels import TRAINING_SETTINGS, setting_text
 from app.training.snapshot import layer_infos, model_info, take_snapshot, weights_of
 from app.training.state import RunState
 from app.training.throttle import RedrawThrottle
@@ -56,6 +57,7 @@ class TrainingWorker(QObject):
     history = Signal(object)         # RunCurves: an opened run's curves, sent after its model_changed
     run_changed = Signal(str)        # a run folder was made, got an epoch, or ended (the Runs panel reads it)
     current_run = Signal(str)        # the run folder the network belongs to ("" for none yet)
+    run_opened = Signal(object)      # the RunConfig of a run just opened (after its model_changed)
 
     def __init__(self, data_path=None, runs_dir=None):
         super().__init__()
@@ -91,7 +93,12 @@ class TrainingWorker(QObject):
             return
 
         def begin():
-            if self.session is not None and self.session.can_resume(config):
+            changed = self._training_changes(config)
+            if changed:  # a run is one set of settings: others make a new run, as TensorBoard keeps them
+                self.message.emit(f"{', '.join(changed)}: a new run from a fresh network (Continue in the Runs "
+                                  "panel goes on with the last run).")
+                self._install_fresh(config)
+            elif self.session is not None and self.session.can_resume(config):
                 self.session = self.session.resumed(config)  # same network and data: nothing rebuilt
             else:
                 if self.session is not None:
@@ -310,6 +317,15 @@ class TrainingWorker(QObject):
             raise OSError(f"The run cannot be recorded in {self.run_folder or self.runs_dir}: {error}") from None
         self._set_run_folder(self.recorder.folder)
 
+    def _training_changes(self, config: RunConfig) -> list[str]:
+        """How `config` differs from the settings of the run the network belongs to ('lr 0.1 → 0.5'), in
+        anything but the data, the network (those make a fresh network anyway) and the epochs."""
+        if self.run_folder is None or self.session is None or not self.session.can_resume(config):
+            return []
+        old = self.session.config
+        return [f"{setting_text(name, getattr(old, name))} → {setting_text(name, getattr(config, name))}"
+                for name in TRAINING_SETTINGS if getattr(old, name) != getattr(config, name)]
+
     def _keep(self, record) -> None:
         try:
             self.recorder.add(record)
@@ -346,6 +362,7 @@ class TrainingWorker(QObject):
             self._end_run()
             self._install(session, f"run “{info.name}”")
             self._set_run_folder(folder)
+            self.run_opened.emit(session.config)
             self.history.emit(curves)
             self.message.emit(f"Opened the run “{info.name}” after epoch {checkpoint.epoch}")
         self._guarded(load)

@@ -3,9 +3,10 @@ Streamed line by line, so a run of any length exports in bounded memory."""
 from __future__ import annotations
 
 import csv
-import os
+import io
 from pathlib import Path
 
+from ..files import write_atomically
 from .metrics import METRICS_FILE, iter_lines
 
 EPOCH_COLUMNS = ("epoch", "train_loss", "test_loss", "test_accuracy", "seconds")
@@ -30,33 +31,34 @@ def export_csv(run_folder: Path, epochs_path: Path) -> tuple[int, int]:
 
 
 def _write(path: Path, source: Path, kind: str) -> int:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     rows = 0
-    try:
-        with open(temporary, "w", newline="", encoding="utf-8") as file:
-            writer = csv.writer(file)
-            names = None
-            for item, _ in iter_lines(source):
-                if item["type"] != kind:
-                    continue
-                if kind == "epoch":
-                    if rows == 0:
-                        writer.writerow(EPOCH_COLUMNS)
-                    writer.writerow([item[column] for column in EPOCH_COLUMNS])
-                    rows += 1
-                    continue
-                if names is None:   # the parameters of the run's first block name the columns
-                    names = list(item["grad_norms"])
-                    writer.writerow(STEP_COLUMNS + tuple(f"grad_norm {name}" for name in names))
-                norms = item["grad_norms"]
-                for i, loss in enumerate(item["loss"]):
-                    writer.writerow([item["epoch"], item["step"] + i, item["global_step"] + i, item["batch_size"][i],
-                                     loss] + [norms[name][i] if name in norms else "" for name in names])
-                    rows += 1
-            if rows == 0:
-                writer.writerow(EPOCH_COLUMNS if kind == "epoch" else STEP_COLUMNS)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+
+    def write(binary) -> None:
+        nonlocal rows
+        file = io.TextIOWrapper(binary, encoding="utf-8", newline="")
+        writer = csv.writer(file)
+        names = None
+        for item, _ in iter_lines(source):
+            if item["type"] != kind:
+                continue
+            if kind == "epoch":
+                if rows == 0:
+                    writer.writerow(EPOCH_COLUMNS)
+                writer.writerow([item[column] for column in EPOCH_COLUMNS])
+                rows += 1
+                continue
+            if names is None:   # the parameters of the run's first block name the columns
+                names = list(item["grad_norms"])
+                writer.writerow(STEP_COLUMNS + tuple(f"grad_norm {name}" for name in names))
+            norms = item["grad_norms"]
+            for i, loss in enumerate(item["loss"]):
+                writer.writerow([item["epoch"], item["step"] + i, item["global_step"] + i, item["batch_size"][i],
+                                 loss] + [norms[name][i] if name in norms else "" for name in names])
+                rows += 1
+        if rows == 0:
+            writer.writerow(EPOCH_COLUMNS if kind == "epoch" else STEP_COLUMNS)
+        file.flush()
+        file.detach()   # the binary file stays open for write_atomically to sync and close
+
+    write_atomically(path, write)
     return rows

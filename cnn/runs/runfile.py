@@ -7,12 +7,12 @@ import json
 import math
 import os
 import socket
-import tempfile
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ..config import RunConfig
+from ..files import write_atomically
 
 RUN_FILE = "run.json"
 FORMAT = "cnn-studio-run"
@@ -62,17 +62,8 @@ def new_info(name: str, config: RunConfig, architecture: list, data: str, epochs
 
 def write_info(folder: Path, info: RunInfo) -> None:
     """Replace folder/run.json atomically: a reader sees the old file or the new, never a mixture."""
-    text = json.dumps(info.as_json(), indent=1)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{RUN_FILE}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, folder / RUN_FILE)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    text = json.dumps(info.as_json(), indent=1).encode("utf-8")
+    write_atomically(Path(folder) / RUN_FILE, lambda file: file.write(text))
 
 
 def read_info(folder: Path) -> RunInfo:

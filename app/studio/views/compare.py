@@ -70,11 +70,17 @@ class CompareView(QWidget):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
         self.items: list = []   # (plot, curve) pairs drawn
+        self.colours: dict[Path, int] = {}
 
     def show_runs(self, folders) -> None:
         """Overlay these runs (in this order); their curves are read if not cached or changed since."""
         self.folders = [Path(folder) for folder in folders]
         self.errors = {}
+        # A run keeps its colour while it stays ticked; a newly ticked one takes the first free colour.
+        self.colours = {folder: index for folder, index in self.colours.items() if folder in self.folders}
+        for folder in self.folders:
+            if folder not in self.colours:
+                self.colours[folder] = min(set(range(len(self.folders))) - set(self.colours.values()))
         for folder in self.folders:
             stamp = _stamp(folder)
             if folder not in self.cache or self.cache[folder][0] != stamp:
@@ -114,9 +120,9 @@ class CompareView(QWidget):
         configs = [info.settings for info in infos if info is not None]
         valid = [(folder, info) for folder, info in zip(shown, infos, strict=True) if info is not None]
         self.labels = differing_labels(configs, [info.name for _, info in valid]) if valid else []
-        for index, ((folder, _), label) in enumerate(zip(valid, self.labels, strict=True)):
+        for (folder, _), label in zip(valid, self.labels, strict=True):
             curves = self.cache[folder][1]
-            colour = COLOURS[index % len(COLOURS)]
+            colour = COLOURS[self.colours[folder] % len(COLOURS)]
             average = self.loss_plot.plot(*curves.averages.data(), pen=pg.mkPen(colour, width=2))
             self.items.append((self.loss_plot, average))
             self.legend.addItem(average, label)
