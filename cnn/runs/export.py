@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from ..files import write_atomically
+from ..atomic import write_atomically
 from .metrics import METRICS_FILE, iter_lines
 
 EPOCH_COLUMNS = ("epoch", "train_loss", "test_loss", "test_accuracy", "seconds")

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..config import RunConfig
-from ..files import write_atomically
+from ..atomic import write_atomically
 
 RUN_FILE = "run.json"
 FORMAT = "cnn-studio-run"
