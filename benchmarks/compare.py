@@ -1,5 +1,5 @@
 """Training speed side by side: our engine, the original method (the blog's per-sample scipy loops,
-benchmarks/original_method.py), PyTorch and Keras, on the same data, network, batch size and
+cnn/reference.py), PyTorch and Keras, on the same data, network, batch size and
 dtype, in one process, interleaved, several repeats.
 
     python -m benchmarks.compare [--seconds 2] [--repeats 3] [--json results.json]
@@ -27,6 +27,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 
+from cnn import reference  # noqa: E402
 from cnn.data import Dataset, Split, load_mnist, prepare  # noqa: E402
 from cnn.losses import get_loss  # noqa: E402
 from cnn.network import Network  # noqa: E402
@@ -34,7 +35,6 @@ from cnn.optim import SGD  # noqa: E402
 from cnn.presets import digits_network, original_network  # noqa: E402
 from cnn.train import StepRecord, train  # noqa: E402
 
-from . import original_method  # noqa: E402
 
 CONFIGS = [  # (name, network, batch, dtype)
     ("original net, batch 1, float64", "original", 1, "float64"),
@@ -95,11 +95,11 @@ def run_ours(kind, batch, dtype, dataset, seconds):
 
 def run_original_method(kind, batch, dtype, dataset, seconds):
     """The blog's code, per sample (batch 1, float64, the original network only)."""
-    layers = original_method.from_engine(original_network(len(dataset.classes), 0, dtype))
+    layers = reference.from_engine(original_network(len(dataset.classes), 0, dtype))
     x, y = dataset.train.x, dataset.train.y[:, :, None]
     samples, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
-        original_method.train_step(layers, x[samples % len(x)], y[samples % len(x)], 0.1)
+        reference.train_step(layers, x[samples % len(x)], y[samples % len(x)], 0.1)
         samples += 1
     return samples / (time.perf_counter() - started)
 

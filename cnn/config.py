@@ -1,23 +1,14 @@
 """A run's settings, range-checked in one place for the CLI and the studio."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields, replace
 
 from .arch import ArchitectureError, canonical
 from .layer import DTYPES
-from .optim import MAX_LEARNING_RATE, MIN_LEARNING_RATE
 from .presets import PRESETS
+from .ranges import RANGES, SettingError
 
-
-class SettingError(ValueError):
-    """A run setting out of range: `field` names it, `expected` says what is accepted; str() is
-    "field must be expected, not value" (the CLI says the same with the option's name), or
-    "field: reason" when a `reason` says more than a range can (the architecture's problems)."""
-
-    def __init__(self, field: str, expected: str, value, reason: str | None = None):
-        self.field, self.expected, self.value, self.reason = field, expected, value, reason
-        super().__init__(f"{field}: {reason}" if reason else f"{field} must be {expected}, not {value!r}")
+__all__ = ["RunConfig", "SettingError"]
 
 
 @dataclass(frozen=True)
@@ -32,7 +23,7 @@ class RunConfig:
     seed: int = 0
     dtype: str = "float64"
     lr_decay: float = 1.0            # epoch e's learning rate: learning_rate × lr_decay^(e−1), floored (cnn.optim)
-    shift: int = 0                   # augmentation: training images moved by up to this many pixels
+    shift: int = 0                   # augmentation: each training image moved by −shift…+shift pixels each way
     architecture: str | None = None  # the network in cnn.arch's grammar; None: the preset's
 
     @classmethod
@@ -63,27 +54,18 @@ class RunConfig:
         return config
 
     def validate(self) -> None:
-        """Raises SettingError naming the first field that is out of range."""
-        def whole(value, low, high):
-            return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-        def real(value):
-            return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        """Raises SettingError naming the first field that is out of range (the ranges: cnn.ranges)."""
+        digit = RANGES["digit"]
         checks = [
             ("preset", isinstance(self.preset, str) and self.preset in PRESETS, f"one of {sorted(PRESETS)}"),
             ("classes", isinstance(self.classes, (tuple, list)) and len(self.classes) >= 2
-             and all(whole(c, 0, 9) for c in self.classes) and len(set(self.classes)) == len(self.classes),
+             and all(digit.contains(c) for c in self.classes) and len(set(self.classes)) == len(self.classes),
              "two or more distinct digits 0–9"),
-            ("limit", self.limit is None or whole(self.limit, 1, 60000), "1 to 60000 images per class, or all"),
-            ("epochs", whole(self.epochs, 1, 10000), "a whole number from 1 to 10000"),
-            ("learning_rate", real(self.learning_rate) and MIN_LEARNING_RATE <= self.learning_rate <= MAX_LEARNING_RATE,
-             f"from {MIN_LEARNING_RATE:g} to {MAX_LEARNING_RATE:g}"),
-            ("batch_size", whole(self.batch_size, 1, 60000), "a whole number from 1 to 60000"),
-            ("momentum", real(self.momentum) and 0 <= self.momentum < 1, "in [0, 1)"),
-            ("seed", whole(self.seed, 0, 2**32 - 1), "a whole number from 0 to 4294967295"),
+            ("limit", self.limit is None or RANGES["limit"].contains(self.limit),
+             f"{RANGES['limit'].describe()} images per class, or all"),
             ("dtype", isinstance(self.dtype, str) and self.dtype in DTYPES, f"one of {sorted(DTYPES)}"),
-            ("lr_decay", real(self.lr_decay) and 0 < self.lr_decay <= 1, "in (0, 1]"),
-            ("shift", whole(self.shift, 0, 4), "a whole number of pixels from 0 to 4"),
-        ]
+        ] + [(name, RANGES[name].contains(getattr(self, name)), RANGES[name].describe())
+             for name in ("epochs", "learning_rate", "batch_size", "momentum", "seed", "lr_decay", "shift")]
         for name, ok, expected in checks:
             if not ok:
                 raise SettingError(name, expected, getattr(self, name))
@@ -99,6 +81,11 @@ class RunConfig:
             canonical(self.architecture, len(self.classes))
         except ArchitectureError as error:
             raise SettingError("architecture", "a network the data can take", self.architecture, str(error)) from None
+
+    def check_batch_size(self, training_images: int) -> None:
+        """The one rule that needs the data: a batch holds at most every training image."""
+        if self.batch_size > training_images:
+            raise SettingError("batch_size", f"at most the {training_images} training images", self.batch_size)
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -69,6 +69,11 @@ class Loss(NamedTuple):
     prime: Callable
     on_logits: bool  # predictions are logits: probabilities are softmax(output)
 
+    def probabilities(self, outputs: np.ndarray) -> np.ndarray:
+        """What the outputs (N, K) say of each class: softmax of logits; other outputs as they are
+        (a sigmoid's each in [0, 1], not summing to 1)."""
+        return softmax(outputs) if self.on_logits else outputs
+
 
 LOSSES = {loss.name: loss for loss in (
     Loss("binary_cross_entropy", binary_cross_entropy, binary_cross_entropy_prime, False),

@@ -58,31 +58,27 @@ class Network:
             layer.astype(dtype)
         return self
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """x: (N, *input_shape) → (N, *output_shape), computed in the network's dtype."""
+    def as_input(self, x: np.ndarray) -> np.ndarray:
+        """x checked to be (N, *input_shape), in the network's dtype."""
         x = np.asarray(x)
         if x.shape[1:] != self.input_shape:
             raise ValueError(f"expected input of shape (N, {', '.join(map(str, self.input_shape))}), got {x.shape}")
-        x = x.astype(self.dtype, copy=False)
+        return x.astype(self.dtype, copy=False)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x: (N, *input_shape) → (N, *output_shape), computed in the network's dtype."""
+        x = self.as_input(x)
         for index, layer in enumerate(self.layers):
             self.inputs[index] = x
             x = layer.forward(x)
             self.outputs[index] = x
         return x
 
-    def backward(self, output_gradient: np.ndarray, input_gradient: bool = True) -> np.ndarray | None:
-        """Back-propagates ∂E/∂output; returns ∂E/∂input and fills every layer's grads.
-
-        input_gradient=False lets a first convolutional layer skip ∂E/∂input (training needs only
-        the parameter gradients); it returns None then.
-        """
+    def backward(self, output_gradient: np.ndarray) -> np.ndarray:
+        """Back-propagates ∂E/∂output; returns ∂E/∂input and fills every layer's grads."""
         gradient = np.asarray(output_gradient, dtype=self.dtype)
         for index in reversed(range(len(self.layers))):
-            layer = self.layers[index]
-            if index == 0 and not input_gradient and isinstance(layer, Convolutional):
-                gradient = layer.backward(gradient, input_gradient=False)
-            else:
-                gradient = layer.backward(gradient)
+            gradient = self.layers[index].backward(gradient)
             self.input_gradients[index] = gradient
         return gradient
 
@@ -122,6 +118,8 @@ class Network:
             if layer_type is None:
                 raise ValueError(f"layer {index}: unknown type {spec.get('type')!r}")
             args = dict(spec.get("args", {}))
+            if layer_type is Convolutional and "bias" in args:  # files saved before the argument's rename
+                args.setdefault("bias_mode", args.pop("bias"))
             if layer_type in (Convolutional, Dense):
                 args["rng"] = rng
             layers.append(layer_type(**args, dtype=dtype))

@@ -31,10 +31,10 @@ def digits_network(classes: int = 10, seed=0, dtype="float32") -> Network:
     """Conv 8@3×3 → ReLU → MaxPool 2 → Conv 16@3×3 → ReLU → MaxPool 2 → Dense(400, K) → logits."""
     rng = as_generator(seed)
     return Network([
-        Convolutional((1, 28, 28), 3, 8, bias="kernel", init="he", rng=rng, dtype=dtype),
+        Convolutional((1, 28, 28), 3, 8, bias_mode="kernel", init="he", rng=rng, dtype=dtype),
         ReLU(dtype=dtype),
         MaxPool2D((8, 26, 26), 2, dtype=dtype),
-        Convolutional((8, 13, 13), 3, 16, bias="kernel", init="he", rng=rng, dtype=dtype),
+        Convolutional((8, 13, 13), 3, 16, bias_mode="kernel", init="he", rng=rng, dtype=dtype),
         ReLU(dtype=dtype),
         MaxPool2D((16, 11, 11), 2, dtype=dtype),
         Reshape((16, 5, 5), (400,), dtype=dtype),
@@ -46,8 +46,7 @@ def digits_network(classes: int = 10, seed=0, dtype="float32") -> Network:
 class Preset:
     name: str
     description: str
-    build: Callable[..., Network]   # build(classes, seed, dtype)
-    loss: str
+    build: Callable[..., Network]   # build(classes, seed, dtype); the loss follows its last layer (session.loss_for)
     classes: tuple[int, ...]
     limit: int | None               # images per class; None: all
     epochs: int
@@ -56,14 +55,14 @@ class Preset:
     momentum: float
     dtype: str
     reshuffle: bool                 # reshuffle the training set every epoch
-    lr_decay: float = 1.0           # learning rate × this after every epoch
-    shift: int = 0                  # augmentation: random moves of the training images, in pixels
+    lr_decay: float = 1.0           # epoch e runs at learning_rate × lr_decay^(e−1)
+    shift: int = 0                  # augmentation: training images moved by −shift…+shift pixels each way
 
 
 PRESETS = {preset.name: preset for preset in (
     Preset("original", "the blog post's experiment: digits 0 and 1, 100 images each, per-sample SGD",
-           original_network, "binary_cross_entropy", (0, 1), 100, 20, 0.1, 1, 0.0, "float64", False),
+           original_network, (0, 1), 100, 20, 0.1, 1, 0.0, "float64", False),
     Preset("digits", "all ten digits, the full training set, mini-batch SGD with momentum, images moved "
-           "by up to one pixel", digits_network, "softmax_cross_entropy", tuple(range(10)), None, 14, 0.05, 64, 0.9,
+           "by up to one pixel", digits_network, tuple(range(10)), None, 14, 0.05, 64, 0.9,
            "float32", True, 0.8, 1),
 )}

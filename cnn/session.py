@@ -6,14 +6,15 @@ import copy
 import numpy as np
 
 from . import arch
-from .activations import Sigmoid, Softmax, softmax
+from .activations import Sigmoid, Softmax
 from .checkpoint import Checkpoint, save_checkpoint
-from .config import RunConfig, SettingError
+from .config import RunConfig
 from .data import prepare
 from .losses import Loss, get_loss
 from .network import Network
 from .optim import SGD
 from .presets import PRESETS
+from .step import PlainStep, StepResult
 from .train import EpochRecord, train
 
 DATA_AND_NETWORK = ("preset", "classes", "limit", "seed", "dtype", "architecture")  # what a resumed session keeps
@@ -77,9 +78,7 @@ class Session:
         self.epochs_done = 0
 
     def _set_training(self, config: RunConfig) -> None:
-        if config.batch_size > len(self.dataset.train.x):
-            raise SettingError("batch_size", f"at most the {len(self.dataset.train.x)} training images",
-                               config.batch_size)
+        config.check_batch_size(len(self.dataset.train.x))
         self.config = config
         self.optimizer = SGD(config.learning_rate, config.momentum, config.lr_decay)
 
@@ -125,8 +124,12 @@ class Session:
                 self.epochs_done = record.epoch
             yield record
 
+    def step(self, x: np.ndarray, y: np.ndarray) -> StepResult:
+        """One real engine step on the batch (x, y) with this session's optimizer (its momentum and
+        schedule too), by the textbook path: the arithmetic cnn.trace shows. Raises cnn.step.NonFinite
+        and changes nothing if the step would go non-finite."""
+        return PlainStep(self.network, self.loss, self.optimizer)(x, y)
+
     def probabilities(self, outputs: np.ndarray) -> np.ndarray:
-        """Class probabilities from the network's outputs (softmax of logits; sigmoid outputs as they are)."""
-        if self.loss.on_logits:
-            return softmax(outputs)
-        return outputs
+        """Class probabilities from the network's outputs (cnn.losses.Loss.probabilities)."""
+        return self.loss.probabilities(outputs)

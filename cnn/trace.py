@@ -1,8 +1,8 @@
-"""One sample's full forward and backward pass, frozen: what the studio steps through."""
+"""One sample's full forward and backward pass and the optimizer's step, frozen: what the studio steps through."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import MappingProxyType
+from types import MappingProxyType, SimpleNamespace
 from typing import Mapping
 
 import numpy as np
@@ -12,9 +12,10 @@ from .network import Network
 from .optim import SGD
 
 
-def read_only_copy(array) -> np.ndarray:
-    """A copy nobody can change (the trace, the step-through and the worker's weight copies hand these out)."""
-    copy = np.array(array, copy=True)
+def read_only_copy(array, dtype=None) -> np.ndarray:
+    """A copy nobody can change (in `dtype` if given): what the trace, the step-through and the
+    worker's snapshots hand out."""
+    copy = np.array(array, dtype=dtype, copy=True)
     copy.flags.writeable = False
     return copy
 
@@ -40,13 +41,15 @@ class Trace:
     loss: float                          # E
     loss_gradient: np.ndarray            # ∂E/∂output
     layers: tuple[LayerTrace, ...]
-    learning_rate: float
-    updates: Mapping[str, np.ndarray]    # '<layer>.<param>' → −lr · ∂E/∂θ (plain SGD)
-    new_params: Mapping[str, np.ndarray]  # θ after that step, by the engine's own SGD arithmetic
+    learning_rate: float                 # η of this step (the schedule's current rate)
+    momentum: float                      # μ
+    updates: Mapping[str, np.ndarray]    # '<layer>.<param>' → the step: −η ∂E/∂θ, or with momentum μv − η ∂E/∂θ
+    new_params: Mapping[str, np.ndarray]  # θ + step: what optimizer.step makes of θ, exactly
 
 
-def trace(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss, learning_rate: float = 0.1) -> Trace:
-    """Forward and backward for one sample (x: (1, *input_shape)); the weights are not changed."""
+def trace(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss, optimizer: SGD) -> Trace:
+    """Forward and backward for one sample (x: (1, *input_shape)) and what `optimizer` would make
+    of the weights; neither the weights nor the optimizer are changed."""
     x, y_true = np.asarray(x), np.asarray(y_true, dtype=network.dtype)
     if x.shape[0] != 1:
         raise ValueError(f"trace takes one sample, shape (1, ...), not {x.shape}")
@@ -62,9 +65,21 @@ def trace(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss, learn
             read_only_copy(above), read_only_copy(network.input_gradients[index]),
             MappingProxyType({k: read_only_copy(v) for k, v in layer.params.items()}),
             MappingProxyType({k: read_only_copy(v) for k, v in layer.grads.items()})))
-    updates = {f"{layer.index}.{name}": read_only_copy(-learning_rate * grad)
-               for layer in layers for name, grad in layer.grads.items()}
-    new_params = {name: read_only_copy(value) for name, value in SGD(learning_rate).updated(network).items()}
+    new_params, updates = _step(network, optimizer)
     return Trace(read_only_copy(network.inputs[0]), read_only_copy(y_true), read_only_copy(output), loss.name, value,
-                 read_only_copy(loss_gradient), tuple(layers), learning_rate, MappingProxyType(updates),
-                 MappingProxyType(new_params))
+                 read_only_copy(loss_gradient), tuple(layers), optimizer.current_learning_rate, optimizer.momentum,
+                 MappingProxyType(updates), MappingProxyType(new_params))
+
+
+def _step(network: Network, optimizer: SGD) -> tuple[dict, dict]:
+    """The optimizer's own step, taken by a copy of it on copies of the weights: (θ after, the step)."""
+    copy = SGD(optimizer.learning_rate)
+    copy.load_state_dict(optimizer.state_dict())
+    params = {name: value.copy() for name, value in network.params.items()}
+    grads = network.grads
+    copy.step(SimpleNamespace(params=params, grads=grads))
+    lr = copy.current_learning_rate
+    # θ += v (momentum) or θ −= η g (plain): θ + the step below is θ after, exactly
+    updates = {name: copy.velocity[name] if copy.momentum else -(lr * grads[name]) for name in params}
+    return ({name: read_only_copy(value) for name, value in params.items()},
+            {name: read_only_copy(value) for name, value in updates.items()})

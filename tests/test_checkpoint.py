@@ -20,7 +20,7 @@ BCE, SOFTMAX_CE = LOSSES["binary_cross_entropy"], LOSSES["softmax_cross_entropy"
 
 
 def conv_dense(seed=0):
-    return Network([Convolutional((1, 28, 28), 3, 2, bias="kernel", init="he", rng=seed), ReLU(),
+    return Network([Convolutional((1, 28, 28), 3, 2, bias_mode="kernel", init="he", rng=seed), ReLU(),
                     Reshape((2, 26, 26), (2 * 26 * 26,)), Dense(2 * 26 * 26, 2, init="xavier", rng=seed)])
 
 
@@ -105,7 +105,7 @@ def test_sgd_state_round_trips_exactly_and_is_a_copy(rng):
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"learning_rate": 0.0}, "learning rate must be from"), ({"momentum": 1.0}, "momentum"),
+    ({"learning_rate": 0.0}, "learning_rate must be from"), ({"momentum": 1.0}, "momentum"),
     ({"lr_decay": 0.0}, "lr_decay"), ({"epoch": 0}, "epoch"), ({"velocity": {"3.weights": [1.0]}}, "velocity"),
 ])
 def test_sgd_refuses_a_bad_state_and_keeps_its_own(change, message):

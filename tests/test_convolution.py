@@ -10,7 +10,7 @@ from cnn.presets import original_network
 @pytest.mark.parametrize("bias", ["position", "kernel"])
 @pytest.mark.parametrize("n, c, h, w, k, d", [(1, 1, 28, 28, 3, 5), (4, 3, 9, 7, 3, 2), (2, 2, 5, 5, 5, 3)])
 def test_vectorised_equals_reference(n, c, h, w, k, d, bias, rng):
-    layer = Convolutional((c, h, w), k, d, bias=bias, rng=rng)
+    layer = Convolutional((c, h, w), k, d, bias_mode=bias, rng=rng)
     x = rng.standard_normal((n, c, h, w))
     upstream = rng.standard_normal((n, d, h - k + 1, w - k + 1))
     fast = layer.forward(x)

@@ -36,7 +36,7 @@ shapes = st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(3, 7), st.i
 def test_convolutional_gradients(case):
     n, c, h, w, k, d, bias, seed = case
     rng = np.random.default_rng(seed)
-    layer = Convolutional((c, h, w), k, d, bias=bias, rng=rng)
+    layer = Convolutional((c, h, w), k, d, bias_mode=bias, rng=rng)
     check_layer(layer, rng.standard_normal((n, c, h, w)), rng)
 
 

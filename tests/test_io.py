@@ -195,3 +195,22 @@ def test_a_header_numpy_cannot_tokenize(tmp_path):
             target.writestr(item.filename, bytes(payload))
     with pytest.raises(WeightsFileError, match=r"bad-header.npz: 5.bias is not a .npy array \("):
         io.load(out)
+
+
+def test_files_saved_before_bias_mode_was_named_still_load():
+    """tests/data/*_v1.npz were written by the code of 2026-11-29, whose Convolutional took `bias=`."""
+    from pathlib import Path
+
+    from cnn import Convolutional, Dense, Network, Reshape, Sigmoid
+    from cnn.presets import digits_network
+    data = Path(__file__).parent / "data"
+    expected = {"position_bias_v1.npz": Network([Convolutional((1, 6, 6), 3, 2, rng=1), Sigmoid(),
+                                                 Reshape((2, 4, 4), (32,)), Dense(32, 2, rng=1), Sigmoid()]),
+                "digits_v1.npz": digits_network(2, seed=1)}
+    for name, built in expected.items():
+        loaded = io.load(data / name)
+        assert loaded.architecture() == built.architecture()
+        assert loaded.params.keys() == built.params.keys()
+        assert all(np.array_equal(loaded.params[k], v) for k, v in built.params.items())
+    assert io.load(data / "position_bias_v1.npz").layers[0].bias_mode == "position"
+    assert io.load(data / "digits_v1.npz").layers[0].bias_mode == "kernel"

@@ -4,7 +4,6 @@ import pytest
 from cnn import SGD, Convolutional, Dense, Network, Reshape, Sigmoid
 from cnn.losses import LOSSES
 from cnn.presets import digits_network, original_network
-from cnn.train import gradient_norms
 
 
 def test_original_shapes_and_names():
@@ -57,45 +56,16 @@ def test_sgd_step(rng):
     before = {name: p.copy() for name, p in network.params.items()}
     SGD(0.25).step(network)
     for name, p in network.params.items():
-        # the 3380×100 weights take a rank-one update (BLAS ger): equal up to rounding in the last bit
-        np.testing.assert_allclose(p, before[name] - 0.25 * network.grads[name], rtol=1e-15, atol=1e-16)
+        np.testing.assert_array_equal(p, before[name] - 0.25 * network.grads[name])
 
 
-def test_a_single_samples_dense_gradient_is_kept_as_an_outer_product(rng):
+def test_dense_weight_gradient_is_the_outer_product_summed_over_the_batch(rng):
     network = original_network()
-    x = rng.random((1, 1, 28, 28))
-    network.backward(np.ones((1, 2)) - network.forward(x))
-    dense = network.layers[3]
-    u, v = dense.grads.factors("weights")
-    np.testing.assert_array_equal(u, network.input_gradients[4][0])
-    np.testing.assert_array_equal(dense.grads["weights"], np.outer(u, v))
-    assert gradient_norms(network)["3.weights"] == pytest.approx(np.linalg.norm(np.outer(u, v)), rel=1e-14)
-    # reading the gradient does not change the update: the same arithmetic either way
-    unread = original_network()
-    unread.backward(np.ones((1, 2)) - unread.forward(x))
-    SGD(0.25).step(network)
-    SGD(0.25).step(unread)
-    for name, p in network.params.items():
-        np.testing.assert_array_equal(p, unread.params[name])
-    # a batch writes the whole matrix
-    x3 = rng.random((3, 1, 28, 28))
-    dy = np.ones((3, 2)) - network.forward(x3)
-    network.backward(dy)
-    assert dense.grads.factors("weights") is None
-    np.testing.assert_allclose(dense.grads["weights"], network.input_gradients[4].T @ network.inputs[3], rtol=1e-13)
-
-
-def test_updated_is_exactly_the_step(rng):
-    network = original_network()
-    network.backward(np.ones((1, 2)) - network.forward(rng.random((1, 1, 28, 28))))
-    before = {name: p.copy() for name, p in network.params.items()}
-    after = SGD(0.3).updated(network)
-    assert all(np.array_equal(p, before[name]) for name, p in network.params.items())  # unchanged
-    SGD(0.3).step(network)
-    for name, p in network.params.items():
-        np.testing.assert_array_equal(after[name], p)
-    with pytest.raises(ValueError, match="momentum"):
-        SGD(0.3, momentum=0.5).updated(network)
+    x = rng.random((3, 1, 28, 28))
+    network.backward(np.ones((3, 2)) - network.forward(x))
+    dy, inputs = network.input_gradients[4], network.inputs[3]
+    expected = sum(np.outer(dy[n], inputs[n]) for n in range(3))
+    np.testing.assert_allclose(network.layers[3].grads["weights"], expected, rtol=1e-13, atol=1e-15)
 
 
 def test_sgd_momentum(rng):
@@ -109,9 +79,9 @@ def test_sgd_momentum(rng):
     np.testing.assert_allclose(network.params["0.weights"], w0 - 1.45)
 
 
-@pytest.mark.parametrize("value", [0, -1, float("nan"), float("inf"), "0.1"])
+@pytest.mark.parametrize("value", [0, -1, 1e-7, 100.5, float("nan"), float("inf"), "0.1", True])
 def test_sgd_rejects_bad_learning_rates(value):
-    with pytest.raises(ValueError, match="learning rate"):
+    with pytest.raises(ValueError, match="learning_rate must be from 1e-06 to 100, not"):
         SGD(value)
 
 

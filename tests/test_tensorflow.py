@@ -51,7 +51,7 @@ def run_both(layer, tf_function, x, rng):
 @pytest.mark.parametrize("bias", ["position", "kernel"])
 @pytest.mark.parametrize("n, c, h, w, k, d", [(1, 1, 28, 28, 3, 5), (3, 2, 7, 9, 3, 4), (2, 3, 6, 6, 5, 2)])
 def test_convolutional_matches_tensorflow(n, c, h, w, k, d, bias, rng):
-    layer = Convolutional((c, h, w), k, d, bias=bias, rng=rng)
+    layer = Convolutional((c, h, w), k, d, bias_mode=bias, rng=rng)
     run_both(layer, lambda x, kernels, biases: tf_conv(x, kernels, biases, bias),
              rng.standard_normal((n, c, h, w)), rng)
 

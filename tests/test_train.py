@@ -34,10 +34,12 @@ def test_records_are_immutable(small_dataset):
 
 
 def test_per_sample_steps_match_a_hand_written_loop(small_dataset):
+    """The loop's textbook steps; tests/test_fast.py holds the fast ones equal to these."""
     auto, manual = original_network(seed=9), original_network(seed=9)
-    losses = [r.loss for r in train(auto, small_dataset, BCE, SGD(0.1), epochs=1) if isinstance(r, StepRecord)]
+    losses = [r.loss for r in train(auto, small_dataset, BCE, SGD(0.1), epochs=1, fast=False)
+              if isinstance(r, StepRecord)]
     optimizer, expected = SGD(0.1), []
-    for x, y in zip(small_dataset.train.x, small_dataset.train.y):
+    for x, y in zip(small_dataset.train.x, small_dataset.train.y, strict=True):
         output = manual.forward(x[None])
         expected.append(BCE.value(y[None], output))
         manual.backward(BCE.prime(y[None], output))
@@ -71,15 +73,21 @@ def test_stop_between_steps(small_dataset):
     assert all(np.array_equal(weights[name], p) for name, p in network.params.items())
 
 
-def test_learning_rate_change_takes_effect_at_the_next_step(small_dataset):
-    network, optimizer = original_network(), SGD(0.1)
-    loop = train(network, small_dataset, BCE, optimizer, epochs=1)
+@pytest.mark.parametrize("decay", [1.0, 0.5])
+def test_learning_rate_change_takes_effect_at_the_next_step(small_dataset, decay):
+    network, optimizer = original_network(), SGD(0.1, lr_decay=decay)
+    loop = train(network, small_dataset, BCE, optimizer, epochs=2, batch_size=20, fast=False)
     next(loop)
-    optimizer.learning_rate = 0.5
+    optimizer.learning_rate = 0.5  # the base: epoch 1 runs at 0.5, epoch 2 at 0.5 × decay
     before = {name: p.copy() for name, p in network.params.items()}
     next(loop)
     for name, p in network.params.items():
-        np.testing.assert_allclose(p, before[name] - 0.5 * network.grads[name], rtol=0, atol=1e-15)
+        np.testing.assert_array_equal(p, before[name] - 0.5 * network.grads[name])
+    next(loop)  # the epoch's record
+    before = {name: p.copy() for name, p in network.params.items()}
+    next(loop)
+    for name, p in network.params.items():
+        np.testing.assert_array_equal(p, before[name] - 0.5 * decay * network.grads[name])
 
 
 def poisoned(dataset, index):

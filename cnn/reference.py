@@ -1,7 +1,8 @@
-"""The original method, as the blog post built it (after The Independent Code's tutorial): column
-vectors, scipy's correlate2d/convolve2d in loops over (kernel, channel), np.dot for the dense
-layers, and each layer updating its own weights inside backward. The speed benchmark's
-"reference"; tests check it computes the same losses as the engine.
+"""The reference: the blog post's own per-sample method (after The Independent Code's tutorial),
+column vectors, scipy's correlate2d/convolve2d in loops over (kernel, channel), np.dot for the
+dense layers, and each layer updating its own weights inside backward. The engine is tested to
+compute what it computes (tests/test_reference.py); the speed benchmark (benchmarks/compare.py)
+measures against it.
 """
 from __future__ import annotations
 

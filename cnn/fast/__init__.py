@@ -1,0 +1,17 @@
+"""The speed tricks, in one place, each tested equal to the plain path (tests/test_fast.py).
+
+The training loop (cnn.train) takes its steps with `FastStep`; everything else, the step-through
+and the reference tests use the layers' own textbook methods. What it changes, and where it pays:
+
+- one sample through a Dense layer: ∂E/∂W = ∂E/∂Y·Xᵀ is kept as its two vectors, applied as a
+  rank-one update (BLAS ger: one pass over W) and its norm taken as ‖∂E/∂Y‖·‖X‖ (`step.py`);
+  a batch's ∂E/∂W is written into the same buffer every step;
+- plain SGD updates in one pass (BLAS axpy), from scipy's BLAS on one thread (`blas.py`);
+- the sigmoid through exp of a clipped input, in place (`sigmoid.py`);
+- the first convolution skips ∂E/∂X, which nobody reads while training;
+- gradient norms with numpy's own loops (BLAS dot wakes OpenBLAS's threads between steps);
+- no pass over the weights per step to keep them finite: bounds say when one is needed (`guard.py`).
+"""
+from .step import FastStep
+
+__all__ = ["FastStep"]

@@ -1,0 +1,120 @@
+"""FastStep: PlainStep's step (cnn.step) by cheaper arithmetic; see cnn/fast/__init__.py for the list."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..activations import Sigmoid
+from ..convolution import Convolutional
+from ..dense import Dense
+from ..losses import Loss
+from ..network import Network
+from ..optim import SGD
+from ..step import StepResult, check_loss, check_norms
+from . import sigmoid
+from .blas import add_outer, add_scaled
+from .guard import FiniteGuard
+
+
+class FastStep:
+    """step(x, y): one update of the network on the batch (x, y), or NonFinite and no change at all.
+
+    After a step on one sample a Dense layer's grads["weights"] is not written (its two factors
+    are used instead); the norms returned hold its size.
+    """
+
+    def __init__(self, network: Network, loss: Loss, optimizer: SGD):
+        self.network, self.loss, self.optimizer = network, loss, optimizer
+        self.guard = FiniteGuard(network, optimizer)
+        self._buffers: dict[str, np.ndarray] = {}   # '3.weights' → a Dense layer's ∂E/∂W, reused every step
+
+    def __call__(self, x: np.ndarray, y: np.ndarray) -> StepResult:
+        loss = self.loss
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging step: the explicit checks find it
+            output = self._forward(x)
+            value = loss.value(y, output)
+            check_loss(value)
+            factors = self._backward(loss.prime(y, output))
+            norms = self._norms(factors)
+        check_norms(norms)
+        self.guard.update(norms, lambda: self._update(factors))
+        return StepResult(value, norms)
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        network = self.network
+        x = network.as_input(x)
+        for index, layer in enumerate(network.layers):
+            network.inputs[index] = x
+            x = sigmoid.forward(layer, x) if type(layer) is Sigmoid else layer.forward(x)
+            network.outputs[index] = x
+        return x
+
+    def _backward(self, gradient: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Every layer's parameter gradients; returns the Dense weight gradients held as (∂E/∂Y, X)
+        vectors (one sample), by parameter name."""
+        network, factors = self.network, {}
+        gradient = np.asarray(gradient, dtype=network.dtype)
+        for index in reversed(range(len(network.layers))):
+            layer = network.layers[index]
+            if index == 0 and isinstance(layer, Convolutional):
+                layer.parameter_gradients(gradient)   # ∂E/∂X of the input: nobody reads it while training
+                gradient = None
+            elif type(layer) is Dense:
+                gradient = self._dense_backward(f"{index}.weights", layer, gradient, factors)
+            elif type(layer) is Sigmoid:
+                gradient = sigmoid.backward(layer, gradient)
+            else:
+                gradient = layer.backward(gradient)
+            network.input_gradients[index] = gradient
+        return factors
+
+    def _dense_backward(self, name: str, layer: Dense, gradient: np.ndarray, factors: dict) -> np.ndarray:
+        if len(gradient) == 1:
+            factors[name] = (gradient[0], layer.input[0])   # ∂E/∂W = u vᵀ, never written out
+        else:  # into the same buffer every step (a fresh array per step costs page faults)
+            np.matmul(gradient.T, layer.input, out=self._buffer(name, layer))
+            layer.grads["weights"] = self._buffers[name]
+        layer.grads["bias"] = gradient.sum(axis=0)
+        return gradient @ layer.params["weights"]
+
+    def _buffer(self, name: str, layer: Dense) -> np.ndarray:
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.shape != layer.params["weights"].shape or buffer.dtype != layer.dtype:
+            buffer = self._buffers[name] = np.empty_like(layer.params["weights"])
+        return buffer
+
+    def _norms(self, factors: dict) -> dict[str, float]:
+        """‖∂E/∂θ‖₂ of every parameter; of u vᵀ, ‖u‖·‖v‖."""
+        norms = {}
+        for index, layer in enumerate(self.network.layers):
+            for name in layer.params:
+                key = f"{index}.{name}"
+                norms[key] = _norm(factors[key][0]) * _norm(factors[key][1]) if key in factors \
+                    else _norm(layer.grads[name])
+        return norms
+
+    def _update(self, factors: dict) -> None:
+        """The optimizer's step; plain SGD's in one pass per parameter (BLAS ger for u vᵀ, axpy otherwise)."""
+        network, optimizer = self.network, self.optimizer
+        if optimizer.momentum:   # the velocity needs ∂E/∂W written out
+            for key, (u, v) in factors.items():
+                layer = network.layers[int(key.split(".")[0])]
+                layer.grads["weights"] = np.multiply(u[:, None], v[None, :], out=self._buffer(key, layer))
+            optimizer.step(network)
+            return
+        lr = optimizer.current_learning_rate
+        for index, layer in enumerate(network.layers):
+            for name, param in layer.params.items():
+                key = f"{index}.{name}"
+                if key in factors:
+                    add_outer(param, -lr, *factors[key])
+                else:
+                    add_scaled(param, -lr, layer.grads[name])
+
+
+def _norm(array: np.ndarray) -> float:
+    """‖array‖₂ with numpy's own loops: BLAS dot (np.linalg.norm) wakes OpenBLAS threads, which
+    costs more than the sum itself between two training steps."""
+    flat = array.reshape(-1)
+    return math.sqrt(float(np.einsum("i,i->", flat, flat)))

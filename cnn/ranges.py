@@ -1,0 +1,65 @@
+"""The range of every run setting, written once: RunConfig, the optimizer, the training loop and
+the studio's settings panel read them here."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+class SettingError(ValueError):
+    """A run setting out of range: `field` names it, `expected` says what is accepted; str() is
+    "field must be expected, not value" (the CLI says the same with the option's name), or
+    "field: reason" when a `reason` says more than a range can (the architecture's problems)."""
+
+    def __init__(self, field: str, expected: str, value, reason: str | None = None):
+        self.field, self.expected, self.value, self.reason = field, expected, value, reason
+        super().__init__(f"{field}: {reason}" if reason else f"{field} must be {expected}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class Range:
+    low: float
+    high: float
+    whole: bool = False            # integers only
+    low_open: bool = False         # low itself is excluded
+    high_open: bool = False        # high itself is excluded
+    unit: str = ""                 # what a whole number counts ("pixels")
+
+    def contains(self, value) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int if self.whole else (int, float)):
+            return False
+        if not math.isfinite(value):
+            return False
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return above and below
+
+    def describe(self) -> str:
+        if self.whole:
+            return f"a whole number{' of ' + self.unit if self.unit else ''} from {self.low} to {self.high}"
+        if not (self.low_open or self.high_open):
+            return f"from {self.low:g} to {self.high:g}"
+        return f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
+
+
+RANGES = {
+    "limit": Range(1, 60000, whole=True),        # images per class (RunConfig also takes None: all)
+    "epochs": Range(1, 10000, whole=True),
+    "learning_rate": Range(1e-6, 100.0),         # the lower end is also the floor of a decayed rate
+    "batch_size": Range(1, 60000, whole=True),
+    "momentum": Range(0.0, 1.0, high_open=True),
+    "seed": Range(0, 2**32 - 1, whole=True),
+    "lr_decay": Range(0.0, 1.0, low_open=True),
+    "shift": Range(0, 4, whole=True, unit="pixels"),
+    "digit": Range(0, 9, whole=True),
+}
+MIN_LEARNING_RATE = RANGES["learning_rate"].low
+
+
+def check_range(name: str, value):
+    """`value` (a float for a real range) if it lies in the range of `name`, else a SettingError that
+    names the field, the range and the value."""
+    allowed = RANGES[name]
+    if not allowed.contains(value):
+        raise SettingError(name, allowed.describe(), value)
+    return value if allowed.whole else float(value)

@@ -1,0 +1,119 @@
+"""cnn.fast: the speed tricks give what the textbook path gives."""
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from scipy.special import expit
+
+from cnn import SGD, Dense, Network, Reshape, Sigmoid
+from cnn.data import Dataset, Split
+from cnn.fast import FastStep, sigmoid
+from cnn.fast.blas import add_outer, add_scaled
+from cnn.losses import LOSSES
+from cnn.presets import digits_network, original_network
+from cnn.step import NonFinite, PlainStep
+
+BCE, SOFTMAX_CE = LOSSES["binary_cross_entropy"], LOSSES["softmax_cross_entropy"]
+
+
+def as_dtype(dataset, dtype):
+    return Dataset(*(Split(s.x.astype(dtype), s.y.astype(dtype), s.labels) for s in (dataset.train, dataset.test)),
+                   classes=dataset.classes)
+
+
+@pytest.mark.parametrize("build, loss, dtype, batch, momentum, tolerance", [
+    (original_network, BCE, "float64", 1, 0.0, 1e-11),     # rank-one updates, the fast sigmoid, no ∂E/∂X
+    (original_network, BCE, "float64", 1, 0.9, 1e-11),     # the outer product written for the velocity
+    (original_network, BCE, "float64", 5, 0.0, 1e-11),     # ∂E/∂W into a reused buffer, axpy updates
+    (digits_network, SOFTMAX_CE, "float64", 4, 0.9, 1e-11),
+    (digits_network, SOFTMAX_CE, "float32", 4, 0.9, 2e-4),
+])
+def test_fast_steps_equal_plain_steps(small_dataset, build, loss, dtype, batch, momentum, tolerance):
+    data = as_dtype(small_dataset, dtype)
+    plain_network, fast_network = build(2, seed=1, dtype=dtype), build(2, seed=1, dtype=dtype)
+    plain = PlainStep(plain_network, loss, SGD(0.05, momentum))
+    fast = FastStep(fast_network, loss, SGD(0.05, momentum))
+    for start in range(0, 8 * batch, batch):
+        x, y = data.train.x[start:start + batch], data.train.y[start:start + batch]
+        expected, result = plain(x, y), fast(x, y)
+        assert result.loss == pytest.approx(expected.loss, rel=tolerance)
+        assert result.grad_norms.keys() == expected.grad_norms.keys()
+        for name, norm in expected.grad_norms.items():
+            assert result.grad_norms[name] == pytest.approx(norm, rel=tolerance, abs=1e-300), name
+    for name, value in plain_network.params.items():
+        np.testing.assert_allclose(fast_network.params[name], value, rtol=tolerance, atol=tolerance * 1e-3)
+        assert not np.array_equal(value, build(2, seed=1, dtype=dtype).params[name])  # trained: not vacuous
+
+
+def test_one_samples_dense_gradient_stays_two_vectors_and_the_first_layer_skips_its_input_gradient(small_dataset):
+    network = original_network(seed=2)
+    before = network.params["3.weights"].copy()
+    step = FastStep(network, BCE, SGD(0.1))
+    result = step(small_dataset.train.x[:1], small_dataset.train.y[:1])
+    assert network.input_gradients[0] is None            # the first convolution's ∂E/∂X: not computed
+    u, v = network.input_gradients[4][0], network.inputs[3][0]
+    assert result.grad_norms["3.weights"] == pytest.approx(np.linalg.norm(np.outer(u, v)), rel=1e-13)
+    np.testing.assert_allclose(network.params["3.weights"], before - 0.1 * np.outer(u, v), rtol=1e-14, atol=1e-15)
+
+
+def test_blas_updates_equal_numpys(rng):
+    for dtype, tolerance in ((np.float64, 1e-15), (np.float32, 1e-6)):
+        y, x = rng.standard_normal((7, 5)).astype(dtype), rng.standard_normal((7, 5)).astype(dtype)
+        u, v = rng.standard_normal(7).astype(dtype), rng.standard_normal(5).astype(dtype)
+        expected = y - 0.3 * x
+        add_scaled(y, -0.3, x)
+        np.testing.assert_allclose(y, expected, rtol=tolerance, atol=tolerance)
+        expected = y + 0.7 * np.outer(u, v)
+        add_outer(y, 0.7, u, v)
+        np.testing.assert_allclose(y, expected, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("dtype, ulps", [(np.float64, 4), (np.float32, 4)])
+def test_the_fast_sigmoid_matches_expit_to_a_few_ulp_everywhere(dtype, ulps):
+    """(An overflow would fail the test too: the suite turns RuntimeWarnings into errors.)"""
+    x = np.concatenate([np.linspace(-800, 800, 200001), [-1e300, 1e300, np.inf, -np.inf, 0.0, -0.0, 5e-324]]
+                       ).astype(dtype) if dtype == np.float64 else \
+        np.concatenate([np.linspace(-120, 120, 200001), [-3e38, 3e38, np.inf, -np.inf, 0.0]]).astype(dtype)
+    layer = SimpleNamespace()
+    y, expected = sigmoid.forward(layer, x[None]), expit(x)[None]
+    assert y.dtype == dtype and layer.output is y
+    spacing = np.spacing(np.maximum(np.abs(expected), np.finfo(dtype).tiny))
+    assert np.max(np.abs(y - expected) / spacing) <= ulps
+    plain = Sigmoid(dtype=dtype)
+    layer.output = plain.forward(x[None])  # the backward passes compared on the same σ
+    gradient = np.linspace(-2, 2, x.size).astype(dtype)[None]
+    np.testing.assert_allclose(sigmoid.backward(layer, gradient), plain.backward(gradient),
+                               rtol=8 * np.finfo(dtype).eps, atol=np.finfo(dtype).tiny)
+
+
+def test_the_fast_sigmoid_is_silent_at_the_extremes():
+    x = np.array([[-1e308, -1e4, -745.0, 0.0, 745.0, 1e308]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = sigmoid.forward(SimpleNamespace(), x)
+    assert y[0, 0] == 0.0 and y[0, -1] == 1.0 and y[0, 3] == 0.5
+
+
+def overflowing_velocity(small_dataset):
+    """A float32 linear model whose corner-pixel weight (no gradient: that pixel is 0 everywhere) is
+    carried past the float32 range by its velocity alone, at the second step."""
+    network = Network([Reshape((1, 28, 28), (784,), dtype="float32"), Dense(784, 2, rng=0, dtype="float32")])
+    optimizer = SGD(0.01, momentum=0.9)
+    optimizer.velocity["1.weights"] = np.zeros((2, 784), dtype=np.float32)
+    optimizer.velocity["1.weights"][0, 0] = 3.4e38
+    return network, optimizer, as_dtype(small_dataset, np.float32)
+
+
+@pytest.mark.parametrize("step_type", [PlainStep, FastStep])
+def test_both_steps_refuse_the_update_that_would_overflow_and_restore_everything(small_dataset, step_type):
+    network, optimizer, data = overflowing_velocity(small_dataset)
+    step = step_type(network, SOFTMAX_CE, optimizer)
+    step(data.train.x[:4], data.train.y[:4])
+    weights = {name: p.copy() for name, p in network.params.items()}
+    velocity = {name: v.copy() for name, v in optimizer.velocity.items()}
+    with pytest.raises(NonFinite, match="the update would make a weight non-finite"):
+        step(data.train.x[4:8], data.train.y[4:8])
+    assert all(np.array_equal(weights[name], p) for name, p in network.params.items())
+    assert all(np.array_equal(velocity[name], v) for name, v in optimizer.velocity.items())
+    assert np.isfinite(network.params["1.weights"]).all() and network.params["1.weights"][0, 0] > 3e38
