@@ -9,6 +9,8 @@ import numpy as np
 
 from cnn.presets import PRESETS
 
+from app.platform_check import platform_problem
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnn-studio", description=__doc__)
@@ -47,6 +49,10 @@ def main(argv=None) -> int:
         except ValueError as error:
             print(f"cnn-studio: error: {error}", file=sys.stderr)
             return 2
+    problem = platform_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 

@@ -11,8 +11,8 @@ from .data import DataFileError, download_mnist, load_mnist
 from .evaluation import confusion_matrix, format_confusion
 from .health import EpochHealth
 from .layer import DTYPES
-from .optim import MAX_LEARNING_RATE, MIN_LEARNING_RATE
 from .presets import PRESETS
+from .ranges import RANGES
 from .progress_bar import ProgressBar
 from .runs.lock import RunBusy
 from .runs.opening import BUNDLED, data_path, open_run
@@ -52,10 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     setting("preset", choices=sorted(PRESETS), default="original",
             help="the experiment whose defaults the other options override (default: original)")
     setting("epochs", type=int, help="training epochs, 1 to 10000; 0 only evaluates (with --load)")
-    setting("learning_rate", type=float, help=f"learning rate, {MIN_LEARNING_RATE:g} to {MAX_LEARNING_RATE:g}")
-    setting("momentum", type=float, help="SGD momentum in [0, 1)")
-    setting("lr_decay", type=float, help="multiply the learning rate by this after every epoch")
-    setting("shift", type=int, help="augmentation: move each training image by up to this many pixels")
+    setting("learning_rate", type=float, help=f"learning rate, {RANGES['learning_rate'].describe()}")
+    setting("momentum", type=float, help=f"SGD momentum, {RANGES['momentum'].describe()}")
+    setting("lr_decay", type=float, help="epoch e runs at the learning rate × this^(e−1), "
+            f"{RANGES['lr_decay'].describe()}, never below {RANGES['learning_rate'].low:g}")
+    setting("shift", type=int, help="augmentation: move each training image by a random −N…+N pixels down and "
+            "across")
     setting("limit", type=_limit, help="images per class from train and test, or 'all'")
     setting("classes", type=int, nargs="+", help="digits to tell apart, e.g. --classes 0 1")
     setting("batch_size", type=int, help="samples per SGD step (1: per-sample SGD)")

@@ -2,6 +2,7 @@
 the original preprocessing. Every problem with a file is a DataFileError naming it."""
 from __future__ import annotations
 
+import importlib.resources
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,19 @@ import numpy as np
 from .mnist_files import IMAGE_SIDE, DataFileError, check_arrays, read_arrays
 from .mnist_files import IDX_FILES, KEYS, MAX_IMAGES, parse_idx  # noqa: F401  (the names callers know)
 
-BUNDLED = Path(__file__).resolve().parent.parent / "resources" / "mnist.npz"
+from .config import RunConfig
+
+
+def _bundled() -> Path:
+    """The MNIST copy shipped with the program: resources/mnist.npz, installed as the package data of
+    cnn.resources (pyproject.toml), or beside cnn/ in a checkout run in place."""
+    try:
+        return Path(str(importlib.resources.files("cnn.resources") / "mnist.npz"))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "resources" / "mnist.npz"
+
+
+BUNDLED = _bundled()
 
 
 @dataclass(frozen=True)
@@ -58,11 +71,8 @@ def prepare(raw: dict[str, np.ndarray], classes=(0, 1), limit: int | None = 100,
             dtype="float64", source="data") -> Dataset:
     """The original preprocessing: the first `limit` images of each class (None: all) from train and
     test, shuffled with the seed, shaped (N, 1, 28, 28), scaled to [0, 1], one-hot targets."""
-    classes = tuple(int(c) for c in classes)
-    if len(classes) < 2 or len(set(classes)) != len(classes) or not all(0 <= c <= 9 for c in classes):
-        raise ValueError(f"classes must be two or more distinct digits 0–9, not {classes}")
-    if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise ValueError(f"limit must be a positive number of images per class, not {limit!r}")
+    RunConfig().with_changes(classes=tuple(classes), limit=limit)  # the rules for both: cnn.config
+    classes = tuple(classes)
     rng = np.random.default_rng(seed)
     splits = [_split(raw[f"x_{part}"], raw[f"y_{part}"], classes, limit, rng, dtype, f"{source} ({part})")
               for part in ("train", "test")]

@@ -30,6 +30,11 @@ class StepRecord:
     loss: float
     grad_norms: Mapping[str, float]  # parameter name ('0.kernels') → ‖∂E/∂θ‖₂
 
+    @property
+    def position(self) -> float:
+        """Where the step falls on an axis of epochs: epoch e's last step at e."""
+        return self.epoch - 1 + self.step / self.steps_per_epoch
+
 
 @dataclass(frozen=True)
 class EpochRecord:

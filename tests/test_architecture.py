@@ -2,6 +2,8 @@
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 QT = ("PySide6", "PyQt5", "PyQt6", "shiboken6", "pyqtgraph", "qtpy")
 ENGINE = ROOT / "cnn"
@@ -11,7 +13,7 @@ QT_FREE = ["app/training/run_curves.py", "app/training/run_labels.py",
            "app/training/throttle.py", "app/training/state.py", "app/training/health.py",
            "app/training/health_watch.py", "app/studio/layer_cells.py", "app/widgets/grid.py",
            "app/stepthrough/steps.py", "app/stepthrough/explain.py", "app/studio/remembered.py",
-           "app/studio/help.py"]
+           "app/studio/help.py", "app/platform_check.py"]
 
 
 def imported_modules(path: Path):
@@ -48,3 +50,13 @@ def test_the_check_sees_a_qt_import(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("import os\nfrom PySide6.QtCore import QObject\n")
     assert "PySide6.QtCore" in list(imported_modules(sample))
+
+
+def test_every_package_is_in_pyproject():
+    """A package missing from pyproject.toml's list is missing from the wheel."""
+    tomllib = pytest.importorskip("tomllib")
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    folders = {".".join(init.parent.relative_to(ROOT).parts) for top in ("cnn", "app")
+               for init in (ROOT / top).rglob("__init__.py")}
+    assert folders <= listed, f"not in pyproject.toml: {sorted(folders - listed)}"
+    assert "cnn.resources" in listed

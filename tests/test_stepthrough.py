@@ -182,23 +182,52 @@ def test_hovering_a_kernel_gradient_outlines_the_region_it_sums(stepper):
     assert f"{stepper.panel('dK').array[1, 0, 2, 1]:+.10g}" in stepper.readout.text()
 
 
-def test_applying_the_update_equals_one_sgd_step_and_moves_the_loss(window, stepper, qtbot):
+def by_hand(session, network, x, y, velocity=None):
+    """θ − η ∂E/∂θ, or with momentum θ + μv − η ∂E/∂θ, in numpy beside the engine's optimizer."""
+    network.backward(session.loss.prime(y, network.forward(x)))
+    lr, momentum = session.optimizer.current_learning_rate, session.optimizer.momentum
+    if not momentum:
+        return {name: p - lr * network.grads[name] for name, p in network.params.items()}
+    steps = {name: momentum * velocity[name] - lr * network.grads[name] for name in network.params}
+    return {name: p + steps[name] for name, p in network.params.items()}, steps
+
+
+def test_applying_the_update_takes_one_engine_step_and_moves_the_loss(window, stepper, qtbot):
     session = window.worker.session
-    expected = engine_copy(session)
+    expected_network = engine_copy(session)
     x, y = session.dataset.test.x[3:4], session.dataset.test.y[3:4]
-    loss_before = session.loss.value(y, expected.forward(x))
-    expected.backward(session.loss.prime(y, expected.forward(x)))
-    SGD(session.optimizer.learning_rate).step(expected)
+    loss_before = session.loss.value(y, expected_network.forward(x))
+    expected = by_hand(session, expected_network, x, y)
+    shown = dict(stepper.trace.new_params)
     version = stepper.weights.version
     qtbot.mouseClick(stepper.apply_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: stepper.weights.version != version, timeout=10000)
-    for name, value in expected.params.items():
+    for name, value in expected.items():
         np.testing.assert_array_equal(session.network.params[name], value)
-    loss_after = session.loss.value(y, expected.forward(x))
+        np.testing.assert_array_equal(shown[name], value)  # what the update steps showed as "after"
+    expected_network.set_params(expected)
+    loss_after = session.loss.value(y, expected_network.forward(x))
     assert loss_after < loss_before
     assert stepper.trace.loss == loss_after
     assert f"moved <i>E</i> from {loss_before:.8g} to {loss_after:.8g}" in stepper.header.text()
     assert stepper.apply_button.isEnabled()
+
+
+def test_with_momentum_the_update_uses_and_moves_the_optimizers_velocity(window, stepper, qtbot):
+    session = window.worker.session
+    session.optimizer.momentum = 0.9
+    session.optimizer.velocity = {name: np.full_like(p, 1e-3) for name, p in session.network.params.items()}
+    window.step_through()  # read the weights (and the optimizer's state) again
+    qtbot.waitUntil(lambda: stepper.weights.momentum == 0.9, timeout=10000)
+    x, y = session.dataset.test.x[3:4], session.dataset.test.y[3:4]
+    expected, velocity = by_hand(session, engine_copy(session), x, y, session.optimizer.velocity)
+    assert "momentum μ = 0.9" in [s for s in stepper.steps if s.phase == "update"][0].explanation
+    version = stepper.weights.version
+    qtbot.mouseClick(stepper.apply_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: stepper.weights.version != version, timeout=10000)
+    for name, value in expected.items():
+        np.testing.assert_array_equal(session.network.params[name], value)
+        np.testing.assert_array_equal(session.optimizer.velocity[name], velocity[name])
 
 
 def test_editing_a_kernel_recomputes_at_once_and_closing_changes_nothing(window, stepper, qtbot):

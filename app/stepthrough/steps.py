@@ -105,7 +105,7 @@ def _forward(t: Trace, network: Network, layer) -> Step:
         conv: Convolutional = network.layers[layer.index]
         d, c, k = conv.depth, conv.input_shape[0], conv.kernel_size
         terms = read_only_copy(conv.reference_terms(x))
-        per_position = conv.bias == "position"
+        per_position = conv.bias_mode == "position"
         bias_text = ("one bias per output position, " + shape_text(layer.params["biases"].shape[1:])) if per_position \
             else "one number per kernel"
         return Step("forward", layer.index, title,
@@ -211,15 +211,20 @@ def _backward(t: Trace, layer) -> Step:
 
 def _update(t: Trace, layer) -> Step:
     panels, lines = [], []
+    step_formula = f"μ<i>v</i> − η {D}" if t.momentum else f"−η {D}"
     for name, value in layer.params.items():
         symbol = PARAMETER_SYMBOLS.get(name, name)
         update = t.updates[f"{layer.index}.{name}"]
         panels += [Panel(symbol, f"<i>{symbol}</i>", value, "signed"),
-                   Panel(f"step {symbol}", f"−η {D}<i>{symbol}</i>", update, "signed"),
+                   Panel(f"step {symbol}", f"{step_formula}<i>{symbol}</i>", update, "signed"),
                    Panel(f"new {symbol}", f"<i>{symbol}</i> after", t.new_params[f"{layer.index}.{name}"], "signed")]
-        lines.append(f"<i>{symbol}</i> ← <i>{symbol}</i> − η {D}<i>{symbol}</i>")
+        lines.append(f"<i>{symbol}</i> ← <i>{symbol}</i> + {step_formula}<i>{symbol}</i>" if t.momentum
+                     else f"<i>{symbol}</i> ← <i>{symbol}</i> − η {D}<i>{symbol}</i>")
+    if t.momentum:
+        kind = (f"One step of SGD with momentum μ = {t.momentum:g} on this sample, η = {t.learning_rate:g}: the "
+                "step is the new velocity <i>v</i> ← μ<i>v</i> − η ∂E/∂θ (<i>v</i>: the optimizer's, from training). ")
+    else:
+        kind = f"One step of plain SGD on this sample, η = {t.learning_rate:g} (the learning rate of this epoch). "
     return Step("update", layer.index, f"Update · layer {layer.index} · {layer.kind}", "<br>".join(lines),
-                f"One step of plain SGD on this sample, η = {t.learning_rate:g} (the learning rate in the settings). "
-                "“After” is computed by the engine's own SGD (a Dense layer's weights after one sample take a rank-one "
-                "update, so it may differ from the sum of the two panels in the last bit). "
-                "<b>Apply update</b> writes the new values into the model.", tuple(panels))
+                kind + "“After” is the weights plus the step, exactly what the engine's step computes. "
+                "<b>Apply update</b> takes that step on the model (its optimizer's velocity too).", tuple(panels))

@@ -12,8 +12,8 @@ from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QDialog, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QSplitter, QVBoxLayout, QWidget)
 
-from cnn.activations import softmax
 from cnn.network import Network
+from cnn.optim import SGD
 from cnn.session import loss_for
 from cnn.trace import trace
 
@@ -22,12 +22,13 @@ from app.stepthrough.kernel_editor import KernelEditor
 from app.stepthrough import explain
 from app.stepthrough.steps import build_steps
 from app.stepthrough.array_panel import ArrayPanel
+from app.training.snapshot import StepRequest
 
 PANELS = 6                  # the most arrays a step shows
 PHASE_COLOURS = {"forward": "#1f4e9c", "loss": "#6a3d9a", "loss gradient": "#6a3d9a", "backward": "#b2182b",
                  "update": "#1b7837"}
 class StepThroughWindow(QDialog):
-    apply_requested = Signal(int, object)   # the weights' version, {name: new value}
+    apply_requested = Signal(int, object)   # the weights' version, a StepRequest
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -128,6 +129,8 @@ class StepThroughWindow(QDialog):
         self.network = Network.from_architecture(list(weights.architecture), weights.dtype)
         self.network.set_params(weights.params)
         self.loss = loss_for(self.network)
+        self.optimizer = SGD(weights.optimizer_state["learning_rate"])
+        self.optimizer.load_state_dict(weights.optimizer_state)  # the session's: rate, momentum, velocities
         self.editor.set_network(self.network, weights.params)
         self.apply_button.setEnabled(True)
         self.awaiting_apply = self.is_stale = False
@@ -150,7 +153,7 @@ class StepThroughWindow(QDialog):
     def recompute(self) -> None:
         """Trace the sample with the current (possibly edited) weights and redraw everything."""
         _, _, _, x, y = self.sample
-        self.trace = trace(self.network, x, y, self.loss, self.weights.learning_rate)
+        self.trace = trace(self.network, x, y, self.loss, self.optimizer)
         if self.model_loss is None:
             self.model_loss = self.trace.loss
         self.checker.clear()
@@ -175,7 +178,7 @@ class StepThroughWindow(QDialog):
         split, index, label, _, _ = self.sample
         classes = self.model.classes
         scores = self.trace.output[0]
-        probabilities = softmax(scores[None])[0] if self.loss.on_logits else scores
+        probabilities = self.loss.probabilities(scores[None])[0]
         best = int(np.argmax(scores))
         verdict = "<span style='color:#1b7837'>✓ right</span>" if classes[best] == label \
             else "<span style='color:#b2182b'>✗ misclassified</span>"
@@ -200,9 +203,6 @@ class StepThroughWindow(QDialog):
         step = self.steps[number]
         self.formula.setText(step.formula)
         explanation = step.explanation
-        if step.phase == "update" and self.weights.momentum:
-            explanation += (f" (Training also uses momentum μ = {self.weights.momentum:g}; this step does not touch "
-                            "the optimizer's velocity.)")
         self.explanation.setText(explanation)
         for panel, content in zip(self.panels, step.panels):
             panel.show_panel(content)
@@ -267,13 +267,14 @@ class StepThroughWindow(QDialog):
 
     # -- applying the update ------------------------------------------------------------------
     def apply_update(self) -> None:
-        """The update steps' new values (this sample's SGD step from the weights shown) go to the model."""
-        new = dict(self.trace.new_params)
+        """One real engine step on this sample, from the weights shown (edits included): the update steps' θ after."""
+        _, _, _, x, y = self.sample
         self.loss_before_update = self.trace.loss
         self.apply_button.setEnabled(False)  # until the worker sends the updated weights back
         self.awaiting_apply = True
         self.status.setText("Applying the update…")
-        self.apply_requested.emit(self.weights.version, new)
+        params = {name: value.copy() for name, value in self.network.params.items()}
+        self.apply_requested.emit(self.weights.version, StepRequest(params, x, y))
 
     def stale(self, reason: str) -> None:
         """The model changed under this window (training resumed), or the worker refused the update."""

@@ -8,6 +8,19 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayo
 from cnn.config import RunConfig
 from cnn.layer import DTYPES
 from cnn.presets import PRESETS
+from cnn.ranges import RANGES
+
+LARGEST_SPIN_BOX_INT = 2**31 - 1   # a QSpinBox holds a signed 32-bit int
+
+
+def _set_range(box, name: str, low=None) -> None:
+    """The spin box's range from cnn.ranges; an open end is moved in by the box's smallest step."""
+    allowed = RANGES[name]
+    if isinstance(box, QDoubleSpinBox):
+        quantum = 10.0 ** -box.decimals()
+        box.setRange(allowed.low + quantum * allowed.low_open, allowed.high - quantum * allowed.high_open)
+    else:
+        box.setRange(allowed.low if low is None else low, min(allowed.high, LARGEST_SPIN_BOX_INT))
 
 
 class SettingsPanel(QGroupBox):
@@ -37,42 +50,43 @@ class SettingsPanel(QGroupBox):
         classes.setLayout(grid)
         form.addRow("Classes", classes)
         self.limit = QSpinBox()
-        self.limit.setRange(0, 60000)
+        _set_range(self.limit, "limit", low=0)
         self.limit.setSpecialValueText("all")
         self.limit.setToolTip("The first N images of each class, from the training and the test set (0: all)")
         form.addRow("Images per class", self.limit)
         self.epochs = QSpinBox()
-        self.epochs.setRange(1, 10000)
+        _set_range(self.epochs, "epochs")
         form.addRow("Epochs", self.epochs)
         self.learning_rate = QDoubleSpinBox()
-        self.learning_rate.setDecimals(5)
-        self.learning_rate.setRange(0.00001, 100.0)
+        self.learning_rate.setDecimals(6)
+        _set_range(self.learning_rate, "learning_rate")
         self.learning_rate.setSingleStep(0.01)
         self.learning_rate.setToolTip("Takes effect at the next step, also while training")
         form.addRow("Learning rate", self.learning_rate)
         self.batch_size = QSpinBox()
-        self.batch_size.setRange(1, 60000)
+        _set_range(self.batch_size, "batch_size")
         self.batch_size.setToolTip("Samples per SGD step; 1 is the original per-sample SGD")
         form.addRow("Batch size", self.batch_size)
         self.lr_decay = QDoubleSpinBox()
         self.lr_decay.setDecimals(3)
-        self.lr_decay.setRange(0.001, 1.0)
+        _set_range(self.lr_decay, "lr_decay")
         self.lr_decay.setSingleStep(0.05)
-        self.lr_decay.setToolTip("The learning rate is multiplied by this after every epoch (1: constant)")
+        self.lr_decay.setToolTip("Epoch e runs at the learning rate × this^(e−1) (1: constant), never below "
+                                 f"{RANGES['learning_rate'].low:g}")
         form.addRow("LR decay / epoch", self.lr_decay)
         self.shift = QSpinBox()
-        self.shift.setRange(0, 4)
+        _set_range(self.shift, "shift")
         self.shift.setSuffix(" px")
-        self.shift.setToolTip("Augmentation: each training image is moved by a random 0 to this many pixels, "
-                              "down and across, every time it is used")
+        self.shift.setToolTip("Augmentation: each training image is moved by a random −n…+n pixels down and "
+                              "−n…+n across (n: this setting), every time it is used")
         form.addRow("Random shift", self.shift)
         self.momentum = QDoubleSpinBox()
         self.momentum.setDecimals(3)
-        self.momentum.setRange(0.0, 0.999)
+        _set_range(self.momentum, "momentum")
         self.momentum.setSingleStep(0.05)
         form.addRow("Momentum", self.momentum)
         self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
+        _set_range(self.seed, "seed")
         self.seed.setToolTip("Seeds the initial weights and the order of the data")
         form.addRow("Seed", self.seed)
         self.dtype = QComboBox()

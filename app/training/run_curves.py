@@ -36,7 +36,7 @@ class RunCurves:
                     self.epochs.append((float(record.epoch), record.train_loss, record.test_loss,
                                         100 * record.test_accuracy))
                 continue
-            x = record.epoch - 1 + record.step / record.steps_per_epoch
+            x = record.position
             self.last_x = x
             if self.keep_losses and record.loss > 0 and math.isfinite(record.loss):  # (a log axis cannot show 0)
                 self.steps.append(x, record.loss)

@@ -11,7 +11,7 @@ from typing import Mapping
 
 import numpy as np
 
-from cnn.dense import outer_factors
+from cnn import fast
 from cnn.session import Session
 from cnn.trace import read_only_copy
 
@@ -105,16 +105,16 @@ class Snapshot:
 
 
 class SampleGradients(Mapping):
-    """A layer's ∂E/∂θ for one sample, read-only. A Dense layer's ∂E/∂W = ∂E/∂Y · Xᵀ is kept as its
-    two vectors and written out (by the engine's own arithmetic) only when a view reads it: for the
-    original network that is 2.7 MB the worker would write and copy at every snapshot."""
+    """A layer's ∂E/∂θ for one sample, read-only. A Dense layer's ∂E/∂W = ∂E/∂Y · Xᵀ comes as its
+    two vectors (cnn.fast.backward) and is written out only when a view reads it: for the original
+    network that is 2.7 MB the worker would write and copy at every snapshot."""
 
-    def __init__(self, grads):
+    def __init__(self, grads, factors: dict):
+        """factors: parameter name ('weights') → (∂E/∂Y, X) for the gradients held that way."""
         self._names, self._arrays, self._factors = tuple(grads), {}, {}
         for name in self._names:
-            factors = outer_factors(grads, name)
-            if factors is not None:
-                self._factors[name] = tuple(read_only_copy(f) for f in factors)
+            if name in factors:
+                self._factors[name] = tuple(read_only_copy(f) for f in factors[name])
             else:
                 self._arrays[name] = read_only_copy(grads[name])
 
@@ -153,14 +153,15 @@ def take_snapshot(session: Session, split: str, index: int, layers: tuple[LayerI
     x, y = data.x[index:index + 1], data.y[index:index + 1]
     output = network.forward(x)
     loss_gradient = loss.prime(y, output)
-    network.backward(loss_gradient)
+    factors = fast.backward(network, loss_gradient)
     states = []
     for i, layer in enumerate(network.layers):
         above = network.input_gradients[i + 1] if i + 1 < len(network.layers) else loss_gradient
         states.append(LayerState(
             layers[i], read_only_copy(network.outputs[i][0]), read_only_copy(above[0]),
             MappingProxyType({name: read_only_copy(value) for name, value in layer.params.items()}),
-            SampleGradients(layer.grads)))
+            SampleGradients(layer.grads, {name.split(".", 1)[1]: f for name, f in factors.items()
+                                          if name.startswith(f"{i}.")})))
     return Snapshot(
         split=split, index=index, label=int(data.labels[index]), input=read_only_copy(x[0]),
         input_gradient=read_only_copy(network.input_gradients[0][0]), layers=tuple(states),
@@ -188,13 +189,31 @@ class Weights:
     architecture: tuple            # Network.architecture(), one dict per layer
     dtype: str
     params: dict                   # name → read-only copy
-    learning_rate: float
-    momentum: float
+    optimizer_state: dict          # SGD.state_dict(): the step's rate, momentum and velocities (read-only copies)
     version: int                   # the worker's count of weight changes: an update applies to this version only
+
+    @property
+    def learning_rate(self) -> float:
+        """η of the next step (the schedule's current rate)."""
+        return self.optimizer_state["current_learning_rate"]
+
+    @property
+    def momentum(self) -> float:
+        return self.optimizer_state["momentum"]
 
 
 def weights_of(session: Session, version: int) -> Weights:
     network = session.network
     params = {name: read_only_copy(value) for name, value in network.params.items()}
-    return Weights(tuple(network.architecture()), network.dtype.name, params,
-                   session.optimizer.learning_rate, session.optimizer.momentum, version)
+    state = session.optimizer.state_dict()
+    state["velocity"] = {name: read_only_copy(v) for name, v in state["velocity"].items()}
+    return Weights(tuple(network.architecture()), network.dtype.name, params, state, version)
+
+
+@dataclass(frozen=True)
+class StepRequest:
+    """The step-through's Apply: one engine step on the sample (x, y) from `params` (its weights,
+    edits included)."""
+    params: dict                   # name → value
+    x: np.ndarray                  # (1, *input_shape)
+    y: np.ndarray                  # (1, K) one-hot

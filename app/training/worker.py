@@ -23,12 +23,13 @@ from cnn.runs.lock import RunBusy
 from cnn.runs.opening import BUNDLED, data_path, open_run
 from cnn.runs.recorder import RunRecorder
 from cnn.session import Session
+from cnn.step import NonFinite
 from cnn.train import EpochRecord, StepRecord, TrainingDiverged, evaluate
 
 from app.training.run_curves import read_curves
 from app.training.health import measure
 from app.training.run_labels import TRAINING_SETTINGS, setting_text
-from app.training.snapshot import layer_infos, model_info, take_snapshot, weights_of
+from app.training.snapshot import StepRequest, layer_infos, model_info, take_snapshot, weights_of
 from app.training.state import RunState
 from app.training.throttle import RedrawThrottle
 
@@ -201,8 +202,9 @@ class TrainingWorker(QObject):
         self.weights.emit(weights_of(self.session, self._version))
 
     @Slot(int, object)
-    def apply_weights(self, version: int, params: dict) -> None:
-        """The step-through's update: new values for every parameter, made from weights `version`."""
+    def apply_weights(self, version: int, request: StepRequest) -> None:
+        """The step-through's Apply: from its weights (made from weights `version`, edits included),
+        one real engine step on its sample with the session's optimizer."""
         if self.session is None or self.state is RunState.RUNNING:
             self.failed.emit("The update was not applied: pause or stop training first.")
             return
@@ -213,12 +215,20 @@ class TrainingWorker(QObject):
             return
 
         def apply():
-            self.session.network.set_params(params)  # checks every name and shape before changing any
+            network, optimizer = self.session.network, self.session.optimizer
+            before = {name: value.copy() for name, value in network.params.items()}
+            network.set_params(request.params)  # checks every name and shape before changing any
+            try:
+                self.session.step(request.x, request.y)
+            except NonFinite as problem:  # the step changed nothing; the edits go too
+                network.set_params(before)
+                raise ValueError(f"The update was not applied: {problem}.") from None
             self._version += 1
-            self._emit_predictions(evaluate(self.session.network, self.session.dataset.test,
-                                            self.session.loss).predictions)
+            self._emit_predictions(evaluate(network, self.session.dataset.test, self.session.loss).predictions)
             self._emit_snapshot()
-            self.message.emit("Applied one SGD step from the step-through.")
+            self.message.emit(f"Applied one step of SGD (η = {optimizer.current_learning_rate:g}"
+                              + (f", μ = {optimizer.momentum:g}" if optimizer.momentum else "")
+                              + ") from the step-through.")
             self.weights.emit(weights_of(self.session, self._version))
         self._guarded(apply)
 

@@ -1,7 +1,8 @@
 """The speed tricks, in one place, each tested equal to the plain path (tests/test_fast.py).
 
-The training loop (cnn.train) takes its steps with `FastStep`; everything else, the step-through
-and the reference tests use the layers' own textbook methods. What it changes, and where it pays:
+The training loop (cnn.train) takes its steps with `FastStep`, and the studio's snapshots of one
+sample use `forward`/`backward`; the step-through and the reference tests use the layers' own
+textbook methods. What it changes, and where it pays:
 
 - one sample through a Dense layer: ∂E/∂W = ∂E/∂Y·Xᵀ is kept as its two vectors, applied as a
   rank-one update (BLAS ger: one pass over W) and its norm taken as ‖∂E/∂Y‖·‖X‖ (`step.py`);
@@ -12,6 +13,6 @@ and the reference tests use the layers' own textbook methods. What it changes, a
 - gradient norms with numpy's own loops (BLAS dot wakes OpenBLAS's threads between steps);
 - no pass over the weights per step to keep them finite: bounds say when one is needed (`guard.py`).
 """
-from .step import FastStep
+from .step import FastStep, backward, forward
 
-__all__ = ["FastStep"]
+__all__ = ["FastStep", "backward", "forward"]

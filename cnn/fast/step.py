@@ -32,57 +32,17 @@ class FastStep:
     def __call__(self, x: np.ndarray, y: np.ndarray) -> StepResult:
         loss = self.loss
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging step: the explicit checks find it
-            output = self._forward(x)
+            output = forward(self.network, x)
             value = loss.value(y, output)
             check_loss(value)
-            factors = self._backward(loss.prime(y, output))
+            factors = backward(self.network, loss.prime(y, output), self._buffers, input_gradient=False)
             norms = self._norms(factors)
         check_norms(norms)
         self.guard.update(norms, lambda: self._update(factors))
         return StepResult(value, norms)
 
-    def _forward(self, x: np.ndarray) -> np.ndarray:
-        network = self.network
-        x = network.as_input(x)
-        for index, layer in enumerate(network.layers):
-            network.inputs[index] = x
-            x = sigmoid.forward(layer, x) if type(layer) is Sigmoid else layer.forward(x)
-            network.outputs[index] = x
-        return x
-
-    def _backward(self, gradient: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Every layer's parameter gradients; returns the Dense weight gradients held as (∂E/∂Y, X)
-        vectors (one sample), by parameter name."""
-        network, factors = self.network, {}
-        gradient = np.asarray(gradient, dtype=network.dtype)
-        for index in reversed(range(len(network.layers))):
-            layer = network.layers[index]
-            if index == 0 and isinstance(layer, Convolutional):
-                layer.parameter_gradients(gradient)   # ∂E/∂X of the input: nobody reads it while training
-                gradient = None
-            elif type(layer) is Dense:
-                gradient = self._dense_backward(f"{index}.weights", layer, gradient, factors)
-            elif type(layer) is Sigmoid:
-                gradient = sigmoid.backward(layer, gradient)
-            else:
-                gradient = layer.backward(gradient)
-            network.input_gradients[index] = gradient
-        return factors
-
-    def _dense_backward(self, name: str, layer: Dense, gradient: np.ndarray, factors: dict) -> np.ndarray:
-        if len(gradient) == 1:
-            factors[name] = (gradient[0], layer.input[0])   # ∂E/∂W = u vᵀ, never written out
-        else:  # into the same buffer every step (a fresh array per step costs page faults)
-            np.matmul(gradient.T, layer.input, out=self._buffer(name, layer))
-            layer.grads["weights"] = self._buffers[name]
-        layer.grads["bias"] = gradient.sum(axis=0)
-        return gradient @ layer.params["weights"]
-
     def _buffer(self, name: str, layer: Dense) -> np.ndarray:
-        buffer = self._buffers.get(name)
-        if buffer is None or buffer.shape != layer.params["weights"].shape or buffer.dtype != layer.dtype:
-            buffer = self._buffers[name] = np.empty_like(layer.params["weights"])
-        return buffer
+        return _buffer(self._buffers, name, layer)
 
     def _norms(self, factors: dict) -> dict[str, float]:
         """‖∂E/∂θ‖₂ of every parameter; of u vᵀ, ‖u‖·‖v‖."""
@@ -118,3 +78,52 @@ def _norm(array: np.ndarray) -> float:
     costs more than the sum itself between two training steps."""
     flat = array.reshape(-1)
     return math.sqrt(float(np.einsum("i,i->", flat, flat)))
+
+
+def forward(network: Network, x: np.ndarray) -> np.ndarray:
+    """Network.forward with the fast sigmoid (the layers keep what backward needs, as there)."""
+    x = network.as_input(x)
+    for index, layer in enumerate(network.layers):
+        network.inputs[index] = x
+        x = sigmoid.forward(layer, x) if type(layer) is Sigmoid else layer.forward(x)
+        network.outputs[index] = x
+    return x
+
+
+def backward(network: Network, gradient: np.ndarray, buffers: dict | None = None, input_gradient: bool = True
+             ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Network.backward's parameter gradients, and ∂E/∂X in network.input_gradients (of the input
+    itself only with input_gradient: a first convolution skips it otherwise). A Dense layer's ∂E/∂W
+    for one sample is not written: it is returned as its factors (∂E/∂Y, X) under its parameter
+    name ('3.weights'); for a batch it is written into `buffers` (reused across calls)."""
+    factors, buffers = {}, ({} if buffers is None else buffers)
+    gradient = np.asarray(gradient, dtype=network.dtype)
+    for index in reversed(range(len(network.layers))):
+        layer = network.layers[index]
+        if index == 0 and not input_gradient and isinstance(layer, Convolutional):
+            layer.parameter_gradients(gradient)   # ∂E/∂X of the input: nobody reads it while training
+            gradient = None
+        elif type(layer) is Dense:
+            gradient = _dense_backward(f"{index}.weights", layer, gradient, factors, buffers)
+        elif type(layer) is Sigmoid:
+            gradient = sigmoid.backward(layer, gradient)
+        else:
+            gradient = layer.backward(gradient)
+        network.input_gradients[index] = gradient
+    return factors
+
+
+def _dense_backward(name: str, layer: Dense, gradient: np.ndarray, factors: dict, buffers: dict) -> np.ndarray:
+    if len(gradient) == 1:
+        factors[name] = (gradient[0], layer.input[0])   # ∂E/∂W = u vᵀ, never written out
+    else:  # into the same buffer every step (a fresh array per step costs page faults)
+        layer.grads["weights"] = np.matmul(gradient.T, layer.input, out=_buffer(buffers, name, layer))
+    layer.grads["bias"] = gradient.sum(axis=0)
+    return gradient @ layer.params["weights"]
+
+
+def _buffer(buffers: dict, name: str, layer: Dense) -> np.ndarray:
+    buffer = buffers.get(name)
+    if buffer is None or buffer.shape != layer.params["weights"].shape or buffer.dtype != layer.dtype:
+        buffer = buffers[name] = np.empty_like(layer.params["weights"])
+    return buffer
