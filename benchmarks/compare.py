@@ -7,8 +7,8 @@ dtype, in one process, interleaved, several repeats.
 PyTorch and Keras are optional (pip install -e ".[bench]"); a missing one is skipped with a note.
 Samples per second count forward + backward + update. Our engine is measured through its real
 training loop (cnn.train.train, which also computes every gradient norm and the finiteness checks);
-its end-of-epoch evaluation runs on 64 test images, so it costs well under 1% (the frameworks'
-runners evaluate nothing).
+its end-of-epoch evaluation runs on 64 test images only, so that the rate counts training (the
+frameworks' runners evaluate nothing).
 """
 from __future__ import annotations
 

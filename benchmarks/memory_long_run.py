@@ -49,7 +49,7 @@ def main(argv=None) -> int:
         window.start()
         seen = 0
         while seen < args.epochs:
-            wait(lambda: len(epochs) > seen, timeout=3600)
+            wait(lambda seen=seen: len(epochs) > seen, timeout=3600)
             seen = len(epochs)
             steps = window.loss_view.steps
             print(f"epoch {seen:3d}: {resident_mib():7.0f} MiB resident, peak "

@@ -13,6 +13,14 @@ import pytest  # noqa: E402
 from cnn.data import load_mnist, prepare  # noqa: E402
 
 
+def pytest_ignore_collect(collection_path, config):
+    """The fast lane (-m "not slow") does not even import TensorFlow: test_tensorflow.py is slow as a
+    whole (its import alone takes seconds), and collecting it would import it."""
+    if collection_path.name == "test_tensorflow.py" and "not slow" in (config.getoption("markexpr") or ""):
+        return True
+    return None
+
+
 @pytest.fixture(scope="session")
 def raw_mnist():
     return load_mnist()

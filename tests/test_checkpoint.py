@@ -150,12 +150,13 @@ def test_a_checkpoint_opens_as_weights_and_holds_the_settings(small_dataset, raw
     assert all(np.array_equal(resumed.network.params[k], v) for k, v in session.network.params.items())
 
 
-@pytest.fixture
-def checkpoint_bytes(small_dataset, tmp_path):
+@pytest.fixture(scope="module")
+def checkpoint_bytes(small_dataset, tmp_path_factory):
     network, optimizer = original_network(seed=1), SGD(0.1, 0.9)
     run_epochs(network, optimizer, small_dataset, BCE, dict(batch_size=8), 1)
-    save_checkpoint(tmp_path / "good.npz", network, optimizer, epoch=1, config=RunConfig())
-    return (tmp_path / "good.npz").read_bytes()
+    path = tmp_path_factory.mktemp("checkpoint") / "good.npz"
+    save_checkpoint(path, network, optimizer, epoch=1, config=RunConfig())
+    return path.read_bytes()
 
 
 def test_truncated_checkpoints_are_refused_naming_the_file(checkpoint_bytes, tmp_path):

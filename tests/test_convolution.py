@@ -40,7 +40,7 @@ def test_training_both_ways_gives_the_same_weights(small_dataset):
     conv.forward, conv.backward = conv.reference_forward, conv.reference_backward
     for network in (fast, slow):
         optimizer = SGD(0.1)
-        for x, y in zip(small_dataset.train.x[:10], small_dataset.train.y[:10]):
+        for x, y in zip(small_dataset.train.x[:10], small_dataset.train.y[:10], strict=True):
             output = network.forward(x[None])
             network.backward(loss.prime(y[None], output))
             optimizer.step(network)

@@ -76,7 +76,7 @@ def test_loss_gradients(name, n, rng):
 
 
 @pytest.mark.parametrize("build, loss_name, classes", [
-    (original_network, "binary_cross_entropy", 2),
+    pytest.param(original_network, "binary_cross_entropy", 2, marks=pytest.mark.slow),  # 340k finite differences
     (digits_network, "softmax_cross_entropy", 10),
 ])
 def test_whole_network_gradients(build, loss_name, classes, small_dataset, rng):

@@ -34,6 +34,7 @@ def load_bytes(tmp_path, payload: bytes):
     return io.load(path)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(max_size=4096))
 def test_random_bytes(tmp_path, payload):
@@ -41,6 +42,7 @@ def test_random_bytes(tmp_path, payload):
         load_bytes(tmp_path, payload)
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_truncated_or_corrupted_archives(tmp_path, good_bytes, data):
@@ -82,6 +84,7 @@ HEADERS = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20
                                               st.just("cnn-studio-weights"), st.just("float64")), max_size=4))
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(HEADERS)
 def test_headers_of_the_wrong_type(tmp_path, header):
@@ -118,6 +121,7 @@ SAVER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_killing_a_saving_process_never_breaks_the_file(tmp_path):
     """SIGKILL a process that saves in a loop, at random moments; the file always loads to one of
     the two versions it writes, and the next save clears the dead process's temporary file."""
@@ -146,6 +150,7 @@ ANYTHING = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.fl
                      st.tuples(st.integers(0, 9), st.integers(0, 9)), st.binary(max_size=4))
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(field=st.sampled_from([f.name for f in dataclasses.fields(RunConfig)]), value=ANYTHING)
 def test_any_setting_is_accepted_or_refused_by_name(field, value):

@@ -129,6 +129,7 @@ def engine_copy(session) -> Network:
     return network
 
 
+@pytest.mark.slow
 def test_the_keyboard_walks_every_step_forward_and_back(stepper, qtbot):
     count = len(stepper.steps)
     assert count == 19 and stepper.current == 0
@@ -174,6 +175,7 @@ def test_hovering_an_output_pixel_outlines_its_window_and_kernel(stepper):
     assert not stepper.panel("X")._highlights
 
 
+@pytest.mark.slow
 def test_hovering_a_kernel_gradient_outlines_the_region_it_sums(stepper):
     stepper.show_step([s.title for s in stepper.steps].index("Backward · layer 0 · Convolutional"))
     stepper.hover("dK", (1, 0, 2, 1))
@@ -257,6 +259,7 @@ def test_editing_a_kernel_recomputes_at_once_and_closing_changes_nothing(window,
     assert stepper.trace.loss == loss_before and "edited" not in stepper.header.text()
 
 
+@pytest.mark.slow
 def test_reset_edits_returns_to_the_models_weights(stepper):
     loss = stepper.trace.loss
     stepper.editor.table.item(0, 2).setText("-3")
@@ -265,6 +268,7 @@ def test_reset_edits_returns_to_the_models_weights(stepper):
     assert stepper.trace.loss == loss and not stepper.edited
 
 
+@pytest.mark.slow
 def test_check_gradients_colours_every_tensor(window, stepper, qtbot):
     qtbot.mouseClick(stepper.checker.button, Qt.LeftButton)
     names = list(window.worker.session.network.params)
@@ -280,12 +284,14 @@ def test_check_gradients_colours_every_tensor(window, stepper, qtbot):
     assert errors == [float(f"{c.relative_error:.2e}") for c in direct.values()]
 
 
+@pytest.mark.slow
 def test_a_kernel_edit_makes_a_running_check_stale(stepper, qtbot):
     qtbot.mouseClick(stepper.checker.button, Qt.LeftButton)
     stepper.editor.table.item(0, 0).setText("1")  # cancels the check: its numbers would be for other weights
     assert stepper.checker.table.rowCount() == 0 and stepper.checker.button.isEnabled()
 
 
+@pytest.mark.slow
 def test_training_makes_the_window_stale_and_a_pause_reloads_it(window, stepper, qtbot):
     version = stepper.weights.version
     window.start()
@@ -307,6 +313,7 @@ def test_an_update_from_old_weights_is_refused(window, stepper, qtbot):
         np.testing.assert_array_equal(session.network.params[name], value)
 
 
+@pytest.mark.slow
 def test_step_through_command_saves_its_picture(tmp_path):
     """`cnn-studio --train --epochs 1 --step-through --exit-when-done --screenshot PATH`: the docs' picture."""
     import os
@@ -324,6 +331,7 @@ def test_step_through_command_saves_its_picture(tmp_path):
     assert (image.width(), image.height()) == (1500, 940)
 
 
+@pytest.mark.slow
 def test_the_step_through_window_remembers_its_size(window, stepper, qtbot, tmp_path):
     from PySide6.QtCore import QSettings
 

@@ -17,6 +17,8 @@ from cnn.data import Dataset, Split
 from cnn.presets import original_network
 from cnn.train import StepRecord
 
+pytestmark = pytest.mark.slow  # every test opens the whole studio; the fast lane's GUI tests are the step-through's
+
 
 class Recorder(QObject):
     """Receives the worker's signals on the GUI thread, as the window does. (A plain function

@@ -8,6 +8,7 @@ from cnn.losses import LOSSES
 from cnn.presets import original_network
 
 TOLERANCE = 1e-12
+pytestmark = pytest.mark.slow  # TensorFlow's import alone takes seconds
 
 
 def close(ours, theirs):
@@ -44,7 +45,7 @@ def run_both(layer, tf_function, x, rng):
     gradients = tape.gradient(energy, [x_tf, *variables.values()])
     close(ours, theirs.numpy())
     close(input_gradient, gradients[0].numpy())
-    for name, gradient in zip(variables, gradients[1:]):
+    for name, gradient in zip(variables, gradients[1:], strict=True):
         close(layer.grads[name], gradient.numpy())
 
 
@@ -112,5 +113,5 @@ def test_original_network_matches_tensorflow(small_dataset):
         error = TF_LOSSES["binary_cross_entropy"](tf.constant(y), prediction)
     gradients = tape.gradient(error, list(variables.values()))
     assert abs(loss.value(y, output) - float(error)) <= TOLERANCE * float(error)
-    for name, gradient in zip(variables, gradients):
+    for name, gradient in zip(variables, gradients, strict=True):
         close(network.grads[name], gradient.numpy())

@@ -1,8 +1,8 @@
 """The two BLAS level-1/2 routines numpy lacks, from scipy, on one thread.
 
 numpy's and scipy's wheels each bundle their own OpenBLAS, each with its own threads, which spin
-for a while after every call; on two cores a second pool takes a core from numpy's work (a
-batch-64 step took 3× longer with scipy's gemm on two threads). The engine calls scipy's BLAS only
+for a while after every call; on two cores a second pool takes a core from numpy's work (batch
+steps slowed down several-fold when scipy's pool had two threads). The engine calls scipy's BLAS only
 for in-place updates that are memory-bound anyway, so that library, when it is not numpy's, is
 set to one thread the first time it is used. numpy's own BLAS is left alone.
 """
