@@ -18,19 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import ReLU, Sigmoid, Softmax, Tanh, softmax
+from .activations import ReLU, Sigmoid, Softmax, Tanh
 from .convolution import Convolutional
 from .losses import Loss
 from .network import Network
 from .pooling import MaxPool2D
 
 ACTIVATIONS = (ReLU, Sigmoid, Tanh)
-
-
-def class_probabilities(loss: Loss, outputs: np.ndarray) -> np.ndarray:
-    """(N, K) outputs → what they say of each class: softmax of logits; probabilities or sigmoid
-    outputs as they are."""
-    return softmax(outputs) if loss.on_logits else outputs
 
 
 def score_gradient(network: Network, x: np.ndarray, class_index: int) -> np.ndarray:
@@ -138,7 +132,7 @@ def occlusion(network: Network, x: np.ndarray, class_index: int, loss: Loss, pat
     _, channels, height, width = x.shape
     if not (isinstance(patch, (int, np.integer)) and 1 <= patch <= min(height, width)):
         raise ValueError(f"the patch must be 1 to {min(height, width)} pixels, not {patch!r}")
-    base = float(class_probabilities(loss, network.forward(x))[0, class_index])
+    base = float(loss.probabilities(network.forward(x))[0, class_index])
     positions = [(r, c) for r in range(height - patch + 1) for c in range(width - patch + 1)]
     probabilities = []
     for start in range(0, len(positions), batch_size):
@@ -146,7 +140,7 @@ def occlusion(network: Network, x: np.ndarray, class_index: int, loss: Loss, pat
         covered = np.repeat(x, len(chunk), axis=0)
         for n, (r, c) in enumerate(chunk):
             covered[n, :, r:r + patch, c:c + patch] = fill
-        probabilities.append(class_probabilities(loss, network.forward(covered))[:, class_index])
+        probabilities.append(loss.probabilities(network.forward(covered))[:, class_index])
     drops = base - np.concatenate(probabilities).astype(np.float64).reshape(height - patch + 1, width - patch + 1)
     total, count = np.zeros((height, width)), np.zeros((height, width))
     for (r, c), drop in zip(positions, drops.reshape(-1), strict=True):

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import softmax
 from .data import Split
 from .losses import EPSILON, Loss
 from .network import Network
@@ -68,7 +67,7 @@ class SampleResults:
 
 def results_of(split_name: str, split: Split, classes, loss: Loss, outputs: np.ndarray) -> SampleResults:
     """The results of a split from the network's outputs for it, (N, K)."""
-    probabilities = softmax(outputs) if loss.on_logits else np.asarray(outputs)
+    probabilities = loss.probabilities(np.asarray(outputs))
     arrays = (split.y.argmax(axis=1), outputs.argmax(axis=1), np.asarray(probabilities, dtype=np.float64),
               sample_losses(loss, split.y, outputs))
     for array in arrays:

@@ -37,8 +37,8 @@ def test_saliency_refuses_a_class_the_network_does_not_have():
 
 def small_network():
     """Conv 3@3×3 → ReLU → MaxPool 2 → Conv 2@3×3 → ReLU → Dense(8, 3) on 10×10 images, float64."""
-    return Network([Convolutional((1, 10, 10), 3, 3, bias="kernel", rng=1), ReLU(), MaxPool2D((3, 8, 8), 2),
-                    Convolutional((3, 4, 4), 3, 2, bias="kernel", rng=2), ReLU(), Reshape((2, 2, 2), (8,)),
+    return Network([Convolutional((1, 10, 10), 3, 3, bias_mode="kernel", rng=1), ReLU(), MaxPool2D((3, 8, 8), 2),
+                    Convolutional((3, 4, 4), 3, 2, bias_mode="kernel", rng=2), ReLU(), Reshape((2, 2, 2), (8,)),
                     Dense(8, 3, rng=3)])
 
 
