@@ -62,7 +62,7 @@ class RunConfig:
              and all(digit.contains(c) for c in self.classes) and len(set(self.classes)) == len(self.classes),
              "two or more distinct digits 0–9"),
             ("limit", self.limit is None or RANGES["limit"].contains(self.limit),
-             f"{RANGES['limit'].describe()} images per class, or all"),
+             f"{RANGES['limit'].low} to {RANGES['limit'].high} images per class, or all"),
             ("dtype", isinstance(self.dtype, str) and self.dtype in DTYPES, f"one of {sorted(DTYPES)}"),
         ] + [(name, RANGES[name].contains(getattr(self, name)), RANGES[name].describe())
              for name in ("epochs", "learning_rate", "batch_size", "momentum", "seed", "lr_decay", "shift")]

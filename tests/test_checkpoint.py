@@ -9,6 +9,7 @@ import pytest
 from cnn import SGD, Convolutional, Dense, Network, ReLU, Reshape, io
 from cnn.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from cnn.config import RunConfig
+from cnn.data import Dataset, Split
 from cnn.io import WeightsFileError
 from cnn.losses import LOSSES
 from cnn.optim import MIN_LEARNING_RATE
@@ -127,11 +128,21 @@ def test_the_decayed_rate_stops_at_the_floor():
     RunConfig(learning_rate=MIN_LEARNING_RATE).validate()
 
 
-def test_an_accepted_decay_runs_to_the_end(raw_mnist):
+def test_an_accepted_decay_runs_to_the_end(small_dataset):
     """Issue 11: lr 1e-5 with decay 0.001 used to stop at epoch 106 when the rate reached 0."""
-    config = RunConfig(limit=1, epochs=110, learning_rate=1e-5, lr_decay=0.001)
-    epochs = [r.epoch for r in Session(config, raw_mnist).run() if isinstance(r, EpochRecord)]
-    assert epochs == list(range(1, 111))
+    tiny = Dataset(*(Split(s.x[:2], s.y[:2], s.labels[:2]) for s in (small_dataset.train, small_dataset.test)),
+                   classes=small_dataset.classes)
+    network = Network([Reshape((1, 28, 28), (784,)), Dense(784, 2, rng=0)])
+    optimizer = SGD(1e-5, lr_decay=0.001)
+    epochs = [r.epoch for r in train(network, tiny, SOFTMAX_CE, optimizer, 110) if isinstance(r, EpochRecord)]
+    assert epochs == list(range(1, 111)) and optimizer.current_learning_rate == MIN_LEARNING_RATE
+
+
+@pytest.mark.slow
+def test_the_issues_command_finishes(capsys):
+    from cnn.cli import main
+    assert main(["--lr", "1e-5", "--lr-decay", "0.001", "--epochs", "110", "--limit", "1", "--quiet"]) == 0
+    assert "epoch 110/110" in capsys.readouterr().out
 
 
 def test_a_checkpoint_opens_as_weights_and_holds_the_settings(small_dataset, raw_mnist, tmp_path):

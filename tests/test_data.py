@@ -139,7 +139,7 @@ def test_class_without_images(raw_mnist):
 @pytest.mark.parametrize("classes, limit, message", [
     ((1,), 5, "two or more distinct digits"), ((1, 1), 5, "two or more distinct digits"),
     ((0, 10), 5, "two or more distinct digits"),
-    ((0, 1), 0, "limit must be a whole number from 1 to 60000 images per class"),
+    ((0, 1), 0, "limit must be 1 to 60000 images per class"),
 ])
 def test_nonsense_settings(raw_mnist, classes, limit, message):
     with pytest.raises(ValueError, match=message):
