@@ -8,7 +8,6 @@ import sys
 import numpy as np
 
 from cnn import io
-from cnn.attribution import class_probabilities
 from cnn.session import loss_for
 
 INSTALL_QT = "cnn-predict reads images with Qt: pip install 'cnn-studio[app]' (or: pip install PySide6-Essentials)"
@@ -63,7 +62,7 @@ def main(argv=None) -> int:
                   file=sys.stderr)
             failed += 1
             continue
-        probabilities = class_probabilities(loss, network.forward(digit.image[None, None]))[0]
+        probabilities = loss.probabilities(network.forward(digit.image[None, None]))[0]
         best = int(np.argmax(probabilities))
         print(f"{path}: {classes[best]} (p={probabilities[best]:.2f})", flush=True)
         if args.show:
