@@ -112,7 +112,7 @@ class HealthView(QWidget):
     def add_records(self, records) -> None:
         for record in records:
             if isinstance(record, StepRecord):
-                x = record.epoch - 1 + record.step / record.steps_per_epoch
+                x = record.position
                 for name, norm in record.grad_norms.items():
                     if name in self.norms and norm > 0 and math.isfinite(norm):  # a log axis cannot show 0
                         self.norms[name].history.append(x, norm)
