@@ -1,6 +1,7 @@
 """Run folders on disk (cnn/runs): metrics written and read back, damaged folders listed with their
 reasons, bounded reading of huge files, rename, delete, CSV export."""
 import csv
+import os
 import json
 import tracemalloc
 import zipfile
@@ -276,3 +277,24 @@ def test_new_folders_never_collide(tmp_path):
     folders = {store.new_folder("original") for _ in range(5)}
     assert len(folders) == 5 and all(f.is_dir() for f in folders)
     assert BEST != LAST
+
+
+@pytest.mark.parametrize("name, make, reason", [
+    ("run.json", os.mkfifo, "run.json is a FIFO (named pipe), not a file"),
+    ("run.json", os.mkdir, "run.json is a folder, not a file"),
+    (LAST, os.mkfifo, "the checkpoint last.npz is a FIFO (named pipe), not a file"),
+    (LAST, os.mkdir, "the checkpoint last.npz is a folder, not a file"),
+])
+def test_files_that_are_not_files_are_reasons_never_a_hang(tmp_path, name, make, reason):
+    folder = make_run(tmp_path)
+    (folder / name).unlink()
+    make(folder / name)
+    [entry] = RunStore(tmp_path).list()          # a FIFO opened for reading would block: it is never opened
+    assert not entry.openable and entry.reason == reason
+
+
+def test_a_metrics_file_that_is_a_fifo_is_refused(tmp_path):
+    path = tmp_path / metrics.METRICS_FILE
+    os.mkfifo(path)
+    with pytest.raises(OSError, match="metrics.jsonl is a FIFO"):
+        list(read_records(path))

@@ -21,6 +21,7 @@ from typing import Iterator
 
 import numpy as np
 
+from ..files import open_regular
 from ..train import EpochRecord, StepRecord
 
 METRICS_FILE = "metrics.jsonl"
@@ -107,7 +108,7 @@ def iter_lines(path: Path, stats: ReadStats | None = None) -> Iterator[tuple[dic
     """(object, byte offset after its line) for every well-formed line, in order, never holding
     more than one line of MAX_LINE_BYTES in memory."""
     stats = stats if stats is not None else ReadStats()
-    with open(path, "rb") as file:
+    with open_regular(path, lambda problem: OSError(f"{METRICS_FILE} {problem}")) as file:
         offset = 0
         while True:
             line = file.readline(MAX_LINE_BYTES + 1)

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..config import RunConfig
+from ..files import open_regular
 from ..atomic import write_atomically
 
 RUN_FILE = "run.json"
@@ -69,7 +70,7 @@ def write_info(folder: Path, info: RunInfo) -> None:
 def read_info(folder: Path) -> RunInfo:
     """folder/run.json, checked field by field; raises RunFileError (or OSError) naming the problem."""
     path = Path(folder) / RUN_FILE
-    with open(path, "rb") as file:
+    with open_regular(path, lambda problem: RunFileError(f"{RUN_FILE} {problem}")) as file:
         data = file.read(MAX_RUN_FILE_BYTES + 1)
     if len(data) > MAX_RUN_FILE_BYTES:
         raise RunFileError(f"{RUN_FILE} is larger than {MAX_RUN_FILE_BYTES >> 20} MB")

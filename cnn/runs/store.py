@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..files import open_regular
 from .lock import LOCK_FILE, is_live
 from .metrics import METRICS_FILE
 from .runfile import RUN_FILE, RunFileError, RunInfo, read_info, write_info
@@ -46,7 +47,7 @@ def inspect(folder: Path) -> RunEntry:
     """The folder as a run, or with the reason it is not one. Never raises."""
     folder = Path(folder)
     try:
-        if not (folder / RUN_FILE).exists():
+        if not os.path.lexists(folder / RUN_FILE):
             ours = any((folder / name).exists() for name in (METRICS_FILE, LAST, BEST))
             return RunEntry(folder, None, "unreadable", f"{RUN_FILE} is missing" if ours
                             else f"not a run folder (no {RUN_FILE})")
@@ -70,13 +71,15 @@ def inspect(folder: Path) -> RunEntry:
 def checkpoint_problem(path: Path) -> str | None:
     """A quick look (the zip's directory, not its arrays): what is wrong with a checkpoint, if anything.
     Opening the run loads it in full and reports anything this look misses."""
-    if not path.is_file():
+    if not path.exists():
         return f"the checkpoint {path.name} is missing"
     try:
-        with zipfile.ZipFile(path) as archive:
+        with open_regular(path, lambda problem: OSError(problem)) as file, zipfile.ZipFile(file) as archive:
             if not archive.namelist():
                 return f"the checkpoint {path.name} is empty"
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
+    except OSError as error:
+        return f"the checkpoint {path.name} {error}"
+    except (zipfile.BadZipFile, EOFError) as error:
         return f"the checkpoint {path.name} is corrupt ({error})"
     return None
 
