@@ -290,3 +290,13 @@ def test_screenshot_of_two_runs_overlaid(tmp_path):
     image = QImage(str(tmp_path / "shot.png"))
     assert image.width() == 1600 and image.height() == 1000
     assert all(inspect(entry.path).status == "finished" for entry in RunStore(tmp_path / "runs").list())
+
+
+def test_runs_recorded_by_others_appear_in_the_list(window, qtbot, raw_mnist, monkeypatch):
+    import cnn.cli
+    monkeypatch.setattr(cnn.cli, "load_mnist", lambda path=None: raw_mnist)
+    assert window.runs_panel.tree.topLevelItemCount() == 0
+    assert cnn_train(["--epochs", "1", "--limit", "10", "--quiet", "--runs", str(window.runs_dir)]) == 0
+    qtbot.waitUntil(lambda: window.runs_panel.tree.topLevelItemCount() == 1, timeout=10000)
+    [entry] = window.runs_panel.entries.values()
+    assert entry.openable and entry.info.epochs_done == 1

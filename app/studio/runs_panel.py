@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
                                QMessageBox, QPushButton, QSpinBox, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
@@ -95,6 +95,25 @@ class RunsPanel(QWidget):
         self.ask_name = lambda old: QInputDialog.getText(self, "Rename run", "Name:", text=old)
         self.ask_csv_path = lambda name: QFileDialog.getSaveFileName(self, "Export metrics as CSV", name + ".csv",
                                                                      "CSV (*.csv)")[0]
+        # Runs made or removed by others (cnn-train in a terminal) appear without asking: the runs
+        # folder is watched, and a burst of changes gives one refresh.
+        self.watcher = QFileSystemWatcher(self)
+        try:
+            self.store.root.mkdir(parents=True, exist_ok=True)
+            self.watcher.addPath(str(self.store.root))
+        except OSError:
+            pass  # no runs folder: the list is empty, and recording will say why it cannot write
+        self.pending = QTimer(self)
+        self.pending.setSingleShot(True)
+        self.pending.setInterval(300)
+        self.pending.timeout.connect(self.refresh)
+        self.watcher.directoryChanged.connect(lambda _path: self.pending.start())
+        # Rows that may still change on their own (recorded by another process, or half made) are read
+        # again every few seconds while the list is visible.
+        self.poll = QTimer(self)
+        self.poll.setInterval(3000)
+        self.poll.timeout.connect(self._poll)
+        self.poll.start()
         self.refresh()
 
     # -- the list -------------------------------------------------------------------------
@@ -160,6 +179,14 @@ class RunsPanel(QWidget):
             else QBrush()
         for column in range(len(COLUMNS)):
             item.setForeground(column, brush)
+
+    def _poll(self) -> None:
+        if not self.isVisible():
+            return
+        for path, entry in list(self.entries.items()):
+            if (entry.status == "running" or entry.reason is not None) and path != self.current:
+                if inspect(path) != entry:
+                    self.update_run(str(path))
 
     def _item(self, path: Path) -> QTreeWidgetItem | None:
         for i in range(self.tree.topLevelItemCount()):
