@@ -115,7 +115,8 @@ class ArrayPanel(QFrame):
     def show_panel(self, panel: Panel) -> None:
         self.key, self.array, self.name = panel.key, panel.array, panel.title
         self.clear_highlights()
-        self.title.setText(f"<b>{panel.title}</b> &nbsp;<span style='color:#666'>{shape_text(panel.array.shape)}</span>")
+        shape = shape_text(panel.array.shape)
+        self.title.setText(f"<b>{panel.title}</b> &nbsp;<span style='color:#666'>{shape}</span>")
         finite = panel.array[np.isfinite(panel.array)]
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
         self.range.setText(f"min {low:+.4g} · max {high:+.4g}")

@@ -61,7 +61,8 @@ def convolution_pixel(layer, key: str, index: tuple) -> Explanation:
         more = f" (the {x.shape[0]} channels' sums: " + ", ".join(f"{products[j].sum():+.6g}" for j in channels) \
             + ")" if x.shape[0] > 2 else ""
         summary = (f"Y[{i}, {r}, {c}] = Σ products (<code>{total:+.10g}</code>) + B (<code>{bias:+.10g}</code>) = "
-                   f"<code>{total + bias:+.10g}</code>; the engine computed <code>{layer.output[0][i, r, c]:+.10g}</code>"
+                   f"<code>{total + bias:+.10g}</code>; the engine computed "
+                   f"<code>{layer.output[0][i, r, c]:+.10g}</code>"
                    f"{more}")
     return Explanation(f"<table cellspacing='8'><tr>{''.join(grids)}</tr></table>{summary}", outlines)
 

@@ -73,7 +73,8 @@ LOSS_FORMULAS = {  # E, ∂E/∂y
         " &nbsp;(<i>z</i>: the network's output, logits)",
         "∂<i>E</i>/∂<i>z</i><sub>i</sub> = <i>p</i><sub>i</sub> − <i>y</i>*<sub>i</sub>"),
 }
-CLIPPED = {"binary_cross_entropy": " Predictions are clipped to [ε, 1 − ε], ε = 10<sup>−15</sup>, so no log is infinite.",
+CLIPPED = {"binary_cross_entropy":
+           " Predictions are clipped to [ε, 1 − ε], ε = 10<sup>−15</sup>, so no log is infinite.",
            "categorical_cross_entropy": " Predictions are clipped to [ε, 1], ε = 10<sup>−15</sup>."}
 
 
@@ -112,7 +113,8 @@ def _forward(t: Trace, network: Network, layer) -> Step:
                     "<i>Y</i><sub>i</sub> = <i>B</i><sub>i</sub> + Σ<sub>j</sub> "
                     f"{_sub('X', 'j')} ⋆ {_sub('K', 'ij')}",
                     f"{d} kernels {_sub('K', 'ij')} of {k}×{k} over {c} input channel{'s' * (c > 1)}; ⋆ is the valid "
-                    f"cross-correlation: <i>Y</i><sub>i</sub>[r, c] = <i>B</i><sub>i</sub>{'[r, c]' * per_position} + Σ<sub>j</sub> "
+                    "cross-correlation: <i>Y</i><sub>i</sub>[r, c] = "
+                    f"<i>B</i><sub>i</sub>{'[r, c]' * per_position} + Σ<sub>j</sub> "
                     f"Σ<sub>a,b</sub> {_sub('X', 'j')}[r+a, c+b] · {_sub('K', 'ij')}[a, b]. "
                     f"Each term {_sub('X', 'j')} ⋆ {_sub('K', 'ij')} is shown, then summed with <i>B</i><sub>i</sub> "
                     f"({bias_text}). {shapes} Hover over <i>Y</i> to see the window and the {k * k * c} products "

@@ -68,7 +68,7 @@ class StepThroughWindow(QDialog):
         self.checker.requested.connect(self.check_gradients)
 
         self.apply_button = QPushButton("Apply update")
-        self.apply_button.setToolTip("Write the new weights of the update steps into the model: one SGD step on this sample")
+        self.apply_button.setToolTip("Take the update steps on the model: one step of its optimizer on this sample")
         self.apply_button.clicked.connect(self.apply_update)
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -204,7 +204,7 @@ class StepThroughWindow(QDialog):
         self.formula.setText(step.formula)
         explanation = step.explanation
         self.explanation.setText(explanation)
-        for panel, content in zip(self.panels, step.panels):
+        for panel, content in zip(self.panels, step.panels, strict=False):  # a step shows up to PANELS arrays
             panel.show_panel(content)
             panel.show()
         for panel in self.panels[len(step.panels):]:
