@@ -231,3 +231,20 @@ def test_the_good_checkpoint_loads(checkpoint_bytes, tmp_path):
     path = rewritten(checkpoint_bytes, tmp_path / "same.npz")
     checkpoint = load_checkpoint(path)
     assert checkpoint.epoch == 1 and set(checkpoint.optimizer_state["velocity"]) == set(checkpoint.network.params)
+
+
+def test_stop_then_start_keeps_the_optimizer_state(raw_mnist):
+    """The studio's Stop then Start (Session.resumed with the same settings) goes on as if never stopped:
+    momentum's velocity and the decayed rate carry over, and the epoch count goes on."""
+    config = RunConfig.from_preset("original", limit=10, epochs=2, momentum=0.9, lr_decay=0.5)
+    whole = Session(config, raw_mnist)
+    list(whole.run(2))
+    stopped = Session(config, raw_mnist)
+    list(stopped.run(1))
+    velocity = {name: v.copy() for name, v in stopped.optimizer.velocity.items()}
+    started = stopped.resumed(config.with_changes(epochs=1))
+    assert started.epochs_done == 1 and velocity.keys() == started.optimizer.velocity.keys()
+    assert all(np.array_equal(v, started.optimizer.velocity[name]) for name, v in velocity.items())
+    assert [r.epoch for r in started.run() if isinstance(r, EpochRecord)] == [2]
+    assert started.optimizer.current_learning_rate == 0.1 * 0.5
+    assert all(np.array_equal(started.network.params[k], v) for k, v in whole.network.params.items())
