@@ -33,7 +33,7 @@ class History:
             x = sum(point[0] for point in self._bucket) / self.stride
             y = sum(point[1] for point in self._bucket) / self.stride
             self._bucket = []
-        self.x[self.count], self.y[self.count] = x, y  # (plain floats: np.mean per point cost the GUI ~10%)
+        self.x[self.count], self.y[self.count] = x, y  # (plain floats: an np.mean per point is dear on the GUI thread)
         self.count += 1
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:
