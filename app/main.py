@@ -77,6 +77,7 @@ def main(argv=None) -> int:
     if args.load:
         window.open_weights(args.load)
     outcome = {"code": 0}
+    overlay = {"best": None, "done": False}
 
     def finish(code: int) -> None:
         outcome["code"] = code
@@ -89,21 +90,31 @@ def main(argv=None) -> int:
         window.close()
 
     def overlaid() -> None:
-        window.compare_view.shown.disconnect(overlaid)
-        if args.exit_when_done:
-            QTimer.singleShot(300, lambda: finish(0))
+        """The ticked runs are drawn, and the best of them is open in the views: once."""
+        if window.compare_view.ready() and window.runs_panel.current == overlay["best"] and \
+                overlay["best"] is not None and not overlay["done"]:
+            overlay["done"] = True
+            if args.exit_when_done:
+                QTimer.singleShot(300, lambda: finish(0))
 
     def ready() -> None:
         """Training ended, or (without --train) the views show the network: once."""
         window.training_finished.disconnect(ready)
         if args.overlay:
-            window.compare_view.shown.connect(overlaid)
-            window.left_tabs.setCurrentWidget(window.runs_panel)
-            window.runs_panel.refresh()
-            for entry in window.runs_panel.entries.values():
-                window.runs_panel.set_ticked(entry.path)
-            if not window.runs_panel.ticked():
+            panel = window.runs_panel
+            window.left_tabs.setCurrentWidget(panel)
+            panel.refresh()
+            readable = [entry for entry in panel.entries.values() if entry.openable]
+            if not readable:
                 window.show_error(f"{window.runs_dir}: no run to overlay")
+                return
+            window.compare_view.shown.connect(overlaid)
+            panel.current_changed.connect(overlaid)
+            best = max(readable, key=lambda entry: entry.info.best_test_accuracy or 0.0)
+            overlay["best"] = best.path
+            for entry in readable:
+                panel.set_ticked(entry.path)
+            panel.select(best.path)   # opens it: the views show the most accurate run's network
         elif args.step_through:
             window.sample_picker.select("test", 0)
             window.sample_picker.jump_to_next_misclassified()

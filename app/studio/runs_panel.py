@@ -35,6 +35,7 @@ class RunsPanel(QWidget):
     overlay_changed = Signal(object)        # list of ticked run folders (Path), in list order
     message = Signal(str)                   # a status-bar note
     failed = Signal(str)                    # an error for the banner
+    current_changed = Signal()              # the run the studio shows changed (set_current)
 
     def __init__(self, root, parent=None):
         super().__init__(parent)
@@ -224,6 +225,7 @@ class RunsPanel(QWidget):
                 self.update_run(str(path))
             elif path == self.current:
                 self.refresh()
+        self.current_changed.emit()
 
     def set_busy(self, busy: bool) -> None:
         self.busy = busy
