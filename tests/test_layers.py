@@ -191,9 +191,7 @@ def test_log_axis_labels_never_crowd():
 
 
 def test_the_input_gradient_map_is_large_enough_at_1280_by_720(window, qtbot):
-    """The views' own layout; the Runs dock (another panel, which takes half the height at its default
-    size) is closed, as a user would close it to look at the layers."""
-    window.runs_dock.hide()
+    """The views' own layout (the Runs panel is a tab beside the settings: it takes no height)."""
     window.resize(1280, 720)
     window.layer_choice.choose(0)
     qtbot.waitUntil(lambda: window.gradients_view.input_plot.cells is not None)
