@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields, replace
 from .arch import ArchitectureError, canonical
 from .layer import DTYPES
 from .presets import PRESETS
-from .ranges import RANGES, SettingError
+from .ranges import RANGES, SettingError, check_batch_size
 
 __all__ = ["RunConfig", "SettingError"]
 
@@ -83,9 +83,8 @@ class RunConfig:
             raise SettingError("architecture", "a network the data can take", self.architecture, str(error)) from None
 
     def check_batch_size(self, training_images: int) -> None:
-        """The one rule that needs the data: a batch holds at most every training image."""
-        if self.batch_size > training_images:
-            raise SettingError("batch_size", f"at most the {training_images} training images", self.batch_size)
+        """The one rule that needs the data (cnn.ranges.check_batch_size)."""
+        check_batch_size(self.batch_size, training_images)
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}

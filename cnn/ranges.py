@@ -63,3 +63,11 @@ def check_range(name: str, value):
     if not allowed.contains(value):
         raise SettingError(name, allowed.describe(), value)
     return value if allowed.whole else float(value)
+
+
+def check_batch_size(batch_size, training_images: int) -> int:
+    """The one rule that needs the data besides the range: a batch holds at most every training image."""
+    check_range("batch_size", batch_size)
+    if batch_size > training_images:
+        raise SettingError("batch_size", f"at most the {training_images} training images", batch_size)
+    return batch_size

@@ -16,7 +16,7 @@ from .fast import FastStep
 from .losses import Loss
 from .network import Network
 from .optim import SGD
-from .ranges import check_range
+from .ranges import check_batch_size, check_range
 from .step import NonFinite, PlainStep
 
 
@@ -84,12 +84,11 @@ def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs
     Steps are taken by cnn.fast's FastStep, or with fast=False by the textbook PlainStep.
     """
     x = dataset.train.x
-    if not (isinstance(batch_size, int) and 1 <= batch_size <= len(x)):
-        raise ValueError(f"batch size must be between 1 and the {len(x)} training images, not {batch_size!r}")
-    for name, value in (("epochs", epochs), ("first_epoch", first_epoch)):
-        if not (isinstance(value, int) and value >= 1):
-            raise ValueError(f"{name} must be a positive integer, not {value!r}")
+    check_batch_size(batch_size, len(x))   # the run settings' rules: cnn.ranges
+    check_range("epochs", epochs)
     check_range("shift", shift)
+    if not (isinstance(first_epoch, int) and first_epoch >= 1):
+        raise ValueError(f"first_epoch must be a positive integer, not {first_epoch!r}")
     step = (FastStep if fast else PlainStep)(network, loss, optimizer)
     steps_per_epoch = math.ceil(len(x) / batch_size)
     global_step = (first_epoch - 1) * steps_per_epoch

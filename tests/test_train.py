@@ -160,8 +160,9 @@ def test_continuing_after_divergence_with_a_smaller_rate(small_dataset):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"batch_size": 0}, "batch size must be between 1 and the 40"), ({"batch_size": 41}, "between 1 and the 40"),
-    ({"epochs": 0}, "epochs must be a positive integer"),
+    ({"batch_size": 0}, "batch_size must be a whole number from 1 to 60000, not 0"),
+    ({"batch_size": 41}, "batch_size must be at most the 40 training images, not 41"),
+    ({"epochs": 0}, "epochs must be a whole number from 1 to 10000, not 0"),
 ])
 def test_nonsense_settings(small_dataset, kwargs, message):
     arguments = {"epochs": 1, "batch_size": 1, **kwargs}
