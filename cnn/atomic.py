@@ -169,7 +169,9 @@ def _running(pid: int) -> bool:
 @contextmanager
 def _interrupts_deferred():
     """Holds SIGINT back (main thread, POSIX) for a few statements; it is delivered right after."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+    # (get_ident, not current_thread(): on a thread Python did not start, such as the studio's worker
+    # QThread, current_thread() registers a dummy Thread object that stays for good)
+    if threading.get_ident() != threading.main_thread().ident or not hasattr(signal, "pthread_sigmask"):
         yield
         return
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
