@@ -4,7 +4,7 @@ numpy's and scipy's wheels each bundle their own OpenBLAS, each with its own thr
 for a while after every call; on two cores a second pool takes a core from numpy's work (batch
 steps slowed down several-fold when scipy's pool had two threads). The engine calls scipy's BLAS only
 for in-place updates that are memory-bound anyway, so that library, when it is not numpy's, is
-set to one thread the first time it is used. numpy's own BLAS is left alone.
+set to one thread when this module is imported. numpy's own BLAS is left alone.
 """
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ def add_outer(weights: np.ndarray, scale: float, u: np.ndarray, v: np.ndarray) -
 
 @functools.cache
 def _routine(name: str, dtype: np.dtype):
-    _one_thread_for_scipys_blas()
     return blas.get_blas_funcs(name, dtype=dtype)
 
 
@@ -39,3 +38,8 @@ def _one_thread_for_scipys_blas() -> None:
     for lib in controller.lib_controllers:
         if lib.user_api == "blas" and "scipy" in lib.filepath and lib.filepath not in numpy_paths:
             lib.set_num_threads(1)
+
+
+# At import, on the importing thread: threadpoolctl asks threading.current_thread(), which on a
+# thread Python did not start (the studio's worker QThread) would leave a dummy Thread behind.
+_one_thread_for_scipys_blas()
