@@ -202,3 +202,16 @@ def test_sigkill_then_continue_equals_an_uninterrupted_run(tmp_path):
     assert_same_weights(tmp_path / "straight.npz", tmp_path / "continued.npz")
     assert [line[0] for line in epoch_lines(entry.path)] == list(range(1, 9))
     assert read_info(entry.path).status == "finished"
+
+
+def test_a_rename_while_recording_is_kept(tmp_path, raw_mnist):
+    from cnn.runs.store import rename
+    session = Session(RunConfig(epochs=2, limit=10), raw_mnist)
+    recorder = RunRecorder.start(tmp_path, session, 2, source="bundled MNIST")
+    for record in session.run(2):
+        recorder.add(record)
+        if isinstance(record, EpochRecord) and record.epoch == 1:
+            rename(recorder.folder, "renamed meanwhile")
+    recorder.close()
+    info = read_info(recorder.folder)
+    assert info.name == "renamed meanwhile" and info.epochs_done == 2 and info.status == "finished"

@@ -300,3 +300,30 @@ def test_runs_recorded_by_others_appear_in_the_list(window, qtbot, raw_mnist, mo
     qtbot.waitUntil(lambda: window.runs_panel.tree.topLevelItemCount() == 1, timeout=10000)
     [entry] = window.runs_panel.entries.values()
     assert entry.openable and entry.info.epochs_done == 1
+
+
+def test_stop_then_start_goes_on_with_the_run_and_a_deleted_run_gives_way_to_a_new_one(window, qtbot):
+    window.settings_panel.epochs.setValue(50)
+    window.start()
+    qtbot.waitUntil(lambda: window.worker.recorder is not None and window.worker.recorder.info.epochs_done >= 1,
+                    timeout=30000)
+    window.stop()                                       # most likely within an epoch
+    qtbot.waitUntil(lambda: window.state == "idle" and window.worker.recorder is None)
+    [entry] = runs(window)
+    done = entry.info.epochs_done
+    assert entry.status == "interrupted"
+    window.settings_panel.epochs.setValue(1)
+    train_to_the_end(window, qtbot)
+    [same] = runs(window)
+    assert same.path == entry.path and same.info.epochs_done == same.info.epochs_planned == done + 1
+    steps = [r.global_step for r in read_records(entry.path / METRICS_FILE) if not isinstance(r, EpochRecord)]
+    assert steps == list(range(1, 20 * (done + 1) + 1))     # the stopped epoch's steps appear once
+    assert window.loss_view.steps.count == 20 * (done + 1)
+    window.runs_panel.select(entry.path)
+    window.runs_panel.confirm = lambda text: True
+    window.runs_panel.delete_selected()
+    assert not entry.path.exists()
+    train_to_the_end(window, qtbot)     # its folder is gone: the network goes on in a new run, no error
+    [new] = runs(window)
+    assert new.path != entry.path and new.status == "finished" and new.info.epochs_done == done + 2
+    assert [row[0] for row in epochs_on_disk(new.path)] == [done + 2]

@@ -22,6 +22,7 @@ from cnn.data import DataFileError, load_mnist
 from cnn.runs.lock import RunBusy
 from cnn.runs.opening import BUNDLED, data_path, open_run
 from cnn.runs.recorder import RunRecorder
+from cnn.runs.store import inspect
 from cnn.session import Session
 from cnn.step import NonFinite
 from cnn.train import EpochRecord, StepRecord, TrainingDiverged, evaluate
@@ -317,6 +318,8 @@ class TrainingWorker(QObject):
         the same network (its metrics cut back to the session's epoch), else into a new one."""
         if self.runs_dir is None:
             return
+        if self.run_folder is not None and inspect(self.run_folder).info is None:
+            self._set_run_folder(None)   # its folder was deleted (or damaged) meanwhile: a new run
         try:
             if self.run_folder is not None:
                 self.recorder = RunRecorder.resume(self.run_folder, self.session, epochs)

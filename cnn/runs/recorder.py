@@ -70,12 +70,19 @@ class RunRecorder:
         if record.test_accuracy == record.test_accuracy and (best is None or record.test_accuracy > best):
             _link_or_copy(self.folder / LAST, self.folder / BEST)
             changes.update(best_test_accuracy=record.test_accuracy, best_epoch=record.epoch)
-        self.info = self.info.with_changes(**changes)
+        self.info = self.info.with_changes(name=self._name_on_disk(), **changes)
         write_info(self.folder, self.info)
 
     def flush(self) -> None:
         """Hand buffered steps to the operating system (the studio calls it when training pauses)."""
         self.metrics.flush()
+
+    def _name_on_disk(self) -> str:
+        """The run's name as run.json has it: a rename while recording (the studio's Runs panel) stays."""
+        try:
+            return read_info(self.folder).name
+        except (OSError, ValueError):
+            return self.info.name
 
     def close(self) -> str:
         """End the recording: finished if every planned epoch is done, else interrupted. Returns the status."""
@@ -84,7 +91,7 @@ class RunRecorder:
         try:
             self.metrics.close()
             status = "finished" if self.info.epochs_done >= self.info.epochs_planned else "interrupted"
-            self.info = self.info.with_changes(status=status, pid=None)
+            self.info = self.info.with_changes(status=status, pid=None, name=self._name_on_disk())
             write_info(self.folder, self.info)
         finally:
             self._lock.release()

@@ -1,0 +1,61 @@
+"""The studio's words and curves for runs (Qt-free): settings summaries, legend labels that name only
+what differs, and a run's curves read back bounded."""
+from types import MappingProxyType
+
+import numpy as np
+
+from app.training.run_curves import RunCurves, read_curves
+from app.training.run_labels import differing_labels, summary
+from cnn.config import RunConfig
+from cnn.runs.metrics import MetricsWriter
+from cnn.train import EpochRecord, StepRecord
+
+
+def test_summary_names_the_preset_rate_batch_and_what_departs_from_the_preset():
+    assert summary(RunConfig()) == "original · lr 0.1 · batch 1"
+    assert summary(RunConfig(limit=None, momentum=0.9, seed=3)) == \
+        "original · lr 0.1 · batch 1 · all images · momentum 0.9 · seed 3"
+    assert summary(RunConfig.from_preset("digits")) == "digits · lr 0.05 · batch 64"
+
+
+def test_legend_labels_name_only_the_settings_that_differ():
+    a, b, c = RunConfig(), RunConfig(learning_rate=0.5), RunConfig(learning_rate=0.5, batch_size=4)
+    assert differing_labels([a, b], ["x", "y"]) == ["lr 0.1", "lr 0.5"]
+    assert differing_labels([a, b, c], ["x", "y", "z"]) == ["lr 0.1 · batch 1", "lr 0.5 · batch 1", "lr 0.5 · batch 4"]
+    assert differing_labels([a, a.with_changes(epochs=40)], ["first", "longer"]) == ["first", "longer"]
+    assert differing_labels([a, a, b], ["p", "q", "r"]) == ["p (lr 0.1)", "q (lr 0.1)", "r (lr 0.5)"]
+
+
+def records(epochs, steps_per_epoch):
+    for e in range(1, epochs + 1):
+        for s in range(1, steps_per_epoch + 1):
+            loss = 1.0 / ((e - 1) * steps_per_epoch + s)
+            yield StepRecord(e, s, steps_per_epoch, (e - 1) * steps_per_epoch + s, 1, loss,
+                             MappingProxyType({"0.kernels": 2 * loss}))
+        yield EpochRecord(e, epochs, 0.5 / e, 0.6 / e, 0.1 * e, 1.0, np.zeros(0, dtype=np.int64))
+
+
+def test_a_runs_curves_read_back_equal_the_live_ones_and_stay_bounded(tmp_path):
+    writer = MetricsWriter(tmp_path / "metrics.jsonl")
+    for record in records(5, 300):
+        writer.add_step(record) if isinstance(record, StepRecord) else writer.add_epoch(record)
+    writer.close()
+    live = RunCurves(capacity=256)
+    live.add(list(records(5, 300)))
+    read = read_curves(tmp_path, capacity=256)
+    assert read.steps.count <= 256 and read.steps.stride > 1          # 1,500 steps in at most 256 points
+    for a, b in ((live.steps, read.steps), (live.averages, read.averages), (live.norms["0.kernels"],
+                                                                            read.norms["0.kernels"])):
+        np.testing.assert_array_equal(a.data()[0], b.data()[0])
+        np.testing.assert_array_equal(a.data()[1], b.data()[1])
+    assert read.epochs == live.epochs and read.epochs_done == 5
+    partial = read_curves(tmp_path, up_to_epoch=2)
+    assert partial.epochs_done == 2 and partial.steps.count == 600 and partial.last_x == 2.0
+
+
+def test_parts_share_no_series():
+    curves = RunCurves()
+    curves.add(list(records(1, 10)))
+    losses, norms = curves.part(losses=True, norms=False), curves.part(losses=False, norms=True)
+    losses.add(list(records(1, 10)))
+    assert losses.norms == {} and norms.norms["0.kernels"].count == 10 and losses.steps.count == 20
