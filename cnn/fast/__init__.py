@@ -1,8 +1,8 @@
 """The speed tricks, in one place, each tested equal to the plain path (tests/test_fast.py).
 
-The training loop (cnn.train) takes its steps with `FastStep`, and the studio's snapshots of one
-sample use `forward`/`backward`; the step-through and the reference tests use the layers' own
-textbook methods. What it changes, and where it pays:
+The training loop (cnn.train) takes its steps with `FastStep`, and the studio's snapshot of one
+sample takes its backward pass with `backward`; the step-through, the trace and the reference
+tests use the layers' own textbook methods. What it changes, and where it pays:
 
 - one sample through a Dense layer: ∂E/∂W = ∂E/∂Y·Xᵀ is kept as its two vectors, applied as a
   rank-one update (BLAS ger: one pass over W) and its norm taken as ‖∂E/∂Y‖·‖X‖ (`step.py`);
