@@ -31,7 +31,9 @@ def headless(config: RunConfig, raw) -> float:
 
 def studio(config: RunConfig, window_class, settings_class) -> tuple[float, list[float]]:
     with tempfile.TemporaryDirectory() as folder:
-        window = window_class(settings_class(os.path.join(folder, "s.ini"), settings_class.IniFormat))
+        # The studio records every run; here into the temporary folder, not the user's (the cost counts).
+        window = window_class(settings_class(os.path.join(folder, "s.ini"), settings_class.IniFormat),
+                              runs_dir=os.path.join(folder, "runs"))
         window.resize(1600, 1000)
         window.show()
         wait(lambda: window.worker.session is not None)
