@@ -62,12 +62,16 @@ def writable_target(path) -> Path:
     return target
 
 
-def write_atomically(path, write: Callable[[BinaryIO], None]) -> Path:
+def write_atomically(path, write: Callable[[BinaryIO], None], *, sync: bool = True) -> Path:
     """Writes `write(file)`'s bytes to `path`: into a temporary file beside the target, then one
     rename. Returns the file written (a symlink's target). A process killed meanwhile leaves the
     previous file intact; its temporary file (named after its process id) is removed by the next
     write to the same path. Raises WriteError (nothing changed, no temporary file left), or
-    WriteInterrupted on Ctrl-C before the rename."""
+    WriteInterrupted on Ctrl-C before the rename.
+
+    sync=False skips the fsyncs, which only a power failure or a system crash needs (a killed
+    process loses nothing the kernel has): for files rewritten often whose writer syncs them
+    now and then (a run's checkpoints, cnn.runs.recorder)."""
     target = writable_target(path)
     _remove_orphans(target)
     try:
@@ -80,7 +84,8 @@ def write_atomically(path, write: Callable[[BinaryIO], None]) -> Path:
             _keep_mode_and_owner(target, file.fileno())
             write(file)
             file.flush()
-            os.fsync(file.fileno())
+            if sync:
+                os.fsync(file.fileno())
         with _interrupts_deferred():          # so that `replaced` tells the truth when Ctrl-C comes
             os.replace(temporary, target)
             replaced = True
@@ -93,7 +98,8 @@ def write_atomically(path, write: Callable[[BinaryIO], None]) -> Path:
         if isinstance(error, OSError):
             raise WriteError(path, error.strerror or str(error)) from None
         raise
-    _sync_folder(target.parent)
+    if sync:
+        _sync_folder(target.parent)
     return target
 
 

@@ -30,9 +30,10 @@ class Checkpoint:
     config: dict | None        # RunConfig.as_dict() (checked), or None
 
 
-def save_checkpoint(path, network: Network, optimizer: SGD, *, epoch: int, config: RunConfig | dict | None = None
-                    ) -> None:
-    """Write weights, optimizer state, `epoch` (epochs completed) and the settings to `path` atomically."""
+def save_checkpoint(path, network: Network, optimizer: SGD, *, epoch: int, config: RunConfig | dict | None = None,
+                    sync: bool = True) -> None:
+    """Write weights, optimizer state, `epoch` (epochs completed) and the settings to `path` atomically
+    (sync: as cnn.atomic.write_atomically's)."""
     if not (isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0):
         raise ValueError(f"epoch must be a whole number of completed epochs, not {epoch!r}")
     if isinstance(config, RunConfig):
@@ -47,7 +48,8 @@ def save_checkpoint(path, network: Network, optimizer: SGD, *, epoch: int, confi
     header = {CHECKPOINT_KEY: {"epoch": epoch, "config": config,
                                "optimizer": {**state, "velocity": sorted(velocity)}}}
     io.save(network, path, extra_header=header,
-            state={VELOCITY + name: np.asarray(value, dtype=network.dtype) for name, value in velocity.items()})
+            state={VELOCITY + name: np.asarray(value, dtype=network.dtype) for name, value in velocity.items()},
+            sync=sync)
 
 
 def load_checkpoint(path) -> Checkpoint:

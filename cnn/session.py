@@ -93,9 +93,9 @@ class Session:
         session.epochs_done = checkpoint.epoch
         return session
 
-    def save_checkpoint(self, path) -> None:
+    def save_checkpoint(self, path, sync: bool = True) -> None:
         """Weights, optimizer state, completed epochs and settings, written atomically (cnn.checkpoint)."""
-        save_checkpoint(path, self.network, self.optimizer, epoch=self.epochs_done, config=self.config)
+        save_checkpoint(path, self.network, self.optimizer, epoch=self.epochs_done, config=self.config, sync=sync)
 
     def can_resume(self, config: RunConfig) -> bool:
         """Whether `config` keeps this session's data and network settings."""

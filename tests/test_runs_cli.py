@@ -215,3 +215,31 @@ def test_a_rename_while_recording_is_kept(tmp_path, raw_mnist):
     recorder.close()
     info = read_info(recorder.folder)
     assert info.name == "renamed meanwhile" and info.epochs_done == 2 and info.status == "finished"
+
+
+def test_epochs_are_written_without_fsync_and_made_durable_every_minute_and_at_the_end(tmp_path, raw_mnist,
+                                                                                     monkeypatch):
+    import cnn.runs.recorder as recorder_module
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda descriptor: (synced.append(descriptor), real_fsync(descriptor)))
+    now = [0.0]
+    session = Session(RunConfig(epochs=3, limit=10), raw_mnist)
+    recorder = RunRecorder.start(tmp_path, session, 3, source="bundled MNIST")
+    recorder.clock = lambda: now[0]
+    recorder.last_sync = 0.0
+    synced.clear()
+    epochs = 0
+    for record in session.run(3):
+        recorder.add(record)
+        if isinstance(record, EpochRecord):
+            epochs += 1
+            if epochs == 1:
+                assert synced == []                       # a killed process loses nothing: no fsync needed
+                now[0] += recorder_module.SYNC_SECONDS    # a minute later the next epoch is made durable
+            elif epochs == 2:
+                assert len(synced) >= 3                   # metrics, checkpoint, run.json (and their folder)
+                synced.clear()
+    assert synced == []
+    recorder.close()
+    assert len(synced) >= 3 and read_info(recorder.folder).status == "finished"

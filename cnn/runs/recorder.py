@@ -5,11 +5,17 @@ checkpoint (and `best`, when test accuracy improved) and updates run.json.
 The order at an epoch's end makes a SIGKILL at any moment cost at most the epoch in progress:
 the epoch's line first, then the checkpoint (atomic), then run.json (atomic). A continued run
 starts from the checkpoint and cuts metrics.jsonl back to that checkpoint's epoch.
+
+A killed process loses nothing the kernel already has, so these writes are not fsynced every
+epoch (that cost the original network's 200-image epochs ~15%); they are made durable against a
+power failure at least every SYNC_SECONDS and when the recording ends.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+import time
 
 from ..session import Session
 from ..train import EpochRecord, StepRecord
@@ -18,6 +24,8 @@ from .metrics import METRICS_FILE, MetricsWriter, truncate_to_epoch
 from .runfile import RunInfo, new_info, read_info, write_info
 from .store import BEST, LAST, RunStore
 
+SYNC_SECONDS = 60.0
+
 
 def default_name(session: Session) -> str:
     config = session.config
@@ -25,8 +33,9 @@ def default_name(session: Session) -> str:
 
 
 class RunRecorder:
-    def __init__(self, folder: Path, session: Session, info: RunInfo, lock: RunLock):
+    def __init__(self, folder: Path, session: Session, info: RunInfo, lock: RunLock, clock=time.monotonic):
         self.folder, self.session, self.info, self._lock = Path(folder), session, info, lock
+        self.clock, self.last_sync = clock, clock()
         self.metrics = MetricsWriter(self.folder / METRICS_FILE)
         write_info(self.folder, self.info)
 
@@ -64,14 +73,18 @@ class RunRecorder:
             self.metrics.add_step(record)
             return
         self.metrics.add_epoch(record)
-        self.session.save_checkpoint(self.folder / LAST)
+        sync = self.clock() - self.last_sync >= SYNC_SECONDS
+        if sync:
+            self.last_sync = self.clock()
+            os.fsync(self.metrics.file.fileno())
+        self.session.save_checkpoint(self.folder / LAST, sync=sync)
         changes = {"epochs_done": record.epoch}
         best = self.info.best_test_accuracy
         if record.test_accuracy == record.test_accuracy and (best is None or record.test_accuracy > best):
             _link_or_copy(self.folder / LAST, self.folder / BEST)
             changes.update(best_test_accuracy=record.test_accuracy, best_epoch=record.epoch)
         self.info = self.info.with_changes(name=self._name_on_disk(), **changes)
-        write_info(self.folder, self.info)
+        write_info(self.folder, self.info, sync=sync)
 
     def flush(self) -> None:
         """Hand buffered steps to the operating system (the studio calls it when training pauses)."""
@@ -89,7 +102,10 @@ class RunRecorder:
         if self._lock is None:
             return self.info.status
         try:
+            self.metrics.flush()
+            os.fsync(self.metrics.file.fileno())
             self.metrics.close()
+            _sync_files(self.folder / LAST, self.folder / BEST)
             status = "finished" if self.info.epochs_done >= self.info.epochs_planned else "interrupted"
             self.info = self.info.with_changes(status=status, pid=None, name=self._name_on_disk())
             write_info(self.folder, self.info)
@@ -97,6 +113,21 @@ class RunRecorder:
             self._lock.release()
             self._lock = None
         return self.info.status
+
+
+def _sync_files(*paths: Path) -> None:
+    """fsync the checkpoints written without it (run.json's last write syncs the folder)."""
+    for path in paths:
+        try:
+            descriptor = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            os.fsync(descriptor)
+        except OSError:
+            pass
+        finally:
+            os.close(descriptor)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

@@ -61,10 +61,10 @@ def new_info(name: str, config: RunConfig, architecture: list, data: str, epochs
                    os.getpid(), socket.gethostname())
 
 
-def write_info(folder: Path, info: RunInfo) -> None:
+def write_info(folder: Path, info: RunInfo, sync: bool = True) -> None:
     """Replace folder/run.json atomically: a reader sees the old file or the new, never a mixture."""
     text = json.dumps(info.as_json(), indent=1).encode("utf-8")
-    write_atomically(Path(folder) / RUN_FILE, lambda file: file.write(text))
+    write_atomically(Path(folder) / RUN_FILE, lambda file: file.write(text), sync=sync)
 
 
 def read_info(folder: Path) -> RunInfo:
