@@ -119,6 +119,7 @@ def test_changed_settings_start_a_new_run_without_overlay(window, qtbot):
     assert window.loss_tabs.currentWidget() is window.loss_view and window.compare_view.folders == []
 
 
+@pytest.mark.slow  # two trainings and a second window (~10 s)
 def test_closing_while_training_leaves_an_interrupted_run_that_continues(qtbot, tmp_path):
     settings = QSettings(str(tmp_path / "studio.ini"), QSettings.IniFormat)
     window = MainWindow(settings, runs_dir=tmp_path / "runs")
@@ -302,6 +303,7 @@ def test_runs_recorded_by_others_appear_in_the_list(window, qtbot, raw_mnist, mo
     assert entry.openable and entry.info.epochs_done == 1
 
 
+@pytest.mark.slow  # three trainings (~10 s)
 def test_stop_then_start_goes_on_with_the_run_and_a_deleted_run_gives_way_to_a_new_one(window, qtbot):
     window.settings_panel.epochs.setValue(50)
     window.start()
