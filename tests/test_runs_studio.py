@@ -329,3 +329,23 @@ def test_stop_then_start_goes_on_with_the_run_and_a_deleted_run_gives_way_to_a_n
     [new] = runs(window)
     assert new.path != entry.path and new.status == "finished" and new.info.epochs_done == done + 2
     assert [row[0] for row in epochs_on_disk(new.path)] == [done + 2]
+
+
+def test_a_runs_folder_that_cannot_be_written_is_said_and_training_goes_on(qtbot, tmp_path):
+    blocked = tmp_path / "a file, not a folder"
+    blocked.write_text("x")
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), runs_dir=blocked)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.model is not None, timeout=10000)
+    window.settings_panel.limit.setValue(10)
+    window.settings_panel.epochs.setValue(1)
+    window.reset()
+    qtbot.waitUntil(lambda: window.model.config.limit == 10, timeout=10000)
+    assert window.runs_panel.tree.topLevelItemCount() == 0
+    with qtbot.waitSignal(window.error_shown, timeout=10000) as error:
+        window.start()
+    assert error.args[0].startswith(f"This run is not recorded: {blocked}: ")
+    qtbot.waitUntil(lambda: window.state == "idle" and window.worker.session.epochs_done == 1, timeout=30000)
+    assert blocked.read_text() == "x"
+    window.close()

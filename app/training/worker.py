@@ -326,8 +326,11 @@ class TrainingWorker(QObject):
                 self.history.emit(read_curves(self.run_folder))   # as on disk: a cut-off epoch's steps go
             else:
                 self.recorder = RunRecorder.start(self.runs_dir, self.session, epochs, source=self._source())
-        except (OSError, ValueError, RunBusy) as error:
-            raise OSError(f"The run cannot be recorded in {self.run_folder or self.runs_dir}: {error}") from None
+        except (OSError, ValueError, RunBusy) as error:   # training is not refused for it, but not silently
+            self.recorder = None
+            self.failed.emit(f"This run is not recorded: {self.run_folder or self.runs_dir}: {error}. Training goes "
+                             "on; File ▸ Save weights keeps the result.")
+            return
         self._set_run_folder(self.recorder.folder)
 
     def _training_changes(self, config: RunConfig) -> list[str]:
