@@ -19,17 +19,14 @@ from cnn import io
 from cnn.bridge import load_any
 from cnn.config import RunConfig
 from cnn.data import DataFileError, load_mnist
-from cnn.runs.lock import RunBusy
 from cnn.runs.opening import BUNDLED, data_path, open_run
-from cnn.runs.recorder import RunRecorder
-from cnn.runs.store import inspect
 from cnn.session import Session
 from cnn.step import NonFinite
 from cnn.train import EpochRecord, StepRecord, TrainingDiverged, evaluate
 
+from app.training.recording import NotRecorded, Recording, RecordingFailed
 from app.training.run_curves import read_curves
 from app.training.health import measure
-from app.training.run_labels import TRAINING_SETTINGS, setting_text
 from app.training.snapshot import StepRequest, layer_infos, model_info, take_snapshot, weights_of
 from app.training.state import RunState
 from app.training.throttle import RedrawThrottle
@@ -37,10 +34,6 @@ from app.training.throttle import RedrawThrottle
 SLICE_SECONDS = 0.02        # training between two looks at the event queue
 HEALTH_INTERVAL = 0.2       # seconds between two health measurements (each a pass over the weights: ~0.5 ms)
 STUDIO_DATA = object()      # _load_raw's default: the data the studio was started with
-
-
-class RecordingFailed(OSError):
-    """The run's files could not be written (a full disk, a removed folder): training stops."""
 
 
 class TrainingWorker(QObject):
@@ -65,8 +58,7 @@ class TrainingWorker(QObject):
         super().__init__()
         self.data_path = data_path
         self.runs_dir = Path(runs_dir) if runs_dir is not None else None   # None: nothing is recorded
-        self.recorder: RunRecorder | None = None   # recording the run in progress
-        self.run_folder: Path | None = None        # the run the session's network belongs to
+        self.recording = Recording(self.runs_dir)
         self._raw_source = STUDIO_DATA
         self.session: Session | None = None
         self.state = RunState.IDLE
@@ -95,7 +87,7 @@ class TrainingWorker(QObject):
             return
 
         def begin():
-            changed = self._training_changes(config)
+            changed = self.recording.training_changes(self.session, config)
             if changed:  # a run is one set of settings: others make a new run, as TensorBoard keeps them
                 self.message.emit(f"{', '.join(changed)}: a new run from a fresh network (Continue in the Runs "
                                   "panel goes on with the last run).")
@@ -121,8 +113,7 @@ class TrainingWorker(QObject):
         if self.state is RunState.RUNNING:
             self._timer.stop()
             self._flush(force=True)
-            if self.recorder is not None:
-                self._guarded(self.recorder.flush)
+            self._guarded(self.recording.flush)
             self._set_state(RunState.PAUSED)
 
     @Slot()
@@ -263,8 +254,7 @@ class TrainingWorker(QObject):
                     # right after the step: the network still holds its activations and update
                     self._health.append(measure(self.session.network, self.session.optimizer, record))
                     self._last_health = now
-                if self.recorder is not None:
-                    self._keep(record)
+                self._keep(record)
                 if time.perf_counter() >= deadline:
                     break
         except StopIteration:
@@ -312,65 +302,51 @@ class TrainingWorker(QObject):
         self._stop_recording()
         self._set_state(RunState.IDLE)
 
-    # -- runs on disk ------------------------------------------------------------------------
-    def _record(self, epochs: int) -> None:
-        """Record the run about to start: into the session's own run folder when it goes on with
-        the same network (its metrics cut back to the session's epoch), else into a new one."""
-        if self.runs_dir is None:
-            return
-        if self.run_folder is not None and inspect(self.run_folder).info is None:
-            self._set_run_folder(None)   # its folder was deleted (or damaged) meanwhile: a new run
-        try:
-            if self.run_folder is not None:
-                self.recorder = RunRecorder.resume(self.run_folder, self.session, epochs)
-                self.history.emit(read_curves(self.run_folder))   # as on disk: a cut-off epoch's steps go
-            else:
-                self.recorder = RunRecorder.start(self.runs_dir, self.session, epochs, source=self._source())
-        except (OSError, ValueError, RunBusy) as error:   # training is not refused for it, but not silently
-            self.recorder = None
-            self.failed.emit(f"This run is not recorded: {self.run_folder or self.runs_dir}: {error}. Training goes "
-                             "on; File ▸ Save weights keeps the result.")
-            return
-        self._set_run_folder(self.recorder.folder)
+    # -- runs on disk (the rules: app/training/recording.py) -----------------------------------
+    @property
+    def run_folder(self) -> Path | None:
+        """The run the session's network belongs to."""
+        return self.recording.folder
 
-    def _training_changes(self, config: RunConfig) -> list[str]:
-        """How `config` differs from the settings of the run the network belongs to ('lr 0.1 → 0.5'), in
-        anything but the data, the network (those make a fresh network anyway) and the epochs."""
-        if self.run_folder is None or self.session is None or not self.session.can_resume(config):
-            return []
-        old = self.session.config
-        return [f"{setting_text(name, getattr(old, name))} → {setting_text(name, getattr(config, name))}"
-                for name in TRAINING_SETTINGS if getattr(old, name) != getattr(config, name)]
+    @property
+    def recorder(self):
+        """The run's recorder while it trains, else None."""
+        return self.recording.recorder
+
+    def _record(self, epochs: int) -> None:
+        try:
+            curves = self.recording.begin(self.session, epochs, self._source())
+        except NotRecorded as error:   # training is not refused for it, but not silently
+            self.failed.emit(str(error))
+            return
+        if curves is not None:
+            self.history.emit(curves)
+        self.current_run.emit(str(self.recording.folder or ""))
 
     def _keep(self, record) -> None:
-        try:
-            self.recorder.add(record)
-        except (OSError, ValueError) as error:
-            raise RecordingFailed(f"Training stopped: the run could not be recorded in {self.recorder.folder} "
-                                  f"({error}). Its last checkpoint is kept.") from None
-        if isinstance(record, EpochRecord):
-            self.run_changed.emit(str(self.recorder.folder))
+        if self.recording.keep(record):
+            self.run_changed.emit(str(self.recording.folder))
 
     def _stop_recording(self) -> None:
-        """The run ends: finished if all its epochs are done, else interrupted, with its checkpoint."""
-        recorder, self.recorder = self.recorder, None
-        if recorder is not None:
-            try:
-                recorder.close()
-            except OSError as error:
-                self.failed.emit(f"{recorder.folder}: the run's status could not be written ({error})")
-            self.run_changed.emit(str(recorder.folder))
+        try:
+            folder = self.recording.end()
+        except OSError as error:
+            folder = self.recording.folder
+            self.failed.emit(f"{folder}: the run's status could not be written ({error})")
+        if folder is not None:
+            self.run_changed.emit(str(folder))
 
     def _set_run_folder(self, folder) -> None:
-        self.run_folder = Path(folder) if folder is not None else None
+        self.recording.folder = Path(folder) if folder is not None else None
         self.current_run.emit(str(folder or ""))
 
     @Slot(str)
     def open_run(self, folder: str) -> None:
         """Show a recorded run: its last checkpoint's network and its curves; the next Start goes on
         with it in its own folder. A run that cannot be opened leaves everything as it was."""
-        if self.recorder is not None and Path(folder) == self.recorder.folder:
+        if self.recording.is_recording(folder):
             return
+
         def load():
             info, checkpoint = open_run(folder)
             session = Session.from_checkpoint(checkpoint, self._load_raw(data_path(info)), source=info.data)

@@ -1,0 +1,92 @@
+"""The studio's side of runs on disk, Qt-free: which run the network belongs to, and its recorder
+while it trains. The worker asks and emits; the rules are here.
+
+- Start with the network of a run, and the same settings: that run goes on, in its own folder
+  (its metrics cut back to the network's epoch; the views are given its curves as on disk).
+- Start with another training setting (learning rate, batch, momentum, decay, shift): a new run
+  from a fresh network (the worker builds it), as TensorBoard keeps one run per setting.
+- A new network (fresh, loaded from weights) has no run until its first Start makes one.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from cnn.config import RunConfig
+from cnn.runs.lock import RunBusy
+from cnn.runs.recorder import RunRecorder
+from cnn.runs.store import inspect
+from cnn.session import Session
+from cnn.train import EpochRecord
+
+from app.training.run_curves import RunCurves, read_curves
+from app.training.run_labels import TRAINING_SETTINGS, setting_text
+
+
+class NotRecorded(Exception):
+    """The run could not be recorded (the message says where and why); training may go on."""
+
+
+class RecordingFailed(OSError):
+    """The run's files could not be written while training (a full disk, a removed folder)."""
+
+
+class Recording:
+    def __init__(self, runs_dir):
+        self.runs_dir = Path(runs_dir) if runs_dir is not None else None   # None: nothing is recorded
+        self.folder: Path | None = None          # the run the session's network belongs to
+        self.recorder: RunRecorder | None = None
+
+    def training_changes(self, session: Session | None, config: RunConfig) -> list[str]:
+        """How `config` differs from the settings of the network's run ('lr 0.1 → lr 0.5') in what
+        makes another run; [] when it goes on with the run (or the network has none yet)."""
+        if self.folder is None or session is None or not session.can_resume(config):
+            return []
+        old = session.config
+        return [f"{setting_text(name, getattr(old, name))} → {setting_text(name, getattr(config, name))}"
+                for name in TRAINING_SETTINGS if getattr(old, name) != getattr(config, name)]
+
+    def begin(self, session: Session, epochs: int, source: str) -> RunCurves | None:
+        """Record `epochs` epochs of `session`: into the network's run, whose curves (as on disk) are
+        returned, or into a new run (None). Raises NotRecorded."""
+        if self.runs_dir is None:
+            return None
+        if self.folder is not None and inspect(self.folder).info is None:
+            self.folder = None   # its folder was deleted (or damaged) meanwhile: a new run
+        try:
+            if self.folder is not None:
+                self.recorder = RunRecorder.resume(self.folder, session, epochs)
+                return read_curves(self.folder)   # a stopped epoch's steps were cut: they go from the views
+            self.recorder = RunRecorder.start(self.runs_dir, session, epochs, source=source)
+            self.folder = self.recorder.folder
+            return None
+        except (OSError, ValueError, RunBusy) as error:
+            self.recorder = None
+            raise NotRecorded(f"This run is not recorded: {self.folder or self.runs_dir}: {error}. Training goes "
+                              "on; File ▸ Save weights keeps the result.") from None
+
+    def keep(self, record) -> bool:
+        """Write one training record; True when it ended an epoch (run.json changed)."""
+        if self.recorder is None:
+            return False
+        try:
+            self.recorder.add(record)
+        except (OSError, ValueError) as error:
+            raise RecordingFailed(f"Training stopped: the run could not be recorded in {self.recorder.folder} "
+                                  f"({error}). Its last checkpoint is kept.") from None
+        return isinstance(record, EpochRecord)
+
+    def flush(self) -> None:
+        if self.recorder is not None:
+            self.recorder.flush()
+
+    def end(self) -> Path | None:
+        """The run ends (finished if all its epochs are done, else interrupted, with its checkpoint);
+        returns its folder. Raises OSError if its status could not be written."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            recorder.close()
+            return recorder.folder
+        return None
+
+    def is_recording(self, folder) -> bool:
+        return self.recorder is not None and Path(folder) == self.recorder.folder
