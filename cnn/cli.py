@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from . import arch, atomic, io
+from .bridge import BridgeUnavailable
 from .config import RunConfig, SettingError
 from .data import DataFileError, download_mnist, load_mnist
 from .evaluation import confusion_matrix, format_confusion
@@ -74,7 +75,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--load", metavar="PATH", type=_path, help="start from the weights in this .npz")
     parser.add_argument("--quiet", action="store_true", help="skip the per-image predictions")
     add_run_options(parser)
+    add_engine_options(parser)
     return parser
+
+
+def add_engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--engine", choices=("numpy", "keras"), default="numpy",
+                        help="train with this engine: numpy (ours, the default) or keras (TensorFlow, inside a "
+                             "tf.distribute strategy; needs the keras extra)")
+    parser.add_argument("--distribute", choices=("mirrored", "multi-worker"),
+                        help="with --engine keras: mirrored (the default: every local GPU, or every logical CPU) or "
+                             "multi-worker (MultiWorkerMirroredStrategy, the cluster from TF_CONFIG)")
+
+
+def keras_engine(args):
+    """For --engine keras: (records(session, epochs), whether this process writes runs and weights);
+    (None, True) for our engine. The strategy is made first, before TensorFlow does anything else."""
+    if args.engine != "keras":
+        if args.distribute:
+            raise ValueError("--distribute needs --engine keras")
+        return None, True
+    from .bridge.engine import is_chief, keras_run, make_strategy
+    strategy = make_strategy(args.distribute or "mirrored")
+    return (lambda session, epochs: keras_run(session, epochs, strategy)), is_chief(strategy)
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -109,6 +132,9 @@ def main(argv=None) -> int:
 def _main(args) -> int:
     recorder = None
     try:
+        records, writes = keras_engine(args)
+        if not writes:   # another worker of the cluster records the run and saves the weights
+            args.runs = args.save = None
         if args.save is not None:
             io.check_save_target(args.save)   # now, not after a long training
         if args.continue_run:
@@ -118,7 +144,9 @@ def _main(args) -> int:
             if epochs and args.runs:
                 recorder = RunRecorder.start(args.runs, session, epochs, source=args.data or BUNDLED)
         if epochs:
-            run(session, epochs, recorder)
+            run(session, epochs, recorder, records(session, epochs) if records else None)
+    except BridgeUnavailable as error:
+        return _fail(str(error), 3)
     except SettingError as error:
         return _fail(f"error: {setting_message(error)}", 2)
     except atomic.WriteError as error:
@@ -195,10 +223,11 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def run(session: Session, epochs: int, recorder: RunRecorder | None = None) -> None:
+def run(session: Session, epochs: int, recorder: RunRecorder | None = None, records=None) -> None:
+    """Print (and record) the training's records: `records`, or the session's own run."""
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     health, warned = EpochHealth(), False
-    for record in session.run(epochs):
+    for record in records if records is not None else session.run(epochs):
         if recorder is not None:
             recorder.add(record)
         if isinstance(record, EpochRecord):

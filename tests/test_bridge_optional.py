@@ -34,7 +34,7 @@ def test_without_tensorflow_the_commands_say_how_to_install_it(tmp_path):
     io.save(original_network(), tmp_path / "w.npz")
     for call in (f"from cnn.bridge.cli import export_main as m; sys.exit(m([{str(tmp_path / 'w.npz')!r}, 'x.keras']))",
                  f"from cnn.bridge.cli import import_main as m; sys.exit(m(['x.keras', {str(tmp_path / 'y.npz')!r}]))",
-                 ):
+                 "from cnn.cli import main; sys.exit(main(['--engine', 'keras', '--epochs', '1']))"):
         done = run(call)
         assert done.returncode == 3, done.stderr
         assert done.stderr.count("\n") == 1, done.stderr
@@ -45,3 +45,9 @@ def test_without_tensorflow_the_studio_reports_a_keras_file_in_one_line(tmp_path
     done = run(f"from cnn.bridge import load_any\ntry:\n    load_any({str(tmp_path / 'm.keras')!r})\n"
                "except ValueError as e:\n    print(e)")
     assert done.stdout == f"{tmp_path / 'm.keras'}: {HINT}\n", done.stderr
+
+
+def test_distribute_needs_the_keras_engine(capsys):
+    from cnn.cli import main
+    assert main(["--distribute", "mirrored", "--epochs", "1"]) == 2
+    assert capsys.readouterr().err == "cnn-train: error: --distribute needs --engine keras\n"

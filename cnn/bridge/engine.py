@@ -1,0 +1,166 @@
+"""cnn-train --engine keras: a session's run trained through Keras and TensorFlow inside a
+tf.distribute strategy, yielding the same records as Session.run, so that the CLI prints the same
+lines and a RunRecorder writes the same run folder (checkpoints in our weights format).
+
+What is the same as the numpy engine: the network and its initial weights (ours, exported), the
+loss (cnn.losses, written in TensorFlow), each epoch's order and shifts (drawn from (seed, epoch)
+by the numpy engine's own code), batches (the last one may be smaller), and SGD with momentum
+v = μ v − η_e g, θ += v at the epoch's rate η_e. Each step's gradient is averaged over the global
+batch: every replica adds its samples' losses divided by the whole batch's size, and the
+replicas' gradients are summed (strategy.reduce) before the one update.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from types import MappingProxyType
+
+import numpy as np
+
+from ..session import Session
+from ..train import EpochRecord, StepRecord, TrainingDiverged, evaluate, shifted
+from . import BridgeError, keras_module, links
+from .export import to_keras
+from .losses import per_sample_loss
+
+STRATEGIES = ("mirrored", "multi-worker")
+
+
+def make_strategy(kind: str = "mirrored"):
+    """MirroredStrategy over the local GPUs, or every logical CPU device when there is none; or
+    MultiWorkerMirroredStrategy from TF_CONFIG."""
+    keras_module()
+    import tensorflow as tf
+    if kind == "multi-worker":
+        if not os.environ.get("TF_CONFIG"):
+            raise BridgeError("--distribute multi-worker needs TF_CONFIG: the cluster's workers and this one's index "
+                              "(see the README)")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if kind != "mirrored":
+        raise BridgeError(f"--distribute must be one of {STRATEGIES}, not {kind!r}")
+    gpus = tf.config.list_logical_devices("GPU")
+    if gpus:
+        return tf.distribute.MirroredStrategy([d.name for d in gpus])
+    cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
+    return tf.distribute.MirroredStrategy(cpus, cross_device_ops=tf.distribute.ReductionToOneDevice())
+
+
+def is_chief(strategy) -> bool:
+    """Whether this process writes (records, saves): always, except a non-chief multi-worker task."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return True
+    kind, index = resolver.task_type, resolver.task_id
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return kind == "chief" or (not has_chief and kind == "worker" and index == 0)
+
+
+class KerasTrainer:
+    """The session's network as a Keras model under `strategy`, with one velocity per parameter."""
+
+    def __init__(self, session: Session, strategy):
+        import tensorflow as tf
+        self.session, self.strategy, self.tf = session, strategy, tf
+        with strategy.scope():
+            self.model, self.links = to_keras(session.network)
+            velocity = session.optimizer.velocity
+            self.velocities = [tf.Variable(link.to_keras(velocity[link.name]) if link.name in velocity
+                                           else np.zeros(link.variable.shape, session.network.dtype), trainable=False,
+                                           name=f"velocity_{link.name}") for link in self.links]
+        self.variables = [link.variable for link in self.links]
+        self.per_sample = per_sample_loss(session.loss.name)
+        self._gradients = tf.function(self._gradients_step)
+        self._update = tf.function(self._update_step)
+
+    def _replica(self, x, y, size):
+        tf = self.tf
+        with tf.GradientTape() as tape:
+            output = self.model(x, training=True)
+            loss = tf.cast(tf.reduce_sum(self.per_sample(y, output)), tf.float64) / size
+        gradients = tape.gradient(loss, self.variables)
+        return loss, gradients
+
+    def _gradients_step(self, batch, size):
+        """The global batch's loss and its gradient (the replicas' parts summed), and each gradient's norm."""
+        tf, strategy = self.tf, self.strategy
+        x, y = batch
+        loss, gradients = strategy.run(self._replica, args=(x, y, size))
+        loss = strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
+        gradients = [strategy.reduce(tf.distribute.ReduceOp.SUM, g, axis=None) for g in gradients]
+        return loss, gradients, tf.stack([tf.cast(tf.norm(g), tf.float64) for g in gradients])
+
+    def _update_step(self, gradients, rate, momentum):
+        for variable, velocity, gradient in zip(self.variables, self.velocities, gradients, strict=True):
+            velocity.assign(tf_cast(momentum, velocity) * velocity - tf_cast(rate, velocity) * gradient)
+            variable.assign_add(velocity)
+
+    def pull(self) -> None:
+        """The session's network and optimizer take the Keras weights and velocities."""
+        self.session.network.set_params(links.keras_values(self.links))
+        if self.session.optimizer.momentum:
+            self.session.optimizer.velocity = links.ours(self.links, [v.numpy() for v in self.velocities])
+
+    def epoch_batches(self, epoch: int):
+        """(x, y, size) per step, exactly as the numpy engine draws them for (seed, epoch), channels last."""
+        session = self.session
+        x, y, batch_size = session.dataset.train.x, session.dataset.train.y, session.config.batch_size
+        rng = np.random.default_rng([session.config.seed, epoch])
+        order = rng.permutation(len(x)) if session.preset.reshuffle else None
+        for start in range(0, len(x), batch_size):
+            batch = slice(start, start + batch_size)
+            xb, yb = (x[batch], y[batch]) if order is None else (x[order[batch]], y[order[batch]])
+            if session.config.shift:
+                xb = shifted(xb, session.config.shift, rng)
+            yield np.ascontiguousarray(np.transpose(xb, (0, 2, 3, 1))), yb, len(xb)
+
+    def dataset(self, epoch: int):
+        tf = self.tf
+        images, targets, sizes = zip(*self.epoch_batches(epoch), strict=True)
+        data = tf.data.Dataset.from_tensor_slices((np.concatenate(images), np.concatenate(targets)))
+        data = data.batch(self.session.config.batch_size)
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        return self.strategy.experimental_distribute_dataset(data.with_options(options)), sizes
+
+
+def tf_cast(value, variable):
+    import tensorflow as tf
+    return tf.cast(value, variable.dtype)
+
+
+def keras_run(session: Session, epochs: int, strategy):
+    """Session.run's records, trained through Keras under `strategy`; at every epoch's end the
+    session's network and optimizer hold the trained weights and velocities (for the printed test
+    results, the checkpoints and --save)."""
+    trainer = KerasTrainer(session, strategy)
+    names = [link.name for link in trainer.links]
+    optimizer, first = session.optimizer, session.epochs_done + 1
+    steps_per_epoch = math.ceil(len(session.dataset.train.x) / session.config.batch_size)
+    global_step = (first - 1) * steps_per_epoch
+    for epoch in range(first, first + epochs):
+        optimizer.start_epoch(epoch)
+        rate, momentum = optimizer.current_learning_rate, optimizer.momentum
+        data, sizes = trainer.dataset(epoch)
+        started, loss_sum = time.perf_counter(), 0.0
+        for step, (batch, size) in enumerate(zip(data, sizes, strict=True), 1):
+            global_step += 1
+            loss, gradients, norms = trainer._gradients(batch, trainer.tf.constant(size, trainer.tf.float64))
+            loss = float(loss)
+            norms = dict(zip(names, norms.numpy().tolist(), strict=True))
+            bad = [name for name, norm in norms.items() if not math.isfinite(norm)]
+            if not math.isfinite(loss) or bad:
+                trainer.pull()
+                raise TrainingDiverged(epoch, step, global_step, f"the loss is {loss}" if not math.isfinite(loss)
+                                       else f"the gradient of {', '.join(bad)} is not finite")
+            trainer._update(gradients, trainer.tf.constant(rate, trainer.tf.float64),
+                            trainer.tf.constant(momentum, trainer.tf.float64))
+            loss_sum += loss * size
+            yield StepRecord(epoch, step, steps_per_epoch, global_step, size, loss, MappingProxyType(norms))
+        seconds = time.perf_counter() - started
+        trainer.pull()
+        session.epochs_done = epoch
+        test = evaluate(session.network, session.dataset.test, session.loss)
+        test.predictions.flags.writeable = False
+        yield EpochRecord(epoch, first + epochs - 1, loss_sum / len(session.dataset.train.x), test.loss,
+                          test.accuracy, seconds, test.predictions)

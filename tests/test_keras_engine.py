@@ -1,0 +1,72 @@
+"""cnn-train --engine keras: the digits preset through Keras under MirroredStrategy over two
+logical CPU devices, one epoch, printed and recorded as the numpy engine does (slow lane)."""
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnn import io
+from cnn.checkpoint import load_checkpoint
+from cnn.runs.metrics import METRICS_FILE, read_records
+from cnn.runs.store import RunStore
+from cnn.train import EpochRecord, StepRecord
+
+ROOT = Path(__file__).resolve().parent.parent
+TWO_CPUS = """
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from cnn.bridge.engine import make_strategy
+assert len(make_strategy().extended.worker_devices) == 2
+from cnn.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+def test_digits_learn_to_97_percent_in_one_epoch_on_two_devices(tmp_path):
+    runs = tmp_path / "runs"
+    done = subprocess.run([sys.executable, "-c", TWO_CPUS, "--engine", "keras", "--preset", "digits", "--epochs", "1",
+                           "--quiet", "--runs", str(runs), "--save", str(tmp_path / "w.npz")],
+                          cwd=ROOT, capture_output=True, text=True, env={"PYTHONPATH": str(ROOT)}, timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert re.fullmatch(r"epoch 1/1  train loss \d+\.\d{6}  test loss \d+\.\d{6}  test accuracy \d+\.\d%  "
+                        r"\(\d+\.\d s\)", lines[0]), lines[0]
+    assert "confusion matrix (rows: true digit, columns: predicted):" in lines
+    accuracy = float(re.fullmatch(r"test accuracy: (\d+\.\d)%", lines[-2])[1])
+    assert accuracy >= 97.0, done.stdout
+    assert lines[-1] == f"saved weights to {tmp_path / 'w.npz'}"
+    # the run folder, as the numpy engine writes it: the studio lists it and opens its checkpoint
+    [entry] = RunStore(runs).list()
+    assert entry.status == "finished" and entry.openable and entry.info.epochs_done == 1
+    assert entry.info.best_test_accuracy == pytest.approx(accuracy / 100, abs=0.0005)
+    checkpoint = load_checkpoint(entry.path / "last.npz")
+    assert checkpoint.epoch == 1 and checkpoint.config["preset"] == "digits"
+    assert sorted(checkpoint.optimizer_state["velocity"]) == sorted(checkpoint.network.params)
+    saved = io.load(tmp_path / "w.npz")
+    for name, value in saved.params.items():
+        assert np.array_equal(checkpoint.network.params[name], value)
+    records = list(read_records(entry.path / METRICS_FILE))
+    steps = [r for r in records if isinstance(r, StepRecord)]
+    assert len(steps) == 938 and [r.global_step for r in steps] == list(range(1, 939))
+    assert sum(r.batch_size for r in steps) == 60000 and steps[-1].batch_size == 60000 - 937 * 64
+    assert set(steps[0].grad_norms) == set(saved.params) and all(v > 0 for v in steps[0].grad_norms.values())
+    [epoch] = [r for r in records if isinstance(r, EpochRecord)]
+    assert epoch.test_accuracy == pytest.approx(accuracy / 100, abs=0.0005)
+    assert json.loads((entry.path / "run.json").read_text())["settings"]["batch_size"] == 64
+
+
+@pytest.mark.slow
+def test_multi_worker_without_tf_config_is_one_line(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "cnn", "--engine", "keras", "--distribute", "multi-worker"],
+                          cwd=ROOT, capture_output=True, text=True, env={"PYTHONPATH": str(ROOT)}, timeout=600)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == "cnn-train: error: --distribute multi-worker needs TF_CONFIG: the " \
+                                           "cluster's workers and this one's index (see the README)"
