@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--step-through", action="store_true",
                         help="open the step-through on the first misclassified test image (after training, "
                              "with --train)")
+    parser.add_argument("--architecture-editor", action="store_true",
+                        help="open the architecture editor (with --screenshot: the picture shows it)")
     parser.add_argument("--exit-when-done", action="store_true", help="quit when training ends (exit 1 on an error)")
     parser.add_argument("--screenshot", metavar="PATH",
                         help="with --exit-when-done: save a PNG of the window (of the step-through, with "
@@ -85,6 +87,8 @@ def main(argv=None) -> int:
             app.processEvents()
             if args.step_through:
                 window.step_window.grab().save(args.screenshot, "PNG")
+            elif args.architecture_editor:
+                window.arch_editor.grab().save(args.screenshot, "PNG")
             else:
                 window.export_png(Path(args.screenshot), whole_window=True)
         window.close()
@@ -115,6 +119,10 @@ def main(argv=None) -> int:
             for entry in readable:
                 panel.set_ticked(entry.path)
             panel.select(best.path)   # opens it: the views show the most accurate run's network
+        elif args.architecture_editor:
+            window.edit_architecture()
+            if args.exit_when_done:
+                QTimer.singleShot(300, lambda: finish(0))
         elif args.step_through:
             window.sample_picker.select("test", 0)
             window.sample_picker.jump_to_next_misclassified()
@@ -138,7 +146,13 @@ def main(argv=None) -> int:
         window.error_shown.connect(lambda text: (print(f"cnn-studio: {text}", file=sys.stderr), finish(1)))
     if not args.train:  # ready once the views show the network (the loaded one, with --load)
         def shown():
-            if not args.load or (window.model is not None and window.model.source == args.load):
+            model = window.model
+            if model is None:
+                return
+            wanted = (model.source == args.load) if args.load else (
+                (not args.preset or model.config.preset == args.preset)
+                and (architecture is None or model.config.architecture == architecture))
+            if wanted:
                 window.snapshot_shown.disconnect(shown)
                 ready()
         window.snapshot_shown.connect(shown)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWi
 from cnn.config import RunConfig
 
 from app.stepthrough.link import StepThroughLink
+from app.studio.arch_editor import ArchitectureEditor
 from app.studio.draw_feedback import DrawFeedback
 from app.studio.health_banner import HealthBanner
 from app.studio.help import ABOUT, TOUR
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.state = RunState.IDLE
         self.model = None
+        self.arch_editor = None   # made when first opened (edit_architecture)
         self.collector = GuiThreadCollector(self)
         self.settings_panel = SettingsPanel()
         self.sample_picker = SamplePicker()
@@ -200,6 +202,8 @@ class MainWindow(QMainWindow):
         sample = self.menuBar().addMenu("&Sample")
         self._action(sample, "Next &misclassified", self.sample_picker.jump_to_next_misclassified, "Ctrl+M")
         sample.addAction(self.controls.step)
+        self._action(training, "Edit &architecture…", self.edit_architecture, "Ctrl+Shift+A",
+                     "Change the network's layers; Apply starts a new run with them")
         view = self.menuBar().addMenu("&View")
         self._action(view, "Run &settings", lambda: self.left_tabs.setCurrentIndex(0), "Ctrl+1",
                      "Show the run settings and controls")
@@ -280,6 +284,24 @@ class MainWindow(QMainWindow):
             return
         self.banner.hide()
         self.request_start.emit(config)  # the views set their x range when the run starts (run_started)
+
+    def edit_architecture(self) -> None:
+        """The architecture editor on the settings' network; its Apply starts a new run (apply_architecture)."""
+        config = self._config_or_default()
+        if self.arch_editor is None:
+            self.arch_editor = ArchitectureEditor(self)
+            self.arch_editor.applied.connect(self.apply_architecture)
+        self.arch_editor.set_network(config.architecture, config.preset, len(config.classes))
+        self.arch_editor.show()
+        self.arch_editor.raise_()
+
+    def apply_architecture(self, text: str) -> None:
+        if self.state is not RunState.IDLE:
+            self.show_error("Stop the run first: a new network starts a new run.")
+            return
+        self.settings_panel.architecture = text
+        self.reset()
+        self.start()
 
     def toggle_pause(self) -> None:
         if self.state is RunState.RUNNING:

@@ -1,0 +1,199 @@
+"""The architecture editor: the network as a list of layers (cnn.arch's grammar) to add to, remove
+from, reorder and edit number by number, starting from a preset. Every edit re-plans the shapes
+(cnn.arch.plan): each row shows its output shape and parameter count, and an invalid layer is
+marked in its row with the reason. Apply hands the canonical string to the window, which starts a
+new run with that network."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
+                               QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout)
+
+from cnn import arch
+from cnn.arch.grammar import CHOICES, LIMITS, LayerSpec
+from cnn.presets import PRESETS
+
+COLUMNS = ("Layer", "Size", "Kernel", "Bias", "Init", "Output", "Parameters", "Problem")
+SIZE_NAMES = {"conv": "depth", "maxpool": "window", "dense": "units"}
+NEW_LAYER = {"conv": LayerSpec("conv", 8, 3, "kernel", "he"), "maxpool": LayerSpec("maxpool", 2),
+             "dense": LayerSpec("dense", 10, init="xavier")}
+INVALID = QColor(255, 220, 220)
+
+
+class ArchitectureEditor(QDialog):
+    applied = Signal(str)      # the network, as cnn.arch's canonical string
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Architecture")
+        self.specs: list[LayerSpec] = []
+        self.classes = 2
+        self.rows: list[arch.Row] = []
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.preset = QComboBox()
+        for name in PRESETS:
+            self.preset.addItem(name, name)
+        self.from_preset = QPushButton("Start from preset")
+        self.from_preset.clicked.connect(lambda: self.start_from_preset(self.preset.currentData()))
+        top.addWidget(QLabel("Preset"))
+        top.addWidget(self.preset)
+        top.addWidget(self.from_preset)
+        top.addStretch(1)
+        layout.addLayout(top)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setSelectionBehavior(QTableWidget.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SingleSelection)
+        layout.addWidget(self.table, 1)
+        buttons = QHBoxLayout()
+        self.kind = QComboBox()
+        self.kind.addItems(arch.KINDS)
+        self.add = QPushButton("Add")
+        self.add.setToolTip("Add a layer of the chosen kind after the selected row")
+        self.remove, self.up, self.down = QPushButton("Remove"), QPushButton("Move up"), QPushButton("Move down")
+        self.add.clicked.connect(lambda: self.add_layer(self.kind.currentText()))
+        self.remove.clicked.connect(self.remove_layer)
+        self.up.clicked.connect(lambda: self.move_layer(-1))
+        self.down.clicked.connect(lambda: self.move_layer(1))
+        for widget in (self.kind, self.add, self.remove, self.up, self.down):
+            buttons.addWidget(widget)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.text = QLineEdit()
+        self.text.setReadOnly(True)
+        self.text.setToolTip("The same network for cnn-train --arch")
+        layout.addWidget(self.text)
+        bottom = QHBoxLayout()
+        self.summary = QLabel()
+        self.apply = QPushButton("Apply: start a new run")
+        self.apply.setDefault(True)
+        self.apply.clicked.connect(lambda: self.applied.emit(arch.text(self.specs)))
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+        bottom.addWidget(self.summary, 1)
+        bottom.addWidget(self.apply)
+        bottom.addWidget(close)
+        layout.addLayout(bottom)
+        self.resize(900, 480)
+
+    # -- what the editor holds -----------------------------------------------------------------
+    def set_network(self, text: str | None, preset: str, classes: int) -> None:
+        """Show `text` (cnn.arch grammar), or the preset's network when it is None, for `classes` outputs."""
+        self.classes = classes
+        self.preset.setCurrentIndex(self.preset.findData(preset))
+        if text is None:
+            self.start_from_preset(preset)
+        else:
+            self.set_layers(arch.parse(text))
+
+    def start_from_preset(self, name: str) -> None:
+        network = PRESETS[name].build(self.classes, 0, "float64")
+        self.set_layers(arch.from_json(network.architecture()))
+
+    def set_layers(self, specs: list[LayerSpec]) -> None:
+        self.specs = list(specs)
+        self.table.setRowCount(len(self.specs))
+        for row, spec in enumerate(self.specs):
+            self._fill_row(row, spec)
+        self._replan()
+
+    # -- edits ---------------------------------------------------------------------------------
+    def add_layer(self, kind: str) -> None:
+        at = self.table.currentRow() + 1 if self.table.currentRow() >= 0 else len(self.specs)
+        self.set_layers(self.specs[:at] + [NEW_LAYER.get(kind, LayerSpec(kind))] + self.specs[at:])
+        self.table.selectRow(at)
+
+    def remove_layer(self) -> None:
+        row = self.table.currentRow()
+        if 0 <= row < len(self.specs):
+            self.set_layers(self.specs[:row] + self.specs[row + 1:])
+            self.table.selectRow(min(row, len(self.specs) - 1))
+
+    def move_layer(self, by: int) -> None:
+        row = self.table.currentRow()
+        if 0 <= row < len(self.specs) and 0 <= row + by < len(self.specs):
+            specs = list(self.specs)
+            specs[row], specs[row + by] = specs[row + by], specs[row]
+            self.set_layers(specs)
+            self.table.selectRow(row + by)
+
+    def edit(self, row: int, **changes) -> None:
+        """Change one layer's fields (what its row's widgets do)."""
+        spec = self.specs[row]
+        if "kind" in changes and changes["kind"] != spec.kind:
+            self.specs[row] = NEW_LAYER.get(changes["kind"], LayerSpec(changes["kind"]))
+            self._fill_row(row, self.specs[row])
+        else:
+            self.specs[row] = replace(spec, **changes)
+        self._replan()
+
+    # -- the table -----------------------------------------------------------------------------
+    def _fill_row(self, row: int, spec: LayerSpec) -> None:
+        kind = QComboBox()
+        kind.addItems(arch.KINDS)
+        kind.setCurrentText(spec.kind)
+        kind.currentTextChanged.connect(lambda text, r=row: self.edit(r, kind=text))
+        self.table.setCellWidget(row, 0, kind)
+        size = self._spin(spec.size if spec.kind in SIZE_NAMES else 0,
+                          LIMITS["depth" if spec.kind == "conv" else "size"], spec.kind in SIZE_NAMES,
+                          lambda value, r=row: self.edit(r, size=value), SIZE_NAMES.get(spec.kind, ""))
+        self.table.setCellWidget(row, 1, size)
+        kernel = self._spin(spec.kernel, LIMITS["kernel size"], spec.kind == "conv",
+                            lambda value, r=row: self.edit(r, kernel=value), "kernel K of K×K")
+        self.table.setCellWidget(row, 2, kernel)
+        for column, name, used in ((3, "bias", spec.kind == "conv"), (4, "init", spec.kind in ("conv", "dense"))):
+            choice = QComboBox()
+            choice.addItems(CHOICES[name] if used else ("–",))   # a layer without it shows a dash
+            choice.setCurrentText(getattr(spec, name))
+            choice.setEnabled(used)
+            choice.currentTextChanged.connect(lambda text, r=row, n=name: self.edit(r, **{n: text}))
+            self.table.setCellWidget(row, column, choice)
+
+    @staticmethod
+    def _spin(value: int, largest: int, used: bool, changed, tip: str) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setRange(1 if used else 0, largest)
+        spin.setValue(value)
+        spin.setEnabled(used)
+        spin.setToolTip(tip)
+        if not used:
+            spin.setSpecialValueText("–")
+        spin.valueChanged.connect(changed)
+        return spin
+
+    def _replan(self) -> None:
+        self.rows = arch.plan(self.specs, classes=self.classes) if self.specs else []
+        for index, row in enumerate(self.rows):
+            shape = "?" if row.output_shape is None else "×".join(map(str, row.output_shape))
+            cells = (shape, f"{row.parameters:,}" if row.output_shape is not None else "", row.problem or "")
+            for column, text in zip((5, 6, 7), cells, strict=True):
+                item = QTableWidgetItem(text)
+                item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
+                item.setToolTip(row.problem or "")
+                if row.problem:
+                    item.setBackground(QBrush(INVALID))
+                self.table.setItem(index, column, item)
+        problems = [row.problem for row in self.rows if row.problem]
+        self.text.setText(arch.text(self.specs))
+        self.apply.setEnabled(bool(self.specs) and not problems)
+        total = sum(row.parameters for row in self.rows)
+        if not self.specs:
+            self.summary.setText("Add a layer to begin.")
+        elif problems:
+            self.summary.setText(f"{len(problems)} layer{'s' if len(problems) > 1 else ''} to fix (red rows)")
+        else:
+            self.summary.setText(f"{len(self.specs)} layers · {total:,} parameters · {self.classes} outputs")
+
+    def problems(self) -> list[tuple[int, str]]:
+        """(row, reason) of every invalid layer."""
+        return [(index, row.problem) for index, row in enumerate(self.rows) if row.problem]
+
+    def cell_text(self, row: int, column: str) -> str:
+        item = self.table.item(row, COLUMNS.index(column))
+        return item.text() if item is not None else ""

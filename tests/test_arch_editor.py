@@ -1,0 +1,100 @@
+"""The architecture editor: shapes and parameter counts follow every edit, an invalid layer is
+marked with its reason in its row, and Apply starts a new run with that network."""
+import numpy as np
+import pytest
+
+from cnn import arch
+from cnn.presets import digits_network
+
+from app.studio.arch_editor import INVALID, ArchitectureEditor
+from app.training.state import RunState
+
+DIGITS = ("conv 8 3x3 bias=kernel init=he, relu, maxpool 2, conv 16 3x3 bias=kernel init=he, relu, maxpool 2, "
+          "dense 10 init=xavier")
+
+
+@pytest.fixture
+def editor(qtbot):
+    widget = ArchitectureEditor()
+    qtbot.addWidget(widget)
+    widget.set_network(None, "digits", 10)
+    return widget
+
+
+def column(editor, name):
+    return [editor.cell_text(row, name) for row in range(editor.table.rowCount())]
+
+
+def test_a_preset_is_shown_with_its_shapes_and_parameter_counts(editor):
+    assert editor.text.text() == DIGITS
+    assert column(editor, "Output") == ["8×26×26", "8×26×26", "8×13×13", "16×11×11", "16×11×11", "16×5×5", "10"]
+    assert column(editor, "Parameters") == ["80", "0", "0", "1,168", "0", "0", "4,010"]
+    assert editor.summary.text() == "7 layers · 5,258 parameters · 10 outputs"
+    assert sum(p.size for p in digits_network().params.values()) == 5258
+    assert editor.apply.isEnabled() and editor.problems() == []
+
+
+def test_editing_a_number_in_a_row_updates_the_shapes_below(editor):
+    editor.table.cellWidget(0, 2).setValue(5)            # the first convolution's kernel: 5×5
+    assert column(editor, "Output")[:4] == ["8×24×24", "8×24×24", "8×12×12", "16×10×10"]
+    assert column(editor, "Parameters")[0] == "208" and column(editor, "Parameters")[-1] == "4,010"
+    editor.table.cellWidget(0, 1).setValue(4)            # depth 4
+    assert column(editor, "Parameters")[:4] == ["104", "0", "0", "592"]
+    assert editor.text.text().startswith("conv 4 5x5 bias=kernel init=he, relu")
+
+
+def test_an_invalid_layer_is_marked_with_its_reason_and_apply_waits(editor):
+    editor.table.cellWidget(3, 2).setValue(14)           # a 14×14 kernel on the 8×13×13 pooled maps
+    [(row, reason)] = editor.problems()
+    assert row == 3 and reason == "a 14×14 kernel does not fit the 8×13×13 input after maxpool"
+    assert editor.cell_text(3, "Problem") == reason
+    assert editor.table.item(3, 7).background().color() == INVALID
+    assert column(editor, "Output")[3:] == ["?", "?", "?", "?"]
+    assert not editor.apply.isEnabled() and "1 layer to fix" in editor.summary.text()
+    editor.table.cellWidget(3, 2).setValue(3)
+    assert editor.problems() == [] and editor.apply.isEnabled()
+
+
+def test_add_remove_and_reorder(editor):
+    editor.table.selectRow(6)
+    editor.add_layer("maxpool")                          # after the dense: no image to pool
+    assert editor.problems() == [(7, "maxpool needs an image (channels×height×width) but gets a 10-vector after "
+                                     "dense")]
+    editor.move_layer(-1)                                # before the dense: now the dense is last again
+    assert editor.table.currentRow() == 6
+    assert column(editor, "Output")[5:] == ["16×5×5", "16×2×2", "10"]
+    assert column(editor, "Parameters")[-1] == "650"
+    editor.remove_layer()
+    assert editor.text.text() == DIGITS
+    editor.table.selectRow(6)
+    editor.add_layer("softmax")
+    assert editor.problems() == [] and editor.text.text().endswith("dense 10 init=xavier, softmax")
+    editor.table.selectRow(0)
+    editor.move_layer(1)                                 # relu first, then the convolution: still valid
+    assert editor.text.text().startswith("relu, conv 8 3x3")
+    editor.table.cellWidget(6, 1).setValue(3)            # the dense gives 3 outputs, 10 classes are chosen
+    assert editor.problems() == [(7, "the last layer gives 3 outputs, but 10 classes are chosen")]   # the softmax
+
+
+def test_changing_a_rows_kind_gives_that_layer_its_numbers(editor):
+    editor.table.cellWidget(1, 0).setCurrentText("dense")
+    assert editor.specs[1] == arch.LayerSpec("dense", 10, init="xavier")
+    assert editor.problems()[0] == (2, "maxpool needs an image (channels×height×width) but gets a 10-vector after "
+                                       "dense")
+    assert not editor.table.cellWidget(1, 2).isEnabled() and editor.table.cellWidget(1, 4).isEnabled()
+
+
+def test_apply_starts_a_new_run_with_that_network(window, qtbot):
+    window.settings_panel.limit.setValue(10)
+    window.settings_panel.epochs.setValue(1)
+    window.edit_architecture()
+    editor = window.arch_editor
+    assert editor.text.text() == "conv 5 3x3, sigmoid, dense 100, sigmoid, dense 2, sigmoid"
+    editor.set_layers(arch.parse("conv 3 5x5 bias=kernel, relu, maxpool 2, dense 2"))
+    with qtbot.waitSignal(window.worker.finished, timeout=60000):
+        editor.apply.click()
+    qtbot.waitUntil(lambda: window.state is RunState.IDLE, timeout=10000)
+    network = window.worker.session.network
+    assert arch.describe(network) == "conv 3 5x5 bias=kernel, relu, maxpool 2, dense 2"
+    assert window.worker.session.config.architecture == "conv 3 5x5 bias=kernel, relu, maxpool 2, dense 2"
+    assert np.isfinite(network.params["4.weights"]).all() and network.params["4.weights"].shape == (2, 432)
