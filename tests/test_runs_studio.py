@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
-from app.studio.runs_panel import BEST, EPOCHS, RUN, STATUS
+from app.studio.run_rows import BEST, EPOCHS, RUN, STATUS
 from app.studio.window import MainWindow
 from cnn import io
 from cnn.checkpoint import load_checkpoint

@@ -7,11 +7,9 @@ the worker opens, continues and records runs.
 """
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
                                QMessageBox, QPushButton, QSpinBox, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
                                QWidget)
@@ -19,14 +17,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 from cnn.runs.export import export_csv, steps_path
 from cnn.runs.store import RunEntry, RunStore, delete, inspect, rename
 
-from app.training.run_labels import summary
+from app.studio.run_rows import COLUMNS, PATH_ROLE, RUN, fill_row
 
-# The Run column holds three lines: the name, the start, the settings (or why the folder cannot be opened).
-COLUMNS = ("Run", "Epochs", "Best", "Status")
-RUN, EPOCHS, BEST, STATUS = range(len(COLUMNS))
-PATH_ROLE = Qt.UserRole
-GREY = QColor(140, 140, 140)
-CURRENT = QColor(20, 80, 170)
 
 
 class RunsPanel(QWidget):
@@ -133,7 +125,7 @@ class RunsPanel(QWidget):
             self.entries[entry.path] = entry
             item = QTreeWidgetItem()
             item.setData(0, PATH_ROLE, str(entry.path))
-            self._fill(item, entry, entry.path in ticked)
+            fill_row(item, entry, entry.path in ticked, self.current)
             self.tree.addTopLevelItem(item)
             if entry.path == selected:
                 item.setSelected(True)
@@ -152,34 +144,9 @@ class RunsPanel(QWidget):
             return
         self.entries[path] = entry = inspect(path)
         self.tree.blockSignals(True)
-        self._fill(item, entry, item.checkState(RUN) == Qt.Checked)
+        fill_row(item, entry, item.checkState(RUN) == Qt.Checked, self.current)
         self.tree.blockSignals(False)
         self._update_buttons()
-
-    def _fill(self, item: QTreeWidgetItem, entry: RunEntry, ticked: bool) -> None:
-        info = entry.info
-        if info is None:
-            texts = (f"{entry.path.name}\n{entry.reason}", "", "", "damaged")
-        else:
-            best = "" if info.best_test_accuracy is None else f"{100 * info.best_test_accuracy:.1f}%"
-            detail = entry.reason if entry.reason is not None else summary(info.settings)
-            texts = (f"{info.name}\n{_local_time(info.created)}\n{detail}", f"{info.epochs_done}/{info.epochs_planned}",
-                     best, entry.status if entry.reason is None else "damaged")
-        for column, text in enumerate(texts):
-            item.setText(column, text)
-        tip = f"{entry.path}" + (f"\n{entry.reason}" if entry.reason else "")
-        for column in range(len(COLUMNS)):
-            item.setToolTip(column, tip)
-        flags = Qt.ItemIsEnabled | Qt.ItemIsSelectable
-        if info is not None and entry.reason is None:
-            flags |= Qt.ItemIsUserCheckable
-            item.setCheckState(RUN, Qt.Checked if ticked else Qt.Unchecked)
-        item.setFlags(flags)
-        # Greyed: cannot be opened. Blue: the run the studio shows (bold would not fit a narrow column).
-        brush = QBrush(GREY) if entry.reason is not None else QBrush(CURRENT) if entry.path == self.current \
-            else QBrush()
-        for column in range(len(COLUMNS)):
-            item.setForeground(column, brush)
 
     def _poll(self) -> None:
         if not self.isVisible():
@@ -320,10 +287,3 @@ class RunsPanel(QWidget):
             self.failed.emit(f"{target}: the metrics could not be exported ({error})")
             return
         self.message.emit(f"Exported {epochs} epochs to {target} and {steps} steps to {steps_path(target)}")
-
-
-def _local_time(stamp: str) -> str:
-    try:
-        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return stamp

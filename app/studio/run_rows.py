@@ -1,0 +1,55 @@
+"""A run's row in the Runs panel: name, start and settings (or why it cannot be opened) in three
+lines, epochs, best test accuracy, status; greyed when it cannot be opened, blue when shown."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QTreeWidgetItem
+
+from cnn.runs.store import RunEntry
+
+from app.training.run_labels import summary
+
+# The Run column holds three lines: the name, the start, the settings (or why the folder cannot be opened).
+COLUMNS = ("Run", "Epochs", "Best", "Status")
+RUN, EPOCHS, BEST, STATUS = range(len(COLUMNS))
+PATH_ROLE = Qt.UserRole
+GREY = QColor(140, 140, 140)
+CURRENT = QColor(20, 80, 170)
+
+
+def fill_row(item: QTreeWidgetItem, entry: RunEntry, ticked: bool, current: Path | None) -> None:
+    """One run's row: texts, tooltip (its folder and any reason), tick box, colour."""
+    info = entry.info
+    if info is None:
+        texts = (f"{entry.path.name}\n{entry.reason}", "", "", "damaged")
+    else:
+        best = "" if info.best_test_accuracy is None else f"{100 * info.best_test_accuracy:.1f}%"
+        detail = entry.reason if entry.reason is not None else summary(info.settings)
+        texts = (f"{info.name}\n{local_time(info.created)}\n{detail}", f"{info.epochs_done}/{info.epochs_planned}",
+                 best, entry.status if entry.reason is None else "damaged")
+    for column, text in enumerate(texts):
+        item.setText(column, text)
+    tip = f"{entry.path}" + (f"\n{entry.reason}" if entry.reason else "")
+    for column in range(len(COLUMNS)):
+        item.setToolTip(column, tip)
+    flags = Qt.ItemIsEnabled | Qt.ItemIsSelectable
+    if info is not None and entry.reason is None:
+        flags |= Qt.ItemIsUserCheckable
+        item.setCheckState(RUN, Qt.Checked if ticked else Qt.Unchecked)
+    item.setFlags(flags)
+    # Greyed: cannot be opened. Blue: the run the studio shows (bold would not fit a narrow column).
+    brush = QBrush(GREY) if entry.reason is not None else QBrush(CURRENT) if entry.path == current \
+        else QBrush()
+    for column in range(len(COLUMNS)):
+        item.setForeground(column, brush)
+
+
+def local_time(stamp: str) -> str:
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp
