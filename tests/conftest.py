@@ -13,6 +13,15 @@ import pytest  # noqa: E402
 from cnn.data import load_mnist, prepare  # noqa: E402
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(config, items):
+    """A test that opens the whole studio (the `window` fixture) is slow, unless marked `smoke`:
+    the fast lane keeps a few of them."""
+    for item in items:
+        if "window" in getattr(item, "fixturenames", ()) and item.get_closest_marker("smoke") is None:
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_ignore_collect(collection_path, config):
     """The fast lane (-m "not slow") does not even import TensorFlow: test_tensorflow.py is slow as a
     whole (its import alone takes seconds), and collecting it would import it."""

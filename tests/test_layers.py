@@ -182,7 +182,7 @@ def test_the_wheel_zooms_the_error_axis_too(window, qtbot):
     assert after_x[1] - after_x[0] < before_x[1] - before_x[0]        # and the loss plot followed in x
 
 
-def test_log_axis_labels_never_crowd():
+def test_log_axis_labels_never_crowd(qapp):  # an AxisItem needs a QApplication
     axis = LogAxis("left")
     decade = [math.log10(v) for v in (0.02, 0.03, 0.05, 0.08, 0.09, 0.1, 0.2, 0.3)]
     assert axis.logTickStrings(decade, 1, 1) == ["0.02", "", "0.05", "", "", "0.1", "0.2", ""]

@@ -205,6 +205,7 @@ def damaged_runs(root, raw_mnist, monkeypatch):
     return good.path, folders
 
 
+@pytest.mark.slow  # opens the whole studio (the fast lane keeps a few: tests/conftest.py)
 def test_damaged_run_folders_are_listed_with_their_reasons(qtbot, tmp_path, raw_mnist, monkeypatch):
     root = tmp_path / "runs"
     good, folders = damaged_runs(root, raw_mnist, monkeypatch)
@@ -266,6 +267,7 @@ def test_rename_delete_and_export(window, qtbot, tmp_path):
     assert not entry.path.exists() and panel.tree.topLevelItemCount() == 0
 
 
+@pytest.mark.slow  # opens the whole studio (the fast lane keeps a few: tests/conftest.py)
 def test_the_studio_records_by_default_in_the_application_data_folder(qtbot, tmp_path):
     from app.studio.window import default_runs_dir
     window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))

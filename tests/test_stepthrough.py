@@ -194,6 +194,7 @@ def by_hand(session, network, x, y, velocity=None):
     return {name: p + steps[name] for name, p in network.params.items()}, steps
 
 
+@pytest.mark.smoke
 def test_applying_the_update_takes_one_engine_step_and_moves_the_loss(window, stepper, qtbot):
     session = window.worker.session
     expected_network = engine_copy(session)
@@ -232,6 +233,7 @@ def test_with_momentum_the_update_uses_and_moves_the_optimizers_velocity(window,
         np.testing.assert_array_equal(session.optimizer.velocity[name], velocity[name])
 
 
+@pytest.mark.smoke
 def test_editing_a_kernel_recomputes_at_once_and_closing_changes_nothing(window, stepper, qtbot):
     session = window.worker.session
     before = {name: value.copy() for name, value in session.network.params.items()}
