@@ -45,6 +45,7 @@ class EpochRecord:
     test_accuracy: float           # fraction in [0, 1]
     seconds: float                 # wall time of the epoch's training steps
     test_predictions: np.ndarray   # read-only: index into the classes, per test image
+    test_outputs: np.ndarray | None = None   # read-only (N, K): the network's outputs for the test set
 
 
 class TrainingDiverged(ArithmeticError):
@@ -61,13 +62,14 @@ class Evaluation:
     loss: float
     accuracy: float
     predictions: np.ndarray        # index into the dataset's classes, per sample
+    outputs: np.ndarray            # (N, K) the network's outputs
 
 
 def evaluate(network: Network, split: Split, loss: Loss) -> Evaluation:
     outputs = network.predict(split.x)
     predictions = outputs.argmax(axis=1)
     accuracy = float(np.mean(predictions == split.y.argmax(axis=1))) if len(split.y) else float("nan")
-    return Evaluation(loss.value(split.y, outputs), accuracy, predictions)
+    return Evaluation(loss.value(split.y, outputs), accuracy, predictions, outputs)
 
 
 def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs: int,
@@ -108,8 +110,9 @@ def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs
         seconds = time.perf_counter() - started
         test = evaluate(network, dataset.test, loss)
         test.predictions.flags.writeable = False
+        test.outputs.flags.writeable = False
         yield EpochRecord(epoch, first_epoch + epochs - 1, loss_sum / len(x), test.loss, test.accuracy, seconds,
-                          test.predictions)
+                          test.predictions, test.outputs)
 
 
 def batches(split: Split, batch_size: int, rng: np.random.Generator, reshuffle: bool = False,

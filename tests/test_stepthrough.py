@@ -282,7 +282,7 @@ def test_check_gradients_colours_every_tensor(window, stepper, qtbot):
     # the same numbers as the engine's check (a float64 copy, the same sampled entries)
     session = window.worker.session
     direct = check_network_gradients(engine_copy(session), session.dataset.test.x[3:4], session.dataset.test.y[3:4],
-                                     session.loss, max_entries=2000)
+                                     session.loss, max_entries=2000, through_outputs=True)
     assert errors == [float(f"{c.relative_error:.2e}") for c in direct.values()]
 
 
@@ -349,3 +349,112 @@ def test_the_step_through_window_remembers_its_size(window, stepper, qtbot, tmp_
     assert window.settings.value("stepthrough/geometry") is not None
     assert (again.step_window.width(), again.step_window.height()) != (1500, 940)
     again.close()
+
+
+# -- issue 13: the step-through, readable on the ten-digit network ----------------------------------------
+def test_an_applied_update_says_what_it_did_to_the_test_accuracy_and_stays_with_its_sample(window, stepper, qtbot):
+    session = window.worker.session
+    before = np.mean(engine_copy(session).predict(session.dataset.test.x).argmax(axis=1)
+                     == session.dataset.test.y.argmax(axis=1))
+    version = stepper.weights.version
+    qtbot.mouseClick(stepper.apply_button, Qt.LeftButton)
+    assert "Applying the update" in stepper.status.text()
+    qtbot.waitUntil(lambda: stepper.weights.version != version, timeout=10000)
+    after = np.mean(engine_copy(session).predict(session.dataset.test.x).argmax(axis=1)
+                    == session.dataset.test.y.argmax(axis=1))
+    qtbot.waitUntil(lambda: "→" in stepper.status.text(), timeout=10000)
+    assert "Applying" not in stepper.status.text()
+    assert f"{100 * before:.1f}% → {100 * after:.1f}%" in stepper.status.text()
+    assert "the applied update moved" in stepper.header.text()
+    window.sample_picker.select("test", 5)                 # another sample: its header knows of no update
+    assert "test image #5" in stepper.header.text() and "the applied update moved" not in stepper.header.text()
+
+
+@pytest.fixture
+def digits_stepper(qtbot, raw_mnist):
+    from app.stepthrough.window import StepThroughWindow
+    from app.training.snapshot import model_info, weights_of
+    from cnn.config import RunConfig
+    from cnn.session import Session
+    session = Session(RunConfig.from_preset("digits", limit=7), raw_mnist)
+    from PySide6.QtCore import QCoreApplication, QEvent
+    dialog = StepThroughWindow()
+    dialog.resize(1500, 940)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.load(weights_of(session, 0), model_info(session, "test"), ("test", 0))
+    yield dialog
+    dialog.close()
+    dialog.deleteLater()   # destroyed by Qt now, in its order, not later by Python's garbage collector
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+
+
+def test_the_second_convolution_is_shown_one_output_map_at_a_time_with_labels(digits_stepper):
+    stepper = digits_stepper
+    stepper.show_step([s.title for s in stepper.steps].index("Forward · layer 3 · Convolutional"))
+    kernels, terms = stepper.panel("K"), stepper.panel("terms")
+    assert kernels.array.shape == (16, 8, 3, 3) and terms.array.shape == (16, 8, 11, 11)
+    for panel in (kernels, terms):
+        assert panel.sliced and panel.row_choice.isVisible() and panel.drawn.shape[0] == 8
+        assert [label.toPlainText() for label in panel._labels] == [f"j={j}" for j in range(8)] + ["i=0"]
+        assert "row i (output map, 16), column j (input channel, 8)" in panel.title.text()
+    stepper.hover("Y", (5, 4, 6))                            # a pixel of map 5: its kernels turn to i = 5
+    assert kernels.row == 5 and terms.row == 5
+    assert len(kernels._highlights) == 8                      # K_5j for every input channel j
+    first = stepper.panel("X")
+    assert first.array.shape == (8, 13, 13) and [label.toPlainText() for label in first._labels] == \
+        [str(j) for j in range(8)]
+
+
+def test_long_vectors_are_drawn_as_bars_with_their_index(digits_stepper, qtbot):
+    stepper = digits_stepper
+    stepper.show_step([s.title for s in stepper.steps].index("Forward · layer 6 · Reshape"))
+    vector = stepper.panel("Y")
+    assert vector.array.shape == (400,) and vector.stack.currentWidget() is vector.bars
+    heights = vector.bar_item.opts["height"]
+    np.testing.assert_array_equal(heights, vector.array.astype(np.float64))
+    assert "one bar per entry" in vector.title.text()
+
+
+def test_the_hover_read_out_keeps_its_place(digits_stepper):
+    stepper = digits_stepper
+    stepper.show_step([s.title for s in stepper.steps].index("Forward · layer 3 · Convolutional"))
+    geometry = [panel.geometry() for panel in stepper.panels]
+    stepper.hover("Y", (2, 3, 3))
+    assert "×" in stepper.readout.text() and stepper.readout.text().count("<table border='1'") == 2
+    assert [panel.geometry() for panel in stepper.panels] == geometry
+    assert stepper.readout_area.height() == stepper.readout_area.maximumHeight()
+
+
+def test_printed_numbers_keep_index_and_value_apart_and_their_precision(digits_stepper):
+    from app.stepthrough.explain import number_text
+    assert number_text(-0.0) == "0" and number_text(np.float32(-0.0), np.float32) == "0"
+    assert number_text(np.float32(0.1), np.float32) == "+0.1"             # not +0.1000000015
+    assert number_text(1 / 3) == "+0.3333333333" and number_text(-2.5e-7) == "-2.5e-07"
+    stepper = digits_stepper
+    stepper.show_step([s.title for s in stepper.steps].index("Forward · layer 7 · Dense"))
+    bias = stepper.panel("B")
+    assert bias.array.shape == (10,) and bias.array.dtype == np.float32
+    text = bias.numbers.text()
+    for n, value in enumerate(bias.array):
+        assert f"[{n}]</td><td align='right'><code>{number_text(value, np.float32)}</code>" in text
+    assert "-0<" not in text
+
+
+def test_arrow_keys_move_in_the_kernel_table_not_between_steps(stepper, qtbot):
+    stepper.activateWindow()
+    stepper.show_step(2)
+    table = stepper.editor.table
+    table.setFocus()
+    qtbot.waitUntil(lambda: table.hasFocus() or stepper.editor.isAncestorOf(QApplication_focus()))
+    QTest.keyClick(table, Qt.Key_Right)
+    assert stepper.current == 2
+    stepper.step_list.setFocus()
+    qtbot.waitUntil(stepper.step_list.hasFocus)
+    QTest.keyClick(stepper.step_list, Qt.Key_Right)
+    assert stepper.current == 3
+
+
+def QApplication_focus():
+    from PySide6.QtWidgets import QApplication
+    return QApplication.focusWidget()

@@ -12,6 +12,15 @@ import numpy as np
 from app.stepthrough.steps import D, shape_text
 
 
+def number_text(value, dtype=np.float64) -> str:
+    """A number as the step-through prints it: float32 to its 7 significant digits, float64 to 10,
+    a sign always, and zero as 0 (never −0)."""
+    value = float(value)
+    if value == 0:
+        return "0"
+    return f"{value:+.{7 if np.dtype(dtype) == np.float32 else 10}g}"
+
+
 class Explanation(NamedTuple):
     text: str
     outlines: list[tuple[str, tuple, slice, slice]]
@@ -48,22 +57,25 @@ def convolution_pixel(layer, key: str, index: tuple) -> Explanation:
     outlines += [("terms", (i, j), *pixel) for j in channels]
     bias = biases[i, r, c] if biases.ndim == 3 else biases[i]
     grids = []
-    for j in channels[:2]:
-        cells = "".join("<tr>" + "".join(f"<td align='right'><code>{x[j, r + a, c + b]:.4f}×{kernels[i, j, a, b]:+.4f}"
-                                         f"</code></td>" for b in range(k)) + "</tr>" for a in range(k))
-        grids.append(f"<td>X<sub>{j}</sub>[{r}:{r + k}, {c}:{c + k}] ⊙ K<sub>{i},{j}</sub>:<table>{cells}</table>"
-                     f"sum <code>{products[j].sum():+.10g}</code></td>")
+    dtype = layer.output.dtype
+    for j in channels[:2]:   # one cell per product, bordered, so that nine products never run together
+        cells = "".join("<tr>" + "".join(f"<td align='right'><code>{x[j, r + a, c + b]:.4f} × "
+                                         f"{kernels[i, j, a, b]:+.4f}</code></td>" for b in range(k)) + "</tr>"
+                        for a in range(k))
+        grids.append(f"<td>X<sub>{j}</sub>[{r}:{r + k}, {c}:{c + k}] ⊙ K<sub>{i},{j}</sub>:"
+                     f"<table border='1' cellspacing='0' cellpadding='3'>{cells}</table>"
+                     f"sum <code>{number_text(products[j].sum(), dtype)}</code></td>")
     total = float(products[channels].sum())
     if key == "terms":
-        summary = f"term X<sub>{index[1]}</sub> ⋆ K<sub>{i},{index[1]}</sub> at [{r}, {c}] = <code>{total:+.10g}</code>"
+        summary = (f"term X<sub>{index[1]}</sub> ⋆ K<sub>{i},{index[1]}</sub> at [{r}, {c}] = "
+                   f"<code>{number_text(total, dtype)}</code>")
     else:
         outlines.append(("Y", (i,), *pixel))
         more = f" (the {x.shape[0]} channels' sums: " + ", ".join(f"{products[j].sum():+.6g}" for j in channels) \
-            + ")" if x.shape[0] > 2 else ""
-        summary = (f"Y[{i}, {r}, {c}] = Σ products (<code>{total:+.10g}</code>) + B (<code>{bias:+.10g}</code>) = "
-                   f"<code>{total + bias:+.10g}</code>; the engine computed "
-                   f"<code>{layer.output[0][i, r, c]:+.10g}</code>"
-                   f"{more}")
+            + "; the first two are shown)" if x.shape[0] > 2 else ""
+        summary = (f"Y[{i}, {r}, {c}] = Σ products (<code>{number_text(total, dtype)}</code>) + B "
+                   f"(<code>{number_text(bias, dtype)}</code>) = <code>{number_text(total + bias, dtype)}</code>; "
+                   f"the engine computed <code>{number_text(layer.output[0][i, r, c], dtype)}</code>{more}")
     return Explanation(f"<table cellspacing='8'><tr>{''.join(grids)}</tr></table>{summary}", outlines)
 
 
@@ -75,7 +87,7 @@ def kernel_gradient(layer, index: tuple) -> Explanation:
     total = float(np.sum(layer.input[0][j, rows, cols] * dy[i]))
     text = (f"{D}K[{i}, {j}, {a}, {b}] = Σ<sub>r,c</sub> X<sub>{j}</sub>[{a}+r, {b}+c] · {D}Y<sub>{i}</sub>[r, c] "
             f"over the {shape_text(dy.shape[1:])} region X<sub>{j}</sub>[{rows.start}:{rows.stop}, "
-            f"{cols.start}:{cols.stop}] = <code>{total:+.10g}</code>; the engine: "
-            f"<code>{layer.grads['kernels'][index]:+.10g}</code>")
+            f"{cols.start}:{cols.stop}] = <code>{number_text(total, dy.dtype)}</code>; the engine: "
+            f"<code>{number_text(layer.grads['kernels'][index], dy.dtype)}</code>")
     return Explanation(text, [("X", (j,), rows, cols), ("dY", (i,), slice(0, dy.shape[1]), slice(0, dy.shape[2])),
                               ("dK", (i, j), slice(a, a + 1), slice(b, b + 1))])

@@ -15,7 +15,8 @@ class StepThroughLink(QObject):
         self.window = window
         self.dialog: StepThroughWindow | None = None  # made when first opened
         window.worker.weights.connect(self.on_weights)  # a slot of this GUI-thread object: queued
-        window.sample_picker.sample_changed.connect(self.sample_changed)
+        window.worker.update_applied.connect(self.update_applied)
+        window.sample_picker.sample_changed.connect(self.sample_changed)   # (queued after the window's own slot)
 
     @property
     def is_open(self) -> bool:
@@ -35,15 +36,21 @@ class StepThroughLink(QObject):
             geometry = window.settings.value("stepthrough/geometry")
             if geometry is None or not self.dialog.restoreGeometry(geometry):
                 self.dialog.resize(1500, 940)
-        self.dialog.load(weights, window.model, *window.sample_picker.current)
+        self.dialog.load(weights, window.model, window.current_sample())
         self.dialog.show()
         self.dialog.raise_()
         self.dialog.activateWindow()
         window.step_window_shown.emit()
 
-    def sample_changed(self, split: str, index: int) -> None:
+    @Slot(float, float)
+    def update_applied(self, before: float, after: float) -> None:
+        if self.dialog is not None:
+            self.dialog.update_applied(before, after)
+
+    def sample_changed(self, *_) -> None:
+        """The window's chosen sample changed (an MNIST image, or your own)."""
         if self.is_open:
-            self.dialog.set_sample(split, index)
+            self.dialog.set_sample(self.window.current_sample())
 
     def model_changed(self) -> None:
         if self.is_open:

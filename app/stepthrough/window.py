@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QDialog, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
-                               QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QDialog, QFrame, QGridLayout, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from cnn.network import Network
 from cnn.optim import SGD
@@ -25,6 +25,7 @@ from app.stepthrough.array_panel import ArrayPanel
 from app.training.snapshot import StepRequest
 
 PANELS = 6                  # the most arrays a step shows
+READOUT_HEIGHT = 170        # the hover read-out's fixed height (two 3×3 product tables and the sums)
 PHASE_COLOURS = {"forward": "#1f4e9c", "loss": "#6a3d9a", "loss gradient": "#6a3d9a", "backward": "#b2182b",
                  "update": "#1b7837"}
 class StepThroughWindow(QDialog):
@@ -37,7 +38,7 @@ class StepThroughWindow(QDialog):
         self.weights = self.model = self.network = self.trace = None
         self.steps, self.current, self.sample = [], 0, None
         self.model_loss = None            # E with the model's weights (before any edit)
-        self.loss_before_update = None    # E before the last applied update, to show how it moved
+        self.applied = None               # the last update applied: its sample's title, E and test accuracy
         self.awaiting_apply = False       # an update was sent to the worker, no answer yet
         self.is_stale = False             # the model changed since these weights were read
         self._build()
@@ -54,9 +55,14 @@ class StepThroughWindow(QDialog):
         self.next_button.setToolTip("Next step (Right arrow)")
         self.previous_button.clicked.connect(self.previous_step)
         self.next_button.clicked.connect(self.next_step)
+        self.arrow_keys = []
         for key, slot in ((Qt.Key_Right, self.next_step), (Qt.Key_Left, self.previous_step),
                           (Qt.Key_PageDown, self.next_step), (Qt.Key_PageUp, self.previous_step)):
-            QShortcut(QKeySequence(key), self, slot)
+            shortcut = QShortcut(QKeySequence(key), self, slot)
+            if key in (Qt.Key_Right, Qt.Key_Left):
+                self.arrow_keys.append(shortcut)
+        # → and ← move between cells while the kernel editor has the focus (PgDn/PgUp still step).
+        QApplication.instance().focusChanged.connect(self._focus_changed)
         navigation = QHBoxLayout()
         navigation.addWidget(self.previous_button)
         navigation.addWidget(self.next_button)
@@ -71,6 +77,7 @@ class StepThroughWindow(QDialog):
         self.apply_button.setToolTip("Take the update steps on the model: one step of its optimizer on this sample")
         self.apply_button.clicked.connect(self.apply_update)
         self.status = QLabel("")
+        self.status.setTextFormat(Qt.RichText)
         self.status.setWordWrap(True)
 
         left = QWidget()
@@ -102,16 +109,21 @@ class StepThroughWindow(QDialog):
         self.readout = QLabel("Hover over an array to read its values.")
         self.readout.setTextFormat(Qt.RichText)
         self.readout.setObjectName("readout")
-        self.readout.setMinimumHeight(90)
         self.readout.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         self.readout.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        # A fixed height, scrolled: a long read-out must not push the panels around as the mouse moves.
+        self.readout_area = QScrollArea()
+        self.readout_area.setWidget(self.readout)
+        self.readout_area.setWidgetResizable(True)
+        self.readout_area.setFixedHeight(READOUT_HEIGHT)
+        self.readout_area.setFrameShape(QFrame.NoFrame)
         right = QWidget()
         page = QVBoxLayout(right)
         page.setContentsMargins(0, 0, 0, 0)
         page.addWidget(self.formula)
         page.addWidget(self.explanation)
         page.addLayout(grid, 1)
-        page.addWidget(self.readout)
+        page.addWidget(self.readout_area)
 
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(left)
@@ -123,8 +135,9 @@ class StepThroughWindow(QDialog):
         layout.addWidget(splitter, 1)
 
     # -- what the studio gives it --------------------------------------------------------
-    def load(self, weights, model, split: str, index: int) -> None:
-        """New weights from the worker (opened, or after an applied update); keeps the current step."""
+    def load(self, weights, model, sample) -> None:
+        """New weights from the worker (opened, or after an applied update); keeps the current step.
+        `sample`: (split, index) of the model's images, or an ImageSample (your own image)."""
         self.weights, self.model = weights, model
         self.network = Network.from_architecture(list(weights.architecture), weights.dtype)
         self.network.set_params(weights.params)
@@ -133,26 +146,40 @@ class StepThroughWindow(QDialog):
         self.optimizer.load_state_dict(weights.optimizer_state)  # the session's: rate, momentum, velocities
         self.editor.set_network(self.network, weights.params)
         self.apply_button.setEnabled(True)
-        self.awaiting_apply = self.is_stale = False
-        self.set_sample(split, index)
+        applied, self.awaiting_apply, self.is_stale = self.awaiting_apply, False, False
+        self.set_sample(sample)
+        if applied:
+            self.status.setText(self._applied_text())
 
-    def set_sample(self, split: str, index: int) -> None:
+    def set_sample(self, sample) -> None:
+        """(split, index) of the model's images, or an ImageSample. The true digit of your own image is
+        the one picked, else the network's prediction."""
         if self.model is None:
             return
-        images, labels = self.model.images[split], self.model.labels[split]
-        index = min(max(index, 0), len(images) - 1)
-        label = int(labels[index])
-        y = np.zeros((1, len(self.model.classes)), dtype=self.network.dtype)
-        y[0, self.model.classes.index(label)] = 1
-        self.sample = (split, index, label, np.asarray(images[index], dtype=self.network.dtype)[None, None], y)
-        self.setWindowTitle(f"Step through — {split} image #{index}")
+        classes = self.model.classes
+        if isinstance(sample, tuple):
+            split, index = sample
+            images, labels = self.model.images[split], self.model.labels[split]
+            index = min(max(index, 0), len(images) - 1)
+            title, image, label = f"{split} image #{index}", images[index], int(labels[index])
+        else:
+            title, image, label = sample.title, sample.image, sample.label
+        x = np.asarray(image, dtype=self.network.dtype)[None, None]
+        if label not in classes:
+            label = classes[int(np.argmax(self.network.forward(x)[0]))]
+        y = np.zeros((1, len(classes)), dtype=self.network.dtype)
+        y[0, classes.index(label)] = 1
+        if self.sample is None or self.sample[0] != title:
+            self.applied = None            # what an applied update did belongs to the sample it was made on
+        self.sample = (title, label, x, y)
+        self.setWindowTitle(f"Step through — {title}")
         self.model_loss = None
         self.recompute()
 
     # -- computing ----------------------------------------------------------------------------
     def recompute(self) -> None:
         """Trace the sample with the current (possibly edited) weights and redraw everything."""
-        _, _, _, x, y = self.sample
+        _, _, x, y = self.sample
         self.trace = trace(self.network, x, y, self.loss, self.optimizer)
         if self.model_loss is None:
             self.model_loss = self.trace.loss
@@ -175,7 +202,7 @@ class StepThroughWindow(QDialog):
         return any(not np.array_equal(value, self.weights.params[name]) for name, value in self.network.params.items())
 
     def _update_header(self) -> None:
-        split, index, label, _, _ = self.sample
+        title, label, _, _ = self.sample
         classes = self.model.classes
         scores = self.trace.output[0]
         probabilities = self.loss.probabilities(scores[None])[0]
@@ -183,14 +210,15 @@ class StepThroughWindow(QDialog):
         verdict = "<span style='color:#1b7837'>✓ right</span>" if classes[best] == label \
             else "<span style='color:#b2182b'>✗ misclassified</span>"
         kind = "p" if self.loss.on_logits else "output"
-        text = (f"<b>{split} image #{index}</b> · label <b>{label}</b> · predicted <b>{classes[best]}</b> "
+        text = (f"<b>{title}</b> · label <b>{label}</b> · predicted <b>{classes[best]}</b> "
                 f"({kind} {probabilities[best]:.4f}) {verdict} · loss <b><i>E</i> = {self.trace.loss:.8g}</b>"
                 f" · {self.weights.dtype}, η = {self.weights.learning_rate:g}")
         if self.edited:
             text += (f" · <span style='color:#b35c00'>kernels edited (the model's weights give "
                      f"<i>E</i> = {self.model_loss:.8g})</span>")
-        if self.loss_before_update is not None:
-            text += f" · the applied update moved <i>E</i> from {self.loss_before_update:.8g} to {self.model_loss:.8g}"
+        if self.applied is not None and not self.awaiting_apply and self.applied.get("title") == title:
+            text += (f" · the applied update moved <i>E</i> from {self.applied['loss']:.8g} to "
+                     f"{self.model_loss:.8g}")
         self.header.setText(text)
 
     # -- steps ----------------------------------------------------------------------------------
@@ -212,6 +240,11 @@ class StepThroughWindow(QDialog):
         self.previous_button.setEnabled(number > 0)
         self.next_button.setEnabled(number < len(self.steps) - 1)
         self.readout.setText("Hover over an array to read its values.")
+
+    def _focus_changed(self, _old, new) -> None:
+        editing = new is not None and (new is self.editor or self.editor.isAncestorOf(new))
+        for shortcut in self.arrow_keys:
+            shortcut.setEnabled(not editing)
 
     def next_step(self) -> None:
         self.show_step(self.current + 1)
@@ -237,8 +270,9 @@ class StepThroughWindow(QDialog):
         else:  # any other number: its value, its cell outlined (a vector's cells are not drawn as such)
             pixel = [(key, index[:-2], slice(index[-2], index[-2] + 1), slice(index[-1], index[-1] + 1))] \
                 if len(index) >= 2 else []
-            explanation = explain.Explanation(f"{source.name}[{', '.join(map(str, index))}] = "
-                                              f"<code>{source.array[index]:+.10g}</code>", pixel)
+            explanation = explain.Explanation(f"{source.name}[{', '.join(map(str, index))}] = <code>"
+                                              f"{explain.number_text(source.array[index], source.array.dtype)}</code>",
+                                              pixel)
         outlines: dict[str, list] = {}
         for panel_key, map_index, rows, cols in explanation.outlines:
             panel = self.panel(panel_key)
@@ -262,19 +296,35 @@ class StepThroughWindow(QDialog):
         self.editor.reset()
 
     def check_gradients(self) -> None:
-        _, _, _, x, y = self.sample
+        _, _, x, y = self.sample
         self.checker.start(self.network, x, y, self.loss, self.trace)
 
     # -- applying the update ------------------------------------------------------------------
     def apply_update(self) -> None:
         """One real engine step on this sample, from the weights shown (edits included): the update steps' θ after."""
-        _, _, _, x, y = self.sample
-        self.loss_before_update = self.trace.loss
+        _, _, x, y = self.sample
+        self.applied = {"title": self.sample[0], "loss": self.trace.loss}
         self.apply_button.setEnabled(False)  # until the worker sends the updated weights back
         self.awaiting_apply = True
         self.status.setText("Applying the update…")
         params = {name: value.copy() for name, value in self.network.params.items()}
         self.apply_requested.emit(self.weights.version, StepRequest(params, x, y))
+
+    def update_applied(self, accuracy_before: float, accuracy_after: float) -> None:
+        """The worker applied the update: the test accuracy with the weights before and after it."""
+        if self.applied is not None:
+            self.applied.update(before=accuracy_before, after=accuracy_after)
+            self.status.setText(self._applied_text())
+
+    def _applied_text(self) -> str:
+        applied = self.applied or {}
+        text = "The update was applied to the model."
+        if "before" in applied:
+            before, after = 100 * applied["before"], 100 * applied["after"]
+            colour = "#b2182b" if after < before - 0.05 else "#1b7837"
+            text += (f" Test accuracy <b style='color:{colour}'>{before:.1f}% → {after:.1f}%</b>: one step on one "
+                     "sample moves every weight, so it changes the answers on the other images too.")
+        return text
 
     def stale(self, reason: str) -> None:
         """The model changed under this window (training resumed), or the worker refused the update."""

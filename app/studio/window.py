@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QMetaObject, QSettings, QStandardPaths, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
                                QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from cnn.config import RunConfig
@@ -28,6 +28,7 @@ from app.studio.runs_panel import RunsPanel
 from app.studio.sample_picker import SamplePicker
 from app.studio.settings_panel import SettingsPanel
 from app.studio.status_line import StatusLine
+from app.studio.views.attribution import AttributionView
 from app.studio.views.compare import CompareView
 from app.studio.views.features import FeatureMapsView
 from app.studio.views.gradients import GradientsView
@@ -35,10 +36,13 @@ from app.studio.views.health import HealthView
 from app.studio.views.loss import LossView
 from app.studio.views.strip import StripView
 from app.studio.views.weights import WeightsView
+from app.studio.views.results import ResultsView
+from app.studio.views.your_digit import YourDigitPanel
 from app.training.collector import GuiThreadCollector
 from app.training.state import RunState
 from app.training.worker import TrainingWorker
 from app.widgets.banner import ErrorBanner
+from app.widgets.image_files import IMAGE_SUFFIXES
 
 WEIGHTS_FILTER = "CNN Studio weights (*.npz);;All files (*)"
 OPEN_FILTER = "Networks (*.npz *.keras);;CNN Studio weights (*.npz);;Keras models (*.keras);;All files (*)"
@@ -64,6 +68,7 @@ class MainWindow(QMainWindow):
     request_predictions = Signal(str)
     request_open_run = Signal(str)
     request_continue_run = Signal(str, int)
+    request_image = Signal(object)
 
     def __init__(self, settings: QSettings | None = None, data_path=None, runs_dir=None):
         super().__init__()
@@ -84,6 +89,7 @@ class MainWindow(QMainWindow):
         self.layer_choice = LayerChoice(self)
         self._place_views()
         self._wire_runs()
+        self._place_inspection()
         self._build_menus()
         self._start_worker(data_path)
         restore(self)
@@ -176,6 +182,30 @@ class MainWindow(QMainWindow):
         self.runs_panel.open_requested.connect(self.open_run)
         self.runs_panel.continue_requested.connect(self.continue_run)
 
+    def _place_inspection(self) -> None:
+        """Your own digit, why the network decided, and the results to click into: three docks tabbed on
+        the right (each can be dragged out beside the others)."""
+        self.your_digit, self.attribution_view, self.results_view = YourDigitPanel(), AttributionView(), ResultsView()
+        self.image_sample = None      # the ImageSample chosen (your drawing or picture), None: the picker's
+        docks = []
+        for title, name, widget in (("Your digit", "your_digit", self.your_digit),
+                                    ("Why it decided", "attribution", self.attribution_view),
+                                    ("Results", "results", self.results_view)):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(name)
+            dock.setWidget(widget)
+            self.addDockWidget(Qt.RightDockWidgetArea, dock)
+            docks.append(dock)
+        self.your_digit_dock, self.attribution_dock, self.results_dock = docks
+        self.tabifyDockWidget(self.your_digit_dock, self.attribution_dock)
+        self.tabifyDockWidget(self.attribution_dock, self.results_dock)
+        self.your_digit_dock.raise_()
+        self.your_digit.failed.connect(self.show_error)
+        self.your_digit.sample_chosen.connect(self._image_chosen)
+        self.your_digit.step_through_requested.connect(self.step_through)
+        self.results_view.sample_clicked.connect(self.show_sample)
+        self.results_view.sample_opened.connect(self._open_in_step_through)
+
     def _action(self, menu, text, slot, shortcut=None, tip=None) -> QAction:
         action = QAction(text, self)
         if shortcut:
@@ -190,6 +220,8 @@ class MainWindow(QMainWindow):
         self.open_action = self._action(file, "&Open weights…", self.open_weights_dialog, QKeySequence.Open,
                                         "Load a saved network and show it")
         self.recent = RecentFiles(self.settings, file.addMenu("Open &recent"), self.open_weights)
+        self._action(file, "Open &image of a digit…", self.your_digit.open_dialog, "Ctrl+Shift+O",
+                     "A PNG, JPEG or BMP of a digit: the network reads it as MNIST's preprocessing makes it")
         self.save_action = self._action(file, "&Save weights…", self.save_weights_dialog, QKeySequence.Save,
                                         "Save the network's weights to an .npz file")
         self.export_action = self._action(file, "&Export view as PNG…", self.export_dialog, "Ctrl+E",
@@ -199,6 +231,9 @@ class MainWindow(QMainWindow):
         training = self.menuBar().addMenu("&Training")
         for action in self.controls.actions()[:4]:
             training.addAction(action)
+        training.addSeparator()
+        self.evaluate_action = self._action(training, "&Evaluate", self.results_view.evaluate, "Ctrl+Shift+E",
+                                            "The confusion matrix and galleries with the current weights")
         sample = self.menuBar().addMenu("&Sample")
         self._action(sample, "Next &misclassified", self.sample_picker.jump_to_next_misclassified, "Ctrl+M")
         sample.addAction(self.controls.step)
@@ -209,11 +244,13 @@ class MainWindow(QMainWindow):
                      "Show the run settings and controls")
         self._action(view, "&Runs", lambda: self.left_tabs.setCurrentIndex(1), "Ctrl+2",
                      "Show the recorded runs: open, compare, continue, rename, delete, export")
+        for dock in (self.your_digit_dock, self.attribution_dock, self.results_dock):
+            view.addAction(dock.toggleViewAction())
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&How to read the views", self.show_tour, QKeySequence.HelpContents)
         self._action(help_menu, "&About CNN Studio", self.show_about)
         self.settings_panel.learning_rate_changed.connect(self._learning_rate_changed)
-        self.sample_picker.sample_changed.connect(self.request_sample)
+        self.sample_picker.sample_changed.connect(self._picker_changed)
 
     def _start_worker(self, data_path) -> None:
         self.thread = QThread(self)
@@ -256,9 +293,21 @@ class MainWindow(QMainWindow):
         for view in self.views:
             view.subscribe(self.worker)
         self.status.subscribe(self.worker)
+        self._wire_inspection()
         self.worker.snapshot.connect(self._snapshot_shown)
         self.worker.snapshot.connect(self.draw_feedback.frame_shown)
         self.draw_feedback.drawn.connect(self.worker.views_drawn)
+
+    def _wire_inspection(self) -> None:
+        """Your digit, the attribution maps and the results: their requests to the worker (queued to its
+        thread) and what the worker sends back."""
+        worker = self.worker
+        self.your_digit.subscribe(worker)
+        self.attribution_view.request_changed.connect(worker.request_attribution)
+        worker.attribution.connect(self.attribution_view.show_attribution)
+        self.results_view.evaluate_requested.connect(worker.evaluate_split)
+        worker.evaluated.connect(self.results_view.show_results)
+        self.request_image.connect(worker.select_image)
 
     # -- commands ----------------------------------------------------------------------
     def _config_or_default(self) -> RunConfig:
@@ -373,6 +422,30 @@ class MainWindow(QMainWindow):
         """Opens the step-through on the current sample, with a copy of the weights (training pauses)."""
         self.step_link.open()
 
+    def current_sample(self):
+        """The chosen sample: your ImageSample, or the picker's (split, index)."""
+        return self.image_sample if self.image_sample is not None else self.sample_picker.current
+
+    def _image_chosen(self, sample) -> None:
+        """Your drawing or picture becomes the sample every view shows."""
+        self.image_sample = sample
+        self.request_image.emit(sample)
+        self.step_link.sample_changed()
+
+    def _picker_changed(self, split: str, index: int) -> None:
+        self.image_sample = None
+        self.request_sample.emit(split, index)
+
+    def show_sample(self, split: str, index: int) -> None:
+        """An MNIST image becomes the chosen sample (also when the picker already shows it under your image)."""
+        self.sample_picker.select(split, index)   # says so when it changes
+        if self.image_sample is not None:
+            self._picker_changed(*self.sample_picker.current)
+
+    def _open_in_step_through(self, split: str, index: int) -> None:
+        self.show_sample(split, index)
+        self.step_through()
+
     @property
     def step_window(self):
         """The step-through window, once it has been opened."""
@@ -396,11 +469,16 @@ class MainWindow(QMainWindow):
             epochs=self.settings_panel.epochs.value(), learning_rate=self.settings_panel.learning_rate.value()))
         self.settings_panel.blockSignals(False)
         self.sample_picker.set_data(info.images, info.labels)
+        self.attribution_view.set_model(info)
+        self.results_view.set_model(info)
         self.model_label.setText(f"<b>Network</b> ({info.source}, {info.parameter_count:,} parameters, "
                                  f"{info.config.dtype}, loss: {info.loss_name.replace('_', ' ')}); click a layer "
                                  "to show it:")
         self.layer_choice.set_layers(info.layers)
-        self.request_sample.emit(*self.sample_picker.current)
+        if self.image_sample is not None:
+            self.request_image.emit(self.image_sample)
+        else:
+            self.request_sample.emit(*self.sample_picker.current)
         self.step_link.model_changed()
 
     @Slot(object)
@@ -448,7 +526,11 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event) -> None:
         files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if files:
-            self.open_weights(files[0])
+            if Path(files[0]).suffix.lower() in IMAGE_SUFFIXES:
+                self.your_digit_dock.show()
+                self.your_digit.open_image(files[0])
+            else:
+                self.open_weights(files[0])
             event.acceptProposedAction()
 
     def closeEvent(self, event) -> None:

@@ -7,6 +7,7 @@ records and snapshots holding copies.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 from pathlib import Path
@@ -21,9 +22,12 @@ from cnn.config import RunConfig
 from cnn.data import DataFileError, load_mnist
 from cnn.runs.opening import BUNDLED, data_path, open_run
 from cnn.session import Session
+from cnn.evaluation import evaluate_samples, results_of
 from cnn.step import NonFinite
 from cnn.train import EpochRecord, StepRecord, TrainingDiverged, evaluate
 
+from app.training.explainer import explain
+from app.training.my_samples import ImageSample, as_split, snapshot_of
 from app.training.recording import NotRecorded, Recording, RecordingFailed
 from app.training.run_curves import read_curves
 from app.training.health import measure
@@ -33,6 +37,7 @@ from app.training.throttle import RedrawThrottle
 
 SLICE_SECONDS = 0.02        # training between two looks at the event queue
 HEALTH_INTERVAL = 0.2       # seconds between two health measurements (each a pass over the weights: ~0.5 ms)
+EXPLAIN_EVERY = 1.0         # while training runs, the attribution maps follow at most this often (seconds)
 STUDIO_DATA = object()      # _load_raw's default: the data the studio was started with
 
 
@@ -53,6 +58,9 @@ class TrainingWorker(QObject):
     run_changed = Signal(str)        # a run folder was made, got an epoch, or ended (the Runs panel reads it)
     current_run = Signal(str)        # the run folder the network belongs to ("" for none yet)
     run_opened = Signal(object)      # the RunConfig of a run just opened (after its model_changed)
+    update_applied = Signal(float, float)   # the step-through's update: test accuracy before and after it
+    attribution = Signal(object)     # Attribution of the chosen sample, when a view asked (request_attribution)
+    evaluated = Signal(object, object)  # SampleResults of a split, and the epoch it ends (None: the weights now)
 
     def __init__(self, data_path=None, runs_dir=None):
         super().__init__()
@@ -73,6 +81,8 @@ class TrainingWorker(QObject):
         self._sample = ("test", 0)
         self._timer = None
         self._version = 0  # counts changes of the weights, so that an update applies to the weights it was made from
+        self._attribution_request = None   # AttributionRequest while a view shows the maps
+        self._explained_at = 0.0
 
     # -- commands (queued from the GUI thread) -------------------------------------------
     @Slot(object)
@@ -144,6 +154,29 @@ class TrainingWorker(QObject):
         if self.session is not None:
             self._guarded(self._emit_snapshot)
 
+    @Slot(object)
+    def select_image(self, sample: ImageSample) -> None:
+        """One of your images (a drawing, an opened picture) becomes the chosen sample."""
+        self._sample = sample
+        if self.session is not None:
+            self._guarded(self._emit_snapshot)
+
+    @Slot(object)
+    def request_attribution(self, request) -> None:
+        """An AttributionRequest: the maps follow every snapshot from now on; None: no maps."""
+        self._attribution_request = request
+        if self.session is not None and request is not None:
+            self._guarded(lambda: self._emit_attribution(force=True))
+
+    @Slot(str)
+    def evaluate_split(self, split: str) -> None:
+        """Every sample of a split ("test" or "train") with the current weights: evaluated."""
+        if self.session is None:
+            return
+        data = self.session.dataset.train if split == "train" else self.session.dataset.test
+        self._guarded(lambda: self.evaluated.emit(evaluate_samples(
+            self.session.network, split, data, self.session.dataset.classes, self.session.loss), None))
+
     @Slot(str)
     def predict_split(self, split: str) -> None:
         """The digits the network predicts for every image of `split` ('train' or 'test')."""
@@ -208,6 +241,8 @@ class TrainingWorker(QObject):
 
         def apply():
             network, optimizer = self.session.network, self.session.optimizer
+            test = self.session.dataset.test
+            accuracy_before = evaluate(network, test, self.session.loss).accuracy
             before = {name: value.copy() for name, value in network.params.items()}
             network.set_params(request.params)  # checks every name and shape before changing any
             try:
@@ -216,11 +251,14 @@ class TrainingWorker(QObject):
                 network.set_params(before)
                 raise ValueError(f"The update was not applied: {problem}.") from None
             self._version += 1
-            self._emit_predictions(evaluate(network, self.session.dataset.test, self.session.loss).predictions)
+            after = evaluate(network, test, self.session.loss)
+            self._emit_test_evaluation(after)
             self._emit_snapshot()
             self.message.emit(f"Applied one step of SGD (η = {optimizer.current_learning_rate:g}"
                               + (f", μ = {optimizer.momentum:g}" if optimizer.momentum else "")
-                              + ") from the step-through.")
+                              + f") from the step-through: test accuracy {100 * accuracy_before:.1f}% → "
+                              f"{100 * after.accuracy:.1f}%.")
+            self.update_applied.emit(accuracy_before, after.accuracy)
             self.weights.emit(weights_of(self.session, self._version))
         self._guarded(apply)
 
@@ -289,6 +327,8 @@ class TrainingWorker(QObject):
                 self._health = []
             if epochs:  # the newest epoch's predictions mark the misclassified thumbnails
                 self._emit_predictions(epochs[-1].test_predictions)
+                if epochs[-1].test_outputs is not None:
+                    self._emit_results(epochs[-1].test_outputs, epochs[-1].epoch)
         if self.session is not None:
             self._emit_snapshot()
 
@@ -381,14 +421,47 @@ class TrainingWorker(QObject):
         self._set_run_folder(None)  # a new network: its first Start makes a new run
         self._version += 1
         self.model_changed.emit(model_info(session, source))
-        self._emit_predictions(evaluate(session.network, session.dataset.test, session.loss).predictions)
+        self._emit_test_evaluation(evaluate(session.network, session.dataset.test, session.loss))
         self._emit_snapshot()
 
     def _emit_predictions(self, predictions) -> None:
         self.test_predictions.emit(np.asarray(self.session.dataset.classes)[predictions])
 
+    def _emit_test_evaluation(self, evaluation) -> None:
+        self._emit_predictions(evaluation.predictions)
+        self._emit_results(evaluation.outputs)
+
+    def _emit_results(self, test_outputs, epoch: int | None = None) -> None:
+        """The test split's per-sample results from the network's outputs for it (after `epoch`)."""
+        dataset = self.session.dataset
+        self.evaluated.emit(results_of("test", dataset.test, dataset.classes, self.session.loss, test_outputs), epoch)
+
     def _emit_snapshot(self) -> None:
-        self.snapshot.emit(take_snapshot(self.session, *self._sample, self._layers))
+        if isinstance(self._sample, ImageSample):
+            self.snapshot.emit(snapshot_of(self.session, self._sample, self._layers))
+        else:
+            self.snapshot.emit(take_snapshot(self.session, *self._sample, self._layers))
+        self._emit_attribution()
+
+    def _emit_attribution(self, force: bool = False) -> None:
+        """The maps of the chosen sample, if a view asked; while training runs, at most every EXPLAIN_EVERY s."""
+        request, now = self._attribution_request, time.perf_counter()
+        recent = self.state is RunState.RUNNING and now - self._explained_at < EXPLAIN_EVERY
+        if request is None or (recent and not force):
+            return
+        self._explained_at = now
+        if isinstance(self._sample, ImageSample):
+            x, sample = as_split(self.session, self._sample).x, (self._sample.name, self._sample.number)
+            if self._sample.drawing:   # occlusion waits for the pen to lift
+                request = dataclasses.replace(request, occlusion=False)
+        else:
+            split, index = self._sample
+            data = self.session.dataset.train if split == "train" else self.session.dataset.test
+            index = min(max(index, 0), len(data.x) - 1)
+            x, sample = data.x[index:index + 1], (split, index)
+        if self.state is RunState.RUNNING:   # one forward pass per patch position: only when training waits
+            request = dataclasses.replace(request, occlusion=False)
+        self.attribution.emit(explain(self.session, x, sample, request))
 
     def _load_raw(self, path=STUDIO_DATA):
         """The studio's data, or that at `path` (None: the bundled MNIST) for an opened run; the data

@@ -17,6 +17,7 @@ from cnn.preprocess import EmptyImage, Preprocessed, preprocess
 MAX_PIXELS = 40_000_000   # declared width × height above this is refused (a 7000×5700 photo still opens)
 MAX_SIDE = 1024           # larger pictures are decoded scaled down to this longest side (the digit ends at 20 px)
 FORMATS = "PNG, JPEG, BMP"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff", ".webp")
 FILE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.pgm *.ppm *.tif *.tiff *.webp);;All files (*)"
 
 

@@ -1,0 +1,200 @@
+"""Results you can click into: the confusion matrix of the test (or training) set with each class's
+accuracy, and a gallery: the images of a clicked cell (highest loss first), the hardest examples
+(highest loss) or the confident mistakes (wrong with the highest probability). A click on an image
+chooses it as the sample; a double-click opens the step-through on it."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QListView, QListWidget, QListWidgetItem,
+                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from cnn.evaluation import per_class_accuracy
+
+from app.studio.sample_picker import thumbnail
+
+GALLERY = 96            # images shown at once
+MODES = (("cell", "the clicked cell"), ("hardest", "hardest examples (highest loss)"),
+         ("mistakes", "confident mistakes"))
+
+
+class ResultsView(QWidget):
+    evaluate_requested = Signal(str)     # split
+    sample_clicked = Signal(str, int)    # split, index
+    sample_opened = Signal(str, int)     # double-click: step through it
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.split = QComboBox()
+        self.split.addItem("test set", "test")
+        self.split.addItem("training set", "train")
+        self.evaluate_button = QPushButton("Evaluate")
+        self.evaluate_button.setToolTip("Every image of the split with the current weights (Ctrl+Shift+E)")
+        self.mode = QComboBox()
+        for key, text in MODES:
+            self.mode.addItem(text, key)
+        top = QHBoxLayout()
+        top.addWidget(self.split)
+        top.addWidget(self.evaluate_button)
+        top.addStretch(1)
+        top.addWidget(QLabel("Gallery:"))
+        top.addWidget(self.mode)
+        self.caption = QLabel("No evaluation yet: press Evaluate.")
+        self.caption.setObjectName("caption")
+        self.caption.setTextFormat(Qt.RichText)
+        self.caption.setWordWrap(True)
+        self.matrix = QTableWidget(0, 0)
+        self.matrix.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.matrix.setSelectionMode(QTableWidget.SingleSelection)
+        self.matrix.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.matrix.verticalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.matrix.setToolTip("Rows: the true digit; columns: the predicted one. Click a cell to see its images.")
+        self.gallery_caption = QLabel("")
+        self.gallery = QListWidget()
+        self.gallery.setViewMode(QListView.IconMode)
+        self.gallery.setIconSize(QSize(40, 40))
+        self.gallery.setGridSize(QSize(48, 60))
+        self.gallery.setMovement(QListView.Static)
+        self.gallery.setResizeMode(QListView.Adjust)
+        self.gallery.setUniformItemSizes(True)
+        right = QWidget()
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.gallery_caption)
+        column.addWidget(self.gallery, 1)
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.addWidget(self.matrix)
+        splitter.addWidget(right)
+        splitter.setSizes([420, 420])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(top)
+        layout.addWidget(self.caption)
+        layout.addWidget(splitter, 1)
+        self.results: dict = {}          # split → SampleResults
+        self.epoch: dict = {}            # split → the epoch its results are from, or None
+        self.images, self.labels = {}, {}
+        self.chosen_cell: tuple[int, int] | None = None
+        self.shown: list[int] = []       # sample indices in the gallery, in order
+        self.evaluate_button.clicked.connect(self.evaluate)
+        self.split.currentIndexChanged.connect(self._split_changed)
+        self.mode.currentIndexChanged.connect(self._fill_gallery)
+        self.matrix.cellClicked.connect(self.click_cell)
+        self.gallery.itemClicked.connect(lambda item: self.sample_clicked.emit(self.current_split,
+                                                                               item.data(Qt.UserRole)))
+        self.gallery.itemDoubleClicked.connect(lambda item: self.sample_opened.emit(self.current_split,
+                                                                                    item.data(Qt.UserRole)))
+
+    @property
+    def current_split(self) -> str:
+        return self.split.currentData()
+
+    def set_model(self, info) -> None:
+        self.images, self.labels, self.results, self.epoch = info.images, info.labels, {}, {}
+        self.chosen_cell = None
+        self._show()
+
+    def evaluate(self) -> None:
+        self.caption.setText(f"Evaluating the {self.split.currentText()}…")
+        self.evaluate_requested.emit(self.current_split)
+
+    def show_results(self, results, epoch: int | None = None) -> None:
+        self.results[results.split], self.epoch[results.split] = results, epoch
+        if results.split == self.current_split:
+            self._show()
+
+    # -- the matrix ----------------------------------------------------------------------------------
+    def _split_changed(self) -> None:
+        self.chosen_cell = None
+        if self.current_split not in self.results:
+            self.evaluate()
+        self._show()
+
+    def _show(self) -> None:
+        results = self.results.get(self.current_split)
+        if results is None:
+            self.matrix.setRowCount(0)
+            self.matrix.setColumnCount(0)
+            self.gallery.clear()
+            return
+        matrix = results.confusion()
+        accuracy = per_class_accuracy(matrix)
+        k = len(results.classes)
+        self.matrix.setRowCount(k)
+        self.matrix.setColumnCount(k + 1)
+        self.matrix.setHorizontalHeaderLabels([f"→ {c}" for c in results.classes] + ["accuracy"])
+        self.matrix.setVerticalHeaderLabels([f"true {c}" for c in results.classes])
+        largest_wrong = max(int((matrix - np.diag(np.diag(matrix))).max(initial=0)), 1)
+        for t in range(k):
+            for p in range(k):
+                count = int(matrix[t, p])
+                item = QTableWidgetItem(str(count))
+                item.setTextAlignment(Qt.AlignCenter)
+                if t == p:
+                    item.setBackground(QBrush(QColor(199, 233, 192)))
+                elif count:
+                    share = count / largest_wrong
+                    item.setBackground(QBrush(QColor(255, int(235 - 130 * share), int(225 - 140 * share))))
+                item.setToolTip(f"{count} images of {results.classes[t]} predicted as {results.classes[p]}")
+                self.matrix.setItem(t, p, item)
+            right = accuracy[t]
+            item = QTableWidgetItem("—" if np.isnan(right) else f"{100 * right:.1f}%")
+            item.setTextAlignment(Qt.AlignCenter)
+            item.setFlags(item.flags() & ~Qt.ItemIsSelectable)
+            self.matrix.setItem(t, k, item)
+        epoch = self.epoch.get(self.current_split)
+        when = f"after epoch {epoch}" if epoch else "with the current weights"
+        self.caption.setText(f"<b>{self.split.currentText().capitalize()}</b> {when}: accuracy "
+                             f"<b>{100 * results.accuracy:.2f}%</b> ({int(np.trace(matrix)):,} of "
+                             f"{int(matrix.sum()):,}). Rows: the true digit, columns: the prediction; click a cell.")
+        if self.chosen_cell is not None:
+            self.matrix.setCurrentCell(*self.chosen_cell)
+        self._fill_gallery()
+
+    def click_cell(self, row: int, column: int) -> None:
+        results = self.results.get(self.current_split)
+        if results is None or column >= len(results.classes):
+            return
+        self.chosen_cell = (row, column)
+        self.mode.blockSignals(True)
+        self.mode.setCurrentIndex(self.mode.findData("cell"))
+        self.mode.blockSignals(False)
+        self._fill_gallery()
+
+    # -- the gallery ---------------------------------------------------------------------------------
+    def _fill_gallery(self) -> None:
+        results = self.results.get(self.current_split)
+        self.gallery.clear()
+        self.shown = []
+        if results is None:
+            return
+        mode, classes = self.mode.currentData(), results.classes
+        if mode == "cell":
+            if self.chosen_cell is None:
+                self.gallery_caption.setText("Click a cell of the matrix to see its images.")
+                return
+            t, p = self.chosen_cell
+            chosen = results.cell(t, p)
+            title = (f"{len(chosen):,} images of {classes[t]} predicted as {classes[p]}, highest loss first")
+        elif mode == "hardest":
+            chosen = results.hardest(GALLERY)
+            title = "The highest losses"
+        else:
+            chosen = results.confident_mistakes()
+            title = f"{len(chosen):,} mistakes, the most confident first"
+        shown = chosen[:GALLERY]
+        more = f" (the first {GALLERY})" if len(chosen) > GALLERY else ""
+        self.gallery_caption.setText(title + more + ". Click: show it; double-click: step through it.")
+        images = self.images.get(self.current_split)
+        for index in shown:
+            index = int(index)
+            wrong = results.true[index] != results.predicted[index]
+            item = QListWidgetItem(thumbnail(images[index], QColor(214, 39, 40) if wrong else None),
+                                   f"{classes[results.predicted[index]]} {results.confidence[index]:.2f}")
+            item.setData(Qt.UserRole, index)
+            item.setToolTip(f"#{index}: label {classes[results.true[index]]}, predicted "
+                            f"{classes[results.predicted[index]]} (p = {results.confidence[index]:.3f}), "
+                            f"loss {results.losses[index]:.4g}")
+            self.gallery.addItem(item)
+            self.shown.append(index)

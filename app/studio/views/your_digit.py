@@ -1,0 +1,219 @@
+"""Your own digit: the drawing pad or an opened picture, MNIST's preprocessing step by step, the
+network's answer, the true digit you pick, and the session's list of your samples.
+
+The image becomes the chosen sample (`sample_chosen`): every view follows it as it follows an
+MNIST image, and the step-through opens on it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QListView, QListWidget,
+                               QListWidgetItem, QPushButton, QSlider, QVBoxLayout, QWidget)
+
+from cnn.preprocess import EmptyImage, Preprocessed, preprocess
+
+from app.studio.sample_picker import thumbnail
+from app.studio.views.draw_pad import DEFAULT_WIDTH, DrawPad
+from app.training.my_samples import ImageSample
+from app.widgets.image_files import FILE_FILTER, ImageFileError, load_digit
+from app.widgets.imaging import GRAY, image_plot
+
+STAGES = (("grey", "your picture"), ("cropped", "cropped to the ink"), ("image", "28×28: what the network sees"))
+
+
+class YourDigitPanel(QWidget):
+    sample_chosen = Signal(object)     # ImageSample: show this image everywhere
+    step_through_requested = Signal()
+    failed = Signal(str)               # a picture that cannot be read, or a blank page
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.pad = DrawPad()
+        self.brush = QSlider(Qt.Horizontal)
+        self.brush.setRange(6, 40)
+        self.brush.setValue(DEFAULT_WIDTH)
+        self.brush.setToolTip("Brush width")
+        self.brush.valueChanged.connect(self.pad.set_brush_width)
+        self.undo_button, self.clear_button = QPushButton("Undo"), QPushButton("Clear")
+        self.undo_button.setShortcut("Ctrl+Z")
+        self.open_button = QPushButton("Open image…")
+        self.open_button.setToolTip("A PNG, JPEG or BMP of a digit: dark ink on paper or white on black")
+        self.undo_button.clicked.connect(self.pad.undo)
+        self.clear_button.clicked.connect(self.pad.clear)
+        self.open_button.clicked.connect(self.open_dialog)
+        tools = QHBoxLayout()
+        tools.addWidget(QLabel("Brush"))
+        tools.addWidget(self.brush, 1)
+        for button in (self.undo_button, self.clear_button, self.open_button):
+            tools.addWidget(button)
+
+        self.stages = pg.GraphicsLayoutWidget()
+        self.stages.setMinimumHeight(120)
+        self.stage_images = {}
+        for column, (key, title) in enumerate(STAGES):
+            view = image_plot(title, self.stages.ci, 0, column)
+            item = pg.ImageItem()
+            view.addItem(item)
+            self.stage_images[key] = (view, item)
+        self.answer = QLabel("Draw a digit, or open a picture of one.")
+        self.answer.setObjectName("answer")
+        self.answer.setTextFormat(Qt.RichText)
+        self.answer.setWordWrap(True)
+        self.bars_widget = pg.PlotWidget()
+        self.bars_widget.setMinimumHeight(110)
+        self.bars_widget.setMouseEnabled(x=False, y=False)
+        self.bars_widget.hideButtons()
+        self.bars_widget.setYRange(0, 1, padding=0.05)
+        self.bars = pg.BarGraphItem(x=[0], height=[0], width=0.7)
+        self.bars_widget.addItem(self.bars)
+        self.label = QComboBox()
+        self.label.addItem("as predicted", None)
+        for digit in range(10):
+            self.label.addItem(str(digit), digit)
+        self.label.setToolTip("The true digit: it sets the loss and the gradients, and the step-through's target")
+        self.label.currentIndexChanged.connect(self._label_changed)
+        self.keep_button = QPushButton("Keep in my samples")
+        self.keep_button.clicked.connect(self.keep)
+        self.step_button = QPushButton("Step through")
+        self.step_button.setToolTip("Open the step-through on this image (Ctrl+T)")
+        self.step_button.clicked.connect(self.step_through_requested)
+        self.samples = QListWidget()
+        self.samples.setViewMode(QListView.IconMode)
+        self.samples.setIconSize(QSize(36, 36))
+        self.samples.setMovement(QListView.Static)
+        self.samples.setResizeMode(QListView.Adjust)
+        self.samples.setMaximumHeight(100)
+        self.samples.itemClicked.connect(lambda item: self.choose_kept(item.data(Qt.UserRole)))
+
+        right = QGridLayout()
+        right.addWidget(self.stages, 0, 0, 1, 3)
+        right.addWidget(self.answer, 1, 0, 1, 3)
+        right.addWidget(self.bars_widget, 2, 0, 1, 3)
+        right.addWidget(QLabel("True digit"), 3, 0)
+        right.addWidget(self.label, 3, 1)
+        right.addWidget(self.step_button, 3, 2)
+        right.addWidget(self.keep_button, 4, 0, 1, 3)
+        right.addWidget(QLabel("My samples (this session)"), 5, 0, 1, 3)
+        right.addWidget(self.samples, 6, 0, 1, 3)
+        left = QVBoxLayout()
+        left.addWidget(self.pad, 1)
+        left.addLayout(tools)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 1)
+        layout.addLayout(right, 1)
+
+        self.kept: list[ImageSample] = []
+        self.current: ImageSample | None = None
+        self.preprocessed: Preprocessed | None = None
+        self.source = "drawing"
+        self.pad.changed.connect(self._drawn)
+        self.pad.cleared.connect(self._pad_cleared)
+        self._set_buttons()
+
+    # -- inputs ------------------------------------------------------------------------------------
+    def _drawn(self, pixels: np.ndarray, drawing: bool) -> None:
+        try:
+            result = preprocess(pixels)
+        except EmptyImage:
+            return  # a dot too faint to read: wait for more ink
+        self.source = "drawing"
+        self.show_image(result, "drawing", drawing)
+
+    def _pad_cleared(self) -> None:
+        if self.source == "drawing":
+            self.preprocessed = None
+            for _, item in self.stage_images.values():
+                item.clear()
+            self.answer.setText("Draw a digit, or open a picture of one.")
+            self._set_buttons()
+
+    def open_image(self, path) -> bool:
+        """Preprocess the picture in `path` and choose it; a bad file is reported, nothing changes."""
+        try:
+            result = load_digit(path)
+        except (ImageFileError, OSError) as error:
+            self.failed.emit(str(error))
+            return False
+        self.source = Path(path).name
+        self.show_image(result, Path(path).name, False)
+        return True
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a picture of a digit", "", FILE_FILTER)
+        if path:
+            self.open_image(path)
+
+    def show_image(self, result: Preprocessed, name: str, drawing: bool) -> None:
+        """Shows the stages and chooses the 28×28 image as the sample."""
+        self.preprocessed = result
+        for key, _ in STAGES:
+            view, item = self.stage_images[key]
+            item.setImage(getattr(result, key), levels=(0, 1))   # the picture as it looks; then ink white on black
+            item.setColorMap(GRAY)
+            view.autoRange(padding=0.02)
+        self.current = ImageSample(name, -1, result.image, self.label.currentData(), drawing)
+        self._set_buttons()
+        self.sample_chosen.emit(self.current)
+
+    # -- your samples ------------------------------------------------------------------------------
+    def keep(self) -> None:
+        """Adds the image shown to the session's list of your samples."""
+        if self.current is None:
+            return
+        sample = ImageSample(self.current.name, len(self.kept), self.current.image, self.label.currentData())
+        self.kept.append(sample)
+        item = QListWidgetItem(thumbnail(sample.image, None), "")
+        item.setData(Qt.UserRole, sample.number)
+        item.setToolTip(f"#{sample.number}: {sample.name}" + (f", true digit {sample.label}"
+                                                                if sample.label is not None else ""))
+        self.samples.addItem(item)
+        self.current = sample
+        self.sample_chosen.emit(sample)
+
+    def choose_kept(self, number: int) -> None:
+        sample = self.kept[number]
+        self.current = sample
+        self.label.blockSignals(True)
+        self.label.setCurrentIndex(self.label.findData(sample.label))
+        self.label.blockSignals(False)
+        self.sample_chosen.emit(sample)
+
+    def _label_changed(self) -> None:
+        if self.current is None:
+            return
+        self.current = ImageSample(self.current.name, self.current.number, self.current.image,
+                                   self.label.currentData())
+        if self.current.number >= 0:
+            self.kept[self.current.number] = self.current
+        self.sample_chosen.emit(self.current)
+
+    def _set_buttons(self) -> None:
+        for button in (self.keep_button, self.step_button):
+            button.setEnabled(self.current is not None)
+
+    # -- the network's answer -----------------------------------------------------------------------
+    def subscribe(self, worker) -> None:
+        worker.snapshot.connect(self.update_snapshot)
+
+    def update_snapshot(self, s) -> None:
+        """The snapshot of your image: the prediction and the probabilities."""
+        if self.current is None or s.split != self.current.name or s.split in ("train", "test"):
+            return
+        picked = self.current.label
+        known = picked is None or picked in s.classes
+        p = s.probabilities[list(s.classes).index(s.predicted)]
+        kind = "p" if s.outputs_are_probabilities else "output"
+        text = f"The network reads <b style='font-size:20pt'>{s.predicted}</b> ({kind} = {p:.2f})"
+        if picked is not None:
+            text += " ✓" if picked == s.predicted else f" · you say <b>{picked}</b> ✗"
+        if not known:
+            text += f" · this network knows only {', '.join(map(str, s.classes))}"
+        self.answer.setText(text)
+        colours = [(44, 160, 44) if c == s.predicted else (150, 150, 150) for c in s.classes]
+        self.bars.setOpts(x=np.arange(len(s.classes)), height=s.probabilities, brushes=colours, width=0.7)
+        self.bars_widget.getAxis("bottom").setTicks([[(i, str(c)) for i, c in enumerate(s.classes)]])
+        self.bars_widget.setXRange(-0.6, len(s.classes) - 0.4, padding=0)

@@ -1,0 +1,186 @@
+"""Your own digit in the studio (drawing pad, opened pictures, my samples, attribution maps) and the
+confusion matrix you click into, driven with pytest-qt on the window fixture (0 and 1, 20 images)."""
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+
+pytestmark = pytest.mark.slow  # every test opens the whole studio; tests/test_draw_pad.py is the fast lane's
+
+
+def save_png(path, grey):
+    pixels = np.ascontiguousarray((np.clip(grey, 0, 1) * 255).round().astype(np.uint8))
+    image = QImage(pixels.data, pixels.shape[1], pixels.shape[0], pixels.strides[0], QImage.Format_Grayscale8)
+    assert image.copy().save(str(path), "PNG")
+    return str(path)
+
+
+def test_a_known_stroke_gives_known_28x28_pixels(window, qtbot):
+    panel = window.your_digit
+    with qtbot.waitSignal(window.worker.snapshot, timeout=10000,
+                          check_params_cb=lambda s: s.split == "drawing"):
+        panel.pad.draw_stroke([(140, 40), (140, 240)], width=20)   # a vertical bar, 220 × 20 pad pixels with its caps
+    image = panel.preprocessed.image
+    # cropped to 220 × 20 (the antialiased edge may add a pixel), longest side 20 → 20 rows × 2 columns,
+    # centre of mass (9.5, 0.5) moved to (13.5, 13.5): rows 4–23, columns 13–14
+    assert np.count_nonzero(image[:4]) == 0 and np.count_nonzero(image[24:]) == 0
+    assert np.count_nonzero(image[:, :13]) == 0 and np.count_nonzero(image[:, 15:]) == 0
+    assert image[6:22, 13:15].min() > 0.9
+    assert window.image_sample is not None and window.image_sample.name == "drawing"
+    np.testing.assert_array_equal(window.image_sample.image, image)
+
+
+def test_the_network_sees_the_drawing_and_every_view_follows(window, qtbot):
+    panel = window.your_digit
+    with qtbot.waitSignal(window.worker.snapshot, timeout=10000,
+                          check_params_cb=lambda s: s.split == "drawing") as blocker:
+        panel.pad.draw_stroke([(140, 40), (140, 240)], width=20)
+    snapshot = blocker.args[0]
+    np.testing.assert_array_equal(snapshot.image, panel.preprocessed.image)
+    session = window.worker.session
+    outputs = session.network.forward(panel.preprocessed.image[None, None])
+    assert snapshot.predicted == session.dataset.classes[int(np.argmax(outputs))]
+    qtbot.waitUntil(lambda: f"<b style='font-size:20pt'>{snapshot.predicted}</b>" in panel.answer.text())
+    assert "drawing image" in window.features_view.caption.text()   # the feature maps show the drawing
+
+
+def test_an_opened_dark_on_light_png_is_preprocessed_like_mnist(window, qtbot, tmp_path):
+    digit = np.zeros((28, 28))
+    digit[4:24, 12:16] = 1.0                                              # a '1' as MNIST has it
+    page = np.ones((400, 600))
+    page[250:390, 440:580] = 1 - np.kron(digit, np.ones((5, 5)))          # dark ink, bottom right of white paper
+    path = save_png(tmp_path / "one.png", page)
+    with qtbot.waitSignal(window.worker.snapshot, timeout=10000, check_params_cb=lambda s: s.split == "one.png") \
+            as blocker:
+        assert window.your_digit.open_image(path)
+    np.testing.assert_allclose(blocker.args[0].image, digit, atol=1 / 255)
+    assert window.your_digit.preprocessed.inverted
+
+
+def test_a_file_that_is_no_picture_is_reported_and_changes_nothing(window, qtbot, tmp_path):
+    bad = tmp_path / "notes.png"
+    bad.write_text("hello")
+    with qtbot.waitSignal(window.error_shown, timeout=5000) as blocker:
+        assert not window.your_digit.open_image(str(bad))
+    assert blocker.args[0] == f"{bad}: not an image (PNG, JPEG, BMP and the other formats Qt reads)"
+    assert window.image_sample is None
+
+
+def test_kept_samples_and_the_true_label_you_pick(window, qtbot):
+    panel = window.your_digit
+    with qtbot.waitSignal(window.worker.snapshot, timeout=10000, check_params_cb=lambda s: s.split == "drawing"):
+        panel.pad.draw_stroke([(140, 40), (140, 240)], width=20)
+    panel.label.setCurrentIndex(panel.label.findData(1))
+    with qtbot.waitSignal(window.worker.snapshot, timeout=10000, check_params_cb=lambda s: s.split == "drawing") \
+            as blocker:
+        panel.keep()
+    assert blocker.args[0].label == 1 and blocker.args[0].index == 0
+    assert panel.samples.count() == 1 and panel.kept[0].label == 1
+    window.show_sample("test", 2)                                         # back to MNIST
+    assert window.image_sample is None
+    with qtbot.waitSignal(window.worker.snapshot, timeout=10000, check_params_cb=lambda s: s.split == "drawing"):
+        panel.choose_kept(0)
+    assert window.image_sample.number == 0
+
+
+def test_the_step_through_opens_on_your_drawing_with_the_label_you_pick(window, qtbot):
+    panel = window.your_digit
+    panel.label.setCurrentIndex(panel.label.findData(1))
+    with qtbot.waitSignal(window.worker.snapshot, timeout=10000, check_params_cb=lambda s: s.split == "drawing"):
+        panel.pad.draw_stroke([(140, 40), (140, 240)], width=20)
+    with qtbot.waitSignal(window.step_window_shown, timeout=10000):
+        qtbot.mouseClick(panel.step_button, Qt.LeftButton)
+    stepper = window.step_window
+    np.testing.assert_array_equal(stepper.trace.x[0, 0], panel.preprocessed.image)
+    np.testing.assert_array_equal(stepper.trace.y_true, [[0, 1]])
+    assert "<b>drawing</b> · label <b>1</b>" in stepper.header.text()
+
+
+def test_attribution_maps_follow_the_chosen_sample_and_class(window, qtbot):
+    window.attribution_dock.show()
+    window.attribution_dock.raise_()
+    view = window.attribution_view
+    with qtbot.waitSignal(window.worker.attribution, timeout=10000,
+                          check_params_cb=lambda a: a.sample[0] == "drawing") as blocker:
+        window.your_digit.pad.draw_stroke([(140, 40), (140, 240)], width=20)
+    first = blocker.args[0]
+    assert first.saliency.shape == first.grad_cam.shape == (28, 28)
+    other = 1 - first.predicted_index
+    with qtbot.waitSignal(window.worker.attribution, timeout=10000,
+                          check_params_cb=lambda a: a.class_index == other) as blocker:
+        view.class_choice.setCurrentIndex(view.class_choice.findData(other))
+    assert blocker.args[0].occlusion is not None and blocker.args[0].patch == 5
+    assert f"explaining <b>{window.worker.session.dataset.classes[other]}</b>" in view.caption.text()
+
+
+def per_sample(session):
+    """Labels, predictions, losses and outputs of every test image, computed here one image at a time."""
+    test, loss = session.dataset.test, session.loss
+    outputs = session.network.predict(test.x)
+    losses = np.array([loss.value(test.y[i:i + 1], outputs[i:i + 1]) for i in range(len(test.x))])
+    return test.y.argmax(axis=1), outputs.argmax(axis=1), losses, outputs
+
+
+def test_clicking_a_cell_of_the_confusion_matrix_filters_the_gallery(window, qtbot):
+    window.results_dock.show()
+    window.results_dock.raise_()
+    view = window.results_view
+    qtbot.waitUntil(lambda: "test" in view.results, timeout=10000)       # evaluated when the network came
+    before = view.results["test"]
+    window.evaluate_action.trigger()
+    qtbot.waitUntil(lambda: view.results.get("test") is not before, timeout=10000)
+    true, predicted, losses, _ = per_sample(window.worker.session)
+    matrix = np.zeros((2, 2), dtype=int)
+    for t, p in zip(true, predicted, strict=True):
+        matrix[t, p] += 1
+    shown = [[int(view.matrix.item(t, p).text()) for p in range(2)] for t in range(2)]
+    assert shown == matrix.tolist()
+    t, p = max(((t, p) for t in range(2) for p in range(2)), key=lambda cell: matrix[cell])
+    view.matrix.cellClicked.emit(t, p)
+    expected = np.flatnonzero((true == t) & (predicted == p))
+    expected = expected[np.argsort(-losses[expected], kind="stable")]
+    assert view.shown == expected.tolist()
+    assert [view.gallery.item(n).data(Qt.UserRole) for n in range(view.gallery.count())] == expected.tolist()
+    right = matrix[t, t] / matrix[t].sum()
+    assert view.matrix.item(t, 2).text() == f"{100 * right:.1f}%"
+    view.gallery.itemClicked.emit(view.gallery.item(0))
+    assert window.sample_picker.current == ("test", int(expected[0]))
+
+
+def test_galleries_of_hardest_examples_and_confident_mistakes(window, qtbot):
+    view = window.results_view
+    qtbot.waitUntil(lambda: "test" in view.results, timeout=10000)
+    true, predicted, losses, outputs = per_sample(window.worker.session)   # sigmoid outputs: taken as they are
+    view.mode.setCurrentIndex(view.mode.findData("hardest"))
+    assert view.shown == np.argsort(-losses, kind="stable")[:len(view.shown)].tolist() and len(view.shown) == 20
+    view.mode.setCurrentIndex(view.mode.findData("mistakes"))
+    wrong = np.flatnonzero(true != predicted)
+    assert len(wrong) > 0                                                  # an untrained network
+    assert view.shown == wrong[np.argsort(-outputs[wrong, predicted[wrong]], kind="stable")].tolist()
+    with qtbot.waitSignal(window.step_window_shown, timeout=10000):
+        view.gallery.itemDoubleClicked.emit(view.gallery.item(0))
+    assert window.step_window.isVisible()
+    assert f"test image #{wrong[0] if len(wrong) == 1 else view.shown[0]}</b>" in window.step_window.header.text()
+
+
+def test_results_follow_every_epoch(window, qtbot):
+    epochs = []
+    window.worker.evaluated.connect(lambda results, epoch: epochs.append(epoch))
+    with qtbot.waitSignal(window.training_finished, timeout=60000):
+        window.start()
+    qtbot.waitUntil(lambda: 2 in epochs, timeout=10000)
+    assert "after epoch 2" in window.results_view.caption.text()
+
+
+@pytest.mark.parametrize("suffix", [".png"])
+def test_dropping_a_picture_on_the_window_opens_it(window, qtbot, tmp_path, suffix):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+    page = np.ones((100, 100))
+    page[20:80, 45:55] = 0
+    path = save_png(tmp_path / f"drop{suffix}", page)
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(path)])
+    event = QDropEvent(QPointF(10, 10), Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier)
+    with qtbot.waitSignal(window.worker.snapshot, timeout=10000, check_params_cb=lambda s: s.split == f"drop{suffix}"):
+        window.dropEvent(event)
