@@ -70,3 +70,27 @@ def test_multi_worker_without_tf_config_is_one_line(tmp_path):
     assert done.returncode == 2
     assert done.stderr.splitlines()[-1] == "cnn-train: error: --distribute multi-worker needs TF_CONFIG: the " \
                                            "cluster's workers and this one's index (see the README)"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_keras_engine_repeats_the_numpy_engines_run(dtype, tmp_path, capsys):
+    """Same weights, batches, shifts, loss and SGD: the same printed lines (times aside) and step losses."""
+    from cnn.cli import main
+    common = ["--preset", "digits", "--limit", "30", "--epochs", "2", "--dtype", dtype, "--quiet"]
+    assert main(common + ["--runs", str(tmp_path / "numpy")]) == 0
+    ours = capsys.readouterr().out
+    assert main(common + ["--runs", str(tmp_path / "keras"), "--engine", "keras"]) == 0
+    theirs = capsys.readouterr().out
+
+    def without_times(text):
+        return re.sub(r"\(\d+\.\d s\)", "", text)
+    assert without_times(theirs) == without_times(ours)
+    assert "epoch 2/2" in ours and "test accuracy:" in ours
+    losses = {}
+    for engine in ("numpy", "keras"):
+        [entry] = RunStore(tmp_path / engine).list()
+        losses[engine] = np.array([r.loss for r in read_records(entry.path / METRICS_FILE)
+                                   if isinstance(r, StepRecord)])
+    assert len(losses["numpy"]) == 2 * 5 and np.allclose(losses["keras"], losses["numpy"],
+                                                         rtol=1e-9 if dtype == "float64" else 1e-4)
