@@ -94,3 +94,37 @@ def test_the_keras_engine_repeats_the_numpy_engines_run(dtype, tmp_path, capsys)
                                    if isinstance(r, StepRecord)])
     assert len(losses["numpy"]) == 2 * 5 and np.allclose(losses["keras"], losses["numpy"],
                                                          rtol=1e-9 if dtype == "float64" else 1e-4)
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_workers_from_tf_config_train_one_run_that_worker_0_records(tmp_path):
+    """MultiWorkerMirroredStrategy over two local processes: both print the numpy engine's lines;
+    only worker 0 records the run and saves the weights."""
+    import os
+    cluster = {"worker": [f"localhost:{free_port()}", f"localhost:{free_port()}"]}
+    common = ["--engine", "keras", "--distribute", "multi-worker", "--preset", "digits", "--limit", "30",
+              "--epochs", "2", "--quiet"]
+    workers = []
+    for index in (1, 0):
+        env = {"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", ""), "TF_CPP_MIN_LOG_LEVEL": "2",
+               "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
+        writes = ["--runs", str(tmp_path / f"runs{index}"), "--save", str(tmp_path / f"w{index}.npz")]
+        workers.append(subprocess.Popen([sys.executable, "-m", "cnn", *common, *writes], cwd=ROOT, env=env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outputs = [worker.communicate(timeout=900) for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], [err[-2000:] for _, err in outputs]
+    numpy_run = subprocess.run([sys.executable, "-m", "cnn", *common[4:]], cwd=ROOT, capture_output=True, text=True,
+                               env={"PYTHONPATH": str(ROOT)}, timeout=600)
+
+    def lines(text):
+        return re.sub(r"\(\d+\.\d s\)", "", text).replace(f"saved weights to {tmp_path / 'w0.npz'}\n", "")
+    assert lines(outputs[0][0]) == lines(outputs[1][0]) == lines(numpy_run.stdout)
+    assert (tmp_path / "w0.npz").exists() and not (tmp_path / "w1.npz").exists()
+    assert len(RunStore(tmp_path / "runs0").list()) == 1 and not (tmp_path / "runs1").exists()

@@ -132,7 +132,18 @@ def tf_cast(value, variable):
 def keras_run(session: Session, epochs: int, strategy):
     """Session.run's records, trained through Keras under `strategy`; at every epoch's end the
     session's network and optimizer hold the trained weights and velocities (for the printed test
-    results, the checkpoints and --save)."""
+    results, the checkpoints and --save). TensorFlow's own failures (a worker of the cluster gone,
+    a device out of memory) become one BridgeError line."""
+    import tensorflow as tf
+    try:
+        yield from _keras_records(session, epochs, strategy)
+    except tf.errors.OpError as error:
+        first = str(error.message or error).strip().splitlines()
+        raise BridgeError(f"TensorFlow stopped the run at epoch {session.epochs_done + 1}: "
+                          f"{type(error).__name__}: {(first[0] if first else '')[:300]}") from None
+
+
+def _keras_records(session: Session, epochs: int, strategy):
     trainer = KerasTrainer(session, strategy)
     names = [link.name for link in trainer.links]
     optimizer, first = session.optimizer, session.epochs_done + 1
