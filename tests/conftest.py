@@ -22,10 +22,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+TENSORFLOW_AT_IMPORT = ("test_tensorflow.py", "test_bridge.py")   # slow as a whole: they import TensorFlow
+
+
 def pytest_ignore_collect(collection_path, config):
     """The fast lane (-m "not slow") does not even import TensorFlow: test_tensorflow.py is slow as a
     whole (its import alone takes seconds), and collecting it would import it."""
-    if collection_path.name == "test_tensorflow.py" and "not slow" in (config.getoption("markexpr") or ""):
+    if collection_path.name in TENSORFLOW_AT_IMPORT and "not slow" in (config.getoption("markexpr") or ""):
         return True
     return None
 
