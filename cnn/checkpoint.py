@@ -16,21 +16,22 @@ from . import io
 from .config import RunConfig
 from .io import HEADER_KEY, STATE_PREFIX, WeightsFileError
 from .network import Network
-from .optim import SGD
+from .optim import OPTIMIZERS, Optimizer, from_state
 
 CHECKPOINT_KEY = "checkpoint"   # the header's entry: {"epoch", "config", "optimizer"}
-VELOCITY = "velocity/"          # state arrays: STATE_PREFIX + VELOCITY + parameter name ('3.weights')
+# State arrays: STATE_PREFIX + the optimizer's array name + '/' + parameter name ('state/velocity/3.weights';
+# Adam's 'state/first_moment/3.weights' and 'state/second_moment/3.weights').
 
 
 @dataclass(frozen=True)
 class Checkpoint:
     network: Network
-    optimizer_state: dict      # as SGD.state_dict() returns it; SGD.load_state_dict takes it
+    optimizer_state: dict      # as the optimizer's state_dict() returns it; cnn.optim.from_state takes it
     epoch: int                 # epochs completed: a continued run starts at epoch + 1
     config: dict | None        # RunConfig.as_dict() (checked), or None
 
 
-def save_checkpoint(path, network: Network, optimizer: SGD, *, epoch: int, config: RunConfig | dict | None = None,
+def save_checkpoint(path, network: Network, optimizer: Optimizer, *, epoch: int, config: RunConfig | dict | None = None,
                     sync: bool = True) -> None:
     """Write weights, optimizer state, `epoch` (epochs completed) and the settings to `path` atomically
     (sync: as cnn.atomic.write_atomically's)."""
@@ -41,14 +42,16 @@ def save_checkpoint(path, network: Network, optimizer: SGD, *, epoch: int, confi
     elif config is not None:
         config = RunConfig.from_dict(config).as_dict()
     state = optimizer.state_dict()
-    velocity = state.pop("velocity")
-    unknown = sorted(set(velocity) - set(network.params))
-    if unknown:
-        raise ValueError(f"the optimizer holds velocities for parameters the network lacks: {unknown}")
+    groups = {key: state.pop(key) for key in optimizer.ARRAYS}   # 'velocity' → {'3.weights': v}
+    for key, arrays in groups.items():
+        unknown = sorted(set(arrays) - set(network.params))
+        if unknown:
+            raise ValueError(f"the optimizer holds {key} arrays for parameters the network lacks: {unknown}")
     header = {CHECKPOINT_KEY: {"epoch": epoch, "config": config,
-                               "optimizer": {**state, "velocity": sorted(velocity)}}}
+                               "optimizer": {**state, **{key: sorted(arrays) for key, arrays in groups.items()}}}}
     io.save(network, path, extra_header=header,
-            state={VELOCITY + name: np.asarray(value, dtype=network.dtype) for name, value in velocity.items()},
+            state={f"{key}/{name}": np.asarray(value, dtype=network.dtype)
+                   for key, arrays in groups.items() for name, value in arrays.items()},
             sync=sync)
 
 
@@ -87,23 +90,27 @@ def load_checkpoint(path) -> Checkpoint:
 def _optimizer_state(entry, archive, members, network: Network, fail) -> dict:
     if not isinstance(entry, dict):
         raise fail("the checkpoint has no optimizer state")
-    names, params = entry.get("velocity"), network.params
-    if not isinstance(names, list) or not all(isinstance(name, str) and name in params for name in names):
-        raise fail(f"the optimizer's velocities must name parameters of the network, not {str(names)[:80]}")
-    for key in ("learning_rate", "momentum", "lr_decay"):
+    kind = entry.get("optimizer", "sgd")   # checkpoints from before Adam name no kind: SGD's
+    if kind not in OPTIMIZERS:
+        raise fail(f"the optimizer must be one of {sorted(OPTIMIZERS)}, not {str(kind)[:40]!r}")
+    params, state = network.params, dict(entry)
+    for key in ("learning_rate", "momentum", "lr_decay", "beta1", "beta2", "eps"):
         value = entry.get(key)
-        if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)):
-            raise fail(f"the optimizer's {key} must be a finite number, not {value!r}")
-    state = {key: entry.get(key) for key in ("learning_rate", "momentum", "lr_decay", "epoch")}
-    state["velocity"] = {}
-    for name in names:
-        member = members.get(STATE_PREFIX + VELOCITY + name)
-        if member is None:
-            raise fail(f"the optimizer's velocity of {name} is missing")
-        state["velocity"][name] = io._read_array(archive, member, params[name], fail)
-    optimizer = SGD(1.0)
+        if key in entry or key in ("learning_rate", "lr_decay") or kind == "sgd" and key == "momentum":
+            if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)):
+                raise fail(f"the optimizer's {key} must be a finite number, not {value!r}")
+    for key in OPTIMIZERS[kind].ARRAYS:
+        names = entry.get(key)
+        if not isinstance(names, list) or not all(isinstance(name, str) and name in params for name in names):
+            raise fail(f"the optimizer's {key} must name parameters of the network, not {str(names)[:80]}")
+        state[key] = {}
+        for name in names:
+            member = members.get(STATE_PREFIX + key + "/" + name)
+            if member is None:
+                raise fail(f"the optimizer's {key} of {name} is missing")
+            state[key][name] = io._read_array(archive, member, params[name], fail)
     try:
-        optimizer.load_state_dict(state)  # the optimizer's own checks
-    except (ValueError, TypeError) as error:
+        optimizer = from_state(state)  # the optimizer's own checks
+    except (ValueError, TypeError, KeyError) as error:
         raise fail(f"the optimizer state is invalid ({error})") from None
     return optimizer.state_dict()

@@ -13,7 +13,7 @@ from .evaluation import confusion_matrix, format_confusion
 from .health import EpochHealth
 from .layer import DTYPES
 from .presets import PRESETS
-from .ranges import RANGES
+from .ranges import CHOICES, RANGES
 from .progress_bar import ProgressBar
 from .runs.lock import RunBusy
 from .runs.opening import BUNDLED, data_path, open_run
@@ -24,7 +24,8 @@ from .train import EpochRecord, TrainingDiverged, evaluate
 # The option that sets each run setting: messages about a setting name the option the user typed.
 OPTIONS = {"preset": "--preset", "epochs": "--epochs", "learning_rate": "--lr", "momentum": "--momentum",
            "lr_decay": "--lr-decay", "shift": "--shift", "limit": "--limit", "classes": "--classes",
-           "batch_size": "--batch-size", "seed": "--seed", "dtype": "--dtype", "architecture": "--arch"}
+           "batch_size": "--batch-size", "seed": "--seed", "dtype": "--dtype", "architecture": "--arch",
+           "optimizer": "--optimizer"}
 ALSO_ACCEPTED = {"epochs": "or 0 to only evaluate"}   # what the CLI accepts beyond RunConfig's range
 
 
@@ -54,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
             help="the experiment whose defaults the other options override (default: original)")
     setting("epochs", type=int, help="training epochs, 1 to 10000; 0 only evaluates (with --load)")
     setting("learning_rate", type=float, help=f"learning rate, {RANGES['learning_rate'].describe()}")
-    setting("momentum", type=float, help=f"SGD momentum, {RANGES['momentum'].describe()}")
+    setting("optimizer", choices=CHOICES["optimizer"], help="sgd (with --momentum) or adam (β₁ 0.9, β₂ 0.999, "
+            "ε 1e-8; --lr is its step size η)")
+    setting("momentum", type=float, help=f"SGD momentum, {RANGES['momentum'].describe()} (sgd only)")
     setting("lr_decay", type=float, help="epoch e runs at the learning rate × this^(e−1), "
             f"{RANGES['lr_decay'].describe()}, never below {RANGES['learning_rate'].low:g}")
     setting("shift", type=int, help="augmentation: move each training image by a random −N…+N pixels down and "

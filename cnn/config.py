@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields, replace
 from .arch import ArchitectureError, canonical
 from .layer import DTYPES
 from .presets import PRESETS
-from .ranges import RANGES, SettingError, check_batch_size
+from .ranges import CHOICES, RANGES, SettingError, check_batch_size
 
 __all__ = ["RunConfig", "SettingError"]
 
@@ -25,6 +25,7 @@ class RunConfig:
     lr_decay: float = 1.0            # epoch e's learning rate: learning_rate × lr_decay^(e−1), floored (cnn.optim)
     shift: int = 0                   # augmentation: each training image moved by −shift…+shift pixels each way
     architecture: str | None = None  # the network in cnn.arch's grammar; None: the preset's
+    optimizer: str = "sgd"           # cnn.optim: "sgd" (with `momentum`) or "adam" (β₁ 0.9, β₂ 0.999, ε 1e-8)
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "RunConfig":
@@ -32,7 +33,7 @@ class RunConfig:
             raise SettingError("preset", f"one of {sorted(PRESETS)}", name)
         p = PRESETS[name]
         config = cls(name, p.classes, p.limit, p.epochs, p.learning_rate, p.batch_size, p.momentum, 0, p.dtype,
-                     p.lr_decay, p.shift)
+                     p.lr_decay, p.shift, optimizer=p.optimizer)
         return config.with_changes(**{k: v for k, v in overrides.items() if v is not None})
 
     @classmethod
@@ -64,6 +65,7 @@ class RunConfig:
             ("limit", self.limit is None or RANGES["limit"].contains(self.limit),
              f"{RANGES['limit'].low} to {RANGES['limit'].high} images per class, or all"),
             ("dtype", isinstance(self.dtype, str) and self.dtype in DTYPES, f"one of {sorted(DTYPES)}"),
+            ("optimizer", self.optimizer in CHOICES["optimizer"], f"one of {', '.join(CHOICES['optimizer'])}"),
         ] + [(name, RANGES[name].contains(getattr(self, name)), RANGES[name].describe())
              for name in ("epochs", "learning_rate", "batch_size", "momentum", "seed", "lr_decay", "shift")]
         for name, ok, expected in checks:

@@ -1,47 +1,26 @@
-"""Optimizers own the update; layers only compute gradients."""
+"""Optimizers own the update; layers only compute gradients. SGD (with momentum) here, Adam in
+cnn.adam; both on cnn.schedule's learning-rate schedule, saved through state_dict()."""
 from __future__ import annotations
 
 import numpy as np
 
+from .adam import Adam
 from .ranges import MIN_LEARNING_RATE, check_range
+from .schedule import Schedule, arrays_of
+
+__all__ = ["Adam", "MIN_LEARNING_RATE", "OPTIMIZERS", "Optimizer", "SGD", "Schedule", "from_state", "make_optimizer"]
 
 
-class SGD:
-    """θ −= η_e ∂E/∂θ; with momentum μ: v = μ v − η_e ∂E/∂θ, θ += v.
+class SGD(Schedule):
+    """θ −= η_e ∂E/∂θ; with momentum μ: v = μ v − η_e ∂E/∂θ, θ += v (η_e: Schedule's)."""
 
-    η_e, the rate of epoch e (1-based), is max(learning_rate × lr_decay^(e−1), the smallest
-    learning rate a run accepts): computed from the epoch, never multiplied step by step, so it
-    depends on nothing but e. `learning_rate` is the schedule's base (the first epoch's rate);
-    changing it (the studio does, while training) takes effect at the next step. `start_epoch(e)`
-    moves the schedule to epoch e.
-    """
+    kind = "sgd"
+    ARRAYS = ("velocity",)
 
     def __init__(self, learning_rate: float, momentum: float = 0.0, lr_decay: float = 1.0):
-        self.learning_rate = learning_rate
+        super().__init__(learning_rate, lr_decay)
         self.momentum = check_range("momentum", momentum)
-        self.lr_decay = check_range("lr_decay", lr_decay)
-        self.epoch = 1
         self.velocity: dict[str, np.ndarray] = {}  # '3.weights' → v, same shape and dtype as the parameter
-
-    @property
-    def learning_rate(self) -> float:
-        return self._learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, value: float) -> None:
-        # Checked here so a change made while training (the studio's) is checked too.
-        self._learning_rate = check_range("learning_rate", value)
-
-    @property
-    def current_learning_rate(self) -> float:
-        """η of the schedule's current epoch: base × decay^(epoch−1), never below the smallest rate."""
-        return max(self._learning_rate * self.lr_decay ** (self.epoch - 1), MIN_LEARNING_RATE)
-
-    def start_epoch(self, epoch: int) -> None:
-        """Move the schedule to `epoch` (1-based): its rate applies from the next step."""
-        if not (isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 1):
-            raise ValueError(f"epoch must be a positive integer, not {epoch!r}")
-        self.epoch = epoch
 
     def step(self, network) -> None:
         """One update of every parameter from the gradients the last backward left in network.grads
@@ -62,21 +41,45 @@ class SGD:
     def state_dict(self) -> dict:
         """Everything a continued run needs: rates, momentum, schedule position and copies of the
         velocities by parameter name. Plain floats and ints, and numpy arrays."""
-        return {"learning_rate": self._learning_rate, "current_learning_rate": self.current_learning_rate,
-                "momentum": self.momentum, "lr_decay": self.lr_decay, "epoch": self.epoch,
+        return {**self._schedule_state(), "momentum": self.momentum,
                 "velocity": {name: v.copy() for name, v in self.velocity.items()}}
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what state_dict returned (checked first: a bad state changes nothing)."""
         restored = SGD(state["learning_rate"], state["momentum"], state["lr_decay"])
         restored.start_epoch(state["epoch"])
-        velocity = state["velocity"]
-        if not isinstance(velocity, dict) or not all(isinstance(v, np.ndarray) for v in velocity.values()):
-            raise ValueError("velocity must map parameter names to arrays")
+        velocity = arrays_of(state, "velocity")
         self._learning_rate, self.momentum, self.lr_decay = (restored._learning_rate, restored.momentum,
                                                              restored.lr_decay)
-        self.epoch = restored.epoch
-        self.velocity = {name: np.array(v, order="C") for name, v in velocity.items()}
+        self.epoch, self.velocity = restored.epoch, velocity
+
+    def take_moments(self, other: "SGD") -> None:
+        """Go on with `other`'s velocity (the studio's Stop, then Start with new rates)."""
+        self.velocity = other.velocity
 
     def reset(self) -> None:
         self.velocity.clear()
+
+
+OPTIMIZERS = {SGD.kind: SGD, Adam.kind: Adam}   # the names: cnn.ranges.CHOICES
+Optimizer = SGD | Adam
+
+
+def make_optimizer(kind: str, learning_rate: float, momentum: float = 0.0, lr_decay: float = 1.0) -> Optimizer:
+    """The optimizer a run's settings name (RunConfig.optimizer); Adam with its usual β₁, β₂, ε
+    (a run's momentum is SGD's alone)."""
+    if kind == Adam.kind:
+        return Adam(learning_rate, lr_decay=lr_decay)
+    if kind == SGD.kind:
+        return SGD(learning_rate, momentum, lr_decay)
+    raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, not {kind!r}")
+
+
+def from_state(state: dict) -> Optimizer:
+    """A new optimizer restored from state_dict()'s result (a state without a kind is SGD's: older files)."""
+    kind = state.get("optimizer", SGD.kind)
+    if kind not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, not {kind!r}")
+    optimizer = OPTIMIZERS[kind](1.0)
+    optimizer.load_state_dict(state)
+    return optimizer

@@ -57,6 +57,7 @@ class Preset:
     reshuffle: bool                 # reshuffle the training set every epoch
     lr_decay: float = 1.0           # epoch e runs at learning_rate × lr_decay^(e−1)
     shift: int = 0                  # augmentation: training images moved by −shift…+shift pixels each way
+    optimizer: str = "sgd"          # cnn.optim.OPTIMIZERS' name
 
 
 PRESETS = {preset.name: preset for preset in (

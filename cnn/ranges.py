@@ -54,6 +54,8 @@ RANGES = {
     "digit": Range(0, 9, whole=True),
 }
 MIN_LEARNING_RATE = RANGES["learning_rate"].low
+CHOICES = {"optimizer": ("sgd", "adam")}     # settings that name one of a few things (cnn.optim.OPTIMIZERS)
+
 
 
 def check_range(name: str, value):

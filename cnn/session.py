@@ -12,7 +12,7 @@ from .config import RunConfig
 from .data import prepare
 from .losses import Loss, get_loss
 from .network import Network
-from .optim import SGD
+from .optim import from_state, make_optimizer
 from .presets import PRESETS
 from .step import PlainStep, StepResult
 from .train import EpochRecord, train
@@ -80,7 +80,7 @@ class Session:
     def _set_training(self, config: RunConfig) -> None:
         config.check_batch_size(len(self.dataset.train.x))
         self.config = config
-        self.optimizer = SGD(config.learning_rate, config.momentum, config.lr_decay)
+        self.optimizer = make_optimizer(config.optimizer, config.learning_rate, config.momentum, config.lr_decay)
 
     @classmethod
     def from_checkpoint(cls, checkpoint: Checkpoint, raw: dict, source: str = "MNIST") -> "Session":
@@ -89,7 +89,7 @@ class Session:
         if checkpoint.config is None:
             raise ValueError("the checkpoint holds no run settings")
         session = cls(RunConfig.from_dict(checkpoint.config), raw, checkpoint.network, source)
-        session.optimizer.load_state_dict(checkpoint.optimizer_state)
+        session.optimizer = from_state(checkpoint.optimizer_state)
         session.epochs_done = checkpoint.epoch
         return session
 
@@ -103,15 +103,16 @@ class Session:
 
     def resumed(self, config: RunConfig) -> "Session":
         """The same network, data and epoch count with new training settings (epochs, rate, batch,
-        momentum, decay)."""
+        momentum, decay, optimizer)."""
         if not self.can_resume(config):
             raise ValueError("resuming cannot change the data or network settings")
         config.validate()
         session = copy.copy(self)
         session._set_training(config)
-        # The optimizer's state goes on with the epoch count: momentum's velocity (the schedule's
-        # position is the epoch, which the loop sets).
-        session.optimizer.velocity = self.optimizer.velocity
+        # The optimizer's state goes on with the epoch count: momentum's velocity or Adam's moments and
+        # step count (the schedule's position is the epoch, which the loop sets); a new kind starts afresh.
+        if type(session.optimizer) is type(self.optimizer):
+            session.optimizer.take_moments(self.optimizer)
         session.optimizer.start_epoch(self.optimizer.epoch)
         return session
 

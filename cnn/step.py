@@ -9,7 +9,7 @@ import numpy as np
 
 from .losses import Loss
 from .network import Network
-from .optim import SGD
+from .optim import Optimizer
 
 
 class NonFinite(ArithmeticError):
@@ -35,7 +35,7 @@ def check_norms(norms: dict[str, float]) -> None:
 class PlainStep:
     """step(x, y): one update of the network on the batch (x, y), or NonFinite and no change at all."""
 
-    def __init__(self, network: Network, loss: Loss, optimizer: SGD):
+    def __init__(self, network: Network, loss: Loss, optimizer: Optimizer):
         self.network, self.loss, self.optimizer = network, loss, optimizer
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> StepResult:
@@ -49,11 +49,11 @@ class PlainStep:
             norms = {name: float(np.linalg.norm(grad)) for name, grad in network.grads.items()}
         check_norms(norms)
         weights = {name: p.copy() for name, p in network.params.items()}
-        velocity = {name: v.copy() for name, v in self.optimizer.velocity.items()}
+        state = self.optimizer.state_dict()   # copies: velocity, or Adam's moments and step count
         with np.errstate(over="ignore", invalid="ignore"):
             self.optimizer.step(network)
         if not all(np.isfinite(p).all() for p in network.params.values()):
             network.set_params(weights)
-            self.optimizer.velocity = velocity
+            self.optimizer.load_state_dict(state)
             raise NonFinite("the update would make a weight non-finite")
         return StepResult(value, norms)

@@ -9,7 +9,7 @@ import numpy as np
 
 from .losses import Loss
 from .network import Network
-from .optim import SGD
+from .optim import Adam, Optimizer, from_state
 
 
 def read_only_copy(array, dtype=None) -> np.ndarray:
@@ -43,11 +43,13 @@ class Trace:
     layers: tuple[LayerTrace, ...]
     learning_rate: float                 # η of this step (the schedule's current rate)
     momentum: float                      # μ
-    updates: Mapping[str, np.ndarray]    # '<layer>.<param>' → the step: −η ∂E/∂θ, or with momentum μv − η ∂E/∂θ
+    updates: Mapping[str, np.ndarray]    # '<layer>.<param>' → the step: −η ∂E/∂θ, or with momentum μv − η ∂E/∂θ,
+    #                                      or Adam's −η m̂/(√v̂ + ε)
     new_params: Mapping[str, np.ndarray]  # θ + step: what optimizer.step makes of θ, exactly
+    adam: tuple[float, float, float, int] | None = None   # Adam's (β₁, β₂, ε, t of this step); None: SGD
 
 
-def trace(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss, optimizer: SGD) -> Trace:
+def trace(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss, optimizer: Optimizer) -> Trace:
     """Forward and backward for one sample (x: (1, *input_shape)) and what `optimizer` would make
     of the weights; neither the weights nor the optimizer are changed."""
     x, y_true = np.asarray(x), np.asarray(y_true, dtype=network.dtype)
@@ -66,17 +68,23 @@ def trace(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss, optim
             MappingProxyType({k: read_only_copy(v) for k, v in layer.params.items()}),
             MappingProxyType({k: read_only_copy(v) for k, v in layer.grads.items()})))
     new_params, updates = _step(network, optimizer)
+    adam = ((optimizer.beta1, optimizer.beta2, optimizer.eps, optimizer.steps + 1) if isinstance(optimizer, Adam)
+            else None)
     return Trace(read_only_copy(network.inputs[0]), read_only_copy(y_true), read_only_copy(output), loss.name, value,
                  read_only_copy(loss_gradient), tuple(layers), optimizer.current_learning_rate, optimizer.momentum,
-                 MappingProxyType(updates), MappingProxyType(new_params))
+                 MappingProxyType(updates), MappingProxyType(new_params), adam)
 
 
-def _step(network: Network, optimizer: SGD) -> tuple[dict, dict]:
+def _step(network: Network, optimizer: Optimizer) -> tuple[dict, dict]:
     """The optimizer's own step, taken by a copy of it on copies of the weights: (θ after, the step)."""
-    copy = SGD(optimizer.learning_rate)
-    copy.load_state_dict(optimizer.state_dict())
+    copy = from_state(optimizer.state_dict())
     params = {name: value.copy() for name, value in network.params.items()}
     grads = network.grads
+    if isinstance(copy, Adam):   # Adam.step adds exactly these changes
+        updates = copy.changes(params, grads)
+        new = {name: params[name] + updates[name] for name in params}
+        return ({name: read_only_copy(value) for name, value in new.items()},
+                {name: read_only_copy(value) for name, value in updates.items()})
     copy.step(SimpleNamespace(params=params, grads=grads))
     lr = copy.current_learning_rate
     # θ += v (momentum) or θ −= η g (plain): θ + the step below is θ after, exactly

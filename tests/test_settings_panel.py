@@ -16,3 +16,15 @@ def test_the_panels_ranges_are_the_engines(qtbot):
     panel.learning_rate.setValue(RANGES["learning_rate"].low)
     panel.lr_decay.setValue(panel.lr_decay.minimum())
     assert panel.config().learning_rate == RANGES["learning_rate"].low  # the smallest accepted rate is offered
+
+
+def test_the_panel_offers_the_runs_optimizers_and_keeps_the_choice(qtbot):
+    from app.studio.settings_panel import SettingsPanel
+    from cnn.config import RunConfig
+    from cnn.ranges import CHOICES
+    panel = SettingsPanel()
+    qtbot.addWidget(panel)
+    assert tuple(panel.optimizer.itemText(i) for i in range(panel.optimizer.count())) == CHOICES["optimizer"]
+    assert panel.config().optimizer == "sgd"
+    panel.set_config(RunConfig(optimizer="adam", learning_rate=0.001))
+    assert panel.config().optimizer == "adam" and panel.config().learning_rate == 0.001

@@ -212,6 +212,8 @@ def _backward(t: Trace, layer) -> Step:
 
 
 def _update(t: Trace, layer) -> Step:
+    if t.adam is not None:
+        return _adam_update(t, layer)
     panels, lines = [], []
     step_formula = f"μ<i>v</i> − η {D}" if t.momentum else f"−η {D}"
     for name, value in layer.params.items():
@@ -230,3 +232,27 @@ def _update(t: Trace, layer) -> Step:
     return Step("update", layer.index, f"Update · layer {layer.index} · {layer.kind}", "<br>".join(lines),
                 kind + "“After” is the weights plus the step, exactly what the engine's step computes. "
                 "<b>Apply update</b> takes that step on the model (its optimizer's velocity too).", tuple(panels))
+
+
+def _adam_update(t: Trace, layer) -> Step:
+    """Adam's step: the moments m, v (the optimizer's, from training) advanced by this sample's gradient."""
+    beta1, beta2, eps, steps = t.adam
+    panels, symbols = [], []
+    for name, value in layer.params.items():
+        symbol = PARAMETER_SYMBOLS.get(name, name)
+        symbols.append(f"<i>{symbol}</i>")
+        panels += [Panel(symbol, f"<i>{symbol}</i>", value, "signed"),
+                   Panel(f"step {symbol}", f"−η m̂/(√v̂ + ε) of <i>{symbol}</i>", t.updates[f"{layer.index}.{name}"],
+                         "signed"),
+                   Panel(f"new {symbol}", f"<i>{symbol}</i> after", t.new_params[f"{layer.index}.{name}"], "signed")]
+    formula = (f"<i>g</i> = {D}θ,  <i>m</i> ← β₁<i>m</i> + (1 − β₁)<i>g</i>,  "
+               "<i>v</i> ← β₂<i>v</i> + (1 − β₂)<i>g</i>²<br>"
+               "m̂ = <i>m</i> / (1 − β₁<sup>t</sup>),  v̂ = <i>v</i> / (1 − β₂<sup>t</sup>),  "
+               "θ ← θ − η m̂ / (√v̂ + ε)   (θ: " + ", ".join(symbols) + ")")
+    explanation = (f"One step of Adam on this sample, η = {t.learning_rate:g}, β₁ = {beta1:g}, β₂ = {beta2:g}, "
+                   f"ε = {eps:g}, t = {steps}: <i>m</i> and <i>v</i> are running averages of the gradient and its "
+                   "square (the optimizer's, from training), so each weight gets its own step size, about η in "
+                   "size whatever the gradient's scale. “After” is the weights plus the step, exactly what the "
+                   "engine's step computes. <b>Apply update</b> takes that step on the model (its moments too).")
+    return Step("update", layer.index, f"Update · layer {layer.index} · {layer.kind}", formula, explanation,
+                tuple(panels))

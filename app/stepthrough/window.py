@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QFrame, QGridLayout, QHBox
                                QListWidgetItem, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from cnn.network import Network
-from cnn.optim import SGD
+from cnn.optim import from_state
 from cnn.session import loss_for
 from cnn.trace import trace
 
@@ -142,8 +142,7 @@ class StepThroughWindow(QDialog):
         self.network = Network.from_architecture(list(weights.architecture), weights.dtype)
         self.network.set_params(weights.params)
         self.loss = loss_for(self.network)
-        self.optimizer = SGD(weights.optimizer_state["learning_rate"])
-        self.optimizer.load_state_dict(weights.optimizer_state)  # the session's: rate, momentum, velocities
+        self.optimizer = from_state(weights.optimizer_state)  # the session's: rate, momentum, velocities or moments
         self.editor.set_network(self.network, weights.params)
         self.apply_button.setEnabled(True)
         applied, self.awaiting_apply, self.is_stale = self.awaiting_apply, False, False

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayo
 from cnn.config import RunConfig
 from cnn.layer import DTYPES
 from cnn.presets import PRESETS
-from cnn.ranges import RANGES
+from cnn.ranges import CHOICES, RANGES
 
 LARGEST_SPIN_BOX_INT = 2**31 - 1   # a QSpinBox holds a signed 32-bit int
 
@@ -80,10 +80,16 @@ class SettingsPanel(QGroupBox):
         self.shift.setToolTip("Augmentation: each training image is moved by a random −n…+n pixels down and "
                               "−n…+n across (n: this setting), every time it is used")
         form.addRow("Random shift", self.shift)
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(CHOICES["optimizer"])
+        self.optimizer.setToolTip("sgd: θ −= η ∂E/∂θ (with momentum below); adam: per-weight steps from running "
+                                  "moments of the gradient (β₁ 0.9, β₂ 0.999, ε 1e-8)")
+        form.addRow("Optimizer", self.optimizer)
         self.momentum = QDoubleSpinBox()
         self.momentum.setDecimals(3)
         _set_range(self.momentum, "momentum")
         self.momentum.setSingleStep(0.05)
+        self.momentum.setToolTip("SGD's momentum μ (Adam does not use it)")
         form.addRow("Momentum", self.momentum)
         self.seed = QSpinBox()
         _set_range(self.seed, "seed")
@@ -124,6 +130,7 @@ class SettingsPanel(QGroupBox):
         self.learning_rate.setValue(config.learning_rate)
         self.batch_size.setValue(config.batch_size)
         self.momentum.setValue(config.momentum)
+        self.optimizer.setCurrentText(config.optimizer)
         self.lr_decay.setValue(config.lr_decay)
         self.shift.setValue(config.shift)
         self.seed.setValue(config.seed)
@@ -139,6 +146,7 @@ class SettingsPanel(QGroupBox):
                            epochs=self.epochs.value(), learning_rate=self.learning_rate.value(),
                            batch_size=self.batch_size.value(), momentum=self.momentum.value(),
                            seed=self.seed.value(), dtype=self.dtype.currentText(), lr_decay=self.lr_decay.value(),
-                           shift=self.shift.value(), architecture=self.architecture)
+                           shift=self.shift.value(), architecture=self.architecture,
+                           optimizer=self.optimizer.currentText())
         config.validate()
         return config

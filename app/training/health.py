@@ -16,7 +16,7 @@ import numpy as np
 
 from cnn.activations import ReLU, Sigmoid
 from cnn.network import Network
-from cnn.optim import SGD
+from cnn.optim import Adam, Optimizer
 from cnn.train import StepRecord
 
 SATURATION = 0.01   # a sigmoid output within this of 0 or 1 is saturated: σ' = σ(1−σ) < 0.0099, 4% of its peak
@@ -64,12 +64,15 @@ def norm(array: np.ndarray) -> float:
     return math.sqrt(float(np.einsum("i,i->", flat, flat)))
 
 
-def update_ratios(network: Network, optimizer: SGD, grad_norms: Mapping[str, float]) -> dict[str, float]:
+def update_ratios(network: Network, optimizer: Optimizer, grad_norms: Mapping[str, float]) -> dict[str, float]:
     """‖ΔW‖/‖W‖ of the step just taken, W after it. Plain SGD moved W by −lr·∂E/∂W, so ‖ΔW‖ is lr times
-    the norm the step recorded; with momentum W moved by the velocity."""
+    the norm the step recorded; with momentum W moved by the velocity; Adam's change is recomputed from its moments."""
     ratios = {}
     for name, param in network.params.items():
-        if optimizer.momentum and name in optimizer.velocity:
+        change = optimizer.last_change(name) if isinstance(optimizer, Adam) else None
+        if change is not None:
+            change = norm(change)
+        elif optimizer.momentum and name in optimizer.velocity:
             change = norm(optimizer.velocity[name])
         else:
             change = optimizer.learning_rate * grad_norms[name]
@@ -78,7 +81,7 @@ def update_ratios(network: Network, optimizer: SGD, grad_norms: Mapping[str, flo
     return ratios
 
 
-def measure(network: Network, optimizer: SGD, record: StepRecord) -> HealthRecord:
+def measure(network: Network, optimizer: Optimizer, record: StepRecord) -> HealthRecord:
     """Right after `record`'s step (its activations are still the network's outputs)."""
     sigmoids = [i for i, layer in enumerate(network.layers) if isinstance(layer, Sigmoid)]
     saturated = {i: saturated_share(network.outputs[i]) for i in sigmoids}

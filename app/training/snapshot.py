@@ -189,7 +189,8 @@ class Weights:
     architecture: tuple            # Network.architecture(), one dict per layer
     dtype: str
     params: dict                   # name → read-only copy
-    optimizer_state: dict          # SGD.state_dict(): the step's rate, momentum and velocities (read-only copies)
+    optimizer_state: dict          # the optimizer's state_dict(): rate, momentum and velocities or Adam's moments
+    #                                (read-only copies; cnn.optim.from_state rebuilds it)
     version: int                   # the worker's count of weight changes: an update applies to this version only
 
     @property
@@ -206,7 +207,8 @@ def weights_of(session: Session, version: int) -> Weights:
     network = session.network
     params = {name: read_only_copy(value) for name, value in network.params.items()}
     state = session.optimizer.state_dict()
-    state["velocity"] = {name: read_only_copy(v) for name, v in state["velocity"].items()}
+    for key in session.optimizer.ARRAYS:
+        state[key] = {name: read_only_copy(v) for name, v in state[key].items()}
     return Weights(tuple(network.architecture()), network.dtype.name, params, state, version)
 
 

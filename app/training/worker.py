@@ -254,7 +254,8 @@ class TrainingWorker(QObject):
             after = evaluate(network, test, self.session.loss)
             self._emit_test_evaluation(after)
             self._emit_snapshot()
-            self.message.emit(f"Applied one step of SGD (η = {optimizer.current_learning_rate:g}"
+            self.message.emit(f"Applied one step of {'Adam' if optimizer.kind == 'adam' else 'SGD'} "
+                              f"(η = {optimizer.current_learning_rate:g}"
                               + (f", μ = {optimizer.momentum:g}" if optimizer.momentum else "")
                               + f") from the step-through: test accuracy {100 * accuracy_before:.1f}% → "
                               f"{100 * after.accuracy:.1f}%.")

@@ -144,6 +144,9 @@ def keras_run(session: Session, epochs: int, strategy):
 
 
 def _keras_records(session: Session, epochs: int, strategy):
+    if session.config.optimizer != "sgd":
+        raise ValueError(f"--engine keras trains with SGD, not {session.config.optimizer}; "
+                         "use --engine numpy for --optimizer adam")
     trainer = KerasTrainer(session, strategy)
     names = [link.name for link in trainer.links]
     optimizer, first = session.optimizer, session.epochs_done + 1

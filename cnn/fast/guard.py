@@ -8,7 +8,7 @@ from typing import Callable
 import numpy as np
 
 from ..network import Network
-from ..optim import SGD
+from ..optim import Adam, Optimizer
 from ..step import NonFinite
 
 
@@ -18,12 +18,13 @@ class FiniteGuard:
     Per parameter it tracks upper bounds on max|θ| and on max|v| (the velocity; plain SGD's is
     −η g) by the triangle inequality, from the gradient norms the step has anyway:
         max|v_t| ≤ μ max|v_t−1| + η ‖g_t‖₂,    max|θ_t| ≤ max|θ_t−1| + max|v_t|.
+    Adam's change is bounded whatever the gradient (Adam.largest_change), so max|θ| grows by that.
     Only when a bound nears the dtype's range does it copy the weights and velocities before the
     update and check them after, restoring the copies (and raising NonFinite) if any became
     non-finite; then the bounds start again from the actual values.
     """
 
-    def __init__(self, network: Network, optimizer: SGD):
+    def __init__(self, network: Network, optimizer: Optimizer):
         self.network, self.optimizer = network, optimizer
         self.limit = math.sqrt(float(np.finfo(network.dtype).max))
         self._measure()
@@ -32,23 +33,25 @@ class FiniteGuard:
         def largest(array):
             return float(np.max(np.abs(array))) if array is not None and array.size else 0.0
         self.weight_bound = {name: largest(p) for name, p in self.network.params.items()}
-        self.velocity_bound = {name: largest(self.optimizer.velocity.get(name)) for name in self.weight_bound}
+        velocity = getattr(self.optimizer, "velocity", {})
+        self.velocity_bound = {name: largest(velocity.get(name)) for name in self.weight_bound}
 
     def update(self, norms: dict[str, float], update: Callable[[], None]) -> None:
         """Runs update(), the optimizer's step for gradients with these norms."""
         lr, momentum = self.optimizer.current_learning_rate, self.optimizer.momentum
+        adam = self.optimizer.largest_change() if isinstance(self.optimizer, Adam) else None
         for name, norm in norms.items():
-            self.velocity_bound[name] = momentum * self.velocity_bound[name] + lr * norm
+            self.velocity_bound[name] = adam if adam is not None else momentum * self.velocity_bound[name] + lr * norm
             self.weight_bound[name] += self.velocity_bound[name]
         if max(self.weight_bound.values(), default=0.0) < self.limit:
             update()
             return
         saved_params = {name: p.copy() for name, p in self.network.params.items()}
-        saved_velocity = {name: v.copy() for name, v in self.optimizer.velocity.items()}
+        saved_state = self.optimizer.state_dict()   # copies
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow here is what the check below finds
             update()
         if not all(np.isfinite(p).all() for p in self.network.params.values()):
             self.network.set_params(saved_params)
-            self.optimizer.velocity = saved_velocity
+            self.optimizer.load_state_dict(saved_state)
             raise NonFinite("the update would make a weight non-finite")
         self._measure()

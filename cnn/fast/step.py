@@ -10,7 +10,7 @@ from ..convolution import Convolutional
 from ..dense import Dense
 from ..losses import Loss
 from ..network import Network
-from ..optim import SGD
+from ..optim import SGD, Optimizer
 from ..step import StepResult, check_loss, check_norms
 from . import sigmoid
 from .blas import add_outer, add_scaled
@@ -24,7 +24,7 @@ class FastStep:
     are used instead); the norms returned hold its size.
     """
 
-    def __init__(self, network: Network, loss: Loss, optimizer: SGD):
+    def __init__(self, network: Network, loss: Loss, optimizer: Optimizer):
         self.network, self.loss, self.optimizer = network, loss, optimizer
         self.guard = FiniteGuard(network, optimizer)
         self._buffers: dict[str, np.ndarray] = {}   # '3.weights' → a Dense layer's ∂E/∂W, reused every step
@@ -57,7 +57,7 @@ class FastStep:
     def _update(self, factors: dict) -> None:
         """The optimizer's step; plain SGD's in one pass per parameter (BLAS ger for u vᵀ, axpy otherwise)."""
         network, optimizer = self.network, self.optimizer
-        if optimizer.momentum:   # the velocity needs ∂E/∂W written out
+        if optimizer.momentum or not isinstance(optimizer, SGD):   # velocity, Adam's moments: ∂E/∂W written out
             for key, (u, v) in factors.items():
                 layer = network.layers[int(key.split(".")[0])]
                 layer.grads["weights"] = np.multiply(u[:, None], v[None, :], out=self._buffer(key, layer))
