@@ -33,9 +33,76 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--settings", metavar="PATH", help="keep settings in this .ini file instead of the user's")
     parser.add_argument("--runs", metavar="DIR", help="record runs in, and list them from, this folder (default: "
                                                       "'runs' in the user's application-data folder)")
+    parser.add_argument("--draw", metavar="STROKES", type=strokes,
+                        help="draw on the Your digit pad: strokes separated by ';', each 'x,y x,y …' in the pad's "
+                             "280×280 pixels")
+    parser.add_argument("--open-image", metavar="PATH", help="open this picture of a digit as the sample")
+    parser.add_argument("--show-panel", nargs="+", choices=sorted(PANELS), metavar="PANEL",
+                        help=f"show these panels side by side ({', '.join(sorted(PANELS))})")
+    parser.add_argument("--click-cell", metavar="TRUE,PREDICTED", type=cell,
+                        help="click this cell of the confusion matrix (digits), e.g. 9,4")
     parser.add_argument("--overlay", choices=["all"], help="tick every readable run in the Runs panel, to compare "
                                                            "their curves (with --screenshot: the picture shows them)")
     return parser
+
+
+PANELS = {"your-digit": "your_digit_dock", "why": "attribution_dock", "results": "results_dock"}
+
+
+def strokes(text: str) -> list[list[tuple[float, float]]]:
+    try:
+        drawn = [[tuple(float(v) for v in point.split(",")) for point in stroke.split()] for stroke in text.split(";")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"strokes are 'x,y x,y;x,y …', not {text!r}") from None
+    if not all(drawn) or any(len(point) != 2 for stroke in drawn for point in stroke):
+        raise argparse.ArgumentTypeError(f"strokes are 'x,y x,y;x,y …', not {text!r}")
+    return drawn
+
+
+def cell(text: str) -> tuple[int, int]:
+    try:
+        true, predicted = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a cell is TRUE,PREDICTED (two digits), not {text!r}") from None
+    return true, predicted
+
+
+def inspect(window, args, finish) -> None:
+    """--show-panel, --draw, --open-image and --click-cell, once the views show the network; then
+    finish when the chosen sample's maps (or the window) are drawn."""
+    from PySide6.QtCore import Qt, QTimer
+    docks = [getattr(window, PANELS[name]) for name in args.show_panel or []]
+    if docks:   # the chosen panels side by side, the others closed
+        for attribute in PANELS.values():
+            window.removeDockWidget(getattr(window, attribute))
+        for dock in docks:
+            window.addDockWidget(Qt.RightDockWidgetArea, dock, Qt.Horizontal)
+            dock.show()
+        if args.screenshot:   # room for the panels beside the views
+            window.resize(1180 + 440 * len(docks), window.height())
+        window.resizeDocks(docks, [440] * len(docks), Qt.Horizontal)
+    done = {"finished": False}
+
+    def later(*_) -> None:
+        if not done["finished"]:
+            done["finished"] = True
+            QTimer.singleShot(500, lambda: finish(0))
+    if args.show_panel and "why" in args.show_panel:
+        # the view's signal, emitted on the GUI thread (the worker's would run this on its own thread)
+        window.attribution_view.shown.connect(lambda a: later() if a.occlusion is not None and (
+            window.image_sample is None or a.sample[0] == window.image_sample.name) else None)
+    for stroke in args.draw or []:
+        window.your_digit.pad.draw_stroke(stroke)
+    if args.open_image and not window.your_digit.open_image(args.open_image):
+        return
+    if args.click_cell:
+        classes = window.model.classes
+        if any(digit not in classes for digit in args.click_cell):
+            window.show_error(f"--click-cell: the network's classes are {', '.join(map(str, classes))}")
+            return
+        window.results_view.click_cell(*(classes.index(digit) for digit in args.click_cell))
+    if not (args.show_panel and "why" in args.show_panel):
+        QTimer.singleShot(300, later)
 
 
 def main(argv=None) -> int:
@@ -123,6 +190,8 @@ def main(argv=None) -> int:
             window.edit_architecture()
             if args.exit_when_done:
                 QTimer.singleShot(300, lambda: finish(0))
+        elif args.draw or args.open_image or args.show_panel or args.click_cell:
+            inspect(window, args, finish if args.exit_when_done else lambda code: None)
         elif args.step_through:
             window.sample_picker.select("test", 0)
             window.sample_picker.jump_to_next_misclassified()

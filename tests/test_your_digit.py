@@ -142,7 +142,7 @@ def test_clicking_a_cell_of_the_confusion_matrix_filters_the_gallery(window, qtb
     assert view.shown == expected.tolist()
     assert [view.gallery.item(n).data(Qt.UserRole) for n in range(view.gallery.count())] == expected.tolist()
     right = matrix[t, t] / matrix[t].sum()
-    assert view.matrix.item(t, 2).text() == f"{100 * right:.1f}%"
+    assert view.matrix.item(t, 2).text() == f"{100 * right:.1f}"
     view.gallery.itemClicked.emit(view.gallery.item(0))
     assert window.sample_picker.current == ("test", int(expected[0]))
 

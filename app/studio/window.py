@@ -193,7 +193,12 @@ class MainWindow(QMainWindow):
                                     ("Results", "results", self.results_view)):
             dock = QDockWidget(title, self)
             dock.setObjectName(name)
-            dock.setWidget(widget)
+            scroll = QScrollArea()   # on a small screen the dock may be narrower than its panel asks
+            scroll.setWidget(widget)
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.NoFrame)
+            scroll.setMinimumWidth(220)
+            dock.setWidget(scroll)
             self.addDockWidget(Qt.RightDockWidgetArea, dock)
             docks.append(dock)
         self.your_digit_dock, self.attribution_dock, self.results_dock = docks

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
 
 from app.training.explainer import AttributionRequest
 from app.widgets.imaging import GRAY, image_plot
@@ -24,6 +24,7 @@ NOTE = ("<b>Saliency</b> is |∂y<sub>c</sub>/∂X|: how much each pixel moves t
 
 class AttributionView(QWidget):
     request_changed = Signal(object)   # AttributionRequest, or None when hidden
+    shown = Signal(object)             # the Attribution now drawn
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -40,18 +41,21 @@ class AttributionView(QWidget):
         self.opacity.setRange(0, 100)
         self.opacity.setValue(60)
         self.opacity.setToolTip("How much of the map covers the image")
-        controls = QHBoxLayout()
-        for text, widget in (("Class", self.class_choice), ("Grad-CAM on", self.layer_choice),
-                             ("Patch", self.patch), ("Opacity", self.opacity)):
-            controls.addWidget(QLabel(text))
-            controls.addWidget(widget, 1 if widget is self.opacity else 0)
+        for combo in (self.class_choice, self.layer_choice):
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
+        controls = QGridLayout()
+        for n, (text, widget) in enumerate((("Class", self.class_choice), ("Grad-CAM on", self.layer_choice),
+                                            ("Patch", self.patch), ("Opacity", self.opacity))):
+            controls.addWidget(QLabel(text), n // 2, 2 * (n % 2))
+            controls.addWidget(widget, n // 2, 2 * (n % 2) + 1)
         self.caption = QLabel("")
         self.caption.setObjectName("caption")
         self.caption.setTextFormat(Qt.RichText)
         self.graphics = pg.GraphicsLayoutWidget()
         self.views, self.images, self.overlays = {}, {}, {}
-        for column, (key, title) in enumerate(MAPS):
-            view = image_plot(title, self.graphics.ci, 0, column)
+        for row, (key, title) in enumerate(MAPS):   # one above the other: the dock is narrow and tall
+            view = image_plot(title, self.graphics.ci, 2 * row, 0)
             base, overlay = pg.ImageItem(), pg.ImageItem()
             base.setColorMap(GRAY)
             overlay.setColorMap(HEAT)
@@ -62,6 +66,7 @@ class AttributionView(QWidget):
         self.note.setWordWrap(True)
         self.note.setTextFormat(Qt.RichText)
         self.note.setStyleSheet("color: #444")
+        self.note.setMinimumWidth(200)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(controls)
@@ -118,6 +123,7 @@ class AttributionView(QWidget):
         self.occlusion_note.setText("" if a.occlusion is not None else
                                     "Occlusion (one forward pass per patch position) is computed when the pen "
                                     "lifts and while training pauses.")
+        self.shown.emit(a)
 
     def _set_opacity(self) -> None:
         for overlay in self.overlays.values():

@@ -25,7 +25,7 @@ class DrawPad(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setMinimumSize(200, 200)
+        self.setMinimumSize(160, 160)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setCursor(Qt.CrossCursor)
         self.setAttribute(Qt.WA_OpaquePaintEvent)
@@ -62,14 +62,15 @@ class DrawPad(QWidget):
             self._redraw()
             self._emit(False) if self.strokes else self.cleared.emit()
 
-    def draw_stroke(self, points, width: int | None = None) -> None:
-        """A whole stroke through `points` (pad pixels), as if drawn: for scripts and tests."""
+    def draw_stroke(self, points, width: int | None = None, lift: bool = True) -> None:
+        """A whole stroke through `points` (pad pixels), as if drawn: for scripts and tests. lift=False:
+        the pen stays down (the picture is sent as one taken while drawing)."""
         points = [QPointF(*p) for p in points]
         self.strokes.append((int(width or self.brush_width), [points[0]]))
         self._paint_segment(points[0], points[0])
         for point in points[1:]:
             self._add_point(point)
-        self._emit(False)
+        self._emit(not lift)
 
     # -- drawing ----------------------------------------------------------------------------------
     def _to_pad(self, position) -> QPointF:

@@ -37,9 +37,9 @@ class ResultsView(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.split)
         top.addWidget(self.evaluate_button)
-        top.addStretch(1)
-        top.addWidget(QLabel("Gallery:"))
-        top.addWidget(self.mode)
+        gallery_choice = QHBoxLayout()
+        gallery_choice.addWidget(QLabel("Gallery:"))
+        gallery_choice.addWidget(self.mode, 1)
         self.caption = QLabel("No evaluation yet: press Evaluate.")
         self.caption.setObjectName("caption")
         self.caption.setTextFormat(Qt.RichText)
@@ -49,8 +49,14 @@ class ResultsView(QWidget):
         self.matrix.setSelectionMode(QTableWidget.SingleSelection)
         self.matrix.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.matrix.verticalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        font = self.matrix.font()
+        font.setPointSizeF(font.pointSizeF() * 0.85)   # four-digit counts fit a narrow dock without eliding
+        self.matrix.setFont(font)
+        self.matrix.setTextElideMode(Qt.ElideNone)
+        self.matrix.horizontalHeader().setMinimumSectionSize(24)
         self.matrix.setToolTip("Rows: the true digit; columns: the predicted one. Click a cell to see its images.")
         self.gallery_caption = QLabel("")
+        self.gallery_caption.setWordWrap(True)
         self.gallery = QListWidget()
         self.gallery.setViewMode(QListView.IconMode)
         self.gallery.setIconSize(QSize(40, 40))
@@ -61,12 +67,13 @@ class ResultsView(QWidget):
         right = QWidget()
         column = QVBoxLayout(right)
         column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(gallery_choice)
         column.addWidget(self.gallery_caption)
         column.addWidget(self.gallery, 1)
-        splitter = QSplitter(Qt.Horizontal)
+        splitter = QSplitter(Qt.Vertical)   # the matrix above its gallery: the dock is narrow and tall
         splitter.addWidget(self.matrix)
         splitter.addWidget(right)
-        splitter.setSizes([420, 420])
+        splitter.setSizes([300, 400])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(top)
@@ -123,8 +130,8 @@ class ResultsView(QWidget):
         k = len(results.classes)
         self.matrix.setRowCount(k)
         self.matrix.setColumnCount(k + 1)
-        self.matrix.setHorizontalHeaderLabels([f"→ {c}" for c in results.classes] + ["accuracy"])
-        self.matrix.setVerticalHeaderLabels([f"true {c}" for c in results.classes])
+        self.matrix.setHorizontalHeaderLabels([f"→{c}" for c in results.classes] + ["% right"])
+        self.matrix.setVerticalHeaderLabels([str(c) for c in results.classes])
         largest_wrong = max(int((matrix - np.diag(np.diag(matrix))).max(initial=0)), 1)
         for t in range(k):
             for p in range(k):
@@ -139,7 +146,8 @@ class ResultsView(QWidget):
                 item.setToolTip(f"{count} images of {results.classes[t]} predicted as {results.classes[p]}")
                 self.matrix.setItem(t, p, item)
             right = accuracy[t]
-            item = QTableWidgetItem("—" if np.isnan(right) else f"{100 * right:.1f}%")
+            item = QTableWidgetItem("—" if np.isnan(right) else f"{100 * right:.1f}")
+            item.setToolTip(f"accuracy on the true {results.classes[t]}s")
             item.setTextAlignment(Qt.AlignCenter)
             item.setFlags(item.flags() & ~Qt.ItemIsSelectable)
             self.matrix.setItem(t, k, item)
@@ -147,7 +155,8 @@ class ResultsView(QWidget):
         when = f"after epoch {epoch}" if epoch else "with the current weights"
         self.caption.setText(f"<b>{self.split.currentText().capitalize()}</b> {when}: accuracy "
                              f"<b>{100 * results.accuracy:.2f}%</b> ({int(np.trace(matrix)):,} of "
-                             f"{int(matrix.sum()):,}). Rows: the true digit, columns: the prediction; click a cell.")
+                             f"{int(matrix.sum()):,}). Rows: the true digit, columns (→): the prediction, and "
+                             "each digit's % right; click a cell.")
         if self.chosen_cell is not None:
             self.matrix.setCurrentCell(*self.chosen_cell)
         self._fill_gallery()
@@ -157,6 +166,7 @@ class ResultsView(QWidget):
         if results is None or column >= len(results.classes):
             return
         self.chosen_cell = (row, column)
+        self.matrix.setCurrentCell(row, column)
         self.mode.blockSignals(True)
         self.mode.setCurrentIndex(self.mode.findData("cell"))
         self.mode.blockSignals(False)

@@ -22,7 +22,7 @@ from app.training.my_samples import ImageSample
 from app.widgets.image_files import FILE_FILTER, ImageFileError, load_digit
 from app.widgets.imaging import GRAY, image_plot
 
-STAGES = (("grey", "your picture"), ("cropped", "cropped to the ink"), ("image", "28×28: what the network sees"))
+STAGES = (("grey", "your picture"), ("cropped", "cropped"), ("image", "28×28 seen"))
 
 
 class YourDigitPanel(QWidget):
@@ -45,14 +45,15 @@ class YourDigitPanel(QWidget):
         self.undo_button.clicked.connect(self.pad.undo)
         self.clear_button.clicked.connect(self.pad.clear)
         self.open_button.clicked.connect(self.open_dialog)
+        brush = QHBoxLayout()
+        brush.addWidget(QLabel("Brush"))
+        brush.addWidget(self.brush, 1)
         tools = QHBoxLayout()
-        tools.addWidget(QLabel("Brush"))
-        tools.addWidget(self.brush, 1)
         for button in (self.undo_button, self.clear_button, self.open_button):
             tools.addWidget(button)
 
         self.stages = pg.GraphicsLayoutWidget()
-        self.stages.setMinimumHeight(120)
+        self.stages.setMinimumSize(200, 90)
         self.stage_images = {}
         for column, (key, title) in enumerate(STAGES):
             view = image_plot(title, self.stages.ci, 0, column)
@@ -64,7 +65,7 @@ class YourDigitPanel(QWidget):
         self.answer.setTextFormat(Qt.RichText)
         self.answer.setWordWrap(True)
         self.bars_widget = pg.PlotWidget()
-        self.bars_widget.setMinimumHeight(110)
+        self.bars_widget.setMinimumHeight(70)
         self.bars_widget.setMouseEnabled(x=False, y=False)
         self.bars_widget.hideButtons()
         self.bars_widget.setYRange(0, 1, padding=0.05)
@@ -86,25 +87,26 @@ class YourDigitPanel(QWidget):
         self.samples.setIconSize(QSize(36, 36))
         self.samples.setMovement(QListView.Static)
         self.samples.setResizeMode(QListView.Adjust)
-        self.samples.setMaximumHeight(100)
+        self.samples.setMaximumHeight(60)
         self.samples.itemClicked.connect(lambda item: self.choose_kept(item.data(Qt.UserRole)))
 
-        right = QGridLayout()
-        right.addWidget(self.stages, 0, 0, 1, 3)
-        right.addWidget(self.answer, 1, 0, 1, 3)
-        right.addWidget(self.bars_widget, 2, 0, 1, 3)
-        right.addWidget(QLabel("True digit"), 3, 0)
-        right.addWidget(self.label, 3, 1)
-        right.addWidget(self.step_button, 3, 2)
-        right.addWidget(self.keep_button, 4, 0, 1, 3)
-        right.addWidget(QLabel("My samples (this session)"), 5, 0, 1, 3)
-        right.addWidget(self.samples, 6, 0, 1, 3)
-        left = QVBoxLayout()
-        left.addWidget(self.pad, 1)
-        left.addLayout(tools)
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 1)
-        layout.addLayout(right, 1)
+        # One column, so that the dock stays narrow beside the views.
+        grid = QGridLayout()
+        grid.addWidget(QLabel("True digit"), 0, 0)
+        grid.addWidget(self.label, 0, 1)
+        grid.addWidget(self.step_button, 1, 0)
+        grid.addWidget(self.keep_button, 1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.pad, 3)
+        layout.addLayout(brush)
+        layout.addLayout(tools)
+        layout.addWidget(self.stages, 1)
+        layout.addWidget(self.answer)
+        layout.addWidget(self.bars_widget, 1)
+        layout.addLayout(grid)
+        layout.addWidget(QLabel("My samples (this session)"))
+        layout.addWidget(self.samples)
 
         self.kept: list[ImageSample] = []
         self.current: ImageSample | None = None
