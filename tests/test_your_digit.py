@@ -157,6 +157,11 @@ def test_galleries_of_hardest_examples_and_confident_mistakes(window, qtbot):
     wrong = np.flatnonzero(true != predicted)
     assert len(wrong) > 0                                                  # an untrained network
     assert view.shown == wrong[np.argsort(-outputs[wrong, predicted[wrong]], kind="stable")].tolist()
+    view.split.setCurrentIndex(view.split.findData("train"))           # the training split: evaluated on demand
+    qtbot.waitUntil(lambda: "train" in view.results, timeout=10000)
+    assert int(view.results["train"].confusion().sum()) == 20 and view.matrix.rowCount() == 2
+    view.split.setCurrentIndex(view.split.findData("test"))
+    view.mode.setCurrentIndex(view.mode.findData("mistakes"))
     with qtbot.waitSignal(window.step_window_shown, timeout=10000):
         view.gallery.itemDoubleClicked.emit(view.gallery.item(0))
     assert window.step_window.isVisible()

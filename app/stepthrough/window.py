@@ -111,6 +111,7 @@ class StepThroughWindow(QDialog):
         self.readout.setObjectName("readout")
         self.readout.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         self.readout.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.readout.setWordWrap(True)
         # A fixed height, scrolled: a long read-out must not push the panels around as the mouse moves.
         self.readout_area = QScrollArea()
         self.readout_area.setWidget(self.readout)

@@ -107,6 +107,8 @@ class ResultsView(QWidget):
         self.evaluate_requested.emit(self.current_split)
 
     def show_results(self, results, epoch: int | None = None) -> None:
+        if epoch is not None:   # the weights moved on: the training set's evaluation is for older ones
+            self.results.pop("train", None)
         self.results[results.split], self.epoch[results.split] = results, epoch
         if results.split == self.current_split:
             self._show()
