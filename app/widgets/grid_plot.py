@@ -57,9 +57,14 @@ class GridPlot:
             self.bar = pg.ColorBarItem(colorMap=DIVERGING, interactive=False, width=10)
             self.bar.setImageItem(self.image, insert_in=plot)
         self.cells = None
+        plot.vb.sigResized.connect(self._relabel)
+        self._layout = None      # what the axes, colour map and range were last set for
+        self._title = None
 
     def set_title(self, title: str) -> None:
-        self.plot.setTitle(title, size="9pt")
+        if title != self._title:   # a title change re-lays out the plot: only when it changes
+            self._title = title
+            self.plot.setTitle(title, size="9pt")
 
     def show(self, cells, levels=None, colormap=DIVERGING, aspect: float | None = None) -> None:
         """Draws `cells`; levels default to one symmetric scale (white is exactly zero)."""
@@ -74,13 +79,25 @@ class GridPlot:
         self.image.grid, self.image.describe = grid, cells.describe
         levels = levels or symmetric_levels(cells.cells)
         self.image.setImage(grid.image(cells.cells), levels=levels, autoLevels=False)
+        if self.bar is not None:
+            self.bar.setLevels(levels)
+        # While training only the values change: axes, colour map and range are set again (each costs
+        # a re-layout of the plot) only when the grid, its names or the colour map change.
+        layout = (grid, cells.row_names, cells.col_names, cells.row_title, cells.col_title, id(colormap))
+        if layout == self._layout:
+            return
+        self._layout = layout
         self.image.setColorMap(colormap)
         if self.bar is not None:
             self.bar.setColorMap(colormap)
-            self.bar.setLevels(levels)
         self._label(grid, cells)
         height, width = grid.shape
         self.plot.setRange(xRange=(0, width), yRange=(0, height), padding=0.01)
+
+    def _relabel(self, *_args) -> None:
+        """A new size: as many row and column names as fit."""
+        if self.cells is not None and self.image.grid is not None:
+            self._label(self.image.grid, self.cells)
 
     def _label(self, grid: Grid, cells) -> None:
         left, top = self.plot.getAxis("left"), self.plot.getAxis("top")

@@ -65,6 +65,7 @@ class FeatureMapsView(QWidget):
         self.bars_plot.setMouseEnabled(x=False, y=False)
         self.bars_plot.setYRange(0, 1, padding=0.05)
         self.bars_plot.hideButtons()
+        self.bars_plot.setMinimumHeight(100)
         self.bars = pg.BarGraphItem(x=[0], height=[0], width=0.7)
         self.bars_plot.addItem(self.bars)
         g.ci.layout.setColumnStretchFactor(0, 1)
@@ -75,6 +76,7 @@ class FeatureMapsView(QWidget):
         self.shown: list = []   # what the map panels show: (title, symbol, array, kind)
         self.layer = 0
         self.snapshot = None
+        self.stale = False
 
     def subscribe(self, worker) -> None:
         worker.snapshot.connect(self.update_snapshot)
@@ -84,7 +86,22 @@ class FeatureMapsView(QWidget):
         self.redraw_maps()
 
     def update_snapshot(self, s) -> None:
+        """Drawn at once when on screen; in a hidden tab, when it is shown (nobody sees it meanwhile)."""
         self.snapshot = s
+        self.stale = not self.isVisible()
+        if not self.stale:
+            self.redraw()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.stale:
+            self.stale = False
+            self.redraw()
+
+    def redraw(self) -> None:
+        s = self.snapshot
+        if s is None:
+            return
         self.image = s.image
         verdict = "✓" if s.predicted == s.label else "✗ misclassified"
         self.caption.setText(f"<b>{s.split} image #{s.index}</b> · label <b>{s.label}</b> · predicted "

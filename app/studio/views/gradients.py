@@ -29,6 +29,7 @@ class GradientsView(QWidget):
             plot.image.on_hover = self.readout.setText
         self.layer = 0
         self.snapshot = None
+        self.stale = False
 
     def subscribe(self, worker) -> None:
         worker.snapshot.connect(self.update_snapshot)
@@ -38,8 +39,17 @@ class GradientsView(QWidget):
         self.redraw()
 
     def update_snapshot(self, snapshot) -> None:
+        """Drawn at once when on screen; in a hidden tab, when it is shown (nobody sees it meanwhile)."""
         self.snapshot = snapshot
-        self.redraw()
+        self.stale = not self.isVisible()
+        if not self.stale:
+            self.redraw()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.stale:
+            self.stale = False
+            self.redraw()
 
     def redraw(self) -> None:
         s = self.snapshot

@@ -35,6 +35,7 @@ class WeightsView(QWidget):
             plot.image.on_hover = self._show
         self.layer = 0
         self.snapshot = None
+        self.stale = False
 
     def subscribe(self, worker) -> None:
         worker.snapshot.connect(self.update_snapshot)
@@ -44,8 +45,17 @@ class WeightsView(QWidget):
         self.redraw()
 
     def update_snapshot(self, snapshot) -> None:
+        """Drawn at once when on screen; in a hidden tab, when it is shown (nobody sees it meanwhile)."""
         self.snapshot = snapshot
-        self.redraw()
+        self.stale = not self.isVisible()
+        if not self.stale:
+            self.redraw()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.stale:
+            self.stale = False
+            self.redraw()
 
     def redraw(self) -> None:
         s = self.snapshot
@@ -68,11 +78,10 @@ class WeightsView(QWidget):
             self.title.setText(f"{what} of {state.info.title}; its biases below")
             self.main.show(parameter_cells(infos, self.layer, main_name, state.params[main_name], s.classes),
                            aspect=self._aspect())
-            self.main.set_title(f"{self.layer}.{main_name} {'×'.join(map(str, state.params[main_name].shape))}")
         for name in names:
             if name != main_name:
                 bias = state.params[name]
-                self.bias.plot.setMaximumHeight(110 if bias.ndim == 1 else 10_000)
+                self.bias.plot.setMaximumHeight(85 if bias.ndim == 1 else 10_000)
                 self.bias.show(parameter_cells(infos, self.layer, name, bias, s.classes), aspect=self._aspect())
                 self.bias.set_title(f"{self.layer}.{name} {'×'.join(map(str, state.params[name].shape))}")
 
