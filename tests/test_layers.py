@@ -2,6 +2,7 @@
 defects of issue 12. pytest-qt, offscreen; waits for signals and states, never sleeps."""
 import math
 import numpy as np
+import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
@@ -22,6 +23,7 @@ def use_preset(window, qtbot, preset, **fields):
                     timeout=20000)
 
 
+@pytest.mark.smoke   # the fast lane keeps one studio test of the layers
 def test_the_layer_picker_shows_the_digits_networks_second_convolution_and_dense_templates(window, qtbot):
     use_preset(window, qtbot, "digits", limit=10, batch_size=8)
     assert window.layer_choice.index == 0 and window.layer_combo.currentIndex() == 0  # the first convolution
