@@ -45,11 +45,12 @@ class HealthView(QWidget):
         self.legend = pg.LegendItem(colCount=6, labelTextSize="8pt")
         g.addItem(self.legend, row=0, col=0)
         self.norms_plot = log_plot(g, 1, 0, title="Gradient norm ‖∂E/∂θ‖ per step")
-        self.ratio_plot = log_plot(g, 2, 0, title="Update ratio ‖ΔW‖/‖W‖ (the step's change relative to the weights)")
+        self.ratio_plot = log_plot(g, 2, 0, title="Update ratio ‖ΔW‖/‖W‖ of a step")
         self.activations_legend = pg.LegendItem(colCount=4, labelTextSize="8pt")
         g.addItem(self.activations_legend, row=3, col=0)
-        self.activations_plot = g.addPlot(row=4, col=0, title="Saturated sigmoids (output within 0.01 of 0 or 1) "
-                                                              "and dead ReLUs (zero for the whole batch), %")
+        self.activations_plot = g.addPlot(row=4, col=0, title="Saturated sigmoids and dead ReLUs, %")
+        self.activations_plot.setToolTip("Saturated: a sigmoid output within 0.01 of 0 or 1 (its slope is under 4% "
+                                         "of its peak). Dead: a ReLU that outputs zero for every image of the batch.")
         self.activations_plot.setYRange(0, 100, padding=0.02)
         for plot in (self.norms_plot, self.ratio_plot, self.activations_plot):
             plot.setDownsampling(auto=True, mode="mean")
