@@ -20,7 +20,8 @@ from cnn.presets import PRESETS
 from cnn.session import Session
 
 from app.training.health import measure
-from app.training.snapshot import layer_infos, take_snapshot
+from app.training.model_info import layer_infos
+from app.training.snapshot import take_snapshot
 
 
 def timed(action, repeats: int) -> float:

@@ -9,7 +9,8 @@ QT = ("PySide6", "PyQt5", "PyQt6", "shiboken6", "pyqtgraph", "qtpy")
 ENGINE = ROOT / "cnn"
 # The studio's bookkeeping that must stay testable without a display.
 QT_FREE = ["app/training/run_curves.py", "app/training/run_labels.py", "app/training/recording.py",
-           "app/training/snapshot.py", "app/training/history.py", "app/training/progress.py",
+           "app/training/snapshot.py", "app/training/model_info.py", "app/training/history.py",
+           "app/training/progress.py",
            "app/training/throttle.py", "app/training/state.py", "app/training/health.py",
            "app/training/health_watch.py", "app/studio/layer_cells.py", "app/widgets/grid.py",
            "app/stepthrough/steps.py", "app/stepthrough/explain.py", "app/studio/remembered.py",

@@ -373,7 +373,8 @@ def test_an_applied_update_says_what_it_did_to_the_test_accuracy_and_stays_with_
 @pytest.fixture
 def digits_stepper(qtbot, raw_mnist):
     from app.stepthrough.window import StepThroughWindow
-    from app.training.snapshot import model_info, weights_of
+    from app.training.model_info import model_info
+    from app.training.snapshot import weights_of
     from cnn.config import RunConfig
     from cnn.session import Session
     session = Session(RunConfig.from_preset("digits", limit=7), raw_mnist)

@@ -15,54 +15,7 @@ from cnn import fast
 from cnn.session import Session
 from cnn.trace import read_only_copy
 
-
-@dataclass(frozen=True)
-class LayerInfo:
-    """One layer's place in the network, without its arrays."""
-    index: int
-    kind: str                      # the layer's class name: 'Convolutional', 'ReLU', …
-    input_shape: tuple             # per sample
-    output_shape: tuple
-    params: Mapping[str, tuple]    # parameter name ('kernels') → shape
-
-    @property
-    def title(self) -> str:
-        return f"{self.index} · {self.kind} {shape_text(self.input_shape)} → {shape_text(self.output_shape)}"
-
-
-def shape_text(shape) -> str:
-    return "×".join(map(str, shape))
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """A session's shape, sent when a network is built or loaded."""
-    classes: tuple[int, ...]
-    config: object                 # the RunConfig the session runs with
-    layers: tuple[LayerInfo, ...]
-    parameter_count: int
-    loss_name: str
-    images: dict                   # split → read-only (N, 28, 28) array
-    labels: dict                   # split → read-only (N,) digits
-    source: str                    # where the weights came from: 'new (seed 0)' or a file
-
-    @property
-    def summary(self) -> str:
-        """One line per layer."""
-        return "\n".join(layer.title for layer in self.layers)
-
-    @property
-    def parameter_names(self) -> tuple[str, ...]:
-        return tuple(f"{layer.index}.{name}" for layer in self.layers for name in layer.params)
-
-
-def default_layer(layers) -> int:
-    """The layer the views show first: the first convolution (else the first with parameters)."""
-    for kinds in (("Convolutional",), ("Convolutional", "Dense")):
-        for layer in layers:
-            if layer.kind in kinds:
-                return layer.index
-    return 0
+from app.training.model_info import LayerInfo, layer_infos
 
 
 @dataclass(frozen=True)
@@ -133,13 +86,6 @@ class SampleGradients(Mapping):
         return len(self._names)
 
 
-def layer_infos(session: Session) -> tuple[LayerInfo, ...]:
-    network = session.network
-    return tuple(LayerInfo(i, type(layer).__name__, tuple(network.shapes[i]), tuple(network.shapes[i + 1]),
-                           MappingProxyType({name: tuple(value.shape) for name, value in layer.params.items()}))
-                 for i, layer in enumerate(network.layers))
-
-
 def take_snapshot(session: Session, split: str, index: int, layers: tuple[LayerInfo, ...] | None = None) -> Snapshot:
     """index is clamped to the split's size (a request may predate a smaller data set). `layers`
     (from layer_infos) saves rebuilding the descriptions at every snapshot.
@@ -169,18 +115,6 @@ def take_snapshot(session: Session, split: str, index: int, layers: tuple[LayerI
         outputs_are_probabilities=loss.on_logits or loss.name == "categorical_cross_entropy",
         classes=session.dataset.classes, predicted=int(session.dataset.classes[int(np.argmax(output[0]))]),
         loss=loss.value(y, output))
-
-
-def model_info(session: Session, source: str) -> ModelInfo:
-    network, dataset = session.network, session.dataset
-    images = {}
-    for split, data in (("train", dataset.train), ("test", dataset.test)):
-        images[split] = data.x[:, 0]  # read-only views of the prepared data, which nobody changes
-    return ModelInfo(
-        classes=dataset.classes, config=session.config, layers=layer_infos(session),
-        parameter_count=sum(p.size for p in network.params.values()),
-        loss_name=session.loss.name, images=images, labels={"train": dataset.train.labels, "test": dataset.test.labels},
-        source=source)
 
 
 @dataclass(frozen=True)

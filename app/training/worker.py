@@ -31,7 +31,8 @@ from app.training.my_samples import ImageSample, as_split, snapshot_of
 from app.training.recording import NotRecorded, Recording, RecordingFailed
 from app.training.run_curves import read_curves
 from app.training.health import measure
-from app.training.snapshot import StepRequest, layer_infos, model_info, take_snapshot, weights_of
+from app.training.model_info import layer_infos, model_info
+from app.training.snapshot import StepRequest, take_snapshot, weights_of
 from app.training.state import RunState
 from app.training.throttle import RedrawThrottle
 
