@@ -59,3 +59,11 @@ def test_parts_share_no_series():
     losses, norms = curves.part(losses=True, norms=False), curves.part(losses=False, norms=True)
     losses.add(list(records(1, 10)))
     assert losses.norms == {} and norms.norms["0.kernels"].count == 10 and losses.steps.count == 20
+
+
+def test_the_optimizer_is_named_and_changing_it_makes_a_new_run():
+    from app.training.run_labels import TRAINING_SETTINGS, summary
+    from cnn.config import RunConfig
+    assert "optimizer" in TRAINING_SETTINGS
+    assert summary(RunConfig(optimizer="adam", learning_rate=0.001)) == "original · lr 0.001 · batch 1 · adam"
+    assert "adam" not in summary(RunConfig())

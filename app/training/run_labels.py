@@ -7,9 +7,9 @@ from cnn.config import RunConfig
 # The settings as the list and the legends name them, in the order they are named.
 SHORT_NAMES = {"preset": "", "classes": "classes", "limit": "images/class", "learning_rate": "lr",
                "batch_size": "batch", "momentum": "momentum", "lr_decay": "decay", "shift": "shift",
-               "seed": "seed", "dtype": "", "epochs": "epochs", "architecture": ""}
+               "seed": "seed", "dtype": "", "epochs": "epochs", "architecture": "", "optimizer": ""}
 # The settings that shape training but not the data or the network: changing one makes a new run.
-TRAINING_SETTINGS = ("learning_rate", "batch_size", "momentum", "lr_decay", "shift")
+TRAINING_SETTINGS = ("learning_rate", "batch_size", "momentum", "lr_decay", "shift", "optimizer")
 
 
 def setting_text(name: str, value) -> str:
@@ -18,7 +18,7 @@ def setting_text(name: str, value) -> str:
         return "digits " + ("0–9" if digits == list(range(10)) else ",".join(map(str, digits)))
     if name == "limit":
         return "all images" if value is None else f"{value}/class"
-    if name in ("preset", "dtype"):
+    if name in ("preset", "dtype", "optimizer"):
         return str(value)
     if name == "architecture":
         return "preset network" if value is None else value
@@ -32,7 +32,7 @@ def summary(config: RunConfig) -> str:
     defaults = RunConfig.from_preset(config.preset)
     parts = [config.preset, setting_text("learning_rate", config.learning_rate),
              setting_text("batch_size", config.batch_size)]
-    for name in ("classes", "limit", "momentum", "lr_decay", "shift", "seed", "dtype", "architecture"):
+    for name in ("classes", "limit", "optimizer", "momentum", "lr_decay", "shift", "seed", "dtype", "architecture"):
         value = getattr(config, name)
         if value != getattr(defaults, name):
             parts.append(setting_text(name, value))
