@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnn.config import RunConfig
 from cnn.presets import PRESETS
 
 from app.platform_check import platform_problem
@@ -108,8 +109,11 @@ def inspect(window, args, finish) -> None:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.epochs is not None and args.epochs < 1:
-        parser.error("--epochs must be at least 1")
+    if args.epochs is not None:
+        try:  # RunConfig's range, the one the CLI and the settings panel use too
+            RunConfig().with_changes(epochs=args.epochs)
+        except ValueError as error:
+            parser.error(f"--{error}")
     architecture = None
     if args.arch is not None:
         from cnn.cli import architecture_option
@@ -131,34 +135,42 @@ def main(argv=None) -> int:
     app.setOrganizationName("CNN Studio")
     app.setApplicationName("CNN Studio")
     settings = QSettings(args.settings, QSettings.IniFormat) if args.settings else QSettings()
-    window = MainWindow(settings, data_path=args.data, runs_dir=args.runs)
-    if args.preset:
-        window.settings_panel.preset.setCurrentIndex(window.settings_panel.preset.findData(args.preset))
-    if args.epochs:
-        window.settings_panel.epochs.setValue(args.epochs)
+    window = MainWindow(settings, data_path=args.data, runs_dir=args.runs, preset=args.preset, epochs=args.epochs)
     if architecture is not None and not use_architecture(window, architecture):
         return 2
     if args.screenshot:
         window.resize(1600, 1000)  # pictures for the docs have one size, whatever was remembered
     window.show()
-    if args.preset or architecture is not None:
+    if architecture is not None:
         window.reset()
     if args.load:
         window.open_weights(args.load)
-    outcome = {"code": 0}
+    outcome = {"code": 0, "finishing": False}
     overlay = {"best": None, "done": False}
 
     def finish(code: int) -> None:
-        outcome["code"] = code
+        """Once: a failure while finishing (the screenshot) makes the exit code 1, nothing more."""
+        if outcome["finishing"]:
+            outcome["code"] = max(outcome["code"], code)
+            return
+        outcome["finishing"], outcome["code"] = True, code
         if args.screenshot:
             app.processEvents()
             if args.step_through:
-                window.step_window.grab().save(args.screenshot, "PNG")
+                if not window.step_window.grab().save(args.screenshot, "PNG"):
+                    window.show_error(f"{args.screenshot}: could not write the PNG file")
             elif args.architecture_editor:
-                window.arch_editor.grab().save(args.screenshot, "PNG")
+                if not window.arch_editor.grab().save(args.screenshot, "PNG"):
+                    window.show_error(f"{args.screenshot}: could not write the PNG file")
             else:
                 window.export_png(Path(args.screenshot), whole_window=True)
         window.close()
+
+    def failed(text: str) -> None:
+        if outcome["finishing"] and outcome["code"]:
+            return  # said once already
+        print(f"cnn-studio: {text}", file=sys.stderr)
+        finish(1)
 
     def overlaid() -> None:
         """The ticked runs are drawn, and the best of them is open in the views: once."""
@@ -212,7 +224,7 @@ def main(argv=None) -> int:
     window.training_finished.connect(ready)
     window.step_window_shown.connect(step_window_shown)
     if args.exit_when_done:
-        window.error_shown.connect(lambda text: (print(f"cnn-studio: {text}", file=sys.stderr), finish(1)))
+        window.error_shown.connect(failed)
     if not args.train:  # ready once the views show the network (the loaded one, with --load)
         def shown():
             model = window.model

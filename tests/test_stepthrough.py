@@ -296,6 +296,7 @@ def test_a_kernel_edit_makes_a_running_check_stale(stepper, qtbot):
 @pytest.mark.slow
 def test_training_makes_the_window_stale_and_a_pause_reloads_it(window, stepper, qtbot):
     version = stepper.weights.version
+    window.settings_panel.epochs.setValue(10000)  # a run that cannot end before the pause below
     window.start()
     qtbot.waitUntil(lambda: window.state == "running", timeout=10000)
     assert not stepper.apply_button.isEnabled() and "out of date" in stepper.status.text()

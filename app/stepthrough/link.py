@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Slot
 
 from app.stepthrough.window import StepThroughWindow
+from app.studio.remembered import restored
 from app.training.state import RunState
 
 
@@ -34,8 +35,11 @@ class StepThroughLink(QObject):
             self.dialog = StepThroughWindow(window)
             self.dialog.apply_requested.connect(window.request_apply)
             geometry = window.settings.value("stepthrough/geometry")
-            if geometry is None or not self.dialog.restoreGeometry(geometry):
-                self.dialog.resize(1500, 940)
+            if geometry is None or not restored(self.dialog.restoreGeometry, geometry):
+                if geometry is not None:
+                    window.say_once("The remembered step-through geometry could not be used; it has its default size.")
+                screen = self.dialog.screen().availableGeometry()  # 1500×940 where the screen has room
+                self.dialog.resize(min(1500, int(screen.width() * 0.95)), min(940, int(screen.height() * 0.92)))
         self.dialog.load(weights, window.model, window.current_sample())
         self.dialog.show()
         self.dialog.raise_()

@@ -34,7 +34,7 @@ class StepThroughWindow(QDialog):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Step through one sample")
-        self.setMinimumSize(1100, 720)
+        self.setMinimumSize(760, 520)  # fits a 1024×768 screen; the panels scale down
         self.weights = self.model = self.network = self.trace = None
         self.steps, self.current, self.sample = [], 0, None
         self.model_loss = None            # E with the model's weights (before any edit)

@@ -1,7 +1,20 @@
 """Texts of the Help menu."""
+from __future__ import annotations
 
-ABOUT = ("<b>CNN Studio</b><p>A convolutional network written from scratch in numpy and scipy, learning "
-         "MNIST while you watch.</p><p>MNIST: Y. LeCun, C. Cortes, C. J. C. Burges, CC BY-SA 3.0.</p>")
+from cnn import __version__
+
+
+def version() -> str:
+    """The installed package's version, or the source tree's (cnn.__version__) when run from a checkout."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version as installed
+        return installed("cnn-studio")
+    except (ImportError, PackageNotFoundError):
+        return __version__
+
+
+ABOUT = (f"<b>CNN Studio {version()}</b><p>A convolutional network written from scratch in numpy and scipy, "
+         "learning MNIST while you watch.</p><p>MNIST: Y. LeCun, C. Cortes, C. J. C. Burges, CC BY-SA 3.0.</p>")
 
 TOUR = """<p>The <b>Layer</b> picker beside the tabs (or a click on a row of the network summary)
 chooses the layer the first tab shows; it starts at the first convolution.</p>
@@ -19,4 +32,15 @@ prediction.</p>
 its output and ∂E/∂X at its input, each on its own symmetric scale.</p>
 <p><b>Network strip</b> (second tab): every layer's output Y and ∂E/∂Y for the chosen image.</p>
 <p><b>Health</b> (third tab): each parameter's gradient norm and update ratio ‖ΔW‖/‖W‖, and the share
-of saturated sigmoids and dead ReLUs; an amber banner warns when the network stops learning.</p>"""
+of saturated sigmoids and dead ReLUs; an amber banner warns when the network stops learning.</p>
+<p><b>Choosing the image</b>: the test or training set, its number, ◀ ▶, or a click on a thumbnail.
+A red frame marks an image the network gets wrong; <i>Next misclassified</i> jumps to the next one
+and says how many there are.</p>
+<p><b>Step through this sample</b> (Ctrl+T) pauses training and opens a window that walks the chosen
+image through every layer forward and backward, with each formula beside its arrays; hover a
+number to see where it comes from, edit a kernel, check the gradients, apply one SGD step.</p>
+<p><b>Shortcuts</b>: Start F5 · Pause/Resume Space (also while a field has focus) · Stop Ctrl+. ·
+Reset Ctrl+R · previous/next image Alt+← / Alt+→ · next misclassified Ctrl+M · step through Ctrl+T ·
+open weights Ctrl+O · save weights Ctrl+S · export the views as PNG Ctrl+E · the settings
+Ctrl+1 and the recorded runs Ctrl+2 (the tabs above them). The learning rate can be
+typed while training and applies from the next step (Enter to take it).</p>"""

@@ -16,7 +16,8 @@ class RecentFiles:
 
     def paths(self) -> list[str]:
         value = self.settings.value("recent", [])
-        return [value] if isinstance(value, str) else list(value or [])
+        paths = [value] if isinstance(value, str) else value if isinstance(value, (list, tuple)) else []
+        return [path for path in paths if isinstance(path, str) and path]  # a hand-edited file may hold anything
 
     def add(self, path: str) -> None:
         self.settings.setValue("recent", ([path] + [p for p in self.paths() if p != path])[:MAX_RECENT])

@@ -1,4 +1,6 @@
-"""What the studio remembers between launches (QSettings)."""
+"""What the studio remembers between launches (QSettings), read defensively: a value that is
+missing is its default, and one that cannot be used (a hand-edited file, another version) is its
+default too, named once in the status bar. Nothing remembered can stop the window from opening."""
 from __future__ import annotations
 
 from cnn.config import RunConfig
@@ -6,40 +8,75 @@ from cnn.config import RunConfig
 SPLITTERS = ("main_splitter", "views_splitter", "top_splitter", "bottom_splitter")
 
 
-def restore(window) -> None:
-    """Geometry, splitter positions, run settings and the chosen split of the last session (the
-    step-through window's geometry is restored when it first opens)."""
-    geometry = window.settings.value("window/geometry")
-    if geometry is not None:
-        window.restoreGeometry(geometry)
-    else:
-        window.resize(1600, 980)
-    for name in SPLITTERS:
-        state = window.settings.value(f"window/{name}")
-        if state is not None:
-            getattr(window, name).restoreState(state)
-    stored = window.settings.value("run/config")
-    if isinstance(stored, dict):
-        try:
-            config = RunConfig(**{**stored, "classes": tuple(int(c) for c in stored["classes"])})
-            config.validate()
-            window.settings_panel.set_config(config)
-        except (TypeError, ValueError, KeyError):
-            pass  # settings from another version: keep the defaults
-    split = window.settings.value("sample/split", "test")
-    window.sample_picker.split.setCurrentIndex(max(0, window.sample_picker.split.findData(split)))
-
-
-def remember(window) -> None:
-    """Saved when the window closes."""
-    window.settings.setValue("window/geometry", window.saveGeometry())
-    if window.step_window is not None:
-        window.settings.setValue("stepthrough/geometry", window.step_window.saveGeometry())
-    for name in SPLITTERS:
-        window.settings.setValue(f"window/{name}", getattr(window, name).saveState())
+def restored(restore, value) -> bool:
+    """Whether restore(value) (restoreGeometry, restoreState) took the value; garbage of any type is refused."""
     try:
-        window.settings.setValue("run/config", window.settings_panel.config().as_dict())
+        return bool(restore(value))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def restore(window) -> list[str]:
+    """Geometry, splitter positions, run settings and the chosen split of the last session (the
+    step-through's geometry is read when it first opens). Returns the keys that were unusable."""
+    settings, unusable = window.settings, []
+    geometry = settings.value("window/geometry")
+    if geometry is None or not restored(window.restoreGeometry, geometry):
+        if geometry is not None:
+            unusable.append("window/geometry")
+        window.fit_to_screen()
+    for name in SPLITTERS:
+        state = settings.value(f"window/{name}")
+        if state is not None and not restored(getattr(window, name).restoreState, state):
+            unusable.append(f"window/{name}")
+    stored = settings.value("run/config")
+    if stored is not None:
+        try:
+            window.settings_panel.set_config(RunConfig.from_dict(stored))
+        except (TypeError, ValueError, KeyError, OverflowError):
+            unusable.append("run/config")
+    split = settings.value("sample/split", "test")
+    index = window.sample_picker.split.findData(split) if isinstance(split, str) else -1
+    if index < 0:
+        unusable.append("sample/split")
+    window.sample_picker.split.setCurrentIndex(max(0, index))
+    notes = []
+    if unusable:
+        notes.append(f"Some remembered settings could not be used and are back to their defaults: "
+                     f"{', '.join(unusable)}.")
+    settings.setValue("window/opened", True)  # a probe: can this session's settings be kept at all?
+    settings.sync()
+    problem = settings_problem(settings)
+    if problem:
+        notes.append(problem + ".")
+    if notes:
+        window.say_once(" ".join(notes))
+    return unusable
+
+
+def remember(window) -> str | None:
+    """Saved when the window closes. Returns why the settings could not be written, or None."""
+    settings = window.settings
+    settings.setValue("window/geometry", window.saveGeometry())
+    if window.step_window is not None:
+        settings.setValue("stepthrough/geometry", window.step_window.saveGeometry())
+    for name in SPLITTERS:
+        settings.setValue(f"window/{name}", getattr(window, name).saveState())
+    try:
+        settings.setValue("run/config", window.settings_panel.config().as_dict())
     except ValueError:
         pass
-    window.settings.setValue("sample/split", window.sample_picker.current[0])
-    window.settings.sync()
+    settings.setValue("sample/split", window.sample_picker.current[0])
+    settings.sync()
+    return settings_problem(settings)
+
+
+def settings_problem(settings) -> str | None:
+    """Why the settings file cannot be read or written, or None. (QSettings.status() is an enum;
+    NoError is 0.)"""
+    status = settings.status()
+    if getattr(status, "value", status) == 0:
+        return None
+    what = {1: "could not be written or read", 2: "is not a settings file"}.get(getattr(status, "value", status),
+                                                                                "could not be used")
+    return f"{settings.fileName()}: the settings file {what}; settings will not be remembered"

@@ -1,30 +1,53 @@
-"""The run's settings as range-checked inputs; produces a validated RunConfig."""
+"""The run's settings as range-checked inputs; produces a validated RunConfig.
+
+RunConfig (cnn/config.py) is the judge of every value: a typed number the field cannot take is
+refused with RunConfig's own reason, in the field's label's words (`refused`)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QSpinBox,
-                               QToolButton, QWidget)
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGridLayout, QGroupBox, QToolButton, QWidget
 
-from cnn.config import RunConfig
+from cnn.config import RunConfig, SettingError
 from cnn.layer import DTYPES
 from cnn.presets import PRESETS
 from cnn.ranges import CHOICES, RANGES
 
-LARGEST_SPIN_BOX_INT = 2**31 - 1   # a QSpinBox holds a signed 32-bit int
+from app.studio.fields import DECIMALS, NumberField
+
+LABELS = {"preset": "Preset", "classes": "Classes", "limit": "Images per class", "epochs": "Epochs",
+          "learning_rate": "Learning rate", "batch_size": "Batch size", "lr_decay": "LR decay / epoch",
+          "shift": "Random shift", "momentum": "Momentum", "seed": "Seed", "dtype": "Float type",
+          "architecture": "Network", "optimizer": "Optimizer"}
+# Selected digits look pressed and coloured; unselected ones stay plain.
+CLASS_BUTTON_STYLE = ("QToolButton { min-width: 22px; min-height: 20px; border: 1px solid #9a9a9a; border-radius: 3px;"
+                      " background: #f4f4f4; color: #555; }"
+                      "QToolButton:checked { background: #1f77b4; color: white; font-weight: bold;"
+                      " border: 1px solid #134a70; }"
+                      "QToolButton:disabled { color: #aaa; } QToolButton:checked:disabled { background: #7fa8c9; }")
 
 
-def _set_range(box, name: str, low=None) -> None:
-    """The spin box's range from cnn.ranges; an open end is moved in by the box's smallest step."""
+def ranged_field(name: str, special_text: str | None = None, **options) -> NumberField:
+    """A field whose arrows keep to cnn.ranges' range for `name` (an open end moved in by the field's
+    smallest step); special_text takes the place just below the range ("all" images per class)."""
     allowed = RANGES[name]
-    if isinstance(box, QDoubleSpinBox):
-        quantum = 10.0 ** -box.decimals()
-        box.setRange(allowed.low + quantum * allowed.low_open, allowed.high - quantum * allowed.high_open)
-    else:
-        box.setRange(allowed.low if low is None else low, min(allowed.high, LARGEST_SPIN_BOX_INT))
+    quantum = 1 if allowed.whole else 10.0 ** -DECIMALS
+    low = allowed.low + quantum * allowed.low_open - (quantum if special_text else 0)
+    return NumberField(low, allowed.high - quantum * allowed.high_open, whole=allowed.whole,
+                       special_text=special_text, **options)
+
+
+def in_words(message: str) -> str:
+    """A message that starts with a RunConfig field's name, with the field's label instead
+    ('batch_size 500 is larger…' → 'Batch size 500 is larger…')."""
+    for name, label in LABELS.items():
+        if message.startswith(name + " ") or message.startswith(name + ":"):
+            return label + message[len(name):]
+    return message
 
 
 class SettingsPanel(QGroupBox):
     learning_rate_changed = Signal(float)
+    refused = Signal(str)           # a typed value was not taken: why, in the field's words
 
     def __init__(self, parent=None):
         super().__init__("Run settings", parent)
@@ -34,7 +57,7 @@ class SettingsPanel(QGroupBox):
             self.preset.addItem(name, name)
             self.preset.setItemData(self.preset.count() - 1, preset.description, 3)  # tooltip role
         self.preset.setToolTip("Load a preset's settings; the fields below can then be changed.")
-        form.addRow("Preset", self.preset)
+        form.addRow(LABELS["preset"], self.preset)
         grid = QGridLayout()
         grid.setSpacing(2)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -43,65 +66,64 @@ class SettingsPanel(QGroupBox):
             button = QToolButton()
             button.setText(str(digit))
             button.setCheckable(True)
+            button.setStyleSheet(CLASS_BUTTON_STYLE)
             button.setToolTip(f"Train on images of the digit {digit}")
             grid.addWidget(button, digit // 5, digit % 5)
             self.class_buttons.append(button)
         classes = QWidget()
         classes.setLayout(grid)
-        form.addRow("Classes", classes)
-        self.limit = QSpinBox()
-        _set_range(self.limit, "limit", low=0)
-        self.limit.setSpecialValueText("all")
-        self.limit.setToolTip("The first N images of each class, from the training and the test set (0: all)")
-        form.addRow("Images per class", self.limit)
-        self.epochs = QSpinBox()
-        _set_range(self.epochs, "epochs")
-        form.addRow("Epochs", self.epochs)
-        self.learning_rate = QDoubleSpinBox()
-        self.learning_rate.setDecimals(6)
-        _set_range(self.learning_rate, "learning_rate")
-        self.learning_rate.setSingleStep(0.01)
+        form.addRow(LABELS["classes"], classes)
+        self.limit = ranged_field("limit", special_text="all")
+        self.limit.setToolTip("The first N images of each class, from the training and the test set (all: every one)")
+        self.epochs = ranged_field("epochs")
+        self.learning_rate = ranged_field("learning_rate", step=0.01)
         self.learning_rate.setToolTip("Takes effect at the next step, also while training")
-        form.addRow("Learning rate", self.learning_rate)
-        self.batch_size = QSpinBox()
-        _set_range(self.batch_size, "batch_size")
+        self.batch_size = ranged_field("batch_size")
         self.batch_size.setToolTip("Samples per SGD step; 1 is the original per-sample SGD")
-        form.addRow("Batch size", self.batch_size)
-        self.lr_decay = QDoubleSpinBox()
-        self.lr_decay.setDecimals(3)
-        _set_range(self.lr_decay, "lr_decay")
-        self.lr_decay.setSingleStep(0.05)
+        self.lr_decay = ranged_field("lr_decay", step=0.05)
         self.lr_decay.setToolTip("Epoch e runs at the learning rate × this^(e−1) (1: constant), never below "
                                  f"{RANGES['learning_rate'].low:g}")
-        form.addRow("LR decay / epoch", self.lr_decay)
-        self.shift = QSpinBox()
-        _set_range(self.shift, "shift")
-        self.shift.setSuffix(" px")
+        self.shift = ranged_field("shift", suffix=" px")
         self.shift.setToolTip("Augmentation: each training image is moved by a random −n…+n pixels down and "
                               "−n…+n across (n: this setting), every time it is used")
-        form.addRow("Random shift", self.shift)
+        self.momentum = ranged_field("momentum", step=0.05)
+        self.seed = ranged_field("seed")
+        self.numbers = {"limit": self.limit, "epochs": self.epochs, "learning_rate": self.learning_rate,
+                        "batch_size": self.batch_size, "lr_decay": self.lr_decay, "shift": self.shift,
+                        "momentum": self.momentum, "seed": self.seed}
+        self.momentum.setToolTip("SGD's momentum μ (Adam does not use it)")
         self.optimizer = QComboBox()
         self.optimizer.addItems(CHOICES["optimizer"])
         self.optimizer.setToolTip("sgd: θ −= η ∂E/∂θ (with momentum below); adam: per-weight steps from running "
                                   "moments of the gradient (β₁ 0.9, β₂ 0.999, ε 1e-8)")
-        form.addRow("Optimizer", self.optimizer)
-        self.momentum = QDoubleSpinBox()
-        self.momentum.setDecimals(3)
-        _set_range(self.momentum, "momentum")
-        self.momentum.setSingleStep(0.05)
-        self.momentum.setToolTip("SGD's momentum μ (Adam does not use it)")
-        form.addRow("Momentum", self.momentum)
-        self.seed = QSpinBox()
-        _set_range(self.seed, "seed")
-        self.seed.setToolTip("Seeds the initial weights and the order of the data")
-        form.addRow("Seed", self.seed)
+        for name in ("limit", "epochs", "learning_rate", "batch_size", "lr_decay", "shift", "momentum", "seed"):
+            if name == "momentum":
+                form.addRow(LABELS["optimizer"], self.optimizer)
+            field = self.numbers[name]
+            form.addRow(LABELS[name], field)
+            field.refused.connect(lambda text, name=name: self.refused.emit(self.reason(name, text)))
         self.dtype = QComboBox()
         self.dtype.addItems(sorted(DTYPES, reverse=True))
-        form.addRow("Float type", self.dtype)
+        form.addRow(LABELS["dtype"], self.dtype)
         self.architecture: str | None = None    # the network (cnn.arch grammar) set by --arch or the editor
         self.set_config(RunConfig())
         self.preset.currentIndexChanged.connect(self._apply_preset)
         self.learning_rate.valueChanged.connect(self.learning_rate_changed)
+
+    def reason(self, name: str, text: str) -> str:
+        """Why the typed `text` is not a value for setting `name`, in RunConfig's words."""
+        field = self.numbers[name]
+        value = field.typed_value(text)
+        kept = field.textFromValue(field.value()) if field.value() != field.minimum() or not field.special_text \
+            else field.special_text
+        try:
+            RunConfig().with_changes(**{name: value})
+        except SettingError as error:  # RunConfig's range, with the text as typed
+            return f"{LABELS[name]} must be {error.expected}, not {text}; kept {kept}"
+        except (ValueError, TypeError) as error:
+            return f"{in_words(str(error))}; kept {kept}"
+        low, high = field.textFromValue(field.minimum()), field.textFromValue(field.maximum())
+        return f"{LABELS[name]} must be from {low} to {high}, not {text}; kept {kept}"
 
     def fields(self) -> list[QWidget]:
         """Every input, in the form's order (the class buttons as one)."""
@@ -125,28 +147,23 @@ class SettingsPanel(QGroupBox):
         self.preset.blockSignals(False)
         for digit, button in enumerate(self.class_buttons):
             button.setChecked(digit in config.classes)
-        self.limit.setValue(config.limit or 0)
-        self.epochs.setValue(config.epochs)
-        self.learning_rate.setValue(config.learning_rate)
-        self.batch_size.setValue(config.batch_size)
-        self.momentum.setValue(config.momentum)
-        self.optimizer.setCurrentText(config.optimizer)
-        self.lr_decay.setValue(config.lr_decay)
-        self.shift.setValue(config.shift)
-        self.seed.setValue(config.seed)
+        for name, field in self.numbers.items():
+            value = getattr(config, name)
+            field.setValue(field.minimum() if value is None else value)
         self.dtype.setCurrentText(config.dtype)
+        self.optimizer.setCurrentText(config.optimizer)
         self.architecture = config.architecture
 
     def config(self) -> RunConfig:
-        """The settings as a RunConfig; raises ValueError naming a setting that does not make sense."""
+        """The settings as a RunConfig; raises ValueError naming (by its label) a setting that does not make sense."""
         classes = tuple(d for d, button in enumerate(self.class_buttons) if button.isChecked())
         if len(classes) < 2:
             raise ValueError("Choose at least two classes (digits) to tell apart.")
-        config = RunConfig(preset=self.preset.currentData(), classes=classes, limit=self.limit.value() or None,
-                           epochs=self.epochs.value(), learning_rate=self.learning_rate.value(),
-                           batch_size=self.batch_size.value(), momentum=self.momentum.value(),
-                           seed=self.seed.value(), dtype=self.dtype.currentText(), lr_decay=self.lr_decay.value(),
-                           shift=self.shift.value(), architecture=self.architecture,
-                           optimizer=self.optimizer.currentText())
-        config.validate()
-        return config
+        values = {name: int(field.value()) if field.whole else field.value() for name, field in self.numbers.items()}
+        values["limit"] = values["limit"] or None
+        try:
+            return RunConfig(preset=self.preset.currentData(), classes=classes, dtype=self.dtype.currentText(),
+                             architecture=self.architecture, optimizer=self.optimizer.currentText(),
+                             **values).with_changes()
+        except ValueError as error:
+            raise ValueError(in_words(str(error))) from None

@@ -17,6 +17,7 @@ class StatusLine(QObject):
         self.status_bar = status_bar
         self.progress = ProgressTracker()
         self.state = RunState.IDLE
+        self._busy_text = ""
         self.state_label = QLabel(RunState.IDLE.label)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
@@ -31,6 +32,23 @@ class StatusLine(QObject):
         worker.records.connect(self.on_records)
         worker.state_changed.connect(self.on_state_changed)
         worker.model_changed.connect(self.on_model_changed)
+        worker.busy.connect(self.on_busy)
+
+    @Slot(str)
+    def on_busy(self, what: str) -> None:
+        """A long command (reading a file, preparing data): a moving bar saying what, until it is done."""
+        if what:
+            self._busy_text = what
+            self.state_label.setText("Working…")
+            self.progress_bar.setRange(0, 0)
+            self.progress_bar.setFormat(what)
+            self.status_bar.showMessage(what)
+        else:
+            self.state_label.setText(self.state.label)
+            self.progress_bar.setRange(0, 1000)
+            if self.status_bar.currentMessage() == self._busy_text:
+                self.status_bar.clearMessage()  # a message sent meanwhile (the loaded file's accuracy) stays
+            self._show_progress()
 
     @Slot(int, int)
     def on_run_started(self, epochs_before: int, epochs_after: int) -> None:

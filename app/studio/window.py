@@ -6,14 +6,18 @@ window keeps the commands (File, Training, Sample, Help) and what belongs to no 
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from PySide6.QtCore import QMetaObject, QSettings, QStandardPaths, Qt, QThread, Signal, Slot
+import shiboken6
+from PySide6.QtCore import (QCoreApplication, QEvent, QMetaObject, QObject, QSettings, QStandardPaths, Qt, QThread,
+                            Signal, Slot)
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
                                QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from cnn.config import RunConfig
+from cnn.train import EpochRecord
 
 from app.stepthrough.link import StepThroughLink
 from app.studio.arch_editor import ArchitectureEditor
@@ -26,7 +30,7 @@ from app.studio.remembered import remember, restore
 from app.studio.run_controls import RunControls
 from app.studio.runs_panel import RunsPanel
 from app.studio.sample_picker import SamplePicker
-from app.studio.settings_panel import SettingsPanel
+from app.studio.settings_panel import SettingsPanel, in_words
 from app.studio.status_line import StatusLine
 from app.studio.views.attribution import AttributionView
 from app.studio.views.compare import CompareView
@@ -43,9 +47,14 @@ from app.training.state import RunState
 from app.training.worker import TrainingWorker
 from app.widgets.banner import ErrorBanner
 from app.widgets.image_files import IMAGE_SUFFIXES
+from app.widgets.fit_scene import fit_scenes
+from app.widgets.fit_width import WidthFittingScrollArea
 
 WEIGHTS_FILTER = "CNN Studio weights (*.npz);;All files (*)"
 OPEN_FILTER = "Networks (*.npz *.keras);;CNN Studio weights (*.npz);;Keras models (*.keras);;All files (*)"
+# Open windows, held until they close: a window nobody else holds is still on screen and working,
+# and must not become garbage that a collection tears down while its worker runs.
+OPEN_WINDOWS: set = set()
 
 
 class MainWindow(QMainWindow):
@@ -70,15 +79,20 @@ class MainWindow(QMainWindow):
     request_continue_run = Signal(str, int)
     request_image = Signal(object)
 
-    def __init__(self, settings: QSettings | None = None, data_path=None, runs_dir=None):
+    def __init__(self, settings: QSettings | None = None, data_path=None, runs_dir=None, preset: str | None = None,
+                 epochs: int | None = None):
+        """preset and epochs (the command line's) replace the remembered settings before the first
+        network is built, so that no other network is shown first."""
         super().__init__()
         self.settings = settings or QSettings()
         self.runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
         self.setWindowTitle("CNN Studio")
         self.setAcceptDrops(True)
         self.state = RunState.IDLE
-        self.model = None
+        self.model, self.epochs_trained = None, 0
         self.arch_editor = None   # made when first opened (edit_architecture)
+        self.closed = False
+        OPEN_WINDOWS.add(self)
         self.collector = GuiThreadCollector(self)
         self.settings_panel = SettingsPanel()
         self.sample_picker = SamplePicker()
@@ -93,6 +107,10 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._start_worker(data_path)
         restore(self)
+        if preset is not None:
+            self.settings_panel.preset.setCurrentIndex(self.settings_panel.preset.findData(preset))
+        if epochs is not None:
+            self.settings_panel.epochs.setValue(epochs)
         self.request_configure.emit(self._config_or_default())
 
     # -- construction ------------------------------------------------------------------
@@ -118,13 +136,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.sample_picker, 1)
         column.addWidget(self.model_label)
         column.addWidget(self.network_summary)
-        scroll = QScrollArea()
-        scroll.setWidget(left)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        left.layout().activate()  # so that the hint below counts every child
-        scroll.setMinimumWidth(left.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4)
+        self.left_panel = scroll = WidthFittingScrollArea(left)
 
         self.compare_view = CompareView()
         self.loss_tabs = QTabWidget()
@@ -162,6 +174,9 @@ class MainWindow(QMainWindow):
         corner_row.addWidget(self.layer_combo)
         self.tabs.setCornerWidget(corner, Qt.TopRightCorner)
         self.main_splitter.addWidget(self.tabs)
+        for label in self.tabs.findChildren(QLabel):  # a read-out wraps rather than widen the window (1024 px fit)
+            label.setWordWrap(True)
+        self.scene_fitters = fit_scenes(self.tabs)  # and plots too wide for their place are drawn smaller, not cut
         self.main_splitter.setStretchFactor(1, 1)
         self.main_splitter.setCollapsible(0, False)
         self.main_splitter.setSizes([340, 1260])
@@ -205,6 +220,10 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.your_digit_dock, self.attribution_dock)
         self.tabifyDockWidget(self.attribution_dock, self.results_dock)
         self.your_digit_dock.raise_()
+        for dock in docks:  # as for the views: read-outs wrap and plots scale down rather than widen the window
+            for label in dock.findChildren(QLabel):
+                label.setWordWrap(True)
+            self.scene_fitters += fit_scenes(dock)
         self.your_digit.failed.connect(self.show_error)
         self.your_digit.sample_chosen.connect(self._image_chosen)
         self.your_digit.step_through_requested.connect(self.step_through)
@@ -286,6 +305,10 @@ class MainWindow(QMainWindow):
         self.worker.run_changed.connect(self.compare_view.refresh_run)
         self.worker.current_run.connect(self.runs_panel.set_current)
         self.worker.run_opened.connect(self.on_run_opened)
+        self.worker.records.connect(self._count_epochs)
+        self.worker.loaded.connect(self.recent.add)
+        self.worker.saved.connect(self.recent.add)
+        self.settings_panel.refused.connect(self.show_error)
         self.step_link = StepThroughLink(self)
         self.thread.start()
 
@@ -313,6 +336,20 @@ class MainWindow(QMainWindow):
         self.results_view.evaluate_requested.connect(worker.evaluate_split)
         worker.evaluated.connect(self.results_view.show_results)
         self.request_image.connect(worker.select_image)
+
+    def fit_to_screen(self) -> None:
+        """A size that fits the screen's available area (1600×980 where there is room), centred."""
+        screen = self.screen().availableGeometry()
+        width, height = min(1600, screen.width() - 40), min(980, screen.height() - 60)  # room for the frame
+        self.resize(width, height)
+        self.move(screen.x() + (screen.width() - width) // 2, screen.y() + max(0, (screen.height() - height) // 2 - 20))
+        if screen.width() < 1400:  # the views need the width; View ▸ (Your digit, Why it decided, Results) shows them
+            for dock in self.findChildren(QDockWidget):
+                dock.hide()
+
+    def say_once(self, text: str) -> None:
+        """A note about the remembered settings (unusable values, a settings file that cannot be written)."""
+        self.statusBar().showMessage(text, 20000)
 
     # -- commands ----------------------------------------------------------------------
     def _config_or_default(self) -> RunConfig:
@@ -373,13 +410,13 @@ class MainWindow(QMainWindow):
         self.request_configure.emit(config)  # the views clear when the new network arrives (model_changed)
 
     def open_weights(self, path: str) -> None:
+        """Asks the worker to read the file; it goes into Open recent once it has been read (loaded)."""
         self.banner.hide()
         self.request_load.emit(str(path))
-        self.recent.add(str(path))
 
     def save_weights(self, path: str) -> None:
+        """Asks the worker to write the file; it goes into Open recent once it has been written (saved)."""
         self.request_save.emit(str(path))
-        self.recent.add(str(path))
 
     def open_weights_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open weights", self.recent.last_folder(), OPEN_FILTER)
@@ -468,17 +505,16 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_model_changed(self, info) -> None:
-        self.model = info
+        """A new or loaded network: the fields show the settings it runs with (a loaded digits network
+        switches the preset box too), the picker its data."""
+        self.model, self.epochs_trained = info, 0
         self.settings_panel.blockSignals(True)
-        self.settings_panel.set_config(info.config.with_changes(
-            epochs=self.settings_panel.epochs.value(), learning_rate=self.settings_panel.learning_rate.value()))
+        self.settings_panel.set_config(info.config)
         self.settings_panel.blockSignals(False)
         self.sample_picker.set_data(info.images, info.labels)
         self.attribution_view.set_model(info)
         self.results_view.set_model(info)
-        self.model_label.setText(f"<b>Network</b> ({info.source}, {info.parameter_count:,} parameters, "
-                                 f"{info.config.dtype}, loss: {info.loss_name.replace('_', ' ')}); click a layer "
-                                 "to show it:")
+        self._describe_model()
         self.layer_choice.set_layers(info.layers)
         if self.image_sample is not None:
             self.request_image.emit(self.image_sample)
@@ -490,8 +526,25 @@ class MainWindow(QMainWindow):
     def on_run_opened(self, config) -> None:
         """An opened run's settings in the panel (all but the epochs to train next), so Start goes on with it."""
         self.settings_panel.blockSignals(True)
-        self.settings_panel.set_config(config.with_changes(epochs=self.settings_panel.epochs.value()))
+        self.settings_panel.set_config(config.with_changes(epochs=int(self.settings_panel.epochs.value())))
         self.settings_panel.blockSignals(False)
+
+    @Slot(object)
+    def _count_epochs(self, records) -> None:
+        epochs = [record for record in records if isinstance(record, EpochRecord)]
+        if epochs and self.model is not None:
+            self.epochs_trained = epochs[-1].epoch
+            self._describe_model()
+
+    def _describe_model(self) -> None:
+        info = self.model
+        source = info.source
+        if self.epochs_trained:  # "new network (seed 0)" is no longer new once it has trained
+            source = f"{source.replace('new network', 'network')}, trained {self.epochs_trained} " \
+                     f"epoch{'s' * (self.epochs_trained > 1)}"
+        self.model_label.setText(f"<b>Network</b> ({source}; {info.parameter_count:,} parameters, "
+                                 f"{info.config.dtype}, loss: {info.loss_name.replace('_', ' ')}); click a layer "
+                                 "to show it:")
 
     @Slot(object)
     def on_state_changed(self, state: RunState) -> None:
@@ -502,6 +555,7 @@ class MainWindow(QMainWindow):
         self.step_link.state_changed(state)
 
     def show_error(self, text: str) -> None:
+        text = in_words(text)  # field labels, not RunConfig's names
         self.step_link.error_shown(text)
         self.banner.show_text(text)
         self.statusBar().showMessage(text.splitlines()[0], 10000)
@@ -539,15 +593,31 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def closeEvent(self, event) -> None:
-        remember(self)
+        """Saves what is remembered, ends the run, joins the worker's thread, and deletes the views and
+        the step-through now, in Qt's order: left to Python's garbage collector they would be destroyed
+        in any order whenever it next runs (a segfault, seen while another window was open)."""
+        if self.closed:  # a second close (pytest-qt closes every window it was given) finds nothing to do
+            event.accept()
+            return
+        self.closed = True
+        OPEN_WINDOWS.discard(self)
+        problem = remember(self)
+        if problem:
+            print(f"cnn-studio: {problem}", file=sys.stderr)
         self.step_link.close()
         if self.thread.isRunning():
             # Blocking: the worker ends its run on its own thread before that thread's loop quits.
             QMetaObject.invokeMethod(self.worker, "shutdown", Qt.BlockingQueuedConnection)
             self.thread.quit()
             self.thread.wait()
+        # What the worker said before it stopped, still queued for this window's objects, is moot now.
+        for receiver in [self, *self.findChildren(QObject)]:
+            QCoreApplication.removePostedEvents(receiver, QEvent.MetaCall)
         self.controls.detach()
         self.collector.stop()
+        for widget in (self.step_window, self.arch_editor, *self.findChildren(QDockWidget), self.centralWidget()):
+            if widget is not None:
+                shiboken6.delete(widget)  # no event of theirs is being handled: close comes from the window
         event.accept()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 
 _open = 0  # collectors running: automatic collection comes back when the last one stops
 
@@ -27,7 +27,10 @@ class GuiThreadCollector(QObject):
         self._timer.start(interval_ms)
 
     def collect(self) -> None:
-        """The generations whose thresholds automatic collection would have acted on."""
+        """The generations whose thresholds automatic collection would have acted on. Objects already
+        handed to Qt for deletion (deleteLater: a closed window) are deleted first, by Qt: collected
+        while still alive, a window would be torn down in whatever order the collector takes."""
+        QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
         counts = gc.get_count()
         for generation in range(3):
             if counts[generation] <= self._thresholds[generation]:
@@ -35,11 +38,12 @@ class GuiThreadCollector(QObject):
             gc.collect(generation)
 
     def stop(self) -> None:
+        """No collection here: stop() runs while a window closes, and a collection then would
+        destroy whatever Qt objects other windows left to the collector, in any order."""
         global _open
         if not self._timer.isActive():
             return
         self._timer.stop()
-        gc.collect()
         _open -= 1
         if _open == 0:
             gc.enable()

@@ -31,6 +31,7 @@ from app.training.my_samples import ImageSample, as_split, snapshot_of
 from app.training.recording import NotRecorded, Recording, RecordingFailed
 from app.training.run_curves import read_curves
 from app.training.health import measure
+from app.training.loaded_config import config_for
 from app.training.model_info import layer_infos, model_info
 from app.training.snapshot import StepRequest, take_snapshot, weights_of
 from app.training.state import RunState
@@ -49,6 +50,9 @@ class TrainingWorker(QObject):
     state_changed = Signal(object)   # RunState
     run_started = Signal(int, int)   # epochs the session had done before the run, and will have at its end
     failed = Signal(str)             # a message for the user; the model is as it was
+    busy = Signal(str)               # what a long command is doing ('' when it is done)
+    loaded = Signal(str)             # a weights file was read and its network is shown
+    saved = Signal(str)              # the network was written to this file
     message = Signal(str)            # a status-bar note
     finished = Signal()              # a run completed all its epochs
     test_predictions = Signal(object)  # digits predicted for every test image
@@ -90,7 +94,7 @@ class TrainingWorker(QObject):
     def configure(self, config: RunConfig) -> None:
         """A fresh network and data set from the settings (Reset)."""
         self._end_run()
-        self._guarded(lambda: self._install_fresh(config))
+        self._guarded(lambda: self._install_fresh(config), busy="Preparing the data and the network…")
 
     @Slot(object)
     def start(self, config: RunConfig) -> None:
@@ -195,18 +199,14 @@ class TrainingWorker(QObject):
         """Replace the network by the file's, or report why not and keep the current one."""
         def load():
             network = load_any(path)   # a weights file, or a .keras model through the bridge
-            config = self.session.config if self.session else RunConfig()
-            outputs = network.output_shape[0]
-            if outputs != len(config.classes):
-                if outputs != 10:
-                    raise ValueError(f"{path}: the network has {outputs} outputs; choose {outputs} classes first")
-                config = config.with_changes(classes=tuple(range(10)), limit=None)
-            config = config.with_changes(dtype=network.dtype.name)
+            config = config_for(network, self.session.config if self.session else RunConfig(), path)
             session = Session(config, self._load_raw(), network, source=self._source())
             self._end_run()
-            self._install(session, path)
-            self.message.emit(f"Loaded weights from {path}")
-        self._guarded(load)
+            accuracy = self._install(session, path)
+            self.loaded.emit(path)
+            self.message.emit(f"Loaded weights from {path}: test accuracy {100 * accuracy:.1f}% on "
+                              f"{len(session.dataset.test.x):,} test images")
+        self._guarded(load, busy=f"Loading {path}…")
 
     @Slot(str)
     def save_weights(self, path: str) -> None:
@@ -215,7 +215,15 @@ class TrainingWorker(QObject):
             return
         if self.state is RunState.RUNNING:
             self.pause()
-        self._guarded(lambda: (io.save(self.session.network, path), self.message.emit(f"Saved weights to {path}")))
+
+        def save():
+            try:
+                io.save(self.session.network, path)
+            except OSError as error:  # named by the chosen path: never the temporary file beside it
+                raise OSError(f"{path}: could not save the weights: {error.strerror or error}") from None
+            self.saved.emit(path)
+            self.message.emit(f"Saved weights to {path}")
+        self._guarded(save)
 
     @Slot()
     def send_weights(self) -> None:
@@ -417,14 +425,17 @@ class TrainingWorker(QObject):
     def _install_fresh(self, config: RunConfig) -> None:
         self._install(Session(config, self._load_raw(), source=self._source()), f"new network (seed {config.seed})")
 
-    def _install(self, session: Session, source: str) -> None:
+    def _install(self, session: Session, source: str) -> float:
+        """Shows the session's network; returns its test accuracy."""
         self.session = session
         self._layers = layer_infos(session)
         self._set_run_folder(None)  # a new network: its first Start makes a new run
         self._version += 1
         self.model_changed.emit(model_info(session, source))
-        self._emit_test_evaluation(evaluate(session.network, session.dataset.test, session.loss))
+        evaluation = evaluate(session.network, session.dataset.test, session.loss)
+        self._emit_test_evaluation(evaluation)
         self._emit_snapshot()
+        return evaluation.accuracy
 
     def _emit_predictions(self, predictions) -> None:
         self.test_predictions.emit(np.asarray(self.session.dataset.classes)[predictions])
@@ -482,8 +493,11 @@ class TrainingWorker(QObject):
             self.state = state
             self.state_changed.emit(state)
 
-    def _guarded(self, action) -> None:
-        """Run a command; a bad file or setting becomes a message, never a crash."""
+    def _guarded(self, action, busy: str = "") -> None:
+        """Run a command; a bad file or setting becomes a message, never a crash. `busy` says what a
+        long command does while it runs."""
+        if busy:
+            self.busy.emit(busy)
         try:
             action()
         except (io.WeightsFileError, DataFileError, ValueError, OSError) as error:
@@ -491,3 +505,6 @@ class TrainingWorker(QObject):
         except Exception as error:
             traceback.print_exc()
             self.failed.emit(f"Unexpected error: {error}")
+        finally:
+            if busy:
+                self.busy.emit("")

@@ -1,0 +1,174 @@
+"""Issue 11's studio faults: remembered garbage, command-line ranges, failing screenshots and saves,
+typed values out of range, windows closed one after another. pytest-qt, no sleeps."""
+import gc
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import shiboken6
+from PySide6.QtCore import QSettings, Qt
+
+from cnn import io
+from cnn.presets import original_network
+
+from app.main import main
+from app.studio.window import MainWindow
+
+
+def open_window(qtbot, path, **kwargs):
+    window = MainWindow(QSettings(str(path), QSettings.IniFormat), **kwargs)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.model is not None, timeout=20000)
+    return window
+
+
+def test_garbage_remembered_values_become_defaults_and_are_named_once(qtbot, tmp_path, monkeypatch):
+    path = tmp_path / "garbage.ini"
+    settings = QSettings(str(path), QSettings.IniFormat)
+    settings.setValue("run/config", {"seed": 2**31 + 5, "epochs": 3})   # RunConfig takes up to 2³²−1
+    settings.sync()
+    with open(path, "a") as file:
+        file.write("\n[window]\ngeometry=hello\nmain_splitter=@ByteArray(garbage)\n[sample]\nsplit=3\n")
+    notes = []
+    monkeypatch.setattr(MainWindow, "say_once", lambda self, text: notes.append(text))
+    window = open_window(qtbot, path)
+    assert window.settings_panel.seed.value() == 2**31 + 5
+    assert window.settings_panel.config().seed == 2**31 + 5 and window.settings_panel.config().epochs == 3
+    assert len(notes) == 1
+    assert all(key in notes[0] for key in ("window/geometry", "window/main_splitter", "sample/split"))
+    assert "run/config" not in notes[0]
+    assert window.sample_picker.current[0] == "test"
+    assert 0 < window.width() <= window.screen().availableGeometry().width()
+
+
+def test_garbage_step_through_geometry_opens_at_its_default_size(qtbot, tmp_path, monkeypatch):
+    path = tmp_path / "s.ini"
+    with open(path, "w") as file:
+        file.write("[stepthrough]\ngeometry=not a geometry\n")
+    notes = []
+    monkeypatch.setattr(MainWindow, "say_once", lambda self, text: notes.append(text))
+    window = open_window(qtbot, path)
+    window.step_through()
+    qtbot.waitUntil(lambda: window.step_window is not None and window.step_window.isVisible(), timeout=20000)
+    available = window.step_window.screen().availableGeometry()
+    assert 0 < window.step_window.width() <= available.width() and 0 < window.step_window.height() <= available.height()
+    assert notes == ["The remembered step-through geometry could not be used; it has its default size."]
+
+
+def test_settings_that_cannot_be_written_are_reported(qtbot, tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("not a folder")
+    notes = []
+    monkeypatch.setattr(MainWindow, "say_once", lambda self, text: notes.append(text))
+    open_window(qtbot, tmp_path / "a-file" / "s.ini")
+    assert len(notes) == 1 and "a-file/s.ini: the settings file could not be written" in notes[0]
+
+
+@pytest.mark.parametrize("epochs", ["99999999999999999999", "99999", "0"])
+def test_epochs_out_of_range_are_refused_naming_the_range(epochs, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["--epochs", epochs, "--settings", os.devnull])
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert f"--epochs must be a whole number from 1 to 10000, not {epochs}" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arguments, message", [
+    (["--screenshot", "/nonexistent/dir/x.png"], "/nonexistent/dir/x.png: could not write the PNG file"),
+    (["--data", "/etc/passwd"], "/etc/passwd"),
+])
+def test_exit_when_done_failures_exit_1_with_one_message(tmp_path, arguments, message):
+    result = subprocess.run([sys.executable, "-m", "app", "--exit-when-done", "--settings", str(tmp_path / "s.ini"),
+                             *arguments], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    lines = [line for line in result.stderr.splitlines() if line.startswith("cnn-studio:")]
+    assert result.returncode == 1, result.stderr
+    assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_windows_closed_one_after_another_are_deleted_by_qt(qtbot, tmp_path):
+    """A second window closing used to segfault: the collection in its close destroyed the first
+    window's Qt objects. Now Qt deletes a closed window's views and step-through itself."""
+    def open_close(n):
+        window = MainWindow(QSettings(str(tmp_path / f"{n}.ini"), QSettings.IniFormat))
+        window.show()
+        qtbot.waitUntil(lambda: window.model is not None, timeout=20000)
+        window.step_through()
+        qtbot.waitUntil(lambda: window.step_window is not None and window.step_window.isVisible(), timeout=20000)
+        central, step = window.centralWidget(), window.step_window
+        window.close()
+        assert window.thread.isFinished()
+        qtbot.waitUntil(lambda: not shiboken6.isValid(central) and not shiboken6.isValid(step), timeout=5000)
+        gc.collect()
+
+    open_close(0)
+    open_close(1)
+
+
+def test_a_failed_save_names_the_chosen_path_and_is_not_remembered(window, qtbot, tmp_path):
+    for target in (tmp_path / "missing" / "w.npz", tmp_path):
+        with qtbot.waitSignal(window.error_shown, timeout=10000) as blocker:
+            window.save_weights(str(target))
+        assert blocker.args[0].startswith(f"{target}: could not save the weights: ")
+        assert ".tmp" not in blocker.args[0]
+    assert window.recent.paths() == []
+
+
+def test_a_failed_open_is_not_remembered_a_good_one_is(window, qtbot, tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"nonsense")
+    with qtbot.waitSignal(window.error_shown, timeout=10000):
+        window.open_weights(str(bad))
+    assert window.recent.paths() == []
+    good = tmp_path / "good.npz"
+    io.save(original_network(seed=3), good)
+    with qtbot.waitSignal(window.worker.loaded, timeout=20000):
+        window.open_weights(str(good))
+    qtbot.waitUntil(lambda: window.recent.paths() == [str(good)], timeout=30000)
+
+
+def type_into(qtbot, field, text):
+    field.setFocus()
+    field.lineEdit().selectAll()
+    qtbot.keyClicks(field.lineEdit(), text)
+    qtbot.keyClick(field.lineEdit(), Qt.Key_Return)
+
+
+@pytest.mark.parametrize("name, text, reason", [
+    ("learning_rate", "-1", "Learning rate must be from 1e-06 to 100, not -1; kept 0.1"),
+    ("learning_rate", "1e-9", "Learning rate must be from 1e-06 to 100, not 1e-9; kept 0.1"),
+    ("limit", "0", "Images per class must be 1 to 60000 images per class, or all, not 0; kept 10"),
+    ("epochs", "99999", "Epochs must be a whole number from 1 to 10000, not 99999; kept 2"),
+    ("momentum", "1", "Momentum must be in [0, 1), not 1; kept 0"),
+    ("seed", "4294967296", "Seed must be a whole number from 0 to 4294967295, not 4294967296; kept 0"),
+])
+def test_typed_values_out_of_range_are_refused_with_a_reason(window, qtbot, name, text, reason):
+    field = window.settings_panel.numbers[name]
+    before = field.value()
+    with qtbot.waitSignal(window.error_shown, timeout=5000) as blocker:
+        type_into(qtbot, field, text)
+    assert blocker.args[0] == reason
+    assert field.value() == before
+
+
+@pytest.mark.parametrize("name, text, value", [
+    ("learning_rate", "0.000001", 1e-6), ("momentum", "0.9999999", 0.9999999), ("seed", "4294967295", 2**32 - 1),
+    ("limit", "all", None), ("epochs", "10000", 10000),
+])
+def test_typed_values_in_range_are_taken_exactly(window, qtbot, name, text, value):
+    type_into(qtbot, window.settings_panel.numbers[name], text)
+    assert getattr(window.settings_panel.config(), name) == value
+
+
+def test_the_fields_ranges_are_runconfigs(window):
+    """The arrows' bounds are values RunConfig accepts (one source of truth judges what is typed)."""
+    from cnn.config import RunConfig
+    panel = window.settings_panel
+    for name, field in panel.numbers.items():
+        low = field.minimum() + (1 if field.special_text else 0)
+        for bound in (low, field.maximum()):
+            RunConfig().with_changes(**{name: int(bound) if field.whole else bound})
+    assert np.isclose(panel.momentum.maximum(), 1)
