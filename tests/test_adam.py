@@ -202,3 +202,17 @@ def test_cli_trains_with_adam_and_records_it(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--optimizer", "rmsprop"])
     assert "--optimizer: invalid choice: 'rmsprop'" in capsys.readouterr().err
+
+
+def test_the_studio_trains_with_adam_when_it_is_chosen_and_records_it(window, qtbot):
+    """The settings panel's choice reaches the worker's session, its steps and the run's settings."""
+    from cnn.runs.store import RunStore
+    window.settings_panel.optimizer.setCurrentText("adam")
+    window.settings_panel.learning_rate.setValue(0.001)
+    with qtbot.waitSignal(window.training_finished, timeout=60000):
+        window.start()
+    qtbot.waitUntil(lambda: window.state == "idle", timeout=30000)
+    optimizer = window.worker.session.optimizer
+    assert isinstance(optimizer, Adam) and optimizer.steps == 40   # 2 epochs of 20 steps
+    runs = RunStore(window.runs_dir).list()
+    assert [entry.info.settings.optimizer for entry in runs] == ["adam"]
