@@ -18,10 +18,21 @@ def test_activation_shares_against_counting_by_hand():
     assert saturated_share(sigmoid) == 4 / 8
     assert stuck_share(sigmoid) == 2 / 8
     assert SATURATION == 0.01
-    relu = np.zeros((3, 2, 2))
-    relu[0, 0, 0] = 1.0      # unit (0, 0) fires for one sample of three
-    relu[2, 1, 1] = 0.5      # unit (1, 1) too
+    relu = np.zeros((3, 4))
+    relu[0, 0] = 1.0         # unit 0 fires for one sample of three
+    relu[2, 3] = 0.5         # unit 3 too
     assert dead_share(relu) == 2 / 4
+    assert dead_share(relu[:1]) == 3 / 4
+
+
+def test_a_convolution_relu_unit_is_a_channel_not_a_position():
+    """(N, C, H, W): a channel that fires anywhere for any sample is alive, however many of its
+    positions (a digit's blank border) are zero for every image."""
+    relu = np.zeros((2, 4, 5, 5))
+    relu[0, 0, 2, 2] = 1.0   # channel 0 fires at one position of one sample
+    relu[1, 1, :, :] = 0.3   # channel 1 everywhere for the other sample
+    relu[1, 2, 4, 0] = 2.0   # channel 2 at a corner; channel 3 never
+    assert dead_share(relu) == 1 / 4
     assert dead_share(relu[:1]) == 3 / 4
 
 

@@ -32,7 +32,7 @@ class HealthRecord:
     update_ratios: Mapping[str, float]   # parameter name → ‖ΔW‖/‖W‖ of that step (NaN where ‖W‖ = 0)
     saturated: Mapping[int, float]       # Sigmoid layer index → share of its outputs saturated, in [0, 1]
     stuck: Mapping[int, float]           # Sigmoid layer index → share of its outputs exactly 0 or 1 (σ′ = 0)
-    dead: Mapping[int, float]            # ReLU layer index → share of its units zero for every sample of the batch
+    dead: Mapping[int, float]            # ReLU layer index → share of its units (conv: channels) zero for every sample
 
     @property
     def x(self) -> float:
@@ -51,10 +51,15 @@ def stuck_share(output: np.ndarray) -> float:
 
 
 def dead_share(output: np.ndarray) -> float:
-    """(N, *units) ReLU outputs → the share of units that are zero for all N samples. (With a batch
-    of one, the share of zero outputs for that sample.)"""
-    alive = np.count_nonzero(output.reshape(len(output), -1).any(axis=0))
-    return 1.0 - alive / (output.size // len(output))
+    """The share of ReLU units that output zero for all N samples of the batch. (N, units) dense
+    outputs: each unit on its own. (N, C, H, W) convolution outputs: a unit is a channel (one filter,
+    its weights shared by every position), dead when zero at every position of every sample; a
+    position alone is not a unit (a digit's blank border gives ReLU(bias) = 0 there for every image,
+    and counting those called ~45% of a healthy network dead). With a batch of one: zero for that sample."""
+    samples = len(output)
+    fired = output.reshape(samples, output.shape[1], -1).any(axis=(0, 2)) if output.ndim > 2 \
+        else output.reshape(samples, -1).any(axis=0)
+    return 1.0 - np.count_nonzero(fired) / fired.size
 
 
 def norm(array: np.ndarray) -> float:

@@ -8,7 +8,7 @@ from app.training.health import HealthRecord
 
 ZERO_STEPS = 10       # all-zero gradients this many steps in a row: a single zero step can be a perfect fit
 STUCK_SHARE = 0.5     # sigmoid outputs exactly 0 or 1 (the original network's hidden layer reaches 22% when healthy)
-DEAD_SHARE = 0.75     # ReLU units zero for a whole batch (the digits network stays below 50% when healthy)
+DEAD_SHARE = 0.75     # ReLU units (conv: whole channels) zero for a whole batch (a healthy digits network: 0%)
 ADVICE = "Lower the learning rate and press Reset to start again."
 
 
@@ -59,8 +59,9 @@ class HealthWatch:
                                  "passes through them.")
             for index, share in self.health.dead.items():
                 if share >= DEAD_SHARE:
-                    found.append(f"The ReLUs of {self._name(index)} have died: {100 * share:.0f}% of them output "
-                                 "zero for every image of the batch; they pass no gradient and cannot recover.")
+                    found.append(f"The ReLUs of {self._name(index)} have died: {100 * share:.0f}% of its units (for a "
+                                 "convolution: whole channels) output zero for every image of the batch; they pass "
+                                 "no gradient and cannot recover.")
         if found:
             found.append(ADVICE)
         return tuple(found)

@@ -48,9 +48,12 @@ class HealthView(QWidget):
         self.ratio_plot = log_plot(g, 2, 0, title="Update ratio ‖ΔW‖/‖W‖ of a step")
         self.activations_legend = pg.LegendItem(colCount=4, labelTextSize="8pt")
         g.addItem(self.activations_legend, row=3, col=0)
-        self.activations_plot = g.addPlot(row=4, col=0, title="Saturated sigmoids and dead ReLUs, %")
+        self.activations_plot = g.addPlot(row=4, col=0, title="Saturated sigmoids · dead ReLU units\n"
+                                              "(conv: channels) zero for a whole batch, % of layer")
         self.activations_plot.setToolTip("Saturated: a sigmoid output within 0.01 of 0 or 1 (its slope is under 4% "
-                                         "of its peak). Dead: a ReLU that outputs zero for every image of the batch.")
+                                         "of its peak). Dead: a ReLU unit (for a convolution, a whole channel) that "
+                                         "outputs zero for every image of the batch at every position; a few "
+                                         "percent is normal, most of a layer means it has stopped learning.")
         self.activations_plot.setYRange(0, 100, padding=0.02)
         for plot in (self.norms_plot, self.ratio_plot, self.activations_plot):
             plot.setDownsampling(auto=True, mode="mean")
