@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from cnn import io
+from cnn.checkpoint import load_checkpoint
 from cnn.cli import main
 from cnn.config import RunConfig
 from cnn.runs.lock import RunLock
@@ -243,3 +244,28 @@ def test_epochs_are_written_without_fsync_and_made_durable_every_minute_and_at_t
     assert synced == []
     recorder.close()
     assert len(synced) >= 3 and read_info(recorder.folder).status == "finished"
+
+
+def test_continue_plans_its_epochs_in_the_settings_too(tmp_path, capsys):
+    """run.json has one planned total: settings.epochs is epochs_planned, after a continue as before."""
+    assert main(["--epochs", "3", *SMALL, "--runs", str(tmp_path)]) == 0
+    folder = the_run(tmp_path).path
+    assert read_info(folder).settings.epochs == read_info(folder).epochs_planned == 3
+    capsys.readouterr()
+    assert main(["--continue", str(folder), "--epochs", "2", "--quiet"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in out if line.startswith("epoch ")] == ["4/5", "5/5"]
+    info = read_info(folder)
+    assert info.settings.epochs == info.epochs_planned == info.epochs_done == 5
+    assert load_checkpoint(folder / LAST).config["epochs"] == 5
+
+
+@pytest.mark.parametrize("where, problem", [("proc/x", "the runs folder cannot be made (No such file or directory)"),
+                                            ("a-file", "the runs folder is a file (or part of its path is), "
+                                                       "not a folder"),
+                                            ("a-file/x", "the runs folder cannot be made (Not a directory)")])
+def test_runs_in_a_place_that_cannot_hold_runs_is_one_line(tmp_path, capsys, where, problem):
+    (tmp_path / "a-file").write_text("not a folder")
+    root = Path("/proc/x") if where == "proc/x" else tmp_path / where   # nothing can be made in /proc
+    assert main(["--epochs", "1", *SMALL, "--runs", str(root)]) == 2
+    assert capsys.readouterr().err == f"cnn-train: error: {root}: {problem}\n"

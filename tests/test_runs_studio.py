@@ -351,3 +351,22 @@ def test_a_runs_folder_that_cannot_be_written_is_said_and_training_goes_on(qtbot
     qtbot.waitUntil(lambda: window.state == "idle" and window.worker.session.epochs_done == 1, timeout=30000)
     assert blocked.read_text() == "x"
     window.close()
+
+
+def test_the_default_runs_folder_names_the_application_once(qtbot, tmp_path, monkeypatch):
+    from app.studio.window import default_runs_dir
+    from PySide6.QtCore import QCoreApplication
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    app = QCoreApplication.instance()
+    organization, application = app.organizationName(), app.applicationName()
+    app.setOrganizationName("CNN Studio")
+    app.setApplicationName("CNN Studio")
+    try:
+        assert default_runs_dir() == tmp_path / "data" / "CNN Studio" / "runs"
+        (tmp_path / "data" / "CNN Studio" / "CNN Studio" / "runs" / "old-run").mkdir(parents=True)
+        assert default_runs_dir() == tmp_path / "data" / "CNN Studio" / "CNN Studio" / "runs"   # earlier runs stay
+        (tmp_path / "data" / "CNN Studio" / "runs").mkdir()
+        assert default_runs_dir() == tmp_path / "data" / "CNN Studio" / "runs"
+    finally:
+        app.setOrganizationName(organization)
+        app.setApplicationName(application)

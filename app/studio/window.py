@@ -622,5 +622,12 @@ class MainWindow(QMainWindow):
 
 
 def default_runs_dir() -> Path:
-    """Where the studio records its runs unless told (--runs): the user's application-data folder."""
-    return Path(QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)) / "runs"
+    """Where the studio records its runs unless told (--runs): the user's application-data folder,
+    ".../CNN Studio/runs". Qt appends both the organization and the application name, which are the
+    same here ("CNN Studio/CNN Studio"): one is dropped. Runs already recorded under the doubled
+    folder (by earlier versions) are still used while the new one does not exist."""
+    app_data = Path(QStandardPaths.writableLocation(QStandardPaths.AppDataLocation))
+    if app_data.name != app_data.parent.name:
+        return app_data / "runs"
+    runs, doubled = app_data.parent / "runs", app_data / "runs"
+    return doubled if not runs.exists() and doubled.is_dir() else runs

@@ -44,8 +44,8 @@ class RunRecorder:
         """A new run folder under `root` for `epochs` epochs of `session`, counted from its current epoch."""
         folder = RunStore(root).new_folder(session.config.preset)
         lock = RunLock(folder).acquire()
-        info = new_info(name or default_name(session), session.config, session.network.architecture(), source,
-                        session.epochs_done + epochs)
+        planned = _plan(session, session.epochs_done + epochs)
+        info = new_info(name or default_name(session), session.config, session.network.architecture(), source, planned)
         if session.epochs_done:
             info = info.with_changes(epochs_done=session.epochs_done)
         return cls(folder, session, info, lock)
@@ -60,8 +60,9 @@ class RunRecorder:
             info = read_info(folder)
             truncate_to_epoch(folder / METRICS_FILE, session.epochs_done)
             best = info.best_test_accuracy if (info.best_epoch or 0) <= session.epochs_done else None
+            planned = _plan(session, session.epochs_done + epochs)
             info = info.with_changes(status="running", settings=session.config, epochs_done=session.epochs_done,
-                                     epochs_planned=session.epochs_done + epochs, pid=os.getpid(),
+                                     epochs_planned=planned, pid=os.getpid(),
                                      best_test_accuracy=best, best_epoch=info.best_epoch if best is not None else None)
             return cls(folder, session, info, lock)
         except BaseException:
@@ -113,6 +114,13 @@ class RunRecorder:
             self._lock.release()
             self._lock = None
         return self.info.status
+
+
+def _plan(session: Session, planned: int) -> int:
+    """The run's planned total of epochs becomes its settings' epochs too (run.json's settings and the
+    checkpoints'), so that the two never disagree."""
+    session.config = session.config.with_changes(epochs=planned)
+    return planned
 
 
 def _sync_files(*paths: Path) -> None:

@@ -106,7 +106,7 @@ class RunStore:
 
     def new_folder(self, stem: str) -> Path:
         """A fresh, empty folder named after the time and `stem`; created here, never reused."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        self._make_root()
         base = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S") + "-" + (re.sub(r"[^\w.-]+", "-", stem) or "run")
         for suffix in range(1000):
             folder = self.root / (base if suffix == 0 else f"{base}-{suffix}")
@@ -116,6 +116,15 @@ class RunStore:
             except FileExistsError:
                 continue
         raise OSError(f"{self.root}: cannot make a new run folder")
+
+    def _make_root(self) -> None:
+        """The runs folder, made if missing; an OSError naming it and what is wrong, in one line."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise OSError(f"{self.root}: the runs folder is a file (or part of its path is), not a folder") from None
+        except OSError as error:
+            raise OSError(f"{self.root}: the runs folder cannot be made ({error.strerror or error})") from None
 
 
 def rename(folder: Path, name: str) -> RunInfo:
