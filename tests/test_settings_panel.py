@@ -28,3 +28,51 @@ def test_the_panel_offers_the_runs_optimizers_and_keeps_the_choice(qtbot):
     assert panel.config().optimizer == "sgd"
     panel.set_config(RunConfig(optimizer="adam", learning_rate=0.001))
     assert panel.config().optimizer == "adam" and panel.config().learning_rate == 0.001
+
+
+def wheel_over(widget, steps: int = 1):
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+    centre = QPointF(widget.rect().center())
+    event = QWheelEvent(centre, QPointF(widget.mapToGlobal(widget.rect().center())), QPoint(0, 0),
+                        QPoint(0, 120 * steps), Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_over_an_unfocused_field_scrolls_the_panel_and_changes_nothing(qtbot):
+    """Wheeling down the panel over Momentum once turned 0 into 0.05 unseen."""
+    from PySide6.QtWidgets import QScrollArea
+    from app.studio.settings_panel import SettingsPanel
+    panel = SettingsPanel()
+    area = QScrollArea()
+    area.setWidget(panel)
+    area.resize(panel.sizeHint().width() + 30, 150)
+    qtbot.addWidget(area)
+    area.show()
+    qtbot.waitExposed(area)
+    area.setFocus()
+    momentum, optimizer = panel.momentum.value(), panel.optimizer.currentIndex()
+    wheel_over(panel.momentum, -1)
+    wheel_over(panel.optimizer, -1)
+    assert panel.momentum.value() == momentum and panel.optimizer.currentIndex() == optimizer
+    panel.momentum.setFocus()
+    qtbot.waitUntil(panel.momentum.hasFocus)
+    wheel_over(panel.momentum, 1)      # focused: the wheel is the user's choice
+    assert panel.momentum.value() == momentum + panel.momentum.singleStep()
+
+
+def test_the_left_panel_never_scrolls_sideways(qtbot):
+    from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+    from app.widgets.fit_width import WidthFittingScrollArea
+    content = QWidget()
+    QVBoxLayout(content).addWidget(QLabel("Batch size"))
+    content.setMinimumWidth(600)
+    area = WidthFittingScrollArea(content)
+    qtbot.addWidget(area)
+    area.setMinimumWidth(0)
+    area.resize(200, 100)
+    area.show()
+    qtbot.waitExposed(area)
+    area.horizontalScrollBar().setValue(120)   # what ensureWidgetVisible does on focusing a field
+    assert area.horizontalScrollBar().value() == 0

@@ -13,6 +13,7 @@ from cnn.presets import PRESETS
 from cnn.ranges import CHOICES, RANGES
 
 from app.studio.fields import DECIMALS, NumberField
+from app.widgets.wheel_guard import guard_wheel
 
 LABELS = {"preset": "Preset", "classes": "Classes", "limit": "Images per class", "epochs": "Epochs",
           "learning_rate": "Learning rate", "batch_size": "Batch size", "lr_decay": "LR decay / epoch",
@@ -107,6 +108,7 @@ class SettingsPanel(QGroupBox):
         form.addRow(LABELS["dtype"], self.dtype)
         self.architecture: str | None = None    # the network (cnn.arch grammar) set by --arch or the editor
         self.set_config(RunConfig())
+        guard_wheel(self)
         self.preset.currentIndexChanged.connect(self._apply_preset)
         self.learning_rate.valueChanged.connect(self.learning_rate_changed)
 

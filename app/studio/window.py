@@ -49,6 +49,7 @@ from app.widgets.banner import ErrorBanner
 from app.widgets.image_files import IMAGE_SUFFIXES
 from app.widgets.fit_scene import fit_scenes
 from app.widgets.fit_width import WidthFittingScrollArea
+from app.widgets.wheel_guard import guard_wheel
 
 WEIGHTS_FILTER = "CNN Studio weights (*.npz);;All files (*)"
 OPEN_FILTER = "Networks (*.npz *.keras);;CNN Studio weights (*.npz);;Keras models (*.keras);;All files (*)"
@@ -136,6 +137,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.sample_picker, 1)
         column.addWidget(self.model_label)
         column.addWidget(self.network_summary)
+        guard_wheel(self.sample_picker)   # as the settings: the wheel scrolls the panel unless a field is focused
         self.left_panel = scroll = WidthFittingScrollArea(left)
 
         self.compare_view = CompareView()

@@ -13,6 +13,10 @@ class WidthFittingScrollArea(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        # Focusing a field calls ensureWidgetVisible, which scrolls sideways even with the bar off and
+        # cuts the labels' first letters: this area never scrolls sideways.
+        bar = self.horizontalScrollBar()
+        bar.valueChanged.connect(lambda value: value and bar.setValue(0))
         self._watcher = _LayoutWatcher(self)
         content.installEventFilter(self._watcher)
         for child in content.findChildren(QWidget):  # a child's layout change reaches its own parent first
