@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .data import Split
-from .losses import EPSILON, Loss
+from .losses import EPSILON, Loss, softmax_cross_entropy_per_sample
 from .network import Network
 
 
@@ -16,8 +16,7 @@ def sample_losses(loss: Loss, y_true: np.ndarray, outputs: np.ndarray) -> np.nda
     whole set at once (every loss averages over samples, so their mean is loss.value of the set)."""
     y, out = np.asarray(y_true, dtype=np.float64), np.asarray(outputs, dtype=np.float64)
     if loss.name == "softmax_cross_entropy":
-        shift = out.max(axis=1, keepdims=True)
-        return np.log(np.exp(out - shift).sum(axis=1)) + shift[:, 0] - (y * out).sum(axis=1)
+        return softmax_cross_entropy_per_sample(y, out)
     if loss.name == "binary_cross_entropy":
         clipped = np.clip(out, EPSILON, 1 - EPSILON)
         return -np.mean(y * np.log(clipped) + (1 - y) * np.log(1 - clipped), axis=1)

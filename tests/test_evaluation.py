@@ -70,3 +70,17 @@ def test_format_confusion_prints_any_number_of_classes():
     assert lines[3].split() == ["1", "0", "4", "100.0%"]
     ten = format_confusion(np.diag(np.arange(10) * 100), tuple(range(10)))
     assert len(ten.splitlines()) == 12 and ten.splitlines()[2].split()[-1] == "—"   # class 0 has no samples
+
+
+def test_a_confidently_right_sample_has_a_positive_loss_not_zero():
+    """E = log(1 + Σ_{j≠y} e^(z_j − z_y)) ≈ Σ_{j≠y} e^(z_j − z_y) = 9 e^−40 ≈ 3.8e−17: adding it to 1 before the
+    log rounded E to exactly 0 while ∂E/∂z = softmax(z) − y* was not 0."""
+    from cnn.losses import get_loss
+    logits = np.array([[40.0, 0, 0, 0, 0, 0, 0, 0, 0, 0]])
+    y = np.eye(10)[[0]]
+    expected = 9 * np.exp(-40.0)
+    loss = get_loss("softmax_cross_entropy")
+    assert abs(loss.value(y, logits) - expected) <= 1e-12 * expected
+    assert abs(sample_losses(loss, y, logits)[0] - expected) <= 1e-12 * expected
+    wrong = np.eye(10)[[3]]  # the same logits, label 3: E = 40 + log(1 + 9 e^−40) = 40
+    assert loss.value(wrong, logits) == 40.0

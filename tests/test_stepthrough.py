@@ -460,3 +460,24 @@ def test_arrow_keys_move_in_the_kernel_table_not_between_steps(stepper, qtbot):
 def QApplication_focus():
     from PySide6.QtWidgets import QApplication
     return QApplication.focusWidget()
+
+
+def test_reopening_on_new_weights_forgets_the_applied_update_and_an_unchanged_accuracy_is_not_green(
+        window, stepper, qtbot):
+    version = stepper.weights.version
+    qtbot.mouseClick(stepper.apply_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: stepper.weights.version != version, timeout=10000)
+    qtbot.waitUntil(lambda: "→" in stepper.status.text(), timeout=10000)
+    # the long status wraps in the narrow column; the step list still shows at least 8 steps
+    assert stepper.step_list.height() >= 8 * stepper.step_list.sizeHintForRow(0)
+    stepper.close()
+    window.step_through()  # opened again: the weights read afresh
+    qtbot.waitUntil(lambda: stepper.isVisible(), timeout=10000)
+    assert stepper.status.text() == "" and stepper.applied is None
+    assert "the applied update moved" not in stepper.header.text()
+    stepper.applied = {"title": stepper.sample[0], "loss": 1.0}
+    stepper.update_applied(0.5, 0.5)
+    assert "50.0% → 50.0%" in stepper.status.text()
+    assert "#1b7837" not in stepper.status.text() and "#b2182b" not in stepper.status.text()
+    stepper.update_applied(0.5, 0.6)
+    assert "#1b7837" in stepper.status.text()

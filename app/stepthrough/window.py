@@ -50,6 +50,8 @@ class StepThroughWindow(QDialog):
         self.header.setObjectName("header")
         self.step_list = QListWidget()
         self.step_list.currentRowChanged.connect(self.show_step)
+        # A long status (the applied update's accuracy) wraps in the narrow column: keep ~10 steps in view.
+        self.step_list.setMinimumHeight(10 * (self.step_list.fontMetrics().lineSpacing() + 4))
         self.previous_button, self.next_button = QPushButton("◀ Previous"), QPushButton("Next ▶")
         self.previous_button.setToolTip("Previous step (Left arrow)")
         self.next_button.setToolTip("Next step (Right arrow)")
@@ -147,6 +149,9 @@ class StepThroughWindow(QDialog):
         self.editor.set_network(self.network, weights.params)
         self.apply_button.setEnabled(True)
         applied, self.awaiting_apply, self.is_stale = self.awaiting_apply, False, False
+        if not applied:  # opened on other weights: what an earlier update did is not about these
+            self.applied = None
+            self.status.setText("")
         self.set_sample(sample)
         if applied:
             self.status.setText(self._applied_text())
@@ -170,6 +175,8 @@ class StepThroughWindow(QDialog):
         y = np.zeros((1, len(classes)), dtype=self.network.dtype)
         y[0, classes.index(label)] = 1
         if self.sample is None or self.sample[0] != title:
+            if self.applied is not None and not self.awaiting_apply and not self.is_stale:
+                self.status.setText("")
             self.applied = None            # what an applied update did belongs to the sample it was made on
         self.sample = (title, label, x, y)
         self.setWindowTitle(f"Step through — {title}")
@@ -321,7 +328,7 @@ class StepThroughWindow(QDialog):
         text = "The update was applied to the model."
         if "before" in applied:
             before, after = 100 * applied["before"], 100 * applied["after"]
-            colour = "#b2182b" if after < before - 0.05 else "#1b7837"
+            colour = "#b2182b" if after < before - 0.05 else "#1b7837" if after > before + 0.05 else "#404040"
             text += (f" Test accuracy <b style='color:{colour}'>{before:.1f}% → {after:.1f}%</b>: one step on one "
                      "sample moves every weight, so it changes the answers on the other images too.")
         return text

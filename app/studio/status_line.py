@@ -62,7 +62,7 @@ class StatusLine(QObject):
             if isinstance(record, EpochRecord):
                 self.status_bar.showMessage(
                     f"Epoch {self.progress.run_epoch(record.epoch)}/{self.progress.epochs}: train loss "
-                    f"{record.train_loss:.5f}, test loss {record.test_loss:.5f}, "
+                    f"{record.train_loss:.4g}, test loss {record.test_loss:.4g}, "
                     f"test accuracy {100 * record.test_accuracy:.1f}%", 10000)
         self._show_progress()
 

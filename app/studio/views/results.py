@@ -145,7 +145,7 @@ class ResultsView(QWidget):
                 elif count:
                     share = count / largest_wrong
                     item.setBackground(QBrush(QColor(255, int(235 - 130 * share), int(225 - 140 * share))))
-                item.setToolTip(f"{count} images of {results.classes[t]} predicted as {results.classes[p]}")
+                item.setToolTip(f"{image_count(count)} of {results.classes[t]} predicted as {results.classes[p]}")
                 self.matrix.setItem(t, p, item)
             right = accuracy[t]
             item = QTableWidgetItem("—" if np.isnan(right) else f"{100 * right:.1f}")
@@ -188,7 +188,7 @@ class ResultsView(QWidget):
                 return
             t, p = self.chosen_cell
             chosen = results.cell(t, p)
-            title = (f"{len(chosen):,} images of {classes[t]} predicted as {classes[p]}, highest loss first")
+            title = (f"{image_count(len(chosen))} of {classes[t]} predicted as {classes[p]}, highest loss first")
         elif mode == "hardest":
             chosen = results.hardest(GALLERY)
             title = "The highest losses"
@@ -210,3 +210,8 @@ class ResultsView(QWidget):
                             f"loss {results.losses[index]:.4g}")
             self.gallery.addItem(item)
             self.shown.append(index)
+
+
+def image_count(count: int) -> str:
+    """'1 image', '2,417 images'."""
+    return f"{count:,} image{'s' * (count != 1)}"
