@@ -6,18 +6,32 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.training.run_curves import AVERAGE_WINDOW, RunCurves
 from app.widgets.plots import CurveReadout, log_plot
 
 HINT = "Hover over a plot to read its values; the wheel zooms, dragging pans."
+LEGEND_COLUMNS = 3        # at most; fewer when the panel is narrower than the legend's row
+ZERO_NOTE = "0% error (at a floor)"
+
+
+def error_floored(error: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(epochs,) test error % → (what to draw on a log axis, which epochs had none): 0% is drawn at a
+    floor, half the smallest error above zero (0.01% when none is), so it sits visibly below the rest."""
+    zero = error <= 0
+    positive = error[~zero]
+    floor = positive.min() / 2 if len(positive) else 0.01
+    return np.where(zero, floor, error), zero
 
 
 class LossView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.graphics = pg.GraphicsLayoutWidget()
+        # Room for both plots to be read: squeezed below this the splitter takes it from its neighbours.
+        self.graphics.setMinimumHeight(260)
         self.readout = QLabel(HINT)
         self.readout.setObjectName("loss-readout")
         layout = QVBoxLayout(self)
@@ -25,11 +39,12 @@ class LossView(QWidget):
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.readout)
         # The legend sits above the plots, never over the curves.
-        self.legend = pg.LegendItem(colCount=3, labelTextSize="8pt")
+        self.legend = pg.LegendItem(colCount=LEGEND_COLUMNS, labelTextSize="8pt")
         self.graphics.addItem(self.legend, row=0, col=0)
         plot = self.plot = log_plot(self.graphics, 1, 0)
-        plot.setTitle("Loss", size="9pt")
+        plot.setTitle(None)   # the axis says "loss": the title row is room the plot needs (a long run says more)
         plot.setLabel("left", "loss")
+        plot.setMinimumHeight(120)
         plot.setDownsampling(auto=True, mode="mean")
         plot.setClipToView(True)
         self.step_curve = plot.plot(pen=pg.mkPen((120, 120, 120, 90), width=1), antialias=False)
@@ -38,16 +53,21 @@ class LossView(QWidget):
         self.test_curve = plot.plot(pen=pg.mkPen((255, 127, 14), width=1.5), symbol="s", symbolSize=7,
                                     symbolBrush=(255, 127, 14))
         for curve, name in ((self.step_curve, "step loss"), (self.average_curve, f"mean of {AVERAGE_WINDOW} steps"),
-                            (self.train_curve, "epoch train loss"), (self.test_curve, "epoch test loss")):
+                            (self.train_curve, "epoch train"), (self.test_curve, "epoch test")):
             self.legend.addItem(curve, name)
         # Test error on its own log axis below, sharing x: accuracy near 100% is a flat line on 0–100.
         error = self.error_plot = log_plot(self.graphics, 2, 0)
         error.setLabel("left", "test error %", color=(44, 160, 44))
         error.setLabel("bottom", "epoch")
+        error.setMinimumHeight(100)
         error.setXLink(plot)
         self.error_curve = error.plot(pen=pg.mkPen((44, 160, 44), width=1.5), symbol="t", symbolSize=7,
                                       symbolBrush=(44, 160, 44))
-        self.legend.addItem(self.error_curve, "test error (100% − accuracy)")
+        self.legend.addItem(self.error_curve, "test error (100% − acc.)")
+        # A log axis has no 0: an epoch with no test error is drawn at a floor below the smallest error
+        # shown, with its own marker, so the line goes on (a gap looked as if training had stopped).
+        self.zero_error_curve = error.plot(pen=None, symbol="star", symbolSize=11, symbolBrush=(214, 39, 40))
+        self.legend.addItem(self.zero_error_curve, ZERO_NOTE)
         self.graphics.ci.layout.setRowStretchFactor(1, 3)
         self.graphics.ci.layout.setRowStretchFactor(2, 2)
         self.readouts = [CurveReadout(plot, self._loss_series, self._show),
@@ -66,9 +86,10 @@ class LossView(QWidget):
     def clear(self, _info=None) -> None:
         """A new network: no curve of the last one stays, and the x axis starts again."""
         self.set_epochs(1)
-        self.plot.setTitle("Loss", size="9pt")
+        self.plot.setTitle(None)
         self.curves = RunCurves(norms=False)
-        for curve in (self.step_curve, self.average_curve, self.train_curve, self.test_curve, self.error_curve):
+        for curve in (self.step_curve, self.average_curve, self.train_curve, self.test_curve, self.error_curve,
+                      self.zero_error_curve):
             curve.setData([], [])
 
     def show_history(self, curves: RunCurves) -> None:
@@ -107,10 +128,24 @@ class LossView(QWidget):
             positive = (train > 0) & (test > 0)
             self.train_curve.setData(x[positive], train[positive])
             self.test_curve.setData(x[positive], test[positive])
-            # 0% error has no place on a log axis: a gap in the curve (the read-out still says 0.00%)
-            self.error_curve.setData(x, np.where(error > 0, error, np.nan), connect="finite")
+            drawn, zero = error_floored(error)
+            self.error_curve.setData(x, drawn)
+            self.zero_error_curve.setData(x[zero], drawn[zero])
         if self.steps.stride > 1:
             self.plot.setTitle(f"Loss (older steps averaged {self.steps.stride} to a point)", size="9pt")
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_legend()
+
+    def fit_legend(self) -> None:
+        """As many legend columns as fit the panel's width: a wider legend widened the plots under the
+        neighbouring panel (the x axis and the legend cut off at 1280 px)."""
+        available = self.graphics.width() - 30       # the layout's margins
+        for columns in range(LEGEND_COLUMNS, 0, -1):
+            self.legend.setColumnCount(columns)
+            if self.legend.layout.effectiveSizeHint(Qt.MinimumSize).width() <= available:
+                break
 
     def _loss_series(self) -> list:
         x, train, test, _ = self.epoch_columns()

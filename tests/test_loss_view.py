@@ -1,0 +1,45 @@
+"""The Loss view fits its panel (legend, x axis, heights) and shows epochs with 0% test error."""
+import numpy as np
+from PySide6.QtWidgets import QApplication
+
+from cnn.train import EpochRecord
+
+
+def epoch(n, accuracy):
+    return EpochRecord(n, 5, 0.1 / n, 0.12 / n, accuracy, 1.0, np.zeros(0, int))
+
+
+def shown(qtbot, width, height):
+    from app.studio.views.loss import LossView
+    view = LossView()
+    qtbot.addWidget(view)
+    view.resize(width, height)
+    view.show()
+    qtbot.waitExposed(view)
+    QApplication.processEvents()
+    return view
+
+
+def test_an_epoch_with_no_test_error_is_drawn_at_a_floor_with_its_own_marker(qtbot):
+    view = shown(qtbot, 500, 400)
+    view.add_records([epoch(1, 0.97), epoch(2, 1.0), epoch(3, 0.995), epoch(4, 1.0)])
+    x, y = view.error_curve.getData()
+    np.testing.assert_allclose(x, [1, 2, 3, 4])
+    np.testing.assert_allclose(10 ** y, [3.0, 0.25, 0.5, 0.25])    # the floor: half of the smallest error, 0.5%
+    x, y = view.zero_error_curve.getData()
+    np.testing.assert_allclose(x, [2, 4])
+    np.testing.assert_allclose(10 ** y, [0.25, 0.25])
+    assert view.readouts[1].text_at(2.0) == "epoch 2.00: test error 0.00% · accuracy 100.00%"   # the value as it is
+
+
+def test_the_plots_and_legend_fit_a_narrow_panel(qtbot):
+    """At 1280×720 the panel is ~420 px: the 3-column legend widened the layout and the view box
+    went on under the Weights panel (x axis cut before its last epochs, the legend at "epoch trai")."""
+    view = shown(qtbot, 420, 330)
+    view.set_epochs(20)
+    qtbot.waitUntil(lambda: view.graphics.ci.effectiveSizeHint(
+        __import__("PySide6.QtCore").QtCore.Qt.MinimumSize).width() <= view.graphics.viewport().width())
+    width = view.graphics.viewport().width()
+    for item in (view.legend, view.plot.vb, view.error_plot.vb, view.error_plot.getAxis("bottom")):
+        assert view.graphics.mapFromScene(item.sceneBoundingRect()).boundingRect().right() <= width, item
+    assert view.plot.vb.height() >= 80 and view.error_plot.vb.height() >= 55
