@@ -329,7 +329,8 @@ def test_stop_then_start_goes_on_with_the_run_and_a_deleted_run_gives_way_to_a_n
     assert not entry.path.exists()
     train_to_the_end(window, qtbot)     # its folder is gone: the network goes on in a new run, no error
     [new] = runs(window)
-    assert new.path != entry.path and new.status == "finished" and new.info.epochs_done == done + 2
+    # Within the same second the new run may take the deleted folder's name: its content tells it is new.
+    assert new.status == "finished" and new.info.epochs_done == done + 2
     assert [row[0] for row in epochs_on_disk(new.path)] == [done + 2]
 
 

@@ -3,15 +3,16 @@ from cnn.ranges import RANGES
 
 
 def test_the_panels_ranges_are_the_engines(qtbot):
-    from app.studio.settings_panel import LARGEST_SPIN_BOX_INT, SettingsPanel
+    from app.studio.settings_panel import SettingsPanel
     panel = SettingsPanel()
     qtbot.addWidget(panel)
     for name in ("epochs", "batch_size", "shift", "seed", "learning_rate"):
         box = getattr(panel, name)
-        assert (box.minimum(), box.maximum()) == (RANGES[name].low, min(RANGES[name].high, LARGEST_SPIN_BOX_INT)), name
+        assert (box.minimum(), box.maximum()) == (RANGES[name].low, RANGES[name].high), name
     assert (panel.limit.minimum(), panel.limit.maximum()) == (0, RANGES["limit"].high)  # 0: all
-    assert (panel.momentum.minimum(), panel.momentum.maximum()) == (0, 0.999)                               # [0, 1)
-    assert panel.lr_decay.maximum() == 1 and panel.lr_decay.minimum() == 0.001                            # (0, 1]
+    step = 10.0 ** -panel.momentum.decimals()      # an open end is moved in by the field's smallest step
+    assert (panel.momentum.minimum(), panel.momentum.maximum()) == (0, 1 - step)                           # [0, 1)
+    assert panel.lr_decay.maximum() == 1 and panel.lr_decay.minimum() == step                             # (0, 1]
     assert "−n…+n" in panel.shift.toolTip()
     panel.learning_rate.setValue(RANGES["learning_rate"].low)
     panel.lr_decay.setValue(panel.lr_decay.minimum())
