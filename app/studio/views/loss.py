@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.training.run_curves import AVERAGE_WINDOW, RunCurves
@@ -32,6 +32,7 @@ class LossView(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         # Room for both plots to be read: squeezed below this the splitter takes it from its neighbours.
         self.graphics.setMinimumHeight(260)
+        self.graphics.installEventFilter(self)
         self.readout = QLabel(HINT)
         self.readout.setObjectName("loss-readout")
         layout = QVBoxLayout(self)
@@ -134,18 +135,20 @@ class LossView(QWidget):
         if self.steps.stride > 1:
             self.plot.setTitle(f"Loss (older steps averaged {self.steps.stride} to a point)", size="9pt")
 
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self.fit_legend()
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.graphics and event.type() == QEvent.Resize:   # before pyqtgraph lays out the new size
+            self.fit_legend(event.size().width())
+        return False
 
-    def fit_legend(self) -> None:
+    def fit_legend(self, width: int) -> None:
         """As many legend columns as fit the panel's width: a wider legend widened the plots under the
         neighbouring panel (the x axis and the legend cut off at 1280 px)."""
-        available = self.graphics.width() - 30       # the layout's margins
+        available = width - 30       # the layout's margins
         for columns in range(LEGEND_COLUMNS, 0, -1):
             self.legend.setColumnCount(columns)
             if self.legend.layout.effectiveSizeHint(Qt.MinimumSize).width() <= available:
                 break
+        self.legend.updateGeometry()     # the enclosing layout caches the legend's old size hints
 
     def _loss_series(self) -> list:
         x, train, test, _ = self.epoch_columns()
