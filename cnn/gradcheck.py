@@ -32,10 +32,31 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
     return float(np.linalg.norm(analytic - numeric) / scale) if scale > 0 else 0.0
 
 
+AGREES, CLOSE = 1e-6, 1e-3   # relative errors: below AGREES the gradient agrees; below CLOSE, close
+ROUNDING_MARGIN = 3.0        # a discrepancy up to this many times the measured rounding is rounding
+UNRESOLVED = 0.5             # rounding this large (relative) means the differences cannot check the gradient
+
+
 class GradientCheck(NamedTuple):
     relative_error: float
     checked: int        # entries compared
     total: int          # entries in the tensor
+    rounding: float = 0.0  # ‖n(h) − n(2h)‖ / (‖a‖ + ‖n‖): the differences' own rounding; 0 when not measured
+
+    @property
+    def verdict(self) -> str:
+        """'agrees', 'rounding' (the discrepancy is the differences' rounding), 'unresolved' (the gradients
+        are smaller than that rounding: nothing can be concluded), 'close' or 'wrong'.
+
+        A saturated network's gradients are ~1e−9: y(θ ± h) then differ by a few units in the last place
+        of the sums behind them, and (y(θ+h) − y(θ−h))/2h is off by 1e−2 relative for a right gradient.
+        That rounding is measured without the analytic gradient, by differencing again with 2h (its
+        truncation, O(h²), is negligible): a wrong gradient differs from both by far more than they differ."""
+        if self.relative_error < AGREES:
+            return "agrees"
+        if self.rounding > 0 and self.relative_error <= ROUNDING_MARGIN * self.rounding:
+            return "rounding" if self.rounding < UNRESOLVED else "unresolved"
+        return "close" if self.relative_error < CLOSE else "wrong"
 
 
 def check_network_gradients(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss,
@@ -75,14 +96,20 @@ def check_network_gradients(network: Network, x: np.ndarray, y_true: np.ndarray,
             flat = param.reshape(-1)
             chosen = np.arange(flat.size) if max_entries is None or flat.size <= max_entries \
                 else np.sort(rng.choice(flat.size, max_entries, replace=False))
-            numeric = np.empty(chosen.size)
-            for n, entry in enumerate(chosen):
-                if cancelled is not None and cancelled():
-                    network.forward(x)
-                    raise InterruptedError("gradient check cancelled")
-                difference = _central_difference(error_value, flat, entry, h)
-                numeric[n] = float(np.sum(output_gradient * difference)) if through_outputs else difference
-            results[f"{index}.{name}"] = GradientCheck(relative_error(analytic[chosen], numeric),
-                                                       int(chosen.size), int(flat.size))
+            def differences(step, error_value=error_value, flat=flat, chosen=chosen):
+                numeric = np.empty(chosen.size)
+                for n, entry in enumerate(chosen):
+                    if cancelled is not None and cancelled():
+                        network.forward(x)
+                        raise InterruptedError("gradient check cancelled")
+                    difference = _central_difference(error_value, flat, entry, step)
+                    numeric[n] = float(np.sum(output_gradient * difference)) if through_outputs else difference
+                return numeric
+            numeric = differences(h)
+            error, rounding = relative_error(analytic[chosen], numeric), 0.0
+            if error >= AGREES:  # is the discrepancy the differences' own rounding? (see GradientCheck.verdict)
+                scale = np.linalg.norm(analytic[chosen]) + np.linalg.norm(numeric)
+                rounding = float(np.linalg.norm(numeric - differences(2 * h)) / scale) if scale > 0 else 0.0
+            results[f"{index}.{name}"] = GradientCheck(error, int(chosen.size), int(flat.size), rounding)
     network.forward(x)  # leave the per-layer records as for the checked sample
     return results

@@ -1,6 +1,7 @@
 """The step-through's gradient check: every parameter tensor's gradient against central finite
 differences (cnn.gradcheck) on a float64 copy, on a thread so the window stays live, with the
-relative error per tensor coloured green (< 1e−6), amber (< 1e−3) or red.
+relative error per tensor judged by GradientCheck.verdict: green (agrees, or within the differences'
+own rounding), grey (the gradients are below that rounding), amber (< 1e−3) or red.
 
 The differences are taken of the network's outputs, with the loss's derivative applied exactly
 (through_outputs): differencing E itself made a trained network's check amber (1e−6 to 2e−5) on
@@ -19,14 +20,13 @@ from cnn.gradcheck import check_network_gradients
 from cnn.network import Network
 
 CHECK_ENTRIES = 2000        # entries per tensor compared (all of a smaller tensor)
-ERROR_COLOURS = ((1e-6, "#c7e9c0"), (1e-3, "#fdd49e"), (np.inf, "#fcbba1"))  # green, amber, red
-
-
-def error_colour(relative_error: float) -> str:
-    for limit, colour in ERROR_COLOURS:
-        if relative_error < limit:
-            return colour
-    return ERROR_COLOURS[-1][1]  # NaN
+VERDICTS = {  # GradientCheck.verdict: what the table says and its colour
+    "agrees": ("agrees", "#c7e9c0"),
+    "rounding": ("agrees within rounding", "#c7e9c0"),
+    "unresolved": ("too small to check", "#e0e0e0"),
+    "close": ("close", "#fdd49e"),
+    "wrong": ("wrong", "#fcbba1"),
+}
 
 
 class GradientCheckPanel(QGroupBox):
@@ -38,8 +38,8 @@ class GradientCheckPanel(QGroupBox):
         self.button = QPushButton("Check gradients")
         self.button.setToolTip("Compare every parameter gradient with central finite differences")
         self.button.clicked.connect(self.requested)
-        self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["tensor", "entries", "relative error"])
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["tensor", "entries", "relative error", "verdict"])
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
@@ -106,14 +106,18 @@ class GradientCheckPanel(QGroupBox):
         self.table.setRowCount(len(result))
         sampled = 0
         for row, (name, check) in enumerate(result.items()):
+            verdict, colour = VERDICTS[check.verdict]
             cells = (name, f"{check.checked:,}" + ("" if check.checked == check.total else f" of {check.total:,}"),
-                     f"{check.relative_error:.2e}")
+                     f"{check.relative_error:.2e}", verdict)
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setBackground(QColor(error_colour(check.relative_error)))
+                item.setBackground(QColor(colour))
+                if check.rounding > 0:
+                    item.setToolTip(f"rounding of the differences (from h and 2h): {check.rounding:.1e} relative")
                 self.table.setItem(row, column, item)
             sampled += check.checked < check.total
         worst = max(check.relative_error for check in result.values())
+        tiny = [name for name, check in result.items() if check.verdict in ("rounding", "unresolved")]
         self.note.setText(
             f"Central differences of the outputs <i>y</i>, h = 10<sup>−6</sup>, on a float64 copy, times "
             f"∂<i>E</i>/∂<i>y</i>. Worst relative error {worst:.1e} (green &lt; 10<sup>−6</sup>, amber &lt; "
@@ -121,7 +125,19 @@ class GradientCheckPanel(QGroupBox):
             "gets confidently right: <i>E</i> is then tiny but computed from outputs near 10, and its rounding "
             "divided by 2h is as large as the gradients."
             + (f" {sampled} large tensor{'s' * (sampled > 1)} checked on {CHECK_ENTRIES:,} random entries."
-               if sampled else "") + self._kinks)
+               if sampled else "") + rounding_note(tiny) + self._kinks)
+
+
+def rounding_note(names: list[str]) -> str:
+    """Why a tensor with a relative error above 10⁻⁶ can still be right (GradientCheck.verdict)."""
+    if not names:
+        return ""
+    return (f"<br><b>Tiny gradients</b> in {', '.join(names)}: saturated units (a sigmoid far into its flat "
+            "part) make them so small that the outputs move by a few units in their last digit, and the "
+            "differences' rounding is as large as the discrepancy. It was measured by differencing again with "
+            "2h: where the discrepancy is within 3× that rounding the gradient agrees within rounding (green); "
+            "where the rounding is half the gradient or more, the differences cannot check it (grey). A wrong "
+            "gradient differs from both differences by far more than they differ from each other (red).")
 
 
 def kinks(trace) -> str:
