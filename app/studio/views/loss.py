@@ -4,6 +4,8 @@ accuracy (3% → 0.5% error) is as visible as 50% → 90%. The wheel zooms eithe
 x); the values under the mouse are read out below."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
@@ -30,8 +32,8 @@ class LossView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.graphics = pg.GraphicsLayoutWidget()
-        # Room for both plots to be read: squeezed below this the splitter takes it from its neighbours.
-        self.graphics.setMinimumHeight(260)
+        # Room for the legend and both plots (fit_legend): the splitter takes it from the neighbours; below
+        # it the scene would be scaled down, and the legend's text, which does not scale, would run off.
         self.graphics.installEventFilter(self)
         self.readout = QLabel(HINT)
         self.readout.setObjectName("loss-readout")
@@ -45,7 +47,7 @@ class LossView(QWidget):
         plot = self.plot = log_plot(self.graphics, 1, 0)
         plot.setTitle(None)   # the axis says "loss": the title row is room the plot needs (a long run says more)
         plot.setLabel("left", "loss")
-        plot.setMinimumHeight(120)
+        plot.setMinimumHeight(110)
         plot.setDownsampling(auto=True, mode="mean")
         plot.setClipToView(True)
         self.step_curve = plot.plot(pen=pg.mkPen((120, 120, 120, 90), width=1), antialias=False)
@@ -60,7 +62,7 @@ class LossView(QWidget):
         error = self.error_plot = log_plot(self.graphics, 2, 0)
         error.setLabel("left", "test error %", color=(44, 160, 44))
         error.setLabel("bottom", "epoch")
-        error.setMinimumHeight(100)
+        error.setMinimumHeight(90)
         error.setXLink(plot)
         self.error_curve = error.plot(pen=pg.mkPen((44, 160, 44), width=1.5), symbol="t", symbolSize=7,
                                       symbolBrush=(44, 160, 44))
@@ -71,6 +73,7 @@ class LossView(QWidget):
         self.legend.addItem(self.zero_error_curve, ZERO_NOTE)
         self.graphics.ci.layout.setRowStretchFactor(1, 3)
         self.graphics.ci.layout.setRowStretchFactor(2, 2)
+        self.fit_legend(self.graphics.width())
         self.readouts = [CurveReadout(plot, self._loss_series, self._show),
                          CurveReadout(error, self._error_series, self._show)]
         self.clear()
@@ -149,6 +152,7 @@ class LossView(QWidget):
             if self.legend.layout.effectiveSizeHint(Qt.MinimumSize).width() <= available:
                 break
         self.legend.updateGeometry()     # the enclosing layout caches the legend's old size hints
+        self.graphics.setMinimumHeight(math.ceil(self.graphics.ci.effectiveSizeHint(Qt.MinimumSize).height()))
 
     def _loss_series(self) -> list:
         x, train, test, _ = self.epoch_columns()
