@@ -56,6 +56,8 @@ class GridPlot:
         if colour_bar:
             self.bar = pg.ColorBarItem(colorMap=DIVERGING, interactive=False, width=10)
             self.bar.setImageItem(self.image, insert_in=plot)
+            self.bar.axis.setStyle(tickFont=TICK_FONT)
+        self._bar_ticks = None
         self.cells = None
         plot.vb.sigResized.connect(self._relabel)
         self._layout = None      # what the axes, colour map and range were last set for
@@ -81,6 +83,7 @@ class GridPlot:
         self.image.setImage(grid.image(cells.cells), levels=levels, autoLevels=False)
         if self.bar is not None:
             self.bar.setLevels(levels)
+            self._label_bar(levels)
         # While training only the values change: axes, colour map and range are set again (each costs
         # a re-layout of the plot) only when the grid, its names or the colour map change.
         layout = (grid, cells.row_names, cells.col_names, cells.row_title, cells.col_title, id(colormap))
@@ -93,6 +96,19 @@ class GridPlot:
         self._label(grid, cells)
         height, width = grid.shape
         self.plot.setRange(xRange=(0, width), yRange=(0, height), padding=0.01)
+
+    def _label_bar(self, levels) -> None:
+        """The colour bar's ends (and 0 or the middle) in short numbers, on an axis as wide as they are:
+        pyqtgraph's own ticks on its fixed 45 px axis came out cut ("0.8" as "0", "-10" as "-1")."""
+        ticks = bar_ticks(*levels)
+        if ticks == self._bar_ticks:
+            return
+        self._bar_ticks = ticks
+        axis = self.bar.axis
+        axis.setTicks([ticks])
+        metrics = pg.QtGui.QFontMetricsF(TICK_FONT)
+        text = max(metrics.horizontalAdvance(label) for _, label in ticks)
+        axis.setWidth(math.ceil(text + max(0, axis.style["tickLength"]) + axis.style["tickTextOffset"][0] + 4))
 
     def _relabel(self, *_args) -> None:
         """A new size: as many row and column names as fit."""
@@ -113,6 +129,15 @@ class GridPlot:
         top.setLabel(cells.col_title if cols and height > 1 else "", **{"font-size": "8pt"})
         self.plot.showAxis("left", bool(rows))
         self.plot.showAxis("top", bool(cols))
+
+
+def bar_ticks(low: float, high: float) -> list[tuple[float, str]]:
+    """Three ticks of a colour scale: its ends and 0 when it crosses zero, else its middle; each in at
+    most three significant digits (0.8, -10, -5e-05), never cut to a different number."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return [(low, f"{low:.3g}")]
+    middle = 0.0 if low < 0 < high else (low + high) / 2
+    return [(value, f"{value:.3g}") for value in (low, middle, high)]
 
 
 def misfit(shape, aspect: float) -> float:

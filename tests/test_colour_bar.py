@@ -1,0 +1,36 @@
+"""A grid plot's colour bar reads whole, correct numbers (they were cut: "0.8" as "0", "-10" as "-1")."""
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QApplication
+
+
+@pytest.mark.parametrize(("levels", "expected"), [((0.0, 1.0), ["0", "0.5", "1"]), ((-10.0, 10.0), ["-10", "0", "10"]),
+                                                 ((-5e-05, 5e-05), ["-5e-05", "0", "5e-05"])])
+def test_the_colour_bar_labels_fit_its_axis(qtbot, levels, expected):
+    import pyqtgraph as pg
+
+    from app.studio.layer_cells import Cells
+    from app.widgets.grid_plot import GridPlot
+    graphics = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(graphics)
+    grid = GridPlot(graphics.ci, 0, 0)
+    cells = Cells(np.linspace(levels[0], levels[1], 2 * 3 * 5 * 5).reshape(2, 3, 5, 5), "row", "col", ("a", "b"),
+                  ("x", "y", "z"), lambda *_: "")
+    grid.show(cells, levels=levels)
+    graphics.resize(220, 160)
+    graphics.show()
+    qtbot.waitExposed(graphics)
+    QApplication.processEvents()
+    axis = grid.bar.axis
+    image = QImage(10, 10, QImage.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        _, _, texts = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    drawn = sorted((rect.center().y(), text) for rect, _, text in texts)
+    assert [text for _, text in drawn][::-1] == expected                 # top (highest) to bottom
+    width = axis.boundingRect().width()
+    for rect, _, text in texts:
+        assert rect.right() <= width + 0.5, text                          # inside the axis, not cut by its edge
