@@ -1,14 +1,10 @@
 """The two BLAS level-1/2 routines numpy lacks, from scipy; numpy's and scipy's BLAS on one thread.
 
 numpy's and scipy's wheels each bundle their own OpenBLAS, each with its own threads, which spin
-for a while after every call; on two cores a second pool takes a core from numpy's work (batch
-steps slowed down several-fold when scipy's pool had two threads). numpy's own pool of two is no
-better as soon as anything else wants a core: its threads spin at a barrier inside every GEMM, and
-the engine's GEMMs are small (a batch of 64 through the original network: about a millisecond
-each). Measured on the shared 2-core machine (load average 10), FastStep, batch 64, 40 steps:
-original network 318 samples/s with two BLAS threads, 3,020 with one (833 against 6,763 samples
-per CPU-second); ten-digit network 523 against 3,743. So both libraries are set to one thread when
-this module is imported.
+for a while after every call; on two cores a second pool takes a core from numpy's work. numpy's
+own pool of two is no better as soon as anything else wants a core: its threads spin at a barrier
+inside every GEMM, and the engine's GEMMs are small. So both libraries are set to one thread when
+this module is imported (the README's speed section has the measurements).
 """
 from __future__ import annotations
 
