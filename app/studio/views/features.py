@@ -43,6 +43,10 @@ def map_pair(s, index: int) -> list[tuple[str, str, np.ndarray, str]]:
             (f"layer {index} {info.kind}: {FORMULAS.get(info.kind, 'Y')}", "Y", layers[index].output, info.kind)]
 
 
+PIXELS_PER_CLASS = 14   # a bar and its class's label ("10" in the plot's font)
+BAR_AXIS_WIDTH = 60     # the probability axis and its title
+
+
 class FeatureMapsView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -108,6 +112,12 @@ class FeatureMapsView(QWidget):
                              f"<b>{s.predicted}</b> {verdict} · loss {s.loss:.6g}")
         self.input_image.set_maps(self.image[None], 1, (0.0, 1.0), GRAY)
         self.input_view.autoRange(padding=0.02)
+        self.show_outputs(s)
+        self.redraw_maps()
+
+    def show_outputs(self, s) -> None:
+        """The class outputs as bars, each class wide enough for its label (ten classes in the narrow
+        column were ~15 px together, their labels run into one "0123456789")."""
         positions = np.arange(len(s.classes))
         colours = [(44, 160, 44) if c == s.label else (214, 39, 40) if c == s.predicted else (150, 150, 150)
                    for c in s.classes]
@@ -115,7 +125,7 @@ class FeatureMapsView(QWidget):
         self.bars_plot.getAxis("bottom").setTicks([[(i, str(c)) for i, c in enumerate(s.classes)]])
         self.bars_plot.setLabel("left", "probability" if s.outputs_are_probabilities else "sigmoid output")
         self.bars_plot.setXRange(-0.6, len(s.classes) - 0.4, padding=0)
-        self.redraw_maps()
+        self.bars_plot.setMinimumWidth(BAR_AXIS_WIDTH + PIXELS_PER_CLASS * len(s.classes))
 
     def redraw_maps(self) -> None:
         s = self.snapshot
