@@ -13,8 +13,8 @@ import shiboken6
 from PySide6.QtCore import (QCoreApplication, QEvent, QMetaObject, QObject, QSettings, QStandardPaths, Qt, QThread,
                             Signal, Slot)
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
-                               QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
+                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from cnn.config import RunConfig
 from cnn.train import EpochRecord
@@ -205,17 +205,16 @@ class MainWindow(QMainWindow):
         self.your_digit, self.attribution_view, self.results_view = YourDigitPanel(), AttributionView(), ResultsView()
         self.image_sample = None      # the ImageSample chosen (your drawing or picture), None: the picker's
         docks = []
-        for title, name, widget in (("Your digit", "your_digit", self.your_digit),
-                                    ("Why it decided", "attribution", self.attribution_view),
-                                    ("Results", "results", self.results_view)):
+        # Short tab titles: three tabbed docks at 1280 px cut longer ones to "Your d…" (the View menu says it in full)
+        for title, name, widget, menu_text in (("Your digit", "your_digit", self.your_digit, "Your digit"),
+                                               ("Why", "attribution", self.attribution_view, "Why it decided"),
+                                               ("Results", "results", self.results_view, "Results")):
             dock = QDockWidget(title, self)
             dock.setObjectName(name)
-            scroll = QScrollArea()   # on a small screen the dock may be narrower than its panel asks
-            scroll.setWidget(widget)
-            scroll.setWidgetResizable(True)
-            scroll.setFrameShape(QFrame.NoFrame)
-            scroll.setMinimumWidth(220)
-            dock.setWidget(scroll)
+            dock.toggleViewAction().setText(menu_text)
+            # Scrolls down, never sideways: the dock is as wide as its panel's narrowest layout (buttons, the
+            # 28×28 stage and the confusion matrix's last columns were cut off beside a horizontal scroll bar)
+            dock.setWidget(WidthFittingScrollArea(widget))
             self.addDockWidget(Qt.RightDockWidgetArea, dock)
             docks.append(dock)
         self.your_digit_dock, self.attribution_dock, self.results_dock = docks
