@@ -189,3 +189,49 @@ def test_dropping_a_picture_on_the_window_opens_it(window, qtbot, tmp_path, suff
     event = QDropEvent(QPointF(10, 10), Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier)
     with qtbot.waitSignal(window.worker.snapshot, timeout=10000, check_params_cb=lambda s: s.split == f"drop{suffix}"):
         window.dropEvent(event)
+
+
+def test_your_digit_follows_the_weights_through_training_and_stop(window, qtbot, tmp_path):
+    digit = np.zeros((28, 28))
+    digit[4:24, 12:16] = 1.0
+    path = save_png(tmp_path / "mine.png", digit)
+    with qtbot.waitSignal(window.worker.snapshot, timeout=10000, check_params_cb=lambda s: s.split == "mine.png"):
+        assert window.your_digit.open_image(path)
+    panel = window.settings_panel
+    panel.preset.setCurrentIndex(panel.preset.findData("digits"))   # ten classes, other data: a new network
+    panel.limit.setValue(10)
+    window.reset()
+    qtbot.waitUntil(lambda: window.worker.session is not None and len(window.worker.session.dataset.classes) == 10,
+                    timeout=10000)
+    window.settings_panel.epochs.setValue(20)
+    with qtbot.waitSignal(window.worker.records, timeout=60000,
+                          check_params_cb=lambda records: any(hasattr(r, "test_accuracy") for r in records)):
+        window.start()
+    window.stop()
+    qtbot.waitUntil(lambda: window.state.name == "IDLE", timeout=60000)
+    session = window.worker.session
+    outputs = session.network.forward(window.your_digit.preprocessed.image[None, None])
+    probabilities = session.loss.probabilities(outputs)[0]
+    best = int(np.argmax(probabilities))
+    expected = f"<b style='font-size:20pt'>{session.dataset.classes[best]}</b> (p = {probabilities[best]:.2f})"
+    qtbot.waitUntil(lambda: expected in window.your_digit.answer.text(), timeout=10000)
+
+
+def test_until_you_pick_the_true_digit_nothing_is_marked_right_or_wrong(window, qtbot):
+    panel = window.your_digit
+    with qtbot.waitSignal(window.worker.snapshot, timeout=10000, check_params_cb=lambda s: s.split == "drawing"):
+        panel.pad.draw_stroke([(140, 40), (140, 240)], width=20)
+    qtbot.waitUntil(lambda: "drawing image" in window.features_view.caption.text())
+    for text in (panel.answer.text(), window.features_view.caption.text()):
+        assert "✓" not in text and "✗" not in text
+        assert "predicted class" in text
+    with qtbot.waitSignal(window.step_window_shown, timeout=10000):
+        qtbot.mouseClick(panel.step_button, Qt.LeftButton)
+    header = window.step_window.header.text()
+    assert "✓" not in header and "✗" not in header and "no true digit picked" in header
+    predicted = window.step_window.sample[1]
+    other = 1 - predicted   # the fixture's network knows 0 and 1
+    with qtbot.waitSignal(window.worker.snapshot, timeout=10000, check_params_cb=lambda s: s.split == "drawing"):
+        panel.label.setCurrentIndex(panel.label.findData(other))
+    qtbot.waitUntil(lambda: "✗" in panel.answer.text() and "✗ misclassified" in window.features_view.caption.text())
+    qtbot.waitUntil(lambda: "✗ misclassified" in window.step_window.header.text())

@@ -41,6 +41,7 @@ class StepThroughWindow(QDialog):
         self.applied = None               # the last update applied: its sample's title, E and test accuracy
         self.awaiting_apply = False       # an update was sent to the worker, no answer yet
         self.is_stale = False             # the model changed since these weights were read
+        self.label_picked = True          # False: your image with no true digit picked (E against the prediction)
         self._build()
 
     # -- construction ------------------------------------------------------------------
@@ -170,7 +171,8 @@ class StepThroughWindow(QDialog):
         else:
             title, image, label = sample.title, sample.image, sample.label
         x = np.asarray(image, dtype=self.network.dtype)[None, None]
-        if label not in classes:
+        self.label_picked = label in classes   # your image with no true digit picked: E is against the prediction
+        if not self.label_picked:
             label = classes[int(np.argmax(self.network.forward(x)[0]))]
         y = np.zeros((1, len(classes)), dtype=self.network.dtype)
         y[0, classes.index(label)] = 1
@@ -216,8 +218,11 @@ class StepThroughWindow(QDialog):
         best = int(np.argmax(scores))
         verdict = "<span style='color:#1b7837'>✓ right</span>" if classes[best] == label \
             else "<span style='color:#b2182b'>✗ misclassified</span>"
+        shown_label = f"label <b>{label}</b>"
+        if not self.label_picked:
+            verdict, shown_label = "", f"no true digit picked: <i>E</i> is against the predicted class {label}"
         kind = "p" if self.loss.on_logits else "output"
-        text = (f"<b>{title}</b> · label <b>{label}</b> · predicted <b>{classes[best]}</b> "
+        text = (f"<b>{title}</b> · {shown_label} · predicted <b>{classes[best]}</b> "
                 f"({kind} {probabilities[best]:.4f}) {verdict} · loss <b><i>E</i> = {self.trace.loss:.8g}</b>"
                 f" · {self.weights.dtype}, η = {self.weights.learning_rate:g}")
         if self.edited:

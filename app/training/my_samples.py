@@ -62,4 +62,5 @@ def snapshot_of(session: Session, sample: ImageSample, layers=None):
     shown = copy.copy(session)
     shown.dataset = dataclasses.replace(session.dataset, test=as_split(session, sample))
     snapshot = take_snapshot(shown, "test", 0, layers)
-    return dataclasses.replace(snapshot, split=sample.name, index=max(sample.number, 0))
+    picked = sample.label is not None and sample.label in session.dataset.classes
+    return dataclasses.replace(snapshot, split=sample.name, index=max(sample.number, 0), label_picked=picked)

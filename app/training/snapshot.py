@@ -42,6 +42,7 @@ class Snapshot:
     classes: tuple[int, ...]
     predicted: int                 # digit
     loss: float
+    label_picked: bool = True      # False: your image with no true digit picked; label is the prediction
 
     @property
     def image(self) -> np.ndarray:

@@ -107,9 +107,13 @@ class FeatureMapsView(QWidget):
         if s is None:
             return
         self.image = s.image
-        verdict = "✓" if s.predicted == s.label else "✗ misclassified"
-        self.caption.setText(f"<b>{s.split} image #{s.index}</b> · label <b>{s.label}</b> · predicted "
-                             f"<b>{s.predicted}</b> {verdict} · loss {s.loss:.6g}")
+        if s.label_picked:
+            verdict = "✓" if s.predicted == s.label else "✗ misclassified"
+            self.caption.setText(f"<b>{s.split} image #{s.index}</b> · label <b>{s.label}</b> · predicted "
+                                 f"<b>{s.predicted}</b> {verdict} · loss {s.loss:.6g}")
+        else:  # your image, no true digit picked: nothing to be right or wrong about
+            self.caption.setText(f"<b>{s.split} image #{s.index}</b> · no true digit picked · predicted "
+                                 f"<b>{s.predicted}</b> · loss against the predicted class {s.loss:.6g}")
         self.input_image.set_maps(self.image[None], 1, (0.0, 1.0), GRAY)
         self.input_view.autoRange(padding=0.02)
         self.show_outputs(s)

@@ -212,6 +212,9 @@ class YourDigitPanel(QWidget):
         text = f"The network reads <b style='font-size:20pt'>{s.predicted}</b> ({kind} = {p:.2f})"
         if picked is not None:
             text += " ✓" if picked == s.predicted else f" · you say <b>{picked}</b> ✗"
+        else:
+            text += (" · pick the true digit below to see whether it is right (until then the loss and the "
+                     "gradients are against the predicted class)")
         if not known:
             text += f" · this network knows only {', '.join(map(str, s.classes))}"
         self.answer.setText(text)
