@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 from app.studio.layer_cells import map_cells
+from app.studio.views.snapshot_view import SnapshotView
 from app.widgets.grid_plot import GridPlot
 from app.widgets.imaging import DIVERGING, GRAY, SEQUENTIAL, MosaicImage, image_plot, symmetric_levels
 
@@ -47,7 +48,7 @@ PIXELS_PER_CLASS = 14   # a bar and its class's label ("10" in the plot's font)
 BAR_AXIS_WIDTH = 60     # the probability axis and its title
 
 
-class FeatureMapsView(QWidget):
+class FeatureMapsView(SnapshotView):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.graphics = pg.GraphicsLayoutWidget()
@@ -78,29 +79,9 @@ class FeatureMapsView(QWidget):
             item.on_hover = self.readout.setText
         self.image = np.zeros((1, 1))
         self.shown: list = []   # what the map panels show: (title, symbol, array, kind)
-        self.layer = 0
-        self.snapshot = None
-        self.stale = False
 
-    def subscribe(self, worker) -> None:
-        worker.snapshot.connect(self.update_snapshot)
-
-    def show_layer(self, index: int) -> None:
-        self.layer = index
+    def redraw_layer(self) -> None:
         self.redraw_maps()
-
-    def update_snapshot(self, s) -> None:
-        """Drawn at once when on screen; in a hidden tab, when it is shown (nobody sees it meanwhile)."""
-        self.snapshot = s
-        self.stale = not self.isVisible()
-        if not self.stale:
-            self.redraw()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self.stale:
-            self.stale = False
-            self.redraw()
 
     def redraw(self) -> None:
         s = self.snapshot

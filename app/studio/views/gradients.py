@@ -4,15 +4,16 @@ out θ), ∂E/∂Y arriving at its output and ∂E/∂X it passes down, each on 
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 from app.studio.layer_cells import map_cells, parameter_cells
+from app.studio.views.snapshot_view import SnapshotView
 from app.widgets.grid_plot import GridPlot
 
 SYMBOLS = {"kernels": "∂E/∂K", "weights": "∂E/∂W"}
 
 
-class GradientsView(QWidget):
+class GradientsView(SnapshotView):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.graphics = pg.GraphicsLayoutWidget()
@@ -27,29 +28,6 @@ class GradientsView(QWidget):
         self.output_plot = GridPlot(g, 1, 0, colspan=2)
         for plot in (self.param_plot, self.input_plot, self.output_plot):
             plot.image.on_hover = self.readout.setText
-        self.layer = 0
-        self.snapshot = None
-        self.stale = False
-
-    def subscribe(self, worker) -> None:
-        worker.snapshot.connect(self.update_snapshot)
-
-    def show_layer(self, index: int) -> None:
-        self.layer = index
-        self.redraw()
-
-    def update_snapshot(self, snapshot) -> None:
-        """Drawn at once when on screen; in a hidden tab, when it is shown (nobody sees it meanwhile)."""
-        self.snapshot = snapshot
-        self.stale = not self.isVisible()
-        if not self.stale:
-            self.redraw()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self.stale:
-            self.stale = False
-            self.redraw()
 
     def redraw(self) -> None:
         s = self.snapshot

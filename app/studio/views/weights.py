@@ -4,15 +4,16 @@ template per output unit in its input's shape (or as a matrix); values on hover.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 from app.studio.layer_cells import input_maps_shape, parameter_cells
+from app.studio.views.snapshot_view import SnapshotView
 from app.widgets.grid_plot import GridPlot
 
 HINT = "Hover over a weight to read its value."
 
 
-class WeightsView(QWidget):
+class WeightsView(SnapshotView):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.title = QLabel("")
@@ -33,29 +34,6 @@ class WeightsView(QWidget):
         g.ci.layout.setRowStretchFactor(1, 1)
         for plot in (self.main, self.bias):
             plot.image.on_hover = self._show
-        self.layer = 0
-        self.snapshot = None
-        self.stale = False
-
-    def subscribe(self, worker) -> None:
-        worker.snapshot.connect(self.update_snapshot)
-
-    def show_layer(self, index: int) -> None:
-        self.layer = index
-        self.redraw()
-
-    def update_snapshot(self, snapshot) -> None:
-        """Drawn at once when on screen; in a hidden tab, when it is shown (nobody sees it meanwhile)."""
-        self.snapshot = snapshot
-        self.stale = not self.isVisible()
-        if not self.stale:
-            self.redraw()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self.stale:
-            self.stale = False
-            self.redraw()
 
     def redraw(self) -> None:
         s = self.snapshot
