@@ -9,6 +9,7 @@ import numpy as np
 
 from cnn.config import RunConfig
 from cnn.presets import PRESETS
+from cnn.ranges import SettingError
 
 from app.platform_check import platform_problem
 
@@ -18,6 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train", action="store_true", help="start training as soon as the window opens")
     parser.add_argument("--epochs", type=int, help="epochs to train (overrides the remembered setting)")
     parser.add_argument("--preset", choices=sorted(PRESETS), help="start from this preset's settings")
+    parser.add_argument("--lr", type=float, help="learning rate (overrides the remembered setting)")
+    parser.add_argument("--tab", choices=sorted(TABS), help="show this view of the network: the chosen layer "
+                        "(default), every layer's output and gradient (strip), or the layers' health")
     parser.add_argument("--arch", metavar="SPEC", help="train this network: layers in words (as cnn-train --arch) "
                                                        "or a JSON file of a weights header's architecture")
     parser.add_argument("--load", metavar="PATH", help="open this weights file")
@@ -47,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+TABS = {"layer": 0, "strip": 1, "health": 2}   # the order of the window's central tabs
 PANELS = {"your-digit": "your_digit_dock", "why": "attribution_dock", "results": "results_dock"}
 
 
@@ -109,11 +114,12 @@ def inspect(window, args, finish) -> None:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.epochs is not None:
-        try:  # RunConfig's range, the one the CLI and the settings panel use too
-            RunConfig().with_changes(epochs=args.epochs)
-        except ValueError as error:
-            parser.error(f"--{error}")
+    for option, field in (("epochs", "epochs"), ("lr", "learning_rate")):
+        if getattr(args, option) is not None:
+            try:  # RunConfig's range, the one the CLI and the settings panel use too
+                RunConfig().with_changes(**{field: getattr(args, option)})
+            except SettingError as error:
+                parser.error(f"--{option} must be {error.expected}, not {error.value!r}")
     architecture = None
     if args.arch is not None:
         from cnn.cli import architecture_option
@@ -138,6 +144,10 @@ def main(argv=None) -> int:
     window = MainWindow(settings, data_path=args.data, runs_dir=args.runs, preset=args.preset, epochs=args.epochs)
     if architecture is not None and not use_architecture(window, architecture):
         return 2
+    if args.lr is not None:
+        window.settings_panel.learning_rate.setValue(args.lr)
+    if args.tab:
+        window.tabs.setCurrentIndex(TABS[args.tab])
     if args.screenshot:
         window.resize(1600, 1000)  # pictures for the docs have one size, whatever was remembered
     window.show()

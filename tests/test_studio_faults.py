@@ -75,6 +75,23 @@ def test_epochs_out_of_range_are_refused_naming_the_range(epochs, capsys):
     assert f"--epochs must be a whole number from 1 to 10000, not {epochs}" in err and "Traceback" not in err
 
 
+
+@pytest.mark.parametrize("lr", ["500", "0", "-1"])
+def test_a_learning_rate_out_of_range_is_refused_naming_the_range(lr, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["--lr", lr, "--settings", os.devnull])
+    assert exit.value.code == 2
+    assert f"--lr must be from 1e-06 to 100, not {float(lr)!r}" in capsys.readouterr().err
+
+
+def test_the_tab_option_chooses_the_windows_central_tab(qtbot, tmp_path):
+    """--tab's names follow the window's tabs (the screenshots of the README use them)."""
+    from app.main import TABS
+    window = open_window(qtbot, tmp_path / "s.ini")
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert {name: titles[index] for name, index in TABS.items()} == \
+        {"layer": "Layer", "strip": "Network strip", "health": "Health"}
+
 @pytest.mark.slow
 @pytest.mark.parametrize("arguments, message", [
     (["--screenshot", "/nonexistent/dir/x.png"], "/nonexistent/dir/x.png: could not write the PNG file"),
