@@ -207,6 +207,7 @@ def test_your_digit_follows_the_weights_through_training_and_stop(window, qtbot,
     with qtbot.waitSignal(window.worker.records, timeout=60000,
                           check_params_cb=lambda records: any(hasattr(r, "test_accuracy") for r in records)):
         window.start()
+    window.show_sample("test", 2)   # an MNIST image is the chosen sample now; the dock still shows yours
     window.stop()
     qtbot.waitUntil(lambda: window.state.name == "IDLE", timeout=60000)
     session = window.worker.session
@@ -221,7 +222,8 @@ def test_until_you_pick_the_true_digit_nothing_is_marked_right_or_wrong(window, 
     panel = window.your_digit
     with qtbot.waitSignal(window.worker.snapshot, timeout=10000, check_params_cb=lambda s: s.split == "drawing"):
         panel.pad.draw_stroke([(140, 40), (140, 240)], width=20)
-    qtbot.waitUntil(lambda: "drawing image" in window.features_view.caption.text())
+    qtbot.waitUntil(lambda: "drawing image" in window.features_view.caption.text()
+                    and "The network reads" in panel.answer.text())
     for text in (panel.answer.text(), window.features_view.caption.text()):
         assert "✓" not in text and "✗" not in text
         assert "predicted class" in text

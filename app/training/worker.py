@@ -46,6 +46,8 @@ STUDIO_DATA = object()      # _load_raw's default: the data the studio was start
 class TrainingWorker(QObject):
     records = Signal(object)         # tuple of StepRecord / EpochRecord, every one, in order
     snapshot = Signal(object)        # Snapshot
+    image_snapshot = Signal(object)  # Snapshot of your latest image, with every snapshot (also when an MNIST
+    #                                  image is the chosen sample): Your digit follows the weights
     model_changed = Signal(object)   # ModelInfo
     state_changed = Signal(object)   # RunState
     run_started = Signal(int, int)   # epochs the session had done before the run, and will have at its end
@@ -84,6 +86,7 @@ class TrainingWorker(QObject):
         # Back-pressure: the GUI answers each frame with views_drawn (a queued call, like every command).
         self.throttle = RedrawThrottle()
         self._sample = ("test", 0)
+        self._image: ImageSample | None = None   # your latest image, chosen or not
         self._timer = None
         self._version = 0  # counts changes of the weights, so that an update applies to the weights it was made from
         self._attribution_request = None   # AttributionRequest while a view shows the maps
@@ -162,7 +165,7 @@ class TrainingWorker(QObject):
     @Slot(object)
     def select_image(self, sample: ImageSample) -> None:
         """One of your images (a drawing, an opened picture) becomes the chosen sample."""
-        self._sample = sample
+        self._sample = self._image = sample
         if self.session is not None:
             self._guarded(self._emit_snapshot)
 
@@ -451,9 +454,13 @@ class TrainingWorker(QObject):
 
     def _emit_snapshot(self) -> None:
         if isinstance(self._sample, ImageSample):
-            self.snapshot.emit(snapshot_of(self.session, self._sample, self._layers))
+            snapshot = snapshot_of(self.session, self._sample, self._layers)
+            self.snapshot.emit(snapshot)
+            self.image_snapshot.emit(snapshot)
         else:
             self.snapshot.emit(take_snapshot(self.session, *self._sample, self._layers))
+            if self._image is not None:  # one more sample's pass: the dock's answer is never of older weights
+                self.image_snapshot.emit(snapshot_of(self.session, self._image, self._layers))
         self._emit_attribution()
 
     def _emit_attribution(self, force: bool = False) -> None:

@@ -199,7 +199,7 @@ class YourDigitPanel(QWidget):
 
     # -- the network's answer -----------------------------------------------------------------------
     def subscribe(self, worker) -> None:
-        worker.snapshot.connect(self.update_snapshot)
+        worker.image_snapshot.connect(self.update_snapshot)   # also while an MNIST image is the chosen sample
 
     def update_snapshot(self, s) -> None:
         """The snapshot of your image: the prediction and the probabilities."""
