@@ -189,3 +189,14 @@ def test_the_fields_ranges_are_runconfigs(window):
         for bound in (low, field.maximum()):
             RunConfig().with_changes(**{name: int(bound) if field.whole else bound})
     assert np.isclose(panel.momentum.maximum(), 1)
+
+
+def test_a_value_typed_before_the_first_network_arrives_is_kept(qtbot, tmp_path):
+    """The first network's settings used to overwrite the fields: --lr 50 trained at 50 while the
+    panel went back to 0.1."""
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.settings_panel.learning_rate.setValue(0.05)   # before the event loop delivers the network
+    window.show()
+    qtbot.waitUntil(lambda: window.model is not None, timeout=20000)
+    assert window.model.config.learning_rate == 0.1 and window.settings_panel.config().learning_rate == 0.05

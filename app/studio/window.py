@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QM
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from cnn.config import RunConfig
+from cnn.session import DATA_AND_NETWORK
 from cnn.train import EpochRecord
 
 from app.stepthrough.link import StepThroughLink
@@ -509,9 +510,10 @@ class MainWindow(QMainWindow):
         """A new or loaded network: the fields show the settings it runs with (a loaded digits network
         switches the preset box too), the picker its data."""
         self.model, self.epochs_trained = info, 0
-        self.settings_panel.blockSignals(True)
-        self.settings_panel.set_config(info.config)
-        self.settings_panel.blockSignals(False)
+        if not self._panel_describes(info.config):
+            self.settings_panel.blockSignals(True)
+            self.settings_panel.set_config(info.config)
+            self.settings_panel.blockSignals(False)
         self.sample_picker.set_data(info.images, info.labels)
         self.attribution_view.set_model(info)
         self.results_view.set_model(info)
@@ -522,6 +524,15 @@ class MainWindow(QMainWindow):
         else:
             self.request_sample.emit(*self.sample_picker.current)
         self.step_link.model_changed()
+
+    def _panel_describes(self, config) -> bool:
+        """Whether the fields already hold this network's data and network settings: then what the user
+        typed meanwhile (a learning rate typed before the first network arrived) is kept."""
+        try:
+            shown = self.settings_panel.config()
+        except ValueError:
+            return False
+        return all(getattr(shown, name) == getattr(config, name) for name in DATA_AND_NETWORK)
 
     @Slot(object)
     def on_run_opened(self, config) -> None:
