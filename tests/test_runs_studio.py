@@ -371,3 +371,49 @@ def test_the_default_runs_folder_names_the_application_once(qtbot, tmp_path, mon
     finally:
         app.setOrganizationName(organization)
         app.setApplicationName(application)
+
+
+@pytest.mark.slow  # three trainings
+def test_every_counter_uses_the_runs_own_epochs_and_the_shown_run_is_the_selected_row(window, qtbot):
+    """Start on a stopped run trains the rest of its plan; an opened run's plan is the Epochs field;
+    Continue adds epochs; the status line, the progress bar, run.json and the list agree on the run's
+    own epoch numbers and one planned total; the run shown is the selected row."""
+    messages = []
+    window.statusBar().messageChanged.connect(messages.append)
+    window.settings_panel.epochs.setValue(50)
+    window.start()
+    qtbot.waitUntil(lambda: window.worker.recorder is not None and window.worker.recorder.info.epochs_done >= 1,
+                    timeout=30000)
+    window.stop()
+    qtbot.waitUntil(lambda: window.state == "idle" and window.worker.recorder is None)
+    [entry] = runs(window)
+    done = entry.info.epochs_done
+    assert window.runs_panel.selected_path() == entry.path == window.runs_panel.current
+    window.settings_panel.epochs.setValue(done + 2)          # the plan: two more than done
+    train_to_the_end(window, qtbot)
+    info = read_info(entry.path)
+    assert info.epochs_done == info.epochs_planned == info.settings.epochs == done + 2
+    assert [m for m in messages if m.startswith("Epoch ")][-1].startswith(f"Epoch {done + 2}/{done + 2}: ")
+    assert window.status.progress_bar.format().startswith(f"epoch {done + 2}/{done + 2} ")
+    assert window.runs_panel._item(entry.path).text(EPOCHS).startswith(f"{done + 2}/{done + 2}")
+
+    window.settings_panel.epochs.setValue(7)
+    window.reset()                                           # a new network: no run shown
+    qtbot.waitUntil(lambda: window.runs_panel.current is None, timeout=10000)
+    window.runs_panel.select(entry.path)
+    window.runs_panel.open_selected()                        # its plan becomes the Epochs field
+    qtbot.waitUntil(lambda: window.worker.run_folder == entry.path, timeout=10000)
+    qtbot.waitUntil(lambda: window.settings_panel.epochs.value() == done + 2, timeout=10000)
+    window.runs_panel.more_epochs.setValue(1)
+    with qtbot.waitSignal(window.training_finished, timeout=30000):
+        window.runs_panel.continue_selected()                # one more: done + 3 of done + 3
+    qtbot.waitUntil(lambda: window.worker.recorder is None and read_info(entry.path).status == "finished")
+    info = read_info(entry.path)
+    assert info.epochs_done == info.epochs_planned == info.settings.epochs == done + 3
+    assert window.status.progress_bar.format().startswith(f"epoch {done + 3}/{done + 3} ")
+
+    window.settings_panel.learning_rate.setValue(0.5)        # another setting: a new run, which is selected
+    train_to_the_end(window, qtbot)
+    new = next(run for run in runs(window) if run.path != entry.path)
+    assert window.runs_panel.current == new.path == window.runs_panel.selected_path()
+    assert window.runs_panel.note.text() == str(new.path)

@@ -142,10 +142,10 @@ def test_the_status_bar_and_the_progress_bar_count_epochs_alike_and_the_network_
     messages = []
     window.statusBar().messageChanged.connect(messages.append)
     with qtbot.waitSignal(window.training_finished, timeout=30000):
-        window.start()                                  # two more: the session's epochs 3 and 4
+        window.start()                                  # two more: the run's epochs 3 and 4, of 4 now
     qtbot.waitUntil(lambda: window.state is RunState.IDLE, timeout=30000)
     epochs = [m for m in messages if m.startswith("Epoch ")]
-    assert epochs[-1].startswith("Epoch 2/2: ") and window.status.progress_bar.format().startswith("epoch 2/2")
+    assert epochs[-1].startswith("Epoch 4/4: ") and window.status.progress_bar.format().startswith("epoch 4/4")
     assert "new network" not in window.model_label.text() and "trained 4 epochs" in window.model_label.text()
 
 

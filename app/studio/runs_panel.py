@@ -192,7 +192,21 @@ class RunsPanel(QWidget):
                 self.update_run(str(path))
             elif path == self.current:
                 self.refresh()
+        self._select_current()
         self.current_changed.emit()
+
+    def _select_current(self) -> None:
+        """The run shown is the selected row, so that Open, Continue, Delete and the path under the list
+        refer to it. A network without a run (a reset, or the moment between two runs while one opens)
+        leaves the selection as it is: a Continue clicked then still means the row it was clicked on."""
+        item = self._item(self.current) if self.current is not None else None
+        if item is None:
+            return
+        self.tree.blockSignals(True)
+        self.tree.setCurrentItem(item)
+        item.setSelected(True)
+        self.tree.blockSignals(False)
+        self._update_buttons()
 
     def set_busy(self, busy: bool) -> None:
         self.busy = busy

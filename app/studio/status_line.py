@@ -52,7 +52,7 @@ class StatusLine(QObject):
 
     @Slot(int, int)
     def on_run_started(self, epochs_before: int, epochs_after: int) -> None:
-        self.progress.start_run(epochs_after - epochs_before)
+        self.progress.start_run(epochs_after, epochs_before)
         self._show_progress()
 
     @Slot(object)
@@ -61,7 +61,7 @@ class StatusLine(QObject):
         for record in records:
             if isinstance(record, EpochRecord):
                 self.status_bar.showMessage(
-                    f"Epoch {self.progress.run_epoch(record.epoch)}/{self.progress.epochs}: train loss "
+                    f"Epoch {record.epoch}/{self.progress.epochs}: train loss "
                     f"{record.train_loss:.4g}, test loss {record.test_loss:.4g}, "
                     f"test accuracy {100 * record.test_accuracy:.1f}%", 10000)
         self._show_progress()

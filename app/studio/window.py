@@ -536,9 +536,10 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_run_opened(self, config) -> None:
-        """An opened run's settings in the panel (all but the epochs to train next), so Start goes on with it."""
+        """An opened run's settings in the panel, its Epochs its planned total, so that Start goes on with
+        it: an interrupted run trains the rest of its plan."""
         self.settings_panel.blockSignals(True)
-        self.settings_panel.set_config(config.with_changes(epochs=int(self.settings_panel.epochs.value())))
+        self.settings_panel.set_config(config)
         self.settings_panel.blockSignals(False)
 
     @Slot(object)

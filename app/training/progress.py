@@ -18,9 +18,10 @@ class ProgressTracker:
         self.clock, self.window = clock, window_seconds
         self.start_run(0)
 
-    def start_run(self, epochs: int) -> None:
-        self.epochs = epochs
-        self.first_epoch = None
+    def start_run(self, epochs_after: int, epochs_before: int = 0) -> None:
+        """A Start that trains the network from `epochs_before` done epochs to `epochs_after`: the text
+        and the bar count the run's own epochs, out of its planned total."""
+        self.epochs, self.before = epochs_after, epochs_before
         self.epoch = self.step = self.steps_per_epoch = 0
         self.done_steps = 0
         self.samples_seen = 0
@@ -31,21 +32,15 @@ class ProgressTracker:
         """Training goes on after a pause: the rate starts again from here."""
         self.arrivals.clear()
 
-    def run_epoch(self, epoch: int) -> int:
-        """A record's epoch counted from this run's first (the session's count goes on across runs)."""
-        return epoch - (self.first_epoch if self.first_epoch is not None else epoch) + 1
-
     def add(self, records) -> None:
         now = self.clock()
         for record in records:
             if isinstance(record, EpochRecord):
-                if self.epochs and self.run_epoch(record.epoch) >= self.epochs:
+                if self.epochs and record.epoch >= self.epochs:
                     self.finished = True
                 continue
-            if self.first_epoch is None:
-                self.first_epoch = record.epoch
             self.epoch, self.step, self.steps_per_epoch = record.epoch, record.step, record.steps_per_epoch
-            self.done_steps = (record.epoch - self.first_epoch) * record.steps_per_epoch + record.step
+            self.done_steps = (record.epoch - 1 - self.before) * record.steps_per_epoch + record.step   # this Start's
             self.samples_seen += record.batch_size
         if not self.arrivals or self.arrivals[-1][1] != self.samples_seen:
             self.arrivals.append((now, self.samples_seen))
@@ -54,11 +49,15 @@ class ProgressTracker:
 
     @property
     def total_steps(self) -> int:
-        return self.epochs * self.steps_per_epoch
+        """Steps of this Start: from the epochs done before it to the planned total."""
+        return (self.epochs - self.before) * self.steps_per_epoch
 
     @property
     def fraction(self) -> float:
-        return min(1.0, self.done_steps / self.total_steps) if self.total_steps else 0.0
+        """Where the run stands in its planned epochs (epochs done before this Start included)."""
+        total = self.epochs * self.steps_per_epoch
+        done = (self.epoch - 1) * self.steps_per_epoch + self.step
+        return min(1.0, done / total) if total else 0.0
 
     def samples_per_second(self) -> float:
         if len(self.arrivals) < 2:
@@ -78,7 +77,7 @@ class ProgressTracker:
         `live` (training runs), '· done' once the run's last epoch ended."""
         if not self.steps_per_epoch:
             return "ready"
-        parts = [f"epoch {self.run_epoch(self.epoch)}/{self.epochs}", f"step {self.step}/{self.steps_per_epoch}"]
+        parts = [f"epoch {self.epoch}/{self.epochs}", f"step {self.step}/{self.steps_per_epoch}"]
         if self.finished:
             parts.append("done")
         elif live:

@@ -22,6 +22,13 @@ from app.training.run_curves import RunCurves, read_curves
 from app.training.run_labels import TRAINING_SETTINGS, setting_text
 
 
+def epochs_to_train(epochs_done: int, planned: int) -> int:
+    """How many epochs a Start trains. The settings' epochs are the run's planned total: a network
+    that has done fewer goes on to that total (an interrupted run finishes its plan); one that has
+    done them all (or more) trains that many again, its plan growing by as much."""
+    return planned - epochs_done if planned > epochs_done else planned
+
+
 class NotRecorded(Exception):
     """The run could not be recorded (the message says where and why); training may go on."""
 

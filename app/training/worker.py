@@ -28,7 +28,7 @@ from cnn.train import EpochRecord, StepRecord, TrainingDiverged, evaluate
 
 from app.training.explainer import explain
 from app.training.my_samples import ImageSample, as_split, snapshot_of
-from app.training.recording import NotRecorded, Recording, RecordingFailed
+from app.training.recording import NotRecorded, Recording, RecordingFailed, epochs_to_train
 from app.training.run_curves import read_curves
 from app.training.health import measure
 from app.training.loaded_config import config_for
@@ -116,11 +116,12 @@ class TrainingWorker(QObject):
                 if self.session is not None:
                     self.message.emit("The data or network settings changed: starting from a fresh network.")
                 self._install_fresh(config)
-            self._record(config.epochs)
-            self._loop = self.session.run(config.epochs)
+            epochs = epochs_to_train(self.session.epochs_done, config.epochs)
+            self._record(epochs)
+            self._loop = self.session.run(epochs)
             self._last_health = -1.0  # a run's first step is always measured
             self.throttle.reset()
-            self.run_started.emit(self.session.epochs_done, self.session.epochs_done + config.epochs)
+            self.run_started.emit(self.session.epochs_done, self.session.epochs_done + epochs)
             self._set_state(RunState.RUNNING)
             self._ensure_timer()
             self._timer.start()
@@ -407,7 +408,7 @@ class TrainingWorker(QObject):
             self._end_run()
             self._install(session, f"run “{info.name}”")
             self._set_run_folder(folder)
-            self.run_opened.emit(session.config)
+            self.run_opened.emit(session.config.with_changes(epochs=max(info.epochs_planned, 1)))   # its plan
             self.history.emit(curves)
             self.message.emit(f"Opened the run “{info.name}” after epoch {checkpoint.epoch}")
         self._guarded(load)
@@ -422,7 +423,7 @@ class TrainingWorker(QObject):
             self.open_run(folder)
             if self.run_folder != Path(folder):
                 return      # it could not be opened; the reason was sent
-        self.start(self.session.config.with_changes(epochs=epochs))
+        self.start(self.session.config.with_changes(epochs=self.session.epochs_done + epochs))   # the new total
 
     # -- helpers -----------------------------------------------------------------------------
     def _install_fresh(self, config: RunConfig) -> None:
