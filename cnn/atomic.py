@@ -189,8 +189,13 @@ def _interrupts_deferred():
 
 def _sync_folder(folder: Path) -> None:
     """Makes the rename durable; some filesystems cannot fsync a folder, which costs nothing else."""
+    sync_path(folder)
+
+
+def sync_path(path) -> None:
+    """fsync a file or folder by its path; one that cannot be opened or synced is left as it is."""
     try:
-        descriptor = os.open(folder, os.O_RDONLY)
+        descriptor = os.open(path, os.O_RDONLY)
     except OSError:
         return
     try:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import time
 
+from ..atomic import sync_path
 from ..session import Session
 from ..train import EpochRecord, StepRecord
 from .lock import RunLock
@@ -126,16 +127,7 @@ def _plan(session: Session, planned: int) -> int:
 def _sync_files(*paths: Path) -> None:
     """fsync the checkpoints written without it (run.json's last write syncs the folder)."""
     for path in paths:
-        try:
-            descriptor = os.open(path, os.O_RDONLY)
-        except OSError:
-            continue
-        try:
-            os.fsync(descriptor)
-        except OSError:
-            pass
-        finally:
-            os.close(descriptor)
+        sync_path(path)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
