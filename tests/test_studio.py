@@ -9,6 +9,7 @@ import pytest
 
 from PySide6.QtCore import QObject, QSettings, Slot
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
 from app.studio.window import MainWindow
 from cnn import io
@@ -124,7 +125,10 @@ def test_opening_weights_updates_the_kernels(window, qtbot, tmp_path):
     assert shown.shape in ((5, 1, 3, 3), (1, 5, 3, 3))
     np.testing.assert_array_equal(shown.reshape(5, 3, 3), network.params["0.kernels"][:, 0])
     assert window.model.source == str(path)
-    assert window.settings.value("recent")[0] == str(path)
+    qtbot.waitUntil(lambda: window.settings.value("recent")[0] == str(path))
+    # File ▸ Open recent is rebuilt on the GUI thread (made on the worker's, its actions had no parent)
+    action = window.recent.menu.actions()[0]
+    assert action.text() == str(path) and action.thread() is QApplication.instance().thread() and action.parent() is window.recent.menu
     assert np.array_equal(window.worker.session.network.params["3.weights"], network.params["3.weights"])
 
 

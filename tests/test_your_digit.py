@@ -44,6 +44,27 @@ def test_the_network_sees_the_drawing_and_every_view_follows(window, qtbot):
     assert "drawing image" in window.features_view.caption.text()   # the feature maps show the drawing
 
 
+def test_an_answer_or_clear_does_not_re_lay_out_the_panel(window, qtbot):
+    """The answer's text changes with every drawing (and Clear puts back the one-line prompt): it keeps
+    its height, so that the plots around it are not resized, which costs each a redraw while you draw."""
+    window.resize(1600, 1000)
+    window.your_digit_dock.show()
+    panel = window.your_digit
+    qtbot.waitUntil(lambda: panel.stages.height() > 0)
+    sizes = []
+    for _ in range(2):
+        with qtbot.waitSignal(window.worker.image_snapshot, timeout=10000,
+                              check_params_cb=lambda s: s.split == "drawing"):
+            panel.pad.draw_stroke([(140, 40), (140, 240)], width=20)
+        qtbot.waitUntil(lambda: "The network reads" in panel.answer.text())
+        qtbot.wait(50)                                                  # the layout requests the new text posted
+        sizes.append((panel.answer.height(), panel.stages.size(), panel.bars_widget.size()))
+        panel.pad.clear()
+        qtbot.wait(50)
+        sizes.append((panel.answer.height(), panel.stages.size(), panel.bars_widget.size()))
+    assert all(size == sizes[0] for size in sizes), sizes
+
+
 def test_an_opened_dark_on_light_png_is_preprocessed_like_mnist(window, qtbot, tmp_path):
     digit = np.zeros((28, 28))
     digit[4:24, 12:16] = 1.0                                              # a '1' as MNIST has it

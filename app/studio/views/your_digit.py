@@ -64,6 +64,11 @@ class YourDigitPanel(QWidget):
         self.answer.setObjectName("answer")
         self.answer.setTextFormat(Qt.RichText)
         self.answer.setWordWrap(True)
+        # Room for the longest answer (a large digit and three lines), so that a new answer, or Clear,
+        # never re-lays out the panel: that resized the plots below and cost a redraw of each.
+        lines = self.answer.fontMetrics().lineSpacing()
+        self.answer.setMinimumHeight(2 * lines + 3 * lines)
+        self.answer.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         self.bars_widget = pg.PlotWidget()
         self.bars_widget.setMinimumHeight(70)
         self.bars_widget.setMouseEnabled(x=False, y=False)
