@@ -32,6 +32,7 @@ class Network:
         self.inputs: list = [None] * len(layers)
         self.outputs: list = [None] * len(layers)
         self.input_gradients: list = [None] * len(layers)
+        self.halves: tuple[Network, ...] = ()   # after a step split in halves (cnn/fast/shards.py): the others
 
     def _check_shapes(self) -> list[tuple]:
         """Per-sample shapes between layers: shapes[i] goes into layer i; raises on a mismatch."""
@@ -68,11 +69,19 @@ class Network:
     def forward(self, x: np.ndarray) -> np.ndarray:
         """x: (N, *input_shape) → (N, *output_shape), computed in the network's dtype."""
         x = self.as_input(x)
+        self.halves = ()
         for index, layer in enumerate(self.layers):
             self.inputs[index] = x
             x = layer.forward(x)
             self.outputs[index] = x
         return x
+
+    def batch_output(self, index: int) -> np.ndarray:
+        """Layer `index`'s output for the whole last batch: outputs[index], joined with the other halves'
+        when the last step was split in halves."""
+        if not self.halves:
+            return self.outputs[index]
+        return np.concatenate([self.outputs[index], *(half.outputs[index] for half in self.halves)])
 
     def backward(self, output_gradient: np.ndarray) -> np.ndarray:
         """Back-propagates ∂E/∂output; returns ∂E/∂input and fills every layer's grads."""

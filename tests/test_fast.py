@@ -10,6 +10,8 @@ from cnn import SGD, Dense, Network, Reshape, Sigmoid
 from cnn.data import Dataset, Split
 from cnn.fast import FastStep, sigmoid
 from cnn.fast.blas import add_outer, add_scaled
+from cnn.fast.shards import MIN_HALF, Halves
+from cnn.data import prepare
 from cnn.losses import LOSSES
 from cnn.presets import digits_network, original_network
 from cnn.step import NonFinite, PlainStep
@@ -105,15 +107,81 @@ def overflowing_velocity(small_dataset):
     return network, optimizer, as_dtype(small_dataset, np.float32)
 
 
-@pytest.mark.parametrize("step_type", [PlainStep, FastStep])
-def test_both_steps_refuse_the_update_that_would_overflow_and_restore_everything(small_dataset, step_type):
+@pytest.mark.parametrize("step_type, batch", [(PlainStep, 4), (FastStep, 4), (FastStep, 2 * MIN_HALF)])
+def test_both_steps_refuse_the_update_that_would_overflow_and_restore_everything(small_dataset, step_type, batch):
     network, optimizer, data = overflowing_velocity(small_dataset)
     step = step_type(network, SOFTMAX_CE, optimizer)
-    step(data.train.x[:4], data.train.y[:4])
+    step(data.train.x[:batch], data.train.y[:batch])
     weights = {name: p.copy() for name, p in network.params.items()}
     velocity = {name: v.copy() for name, v in optimizer.velocity.items()}
     with pytest.raises(NonFinite, match="the update would make a weight non-finite"):
-        step(data.train.x[4:8], data.train.y[4:8])
+        step(data.train.x[-batch:], data.train.y[-batch:])
     assert all(np.array_equal(weights[name], p) for name, p in network.params.items())
     assert all(np.array_equal(velocity[name], v) for name, v in optimizer.velocity.items())
     assert np.isfinite(network.params["1.weights"]).all() and network.params["1.weights"][0, 0] > 3e38
+
+
+@pytest.fixture(scope="module")
+def ten_digits(raw_mnist):
+    return prepare(raw_mnist, classes=tuple(range(10)), limit=20, seed=0)   # 200 training images
+
+
+@pytest.mark.parametrize("build, loss, momentum", [(original_network, BCE, 0.0), (digits_network, SOFTMAX_CE, 0.9)])
+def test_a_batch_taken_in_halves_equals_the_plain_step(ten_digits, build, loss, momentum):
+    """A batch of ≥ 2·MIN_HALF runs as two halves (one on a second thread), the gradients summed: the same
+    step as the textbook one within rounding; an odd batch gives halves of different sizes."""
+    classes = 2 if build is original_network else 10
+    data = ten_digits if classes == 10 else Dataset(
+        *(Split(s.x, s.y[:, :2], s.labels) for s in (ten_digits.train, ten_digits.test)), classes=(0, 1))
+    plain_network, fast_network = build(classes, seed=1, dtype="float64"), build(classes, seed=1, dtype="float64")
+    plain, fast = PlainStep(plain_network, loss, SGD(0.05, momentum)), FastStep(fast_network, loss, SGD(0.05, momentum))
+    batch = 2 * MIN_HALF + 5
+    for start in range(0, 5 * batch, batch):
+        x, y = data.train.x[start:start + batch], data.train.y[start:start + batch]
+        expected, result = plain(x, y), fast(x, y)
+        assert [len(half.outputs[-1]) for half in fast_network.halves] == [batch - batch // 2]
+        assert len(fast_network.outputs[-1]) == batch // 2
+        assert result.loss == pytest.approx(expected.loss, rel=1e-13)
+        for name, norm in expected.grad_norms.items():
+            assert result.grad_norms[name] == pytest.approx(norm, rel=1e-12), name
+    for name, value in plain_network.params.items():
+        np.testing.assert_allclose(fast_network.params[name], value, rtol=1e-11, atol=1e-14)
+        assert not np.array_equal(value, build(classes, seed=1, dtype="float64").params[name])
+
+
+def test_the_halves_follow_replaced_weights_and_join_their_activations(ten_digits):
+    network = digits_network(10, seed=1, dtype="float64")
+    step = FastStep(network, SOFTMAX_CE, SGD(0.05))
+    x, y = ten_digits.train.x, ten_digits.train.y
+    step(x[:40], y[:40])
+    replaced = digits_network(10, seed=7, dtype="float64").params
+    network.set_params(replaced)                  # new arrays: the second half must use them too
+    step(x[40:80], y[40:80])
+    reference = digits_network(10, seed=7, dtype="float64")
+    PlainStep(reference, SOFTMAX_CE, SGD(0.05))(x[40:80], y[40:80])
+    for name, value in reference.params.items():
+        np.testing.assert_allclose(network.params[name], value, rtol=1e-11, atol=1e-14)
+    before = digits_network(10, seed=7, dtype="float64")
+    before.forward(x[40:80])
+    for index in range(len(network.layers)):   # the whole batch's activations, as health measures them
+        np.testing.assert_allclose(network.batch_output(index), before.outputs[index], rtol=1e-13, atol=1e-15)
+    network.forward(x[:3])                         # a pass of its own: no halves any more
+    assert network.halves == () and network.batch_output(1).shape == (3, 8, 26, 26)
+
+
+def test_the_second_half_runs_on_another_thread_when_there_are_two_cores(ten_digits):
+    import os
+    import threading
+
+    from cnn.fast import backward, forward
+    threads = []
+
+    def recording_forward(network, x):
+        threads.append(threading.get_ident())
+        return forward(network, x)
+
+    network = digits_network(10, seed=1, dtype="float64")
+    halves = Halves(network, recording_forward, backward)
+    halves.forward(ten_digits.train.x[:2 * MIN_HALF])
+    assert len(threads) == 2
+    assert (threads[0] != threads[1]) == ((os.cpu_count() or 1) > 1)

@@ -87,11 +87,13 @@ def update_ratios(network: Network, optimizer: Optimizer, grad_norms: Mapping[st
 
 
 def measure(network: Network, optimizer: Optimizer, record: StepRecord) -> HealthRecord:
-    """Right after `record`'s step (its activations are still the network's outputs)."""
+    """Right after `record`'s step (its activations are still the network's, for the whole batch
+    also when the step ran in halves)."""
     sigmoids = [i for i, layer in enumerate(network.layers) if isinstance(layer, Sigmoid)]
-    saturated = {i: saturated_share(network.outputs[i]) for i in sigmoids}
-    stuck = {i: stuck_share(network.outputs[i]) for i in sigmoids}
-    dead = {i: dead_share(network.outputs[i]) for i, layer in enumerate(network.layers) if isinstance(layer, ReLU)}
+    outputs = {i: network.batch_output(i) for i, layer in enumerate(network.layers) if isinstance(layer, (Sigmoid, ReLU))}
+    saturated = {i: saturated_share(outputs[i]) for i in sigmoids}
+    stuck = {i: stuck_share(outputs[i]) for i in sigmoids}
+    dead = {i: dead_share(outputs[i]) for i, layer in enumerate(network.layers) if isinstance(layer, ReLU)}
     return HealthRecord(record.epoch, record.step, record.steps_per_epoch, record.global_step,
                         MappingProxyType(update_ratios(network, optimizer, record.grad_norms)),
                         MappingProxyType(saturated), MappingProxyType(stuck), MappingProxyType(dead))

@@ -11,7 +11,10 @@ tests use the layers' own textbook methods. What it changes, and where it pays:
 - the sigmoid through exp of a clipped input, in place (`sigmoid.py`);
 - the first convolution skips ∂E/∂X, which nobody reads while training;
 - gradient norms with numpy's own loops (BLAS dot wakes OpenBLAS's threads between steps);
-- no pass over the weights per step to keep them finite: bounds say when one is needed (`guard.py`).
+- no pass over the weights per step to keep them finite: bounds say when one is needed (`guard.py`);
+- a batch of at least 32 in two halves at once, the second on another thread, each through its own
+  copy of the layers (shared parameters), the gradients summed (`shards.py`): numpy lets go of the
+  GIL in its loops and BLAS calls, so the halves use both cores.
 """
 from .step import FastStep, backward, forward
 

@@ -15,6 +15,7 @@ from ..step import StepResult, check_loss, check_norms
 from . import sigmoid
 from .blas import add_outer, add_scaled
 from .guard import FiniteGuard
+from .shards import Halves, worth_splitting
 
 
 class FastStep:
@@ -28,18 +29,29 @@ class FastStep:
         self.network, self.loss, self.optimizer = network, loss, optimizer
         self.guard = FiniteGuard(network, optimizer)
         self._buffers: dict[str, np.ndarray] = {}   # '3.weights' → a Dense layer's ∂E/∂W, reused every step
+        self._halves: Halves | None = None          # made for the first batch worth splitting
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> StepResult:
         loss = self.loss
+        halves = self._halves_for(len(x))
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging step: the explicit checks find it
-            output = forward(self.network, x)
+            output = forward(self.network, x) if halves is None else halves.forward(self.network.as_input(x))
             value = loss.value(y, output)
             check_loss(value)
-            factors = backward(self.network, loss.prime(y, output), self._buffers, input_gradient=False)
+            gradient = loss.prime(y, output)
+            factors = backward(self.network, gradient, self._buffers, input_gradient=False) if halves is None \
+                else halves.backward(gradient, input_gradient=False)
             norms = self._norms(factors)
         check_norms(norms)
         self.guard.update(norms, lambda: self._update(factors))
         return StepResult(value, norms)
+
+    def _halves_for(self, batch: int) -> Halves | None:
+        if not worth_splitting(batch):
+            return None
+        if self._halves is None:
+            self._halves = Halves(self.network, forward, backward)
+        return self._halves
 
     def _buffer(self, name: str, layer: Dense) -> np.ndarray:
         return _buffer(self._buffers, name, layer)
@@ -83,6 +95,7 @@ def _norm(array: np.ndarray) -> float:
 def forward(network: Network, x: np.ndarray) -> np.ndarray:
     """Network.forward with the fast sigmoid (the layers keep what backward needs, as there)."""
     x = network.as_input(x)
+    network.halves = ()
     for index, layer in enumerate(network.layers):
         network.inputs[index] = x
         x = sigmoid.forward(layer, x) if type(layer) is Sigmoid else layer.forward(x)
