@@ -128,7 +128,8 @@ def test_opening_weights_updates_the_kernels(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: window.settings.value("recent")[0] == str(path))
     # File ▸ Open recent is rebuilt on the GUI thread (made on the worker's, its actions had no parent)
     action = window.recent.menu.actions()[0]
-    assert action.text() == str(path) and action.thread() is QApplication.instance().thread() and action.parent() is window.recent.menu
+    assert action.text() == str(path) and action.parent() is window.recent.menu
+    assert action.thread() is QApplication.instance().thread()
     assert np.array_equal(window.worker.session.network.params["3.weights"], network.params["3.weights"])
 
 

@@ -90,7 +90,8 @@ def measure(network: Network, optimizer: Optimizer, record: StepRecord) -> Healt
     """Right after `record`'s step (its activations are still the network's, for the whole batch
     also when the step ran in halves)."""
     sigmoids = [i for i, layer in enumerate(network.layers) if isinstance(layer, Sigmoid)]
-    outputs = {i: network.batch_output(i) for i, layer in enumerate(network.layers) if isinstance(layer, (Sigmoid, ReLU))}
+    outputs = {i: network.batch_output(i) for i, layer in enumerate(network.layers)
+               if isinstance(layer, (Sigmoid, ReLU))}
     saturated = {i: saturated_share(outputs[i]) for i in sigmoids}
     stuck = {i: stuck_share(outputs[i]) for i in sigmoids}
     dead = {i: dead_share(outputs[i]) for i, layer in enumerate(network.layers) if isinstance(layer, ReLU)}
