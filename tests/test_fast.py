@@ -185,3 +185,26 @@ def test_the_second_half_runs_on_another_thread_when_there_are_two_cores(ten_dig
     halves.forward(ten_digits.train.x[:2 * MIN_HALF])
     assert len(threads) == 2
     assert (threads[0] != threads[1]) == ((os.cpu_count() or 1) > 1)
+
+
+@pytest.mark.parametrize("input_shape, k, depth, bias_mode, batch", [
+    ((1, 28, 28), 3, 5, "position", 1), ((8, 13, 13), 3, 16, "kernel", 7), ((3, 9, 12), 5, 4, "kernel", 2),
+    ((2, 6, 5), 1, 3, "position", 3),
+])
+def test_the_wide_layout_convolution_equals_the_layers_own(rng, input_shape, k, depth, bias_mode, batch):
+    from cnn import Convolutional
+    from cnn.fast import conv
+    layer = Convolutional(input_shape, k, depth, bias_mode=bias_mode, rng=3)
+    x = rng.normal(size=(batch, *input_shape))
+    expected = layer.forward(x)
+    dy = rng.normal(size=expected.shape)
+    dx = layer.backward(dy)
+    grads = {name: g.copy() for name, g in layer.grads.items()}
+    for fast_forward in (True, False):      # backward also after the layer's own forward (the snapshot's)
+        layer.grads = {}
+        output = conv.forward(layer, x) if fast_forward else layer.forward(x)
+        np.testing.assert_allclose(output, expected, rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(conv.backward(layer, dy), dx, rtol=1e-13, atol=1e-13)
+        for name, grad in grads.items():
+            np.testing.assert_allclose(layer.grads[name], grad, rtol=1e-13, atol=1e-13)
+    assert conv.backward(layer, dy, input_gradient=False) is None

@@ -12,7 +12,7 @@ from ..losses import Loss
 from ..network import Network
 from ..optim import SGD, Optimizer
 from ..step import StepResult, check_loss, check_norms
-from . import sigmoid
+from . import conv, sigmoid
 from .blas import add_outer, add_scaled
 from .guard import FiniteGuard
 from .shards import Halves, worth_splitting
@@ -98,7 +98,9 @@ def forward(network: Network, x: np.ndarray) -> np.ndarray:
     network.halves = ()
     for index, layer in enumerate(network.layers):
         network.inputs[index] = x
-        x = sigmoid.forward(layer, x) if type(layer) is Sigmoid else layer.forward(x)
+        kind = type(layer)
+        x = sigmoid.forward(layer, x) if kind is Sigmoid else conv.forward(layer, x) if kind is Convolutional \
+            else layer.forward(x)
         network.outputs[index] = x
     return x
 
@@ -113,9 +115,8 @@ def backward(network: Network, gradient: np.ndarray, buffers: dict | None = None
     gradient = np.asarray(gradient, dtype=network.dtype)
     for index in reversed(range(len(network.layers))):
         layer = network.layers[index]
-        if index == 0 and not input_gradient and isinstance(layer, Convolutional):
-            layer.parameter_gradients(gradient)   # ∂E/∂X of the input: nobody reads it while training
-            gradient = None
+        if type(layer) is Convolutional:   # ∂E/∂X of the input only if asked: nobody reads it while training
+            gradient = conv.backward(layer, gradient, input_gradient=index > 0 or input_gradient)
         elif type(layer) is Dense:
             gradient = _dense_backward(f"{index}.weights", layer, gradient, factors, buffers)
         elif type(layer) is Sigmoid:
