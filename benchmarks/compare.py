@@ -128,7 +128,7 @@ def run_torch(kind, batch, dtype, dataset, seconds):
         model, loss_fn, optimizer_args = Original(), nn.BCELoss(), {"lr": 0.1}
     else:
         model = nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3), nn.ReLU(),
-                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 10))
+                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 64), nn.ReLU(), nn.Linear(64, 10))
         loss_fn, optimizer_args = nn.CrossEntropyLoss(), {"lr": 0.05, "momentum": 0.9}
     model = model.to(tdtype)
     optimizer = torch.optim.SGD(model.parameters(), **optimizer_args)
@@ -166,7 +166,8 @@ def run_keras(kind, batch, dtype, dataset, seconds):
     else:
         model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3, activation="relu"),
                                   keras.layers.MaxPooling2D(2), keras.layers.Conv2D(16, 3, activation="relu"),
-                                  keras.layers.MaxPooling2D(2), keras.layers.Flatten(), keras.layers.Dense(10)])
+                                  keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
+                                  keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10)])
         model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9),
                       loss=keras.losses.CategoricalCrossentropy(from_logits=True))
     model.fit(x[:batch * 4], y[:batch * 4], batch_size=batch, epochs=1, verbose=0)  # build and trace

@@ -28,7 +28,8 @@ def original_network(classes: int = 2, seed=0, dtype="float64") -> Network:
 
 
 def digits_network(classes: int = 10, seed=0, dtype="float32") -> Network:
-    """Conv 8@3×3 → ReLU → MaxPool 2 → Conv 16@3×3 → ReLU → MaxPool 2 → Dense(400, K) → logits."""
+    """Conv 8@3×3 → ReLU → MaxPool 2 → Conv 16@3×3 → ReLU → MaxPool 2 → Dense(400, 64) → ReLU →
+    Dense(64, K) → logits."""
     rng = as_generator(seed)
     return Network([
         Convolutional((1, 28, 28), 3, 8, bias_mode="kernel", init="he", rng=rng, dtype=dtype),
@@ -38,7 +39,9 @@ def digits_network(classes: int = 10, seed=0, dtype="float32") -> Network:
         ReLU(dtype=dtype),
         MaxPool2D((16, 11, 11), 2, dtype=dtype),
         Reshape((16, 5, 5), (400,), dtype=dtype),
-        Dense(400, classes, init="xavier", rng=rng, dtype=dtype),
+        Dense(400, 64, init="he", rng=rng, dtype=dtype),
+        ReLU(dtype=dtype),
+        Dense(64, classes, init="xavier", rng=rng, dtype=dtype),
     ])
 
 
@@ -64,6 +67,6 @@ PRESETS = {preset.name: preset for preset in (
     Preset("original", "the blog post's experiment: digits 0 and 1, 100 images each, per-sample SGD",
            original_network, (0, 1), 100, 20, 0.1, 1, 0.0, "float64", False),
     Preset("digits", "all ten digits, the full training set, mini-batch SGD with momentum, images moved "
-           "by up to one pixel", digits_network, tuple(range(10)), None, 14, 0.05, 64, 0.9,
-           "float32", True, 0.8, 1),
+           "by up to one pixel", digits_network, tuple(range(10)), None, 8, 0.08, 128, 0.9,
+           "float32", True, 0.65, 1),
 )}

@@ -16,7 +16,7 @@ from cnn.session import Session
 
 ORIGINAL = "conv 5 3x3, sigmoid, dense 100, sigmoid, dense 2, sigmoid"
 DIGITS = ("conv 8 3x3 bias=kernel init=he, relu, maxpool 2, conv 16 3x3 bias=kernel init=he, relu, maxpool 2, "
-          "dense 10 init=xavier")
+          "dense 64 init=he, relu, dense 10 init=xavier")
 
 
 def same_network(a, b):
@@ -35,7 +35,7 @@ def test_the_issues_strings_build_the_presets_with_their_weights(seed):
 
 def test_case_and_spaces_are_free_and_the_text_comes_back_canonical():
     messy = "  CONV 8 3X3 Bias=Kernel INIT=he ,relu,   MaxPool 2,conv 16 3x3 bias=kernel init=he , relu, maxpool 2," \
-            "DENSE 10 init=XAVIER "
+            "DENSE 64 init=HE, Relu, DENSE 10 init=XAVIER "
     assert arch.canonical(messy, 10) == DIGITS
     assert arch.canonical("conv 5 3x3 bias=position init=normal, sigmoid, dense 2", 2) == "conv 5 3x3, sigmoid, dense 2"
 
@@ -113,7 +113,7 @@ def test_json_layers_are_checked_against_the_shapes_that_reach_them(tmp_path):
         arch.from_json(wrong)
     with pytest.raises(arch.ArchitectureError, match=r"^layer 2: not a known layer: \{'type': 'Dropout'\}$"):
         arch.from_json([layers[0], {"type": "Dropout"}])
-    with pytest.raises(arch.ArchitectureError, match=r"^layer 8 dense: the last layer gives 10 outputs, but 2 classes"):
+    with pytest.raises(arch.ArchitectureError, match=r"^layer 10 dense: the last layer gives 10 outputs, but 2 classes"):
         arch.from_json(layers, classes=2)
 
 
@@ -137,9 +137,9 @@ def test_a_json_file_header_or_list_is_read_as_the_spec(tmp_path):
 def test_editor_rows_give_shapes_parameters_and_problems():
     rows = arch.plan(arch.parse(DIGITS), classes=10)
     assert [row.output_shape for row in rows] == [(8, 26, 26), (8, 26, 26), (8, 13, 13), (16, 11, 11), (16, 11, 11),
-                                                  (16, 5, 5), (10,)]
+                                                  (16, 5, 5), (64,), (64,), (10,)]
     assert sum(row.parameters for row in rows) == sum(p.size for p in digits_network().params.values())
-    assert [row.parameters for row in rows] == [80, 0, 0, 1168, 0, 0, 4010]
+    assert [row.parameters for row in rows] == [80, 0, 0, 1168, 0, 0, 25664, 0, 650]
     rows = arch.plan(arch.parse("conv 4 3x3, dense 4, maxpool 2, relu, dense 2"), classes=2)
     assert [row.problem is None for row in rows] == [True, True, False, True, True]
     assert rows[3].input_shape is None and rows[3].output_shape is None   # unknown after a bad layer
@@ -150,7 +150,7 @@ def test_run_config_checks_the_architecture_against_the_classes():
     assert config.architecture == DIGITS
     with pytest.raises(SettingError) as caught:
         config.with_changes(classes=(0, 1))
-    assert str(caught.value) == "architecture: token 7 'dense 10 init=xavier': the last layer gives 10 outputs, but " \
+    assert str(caught.value) == "architecture: token 9 'dense 10 init=xavier': the last layer gives 10 outputs, but " \
                                 "2 classes are chosen"
     assert RunConfig.from_dict(config.as_dict()) == config
     assert "dense 10 init=xavier" in summary(config)

@@ -10,7 +10,7 @@ from app.studio.arch_editor import INVALID, ArchitectureEditor
 from app.training.state import RunState
 
 DIGITS = ("conv 8 3x3 bias=kernel init=he, relu, maxpool 2, conv 16 3x3 bias=kernel init=he, relu, maxpool 2, "
-          "dense 10 init=xavier")
+          "dense 64 init=he, relu, dense 10 init=xavier")
 
 
 @pytest.fixture
@@ -27,17 +27,18 @@ def column(editor, name):
 
 def test_a_preset_is_shown_with_its_shapes_and_parameter_counts(editor):
     assert editor.text.text() == DIGITS
-    assert column(editor, "Output") == ["8×26×26", "8×26×26", "8×13×13", "16×11×11", "16×11×11", "16×5×5", "10"]
-    assert column(editor, "Parameters") == ["80", "0", "0", "1,168", "0", "0", "4,010"]
-    assert editor.summary.text() == "7 layers · 5,258 parameters · 10 outputs"
-    assert sum(p.size for p in digits_network().params.values()) == 5258
+    assert column(editor, "Output") == ["8×26×26", "8×26×26", "8×13×13", "16×11×11", "16×11×11", "16×5×5", "64", "64",
+                                        "10"]
+    assert column(editor, "Parameters") == ["80", "0", "0", "1,168", "0", "0", "25,664", "0", "650"]
+    assert editor.summary.text() == "9 layers · 27,562 parameters · 10 outputs"
+    assert sum(p.size for p in digits_network().params.values()) == 27562
     assert editor.apply.isEnabled() and editor.problems() == []
 
 
 def test_editing_a_number_in_a_row_updates_the_shapes_below(editor):
     editor.table.cellWidget(0, 2).setValue(5)            # the first convolution's kernel: 5×5
     assert column(editor, "Output")[:4] == ["8×24×24", "8×24×24", "8×12×12", "16×10×10"]
-    assert column(editor, "Parameters")[0] == "208" and column(editor, "Parameters")[-1] == "4,010"
+    assert column(editor, "Parameters")[0] == "208" and column(editor, "Parameters")[6] == "25,664"
     editor.table.cellWidget(0, 1).setValue(4)            # depth 4
     assert column(editor, "Parameters")[:4] == ["104", "0", "0", "592"]
     assert editor.text.text().startswith("conv 4 5x5 bias=kernel init=he, relu")
@@ -49,31 +50,32 @@ def test_an_invalid_layer_is_marked_with_its_reason_and_apply_waits(editor):
     assert row == 3 and reason == "a 14×14 kernel does not fit the 8×13×13 input after maxpool"
     assert editor.cell_text(3, "Problem") == reason
     assert editor.table.item(3, 7).background().color() == INVALID
-    assert column(editor, "Output")[3:] == ["?", "?", "?", "?"]
+    assert column(editor, "Output")[3:] == ["?"] * 6
     assert not editor.apply.isEnabled() and "1 layer to fix" in editor.summary.text()
     editor.table.cellWidget(3, 2).setValue(3)
     assert editor.problems() == [] and editor.apply.isEnabled()
 
 
 def test_add_remove_and_reorder(editor):
-    editor.table.selectRow(6)
-    editor.add_layer("maxpool")                          # after the dense: no image to pool
-    assert editor.problems() == [(7, "maxpool needs an image (channels×height×width) but gets a 10-vector after "
+    editor.table.selectRow(8)
+    editor.add_layer("maxpool")                          # after the last dense: no image to pool
+    assert editor.problems() == [(9, "maxpool needs an image (channels×height×width) but gets a 10-vector after "
                                      "dense")]
-    editor.move_layer(-1)                                # before the dense: now the dense is last again
-    assert editor.table.currentRow() == 6
-    assert column(editor, "Output")[5:] == ["16×5×5", "16×2×2", "10"]
-    assert column(editor, "Parameters")[-1] == "650"
+    for _ in range(3):
+        editor.move_layer(-1)                            # up past the dense, its relu and the first dense
+    assert editor.table.currentRow() == 6 and editor.problems() == []
+    assert column(editor, "Output")[5:] == ["16×5×5", "16×2×2", "64", "64", "10"]
+    assert column(editor, "Parameters")[7] == f"{16 * 2 * 2 * 64 + 64:,}"
     editor.remove_layer()
     assert editor.text.text() == DIGITS
-    editor.table.selectRow(6)
+    editor.table.selectRow(8)
     editor.add_layer("softmax")
     assert editor.problems() == [] and editor.text.text().endswith("dense 10 init=xavier, softmax")
     editor.table.selectRow(0)
     editor.move_layer(1)                                 # relu first, then the convolution: still valid
     assert editor.text.text().startswith("relu, conv 8 3x3")
-    editor.table.cellWidget(6, 1).setValue(3)            # the dense gives 3 outputs, 10 classes are chosen
-    assert editor.problems() == [(7, "the last layer gives 3 outputs, but 10 classes are chosen")]   # the softmax
+    editor.table.cellWidget(8, 1).setValue(3)            # the dense gives 3 outputs, 10 classes are chosen
+    assert editor.problems() == [(9, "the last layer gives 3 outputs, but 10 classes are chosen")]   # the softmax
 
 
 def test_changing_a_rows_kind_gives_that_layer_its_numbers(editor):

@@ -201,12 +201,14 @@ def test_files_saved_before_bias_mode_was_named_still_load():
     """tests/data/*_v1.npz were written by the code of 2026-11-29, whose Convolutional took `bias=`."""
     from pathlib import Path
 
-    from cnn import Convolutional, Dense, Network, Reshape, Sigmoid
-    from cnn.presets import digits_network
+    from cnn import Convolutional, Dense, Network, Reshape, Sigmoid, arch
     data = Path(__file__).parent / "data"
     expected = {"position_bias_v1.npz": Network([Convolutional((1, 6, 6), 3, 2, rng=1), Sigmoid(),
                                                  Reshape((2, 4, 4), (32,)), Dense(32, 2, rng=1), Sigmoid()]),
-                "digits_v1.npz": digits_network(2, seed=1)}
+                # the ten-digit preset's network of that day, for two classes
+                "digits_v1.npz": arch.build(arch.parse("conv 8 3x3 bias=kernel init=he, relu, maxpool 2, conv 16 3x3 "
+                                                       "bias=kernel init=he, relu, maxpool 2, dense 2 init=xavier"),
+                                            2, 1, "float32")}
     for name, built in expected.items():
         loaded = io.load(data / name)
         assert loaded.architecture() == built.architecture()

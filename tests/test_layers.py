@@ -17,7 +17,7 @@ def use_preset(window, qtbot, preset, **fields):
     for name, value in fields.items():
         getattr(panel, name).setValue(value)
     window.reset()
-    layers = 8 if preset == "digits" else 7
+    layers = 10 if preset == "digits" else 7
     qtbot.waitUntil(lambda: window.model is not None and window.model.config.preset == preset
                     and window.weights_view.snapshot is not None and len(window.weights_view.snapshot.layers) == layers,
                     timeout=20000)
@@ -45,13 +45,17 @@ def test_the_layer_picker_shows_the_digits_networks_second_convolution_and_dense
     assert [entry[2].shape for entry in window.features_view.shown] == [(16, 11, 11), (16, 11, 11)]
     assert window.gradients_view.param_plot.cells.cells.shape in ((16, 8, 3, 3), (8, 16, 3, 3))
     assert np.count_nonzero(~np.isnan(window.gradients_view.input_plot.cells.cells)) == 8 * 13 * 13
-    # the combo chooses the dense layer: ten 16×5×5 templates, one per digit
+    # the combo chooses the first dense layer: 64 templates of 16×5×5, one per hidden unit
     window.layer_combo.activated.emit(7)
     templates = window.weights_view.main.cells
-    assert templates.cells.shape == (10, 16, 5, 5)
-    assert templates.row_names == tuple(f"digit {d}" for d in range(10))
-    np.testing.assert_array_equal(templates.cells, network.params["7.weights"].reshape(10, 16, 5, 5))
+    assert templates.cells.shape == (64, 16, 5, 5)
+    assert templates.row_names == tuple(f"unit {u}" for u in range(64))
+    np.testing.assert_array_equal(templates.cells, network.params["7.weights"].reshape(64, 16, 5, 5))
     assert summary.currentRow() == 7
+    window.layer_combo.activated.emit(9)         # the last: a matrix from the 64 units to the ten digits
+    matrix = window.weights_view.main.cells
+    assert matrix.cells.shape == (1, 1, 10, 64) and "digit 3" in matrix.describe(0, 0, 3, 5)
+    np.testing.assert_array_equal(matrix.cells[0, 0], network.params["9.weights"])
 
 
 def test_the_original_dense_layer_shows_a_hundred_templates(window, qtbot):
@@ -69,9 +73,9 @@ def test_the_strip_has_one_panel_per_layer_with_its_shape(window, qtbot):
     use_preset(window, qtbot, "digits", limit=10, batch_size=8)
     window.tabs.setCurrentWidget(window.strip_view)
     strip = window.strip_view
-    qtbot.waitUntil(lambda: strip.drawn is not None and len(strip.drawn.layers) == 8)
+    qtbot.waitUntil(lambda: strip.drawn is not None and len(strip.drawn.layers) == 10)
     snapshot = strip.drawn
-    assert len(strip.rows) == 1 + 8     # the input, then every layer
+    assert len(strip.rows) == 1 + 10    # the input, then every layer
     arrays = [(snapshot.input, snapshot.input_gradient)] + [(s.output, s.output_gradient) for s in snapshot.layers]
     for (_label, y_plot, dy_plot), (y, dy) in zip(strip.rows, arrays, strict=True):
         for plot, array in ((y_plot, y), (dy_plot, dy)):
@@ -109,7 +113,8 @@ def test_a_saturating_run_is_warned_about(window, qtbot):
 def test_health_curves_of_earlier_networks_do_not_stay(window, qtbot):
     names = {"0.kernels", "0.biases", "3.weights", "3.bias", "5.weights", "5.bias"}
     use_preset(window, qtbot, "digits", limit=10, batch_size=8)
-    assert set(window.health_view.norms) == {"0.kernels", "0.biases", "3.kernels", "3.biases", "7.weights", "7.bias"}
+    assert set(window.health_view.norms) == {"0.kernels", "0.biases", "3.kernels", "3.biases", "7.weights", "7.bias",
+                                             "9.weights", "9.bias"}
     use_preset(window, qtbot, "original", limit=10)
     assert set(window.health_view.norms) == names
     assert len(window.health_view.legend.items) == 6

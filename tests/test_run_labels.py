@@ -15,7 +15,7 @@ def test_summary_names_the_preset_rate_batch_and_what_departs_from_the_preset():
     assert summary(RunConfig()) == "original · lr 0.1 · batch 1"
     assert summary(RunConfig(limit=None, momentum=0.9, seed=3)) == \
         "original · lr 0.1 · batch 1 · all images · momentum 0.9 · seed 3"
-    assert summary(RunConfig.from_preset("digits")) == "digits · lr 0.05 · batch 64"
+    assert summary(RunConfig.from_preset("digits")) == "digits · lr 0.08 · batch 128"
 
 
 def test_legend_labels_name_only_the_settings_that_differ():

@@ -378,7 +378,7 @@ def digits_stepper(qtbot, raw_mnist):
     from app.training.snapshot import weights_of
     from cnn.config import RunConfig
     from cnn.session import Session
-    session = Session(RunConfig.from_preset("digits", limit=7), raw_mnist)
+    session = Session(RunConfig.from_preset("digits", limit=7, batch_size=64), raw_mnist)
     from PySide6.QtCore import QCoreApplication, QEvent
     dialog = StepThroughWindow()
     dialog.resize(1500, 940)
@@ -434,7 +434,7 @@ def test_printed_numbers_keep_index_and_value_apart_and_their_precision(digits_s
     assert number_text(np.float32(0.1), np.float32) == "+0.1"             # not +0.1000000015
     assert number_text(1 / 3) == "+0.3333333333" and number_text(-2.5e-7) == "-2.5e-07"
     stepper = digits_stepper
-    stepper.show_step([s.title for s in stepper.steps].index("Forward · layer 7 · Dense"))
+    stepper.show_step([s.title for s in stepper.steps].index("Forward · layer 9 · Dense"))
     bias = stepper.panel("B")
     assert bias.array.shape == (10,) and bias.array.dtype == np.float32
     text = bias.numbers.text()

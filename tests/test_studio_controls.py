@@ -237,4 +237,4 @@ def test_preset_digits_builds_only_the_digits_network(qtbot, tmp_path):
     qtbot.addWidget(window)
     with qtbot.waitSignal(window.worker.model_changed, timeout=120000) as first:
         window.show()
-    assert first.args[0].config.preset == "digits" and first.args[0].parameter_count == 5258
+    assert first.args[0].config.preset == "digits" and first.args[0].parameter_count == 27562

@@ -221,6 +221,7 @@ def test_your_digit_follows_the_weights_through_training_and_stop(window, qtbot,
     panel = window.settings_panel
     panel.preset.setCurrentIndex(panel.preset.findData("digits"))   # ten classes, other data: a new network
     panel.limit.setValue(10)
+    panel.batch_size.setValue(16)                                    # 100 training images: fewer than the preset's 128
     window.reset()
     qtbot.waitUntil(lambda: window.worker.session is not None and len(window.worker.session.dataset.classes) == 10,
                     timeout=10000)

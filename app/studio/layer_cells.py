@@ -3,8 +3,8 @@ Qt-free: the views draw these with app/widgets/grid_plot.py.
 
 - a convolution's kernels K (D, C, k, k): row i = kernel (output map), column j = input channel;
 - a Dense layer's weights W (out, in): each output unit's weights reshaped to the shape its input had
-  before a Reshape (Dense(400, 10) after 16×5×5 pooling: ten 16×5×5 templates, a row of 16 maps
-  each), else the matrix itself;
+  before a Reshape (the digits network's Dense(400, 64) after 16×5×5 pooling: 64 templates of
+  16×5×5, a row of 16 maps each), else the matrix itself;
 - maps (M, h, w): one row of M cells; vectors: one strip.
 """
 from __future__ import annotations
