@@ -113,7 +113,8 @@ def test_json_layers_are_checked_against_the_shapes_that_reach_them(tmp_path):
         arch.from_json(wrong)
     with pytest.raises(arch.ArchitectureError, match=r"^layer 2: not a known layer: \{'type': 'Dropout'\}$"):
         arch.from_json([layers[0], {"type": "Dropout"}])
-    with pytest.raises(arch.ArchitectureError, match=r"^layer 10 dense: the last layer gives 10 outputs, but 2 classes"):
+    with pytest.raises(arch.ArchitectureError,
+                       match=r"^layer 10 dense: the last layer gives 10 outputs, but 2 classes"):
         arch.from_json(layers, classes=2)
 
 

@@ -33,7 +33,8 @@ def test_the_snapshot_holds_every_layer_of_the_digits_network(digits_session):
     x, y = session.dataset.test.x[3:4], session.dataset.test.y[3:4]
     outputs, above, input_gradient = direct_pass(session, x, y)
     shapes = [state.output.shape for state in snapshot.layers]
-    assert shapes == [(8, 26, 26), (8, 26, 26), (8, 13, 13), (16, 11, 11), (16, 11, 11), (16, 5, 5), (400,), (64,), (64,), (10,)]
+    assert shapes == [(8, 26, 26), (8, 26, 26), (8, 13, 13), (16, 11, 11), (16, 11, 11), (16, 5, 5), (400,), (64,),
+                      (64,), (10,)]
     for state, output, gradient in zip(snapshot.layers, outputs, above, strict=True):
         np.testing.assert_allclose(state.output, output, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(state.output_gradient, gradient, rtol=1e-12, atol=1e-15)
