@@ -208,3 +208,33 @@ def test_the_wide_layout_convolution_equals_the_layers_own(rng, input_shape, k, 
         for name, grad in grads.items():
             np.testing.assert_allclose(layer.grads[name], grad, rtol=1e-13, atol=1e-13)
     assert conv.backward(layer, dy, input_gradient=False) is None
+
+
+def test_the_chooser_takes_the_faster_way_and_keeps_trying_the_other():
+    from cnn.fast.shards import PROBE_EVERY, Chooser
+    chooser = Chooser()
+    taken = []
+    for _ in range(3 * PROBE_EVERY):
+        two_threads = chooser.next()
+        taken.append(two_threads)
+        chooser.took(two_threads, 2.0 if two_threads else 1.0)   # a busy core: one thread is faster
+    assert taken[:2] == [True, False]                           # each way tried first
+    assert [n for n, way in enumerate(taken, start=1) if way] == [1, PROBE_EVERY, 2 * PROBE_EVERY, 3 * PROBE_EVERY]
+    for _ in range(PROBE_EVERY):                                  # the core is free again: two threads win
+        two_threads = chooser.next()
+        chooser.took(two_threads, 0.5 if two_threads else 1.0)
+    assert chooser.next() is True and chooser.next() is True     # from the first try on
+
+
+def test_one_thread_or_two_give_the_same_numbers(ten_digits):
+    """The halves are the same sums wherever they run: the chooser's choice changes no digit."""
+    results = []
+    for two_threads in (True, False):
+        network = digits_network(10, seed=1, dtype="float64")
+        step = FastStep(network, SOFTMAX_CE, SGD(0.05, 0.9))
+        step._halves_for(40).chooser.next = lambda two_threads=two_threads: two_threads
+        for start in range(0, 120, 40):
+            step(ten_digits.train.x[start:start + 40], ten_digits.train.y[start:start + 40])
+        results.append(network.params)
+    for name, value in results[0].items():
+        np.testing.assert_array_equal(results[1][name], value)

@@ -7,11 +7,17 @@ its gradient are taken over the whole batch, exactly as for one pass; each param
 the first half's plus the second's, a sum in another order than one pass's, so equal to it within
 rounding (tests/test_fast.py). The split does not depend on the machine: two halves on one core give
 the same numbers, one after the other.
+
+When another program keeps a core busy, the two threads wait for each other at every step and one
+after the other on this thread is faster; `Chooser` times both ways and takes the faster, trying the
+other way every PROBE_EVERY steps to notice when the core is free again. Either way the numbers are
+the same.
 """
 from __future__ import annotations
 
 import copy
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -19,6 +25,7 @@ import numpy as np
 from ..network import Network
 
 MIN_HALF = 16        # smaller halves: the thread hand-over costs more than the second core gives
+PROBE_EVERY = 50     # steps between two tries of the way not taken
 _pool: ThreadPoolExecutor | None = None
 
 
@@ -45,17 +52,46 @@ def replica(network: Network) -> Network:
     return twin
 
 
+class Chooser:
+    """Two threads or one for the next step: the way whose steps took less time lately (a moving
+    average), each way tried first once; every PROBE_EVERY-th step the other way, whose time then
+    replaces its old average (a lucky try is corrected by the steps that follow it)."""
+
+    def __init__(self):
+        self.seconds: dict[bool, float | None] = {True: None, False: None}   # two threads? → step time
+        self.steps = 0
+        self._probe = False
+
+    def next(self) -> bool:
+        self.steps += 1
+        untried = [way for way in (True, False) if self.seconds[way] is None]
+        if untried:
+            return untried[0]
+        best = self.seconds[True] <= self.seconds[False]
+        self._probe = self.steps % PROBE_EVERY == 0
+        return not best if self._probe else best
+
+    def took(self, two_threads: bool, seconds: float) -> None:
+        before = self.seconds[two_threads]
+        fresh = before is None or self._probe
+        self.seconds[two_threads] = seconds if fresh else 0.8 * before + 0.2 * seconds
+
+
 class Halves:
-    """forward(x) and backward(∂E/∂output) of `network` on a batch, split in two halves run at once."""
+    """forward(x) and backward(∂E/∂output) of `network` on a batch, split in two halves run at once
+    (or one after the other, when that is faster: Chooser)."""
 
     def __init__(self, network: Network, forward, backward):
         self.network, self._forward, self._backward = network, forward, backward
         self.twin = replica(network)
         self._buffers: tuple[dict, dict] = ({}, {})
         self._half = 0
+        self.chooser = Chooser()
+        self._two_threads, self._started = True, 0.0
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._sync()
+        self._two_threads, self._started = self.chooser.next(), time.perf_counter()
         self._half = len(x) // 2
         first, second = x[:self._half], x[self._half:]
         outputs = self._both(lambda: self._forward(self.network, first), lambda: self._forward(self.twin, second))
@@ -70,6 +106,7 @@ class Halves:
         for layer, twin in zip(self.network.layers, self.twin.layers, strict=True):
             for name, grad in layer.grads.items():
                 np.add(grad, twin.grads[name], out=grad)
+        self.chooser.took(self._two_threads, time.perf_counter() - self._started)
         return first  # factors of one sample's Dense ∂E/∂W: none for halves of ≥ MIN_HALF samples
 
     def _sync(self) -> None:
@@ -78,7 +115,7 @@ class Halves:
             twin.params = layer.params
 
     def _both(self, first, second):
-        pool = second_thread()
+        pool = second_thread() if self._two_threads else None
         if pool is None:
             return _quietly(first), _quietly(second)
         later = pool.submit(_quietly, second)
