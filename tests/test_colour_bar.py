@@ -34,3 +34,27 @@ def test_the_colour_bar_labels_fit_its_axis(qtbot, levels, expected):
     width = axis.boundingRect().width()
     for rect, _, text in texts:
         assert rect.right() <= width + 0.5, text                          # inside the axis, not cut by its edge
+
+
+def test_new_levels_do_not_re_lay_out_the_plot(qtbot):
+    """Every snapshot brings new levels: the bar's axis keeps the widest width it needed, so that the
+    plot is not re-laid out (and repainted twice) at each one; its labels still fit (test above)."""
+    import pyqtgraph as pg
+
+    from app.studio.layer_cells import Cells
+    from app.widgets.grid_plot import GridPlot
+    graphics = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(graphics)
+    grid = GridPlot(graphics.ci, 0, 0)
+    cells = Cells(np.zeros((2, 3, 5, 5)), "row", "col", ("a", "b"), ("x", "y", "z"), lambda *_: "")
+    graphics.resize(220, 160)
+    graphics.show()
+    qtbot.waitExposed(graphics)
+    grid.show(cells, levels=(-3.3e-06, 3.3e-06))     # the widest labels first; the first show lays out the axes
+    QApplication.processEvents()
+    shapes = []
+    for levels in ((-5e-05, 5e-05), (-1.0, 1.0), (0.0, 2.0), (-3.3e-06, 3.3e-06)):
+        grid.show(cells, levels=levels)
+        QApplication.processEvents()
+        shapes.append((grid.bar.axis.width(), grid.plot.vb.sceneBoundingRect()))
+    assert all(shape == shapes[0] for shape in shapes), shapes

@@ -58,6 +58,7 @@ class GridPlot:
             self.bar.setImageItem(self.image, insert_in=plot)
             self.bar.axis.setStyle(tickFont=TICK_FONT)
         self._bar_ticks = None
+        self._bar_width = 0
         self.cells = None
         plot.vb.sigResized.connect(self._relabel)
         self._layout = None      # what the axes, colour map and range were last set for
@@ -108,7 +109,10 @@ class GridPlot:
         axis.setTicks([ticks])
         metrics = pg.QtGui.QFontMetricsF(TICK_FONT)
         text = max(metrics.horizontalAdvance(label) for _, label in ticks)
-        axis.setWidth(math.ceil(text + max(0, axis.style["tickLength"]) + axis.style["tickTextOffset"][0] + 4))
+        width = math.ceil(text + max(0, axis.style["tickLength"]) + axis.style["tickTextOffset"][0] + 4)
+        if width > self._bar_width:   # it only grows: a new width re-lays out the plot and costs a repaint
+            self._bar_width = width
+            axis.setWidth(width)
 
     def _relabel(self, *_args) -> None:
         """A new size: as many row and column names as fit."""
