@@ -1,12 +1,18 @@
 """Whether an epoch's training steps show a dead network: one that looks trained (a finite loss,
 no error) but has stopped learning because its units are saturated (sigmoids stuck at 0 or 1,
 ReLUs that never fire), so every gradient is exactly 0 and the clipped loss never moves. Used by
-the CLI; the studio can show the same text."""
+the CLI, per epoch; the studio's live warning (app/training/health_watch.py) counts a run of such
+steps instead, by the same test of a step: `gradients_all_zero`."""
 from __future__ import annotations
 
 from typing import Iterable
 
 from .train import StepRecord
+
+
+def gradients_all_zero(step: StepRecord) -> bool:
+    """Every parameter's gradient norm in the step was exactly 0 (a step without parameters: no)."""
+    return bool(step.grad_norms) and not any(step.grad_norms.values())
 
 
 class EpochHealth:
@@ -21,7 +27,7 @@ class EpochHealth:
         if self.steps == 0:
             self.epoch, self.first_loss = step.epoch, step.loss
         self.steps += 1
-        self.all_zero = self.all_zero and all(norm == 0.0 for norm in step.grad_norms.values())
+        self.all_zero = self.all_zero and gradients_all_zero(step)
         self.flat = self.flat and step.loss == self.first_loss
 
     def warning(self) -> str | None:

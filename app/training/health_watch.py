@@ -2,6 +2,7 @@
 health measurements. Qt-free: the window shows `warnings` as they change."""
 from __future__ import annotations
 
+from cnn.health import gradients_all_zero
 from cnn.train import StepRecord
 
 from app.training.health import HealthRecord
@@ -29,7 +30,7 @@ class HealthWatch:
         """True when the warnings changed."""
         for record in records:
             if isinstance(record, StepRecord):
-                if record.grad_norms and not any(record.grad_norms.values()):
+                if gradients_all_zero(record):
                     if self.zero_run == 0:
                         self.zero_since = (record.epoch, record.step)
                     self.zero_run += 1
