@@ -104,6 +104,8 @@ def test_a_saturating_run_is_warned_about(window, qtbot):
         window.start()
     assert "exactly zero since step" in blocker.args[0] and "Lower the learning rate" in blocker.args[0]
     assert window.health_banner.isVisible()
+    window.tabs.setCurrentWidget(window.health_view)   # the norms a log axis cannot draw are named, not left blank
+    qtbot.waitUntil(lambda: "exactly 0 since epoch 0." in window.health_view.norms_plot.titleLabel.text)
     window.stop()
     qtbot.waitUntil(lambda: window.worker.session is not None)
     window.reset()          # a new network: the warning goes
@@ -219,4 +221,5 @@ def test_health_records_reach_the_health_view(window, qtbot):
     assert all(0 <= y <= 100 for series in view.activations.values() for y in series.history.data()[1])
     x, norms = view.norms["0.kernels"].history.data()
     assert len(x) == 40 and np.all(norms > 0)        # every step's norm
+    assert view.norms_plot.titleLabel.text == "Gradient norm ‖∂E/∂θ‖ per step"
     np.testing.assert_allclose(10 ** view.norms["0.kernels"].curve.getData()[1], norms)

@@ -8,6 +8,7 @@ import math
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from cnn.health import gradients_all_zero
 from cnn.train import StepRecord
 
 from app.training.health import HealthRecord
@@ -17,6 +18,7 @@ from app.widgets.plots import CurveReadout, log_plot
 COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
            (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 HINT = "Hover over a plot to read its values."
+NORMS_TITLE = "Gradient norm ‖∂E/∂θ‖ per step"
 
 
 class Series:
@@ -44,7 +46,7 @@ class HealthView(QWidget):
         g = self.graphics
         self.legend = pg.LegendItem(colCount=6, labelTextSize="8pt")
         g.addItem(self.legend, row=0, col=0)
-        self.norms_plot = log_plot(g, 1, 0, title="Gradient norm ‖∂E/∂θ‖ per step")
+        self.norms_plot = log_plot(g, 1, 0, title=NORMS_TITLE)
         self.ratio_plot = log_plot(g, 2, 0, title="Update ratio ‖ΔW‖/‖W‖ of a step")
         self.activations_legend = pg.LegendItem(colCount=4, labelTextSize="8pt")
         g.addItem(self.activations_legend, row=3, col=0)
@@ -67,6 +69,7 @@ class HealthView(QWidget):
         self.norms: dict[str, Series] = {}
         self.ratios: dict[str, Series] = {}
         self.activations: dict[str, Series] = {}
+        self.zero_from: float | None = None   # where the current run of all-zero gradients began (epochs)
         self.dirty = False
 
     def subscribe(self, worker) -> None:
@@ -88,6 +91,7 @@ class HealthView(QWidget):
             if legend is not None:
                 legend.clear()
         self.norms, self.ratios, self.activations = {}, {}, {}
+        self.zero_from = None
         for i, name in enumerate(info.parameter_names):
             colour = COLOURS[i % len(COLOURS)]
             self.norms[name] = Series(self.norms_plot, colour, self.legend, name)
@@ -117,6 +121,8 @@ class HealthView(QWidget):
         for record in records:
             if isinstance(record, StepRecord):
                 x = record.position
+                self.zero_from = (x if self.zero_from is None else self.zero_from) if gradients_all_zero(record) \
+                    else None
                 for name, norm in record.grad_norms.items():
                     if name in self.norms and norm > 0 and math.isfinite(norm):  # a log axis cannot show 0
                         self.norms[name].history.append(x, norm)
@@ -139,6 +145,10 @@ class HealthView(QWidget):
     def redraw(self) -> None:
         for series in (*self.norms.values(), *self.ratios.values(), *self.activations.values()):
             series.redraw()
+        title = NORMS_TITLE if self.zero_from is None else \
+            f"{NORMS_TITLE}: exactly 0 since epoch {self.zero_from:.2f}, which a log axis cannot draw"
+        if self.norms_plot.titleLabel.text != title:   # a new title re-lays out the plot: only on a change
+            self.norms_plot.setTitle(title)
         self.dirty = False
 
     def _series_of(self, plot) -> list:
