@@ -49,3 +49,13 @@ def test_the_plots_and_legend_fit_a_narrow_panel(qtbot):
     # the panel asks for the height its layout needs: less, and the scene is scaled down with the legend's
     # text (which does not scale) running off the edge
     assert view.graphics.minimumHeight() >= view.graphics.ci.effectiveSizeHint(Qt.MinimumSize).height()
+
+
+def test_small_losses_keep_the_axis_label_without_a_prefix(qtbot):
+    """Losses of 0.05 on a log axis: pyqtgraph's automatic SI prefix labelled it "loss (x0.001)"."""
+    view = shown(qtbot, 500, 400)
+    view.add_records([EpochRecord(n, 5, 0.06 / n, 0.05 / n, 0.99, 1.0, np.zeros(0, int)) for n in (1, 2, 3)])
+    QApplication.processEvents()
+    for plot in (view.plot, view.error_plot):
+        label = plot.getAxis("left").labelString()
+        assert "(x" not in label, label

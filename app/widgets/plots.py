@@ -10,7 +10,13 @@ import pyqtgraph as pg
 
 class LogAxis(pg.AxisItem):
     """On a log scale pyqtgraph labels every minor tick (0.1 0.09 0.08 … on top of each other). This
-    labels powers of ten only, and 2 and 5 times them when the axis spans less than two decades."""
+    labels powers of ten only, and 2 and 5 times them when the axis spans less than two decades.
+    Its label takes no SI prefix: the ticks are the values themselves (a prefix read "loss (x0.001)"
+    over losses of 0.05)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.enableAutoSIPrefix(False)
 
     def logTickStrings(self, values, scale, spacing):
         if not len(values):
