@@ -259,3 +259,30 @@ def test_until_you_pick_the_true_digit_nothing_is_marked_right_or_wrong(window, 
         panel.label.setCurrentIndex(panel.label.findData(other))
     qtbot.waitUntil(lambda: "✗" in panel.answer.text() and "✗ misclassified" in window.features_view.caption.text())
     qtbot.waitUntil(lambda: "✗ misclassified" in window.step_window.header.text())
+
+
+def test_a_new_picture_starts_without_the_last_ones_true_digit(window, qtbot, tmp_path):
+    panel = window.your_digit
+    with qtbot.waitSignal(window.worker.snapshot, timeout=10000, check_params_cb=lambda s: s.split == "drawing") \
+            as blocker:
+        panel.pad.draw_stroke([(140, 40), (140, 240)], width=20)
+    classes, predicted = list(window.worker.session.dataset.classes), blocker.args[0].predicted
+    wrong = next(c for c in classes if c != predicted)
+    panel.label.setCurrentIndex(panel.label.findData(wrong))         # a true digit the network did not read
+    qtbot.waitUntil(lambda: f"you say <b>{wrong}</b>" in panel.answer.text())
+    assert panel.bars.opts["brushes"][classes.index(predicted)] == (214, 39, 40)   # the answer's bar turns red
+    page = np.ones((100, 100))
+    page[20:80, 45:55] = 0
+    path = save_png(tmp_path / "bar.png", page)
+    with qtbot.waitSignal(window.worker.snapshot, timeout=10000, check_params_cb=lambda s: s.split == "bar.png") \
+            as blocker:
+        assert panel.open_image(path)
+    assert blocker.args[0].label_picked is False and panel.label.currentData() is None
+    assert panel.pad.is_empty                                         # the pad does not show the old drawing
+    panel.label.setCurrentIndex(panel.label.findData(7))
+    with qtbot.waitSignal(window.worker.snapshot, timeout=10000, check_params_cb=lambda s: s.split == "drawing"):
+        panel.pad.draw_stroke([(140, 40), (140, 240)], width=20)      # back to drawing: a new sample
+    assert panel.label.currentData() is None and panel.current.label is None
+    panel.label.setCurrentIndex(panel.label.findData(1))
+    panel.pad.clear()
+    assert panel.label.currentData() is None

@@ -127,11 +127,20 @@ class YourDigitPanel(QWidget):
             result = preprocess(pixels)
         except EmptyImage:
             return  # a dot too faint to read: wait for more ink
+        if self.source != "drawing":      # a drawing after an opened picture: a new sample, no true digit yet
+            self._forget_label()
         self.source = "drawing"
         self.show_image(result, "drawing", drawing)
 
+    def _forget_label(self) -> None:
+        """A new picture: the true digit picked for the last one does not carry over."""
+        self.label.blockSignals(True)
+        self.label.setCurrentIndex(0)
+        self.label.blockSignals(False)
+
     def _pad_cleared(self) -> None:
         if self.source == "drawing":
+            self._forget_label()
             self.preprocessed = None
             for _, item in self.stage_images.values():
                 item.clear()
@@ -146,6 +155,8 @@ class YourDigitPanel(QWidget):
             self.failed.emit(str(error))
             return False
         self.source = Path(path).name
+        self.pad.clear()                  # the pad shows no drawing that is not the sample (source: not drawing)
+        self._forget_label()
         self.show_image(result, Path(path).name, False)
         return True
 
@@ -223,7 +234,9 @@ class YourDigitPanel(QWidget):
         if not known:
             text += f" · this network knows only {', '.join(map(str, s.classes))}"
         self.answer.setText(text)
-        colours = [(44, 160, 44) if c == s.predicted else (150, 150, 150) for c in s.classes]
+        right = picked is None or picked == s.predicted
+        colours = [((44, 160, 44) if right else (214, 39, 40)) if c == s.predicted else (150, 150, 150)
+                   for c in s.classes]
         self.bars.setOpts(x=np.arange(len(s.classes)), height=s.probabilities, brushes=colours, width=0.7)
         self.bars_widget.getAxis("bottom").setTicks([[(i, str(c)) for i, c in enumerate(s.classes)]])
         self.bars_widget.setXRange(-0.6, len(s.classes) - 0.4, padding=0)
