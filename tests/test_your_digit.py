@@ -198,6 +198,29 @@ def test_results_follow_every_epoch(window, qtbot):
     assert "after epoch 2" in window.results_view.caption.text()
 
 
+def test_a_stop_within_an_epoch_evaluates_the_weights_it_leaves(window, qtbot):
+    """Stopped (or paused) between two epochs' ends, the Results panel and the misclassified thumbnails
+    would show the last evaluation's weights while saying "the current weights": they are computed again."""
+    from cnn.train import StepRecord, evaluate
+    results = []
+    window.settings_panel.limit.setValue(500)                       # 1,000 steps an epoch: the stop falls inside it
+    window.reset()
+    qtbot.waitUntil(lambda: len(window.worker.session.dataset.train.x) == 1000, timeout=20000)
+    window.worker.evaluated.connect(lambda r, epoch: results.append((r, epoch)))
+    with qtbot.waitSignal(window.worker.records, timeout=60000,
+                          check_params_cb=lambda records: any(isinstance(r, StepRecord) and r.step >= 5
+                                                              for r in records)):
+        window.start()
+    window.stop()
+    qtbot.waitUntil(lambda: window.worker.state.name == "IDLE" and results and results[-1][1] is None, timeout=20000)
+    session = window.worker.session
+    expected = evaluate(session.network, session.dataset.test, session.loss)
+    shown, _ = results[-1]
+    np.testing.assert_array_equal(np.asarray(session.dataset.classes)[shown.predicted],
+                                  np.asarray(session.dataset.classes)[expected.predictions])
+    assert "with the current weights" in window.results_view.caption.text()
+
+
 @pytest.mark.parametrize("suffix", [".png"])
 def test_dropping_a_picture_on_the_window_opens_it(window, qtbot, tmp_path, suffix):
     from PySide6.QtCore import QMimeData, QPointF, QUrl

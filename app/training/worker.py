@@ -91,6 +91,7 @@ class TrainingWorker(QObject):
         self._version = 0  # counts changes of the weights, so that an update applies to the weights it was made from
         self._attribution_request = None   # AttributionRequest while a view shows the maps
         self._explained_at = 0.0
+        self._unevaluated = False   # steps taken since the test set was last evaluated
 
     # -- commands (queued from the GUI thread) -------------------------------------------
     @Slot(object)
@@ -134,6 +135,7 @@ class TrainingWorker(QObject):
             self._flush(force=True)
             self._guarded(self.recording.flush)
             self._set_state(RunState.PAUSED)
+            self._evaluate_if_moved()
 
     @Slot()
     def resume(self) -> None:
@@ -145,6 +147,7 @@ class TrainingWorker(QObject):
     def stop(self) -> None:
         if self.state is not RunState.IDLE:
             self._end_run()
+            self._evaluate_if_moved()
             self.message.emit("Training stopped.")
 
     @Slot(float)
@@ -301,6 +304,7 @@ class TrainingWorker(QObject):
             while True:
                 record = next(self._loop)
                 self._pending.append(record)
+                self._unevaluated = isinstance(record, StepRecord)   # an epoch's end evaluates the test set
                 now = time.perf_counter()
                 if isinstance(record, StepRecord) and now - self._last_health >= HEALTH_INTERVAL:
                     # right after the step: the network still holds its activations and update
@@ -355,6 +359,14 @@ class TrainingWorker(QObject):
         self._flush(force=True)
         self._stop_recording()
         self._set_state(RunState.IDLE)
+
+    def _evaluate_if_moved(self) -> None:
+        """Stopped or paused within an epoch: the test set's results (the Results panel, the misclassified
+        thumbnails) would be those of weights the steps since have changed, so they are computed again."""
+        if self._unevaluated and self.session is not None:
+            self._unevaluated = False
+            self._guarded(lambda: self._emit_test_evaluation(
+                evaluate(self.session.network, self.session.dataset.test, self.session.loss)))
 
     # -- runs on disk (the rules: app/training/recording.py) -----------------------------------
     @property
@@ -432,6 +444,7 @@ class TrainingWorker(QObject):
     def _install(self, session: Session, source: str) -> float:
         """Shows the session's network; returns its test accuracy."""
         self.session = session
+        self._unevaluated = False    # evaluated below
         self._layers = layer_infos(session)
         self._set_run_folder(None)  # a new network: its first Start makes a new run
         self._version += 1
