@@ -20,3 +20,7 @@ def test_the_docks_fit_1280_by_720(window, qtbot):
         assert bar.tabRect(i).width() >= bar.fontMetrics().horizontalAdvance(bar.tabText(i)), bar.tabText(i)
     assert [bar.tabText(i) for i in range(3)] == ["Your digit", "Why", "Results"]
     assert window.attribution_dock.toggleViewAction().text() == "Why it decided"
+    main = window.tabs.tabBar()     # beside the docks, the main tabs keep their names (not scroll arrows)
+    assert main.tabRect(main.count() - 1).right() <= main.width(), (main.width(), window.layer_combo.width())
+    for i in range(main.count()):
+        assert main.tabRect(i).width() >= main.fontMetrics().horizontalAdvance(main.tabText(i)), main.tabText(i)

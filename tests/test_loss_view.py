@@ -31,6 +31,9 @@ def test_an_epoch_with_no_test_error_is_drawn_at_a_floor_with_its_own_marker(qtb
     np.testing.assert_allclose(x, [2, 4])
     np.testing.assert_allclose(10 ** y, [0.25, 0.25])
     assert view.readouts[1].text_at(2.0) == "epoch 2.00: test error 0.00% · accuracy 100.00%"   # the value as it is
+    view.readout.setText(view.readouts[1].text_at(2.0))      # as a hover shows it
+    view.clear()                                             # Reset: no read-out of curves that are gone
+    assert view.readout.text().startswith("Hover over a plot")
 
 
 def test_the_plots_and_legend_fit_a_narrow_panel(qtbot):

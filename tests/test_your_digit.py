@@ -85,6 +85,11 @@ def test_a_file_that_is_no_picture_is_reported_and_changes_nothing(window, qtbot
         assert not window.your_digit.open_image(str(bad))
     assert blocker.args[0] == f"{bad}: not an image (PNG, JPEG, BMP and the other formats Qt reads)"
     assert window.image_sample is None
+    assert window.banner.isVisible()
+    page = np.ones((100, 100))
+    page[20:80, 45:55] = 0
+    assert window.your_digit.open_image(save_png(tmp_path / "good.png", page))
+    assert not window.banner.isVisible()          # the error was about the last picture, not this one
 
 
 def test_kept_samples_and_the_true_label_you_pick(window, qtbot):

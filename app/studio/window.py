@@ -176,6 +176,7 @@ class MainWindow(QMainWindow):
         self.layer_combo = LayerCombo(self.layer_choice)
         corner_row.addWidget(self.layer_combo)
         self.tabs.setCornerWidget(corner, Qt.TopRightCorner)
+        self.tabs.installEventFilter(self)    # on a resize the layer picker leaves the tab names their room
         self.main_splitter.addWidget(self.tabs)
         for label in self.tabs.findChildren(QLabel):  # a read-out wraps rather than widen the window (1024 px fit)
             label.setWordWrap(True)
@@ -227,6 +228,7 @@ class MainWindow(QMainWindow):
                 label.setWordWrap(True)
             self.scene_fitters += fit_scenes(dock)
         self.your_digit.failed.connect(self.show_error)
+        self.your_digit.opened.connect(self.banner.hide)     # a picture read: an earlier picture's error is old
         self.your_digit.sample_chosen.connect(self._image_chosen)
         self.your_digit.step_through_requested.connect(self.step_through)
         self.results_view.sample_clicked.connect(self.show_sample)
@@ -604,6 +606,14 @@ class MainWindow(QMainWindow):
             else:
                 self.open_weights(files[0])
             event.acceptProposedAction()
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.tabs and event.type() == QEvent.Resize:
+            # The picker shows whole titles where there is room; beside the docks at 1280×720 it took the
+            # tab bar's, which shrank to scroll arrows. Narrower, a combo box cuts its title, not its list.
+            room = self.tabs.width() - self.tabs.tabBar().sizeHint().width() - 60   # 60: "Layer:" and margins
+            self.layer_combo.setMaximumWidth(max(60, room))
+        return super().eventFilter(watched, event)
 
     def closeEvent(self, event) -> None:
         """Saves what is remembered, ends the run, joins the worker's thread, and deletes the views and

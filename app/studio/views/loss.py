@@ -95,6 +95,7 @@ class LossView(QWidget):
         for curve in (self.step_curve, self.average_curve, self.train_curve, self.test_curve, self.error_curve,
                       self.zero_error_curve):
             curve.setData([], [])
+        self.readout.setText(HINT)     # a read-out of the last network's curves would outlive them
 
     def show_history(self, curves: RunCurves) -> None:
         """An opened run's curves, read from its metrics; new records go on from them."""

@@ -29,6 +29,7 @@ class YourDigitPanel(QWidget):
     sample_chosen = Signal(object)     # ImageSample: show this image everywhere
     step_through_requested = Signal()
     failed = Signal(str)               # a picture that cannot be read, or a blank page
+    opened = Signal(str)               # a picture was read (its path)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -158,6 +159,7 @@ class YourDigitPanel(QWidget):
         self.pad.clear()                  # the pad shows no drawing that is not the sample (source: not drawing)
         self._forget_label()
         self.show_image(result, Path(path).name, False)
+        self.opened.emit(str(path))
         return True
 
     def open_dialog(self) -> None:
