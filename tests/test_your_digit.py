@@ -137,6 +137,11 @@ def test_attribution_maps_follow_the_chosen_sample_and_class(window, qtbot):
         view.class_choice.setCurrentIndex(view.class_choice.findData(other))
     assert blocker.args[0].occlusion is not None and blocker.args[0].patch == 5
     assert f"explaining <b>{window.worker.session.dataset.classes[other]}</b>" in view.caption.text()
+    # occlusion's scale is a drop of probability: tiny drops (a class the network gives p ≈ 0) stay dark
+    import dataclasses
+    faint = dataclasses.replace(blocker.args[0], occlusion=np.full((28, 28), 1e-9))
+    view.show_attribution(faint)
+    assert view.overlays["occlusion"].levels[1] >= 0.01
 
 
 def per_sample(session):

@@ -11,6 +11,7 @@ from app.training.explainer import AttributionRequest
 from app.widgets.imaging import GRAY, image_plot
 
 HEAT = pg.colormap.get("inferno")
+MIN_DROP = 0.01   # an occlusion map's scale reaches at least this drop (a class at p ≈ 0 drew one stray pixel)
 MAPS = (("saliency", "saliency |∂y<sub>c</sub>/∂X|"), ("grad_cam", "Grad-CAM"),
         ("occlusion", "occlusion: drop of p<sub>c</sub>"))
 NOTE = ("<b>Saliency</b> is |∂y<sub>c</sub>/∂X|: how much each pixel moves the score of the class c chosen here "
@@ -118,6 +119,8 @@ class AttributionView(QWidget):
                 self.overlays[key].clear()
                 continue
             high = float(values.max())
+            if key == "occlusion":   # drops of p_c, in probability: under MIN_DROP never shown at full brightness
+                high = max(high, MIN_DROP)
             self.overlays[key].setImage(values.clip(0, None), levels=(0, high if high > 0 else 1.0))
             self.views[key].autoRange(padding=0.02)
         self.occlusion_note.setText("" if a.occlusion is not None else
