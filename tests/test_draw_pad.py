@@ -64,3 +64,14 @@ def test_drawing_with_the_mouse_sends_the_picture_while_drawing_and_when_the_pen
     columns, rows = np.flatnonzero(ink.any(axis=0)), np.flatnonzero(ink.any(axis=1))
     assert abs((columns[0] + columns[-1]) / 2 - 140) <= 3                 # a vertical stroke in the middle
     assert rows[0] < 70 and rows[-1] > 210
+
+
+def test_a_click_without_moving_draws_a_dot_the_brushs_width(panel):
+    pad = panel.pad
+    side = min(pad.width(), pad.height())
+    left, top = (pad.width() - side) // 2, (pad.height() - side) // 2
+    QTest.mouseClick(pad, Qt.LeftButton, Qt.NoModifier, QPoint(left + side // 2, top + side // 2))
+    ink = pad.pixels() < 128
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    assert len(rows) and abs(rows.mean() - 140) <= 3 and abs(columns.mean() - 140) <= 3
+    assert abs(len(rows) - pad.brush_width) <= 3 and abs(len(columns) - pad.brush_width) <= 3

@@ -131,6 +131,8 @@ class DrawPad(QWidget):
         if self._drawing and event.button() == Qt.LeftButton:
             self._drawing = False
             self._timer.stop()
+            if len(self.strokes[-1][1]) == 1:   # a click without a move: a dot, as undo's redraw has it
+                self._redraw()
             self._emit(False)
 
     def _emit(self, drawing: bool) -> None:
