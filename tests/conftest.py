@@ -69,3 +69,18 @@ def window(qtbot, tmp_path):
     yield w
     if w.isVisible():
         w.close()
+
+
+def _continued_run_repeats(continued, whole_records, network, whole, arrays, whole_arrays) -> None:
+    """A run continued at epoch 2 from epoch 1's checkpoint repeats the uninterrupted run bit for bit:
+    the epochs' losses, the weights, and the optimizer's arrays (velocity, moments)."""
+    assert [r.train_loss for r in continued] == [r.train_loss for r in whole_records[1:]]
+    for name, value in whole.params.items():
+        assert np.array_equal(network.params[name], value), name
+    for name, value in whole_arrays.items():
+        assert np.array_equal(arrays[name], value), name
+
+
+@pytest.fixture
+def continued_run_repeats():
+    return _continued_run_repeats
