@@ -1,8 +1,8 @@
 """Whether an epoch's training steps show a dead network: one that looks trained (a finite loss,
 no error) but has stopped learning because its units are saturated (sigmoids stuck at 0 or 1,
 ReLUs that never fire), so every gradient is exactly 0 and the clipped loss never moves. Used by
-the CLI, per epoch; the studio's live warning (app/training/health_watch.py) counts a run of such
-steps instead, by the same test of a step: `gradients_all_zero`."""
+the CLI, per epoch; the studio (its warning, app/training/health_watch.py, and its Health tab)
+follows the current run of such steps instead (`ZeroRun`), by the same test of a step."""
 from __future__ import annotations
 
 from typing import Iterable
@@ -13,6 +13,20 @@ from .train import StepRecord
 def gradients_all_zero(step: StepRecord) -> bool:
     """Every parameter's gradient norm in the step was exactly 0 (a step without parameters: no)."""
     return bool(step.grad_norms) and not any(step.grad_norms.values())
+
+
+class ZeroRun:
+    """The current run of consecutive steps whose gradients are all exactly zero: how many, and the first."""
+
+    def __init__(self):
+        self.steps, self.first = 0, None
+
+    def see(self, step: StepRecord) -> None:
+        if gradients_all_zero(step):
+            self.first = self.first or step
+            self.steps += 1
+        else:
+            self.steps, self.first = 0, None
 
 
 class EpochHealth:

@@ -2,7 +2,7 @@
 health measurements. Qt-free: the window shows `warnings` as they change."""
 from __future__ import annotations
 
-from cnn.health import gradients_all_zero
+from cnn.health import ZeroRun
 from cnn.train import StepRecord
 
 from app.training.health import HealthRecord
@@ -21,8 +21,7 @@ class HealthWatch:
         self.reset()
 
     def reset(self) -> None:
-        self.zero_run = 0             # consecutive steps whose gradients were all exactly zero
-        self.zero_since = None        # (epoch, step) of the first of them
+        self.zeros = ZeroRun()
         self.health: HealthRecord | None = None
         self.warnings: tuple[str, ...] = ()
 
@@ -30,12 +29,7 @@ class HealthWatch:
         """True when the warnings changed."""
         for record in records:
             if isinstance(record, StepRecord):
-                if gradients_all_zero(record):
-                    if self.zero_run == 0:
-                        self.zero_since = (record.epoch, record.step)
-                    self.zero_run += 1
-                else:
-                    self.zero_run, self.zero_since = 0, None
+                self.zeros.see(record)
             elif isinstance(record, HealthRecord):
                 self.health = record
         warnings = self._current()
@@ -48,10 +42,10 @@ class HealthWatch:
 
     def _current(self) -> tuple[str, ...]:
         found = []
-        if self.zero_run >= ZERO_STEPS:
-            epoch, step = self.zero_since
-            found.append(f"Every gradient has been exactly zero since step {step} of epoch {epoch} "
-                         f"({self.zero_run:,} steps): the network has stopped learning.")
+        if self.zeros.steps >= ZERO_STEPS:
+            first = self.zeros.first
+            found.append(f"Every gradient has been exactly zero since step {first.step} of epoch {first.epoch} "
+                         f"({self.zeros.steps:,} steps): the network has stopped learning.")
         if self.health is not None:
             for index, share in self.health.stuck.items():
                 if share >= STUCK_SHARE:

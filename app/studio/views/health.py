@@ -8,7 +8,7 @@ import math
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from cnn.health import gradients_all_zero
+from cnn.health import ZeroRun
 from cnn.train import StepRecord
 
 from app.training.health import HealthRecord
@@ -69,7 +69,7 @@ class HealthView(QWidget):
         self.norms: dict[str, Series] = {}
         self.ratios: dict[str, Series] = {}
         self.activations: dict[str, Series] = {}
-        self.zero_from: float | None = None   # where the current run of all-zero gradients began (epochs)
+        self.zeros = ZeroRun()     # the norms a log axis cannot draw, named in the title
         self.dirty = False
 
     def subscribe(self, worker) -> None:
@@ -91,7 +91,7 @@ class HealthView(QWidget):
             if legend is not None:
                 legend.clear()
         self.norms, self.ratios, self.activations = {}, {}, {}
-        self.zero_from = None
+        self.zeros = ZeroRun()
         for i, name in enumerate(info.parameter_names):
             colour = COLOURS[i % len(COLOURS)]
             self.norms[name] = Series(self.norms_plot, colour, self.legend, name)
@@ -121,8 +121,7 @@ class HealthView(QWidget):
         for record in records:
             if isinstance(record, StepRecord):
                 x = record.position
-                self.zero_from = (x if self.zero_from is None else self.zero_from) if gradients_all_zero(record) \
-                    else None
+                self.zeros.see(record)
                 for name, norm in record.grad_norms.items():
                     if name in self.norms and norm > 0 and math.isfinite(norm):  # a log axis cannot show 0
                         self.norms[name].history.append(x, norm)
@@ -145,8 +144,9 @@ class HealthView(QWidget):
     def redraw(self) -> None:
         for series in (*self.norms.values(), *self.ratios.values(), *self.activations.values()):
             series.redraw()
-        title = NORMS_TITLE if self.zero_from is None else \
-            f"{NORMS_TITLE}: exactly 0 since epoch {self.zero_from:.2f}, which a log axis cannot draw"
+        first = self.zeros.first
+        title = NORMS_TITLE if first is None else \
+            f"{NORMS_TITLE}: exactly 0 since epoch {first.position:.2f}, which a log axis cannot draw"
         if self.norms_plot.titleLabel.text != title:   # a new title re-lays out the plot: only on a change
             self.norms_plot.setTitle(title)
         self.dirty = False
