@@ -12,7 +12,6 @@ from pathlib import Path
 import shiboken6
 from PySide6.QtCore import (QCoreApplication, QEvent, QMetaObject, QObject, QSettings, QStandardPaths, Qt, QThread,
                             Signal, Slot)
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
@@ -26,7 +25,7 @@ from app.studio.draw_feedback import DrawFeedback
 from app.studio.health_banner import HealthBanner
 from app.studio.help import ABOUT, TOUR
 from app.studio.layer_picker import LayerChoice, LayerCombo, NetworkSummary
-from app.studio.recent_files import RecentFiles
+from app.studio.menus import build_menus
 from app.studio.remembered import remember, restore
 from app.studio.run_controls import RunControls
 from app.studio.runs_panel import RunsPanel
@@ -106,7 +105,9 @@ class MainWindow(QMainWindow):
         self._place_views()
         self._wire_runs()
         self._place_inspection()
-        self._build_menus()
+        build_menus(self)
+        self.settings_panel.learning_rate_changed.connect(self._learning_rate_changed)
+        self.sample_picker.sample_changed.connect(self._picker_changed)
         self._start_worker(data_path)
         restore(self)
         if preset is not None:
@@ -233,52 +234,6 @@ class MainWindow(QMainWindow):
         self.your_digit.step_through_requested.connect(self.step_through)
         self.results_view.sample_clicked.connect(self.show_sample)
         self.results_view.sample_opened.connect(self._open_in_step_through)
-
-    def _action(self, menu, text, slot, shortcut=None, tip=None) -> QAction:
-        action = QAction(text, self)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setStatusTip(tip or "")
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
-    def _build_menus(self) -> None:
-        file = self.menuBar().addMenu("&File")
-        self.open_action = self._action(file, "&Open weights…", self.open_weights_dialog, QKeySequence.Open,
-                                        "Load a saved network and show it")
-        self.recent = RecentFiles(self.settings, file.addMenu("Open &recent"), self.open_weights)
-        self._action(file, "Open &image of a digit…", self.your_digit.open_dialog, "Ctrl+Shift+O",
-                     "A PNG, JPEG or BMP of a digit: the network reads it as MNIST's preprocessing makes it")
-        self.save_action = self._action(file, "&Save weights…", self.save_weights_dialog, QKeySequence.Save,
-                                        "Save the network's weights to an .npz file")
-        self.export_action = self._action(file, "&Export view as PNG…", self.export_dialog, "Ctrl+E",
-                                          "Save a picture of the views in the open tab")
-        file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.Quit)
-        training = self.menuBar().addMenu("&Training")
-        for action in self.controls.actions()[:4]:
-            training.addAction(action)
-        training.addSeparator()
-        self.evaluate_action = self._action(training, "&Evaluate", self.results_view.evaluate, "Ctrl+Shift+E",
-                                            "The confusion matrix and galleries with the current weights")
-        sample = self.menuBar().addMenu("&Sample")
-        self._action(sample, "Next &misclassified", self.sample_picker.jump_to_next_misclassified, "Ctrl+M")
-        sample.addAction(self.controls.step)
-        self._action(training, "Edit &architecture…", self.edit_architecture, "Ctrl+Shift+A",
-                     "Change the network's layers; Apply starts a new run with them")
-        view = self.menuBar().addMenu("&View")
-        self._action(view, "Run &settings", lambda: self.left_tabs.setCurrentIndex(0), "Ctrl+1",
-                     "Show the run settings and controls")
-        self._action(view, "&Runs", lambda: self.left_tabs.setCurrentIndex(1), "Ctrl+2",
-                     "Show the recorded runs: open, compare, continue, rename, delete, export")
-        for dock in (self.your_digit_dock, self.attribution_dock, self.results_dock):
-            view.addAction(dock.toggleViewAction())
-        help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&How to read the views", self.show_tour, QKeySequence.HelpContents)
-        self._action(help_menu, "&About CNN Studio", self.show_about)
-        self.settings_panel.learning_rate_changed.connect(self._learning_rate_changed)
-        self.sample_picker.sample_changed.connect(self._picker_changed)
 
     def _start_worker(self, data_path) -> None:
         self.thread = QThread(self)
