@@ -216,13 +216,15 @@ def test_a_stop_within_an_epoch_evaluates_the_weights_it_leaves(window, qtbot):
     window.settings_panel.limit.setValue(500)                       # 1,000 steps an epoch: the stop falls inside it
     window.reset()
     qtbot.waitUntil(lambda: len(window.worker.session.dataset.train.x) == 1000, timeout=20000)
-    window.worker.evaluated.connect(lambda r, epoch: results.append((r, epoch)))
     with qtbot.waitSignal(window.worker.records, timeout=60000,
                           check_params_cb=lambda records: any(isinstance(r, StepRecord) and r.step >= 5
                                                               for r in records)):
         window.start()
+    # the worker's signals arrive in order: the Reset's evaluation came before these records
+    window.worker.evaluated.connect(lambda r, epoch: results.append((r, epoch)))
     window.stop()
-    qtbot.waitUntil(lambda: window.worker.state.name == "IDLE" and results and results[-1][1] is None, timeout=20000)
+    qtbot.waitUntil(lambda: window.worker.state.name == "IDLE" and len(results) > 0 and results[-1][1] is None,
+                    timeout=20000)
     session = window.worker.session
     expected = evaluate(session.network, session.dataset.test, session.loss)
     shown, _ = results[-1]
