@@ -129,7 +129,7 @@ def test_a_json_file_header_or_list_is_read_as_the_spec(tmp_path):
     assert arch.read_spec(str(listed), 2) == ORIGINAL
     broken = tmp_path / "broken.json"
     broken.write_text("[{")
-    with pytest.raises(arch.ArchitectureError, match=rf"^{broken}: not valid JSON"):
+    with pytest.raises(arch.ArchitectureError, match=rf"^{broken} is not valid JSON"):
         arch.read_spec(str(broken))
     with pytest.raises(arch.ArchitectureError, match=rf"^{tmp_path / 'missing.json'}: cannot be read"):
         arch.read_spec(str(tmp_path / "missing.json"))

@@ -3,10 +3,10 @@ the presets draw them), read the weights header's JSON layers (counted from 1 in
 read `--arch SPEC` from a string or a JSON file."""
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
+from .. import jsonfile
 from ..activations import ReLU, Sigmoid, Softmax, Tanh
 from ..convolution import Convolutional
 from ..dense import Dense
@@ -139,17 +139,7 @@ def read_spec(spec: str, classes: int | None = None) -> str:
 
 
 def _read_json_file(path: str, classes: int | None) -> list[LayerSpec]:
-    try:
-        with open(path, "rb") as file:
-            data = file.read(MAX_SPEC_FILE_BYTES + 1)
-    except OSError as error:
-        raise ArchitectureError(f"{path}: cannot be read ({error.strerror or error})") from None
-    if len(data) > MAX_SPEC_FILE_BYTES:
-        raise ArchitectureError(f"{path}: larger than {MAX_SPEC_FILE_BYTES >> 20} MB; not an architecture")
-    try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ArchitectureError(f"{path}: not valid JSON ({error})") from None
+    value = jsonfile.read(path, ArchitectureError, MAX_SPEC_FILE_BYTES)
     if isinstance(value, dict):
         value = value.get("architecture")
     try:

@@ -10,7 +10,6 @@ Keras then loads it in safe mode without compiling: no code from the file runs.
 """
 from __future__ import annotations
 
-import json
 import math
 import zipfile
 from pathlib import Path
@@ -24,6 +23,7 @@ from ..dense import Dense
 from ..network import Network
 from ..pooling import MaxPool2D
 from ..reshape import Reshape
+from .. import jsonfile
 from . import BridgeError, keras_module, links
 
 ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "softmax": Softmax}
@@ -56,13 +56,11 @@ def check_config(path: Path) -> None:
             info = archive.getinfo("config.json")
             if info.file_size > MAX_CONFIG_BYTES:
                 raise BridgeError(f"{path}: config.json is larger than {MAX_CONFIG_BYTES >> 20} MB")
-            config = json.loads(archive.read(info).decode("utf-8"))
+            config = jsonfile.parse(archive.read(info), f"{path}: config.json", BridgeError)
     except KeyError:
         raise BridgeError(f"{path}: not a Keras model file (no config.json)") from None
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         raise BridgeError(f"{path}: not a .keras archive ({error})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BridgeError(f"{path}: config.json is not valid JSON ({error})") from None
     from .position_bias import REGISTERED_NAME
     stack = [config]
     while stack:

@@ -21,6 +21,7 @@ from typing import Iterator
 
 import numpy as np
 
+from .. import jsonfile
 from ..files import open_regular
 from ..train import EpochRecord, StepRecord
 
@@ -135,8 +136,8 @@ def iter_lines(path: Path, stats: ReadStats | None = None) -> Iterator[tuple[dic
 
 def _parse(line: bytes) -> dict | None:
     try:
-        item = json.loads(line)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        item = jsonfile.parse(line, "a line", ValueError)
+    except ValueError:
         return None
     if not isinstance(item, dict) or not isinstance(item.get("epoch"), int) or isinstance(item.get("epoch"), bool):
         return None

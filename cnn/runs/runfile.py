@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..config import RunConfig
-from ..files import open_regular
+from .. import jsonfile
 from ..atomic import write_atomically
 
 RUN_FILE = "run.json"
@@ -69,15 +69,7 @@ def write_info(folder: Path, info: RunInfo, sync: bool = True) -> None:
 
 def read_info(folder: Path) -> RunInfo:
     """folder/run.json, checked field by field; raises RunFileError (or OSError) naming the problem."""
-    path = Path(folder) / RUN_FILE
-    with open_regular(path, lambda problem: RunFileError(f"{RUN_FILE} {problem}")) as file:
-        data = file.read(MAX_RUN_FILE_BYTES + 1)
-    if len(data) > MAX_RUN_FILE_BYTES:
-        raise RunFileError(f"{RUN_FILE} is larger than {MAX_RUN_FILE_BYTES >> 20} MB")
-    try:
-        fields = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RunFileError(f"{RUN_FILE} is not valid JSON ({error})") from None
+    fields = jsonfile.read(Path(folder) / RUN_FILE, RunFileError, MAX_RUN_FILE_BYTES, name=RUN_FILE)
     if not isinstance(fields, dict) or fields.get("format") != FORMAT:
         raise RunFileError(f"{RUN_FILE} does not describe a CNN Studio run")
     version = fields.get("version")
