@@ -16,7 +16,7 @@ QT_FREE = ["app/training/run_curves.py", "app/training/run_labels.py", "app/trai
            "app/training/health_watch.py", "app/studio/layer_cells.py", "app/widgets/grid.py",
            "app/stepthrough/steps.py", "app/stepthrough/explain.py", "app/studio/remembered.py",
            "app/studio/help.py", "app/platform_check.py", "app/training/my_samples.py",
-           "app/training/explainer.py"]
+           "app/training/explainer.py"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "app/model").glob("*.py"))
 
 
 def imported_modules(path: Path):

@@ -310,7 +310,7 @@ def test_training_makes_the_window_stale_and_a_pause_reloads_it(window, stepper,
 def test_an_update_from_old_weights_is_refused(window, stepper, qtbot):
     session = window.worker.session
     before = {name: value.copy() for name, value in session.network.params.items()}
-    window.request_apply.emit(stepper.weights.version - 1, {k: v + 1 for k, v in before.items()})
+    window.send("apply_weights", stepper.weights.version - 1, {k: v + 1 for k, v in before.items()})
     qtbot.waitUntil(lambda: "not applied" in window.banner.text.text(), timeout=10000)
     for name, value in before.items():
         np.testing.assert_array_equal(session.network.params[name], value)

@@ -6,6 +6,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from cnn.config import RunConfig
 from cnn.train import EpochRecord, StepRecord
 
+from app.model.events import EVENTS
 from app.training.state import RunState
 from app.training.worker import TrainingWorker
 
@@ -14,17 +15,13 @@ CONFIG = RunConfig(limit=10, epochs=3)      # 20 training images: 20 steps an ep
 
 class Gui(QObject):
     """Stands for the window: sends commands, records what comes back, answers frames if asked to."""
-    configure = Signal(object)
-    start = Signal(object)
-    drawn = Signal(float)
+    command = Signal(str, object)
 
     def __init__(self, worker, answer_frames: bool):
         super().__init__()
         self.answer_frames = answer_frames
         self.frames, self.states, self.snapshots, self.runs = [], [], 0, []
-        self.configure.connect(worker.configure)
-        self.start.connect(worker.start)
-        self.drawn.connect(worker.views_drawn)
+        self.command.connect(worker.command)
         worker.records.connect(self.on_records)
         worker.snapshot.connect(self.on_snapshot)
         worker.state_changed.connect(self.on_state)
@@ -38,7 +35,7 @@ class Gui(QObject):
     def on_snapshot(self, _snapshot):
         self.snapshots += 1
         if self.answer_frames:
-            self.drawn.emit(0.0)
+            self.command.emit("views_drawn", (0.0,))
 
     @Slot(object)
     def on_state(self, state):
@@ -63,10 +60,10 @@ def worker_thread(qtbot):
 
 
 def run_to_the_end(worker, gui, qtbot):
-    gui.configure.emit(CONFIG)
+    gui.command.emit("configure", (CONFIG,))
     qtbot.waitUntil(lambda: worker.session is not None, timeout=10000)
     with qtbot.waitSignal(worker.finished, timeout=30000):
-        gui.start.emit(CONFIG)
+        gui.command.emit("start", (CONFIG,))
     qtbot.waitUntil(lambda: gui.states[-1:] == [RunState.IDLE], timeout=10000)
 
 
@@ -92,7 +89,9 @@ def test_answered_frames_keep_flowing(worker_thread, qtbot):
 
 
 def test_the_worker_keeps_no_state_shared_with_the_gui():
-    """The back-pressure is a queued call (views_drawn), not attributes the GUI thread writes."""
+    """The back-pressure is a queued command (views_drawn), not attributes the GUI thread writes; every
+    event of the model is a signal of the worker."""
     worker = TrainingWorker()
     assert not hasattr(worker, "views_ready") and not hasattr(worker, "draw_seconds")
     assert worker.state is RunState.IDLE
+    assert all(hasattr(worker, name) for name in EVENTS)

@@ -19,7 +19,7 @@ from cnn.config import RunConfig
 from cnn.session import DATA_AND_NETWORK
 from cnn.train import EpochRecord
 
-from app.stepthrough.link import StepThroughLink
+from app.studio.step_link import StepThroughLink
 from app.studio.arch_editor import ArchitectureEditor
 from app.studio.draw_feedback import DrawFeedback
 from app.studio.health_banner import HealthBanner
@@ -64,21 +64,7 @@ class MainWindow(QMainWindow):
     snapshot_shown = Signal()        # the views show a new snapshot
     step_window_shown = Signal()     # the step-through shows weights from the worker
     # Commands to the worker, delivered on its thread.
-    request_configure = Signal(object)
-    request_start = Signal(object)
-    request_pause = Signal()
-    request_resume = Signal()
-    request_stop = Signal()
-    request_learning_rate = Signal(float)
-    request_sample = Signal(str, int)
-    request_load = Signal(str)
-    request_save = Signal(str)
-    request_weights = Signal()
-    request_apply = Signal(int, object)
-    request_predictions = Signal(str)
-    request_open_run = Signal(str)
-    request_continue_run = Signal(str, int)
-    request_image = Signal(object)
+    command = Signal(str, object)    # (name, values): the one route to the studio model (app/model/studio.py)
 
     def __init__(self, settings: QSettings | None = None, data_path=None, runs_dir=None, preset: str | None = None,
                  epochs: int | None = None):
@@ -114,7 +100,7 @@ class MainWindow(QMainWindow):
             self.settings_panel.preset.setCurrentIndex(self.settings_panel.preset.findData(preset))
         if epochs is not None:
             self.settings_panel.epochs.setValue(epochs)
-        self.request_configure.emit(self._config_or_default())
+        self.send("configure", self._config_or_default())
 
     # -- construction ------------------------------------------------------------------
     def _place_views(self) -> None:
@@ -240,16 +226,7 @@ class MainWindow(QMainWindow):
         self.thread.setObjectName("training")
         self.worker = TrainingWorker(data_path, self.runs_dir)
         self.worker.moveToThread(self.thread)
-        worker = self.worker
-        for signal, slot in ((self.request_configure, worker.configure), (self.request_start, worker.start),
-                             (self.request_pause, worker.pause), (self.request_resume, worker.resume),
-                             (self.request_stop, worker.stop), (self.request_learning_rate, worker.set_learning_rate),
-                             (self.request_sample, worker.select_sample), (self.request_load, worker.load_weights),
-                             (self.request_save, worker.save_weights), (self.request_weights, worker.send_weights),
-                             (self.request_apply, worker.apply_weights), (self.request_open_run, worker.open_run),
-                             (self.request_continue_run, worker.continue_run),
-                             (self.request_predictions, worker.predict_split)):
-            signal.connect(slot)
+        self.command.connect(self.worker.command)   # queued: the model runs on the worker's thread
         self._wire_views()
         # Slots of objects living on the GUI thread, so queued there (a lambda would run on the worker's thread).
         self.worker.model_changed.connect(self.on_model_changed)
@@ -259,7 +236,7 @@ class MainWindow(QMainWindow):
         self.worker.test_predictions.connect(self.on_test_predictions)
         self.worker.finished.connect(self.on_finished)
         self.worker.predictions.connect(self.sample_picker.set_predictions)
-        self.sample_picker.predictions_wanted.connect(self.request_predictions)
+        self._route(self.sample_picker.predictions_wanted, "predict_split")
         self.worker.run_changed.connect(self.runs_panel.update_run)
         self.worker.run_changed.connect(self.compare_view.refresh_run)
         self.worker.current_run.connect(self.runs_panel.set_current)
@@ -270,6 +247,14 @@ class MainWindow(QMainWindow):
         self.settings_panel.refused.connect(self.show_error)
         self.step_link = StepThroughLink(self)
         self.thread.start()
+
+    def send(self, name: str, *values) -> None:
+        """A command to the studio model (its names: app/model/studio.py), carried out on the worker's thread."""
+        self.command.emit(name, values)
+
+    def _route(self, signal, name: str) -> None:
+        """A view's request (a signal of the GUI thread) becomes the model's command `name`."""
+        signal.connect(lambda *values: self.send(name, *values))
 
     def _wire_views(self) -> None:
         """The views subscribe to the worker; the draw feedback brackets them (its docstring says why)
@@ -283,18 +268,17 @@ class MainWindow(QMainWindow):
         self._wire_inspection()
         self.worker.snapshot.connect(self._snapshot_shown)
         self.worker.snapshot.connect(self.draw_feedback.frame_shown)
-        self.draw_feedback.drawn.connect(self.worker.views_drawn)
+        self._route(self.draw_feedback.drawn, "views_drawn")
 
     def _wire_inspection(self) -> None:
         """Your digit, the attribution maps and the results: their requests to the worker (queued to its
         thread) and what the worker sends back."""
         worker = self.worker
         self.your_digit.subscribe(worker)
-        self.attribution_view.request_changed.connect(worker.request_attribution)
+        self._route(self.attribution_view.request_changed, "request_attribution")
         worker.attribution.connect(self.attribution_view.show_attribution)
-        self.results_view.evaluate_requested.connect(worker.evaluate_split)
+        self._route(self.results_view.evaluate_requested, "evaluate_split")
         worker.evaluated.connect(self.results_view.show_results)
-        self.request_image.connect(worker.select_image)
 
     def fit_to_screen(self) -> None:
         """A size that fits the screen's available area (1600×980 where there is room), centred."""
@@ -333,7 +317,7 @@ class MainWindow(QMainWindow):
         if config is None:
             return
         self.banner.hide()
-        self.request_start.emit(config)  # the views set their x range when the run starts (run_started)
+        self.send("start", config)  # the views set their x range when the run starts (run_started)
 
     def edit_architecture(self) -> None:
         """The architecture editor on the settings' network; its Apply starts a new run (apply_architecture)."""
@@ -355,27 +339,27 @@ class MainWindow(QMainWindow):
 
     def toggle_pause(self) -> None:
         if self.state is RunState.RUNNING:
-            self.request_pause.emit()
+            self.send("pause")
         elif self.state is RunState.PAUSED:
-            self.request_resume.emit()
+            self.send("resume")
 
     def stop(self) -> None:
-        self.request_stop.emit()
+        self.send("stop")
 
     def reset(self) -> None:
         config = self._settings_or_error()
         if config is None:
             return
-        self.request_configure.emit(config)  # the views clear when the new network arrives (model_changed)
+        self.send("configure", config)  # the views clear when the new network arrives (model_changed)
 
     def open_weights(self, path: str) -> None:
         """Asks the worker to read the file; it goes into Open recent once it has been read (loaded)."""
         self.banner.hide()
-        self.request_load.emit(str(path))
+        self.send("load_weights", str(path))
 
     def save_weights(self, path: str) -> None:
         """Asks the worker to write the file; it goes into Open recent once it has been written (saved)."""
-        self.request_save.emit(str(path))
+        self.send("save_weights", str(path))
 
     def open_weights_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open weights", self.recent.last_folder(), OPEN_FILTER)
@@ -407,12 +391,12 @@ class MainWindow(QMainWindow):
     def open_run(self, folder: str) -> None:
         """Show a recorded run: its last checkpoint's network and its curves."""
         self.banner.hide()
-        self.request_open_run.emit(str(folder))
+        self.send("open_run", str(folder))
 
     def continue_run(self, folder: str, epochs: int) -> None:
         """Train a recorded run for `epochs` more epochs, in its own folder."""
         self.banner.hide()
-        self.request_continue_run.emit(str(folder), int(epochs))
+        self.send("continue_run", str(folder), int(epochs))
 
     def overlay_runs(self, folders) -> None:
         """Overlay the ticked runs' curves (the Compare runs tab); no tick: back to this run's loss."""
@@ -430,12 +414,12 @@ class MainWindow(QMainWindow):
     def _image_chosen(self, sample) -> None:
         """Your drawing or picture becomes the sample every view shows."""
         self.image_sample = sample
-        self.request_image.emit(sample)
+        self.send("select_image", sample)
         self.step_link.sample_changed()
 
     def _picker_changed(self, split: str, index: int) -> None:
         self.image_sample = None
-        self.request_sample.emit(split, index)
+        self.send("select_sample", split, index)
 
     def show_sample(self, split: str, index: int) -> None:
         """An MNIST image becomes the chosen sample (also when the picker already shows it under your image)."""
@@ -453,7 +437,7 @@ class MainWindow(QMainWindow):
         return self.step_link.dialog
 
     def _learning_rate_changed(self, value: float) -> None:
-        self.request_learning_rate.emit(value)  # also when idle: a Start may be on its way
+        self.send("set_learning_rate", value)  # also when idle: a Start may be on its way
         if self.state is not RunState.IDLE:
             self.statusBar().showMessage(f"Learning rate {value:g} from the next step", 4000)
 
@@ -477,9 +461,9 @@ class MainWindow(QMainWindow):
         self._describe_model()
         self.layer_choice.set_layers(info.layers)
         if self.image_sample is not None:
-            self.request_image.emit(self.image_sample)
+            self.send("select_image", self.image_sample)
         else:
-            self.request_sample.emit(*self.sample_picker.current)
+            self.send("select_sample", *self.sample_picker.current)
         self.step_link.model_changed()
 
     def _panel_describes(self, config) -> bool:

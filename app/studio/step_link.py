@@ -26,14 +26,14 @@ class StepThroughLink(QObject):
     def open(self) -> None:
         """Asks the worker for the weights (it pauses training first); on_weights shows them."""
         if self.window.model is not None:
-            self.window.request_weights.emit()
+            self.window.send("send_weights")
 
     @Slot(object)
     def on_weights(self, weights) -> None:
         window = self.window
         if self.dialog is None:
             self.dialog = StepThroughWindow(window)
-            self.dialog.apply_requested.connect(window.request_apply)
+            self.dialog.apply_requested.connect(lambda version, request: window.send("apply_weights", version, request))
             geometry = window.settings.value("stepthrough/geometry")
             if geometry is None or not restored(self.dialog.restoreGeometry, geometry):
                 if geometry is not None:

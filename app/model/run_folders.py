@@ -1,0 +1,88 @@
+"""Runs on disk, as the studio model sees them: the run the network belongs to, recorded while it
+trains (the rules: app/training/recording.py), opened from the Runs panel, continued."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from cnn.runs.opening import data_path, open_run
+from cnn.session import Session
+
+from app.training.recording import NotRecorded, Recording
+from app.training.run_curves import read_curves
+from app.training.state import RunState
+
+
+class RunFolders:
+    def __init__(self, studio, runs_dir):
+        self.studio = studio
+        self.runs_dir = Path(runs_dir) if runs_dir is not None else None   # None: nothing is recorded
+        self.recording = Recording(self.runs_dir)
+
+    @property
+    def folder(self) -> Path | None:
+        """The run the session's network belongs to."""
+        return self.recording.folder
+
+    @property
+    def recorder(self):
+        """The run's recorder while it trains, else None."""
+        return self.recording.recorder
+
+    def record(self, epochs: int) -> None:
+        studio = self.studio
+        try:
+            curves = self.recording.begin(studio.session, epochs, studio.source())
+        except NotRecorded as error:   # training is not refused for it, but not silently
+            studio.emit("failed", str(error))
+            return
+        if curves is not None:
+            studio.emit("history", curves)
+        studio.emit("current_run", str(self.recording.folder or ""))
+
+    def keep(self, record) -> None:
+        if self.recording.keep(record):
+            self.studio.emit("run_changed", str(self.recording.folder))
+
+    def stop_recording(self) -> None:
+        try:
+            folder = self.recording.end()
+        except OSError as error:
+            folder = self.recording.folder
+            self.studio.emit("failed", f"{folder}: the run's status could not be written ({error})")
+        if folder is not None:
+            self.studio.emit("run_changed", str(folder))
+
+    def set_folder(self, folder) -> None:
+        self.recording.folder = Path(folder) if folder is not None else None
+        self.studio.emit("current_run", str(folder or ""))
+
+    def open(self, folder: str) -> None:
+        """Show a recorded run: its last checkpoint's network and its curves; the next Start goes on
+        with it in its own folder. A run that cannot be opened leaves everything as it was."""
+        if self.recording.is_recording(folder):
+            return
+        studio = self.studio
+
+        def load():
+            info, checkpoint = open_run(folder)
+            session = Session.from_checkpoint(checkpoint, studio.load_raw(data_path(info)), source=info.data)
+            curves = read_curves(folder, up_to_epoch=checkpoint.epoch)
+            studio.end_run()
+            studio.install(session, f"run “{info.name}”")
+            self.set_folder(folder)
+            studio.emit("run_opened", session.config.with_changes(epochs=max(info.epochs_planned, 1)))   # its plan
+            studio.emit("history", curves)
+            studio.emit("message", f"Opened the run “{info.name}” after epoch {checkpoint.epoch}")
+        studio.guarded(load)
+
+    def continue_run(self, folder: str, epochs: int) -> None:
+        """Train the run in `folder` for `epochs` more epochs with its own settings, from its last
+        checkpoint (or from the network shown, when that is the run's)."""
+        studio = self.studio
+        if studio.state is not RunState.IDLE:
+            return
+        if self.folder != Path(folder):
+            self.open(folder)
+            if self.folder != Path(folder):
+                return      # it could not be opened; the reason was sent
+        studio.start(studio.session.config.with_changes(epochs=studio.session.epochs_done + epochs))   # the new total

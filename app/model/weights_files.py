@@ -1,0 +1,97 @@
+"""Weights in and out of the studio model: a weights file (or a .keras model) opened or saved, and
+the step-through's copy of the weights and its Apply (one real engine step on its sample)."""
+from __future__ import annotations
+
+from cnn import io
+from cnn.bridge import load_any
+from cnn.config import RunConfig
+from cnn.session import Session
+from cnn.step import NonFinite
+from cnn.train import evaluate
+
+from app.training.loaded_config import config_for
+from app.training.snapshot import StepRequest, weights_of
+from app.training.state import RunState
+
+
+class WeightsFiles:
+    def __init__(self, studio):
+        self.studio = studio
+
+    def load(self, path: str) -> None:
+        """Replace the network by the file's, or report why not and keep the current one."""
+        studio = self.studio
+
+        def load():
+            network = load_any(path)   # a weights file, or a .keras model through the bridge
+            config = config_for(network, studio.session.config if studio.session else RunConfig(), path)
+            session = Session(config, studio.load_raw(), network, source=studio.source())
+            studio.end_run()
+            accuracy = studio.install(session, path)
+            studio.emit("loaded", path)
+            studio.emit("message", f"Loaded weights from {path}: test accuracy {100 * accuracy:.1f}% on "
+                                   f"{len(session.dataset.test.x):,} test images")
+        studio.guarded(load, busy=f"Loading {path}…")
+
+    def save(self, path: str) -> None:
+        studio = self.studio
+        if studio.session is None:
+            studio.emit("failed", "There is no network to save yet.")
+            return
+        studio.pause()
+
+        def save():
+            try:
+                io.save(studio.session.network, path)
+            except OSError as error:  # named by the chosen path: never the temporary file beside it
+                raise OSError(f"{path}: could not save the weights: {error.strerror or error}") from None
+            studio.emit("saved", path)
+            studio.emit("message", f"Saved weights to {path}")
+        studio.guarded(save)
+
+    def send(self) -> None:
+        """A copy of the weights for the step-through; training pauses first."""
+        studio = self.studio
+        if studio.session is None:
+            studio.emit("failed", "There is no network yet.")
+            return
+        studio.pause()
+        studio.emit("weights", weights_of(studio.session, studio.version))
+
+    def apply(self, version: int, request: StepRequest) -> None:
+        """The step-through's Apply: from its weights (made from weights `version`, edits included),
+        one real engine step on its sample with the session's optimizer."""
+        studio = self.studio
+        if studio.session is None or studio.state is RunState.RUNNING:
+            studio.emit("failed", "The update was not applied: pause or stop training first.")
+            return
+        if version != studio.version:
+            studio.emit("failed", "The update was not applied: the network changed since the step-through read it. "
+                                  "It now shows the current weights.")
+            self.send()
+            return
+        studio.guarded(lambda: self._apply(request))
+
+    def _apply(self, request: StepRequest) -> None:
+        studio = self.studio
+        session = studio.session
+        network, optimizer, test = session.network, session.optimizer, session.dataset.test
+        accuracy_before = evaluate(network, test, session.loss).accuracy
+        before = {name: value.copy() for name, value in network.params.items()}
+        network.set_params(request.params)  # checks every name and shape before changing any
+        try:
+            session.step(request.x, request.y)
+        except NonFinite as problem:  # the step changed nothing; the edits go too
+            network.set_params(before)
+            raise ValueError(f"The update was not applied: {problem}.") from None
+        studio.version += 1
+        after = evaluate(network, test, session.loss)
+        studio.inspection.emit_test_evaluation(after)
+        studio.inspection.emit_snapshot()
+        studio.emit("message", f"Applied one step of {'Adam' if optimizer.kind == 'adam' else 'SGD'} "
+                               f"(η = {optimizer.current_learning_rate:g}"
+                               + (f", μ = {optimizer.momentum:g}" if optimizer.momentum else "")
+                               + f") from the step-through: test accuracy {100 * accuracy_before:.1f}% → "
+                               f"{100 * after.accuracy:.1f}%.")
+        studio.emit("update_applied", accuracy_before, after.accuracy)
+        studio.emit("weights", weights_of(session, studio.version))

@@ -1,0 +1,119 @@
+"""The studio model with no Qt at all: commands by the one route, its states and its events, the
+back-pressure, runs recorded, and refusals that leave it as it was."""
+import subprocess
+import sys
+
+import pytest
+
+from cnn.config import RunConfig
+from cnn.train import EpochRecord, StepRecord
+
+from app.model.events import EVENTS, Recorder
+from app.model.studio import Studio
+from app.training.state import RunState
+
+CONFIG = RunConfig(limit=10, epochs=2)      # 20 training images: 20 steps an epoch
+
+
+def studio_with(tmp_path=None, **kwargs):
+    events = Recorder()
+    return Studio(runs_dir=tmp_path, emit=events, **kwargs), events
+
+
+def run_out(studio, answer_frames=True):
+    while studio.tick():
+        if answer_frames:
+            studio.command("views_drawn", 0.0)
+
+
+def test_the_model_imports_no_qt():
+    code = ("import sys, app.model.studio, app.model.events; "
+            "print([m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_a_run_goes_idle_running_idle_and_sends_every_record_in_order():
+    studio, events = studio_with()
+    studio.command("configure", CONFIG)
+    assert studio.session is not None and events.last("model_changed") is not None
+    studio.command("start", CONFIG)
+    assert studio.state is RunState.RUNNING
+    run_out(studio)
+    assert studio.state is RunState.IDLE
+    assert events.of("state_changed") == [RunState.RUNNING, RunState.IDLE]
+    assert events.of("run_started") == [(0, 2)]
+    records = [r for frame in events.of("records") for r in frame]
+    assert [r.global_step for r in records if isinstance(r, StepRecord)] == list(range(1, 41))
+    assert [r.epoch for r in records if isinstance(r, EpochRecord)] == [1, 2]
+    assert len(events.of("finished")) == 1 and studio.session.epochs_done == 2
+
+
+def test_without_an_answer_from_the_views_records_wait_and_are_never_dropped():
+    studio, events = studio_with()
+    studio.command("configure", CONFIG)
+    studio.command("start", CONFIG)
+    run_out(studio, answer_frames=False)
+    assert len(events.of("records")) == 2          # the first frame, then the rest forced out at the end
+    steps = [r.global_step for frame in events.of("records") for r in frame if isinstance(r, StepRecord)]
+    assert steps == list(range(1, 41))
+
+
+def test_pause_holds_the_run_and_resume_goes_on_exactly():
+    studio, events = studio_with()
+    studio.command("configure", CONFIG)
+    studio.command("start", CONFIG)
+    studio.tick()
+    studio.command("pause")
+    assert studio.state is RunState.PAUSED and studio.tick() is False
+    held = studio.session.network.params["0.kernels"].copy()
+    assert (studio.session.network.params["0.kernels"] == held).all()
+    studio.command("resume")
+    run_out(studio)
+    steps = [r.global_step for frame in events.of("records") for r in frame if isinstance(r, StepRecord)]
+    assert steps == list(range(1, 41))
+    assert events.of("state_changed") == [RunState.RUNNING, RunState.PAUSED, RunState.RUNNING, RunState.IDLE]
+
+
+def test_a_bad_command_value_is_a_message_and_changes_nothing(tmp_path):
+    studio, events = studio_with()
+    studio.command("configure", CONFIG)
+    network = studio.session.network
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a weights file")
+    studio.command("load_weights", str(bad))
+    assert studio.session.network is network
+    assert str(bad) in events.last("failed")
+
+
+def test_every_command_has_a_name_and_an_unknown_one_is_refused():
+    studio, _ = studio_with()
+    assert {"configure", "start", "pause", "resume", "stop", "load_weights", "open_run",
+            "select_sample", "select_image"} <= set(studio.commands)
+    with pytest.raises(KeyError):
+        studio.command("launch_rockets")
+    with pytest.raises(KeyError):
+        Recorder()("not_an_event")
+    assert set(EVENTS) >= {"records", "snapshot", "state_changed", "failed"}
+
+
+def test_choosing_a_sample_sends_its_snapshot():
+    studio, events = studio_with()
+    studio.command("configure", CONFIG)
+    studio.command("select_sample", "train", 3)
+    snapshot = events.last("snapshot")
+    assert (snapshot.split, snapshot.index) == ("train", 3)
+
+
+def test_a_recorded_run_is_a_folder_with_its_epochs(tmp_path):
+    studio, events = studio_with(tmp_path)
+    studio.command("configure", CONFIG)
+    studio.command("start", CONFIG)
+    run_out(studio)
+    folder = studio.runs.folder
+    assert folder is not None and folder.parent == tmp_path and (folder / "run.json").is_file()
+    assert events.last("current_run") == str(folder)
+    fresh, fresh_events = studio_with(tmp_path)
+    fresh.command("open_run", str(folder))
+    assert fresh.session.epochs_done == 2 and fresh.runs.folder == folder
+    assert fresh_events.last("run_opened").epochs == 2
