@@ -7,6 +7,7 @@ import sys
 
 from . import arch, atomic, io
 from .bridge import BridgeUnavailable
+from .bridge.cluster import CONNECT_TIMEOUT, Unreachable
 from .config import RunConfig, SettingError
 from .data import DataFileError, download_mnist, load_mnist
 from .evaluation import confusion_matrix, format_confusion
@@ -89,17 +90,32 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--distribute", choices=("mirrored", "multi-worker"),
                         help="with --engine keras: mirrored (the default: every local GPU, or every logical CPU) or "
                              "multi-worker (MultiWorkerMirroredStrategy, the cluster from TF_CONFIG)")
+    parser.add_argument("--connect-timeout", metavar="SECONDS", type=_seconds,
+                        help="with --distribute multi-worker: how long to wait for the cluster's other workers to "
+                             f"answer before giving up (default {CONNECT_TIMEOUT:g})")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds from 0 to 86400, not {text!r}")
+    return value
 
 
 def keras_engine(args):
     """For --engine keras: (records(session, epochs), whether this process writes runs and weights);
     (None, True) for our engine. The strategy is made first, before TensorFlow does anything else."""
+    if args.connect_timeout is not None and args.distribute != "multi-worker":
+        raise ValueError("--connect-timeout needs --distribute multi-worker")
     if args.engine != "keras":
         if args.distribute:
             raise ValueError("--distribute needs --engine keras")
         return None, True
     from .bridge.engine import is_chief, keras_run, make_strategy
-    strategy = make_strategy(args.distribute or "mirrored")
+    strategy = make_strategy(args.distribute or "mirrored", args.connect_timeout or CONNECT_TIMEOUT)
     return (lambda session, epochs: keras_run(session, epochs, strategy)), is_chief(strategy)
 
 
@@ -154,6 +170,8 @@ def _main(args) -> int:
         return _fail(f"error: {setting_message(error)}", 2)
     except atomic.WriteError as error:
         return _fail(f"error: --save {error}", 2)
+    except Unreachable as error:   # before ValueError: a worker that never answered is no bad input
+        return _fail(f"error: {error}", 1)
     except (DataFileError, io.WeightsFileError, ValueError, RunBusy, OSError) as error:
         return _fail(f"error: {error}", 2)
     except TrainingDiverged as error:

@@ -20,23 +20,28 @@ import numpy as np
 
 from ..session import Session
 from ..train import EpochRecord, StepRecord, TrainingDiverged, evaluate, shifted
-from . import BridgeError, keras_module, links
+from . import BridgeError, cluster, keras_module, links
 from .export import to_keras
 from .losses import per_sample_loss
 
 STRATEGIES = ("mirrored", "multi-worker")
 
 
-def make_strategy(kind: str = "mirrored"):
+def make_strategy(kind: str = "mirrored", connect_timeout: float = cluster.CONNECT_TIMEOUT):
     """MirroredStrategy over the local GPUs, or every logical CPU device when there is none; or
-    MultiWorkerMirroredStrategy from TF_CONFIG."""
-    keras_module()
-    import tensorflow as tf
+    MultiWorkerMirroredStrategy from TF_CONFIG, checked first, once every other worker answers
+    (cluster.Unreachable naming those that do not within `connect_timeout` seconds)."""
     if kind == "multi-worker":
         if not os.environ.get("TF_CONFIG"):
             raise BridgeError("--distribute multi-worker needs TF_CONFIG: the cluster's workers and this one's index "
                               "(see the README)")
+        tasks = cluster.read_tf_config(os.environ["TF_CONFIG"])
+        keras_module()
+        cluster.wait_for_peers(tasks, connect_timeout)
+        import tensorflow as tf
         return tf.distribute.MultiWorkerMirroredStrategy()
+    keras_module()
+    import tensorflow as tf
     if kind != "mirrored":
         raise BridgeError(f"--distribute must be one of {STRATEGIES}, not {kind!r}")
     gpus = tf.config.list_logical_devices("GPU")

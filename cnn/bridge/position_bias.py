@@ -5,6 +5,7 @@ is imported (the bridge imports it before loading)."""
 from __future__ import annotations
 
 from . import keras_module
+from .declared import REGISTERED_NAME  # noqa: F401  (where the bridge looks for it)
 
 keras = keras_module()
 
@@ -22,5 +23,3 @@ class PositionBias(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
-
-REGISTERED_NAME = "cnn_studio>PositionBias"

@@ -5,13 +5,15 @@ PositionBias, MaxPooling2D (square, stride = size, valid), Flatten, Dense and ac
 (sigmoid, tanh, relu, softmax, linear; inline or as Activation / ReLU / Softmax layers) on
 28×28×1 channels-last images, in float32 or float64. Anything else is refused naming the layer
 and the reason. A .keras file is never given to Keras before its config.json has been read as
-plain JSON and found to name only Keras' own classes and ours (no Lambda, no other module), and
+plain JSON and found to name only Keras' own classes and ours (no Lambda, no other module) and
+to declare no more than the engine's limits, members and sizes included (cnn.bridge.declared);
 Keras then loads it in safe mode without compiling: no code from the file runs.
 """
 from __future__ import annotations
 
 import math
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -20,25 +22,24 @@ from ..activations import ReLU, Sigmoid, Softmax, Tanh
 from ..arch import IMAGE_SHAPE
 from ..convolution import Convolutional
 from ..dense import Dense
+from ..files import open_regular
 from ..network import Network
 from ..pooling import MaxPool2D
 from ..reshape import Reshape
 from .. import jsonfile
-from . import BridgeError, keras_module, links
+from . import BridgeError, declared, keras_module, links
+from .declared import READ
 
 ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "softmax": Softmax}
-READ = "the bridge reads Conv2D, PositionBias, MaxPooling2D, Flatten, Dense and Activation (sigmoid, tanh, relu, " \
-       "softmax, linear) layers"
-MAX_CONFIG_BYTES = 4 << 20
 CODE = ("Lambda", "TFOpLambda", "__lambda__", "__function__")   # class names that carry code
 
 
 def load_keras(path):
     """The model in a .keras file, loaded only after its config passed check_config."""
     keras = keras_module()
-    from . import position_bias  # noqa: F401  (registers PositionBias for Keras' loader)
     path = Path(path)
     check_config(path)
+    from . import position_bias  # noqa: F401  (registers PositionBias for Keras' loader)
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many kinds; each is a file it cannot read
@@ -47,21 +48,29 @@ def load_keras(path):
 
 
 def check_config(path: Path) -> None:
-    """Refuse a .keras file whose config.json names a class outside Keras and this package, or any
-    Lambda: read as plain JSON, nothing imported or built."""
-    if not path.is_file():
-        raise BridgeError(f"{path}: {'is a folder' if path.is_dir() else 'no such file'}")
+    """Refuse a .keras file before Keras sees it: a config.json that names a class outside Keras
+    and this package, or any Lambda, or declares more than the engine's limits (layer sizes, shapes,
+    parameters), or a member larger than such a model can need, or a zip bomb. Read as plain JSON
+    and zip records: nothing imported, built or inflated beyond config.json's 4 MB."""
+    def fail(message: str) -> BridgeError:
+        return BridgeError(f"{path}: {message}")
     try:
-        with zipfile.ZipFile(path) as archive:
+        with open_regular(path, fail) as file, zipfile.ZipFile(file) as archive:
             info = archive.getinfo("config.json")
-            if info.file_size > MAX_CONFIG_BYTES:
-                raise BridgeError(f"{path}: config.json is larger than {MAX_CONFIG_BYTES >> 20} MB")
+            if info.file_size > declared.MAX_CONFIG_BYTES:
+                raise fail(f"config.json is larger than {declared.MAX_CONFIG_BYTES >> 20} MB")
             config = jsonfile.parse(archive.read(info), f"{path}: config.json", BridgeError)
+            _check_classes(config, fail)
+            parameters, layers = declared.check_model(config, fail)
+            declared.check_members(archive, parameters, layers, fail)
     except KeyError:
-        raise BridgeError(f"{path}: not a Keras model file (no config.json)") from None
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise BridgeError(f"{path}: not a .keras archive ({error})") from None
-    from .position_bias import REGISTERED_NAME
+        raise fail("not a Keras model file (no config.json)") from None
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, OSError, EOFError) as error:
+        raise fail(f"not a .keras archive ({error})") from None
+
+
+def _check_classes(config, fail) -> None:
+    """Every object the config names comes from Keras or is our PositionBias; no Lambda."""
     stack = [config]
     while stack:
         item = stack.pop()
@@ -76,10 +85,10 @@ def check_config(path: Path) -> None:
         layer = (item.get("config") or {}).get("name") if isinstance(item.get("config"), dict) else None
         where = f"layer '{layer}' ({name})" if layer else str(name)
         if name in CODE:
-            raise BridgeError(f"{path}: {where}: layers that carry code are never loaded; {READ}")
-        ours = item.get("registered_name") == REGISTERED_NAME
+            raise fail(f"{where}: layers that carry code are never loaded; {READ}")
+        ours = item.get("registered_name") == declared.REGISTERED_NAME
         if not ours and not (module is None or module == "keras" or str(module).startswith("keras.")):
-            raise BridgeError(f"{path}: {where} comes from module '{module}', which is never imported; {READ}")
+            raise fail(f"{where} comes from module '{module}', which is never imported; {READ}")
 
 
 def load_network(path) -> Network:
