@@ -20,6 +20,7 @@ from cnn import io
 from cnn.bridge import load_any
 from cnn.config import RunConfig
 from cnn.data import DataFileError, load_mnist
+from cnn.runs.metrics import METRICS_FILE, ReadStats
 from cnn.runs.opening import BUNDLED, data_path, open_run
 from cnn.session import Session
 from cnn.evaluation import evaluate_samples, results_of
@@ -416,13 +417,16 @@ class TrainingWorker(QObject):
         def load():
             info, checkpoint = open_run(folder)
             session = Session.from_checkpoint(checkpoint, self._load_raw(data_path(info)), source=info.data)
-            curves = read_curves(folder, up_to_epoch=checkpoint.epoch)
+            stats = ReadStats()   # gradient norms under names not of the network's parameters are dropped
+            curves = read_curves(folder, up_to_epoch=checkpoint.epoch, stats=stats, names=session.network.params)
             self._end_run()
             self._install(session, f"run “{info.name}”")
             self._set_run_folder(folder)
             self.run_opened.emit(session.config.with_changes(epochs=max(info.epochs_planned, 1)))   # its plan
             self.history.emit(curves)
-            self.message.emit(f"Opened the run “{info.name}” after epoch {checkpoint.epoch}")
+            ignored = f" ({METRICS_FILE}: gradient norms under names that are not this network's parameters were " \
+                      "ignored)" if stats.ignored else ""
+            self.message.emit(f"Opened the run “{info.name}” after epoch {checkpoint.epoch}{ignored}")
         self._guarded(load)
 
     @Slot(str, int)
