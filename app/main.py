@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from cnn.config import RunConfig
 from cnn.presets import PRESETS
-from cnn.ranges import SettingError
+from cnn.ranges import RANGES, SettingError, shown, whole_option
 
 from app.platform_check import platform_problem
 
@@ -17,7 +18,8 @@ from app.platform_check import platform_problem
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnn-studio", description=__doc__)
     parser.add_argument("--train", action="store_true", help="start training as soon as the window opens")
-    parser.add_argument("--epochs", type=int, help="epochs to train (overrides the remembered setting)")
+    parser.add_argument("--epochs", type=whole_option(RANGES["epochs"].describe()),
+                        help="epochs to train (overrides the remembered setting)")
     parser.add_argument("--preset", choices=sorted(PRESETS), help="start from this preset's settings")
     parser.add_argument("--lr", type=float, help="learning rate (overrides the remembered setting)")
     parser.add_argument("--tab", choices=sorted(TABS), help="show this view of the network: the chosen layer "
@@ -59,9 +61,10 @@ def strokes(text: str) -> list[list[tuple[float, float]]]:
     try:
         drawn = [[tuple(float(v) for v in point.split(",")) for point in stroke.split()] for stroke in text.split(";")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"strokes are 'x,y x,y;x,y …', not {text!r}") from None
-    if not all(drawn) or any(len(point) != 2 for stroke in drawn for point in stroke):
-        raise argparse.ArgumentTypeError(f"strokes are 'x,y x,y;x,y …', not {text!r}")
+        raise argparse.ArgumentTypeError(f"strokes are 'x,y x,y;x,y …', not {shown(text)!r}") from None
+    if not all(drawn) or any(len(point) != 2 or not all(map(math.isfinite, point)) for stroke in drawn
+                             for point in stroke):   # (a 5,000-digit number reads as infinity)
+        raise argparse.ArgumentTypeError(f"strokes are 'x,y x,y;x,y …', not {shown(text)!r}")
     return drawn
 
 
@@ -69,7 +72,7 @@ def cell(text: str) -> tuple[int, int]:
     try:
         true, predicted = (int(v) for v in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"a cell is TRUE,PREDICTED (two digits), not {text!r}") from None
+        raise argparse.ArgumentTypeError(f"a cell is TRUE,PREDICTED (two digits), not {shown(text)!r}") from None
     return true, predicted
 
 

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 
 from cnn import io
+from cnn.ranges import RANGES, whole_option
 from cnn.session import loss_for
 
 INSTALL_QT = "cnn-predict reads images with Qt: pip install 'cnn-studio[app]' (or: pip install PySide6-Essentials)"
@@ -18,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnn-predict", description=__doc__)
     parser.add_argument("--load", metavar="WEIGHTS", required=True, help="the network: an .npz saved by cnn-train "
                                                                          "or the studio")
-    parser.add_argument("--classes", type=int, nargs="+", metavar="DIGIT",
+    parser.add_argument("--classes", type=whole_option(RANGES["digit"].describe()), nargs="+", metavar="DIGIT",
                         help="the digits the network's outputs stand for (default: 0, 1, … one per output)")
     parser.add_argument("--show", action="store_true", help="also print the 28×28 image the network sees")
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="PNG, JPEG or BMP files")

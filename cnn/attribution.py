@@ -21,6 +21,7 @@ import numpy as np
 from .activations import ReLU, Sigmoid, Softmax, Tanh
 from .convolution import Convolutional
 from .losses import Loss
+from .memory import chunk_size
 from .network import Network
 from .pooling import MaxPool2D
 
@@ -125,9 +126,11 @@ class Occlusion:
 
 
 def occlusion(network: Network, x: np.ndarray, class_index: int, loss: Loss, patch: int = 5, fill: float = 0.5,
-              batch_size: int = 256) -> Occlusion:
+              batch_size: int | None = None) -> Occlusion:
     """The drop in the probability of class c when a patch×patch square of the image is set to `fill`
-    (0.5: grey; 0: the background), for every position of the square (stride 1)."""
+    (0.5: grey; 0: the background), for every position of the square (stride 1). The covered images
+    go through in chunks of `batch_size`: by default 256, or fewer for a wide network (cnn.memory)."""
+    batch_size = batch_size or chunk_size(network, 256)
     x = np.asarray(x)
     _, channels, height, width = x.shape
     if not (isinstance(patch, (int, np.integer)) and 1 <= patch <= min(height, width)):

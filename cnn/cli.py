@@ -14,7 +14,7 @@ from .evaluation import confusion_matrix, format_confusion
 from .health import EpochHealth
 from .layer import DTYPES
 from .presets import PRESETS
-from .ranges import CHOICES, RANGES
+from .ranges import CHOICES, RANGES, shown, whole_option
 from .progress_bar import ProgressBar
 from .runs.lock import RunBusy
 from .runs.opening import BUNDLED, data_path, open_run
@@ -35,10 +35,19 @@ def _limit(text: str):
     if text == "all":
         return text
     try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number of images per class, or 'all', not {text!r}") \
-            from None
+        return whole_option("a whole number of images per class, or 'all'")(text)
+    except argparse.ArgumentTypeError as error:
+        if str(error).startswith("must be"):
+            raise
+        raise argparse.ArgumentTypeError(f"must be a whole number of images per class, or 'all', not "
+                                         f"{shown(text)!r}") from None
+
+
+def _whole(field: str):
+    """The type of a whole-number setting's option: int(), and a number of thousands of digits refused
+    in one short line naming the setting's range (cnn.ranges.whole_option)."""
+    also = f", {ALSO_ACCEPTED[field]}" if field in ALSO_ACCEPTED else ""
+    return whole_option(RANGES[field].describe() + also)
 
 
 def _path(text: str) -> str:
@@ -54,19 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_argument(OPTIONS[field], dest=field, **kwargs)
     setting("preset", choices=sorted(PRESETS), default="original",
             help="the experiment whose defaults the other options override (default: original)")
-    setting("epochs", type=int, help="training epochs, 1 to 10000; 0 only evaluates (with --load)")
+    setting("epochs", type=_whole("epochs"), help="training epochs, 1 to 10000; 0 only evaluates (with --load)")
     setting("learning_rate", type=float, help=f"learning rate, {RANGES['learning_rate'].describe()}")
     setting("optimizer", choices=CHOICES["optimizer"], help="sgd (with --momentum) or adam (β₁ 0.9, β₂ 0.999, "
             "ε 1e-8; --lr is its step size η)")
     setting("momentum", type=float, help=f"SGD momentum, {RANGES['momentum'].describe()} (sgd only)")
     setting("lr_decay", type=float, help="epoch e runs at the learning rate × this^(e−1), "
             f"{RANGES['lr_decay'].describe()}, never below {RANGES['learning_rate'].low:g}")
-    setting("shift", type=int, help="augmentation: move each training image by a random −N…+N pixels down and "
-            "across")
+    setting("shift", type=_whole("shift"), help="augmentation: move each training image by a random −N…+N pixels "
+            "down and across")
     setting("limit", type=_limit, help="images per class from train and test, or 'all'")
-    setting("classes", type=int, nargs="+", help="digits to tell apart, e.g. --classes 0 1")
-    setting("batch_size", type=int, help="samples per SGD step (1: per-sample SGD)")
-    setting("seed", type=int, default=0, help="seed for the weights and the shuffle (default 0)")
+    setting("classes", type=_whole("digit"), nargs="+", help="digits to tell apart, e.g. --classes 0 1")
+    setting("batch_size", type=_whole("batch_size"), help="samples per SGD step (1: per-sample SGD)")
+    setting("seed", type=_whole("seed"), default=0, help="seed for the weights and the shuffle (default 0)")
     setting("dtype", choices=sorted(DTYPES), help="floating-point type of the network")
     setting("architecture", metavar="SPEC", help="the network: layers in words, e.g. \"conv 8 3x3 bias=kernel, relu, "
             "maxpool 2, dense 10\" (conv DEPTH KxK [bias=position|kernel] [init=normal|he|xavier], maxpool S, "

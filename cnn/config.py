@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-from .arch import ArchitectureError, canonical
+import numpy as np
+
+from .arch import IMAGE_SHAPE, ArchitectureError, check, parse
 from .layer import DTYPES
+from .memory import sample_problem
 from .presets import PRESETS
 from .ranges import CHOICES, RANGES, SettingError, check_batch_size
 
@@ -80,9 +83,12 @@ class RunConfig:
         if not isinstance(self.architecture, str):
             raise SettingError("architecture", "a text in the grammar of cnn.arch, or None", self.architecture)
         try:
-            canonical(self.architecture, len(self.classes))
+            rows = check(parse(self.architecture), classes=len(self.classes))   # (what canonical() checks)
         except ArchitectureError as error:
             raise SettingError("architecture", "a network the data can take", self.architecture, str(error)) from None
+        problem = sample_problem(rows, IMAGE_SHAPE, np.dtype(DTYPES[self.dtype]).itemsize)
+        if problem is not None:   # refused before any array is made, rather than a MemoryError mid-run
+            raise SettingError("architecture", "a network the data can take", self.architecture, problem)
 
     def check_batch_size(self, training_images: int) -> None:
         """The one rule that needs the data (cnn.ranges.check_batch_size)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import Callable
 
 from .files import open_regular
@@ -57,7 +58,10 @@ def parse(data: bytes | str, name: str, fail: Callable[[str], Exception]):
     except RecursionError:
         raise fail(f"{name} is nested too deeply to read") from None
     except ValueError as error:         # an integer of more than 4,300 digits, and the like
-        raise fail(f"{name} is not valid JSON ({str(error).split(';')[0]})") from None
+        problem = str(error).split(';')[0]
+        if "integer string conversion" in problem:   # not Python's words: "Exceeds the limit (4300 digits)…"
+            problem = f"an integer of more than {sys.get_int_max_str_digits():,} digits"
+        raise fail(f"{name} is not valid JSON ({problem})") from None
 
 
 def read(path, fail: Callable[[str], Exception], max_bytes: int, name: str | None = None):

@@ -10,6 +10,7 @@ from .activations import ReLU, Sigmoid, Softmax, Tanh
 from .convolution import Convolutional
 from .dense import Dense
 from .layer import Layer, resolve_dtype
+from .memory import chunk_size
 from .pooling import MaxPool2D
 from .reshape import Reshape
 
@@ -91,8 +92,10 @@ class Network:
             self.input_gradients[index] = gradient
         return gradient
 
-    def predict(self, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
-        """Forward in chunks (bounded memory for large sets)."""
+    def predict(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
+        """Forward in chunks of `batch_size`, by default 500 or as many as keep a chunk's activations under
+        cnn.memory.CHUNK_BYTES (a conv 1024 3x3 holds 22 MB a sample): bounded memory for any set."""
+        batch_size = batch_size or chunk_size(self, 500)
         return np.concatenate([self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
 
     @property

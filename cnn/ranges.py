@@ -2,8 +2,12 @@
 the studio's settings panel read them here."""
 from __future__ import annotations
 
+import argparse
 import math
+import re
 from dataclasses import dataclass
+
+MAX_DIGITS = 30    # of a typed whole number: no setting needs more, and int() refuses 4,300 in Python's words
 
 
 class SettingError(ValueError):
@@ -73,3 +77,27 @@ def check_batch_size(batch_size, training_images: int) -> int:
     if batch_size > training_images:
         raise SettingError("batch_size", f"at most the {training_images} training images", batch_size)
     return batch_size
+
+
+def shown(text: str, width: int = 40) -> str:
+    """`text` as a message quotes it: whole when short, else its start and end and how long it is
+    (a 5,000-digit number is not echoed in full)."""
+    if len(text) <= width:
+        return text
+    return f"{text[:width // 2]}…{text[-8:]} ({len(text):,} characters)"
+
+
+def whole_option(expected: str):
+    """argparse's type for a whole-number option: int(), but a number of more than MAX_DIGITS digits
+    is "must be `expected`, not a number of 5,000 digits", and other text is argparse's "invalid int
+    value: 'x'" with the text shortened (Python's int() refuses 4,300 digits in its own words)."""
+    def whole(text: str) -> int:
+        digits = sum(char.isdigit() for char in text)
+        if digits > MAX_DIGITS and re.fullmatch(r"\s*[+-]?[\d_]+\s*", text):
+            raise argparse.ArgumentTypeError(f"must be {expected}, not a number of {digits:,} digits")
+        try:
+            return int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {shown(text)!r}") from None
+    whole.__name__ = "int"
+    return whole

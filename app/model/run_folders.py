@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cnn.runs.metrics import METRICS_FILE, ReadStats
 from cnn.runs.opening import data_path, open_run
 from cnn.session import Session
 
@@ -66,13 +67,16 @@ class RunFolders:
         def load():
             info, checkpoint = open_run(folder)
             session = Session.from_checkpoint(checkpoint, studio.load_raw(data_path(info)), source=info.data)
-            curves = read_curves(folder, up_to_epoch=checkpoint.epoch)
+            stats = ReadStats()   # gradient norms under names not of the network's parameters are dropped
+            curves = read_curves(folder, up_to_epoch=checkpoint.epoch, stats=stats, names=session.network.params)
             studio.end_run()
             studio.install(session, f"run “{info.name}”")
             self.set_folder(folder)
             studio.emit("run_opened", session.config.with_changes(epochs=max(info.epochs_planned, 1)))   # its plan
             studio.emit("history", curves)
-            studio.emit("message", f"Opened the run “{info.name}” after epoch {checkpoint.epoch}")
+            ignored = f" ({METRICS_FILE}: gradient norms under names that are not this network's parameters were " \
+                      "ignored)" if stats.ignored else ""
+            studio.emit("message", f"Opened the run “{info.name}” after epoch {checkpoint.epoch}{ignored}")
         studio.guarded(load)
 
     def continue_run(self, folder: str, epochs: int) -> None:

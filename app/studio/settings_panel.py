@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QGridLayout, QGroupBox, QT
 from cnn.config import RunConfig, SettingError
 from cnn.layer import DTYPES
 from cnn.presets import PRESETS
-from cnn.ranges import CHOICES, RANGES
+from cnn.ranges import CHOICES, RANGES, shown
 
 from app.studio.fields import DECIMALS, NumberField
 from app.widgets.wheel_guard import guard_wheel
@@ -116,6 +116,7 @@ class SettingsPanel(QGroupBox):
         """Why the typed `text` is not a value for setting `name`, in RunConfig's words."""
         field = self.numbers[name]
         value = field.typed_value(text)
+        text = shown(text)   # a 5,000-digit number is not echoed whole
         kept = field.textFromValue(field.value()) if field.value() != field.minimum() or not field.special_text \
             else field.special_text
         try:

@@ -62,7 +62,8 @@ class Recording:
         try:
             if self.folder is not None:
                 self.recorder = RunRecorder.resume(self.folder, session, epochs)
-                return read_curves(self.folder)   # a stopped epoch's steps were cut: they go from the views
+                # a stopped epoch's steps were cut: they go from the views
+                return read_curves(self.folder, names=session.network.params)
             self.recorder = RunRecorder.start(self.runs_dir, session, epochs, source=source)
             self.folder = self.recorder.folder
             return None

@@ -2,11 +2,14 @@
 they arrive or from a run's metrics.jsonl however long it is (cnn.runs.metrics streams it).
 
 Steps are kept in History series (older points averaged in pairs when full), epochs in a list of
-at most MAX_EPOCHS rows, so memory is flat whatever the run's length."""
+at most MAX_EPOCHS rows, so memory is flat whatever the run's length. Gradient norms are kept only
+under the names asked for (the network's parameters: a file naming two million others would ask
+for two million series), or at most MAX_SERIES when no names are given."""
 from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Collection
 
 from cnn.runs.metrics import METRICS_FILE, ReadStats, read_records
 from cnn.train import EpochRecord
@@ -15,14 +18,18 @@ from app.training.history import History, MovingAverage
 
 AVERAGE_WINDOW = 50
 MAX_EPOCHS = 100_000
+MAX_SERIES = 64          # gradient-norm series kept when the names are not given
 
 
 class RunCurves:
     """The loss curves (steps, their moving average, epochs) and, with norms=True, each parameter's
     gradient norm per step."""
 
-    def __init__(self, capacity: int = 50_000, losses: bool = True, norms: bool = True):
+    def __init__(self, capacity: int = 50_000, losses: bool = True, norms: bool = True,
+                 names: Collection[str] | None = None):
+        """`names`: the only gradient norms kept (None: the first MAX_SERIES names met)."""
         self.capacity, self.keep_losses, self.keep_norms = capacity, losses, norms
+        self.names = frozenset(names) if names is not None else None
         self.steps, self.averages = History(capacity), History(capacity)   # (x in epochs, loss)
         self.average = MovingAverage(AVERAGE_WINDOW)
         self.epochs: list[tuple[float, float, float, float]] = []          # (x, train loss, test loss, accuracy %)
@@ -47,13 +54,18 @@ class RunCurves:
                 if norm > 0 and math.isfinite(norm):
                     history = self.norms.get(name)
                     if history is None:
+                        if not self._takes(name):
+                            continue
                         history = self.norms[name] = History(self.capacity)
                     history.append(x, norm)
+
+    def _takes(self, name: str) -> bool:
+        return name in self.names if self.names is not None else len(self.norms) < MAX_SERIES
 
     def part(self, losses: bool, norms: bool) -> "RunCurves":
         """These curves, keeping only the losses or only the norms (two views each take their part and
         go on adding to it; no series is shared by both)."""
-        part = RunCurves(self.capacity, losses, norms)
+        part = RunCurves(self.capacity, losses, norms, self.names)
         if losses:
             part.steps, part.averages, part.average, part.epochs = self.steps, self.averages, self.average, self.epochs
         if norms:
@@ -67,15 +79,16 @@ class RunCurves:
 
 
 def read_curves(folder, capacity: int = 50_000, up_to_epoch: int | None = None,
-                stats: ReadStats | None = None) -> RunCurves:
+                stats: ReadStats | None = None, names: Collection[str] | None = None) -> RunCurves:
     """The curves of the run in `folder` (up to the end of epoch `up_to_epoch`, if given); a missing
-    metrics file gives empty curves, damaged lines are skipped (counted in `stats`)."""
-    curves = RunCurves(capacity)
+    metrics file gives empty curves, damaged lines are skipped (counted in `stats`). `names`: the
+    gradient norms to keep, the network's parameters (() for none); others are dropped as read."""
+    curves = RunCurves(capacity, names=names)
     path = Path(folder) / METRICS_FILE
     if not path.is_file():
         return curves
     batch = []
-    for record in read_records(path, stats):
+    for record in read_records(path, stats, names):
         if up_to_epoch is not None and record.epoch > up_to_epoch:
             break
         batch.append(record)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ..convolution import BIAS_MODES
 from ..init import SCHEMES
+from ..ranges import MAX_DIGITS, shown
 
 IMAGE_SHAPE = (1, 28, 28)           # what the first layer takes: one MNIST image
 ACTIVATION_KINDS = ("sigmoid", "tanh", "relu", "softmax")
@@ -65,13 +66,13 @@ def parse(spec: str) -> list[LayerSpec]:
 
 def _parse_token(token: str, index: int) -> LayerSpec:
     def fail(reason):
-        return ArchitectureError(f"token {index} '{token}': {reason}")
+        return ArchitectureError(f"token {index} '{shown(token, 60)}': {reason}")
     words = token.lower().split()
     if not words:
         raise fail("no layer between two commas")
     kind, rest = words[0], words[1:]
     if kind not in KINDS:
-        raise fail(f"unknown layer '{kind}'; the layers are {', '.join(KINDS)}")
+        raise fail(f"unknown layer '{shown(kind)}'; the layers are {', '.join(KINDS)}")
     if kind in ACTIVATION_KINDS:
         if rest:
             raise fail(f"{kind} takes no numbers or options, not '{' '.join(rest)}'")
@@ -88,9 +89,9 @@ def _parse_token(token: str, index: int) -> LayerSpec:
     if kind == "conv":
         match = re.fullmatch(r"(\d+)x(\d+)", numbers[1])
         if match is None:
-            raise fail(f"the kernel size must be KxK, e.g. 3x3, not '{numbers[1]}'")
+            raise fail(f"the kernel size must be KxK, e.g. 3x3, not '{shown(numbers[1])}'")
         if match[1] != match[2]:
-            raise fail(f"kernels are square (KxK), not {numbers[1]}")
+            raise fail(f"kernels are square (KxK), not {shown(numbers[1])}")
         kernel = _whole(match[1], "kernel size", fail)
     settings = {}
     for option in options:
@@ -108,8 +109,12 @@ def _parse_token(token: str, index: int) -> LayerSpec:
 
 def _whole(word: str, name: str, fail) -> int:
     if not re.fullmatch(r"[+-]?\d+", word):
-        raise fail(f"{name} must be a whole number, not '{word}'")
-    value = int(word)
+        raise fail(f"{name} must be a whole number, not '{shown(word)}'")
+    digits = word.lstrip("+-").lstrip("0") or "0"
+    if len(digits) > MAX_DIGITS:   # int() of 4,300 digits raises Python's own "Exceeds the limit"
+        raise fail(f"{name} must be ≥ 1" if word.startswith("-") else
+                   f"{name} must be at most {LIMITS[name]:,}, not a number of {len(digits):,} digits")
+    value = -int(digits) if word.startswith("-") else int(digits)
     if value < 1:
         raise fail(f"{name} must be ≥ 1")
     if value > LIMITS[name]:

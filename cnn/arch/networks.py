@@ -133,9 +133,16 @@ def describe(network: Network) -> str | None:
 def read_spec(spec: str, classes: int | None = None) -> str:
     """`--arch SPEC`: a JSON file (the weights header's architecture list, or any JSON object with an
     "architecture" list: a run.json, a header) or a compact string; returns the canonical string."""
-    if spec.strip().lower().endswith(".json") or (Path(spec).is_file() if len(spec) < 4096 else False):
+    if spec.strip().lower().endswith(".json") or _is_file(spec):
         return text(_read_json_file(spec, classes))
     return canonical(spec, classes)
+
+
+def _is_file(spec: str) -> bool:
+    try:   # a spec of many layers is no file name: a part longer than 255 bytes is ENAMETOOLONG
+        return len(spec) < 4096 and Path(spec).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _read_json_file(path: str, classes: int | None) -> list[LayerSpec]:

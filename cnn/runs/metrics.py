@@ -17,7 +17,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Collection, Iterator
 
 import numpy as np
 
@@ -29,6 +29,7 @@ METRICS_FILE = "metrics.jsonl"
 FLUSH_SECONDS = 2.0
 BLOCK_STEPS = 512
 MAX_LINE_BYTES = 4 << 20   # a block of 512 steps is ~100 kB; a longer line is skipped unread
+MAX_COUNT = 2**53          # epochs, steps and sizes past it are not ours (nor exact as floats): the line is skipped
 
 
 class MetricsWriter:
@@ -103,6 +104,7 @@ def _cut_torn_tail(path: Path) -> None:
 class ReadStats:
     lines: int = 0       # lines read whole and understood
     skipped: int = 0     # torn, oversized, not JSON or not a metrics object
+    ignored: int = 0     # blocks with gradient norms of other names than those asked for (those were dropped)
 
 
 def iter_lines(path: Path, stats: ReadStats | None = None) -> Iterator[tuple[dict, int]]:
@@ -139,17 +141,17 @@ def _parse(line: bytes) -> dict | None:
         item = jsonfile.parse(line, "a line", ValueError)
     except ValueError:
         return None
-    if not isinstance(item, dict) or not isinstance(item.get("epoch"), int) or isinstance(item.get("epoch"), bool):
+    if not isinstance(item, dict) or not _count(item.get("epoch")):
         return None
     if item.get("type") == "epoch":
         ok = all(_real(item.get(k)) for k in ("train_loss", "test_loss", "test_accuracy", "seconds")) \
-            and isinstance(item.get("epochs"), int)
+            and _count(item.get("epochs"))
     elif item.get("type") == "steps":
         losses, sizes, norms = item.get("loss"), item.get("batch_size"), item.get("grad_norms")
         ok = (isinstance(losses, list) and isinstance(sizes, list) and len(sizes) == len(losses)
-              and all(isinstance(k, int) for k in (item.get("step"), item.get("global_step"),
-                                                   item.get("steps_per_epoch")))
-              and all(_real(v) for v in losses) and all(isinstance(v, int) for v in sizes)
+              and _count(item.get("step")) and _count(item.get("global_step"))
+              and _count(item.get("steps_per_epoch"), low=1)      # a step's place is step / steps_per_epoch
+              and all(_real(v) for v in losses) and all(_count(v) for v in sizes)
               and isinstance(norms, dict)
               and all(isinstance(v, list) and len(v) == len(losses) and all(_real(x) for x in v)
                       for v in norms.values()))
@@ -158,12 +160,20 @@ def _parse(line: bytes) -> dict | None:
     return item if ok else None
 
 
+def _count(value, low: int = -MAX_COUNT) -> bool:
+    """A whole number from `low` to MAX_COUNT (bool is not one)."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= MAX_COUNT
+
+
 def _real(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A float, or an int that converts to one (a 400-digit integer overflows float())."""
+    return isinstance(value, float) or _count(value)
 
 
-def read_records(path: Path, stats: ReadStats | None = None) -> Iterator[StepRecord | EpochRecord]:
-    """The training loop's own records, rebuilt from the file (epochs without test predictions)."""
+def read_records(path: Path, stats: ReadStats | None = None,
+                 names: Collection[str] | None = None) -> Iterator[StepRecord | EpochRecord]:
+    """The training loop's own records, rebuilt from the file (epochs without test predictions).
+    `names`: the gradient norms to keep (the network's parameters); others are dropped as they are read."""
     no_predictions = np.zeros(0, dtype=np.int64)
     no_predictions.flags.writeable = False
     for item, _ in iter_lines(path, stats):
@@ -171,10 +181,13 @@ def read_records(path: Path, stats: ReadStats | None = None) -> Iterator[StepRec
             yield EpochRecord(item["epoch"], item["epochs"], float(item["train_loss"]), float(item["test_loss"]),
                               float(item["test_accuracy"]), float(item["seconds"]), no_predictions)
             continue
-        names = list(item["grad_norms"])
+        norms = item["grad_norms"]
+        kept = list(norms) if names is None else [name for name in names if name in norms]
+        if stats is not None and len(kept) < len(norms):
+            stats.ignored += 1
         for i, (loss, size) in enumerate(zip(item["loss"], item["batch_size"], strict=True)):
             yield StepRecord(item["epoch"], item["step"] + i, item["steps_per_epoch"], item["global_step"] + i,
-                             size, float(loss), {name: float(item["grad_norms"][name][i]) for name in names})
+                             size, float(loss), {name: float(norms[name][i]) for name in kept})
 
 
 def truncate_to_epoch(path: Path, epoch: int) -> None:

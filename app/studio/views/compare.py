@@ -32,7 +32,7 @@ class _Read(QRunnable):
 
     def run(self) -> None:
         try:
-            result = read_curves(self.folder, capacity=CURVE_POINTS)
+            result = read_curves(self.folder, capacity=CURVE_POINTS, names=())   # the losses only
         except Exception as error:  # a reader never takes the window down
             result = f"{self.folder}: {error}"
         self.signals.loaded.emit(self.folder, self.stamp, result)
