@@ -85,6 +85,10 @@ class MetricsWriter:
             self.file.close()     # (its buffer's flush may fail again; the file is closed all the same)
         except OSError:
             pass
+        try:
+            _cut_torn_tail(self.path)   # as the next writer would: on a full disk, room for run.json
+        except OSError:
+            pass
 
     def _write(self, line: dict) -> None:
         with self._naming_failures():
