@@ -1,6 +1,7 @@
 """Writing files atomically and without harm: a temporary file beside the target, then one rename.
-A symlink is written through to its target, a replaced file keeps its mode (and owner), a new
-file gets the umask's mode, and a path that is not a regular file is refused, never replaced."""
+A symlink is written through to its target (unless follow_links=False: a run folder's own files,
+which are never links), a replaced file keeps its mode (and owner), a new file gets the umask's mode,
+and a path that is not a regular file is refused, never replaced."""
 from __future__ import annotations
 
 import glob
@@ -32,21 +33,26 @@ class WriteInterrupted(KeyboardInterrupt):
         super().__init__(f"interrupted while saving; {self.path} was left as it was")
 
 
-def writable_target(path) -> Path:
+def writable_target(path, follow_links: bool = True) -> Path:
     """The regular file a write to `path` creates or replaces (a symlink's final target). Raises
     WriteError when it cannot be written: an empty path, a folder, a device or other non-regular
-    file, a missing folder, a folder this process may not write in (tried, not guessed)."""
+    file (a symbolic link too, with follow_links=False), a missing folder, a folder this process may
+    not write in (tried, not guessed)."""
     text = os.fspath(path)
     if not text:
         raise WriteError(path, "the path is empty")
-    target = Path(os.path.realpath(text))
-    if target.is_symlink():
-        raise WriteError(path, "is a symbolic link that never reaches a file (a loop)")
+    if follow_links:
+        target = Path(os.path.realpath(text))
+        if target.is_symlink():
+            raise WriteError(path, "is a symbolic link that never reaches a file (a loop)")
+    else:
+        folder, name = os.path.split(os.path.abspath(text))
+        target = Path(os.path.realpath(folder)) / name
     if not target.parent.is_dir():
         raise WriteError(path, f"{target.parent} is not a folder" if target.parent.exists()
                          else f"the folder {target.parent} does not exist")
     try:
-        mode = os.stat(target).st_mode
+        mode = (os.stat if follow_links else os.lstat)(target).st_mode
     except FileNotFoundError:
         mode = None
     except OSError as error:
@@ -62,7 +68,7 @@ def writable_target(path) -> Path:
     return target
 
 
-def write_atomically(path, write: Callable[[BinaryIO], None], *, sync: bool = True) -> Path:
+def write_atomically(path, write: Callable[[BinaryIO], None], *, sync: bool = True, follow_links: bool = True) -> Path:
     """Writes `write(file)`'s bytes to `path`: into a temporary file beside the target, then one
     rename. Returns the file written (a symlink's target). A process killed meanwhile leaves the
     previous file intact; its temporary file (named after its process id) is removed by the next
@@ -71,8 +77,9 @@ def write_atomically(path, write: Callable[[BinaryIO], None], *, sync: bool = Tr
 
     sync=False skips the fsyncs, which only a power failure or a system crash needs (a killed
     process loses nothing the kernel has): for files rewritten often whose writer syncs them
-    now and then (a run's checkpoints, cnn.runs.recorder)."""
-    target = writable_target(path)
+    now and then (a run's checkpoints, cnn.runs.recorder). follow_links=False refuses a symbolic
+    link at `path` (WriteError) instead of writing through it."""
+    target = writable_target(path, follow_links)
     _remove_orphans(target)
     try:
         descriptor, temporary = _create_beside(target)
@@ -194,8 +201,8 @@ def _sync_folder(folder: Path) -> None:
 
 def sync_path(path) -> None:
     """fsync a file or folder by its path; one that cannot be opened or synced is left as it is."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY)
+    try:   # O_NONBLOCK: a FIFO put in a file's place never blocks the open (its fsync then fails, ignored)
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return
     try:

@@ -34,7 +34,8 @@ class Checkpoint:
 def save_checkpoint(path, network: Network, optimizer: Optimizer, *, epoch: int, config: RunConfig | dict | None = None,
                     sync: bool = True) -> None:
     """Write weights, optimizer state, `epoch` (epochs completed) and the settings to `path` atomically
-    (sync: as cnn.atomic.write_atomically's)."""
+    (sync: as cnn.atomic.write_atomically's). A checkpoint is a run folder's own file: a symbolic link
+    at `path` is refused (atomic.WriteError), never written through."""
     if not (isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0):
         raise ValueError(f"epoch must be a whole number of completed epochs, not {epoch!r}")
     if isinstance(config, RunConfig):
@@ -52,7 +53,7 @@ def save_checkpoint(path, network: Network, optimizer: Optimizer, *, epoch: int,
     io.save(network, path, extra_header=header,
             state={f"{key}/{name}": np.asarray(value, dtype=network.dtype)
                    for key, arrays in groups.items() for name, value in arrays.items()},
-            sync=sync)
+            sync=sync, follow_links=False)
 
 
 def load_checkpoint(path) -> Checkpoint:

@@ -18,7 +18,7 @@ from .ranges import CHOICES, RANGES, shown, whole_option
 from .progress_bar import ProgressBar
 from .runs.lock import RunBusy
 from .runs.opening import BUNDLED, data_path, open_run
-from .runs.recorder import RunRecorder
+from .runs.recorder import RecordingError, RunRecorder
 from .session import Session
 from .train import EpochRecord, TrainingDiverged, evaluate
 
@@ -132,7 +132,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     runs = parser.add_mutually_exclusive_group()
     runs.add_argument("--runs", metavar="DIR", help="record the run (settings, metrics, checkpoints) in a new folder "
                                                      "under DIR")
-    runs.add_argument("--continue", dest="continue_run", metavar="RUN_FOLDER",
+    runs.add_argument("--continue", dest="continue_run", metavar="RUN_FOLDER", type=_path,
                       help="continue a recorded run from its last checkpoint, in its own folder: its remaining "
                            "planned epochs, or --epochs more")
 
@@ -148,7 +148,7 @@ def setting_message(error: SettingError) -> str:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.continue_run:
+    if args.continue_run is not None:
         _refuse_settings_with_continue(parser, args)
     try:
         return _main(args)
@@ -164,8 +164,8 @@ def _main(args) -> int:
         if not writes:   # another worker of the cluster records the run and saves the weights
             args.runs = args.save = None
         if args.save is not None:
-            io.check_save_target(args.save)   # now, not after a long training
-        if args.continue_run:
+            _check_save(args.save)   # now, not after a long training
+        if args.continue_run is not None:
             session, epochs, recorder = continued(args.continue_run, args.epochs, args.data)
         else:
             session, epochs = _new_session(args)
@@ -173,22 +173,40 @@ def _main(args) -> int:
                 recorder = RunRecorder.start(args.runs, session, epochs, source=args.data or BUNDLED)
         if epochs:
             run(session, epochs, recorder, records(session, epochs) if records else None)
+        if recorder is not None:
+            recorder.close()
     except BridgeUnavailable as error:
         return _fail(str(error), 3)
     except SettingError as error:
         return _fail(f"error: {setting_message(error)}", 2)
-    except atomic.WriteError as error:
-        return _fail(f"error: --save {error}", 2)
     except Unreachable as error:   # before ValueError: a worker that never answered is no bad input
         return _fail(f"error: {error}", 1)
+    except RecordingError as error:
+        return _fail(f"error: the run could not be recorded: {error}; it stopped there, its last checkpoint kept", 1)
     except (DataFileError, io.WeightsFileError, ValueError, RunBusy, OSError) as error:
         return _fail(f"error: {error}", 2)
     except TrainingDiverged as error:
         return _fail(str(error), 1)
     finally:
-        if recorder is not None:
-            recorder.close()
+        _close(recorder)
     return _report(args, session)
+
+
+def _check_save(path: str) -> None:
+    try:
+        io.check_save_target(path)
+    except atomic.WriteError as error:
+        raise ValueError(f"--save {error}") from None
+
+
+def _close(recorder: RunRecorder | None) -> None:
+    """After an error (told already) or Ctrl-C: the run ends interrupted if run.json can still be
+    written; if not, its lock is released all the same, so it reads as interrupted."""
+    if recorder is not None:
+        try:
+            recorder.close()
+        except OSError:
+            pass
 
 
 def _new_session(args) -> tuple[Session, int]:

@@ -2,12 +2,13 @@
 a way that blocks, a device never at all), and what a path is instead is named."""
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from typing import BinaryIO, Callable
 
 KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device",
-         stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
+         stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket", stat.S_IFLNK: "a symbolic link"}
 
 
 def kind(mode: int) -> str:
@@ -38,3 +39,31 @@ def open_regular(path, fail: Callable[[str], Exception]) -> BinaryIO:
         raise fail(f"is {kind(mode)}, not a file")
     os.set_blocking(descriptor, True)
     return os.fdopen(descriptor, "rb")
+
+
+def open_own(path, flags: int, fail: Callable[[str], Exception]) -> int:
+    """A descriptor of the regular file at `path`, opened with os.open `flags` (O_CREAT makes it, mode
+    0666 less the umask), never through a symbolic link at the path's end and never waiting on a FIFO;
+    else fail(problem) raised for a link or a file that is not regular (which is never opened). Other
+    OSErrors (no such file, no permission) are raised as they are."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and stat.S_ISLNK(mode):
+        raise fail("is a symbolic link, which is not followed")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise fail(f"is {kind(mode)}, not a file")
+    try:
+        descriptor = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+                             | getattr(os, "O_CLOEXEC", 0), 0o666)
+    except OSError as error:   # replaced by a link or a FIFO since the look above
+        if error.errno in (errno.ELOOP, errno.ENXIO):
+            raise fail("is not a file of its own (a link or a FIFO)") from None
+        raise
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise fail(f"is {kind(mode)}, not a file")
+    os.set_blocking(descriptor, True)
+    return descriptor

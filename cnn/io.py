@@ -29,15 +29,15 @@ class WeightsFileError(ValueError):
 
 
 def save(network: Network, path, *, extra_header: dict | None = None,
-         state: dict[str, np.ndarray] | None = None, sync: bool = True) -> Path:
+         state: dict[str, np.ndarray] | None = None, sync: bool = True, follow_links: bool = True) -> Path:
     """Write the network to `path` (.npz) atomically, by the rules of cnn.atomic (a symlink is
     written through, a replaced file keeps its mode, a path that is not a regular file is
     refused). Returns the file written; raises atomic.WriteError naming the path and the reason,
     or atomic.WriteInterrupted on Ctrl-C, and then the previous file is as it was.
 
     A checkpoint adds `extra_header` entries to the JSON header and `state` arrays (stored under
-    STATE_PREFIX); the file still loads as plain weights. sync: as atomic.write_atomically's."""
-    return atomic.write_atomically(path, _writer(network, extra_header, state), sync=sync)
+    STATE_PREFIX); the file still loads as plain weights. sync, follow_links: as atomic.write_atomically's."""
+    return atomic.write_atomically(path, _writer(network, extra_header, state), sync=sync, follow_links=follow_links)
 
 
 def check_save_target(path) -> Path:

@@ -1,5 +1,6 @@
 """The studio's runs (pytest-qt, offscreen): recorded, listed, reopened, overlaid, continued; a new
 run on changed settings; closing while training; damaged run folders. No sleeps."""
+import json
 import os
 import subprocess
 from datetime import datetime
@@ -189,7 +190,7 @@ def damaged_runs(root, raw_mnist, monkeypatch):
     [good] = RunStore(root).list()
     folders = {}
     for kind in ("garbage run.json", "no run.json", "no checkpoint", "corrupt checkpoint", "bad weights",
-                 "torn metrics"):
+                 "torn metrics", "linked metrics", "fifo lock"):
         folders[kind] = root / kind.replace(" ", "-")
         shutil.copytree(good.path, folders[kind])
     (folders["garbage run.json"] / "run.json").write_bytes(b"\x00garbage")
@@ -200,6 +201,13 @@ def damaged_runs(root, raw_mnist, monkeypatch):
     np.savez(folders["bad weights"] / LAST, **{"__header__": np.frombuffer(b"{}", dtype=np.uint8), **params})
     with open(folders["torn metrics"] / METRICS_FILE, "ab") as file:
         file.write(b'{"type":"steps","epoch":2,"st')
+    outside = root.parent / "outside.jsonl"               # a member linking out of its folder
+    (folders["linked metrics"] / METRICS_FILE).rename(outside)
+    (folders["linked metrics"] / METRICS_FILE).symlink_to(outside)
+    fields = json.loads((folders["fifo lock"] / "run.json").read_text())   # "running", its lock a FIFO:
+    (folders["fifo lock"] / "run.json").write_text(json.dumps({**fields, "status": "running"}))   # never opened
+    (folders["fifo lock"] / ".lock").unlink()
+    os.mkfifo(folders["fifo lock"] / ".lock")
     (root / "someone else's").mkdir()
     (root / "someone else's" / "notes.txt").write_text("hello")
     return good.path, folders
@@ -219,13 +227,16 @@ def test_damaged_run_folders_are_listed_with_their_reasons(qtbot, tmp_path, raw_
     status = {name: row.text(STATUS) for name, row in rows.items()}
     reason = {name: row.text(RUN).split("\n")[-1] for name, row in rows.items()}
     assert status["torn-metrics"] == status[good.name] == "finished"
-    damaged = ("garbage-run.json", "no-run.json", "no-checkpoint", "corrupt-checkpoint", "someone else's")
+    damaged = ("garbage-run.json", "no-run.json", "no-checkpoint", "corrupt-checkpoint", "someone else's",
+               "linked-metrics", "fifo-lock")
     assert all(status[name] == "damaged" for name in damaged)
     assert reason["garbage-run.json"].startswith("run.json is not valid JSON")
     assert reason["no-run.json"] == "run.json is missing"
     assert reason["no-checkpoint"] == "the checkpoint last.npz is missing"
     assert reason["corrupt-checkpoint"].startswith("the checkpoint last.npz is corrupt")
     assert reason["someone else's"] == "not a run folder (no run.json)"
+    assert reason["linked-metrics"] == "metrics.jsonl is a symbolic link; a run folder's files must be its own"
+    assert reason["fifo-lock"] == ".lock is a FIFO (named pipe), not a file"
     for kind in ("garbage run.json", "no run.json", "no checkpoint", "corrupt checkpoint"):
         item = panel._item(folders[kind])
         assert not item.flags() & Qt.ItemIsUserCheckable                      # cannot be overlaid

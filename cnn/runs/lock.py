@@ -4,7 +4,10 @@ run folder's `.lock` file. The kernel drops the lock when that process ends, how
 pid reuse. Where there is no fcntl (Windows), run.json's status is believed."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+from ..files import open_own
 
 try:
     import fcntl
@@ -26,7 +29,10 @@ class RunLock:
         self._file = None
 
     def acquire(self) -> "RunLock":
-        file = open(self.path, "a+b")
+        """Raises RunBusy, or OSError naming the lock file when it is a link, a FIFO or cannot be made."""
+        def fail(problem):
+            return OSError(f"{self.path.parent}: {LOCK_FILE} {problem}")
+        file = os.fdopen(open_own(self.path, os.O_RDWR | os.O_CREAT, fail), "r+b")
         if fcntl is not None:
             try:
                 fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -48,9 +54,9 @@ def is_live(folder: Path, pid: int | None) -> bool:
         return pid is not None
     path = Path(folder) / LOCK_FILE
     try:
-        file = open(path, "rb")
+        file = os.fdopen(open_own(path, os.O_RDONLY, OSError), "rb")
     except OSError:
-        return False            # no lock file: nobody ever locked it, or it was cleaned up
+        return False            # no lock file (nobody ever locked it, or it was cleaned up), or not ours
     try:
         fcntl.flock(file.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
     except OSError:

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Collection, Iterator
@@ -22,7 +24,8 @@ from typing import Collection, Iterator
 import numpy as np
 
 from .. import jsonfile
-from ..files import open_regular
+from ..atomic import WriteError
+from ..files import open_own, open_regular
 from ..train import EpochRecord, StepRecord
 
 METRICS_FILE = "metrics.jsonl"
@@ -36,7 +39,7 @@ class MetricsWriter:
     def __init__(self, path: Path, clock=time.monotonic):
         self.path, self.clock = Path(path), clock
         _cut_torn_tail(self.path)
-        self.file = open(self.path, "ab")
+        self.file = _open_own(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, "ab")
         self.steps: list[StepRecord] = []
         self.last_flush = clock()
 
@@ -66,7 +69,8 @@ class MetricsWriter:
                                         for name in names}})
             self.steps = []
         if sync:
-            self.file.flush()
+            with self._naming_failures():
+                self.file.flush()
         self.last_flush = self.clock()
 
     def close(self) -> None:
@@ -74,15 +78,39 @@ class MetricsWriter:
             self.flush()
             self.file.close()
 
+    def discard(self) -> None:
+        """Close the file, dropping what could not be written (after a write failed: a full disk).
+        What reached the file stays, at most its last line torn, which readers skip."""
+        self.steps = []
+        try:
+            self.file.close()     # (its buffer's flush may fail again; the file is closed all the same)
+        except OSError:
+            pass
+        try:
+            _cut_torn_tail(self.path)   # as the next writer would: on a full disk, room for run.json
+        except OSError:
+            pass
+
     def _write(self, line: dict) -> None:
-        self.file.write((json.dumps(line, separators=(",", ":")) + "\n").encode())
+        with self._naming_failures():
+            self.file.write((json.dumps(line, separators=(",", ":")) + "\n").encode())
+
+    @contextmanager
+    def _naming_failures(self):
+        """A write that fails (a full disk) raises atomic.WriteError naming this file."""
+        try:
+            yield
+        except WriteError:
+            raise
+        except OSError as error:
+            raise WriteError(self.path, error.strerror or str(error)) from None
 
 
 def _cut_torn_tail(path: Path) -> None:
     """Cut a last line that has no newline (its writer was killed mid-line), so the next line
     written starts on a line of its own."""
     try:
-        with open(path, "r+b") as file:
+        with _open_own(path, os.O_RDWR, "r+b") as file:
             size = file.seek(0, 2)
             end = size
             while end > 0:
@@ -201,5 +229,11 @@ def truncate_to_epoch(path: Path, epoch: int) -> None:
             end = offset
             if item["type"] == "epoch" and item["epoch"] == epoch:
                 break
-    with open(path, "ab") as file:
+    with _open_own(path, os.O_WRONLY | os.O_CREAT, "ab") as file:
         file.truncate(end)
+
+
+def _open_own(path: Path, flags: int, mode: str):
+    """The metrics file opened for writing: never through a link, never a FIFO (OSError naming it)."""
+    path = Path(path)
+    return os.fdopen(open_own(path, flags, lambda problem: OSError(f"{path.parent}: {METRICS_FILE} {problem}")), mode)

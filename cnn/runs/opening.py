@@ -1,11 +1,13 @@
 """Opening a recorded run: its settings and its checkpoint, checked, or one line saying why not."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ..checkpoint import Checkpoint, load_checkpoint
+from ..config import RunConfig
 from ..io import WeightsFileError
-from .runfile import RunInfo
+from .runfile import RUN_FILE, RunInfo
 from .store import BEST, LAST, inspect
 
 BUNDLED = "bundled MNIST"   # the data source of a run on the MNIST copy shipped with the program
@@ -39,4 +41,19 @@ def open_run(folder, which: str = LAST) -> tuple[RunInfo, Checkpoint]:
                            f"{str(error).removeprefix(str(folder / which) + ': ')}") from None
     if checkpoint.config is None:
         raise RunOpenError(f"{folder}: the checkpoint {which} holds no run settings")
+    differences = _differences(entry.info, checkpoint, which)
+    if differences:
+        raise RunOpenError(f"{folder}: the checkpoint {which} is of another network than {RUN_FILE} describes "
+                           f"({'; '.join(differences)}); nothing was changed")
     return entry.info, checkpoint
+
+
+def _differences(info: RunInfo, checkpoint: Checkpoint, which: str) -> list[str]:
+    """How the checkpoint's settings and layers differ from run.json's (its planned epochs may: a
+    continued run plans more before its first new checkpoint); [] when they are the same run's."""
+    ours, theirs = info.settings.as_dict(), RunConfig.from_dict(checkpoint.config).as_dict()
+    differences = [f"{name} {theirs[name]!r} in {which}, {ours[name]!r} in {RUN_FILE}"
+                   for name in ours if name != "epochs" and ours[name] != theirs.get(name)]
+    if json.loads(json.dumps(checkpoint.network.architecture())) != info.architecture:
+        differences.append(f"its layers are not those of {RUN_FILE}")
+    return differences[:3]

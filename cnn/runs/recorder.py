@@ -17,15 +17,19 @@ from pathlib import Path
 
 import time
 
-from ..atomic import sync_path
+from ..atomic import WriteError, sync_path
 from ..session import Session
 from ..train import EpochRecord, StepRecord
 from .lock import RunLock
 from .metrics import METRICS_FILE, MetricsWriter, truncate_to_epoch
 from .runfile import RunInfo, new_info, read_info, write_info
-from .store import BEST, LAST, RunStore
+from .store import BEST, LAST, RunStore, member_problem
 
 SYNC_SECONDS = 60.0
+
+
+class RecordingError(OSError):
+    """A run file that could not be written while recording (a full disk); str() names it and why."""
 
 
 def default_name(session: Session) -> str:
@@ -37,6 +41,7 @@ class RunRecorder:
     def __init__(self, folder: Path, session: Session, info: RunInfo, lock: RunLock, clock=time.monotonic):
         self.folder, self.session, self.info, self._lock = Path(folder), session, info, lock
         self.clock, self.last_sync = clock, clock()
+        self.failed = False          # a file could not be written: the recording ended there
         self.metrics = MetricsWriter(self.folder / METRICS_FILE)
         write_info(self.folder, self.info)
 
@@ -49,13 +54,20 @@ class RunRecorder:
         info = new_info(name or default_name(session), session.config, session.network.architecture(), source, planned)
         if session.epochs_done:
             info = info.with_changes(epochs_done=session.epochs_done)
-        return cls(folder, session, info, lock)
+        try:
+            return cls(folder, session, info, lock)
+        except BaseException:       # its first run.json could not be written (a full disk)
+            lock.release()
+            raise
 
     @classmethod
     def resume(cls, folder, session: Session, epochs: int) -> "RunRecorder":
         """Record `epochs` more epochs of `session` into the existing run `folder`; its metrics are cut
         back to the session's epoch (a continued run repeats what came after it)."""
         folder = Path(folder)
+        problem = member_problem(folder)    # before anything is written: no write may follow a link out
+        if problem is not None:
+            raise ValueError(f"{folder}: {problem}")
         lock = RunLock(folder).acquire()
         try:
             info = read_info(folder)
@@ -71,6 +83,15 @@ class RunRecorder:
             raise
 
     def add(self, record: StepRecord | EpochRecord) -> None:
+        """Record one training record; raises RecordingError naming the run file that could not be
+        written (a full disk): the recording is then over, its last good checkpoint kept."""
+        try:
+            self._add(record)
+        except OSError as error:
+            self.failed = True
+            raise RecordingError(_named(self.folder, error)) from None
+
+    def _add(self, record: StepRecord | EpochRecord) -> None:
         if isinstance(record, StepRecord):
             self.metrics.add_step(record)
             return
@@ -100,21 +121,39 @@ class RunRecorder:
             return self.info.name
 
     def close(self) -> str:
-        """End the recording: finished if every planned epoch is done, else interrupted. Returns the status."""
+        """End the recording: finished if every planned epoch is done, else interrupted. Returns the status.
+        Raises RecordingError naming a file that could not be written, unless add() already did: then
+        run.json is marked interrupted if it can be, and nothing more is raised."""
         if self._lock is None:
             return self.info.status
+        error = None
         try:
-            self.metrics.flush()
-            os.fsync(self.metrics.file.fileno())
-            self.metrics.close()
+            try:
+                if not self.failed:
+                    self.metrics.flush()
+                    os.fsync(self.metrics.file.fileno())
+            except OSError as failure:
+                error = failure
+            self.metrics.discard()     # closed (everything was written, unless a write failed)
             _sync_files(self.folder / LAST, self.folder / BEST)
             status = "finished" if self.info.epochs_done >= self.info.epochs_planned else "interrupted"
             self.info = self.info.with_changes(status=status, pid=None, name=self._name_on_disk())
-            write_info(self.folder, self.info)
+            try:
+                write_info(self.folder, self.info)
+            except OSError as failure:
+                error = error or failure
         finally:
             self._lock.release()
             self._lock = None
+        if error is not None and not self.failed:
+            self.failed = True
+            raise RecordingError(_named(self.folder, error))
         return self.info.status
+
+
+def _named(folder: Path, error: OSError) -> str:
+    """The failed write's message, naming the file (a WriteError's does already)."""
+    return str(error) if isinstance(error, WriteError) else f"{folder}: {error.strerror or error}"
 
 
 def _plan(session: Session, planned: int) -> int:
@@ -136,8 +175,8 @@ def _link_or_copy(source: Path, target: Path) -> None:
     temporary = target.with_name(f".{target.name}.{os.getpid()}.link.tmp")
     temporary.unlink(missing_ok=True)
     try:
-        os.link(source, temporary)
+        os.link(source, temporary, follow_symlinks=False)
     except OSError:
         import shutil
-        shutil.copyfile(source, temporary)
+        shutil.copyfile(source, temporary, follow_symlinks=False)
     os.replace(temporary, target)

@@ -20,6 +20,7 @@ FORMAT = "cnn-studio-run"
 VERSION = 1
 MAX_RUN_FILE_BYTES = 1 << 20          # a run.json is a few kB; a larger one is not ours
 STATUSES = ("running", "finished", "interrupted")
+OWN_FILES = "is a symbolic link; a run folder's files must be its own"   # a member that is a link is refused
 
 
 class RunFileError(ValueError):
@@ -64,11 +65,13 @@ def new_info(name: str, config: RunConfig, architecture: list, data: str, epochs
 def write_info(folder: Path, info: RunInfo, sync: bool = True) -> None:
     """Replace folder/run.json atomically: a reader sees the old file or the new, never a mixture."""
     text = json.dumps(info.as_json(), indent=1).encode("utf-8")
-    write_atomically(Path(folder) / RUN_FILE, lambda file: file.write(text), sync=sync)
+    write_atomically(Path(folder) / RUN_FILE, lambda file: file.write(text), sync=sync, follow_links=False)
 
 
 def read_info(folder: Path) -> RunInfo:
     """folder/run.json, checked field by field; raises RunFileError (or OSError) naming the problem."""
+    if os.path.islink(Path(folder) / RUN_FILE):
+        raise RunFileError(f"{RUN_FILE} {OWN_FILES}")
     fields = jsonfile.read(Path(folder) / RUN_FILE, RunFileError, MAX_RUN_FILE_BYTES, name=RUN_FILE)
     if not isinstance(fields, dict) or fields.get("format") != FORMAT:
         raise RunFileError(f"{RUN_FILE} does not describe a CNN Studio run")

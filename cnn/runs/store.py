@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..files import open_regular
+from ..files import kind, open_regular
 from .lock import LOCK_FILE, is_live
 from .metrics import METRICS_FILE
-from .runfile import RUN_FILE, RunFileError, RunInfo, read_info, write_info
+from .runfile import OWN_FILES, RUN_FILE, RunFileError, RunInfo, read_info, write_info
 
 LAST, BEST = "last.npz", "best.npz"
 OURS = (RUN_FILE, METRICS_FILE, LAST, BEST, LOCK_FILE)   # what delete may remove
@@ -47,10 +48,11 @@ def inspect(folder: Path) -> RunEntry:
     """The folder as a run, or with the reason it is not one. Never raises."""
     folder = Path(folder)
     try:
+        problem = member_problem(folder)
+        if problem is not None:
+            return RunEntry(folder, None, "unreadable", problem)
         if not os.path.lexists(folder / RUN_FILE):
-            ours = any((folder / name).exists() for name in (METRICS_FILE, LAST, BEST))
-            return RunEntry(folder, None, "unreadable", f"{RUN_FILE} is missing" if ours
-                            else f"not a run folder (no {RUN_FILE})")
+            return RunEntry(folder, None, "unreadable", _without_run_file(folder))
         info = read_info(folder)
     except RunFileError as error:
         return RunEntry(folder, None, "unreadable", str(error))
@@ -66,6 +68,40 @@ def inspect(folder: Path) -> RunEntry:
         return RunEntry(folder, info, status, reason)
     except Exception as error:  # a listing never raises: whatever went wrong is the reason
         return RunEntry(folder, info, "unreadable", f"cannot be read ({error})")
+
+
+def member_problem(folder: Path) -> str | None:
+    """The first of the run's own files that is a symbolic link (a write would follow it out of the
+    folder) or not a regular file (opening a FIFO would hang): its name and what it is. Never opens."""
+    for name in (*OURS, *(path.name for path in _temporary_files(folder))):
+        try:
+            mode = os.lstat(folder / name).st_mode
+        except FileNotFoundError:
+            continue
+        shown = f"the checkpoint {name}" if name in (LAST, BEST) else name
+        if stat.S_ISLNK(mode):
+            return f"{shown} {OWN_FILES}"
+        if not stat.S_ISREG(mode):
+            return f"{shown} is {kind(mode)}, not a file"
+    return None
+
+
+def _temporary_files(folder: Path) -> list[Path]:
+    """Temporary files of writes cut short (.run.json.<pid>.<random>.tmp and the like)."""
+    return list(Path(folder).glob(".*.tmp"))
+
+
+def _without_run_file(folder: Path) -> str:
+    """Why a folder without run.json is not a run: it never was one, its recording was killed before
+    it wrote run.json (the first thing a run writes, after its empty metrics file), or it lost it."""
+    if not any(os.path.lexists(folder / name) for name in (METRICS_FILE, LAST, BEST)):
+        return f"not a run folder (no {RUN_FILE})"
+    if not (folder / METRICS_FILE).exists() or (folder / LAST).exists() or (folder / BEST).exists():
+        return f"{RUN_FILE} is missing"
+    if (folder / METRICS_FILE).stat().st_size == 0 or any(
+            path.name.startswith(f".{RUN_FILE}.") for path in _temporary_files(folder)):
+        return f"no checkpoint: it stopped before its first epoch ended (before its {RUN_FILE} was written)"
+    return f"{RUN_FILE} is missing"
 
 
 def checkpoint_problem(path: Path) -> str | None:
@@ -147,11 +183,11 @@ def delete(folder: Path) -> list[str]:
     entry = inspect(folder)
     if entry.status == "running":
         raise ValueError(f"{folder}: the run is still being recorded")
-    if entry.info is None and not any((folder / name).exists() for name in OURS):
+    if entry.info is None and not any(os.path.lexists(folder / name) for name in OURS):
         raise ValueError(f"{folder}: not a run folder; nothing deleted")
     for name in OURS:
-        (folder / name).unlink(missing_ok=True)
-    for orphan in folder.glob(".*.tmp"):   # temporary files of saves cut short
+        (folder / name).unlink(missing_ok=True)        # a link is removed itself, never what it points to
+    for orphan in _temporary_files(folder):            # temporary files of saves cut short
         orphan.unlink(missing_ok=True)
     left = sorted(path.name for path in folder.iterdir())
     if not left:
