@@ -20,13 +20,9 @@ from .runs.lock import RunBusy
 from .runs.opening import BUNDLED, data_path, open_run
 from .runs.recorder import RecordingError, RunRecorder
 from .session import Session
+from .settings import OPTIONS, SETTINGS
 from .train import EpochRecord, TrainingDiverged, evaluate
 
-# The option that sets each run setting: messages about a setting name the option the user typed.
-OPTIONS = {"preset": "--preset", "epochs": "--epochs", "learning_rate": "--lr", "momentum": "--momentum",
-           "lr_decay": "--lr-decay", "shift": "--shift", "limit": "--limit", "classes": "--classes",
-           "batch_size": "--batch-size", "seed": "--seed", "dtype": "--dtype", "architecture": "--arch",
-           "optimizer": "--optimizer"}
 ALSO_ACCEPTED = {"epochs": "or 0 to only evaluate"}   # what the CLI accepts beyond RunConfig's range
 
 
@@ -58,28 +54,15 @@ def _path(text: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnn-train", description=__doc__)
-
-    def setting(field, **kwargs):
-        parser.add_argument(OPTIONS[field], dest=field, **kwargs)
-    setting("preset", choices=sorted(PRESETS), default="original",
-            help="the experiment whose defaults the other options override (default: original)")
-    setting("epochs", type=_whole("epochs"), help="training epochs, 1 to 10000; 0 only evaluates (with --load)")
-    setting("learning_rate", type=float, help=f"learning rate, {RANGES['learning_rate'].describe()}")
-    setting("optimizer", choices=CHOICES["optimizer"], help="sgd (with --momentum) or adam (β₁ 0.9, β₂ 0.999, "
-            "ε 1e-8; --lr is its step size η)")
-    setting("momentum", type=float, help=f"SGD momentum, {RANGES['momentum'].describe()} (sgd only)")
-    setting("lr_decay", type=float, help="epoch e runs at the learning rate × this^(e−1), "
-            f"{RANGES['lr_decay'].describe()}, never below {RANGES['learning_rate'].low:g}")
-    setting("shift", type=_whole("shift"), help="augmentation: move each training image by a random −N…+N pixels "
-            "down and across")
-    setting("limit", type=_limit, help="images per class from train and test, or 'all'")
-    setting("classes", type=_whole("digit"), nargs="+", help="digits to tell apart, e.g. --classes 0 1")
-    setting("batch_size", type=_whole("batch_size"), help="samples per SGD step (1: per-sample SGD)")
-    setting("seed", type=_whole("seed"), default=0, help="seed for the weights and the shuffle (default 0)")
-    setting("dtype", choices=sorted(DTYPES), help="floating-point type of the network")
-    setting("architecture", metavar="SPEC", help="the network: layers in words, e.g. \"conv 8 3x3 bias=kernel, relu, "
-            "maxpool 2, dense 10\" (conv DEPTH KxK [bias=position|kernel] [init=normal|he|xavier], maxpool S, "
-            "dense N [init=...], sigmoid, tanh, relu, softmax), or a JSON file of a weights header's architecture")
+    kinds = {"preset": dict(choices=sorted(PRESETS), default="original"), "epochs": dict(type=_whole("epochs")),
+             "learning_rate": dict(type=float), "optimizer": dict(choices=CHOICES["optimizer"]),
+             "momentum": dict(type=float), "lr_decay": dict(type=float), "shift": dict(type=_whole("shift")),
+             "reshuffle": dict(action=argparse.BooleanOptionalAction), "limit": dict(type=_limit),
+             "classes": dict(type=_whole("digit"), nargs="+"), "batch_size": dict(type=_whole("batch_size")),
+             "seed": dict(type=_whole("seed"), default=0), "dtype": dict(choices=sorted(DTYPES)),
+             "architecture": dict(metavar="SPEC")}    # what each setting's option takes (the words: cnn.settings)
+    for name, setting in SETTINGS.items():
+        parser.add_argument(setting.option, dest=name, help=setting.help, **kinds[name])
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--data", metavar="PATH", type=_path,
                         help="an .npz in Keras' MNIST layout or a folder of IDX files (default: the bundled MNIST)")

@@ -14,21 +14,26 @@ from .ranges import CHOICES, RANGES, SettingError, check_batch_size
 __all__ = ["RunConfig", "SettingError"]
 
 
+_ORIGINAL = PRESETS["original"]    # the defaults: the original experiment's
+
+
 @dataclass(frozen=True)
 class RunConfig:
-    preset: str = "original"
-    classes: tuple[int, ...] = (0, 1)
-    limit: int | None = 100          # images per class; None: all
-    epochs: int = 20
-    learning_rate: float = 0.1
-    batch_size: int = 1
-    momentum: float = 0.0
+    """A run's settings (each described once in cnn.settings; the ranges: cnn.ranges)."""
+    preset: str = _ORIGINAL.name
+    classes: tuple[int, ...] = _ORIGINAL.classes
+    limit: int | None = _ORIGINAL.limit   # images per class; None: all
+    epochs: int = _ORIGINAL.epochs
+    learning_rate: float = _ORIGINAL.learning_rate
+    batch_size: int = _ORIGINAL.batch_size
+    momentum: float = _ORIGINAL.momentum
     seed: int = 0
-    dtype: str = "float64"
-    lr_decay: float = 1.0            # epoch e's learning rate: learning_rate × lr_decay^(e−1), floored (cnn.optim)
-    shift: int = 0                   # augmentation: each training image moved by −shift…+shift pixels each way
-    architecture: str | None = None  # the network in cnn.arch's grammar; None: the preset's
-    optimizer: str = "sgd"           # cnn.optim: "sgd" (with `momentum`) or "adam" (β₁ 0.9, β₂ 0.999, ε 1e-8)
+    dtype: str = _ORIGINAL.dtype
+    lr_decay: float = _ORIGINAL.lr_decay  # epoch e's learning rate: learning_rate × lr_decay^(e−1), floored (cnn.optim)
+    shift: int = _ORIGINAL.shift          # augmentation: each training image moved by −shift…+shift pixels each way
+    architecture: str | None = None       # the network in cnn.arch's grammar; None: the preset's
+    optimizer: str = _ORIGINAL.optimizer  # cnn.optim: "sgd" (with `momentum`) or "adam" (β₁ 0.9, β₂ 0.999, ε 1e-8)
+    reshuffle: bool = _ORIGINAL.reshuffle  # a new order of the training images every epoch
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "RunConfig":
@@ -36,7 +41,7 @@ class RunConfig:
             raise SettingError("preset", f"one of {sorted(PRESETS)}", name)
         p = PRESETS[name]
         config = cls(name, p.classes, p.limit, p.epochs, p.learning_rate, p.batch_size, p.momentum, 0, p.dtype,
-                     p.lr_decay, p.shift, optimizer=p.optimizer)
+                     p.lr_decay, p.shift, optimizer=p.optimizer, reshuffle=p.reshuffle)
         return config.with_changes(**{k: v for k, v in overrides.items() if v is not None})
 
     @classmethod
@@ -48,6 +53,8 @@ class RunConfig:
         unknown = sorted(set(values) - {f.name for f in fields(cls)})
         if unknown:
             raise ValueError(f"unknown settings {unknown}")
+        if "reshuffle" not in values and values.get("preset") in PRESETS:   # written before it was a setting
+            values = {**values, "reshuffle": PRESETS[values["preset"]].reshuffle}
         return cls().with_changes(**values)
 
     def with_changes(self, **changes) -> "RunConfig":
@@ -69,6 +76,7 @@ class RunConfig:
              f"{RANGES['limit'].low} to {RANGES['limit'].high} images per class, or all"),
             ("dtype", isinstance(self.dtype, str) and self.dtype in DTYPES, f"one of {sorted(DTYPES)}"),
             ("optimizer", self.optimizer in CHOICES["optimizer"], f"one of {', '.join(CHOICES['optimizer'])}"),
+            ("reshuffle", isinstance(self.reshuffle, bool), "true or false"),
         ] + [(name, RANGES[name].contains(getattr(self, name)), RANGES[name].describe())
              for name in ("epochs", "learning_rate", "batch_size", "momentum", "seed", "lr_decay", "shift")]
         for name, ok, expected in checks:

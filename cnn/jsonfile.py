@@ -50,7 +50,7 @@ def parse(data: bytes | str, name: str, fail: Callable[[str], Exception]):
     except UnicodeDecodeError as error:
         raise fail(f"{name} is not UTF-8 text ({error.reason} at byte {error.start})") from None
     if _has_brackets_past(text, MAX_DEPTH) and _depth(text) > MAX_DEPTH:
-        raise fail(f"{name} is nested more than {MAX_DEPTH} levels deep; not a file of ours")
+        raise fail(f"{name} is nested more than {MAX_DEPTH} levels deep")
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:

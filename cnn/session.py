@@ -14,10 +14,10 @@ from .losses import Loss, get_loss
 from .network import Network
 from .optim import from_state, make_optimizer
 from .presets import PRESETS
+from .settings import DATA_AND_NETWORK
 from .step import PlainStep, StepResult
 from .train import EpochRecord, train
 
-DATA_AND_NETWORK = ("preset", "classes", "limit", "seed", "dtype", "architecture")  # what a resumed session keeps
 
 
 def loss_for(network: Network) -> Loss:
@@ -119,7 +119,7 @@ class Session:
     def run(self, epochs: int | None = None):
         """The training loop over this session's data, continuing the epoch count."""
         for record in train(self.network, self.dataset, self.loss, self.optimizer, epochs or self.config.epochs,
-                            self.config.batch_size, seed=self.config.seed, reshuffle=self.preset.reshuffle,
+                            self.config.batch_size, seed=self.config.seed, reshuffle=self.config.reshuffle,
                             shift=self.config.shift, first_epoch=self.epochs_done + 1):
             if isinstance(record, EpochRecord):
                 self.epochs_done = record.epoch

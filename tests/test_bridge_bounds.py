@@ -113,10 +113,9 @@ CASES = {
                       f"layer 'e' (Embedding): not supported; {declared.READ}"),
     "not a model": ({"module": "keras.layers", "class_name": "Dense", "config": {"units": 2}},
                     "config.json holds a Dense; the bridge reads a Sequential or functional model's config"),
-    "deep nesting": (b"[" * 100_000, "config.json is nested more than 100 levels deep; not a file of ours"),
+    "deep nesting": (b"[" * 100_000, "config.json is nested more than 100 levels deep"),
     "5,000 digits": (json.dumps(with_dense(units=0)).replace('"units": 0', f'"units": {DIGITS}').encode(),
-                     "config.json is not valid JSON (Exceeds the limit (4300 digits) for integer string conversion: "
-                     "value has 5000 digits)"),
+                     "config.json is not valid JSON (an integer of more than 4,300 digits)"),
 }
 
 

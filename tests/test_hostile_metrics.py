@@ -7,7 +7,8 @@ import json
 import pytest
 
 from app.training.run_curves import MAX_SERIES, RunCurves, read_curves
-from app.training.worker import TrainingWorker
+from app.model.events import Recorder
+from app.model.studio import Studio
 from cnn.runs.metrics import METRICS_FILE, MetricsWriter, ReadStats, read_records
 from cnn.train import EpochRecord, StepRecord
 
@@ -92,17 +93,14 @@ def recorded_run(tmp_path, raw_mnist, monkeypatch):
     return run.path
 
 
-def open_in_worker(folder):
-    worker = TrainingWorker()
-    said, failed, histories = [], [], []
-    worker.message.connect(said.append)
-    worker.failed.connect(failed.append)
-    worker.history.connect(histories.append)
-    worker.open_run(str(folder))     # on this thread: every signal has arrived when it returns
-    return worker, said, failed, histories
+def open_in_studio(folder):
+    events = Recorder()
+    studio = Studio(emit=events)
+    studio.command("open_run", str(folder))
+    return studio, events.of("message"), events.of("failed"), events.of("history")
 
 
-def test_the_studio_opens_a_run_with_made_up_names_and_steps_per_epoch_zero(recorded_run, qapp):
+def test_the_studio_opens_a_run_with_made_up_names_and_steps_per_epoch_zero(recorded_run):
     """Before: MemoryError (one 50,000-point series per name) and ZeroDivisionError ("Unexpected
     error"). Now the run opens, its own parameters' curves are kept and the rest is said."""
     lines = (recorded_run / METRICS_FILE).read_text().splitlines(keepends=True)
@@ -110,10 +108,10 @@ def test_the_studio_opens_a_run_with_made_up_names_and_steps_per_epoch_zero(reco
     first["grad_norms"].update({f"made.up.{i}": first["loss"] for i in range(5000)})
     zero = json.loads(lines[0]) | {"steps_per_epoch": 0}
     (recorded_run / METRICS_FILE).write_text(json.dumps(zero) + "\n" + json.dumps(first) + "\n" + "".join(lines[1:]))
-    worker, said, failed, histories = open_in_worker(recorded_run)
+    studio, said, failed, histories = open_in_studio(recorded_run)
     assert failed == []
     assert said[-1].startswith("Opened the run") and said[-1].endswith(
         "(metrics.jsonl: gradient norms under names that are not this network's parameters were ignored)")
     [curves] = histories
-    assert set(curves.norms) <= set(worker.session.network.params) and curves.norms
+    assert set(curves.norms) <= set(studio.session.network.params) and curves.norms
     assert curves.epochs_done == 1

@@ -62,7 +62,8 @@ def test_parts_share_no_series():
 
 
 def test_the_optimizer_is_named_and_changing_it_makes_a_new_run():
-    from app.training.run_labels import TRAINING_SETTINGS, summary
+    from cnn.settings import TRAINING_SETTINGS
+    from app.training.run_labels import summary
     from cnn.config import RunConfig
     assert "optimizer" in TRAINING_SETTINGS
     assert summary(RunConfig(optimizer="adam", learning_rate=0.001)) == "original · lr 0.001 · batch 1 · adam"

@@ -11,14 +11,11 @@ from cnn.config import RunConfig, SettingError
 from cnn.layer import DTYPES
 from cnn.presets import PRESETS
 from cnn.ranges import CHOICES, RANGES, shown
+from cnn.settings import LABELS
 
 from app.studio.fields import DECIMALS, NumberField
 from app.widgets.wheel_guard import guard_wheel
 
-LABELS = {"preset": "Preset", "classes": "Classes", "limit": "Images per class", "epochs": "Epochs",
-          "learning_rate": "Learning rate", "batch_size": "Batch size", "lr_decay": "LR decay / epoch",
-          "shift": "Random shift", "momentum": "Momentum", "seed": "Seed", "dtype": "Float type",
-          "architecture": "Network", "optimizer": "Optimizer"}
 # Selected digits look pressed and coloured; unselected ones stay plain.
 CLASS_BUTTON_STYLE = ("QToolButton { min-width: 22px; min-height: 20px; border: 1px solid #9a9a9a; border-radius: 3px;"
                       " background: #f4f4f4; color: #555; }"

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QM
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from cnn.config import RunConfig
-from cnn.session import DATA_AND_NETWORK
+from cnn.settings import DATA_AND_NETWORK
 from cnn.train import EpochRecord
 
 from app.studio.step_link import StepThroughLink

@@ -19,7 +19,9 @@ from cnn.session import Session
 from cnn.train import EpochRecord
 
 from app.training.run_curves import RunCurves, read_curves
-from app.training.run_labels import TRAINING_SETTINGS, setting_text
+from cnn.settings import TRAINING_SETTINGS
+
+from app.training.run_labels import setting_text
 
 
 def epochs_to_train(epochs_done: int, planned: int) -> int:

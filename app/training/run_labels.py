@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from cnn.config import RunConfig
 
-# The settings as the list and the legends name them, in the order they are named.
-SHORT_NAMES = {"preset": "", "classes": "classes", "limit": "images/class", "learning_rate": "lr",
-               "batch_size": "batch", "momentum": "momentum", "lr_decay": "decay", "shift": "shift",
-               "seed": "seed", "dtype": "", "epochs": "epochs", "architecture": "", "optimizer": ""}
-# The settings that shape training but not the data or the network: changing one makes a new run.
-TRAINING_SETTINGS = ("learning_rate", "batch_size", "momentum", "lr_decay", "shift", "optimizer")
+from cnn.settings import SETTINGS
 
 
 def setting_text(name: str, value) -> str:
@@ -20,11 +15,13 @@ def setting_text(name: str, value) -> str:
         return "all images" if value is None else f"{value}/class"
     if name in ("preset", "dtype", "optimizer"):
         return str(value)
+    if name == "reshuffle":
+        return "reshuffled" if value else "stored order"
     if name == "architecture":
         return "preset network" if value is None else value
     if isinstance(value, float):
-        return f"{SHORT_NAMES[name]} {value:g}"
-    return f"{SHORT_NAMES[name]} {value}"
+        return f"{SETTINGS[name].short} {value:g}"
+    return f"{SETTINGS[name].short} {value}"
 
 
 def summary(config: RunConfig) -> str:
@@ -32,7 +29,8 @@ def summary(config: RunConfig) -> str:
     defaults = RunConfig.from_preset(config.preset)
     parts = [config.preset, setting_text("learning_rate", config.learning_rate),
              setting_text("batch_size", config.batch_size)]
-    for name in ("classes", "limit", "optimizer", "momentum", "lr_decay", "shift", "seed", "dtype", "architecture"):
+    for name in ("classes", "limit", "optimizer", "momentum", "lr_decay", "shift", "reshuffle", "seed", "dtype",
+                 "architecture"):
         value = getattr(config, name)
         if value != getattr(defaults, name):
             parts.append(setting_text(name, value))
@@ -42,7 +40,7 @@ def summary(config: RunConfig) -> str:
 def differing_labels(configs: list[RunConfig], names: list[str]) -> list[str]:
     """One label per run: the settings in which the runs differ (the planned epochs aside, which
     the curves' length shows), or the run's name when they differ in nothing else."""
-    fields = [name for name in SHORT_NAMES if name != "epochs"
+    fields = [name for name in SETTINGS if name != "epochs"
               and len({repr(getattr(config, name)) for config in configs}) > 1]
     labels = []
     for config, name in zip(configs, names, strict=True):

@@ -111,7 +111,7 @@ class KerasTrainer:
         session = self.session
         x, y, batch_size = session.dataset.train.x, session.dataset.train.y, session.config.batch_size
         rng = np.random.default_rng([session.config.seed, epoch])
-        order = rng.permutation(len(x)) if session.preset.reshuffle else None
+        order = rng.permutation(len(x)) if session.config.reshuffle else None
         for start in range(0, len(x), batch_size):
             batch = slice(start, start + batch_size)
             xb, yb = (x[batch], y[batch]) if order is None else (x[order[batch]], y[order[batch]])
