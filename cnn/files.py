@@ -68,3 +68,13 @@ def naming(error: BaseException, path, *also) -> str:
     if any(text == name or text.startswith(f"{name}: ") or text.startswith(f"{name}{os.sep}") for name in names):
         return text
     return f"{shown(path)}: {text}"
+
+
+def not_a_file(path) -> str | None:
+    """What `path` is when something is there that is not a regular file ("is a FIFO (named pipe), not a
+    file"), to refuse it before a library opens it and waits; None for a regular file or nothing there."""
+    try:
+        mode = os.stat(os.fspath(path)).st_mode
+    except OSError:
+        return None
+    return None if stat.S_ISREG(mode) else f"is {kind(mode)}, not a file"
