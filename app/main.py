@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnn import files
 from cnn.config import RunConfig
 from cnn.presets import PRESETS
 from cnn.ranges import RANGES, SettingError, shown, whole_option
@@ -131,6 +132,9 @@ def main(argv=None) -> int:
         except ValueError as error:
             print(f"cnn-studio: error: {error}", file=sys.stderr)
             return 2
+    if args.settings and (not_file := files.not_a_file(args.settings)):   # QSettings would wait on a FIFO for ever
+        print(f"cnn-studio: error: --settings {files.shown(args.settings)}: {not_file}", file=sys.stderr)
+        return 2
     problem = platform_problem()
     if problem:
         print(problem, file=sys.stderr)

@@ -9,6 +9,7 @@ import numpy as np
 
 from cnn import io
 from cnn.ranges import RANGES, whole_option
+from cnn.files import shown
 from cnn.session import loss_for
 
 INSTALL_QT = "cnn-predict reads images with Qt: pip install 'cnn-studio[app]' (or: pip install PySide6-Essentials)"
@@ -52,20 +53,20 @@ def main(argv=None) -> int:
     elif len(classes) != outputs:
         problem = f"the network has {outputs} outputs, but --classes names {len(classes)}"
     if problem:
-        print(f"cnn-predict: {args.load}: {problem}", file=sys.stderr)
+        print(f"cnn-predict: {shown(args.load)}: {problem}", file=sys.stderr)
         return 2
     loss, failed = loss_for(network), 0
     for path in args.images:
         try:
             digit = load_digit(path)
         except (ImageFileError, OSError) as error:
-            print(f"cnn-predict: {error}" if isinstance(error, ImageFileError) else f"cnn-predict: {path}: {error}",
-                  file=sys.stderr)
+            print(f"cnn-predict: {error}" if isinstance(error, ImageFileError) else
+                  f"cnn-predict: {shown(path)}: {error.strerror or error}", file=sys.stderr)
             failed += 1
             continue
         probabilities = loss.probabilities(network.forward(digit.image[None, None]))[0]
         best = int(np.argmax(probabilities))
-        print(f"{path}: {classes[best]} (p={probabilities[best]:.2f})", flush=True)
+        print(f"{shown(path)}: {classes[best]} (p={probabilities[best]:.2f})", flush=True)
         if args.show:
             print(as_text(digit.image), flush=True)
     return 1 if failed else 0

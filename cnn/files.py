@@ -67,3 +67,43 @@ def open_own(path, flags: int, fail: Callable[[str], Exception]) -> int:
         raise fail(f"is {kind(mode)}, not a file")
     os.set_blocking(descriptor, True)
     return descriptor
+
+
+def shown(path) -> str:
+    """`path` as text fit to print or show: a name that is not valid in the file system's encoding (on
+    Linux, bytes that are not UTF-8, held as surrogates) has those bytes escaped ('\\xff'), never a
+    UnicodeEncodeError or a name Qt silently shortens; an empty path is ''."""
+    text = os.fspath(path)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    if not text:
+        return "''"
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+
+
+def naming(error: BaseException, path, *also) -> str:
+    """`error` as one line that names the file once: its own text when that starts with `path` or one of
+    `also` (errors raised here name their file), else "path: text". Python's own OSError text
+    ("[Errno 13] Permission denied: '/x'") becomes "/x: Permission denied"."""
+    if isinstance(error, OSError) and error.filename is not None and error.strerror:
+        text = f"{shown(error.filename)}: {error.strerror}"
+    else:
+        text = str(error)
+    names = [shown(place) for place in (path, *also) if place is not None and os.fspath(place)]
+    if any(text == name or text.startswith(f"{name}: ") or text.startswith(f"{name}{os.sep}") for name in names):
+        return text
+    return f"{shown(path)}: {text}"
+
+
+def not_a_file(path) -> str | None:
+    """What `path` is when something is there that is not a regular file ("is a FIFO (named pipe), not a
+    file"), to refuse it before a library opens it and waits; None for a regular file or nothing there."""
+    try:
+        mode = os.stat(os.fspath(path)).st_mode
+    except OSError:
+        return None
+    return None if stat.S_ISREG(mode) else f"is {kind(mode)}, not a file"

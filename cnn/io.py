@@ -88,30 +88,67 @@ def _writer(network: Network, extra_header: dict | None = None, state: dict[str,
 def load(path) -> Network:
     """Rebuild the network saved in `path`, or raise WeightsFileError and change nothing."""
     def fail(problem):
-        return WeightsFileError(f"{os.fspath(path) or repr('')}: {problem}")
+        return WeightsFileError(f"{files.shown(path)}: {problem}")
     try:
-        with files.open_regular(path, fail) as file, zipfile.ZipFile(file) as archive:
-            members = {name[:-4] if name.endswith(".npy") else name: name for name in archive.namelist()}
-            if HEADER_KEY not in members:
-                raise fail("not a CNN Studio weights file (no header)")
-            header = _read_header(archive, members[HEADER_KEY], fail)
-            network = _build(header, fail)
-            expected = network.params
-            state = {name for name in members if name.startswith(STATE_PREFIX)}
-            missing = sorted(set(expected) - set(members))
-            extra = sorted(set(members) - set(expected) - {HEADER_KEY} - state)
-            if missing or extra:
-                raise fail(f"the arrays do not match the architecture: missing {missing}, unexpected {extra}")
-            values = {name: _read_array(archive, members[name], expected[name], fail) for name in expected}
+        with files.open_regular(path, fail) as file:
+            _check_zip(file, fail)
+            with zipfile.ZipFile(file) as archive:
+                network, values = _read_network(archive, fail)
     except WeightsFileError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error, NotImplementedError,
             RuntimeError) as error:  # the last three: corrupt deflate data, unknown compression, encryption
-        raise fail(f"not a readable weights archive ({error})") from None
+        raise fail(f"not a readable weights archive ({_damage(error)})") from None
     except (ValueError, KeyError, TypeError) as error:
         raise fail(f"corrupt archive ({error})") from None
     network.set_params(values)
     return network
+
+
+EXPECTED = "expected an .npz saved by cnn-train or the studio"
+
+
+def _check_zip(file, fail) -> None:
+    """Raises fail(…) in the project's words when `file` is empty or no zip archive (cnn.mnist_files' wording)."""
+    if os.fstat(file.fileno()).st_size == 0:
+        raise fail(f"the file is empty; {EXPECTED}")
+    if not zipfile.is_zipfile(file):
+        file.seek(0)
+        if file.read(2) == b"PK":
+            raise fail("not a readable weights archive (a truncated or damaged zip: its directory is missing)")
+        raise fail(f"not a weights file (not a zip archive); {EXPECTED}")
+    file.seek(0)
+
+
+def _damage(error: Exception) -> str:
+    """What is wrong with an archive whose directory read, in words (zipfile's own detail kept)."""
+    if isinstance(error, zlib.error):
+        return "its compressed data is damaged"
+    if isinstance(error, NotImplementedError):
+        return f"a zip compression this program does not read: {error}"
+    if isinstance(error, RuntimeError):
+        return f"an encrypted zip: {error}"
+    if isinstance(error, EOFError):
+        return "a truncated zip member"
+    if isinstance(error, OSError) and not isinstance(error, zipfile.BadZipFile) and error.strerror:
+        return error.strerror
+    return f"a damaged zip: {error}"
+
+
+def _read_network(archive: zipfile.ZipFile, fail) -> tuple[Network, dict[str, np.ndarray]]:
+    """The network an archive's header describes and the values of its parameters, each checked."""
+    members = {name[:-4] if name.endswith(".npy") else name: name for name in archive.namelist()}
+    if HEADER_KEY not in members:
+        raise fail("not a CNN Studio weights file (no header)")
+    header = _read_header(archive, members[HEADER_KEY], fail)
+    network = _build(header, fail)
+    expected = network.params
+    state = {name for name in members if name.startswith(STATE_PREFIX)}
+    missing = sorted(set(expected) - set(members))
+    extra = sorted(set(members) - set(expected) - {HEADER_KEY} - state)
+    if missing or extra:
+        raise fail(f"the arrays do not match the architecture: missing {missing}, unexpected {extra}")
+    return network, {name: _read_array(archive, members[name], expected[name], fail) for name in expected}
 
 
 def _read_header(archive, member, fail) -> dict:

@@ -91,7 +91,8 @@ def test_bad_weights_file_message(tmp_path, capsys):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"garbage")
     assert main(["--load", str(bad)]) == 2
-    assert f"{bad}: not a readable weights archive" in capsys.readouterr().err
+    assert capsys.readouterr().err == (f"cnn-train: error: {bad}: not a weights file (not a zip archive); expected an "
+                                       ".npz saved by cnn-train or the studio\n")
 
 
 def test_loaded_network_must_fit_the_classes(tmp_path, capsys):

@@ -75,3 +75,43 @@ def test_a_click_without_moving_draws_a_dot_the_brushs_width(panel):
     rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     assert len(rows) and abs(rows.mean() - 140) <= 3 and abs(columns.mean() - 140) <= 3
     assert abs(len(rows) - pad.brush_width) <= 3 and abs(len(columns) - pad.brush_width) <= 3
+
+
+def test_opened_pictures_whose_names_are_not_utf8_or_that_are_drawings(panel, qtbot, tmp_path):
+    """A PNG named in bytes that are no UTF-8 opens (Qt is given the open file, not a path it re-encodes), its
+    name shown with the bytes escaped; an SVG, a FIFO are refused by name, nothing changed."""
+    import os
+
+    from PySide6.QtGui import QImage
+    page = QImage(60, 60, QImage.Format_Grayscale8)
+    page.fill(255)
+    for row in range(10, 50):
+        for column in range(27, 33):
+            page.setPixel(column, row, 0)
+    name = tmp_path / os.fsdecode(b"\xff\xfe-bad.png")
+    assert page.save(str(tmp_path / "good.png"), "PNG")
+    os.rename(tmp_path / "good.png", name)
+    with qtbot.waitSignal(panel.sample_chosen, timeout=5000) as chosen:
+        assert panel.open_image(str(name))
+    assert chosen.args[0].name == "\\xff\\xfe-bad.png" and chosen.args[0].image.max() > 0.9
+    (tmp_path / "drawing.png").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>')
+    os.mkfifo(tmp_path / "pipe.png")
+    for bad, problem in (("drawing.png", "an SVG drawing, which is not read here; open a PNG, JPEG, BMP… picture "
+                                         "of the digit"), ("pipe.png", "is a FIFO (named pipe), not a file")):
+        with qtbot.waitSignal(panel.failed, timeout=5000) as failed:
+            assert not panel.open_image(str(tmp_path / bad))
+        assert failed.args[0] == f"{tmp_path / bad}: {problem}"
+        assert panel.current is chosen.args[0]
+
+
+def test_dropped_file_urls_keep_the_bytes_of_names_that_are_not_utf8():
+    import os
+
+    from PySide6.QtCore import QMimeData, QUrl
+
+    from app.widgets.dropped import dropped_files
+    mime = QMimeData()    # as a file manager sends them: the name's bytes percent-encoded
+    mime.setData("text/uri-list", b"file:///tmp/%FF%FE-bad.png\r\nfile:///tmp/a%20b%C3%A9.png\r\nhttps://x/y.png\r\n")
+    assert dropped_files(mime) == [os.fsdecode(b"/tmp/\xff\xfe-bad.png"), "/tmp/a bé.png"]
+    mime.setUrls([QUrl.fromLocalFile("/tmp/x y/é#?.png")])
+    assert dropped_files(mime) == ["/tmp/x y/é#?.png"]

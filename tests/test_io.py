@@ -1,5 +1,6 @@
 import io as bytes_io
 import json
+import os
 import zipfile
 
 import numpy as np
@@ -106,15 +107,49 @@ def test_bad_weights_files(tmp_path, change, message):
     assert isinstance(error.value, ValueError)
 
 
-def test_not_a_zip_truncated_and_missing(tmp_path):
+NOT_WEIGHTS = "expected an .npz saved by cnn-train or the studio"
+
+
+def test_every_way_an_archive_is_not_one_is_said_in_the_projects_words(tmp_path):
+    """Not Python's "(File is not a zip file)": each case in words, as a bad data file gets (cnn.mnist_files)."""
     good = tmp_path / "good.npz"
     io.save(original_network(), good)
+    data = good.read_bytes()
     (tmp_path / "text.npz").write_text("hello")
-    (tmp_path / "cut.npz").write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    for name, message in (("text.npz", "not a readable weights archive"), ("cut.npz", "not a readable weights archive"),
-                          ("none.npz", "no such file")):
-        with pytest.raises(WeightsFileError, match=f"{name}: {message}"):
+    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
+    (tmp_path / "empty.npz").write_bytes(b"")
+    (tmp_path / "folder.npz").mkdir()
+    os.mkfifo(tmp_path / "pipe.npz")     # opened to read, it would wait for a writer for ever
+    damaged = bytearray(data)
+    damaged[damaged.index(b"3.weights.npy") - 30] ^= 0xFF     # the member's local header
+    (tmp_path / "header.npz").write_bytes(bytes(damaged))
+    damaged = bytearray(data)
+    damaged[damaged.index(b"\x93NUMPY", damaged.index(b"3.weights.npy")) + 200] ^= 0xFF   # the member's data
+    (tmp_path / "crc.npz").write_bytes(bytes(damaged))
+    cases = {"text.npz": f"not a weights file (not a zip archive); {NOT_WEIGHTS}",
+             "cut.npz": "not a readable weights archive (a truncated or damaged zip: its directory is missing)",
+             "empty.npz": f"the file is empty; {NOT_WEIGHTS}",
+             "folder.npz": "is a folder, not a file",
+             "pipe.npz": "is a FIFO (named pipe), not a file",
+             "header.npz": "not a readable weights archive (a damaged zip: Bad magic number for file header)",
+             "crc.npz": "not a readable weights archive (a damaged zip: Bad CRC-32 for file '3.weights.npy')",
+             "none.npz": "no such file"}
+    for name, message in cases.items():
+        with pytest.raises(WeightsFileError) as error:
             io.load(tmp_path / name)
+        assert str(error.value) == f"{tmp_path / name}: {message}"
+        assert "File is not a zip file" not in str(error.value)
+
+
+def test_a_weights_file_whose_name_is_not_utf8_loads_and_is_named_with_its_bytes_escaped(tmp_path):
+    name = os.fsdecode(b"\xff\xfe-weights.npz")      # surrogates on Linux: bytes that are no UTF-8
+    io.save(original_network(seed=3), tmp_path / name)
+    assert io.load(tmp_path / name).architecture() == original_network().architecture()
+    (tmp_path / name).write_text("no weights")
+    with pytest.raises(WeightsFileError) as error:
+        io.load(tmp_path / name)
+    assert str(error.value).startswith(f"{tmp_path}/\\xff\\xfe-weights.npz: not a weights file")
+    str(error.value).encode("utf-8")     # printable: no lone surrogates left
 
 
 def test_truncated_member_data(tmp_path):

@@ -1,16 +1,20 @@
 """cnn-predict and the image files it reads (through Qt's readers): one line per file, the others
 still predicted when one fails, and bad files refused by name before they are decoded."""
+import gzip
+import os
 import re
 import struct
+import subprocess
 import sys
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
 from app.predict import main
-from app.widgets.image_files import ImageFileError, MAX_SIDE, load_digit, read_grey
+from app.widgets.image_files import MAX_DECLARED_SIDE, MAX_SIDE, ImageFileError, load_digit, read_grey
 from cnn import io
 from cnn.preprocess import preprocess
 from cnn.session import Session
@@ -138,3 +142,75 @@ def test_weights_that_do_not_fit_and_missing_qt_are_said_in_one_line(trained, tm
     err = capsys.readouterr().err.splitlines()
     assert err == ["cnn-predict: cnn-predict reads images with Qt: pip install 'cnn-studio[app]' "
                    "(or: pip install PySide6-Essentials)"]
+
+
+SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">'
+       '<rect width="100" height="100" fill="white"/><rect x="45" y="20" width="10" height="60"/></svg>')
+
+
+def svg_bomb(path, levels=29) -> str:
+    """A 100×100 SVG of `levels` doubling <use>: 2**levels rectangles, minutes for Qt to render."""
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100" '
+             'height="100"><defs><rect id="l0" width="1" height="1"/>']
+    parts += [f'<g id="l{i}"><use xlink:href="#l{i - 1}"/><use xlink:href="#l{i - 1}" x="0.01"/></g>'
+              for i in range(1, levels + 1)]
+    path.write_text("".join(parts) + f'</defs><use xlink:href="#l{levels}"/></svg>')
+    return str(path)
+
+
+DRAWING = "which is not read here; open a PNG, JPEG, BMP… picture of the digit"
+
+
+def test_a_drawing_is_refused_by_its_content_whatever_its_name(tmp_path):
+    """Qt renders an SVG at any cost (a <use> bomb: minutes): it is told by its content and refused."""
+    bomb = Path(svg_bomb(tmp_path / "bomb.svg")).read_bytes()
+    for name, data in (("digit.png", SVG.encode()), ("digit.svg", SVG.encode()),
+                       ("packed.jpg", gzip.compress(SVG.encode())), ("bomb.png", bomb)):
+        (tmp_path / name).write_bytes(data)
+        kind = "an SVG drawing (compressed)" if name == "packed.jpg" else "an SVG drawing"
+        with pytest.raises(ImageFileError) as error:
+            read_grey(tmp_path / name)
+        assert str(error.value) == f"{tmp_path / name}: {kind}, {DRAWING}"
+
+
+def test_a_fifo_or_a_device_is_never_opened_as_a_picture(tmp_path):
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)     # opened to read, it would wait for a writer for ever
+    with pytest.raises(ImageFileError, match=f"^{fifo}: is a FIFO \\(named pipe\\), not a file$"):
+        read_grey(fifo)
+    with pytest.raises(ImageFileError, match="^/dev/null: is a character device, not a file$"):
+        read_grey("/dev/null")
+
+
+def test_a_side_longer_than_the_limit_is_refused_before_decoding(tmp_path):
+    long = absurd_png(tmp_path / "long.png", width=MAX_DECLARED_SIDE + 1, height=10)
+    with pytest.raises(ImageFileError) as error:
+        read_grey(long)
+    assert str(error.value) == (f"{long}: the image declares {MAX_DECLARED_SIDE + 1}×10 pixels, a side longer than "
+                                f"the {MAX_DECLARED_SIDE:,} read here")
+
+
+def test_a_picture_whose_name_is_not_utf8_is_read_and_named_with_its_bytes_escaped(trained, tmp_path, capsys):
+    weights, session = trained
+    name = os.fsdecode(b"\xff\xfe-bad.png")            # surrogates on Linux: bytes that are no UTF-8
+    path = save_png(tmp_path / "good.png", on_a_page(session.dataset.test.x[0, 0]))
+    os.rename(path, tmp_path / name)
+    assert read_grey(tmp_path / name).shape == (300, 400)
+    assert main(["--load", str(weights), str(tmp_path / name)]) == 0
+    assert capsys.readouterr().out.startswith(f"{tmp_path}/\\xff\\xfe-bad.png: ")
+    (tmp_path / name).write_text("not a picture")
+    assert main(["--load", str(weights), str(tmp_path / name)]) == 1
+    assert capsys.readouterr().err == (f"cnn-predict: {tmp_path}/\\xff\\xfe-bad.png: not an image (PNG, JPEG, BMP "
+                                       "and the other formats Qt reads)\n")
+
+
+@pytest.mark.slow   # a subprocess
+def test_cnn_predict_refuses_an_svg_bomb_at_once(trained, tmp_path):
+    weights, _ = trained
+    bomb = svg_bomb(tmp_path / "bomb.png")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    # The timeout only stops a hang from stalling the suite; the assertion is the exit code and the message.
+    done = subprocess.run([sys.executable, "-m", "app.predict", "--load", str(weights), bomb], capture_output=True,
+                          text=True, env=env, timeout=600)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == f"cnn-predict: {bomb}: an SVG drawing, {DRAWING}\n"

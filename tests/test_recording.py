@@ -51,6 +51,17 @@ def test_a_folder_that_cannot_be_written_is_not_recorded(tmp_path, raw_mnist):
     assert recording.end() is None
 
 
+def test_the_runs_folder_is_named_once_in_the_message(tmp_path, raw_mnist):
+    """Not "…/runs: …/runs: the runs folder cannot be made" (the store's error names the folder already)."""
+    (tmp_path / "file").write_text("x")
+    runs = tmp_path / "file" / "runs"          # a folder that cannot be made: its parent is a file
+    session = Session(RunConfig(epochs=1, limit=10), raw_mnist)
+    with pytest.raises(NotRecorded) as error:
+        Recording(runs).begin(session, 1, "bundled MNIST")
+    assert str(error.value) == (f"This run is not recorded: {runs}: the runs folder cannot be made (Not a directory). "
+                                "Training goes on; File ▸ Save weights keeps the result.")
+
+
 def test_without_a_runs_folder_nothing_is_recorded(raw_mnist):
     recording = Recording(None)
     session = Session(RunConfig(epochs=1, limit=10), raw_mnist)

@@ -428,3 +428,19 @@ def test_every_counter_uses_the_runs_own_epochs_and_the_shown_run_is_the_selecte
     new = next(run for run in runs(window) if run.path != entry.path)
     assert window.runs_panel.current == new.path == window.runs_panel.selected_path()
     assert window.runs_panel.note.text() == str(new.path)
+
+
+def test_a_failed_export_names_the_file_once(qtbot, tmp_path, raw_mnist, monkeypatch):
+    from app.studio.runs_panel import RunsPanel
+    import cnn.cli
+    monkeypatch.setattr(cnn.cli, "load_mnist", lambda path=None: raw_mnist)
+    assert cnn_train(["--epochs", "1", "--limit", "10", "--quiet", "--runs", str(tmp_path / "runs")]) == 0
+    panel = RunsPanel(tmp_path / "runs")
+    qtbot.addWidget(panel)
+    [entry] = RunStore(tmp_path / "runs").list()
+    panel.select(entry.path)
+    target = tmp_path / "missing" / "metrics.csv"
+    with qtbot.waitSignal(panel.failed) as failed:
+        panel.export_selected(str(target))
+    assert failed.args[0].startswith(f"The metrics could not be exported: {target}: ")
+    assert failed.args[0].count(str(target)) == 1

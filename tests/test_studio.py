@@ -139,7 +139,7 @@ def test_a_bad_weights_file_shows_an_error_and_keeps_the_model(window, qtbot, tm
     bad.write_bytes(b"this is not a weights file")
     with qtbot.waitSignal(window.error_shown, timeout=10000) as blocker:
         window.open_weights(str(bad))
-    assert str(bad) in blocker.args[0] and "not a readable weights archive" in blocker.args[0]
+    assert str(bad) in blocker.args[0] and "not a weights file (not a zip archive)" in blocker.args[0]
     assert window.banner.isVisible() and str(bad) in window.banner.text.text()
     after = window.worker.session.network.params
     assert all(np.array_equal(before[k], after[k]) for k in before)
@@ -312,8 +312,8 @@ def test_an_unreadable_data_file_is_reported_and_start_refused(qtbot, tmp_path, 
 
 
 @pytest.mark.parametrize("content, message", [
-    (b"\x00" * 100, "not a readable weights archive (File is not a zip file)"),
-    (None, "not a readable weights archive"),       # cut short: its zip directory is gone
+    (b"\x00" * 100, "not a weights file (not a zip archive); expected an .npz saved by cnn-train or the studio"),
+    (None, "not a readable weights archive (a truncated or damaged zip: its directory is missing)"),   # cut short
 ])
 def test_bad_weights_files_of_every_kind_leave_the_model_alone(window, qtbot, tmp_path, content, message):
     path = tmp_path / "bad.npz"

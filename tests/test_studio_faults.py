@@ -200,3 +200,23 @@ def test_a_value_typed_before_the_first_network_arrives_is_kept(qtbot, tmp_path)
     window.show()
     qtbot.waitUntil(lambda: window.model is not None, timeout=20000)
     assert window.model.config.learning_rate == 0.1 and window.settings_panel.config().learning_rate == 0.05
+
+
+def test_an_arch_file_that_is_a_fifo_is_refused_before_the_window_opens(tmp_path, capsys):
+    """The studio reads --arch through cnn.cli's reader (cnn.jsonfile): a FIFO is named, never opened to wait."""
+    fifo = tmp_path / "a.json"
+    os.mkfifo(fifo)
+    assert main(["--arch", str(fifo)]) == 2
+    assert capsys.readouterr().err == f"cnn-studio: error: --arch: {fifo} is a FIFO (named pipe), not a file\n"
+
+
+@pytest.mark.slow   # a subprocess: without the check, QSettings waited on the FIFO for ever
+@pytest.mark.parametrize("make, kind", [(os.mkfifo, "a FIFO (named pipe)"), (os.mkdir, "a folder")])
+def test_a_settings_file_that_is_no_file_is_refused_at_once(tmp_path, make, kind):
+    path = tmp_path / "s.ini"
+    make(path)
+    # The timeout only keeps a hang from stalling the suite; the exit code and the message are the test.
+    result = subprocess.run([sys.executable, "-m", "app", "--settings", str(path)], capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 2
+    assert result.stderr == f"cnn-studio: error: --settings {path}: is {kind}, not a file\n"

@@ -321,3 +321,30 @@ def test_a_new_picture_starts_without_the_last_ones_true_digit(window, qtbot, tm
     panel.label.setCurrentIndex(panel.label.findData(1))
     panel.pad.clear()
     assert panel.label.currentData() is None
+
+
+def drop(window, data: bytes):
+    from PySide6.QtCore import QMimeData, QPointF
+    from PySide6.QtGui import QDropEvent
+    mime = QMimeData()
+    mime.setData("text/uri-list", data)   # as a file manager sends a name: its bytes percent-encoded
+    window.dropEvent(QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
+
+
+def test_dropped_pictures_open_by_their_bytes_and_drawings_are_refused(window, qtbot, tmp_path):
+    import os
+    from urllib.parse import quote_from_bytes
+    page = np.ones((100, 100))
+    page[20:80, 45:55] = 0
+    name = os.fsencode(tmp_path) + b"/\xff\xfe-bad.png"   # bytes that are no UTF-8
+    os.rename(save_png(tmp_path / "good.png", page), os.fsdecode(name))
+    with qtbot.waitSignal(window.your_digit.sample_chosen, timeout=5000) as chosen:
+        drop(window, b"file://" + quote_from_bytes(name).encode())
+    assert chosen.args[0].name == "\\xff\\xfe-bad.png"
+    bomb = tmp_path / "drawing.svg"
+    bomb.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>')
+    with qtbot.waitSignal(window.error_shown, timeout=5000) as error:
+        drop(window, b"file://" + quote_from_bytes(os.fsencode(bomb)).encode())
+    assert error.args[0] == (f"{bomb}: an SVG drawing, which is not read here; open a PNG, JPEG, BMP… picture of "
+                             "the digit")
+    assert window.image_sample is chosen.args[0]

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
                                QMessageBox, QPushButton, QSpinBox, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
                                QWidget)
 
+from cnn.files import naming
 from cnn.runs.export import export_csv, steps_path
 from cnn.runs.store import RunEntry, RunStore, delete, inspect, rename
 
@@ -298,6 +299,6 @@ class RunsPanel(QWidget):
         try:
             epochs, steps = export_csv(path, target)
         except (ValueError, OSError) as error:
-            self.failed.emit(f"{target}: the metrics could not be exported ({error})")
+            self.failed.emit(f"The metrics could not be exported: {naming(error, path, target, steps_path(target))}")
             return
         self.message.emit(f"Exported {epochs} epochs to {target} and {steps} steps to {steps_path(target)}")

@@ -46,7 +46,8 @@ from app.training.collector import GuiThreadCollector
 from app.training.state import RunState
 from app.training.worker import TrainingWorker
 from app.widgets.banner import ErrorBanner
-from app.widgets.image_files import IMAGE_SUFFIXES
+from app.widgets.dropped import dropped_files
+from app.widgets.image_files import DRAWING_SUFFIXES, IMAGE_SUFFIXES
 from app.widgets.fit_scene import fit_scenes
 from app.widgets.fit_width import WidthFittingScrollArea
 from app.widgets.wheel_guard import guard_wheel
@@ -537,9 +538,9 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
-        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        files = dropped_files(event.mimeData())
         if files:
-            if Path(files[0]).suffix.lower() in IMAGE_SUFFIXES:
+            if Path(files[0]).suffix.lower() in IMAGE_SUFFIXES + DRAWING_SUFFIXES:   # a drawing: refused, named
                 self.your_digit_dock.show()
                 self.your_digit.open_image(files[0])
             else:

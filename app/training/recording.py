@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnn.config import RunConfig
+from cnn.files import naming
 from cnn.runs.lock import RunBusy
 from cnn.runs.recorder import RunRecorder
 from cnn.runs.store import inspect
@@ -71,8 +72,8 @@ class Recording:
             return None
         except (OSError, ValueError, RunBusy) as error:
             self.recorder = None
-            raise NotRecorded(f"This run is not recorded: {self.folder or self.runs_dir}: {error}. Training goes "
-                              "on; File ▸ Save weights keeps the result.") from None
+            raise NotRecorded(f"This run is not recorded: {naming(error, self.folder or self.runs_dir)}. Training "
+                              "goes on; File ▸ Save weights keeps the result.") from None
 
     def keep(self, record) -> bool:
         """Write one training record; True when it ended an epoch (run.json changed)."""

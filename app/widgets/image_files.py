@@ -6,17 +6,24 @@ Used by cnn-predict and by the studio. Every problem is an ImageFileError naming
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QFile, QFileDevice, QIODevice, QSize, Qt
 from PySide6.QtGui import QImage, QImageReader, QPainter
 
+from cnn.files import open_regular, shown
 from cnn.preprocess import EmptyImage, Preprocessed, preprocess
 
 MAX_PIXELS = 40_000_000   # declared width × height above this is refused (a 7000×5700 photo still opens)
+MAX_DECLARED_SIDE = 20_000  # nor a side longer than this
 MAX_SIDE = 1024           # larger pictures are decoded scaled down to this longest side (the digit ends at 20 px)
 FORMATS = "PNG, JPEG, BMP"
+# The formats (as Qt's readers name them) decoded here: pixels, bounded by the size they declare.
+RASTER_FORMATS = frozenset({"bmp", "gif", "icns", "ico", "jpeg", "pbm", "pgm", "png", "ppm", "tga", "tiff", "wbmp",
+                            "webp", "xbm", "xpm"})
+# Drawings Qt would render at any cost (29 levels of doubling <use> in a 100×100 SVG: minutes): refused.
+DRAWINGS = {"svg": "an SVG drawing", "svgz": "an SVG drawing (compressed)", "pdf": "a PDF document"}
+DRAWING_SUFFIXES = (".svg", ".svgz", ".pdf")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff", ".webp")
 FILE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.pgm *.ppm *.tif *.tiff *.webp);;All files (*)"
 
@@ -27,32 +34,53 @@ class ImageFileError(ValueError):
 
 def read_grey(path) -> np.ndarray:
     """The picture in `path` as (H, W) uint8 grey levels, transparency shown over white paper, scaled
-    down so that its longest side is at most MAX_SIDE. Raises ImageFileError."""
-    path = Path(path)
-    name = os.fspath(path)
-    if not path.exists():
-        raise ImageFileError(f"{name}: no such file")
-    if path.is_dir():
-        raise ImageFileError(f"{name}: is a folder, not an image")
-    if path.stat().st_size == 0:
-        raise ImageFileError(f"{name}: the file is empty")
-    reader = QImageReader(name)
+    down so that its longest side is at most MAX_SIDE. Raises ImageFileError.
+
+    Only a regular file is opened (never a FIFO or a device), and Qt reads it from that open file, not
+    by a path it would re-encode (a name that is not UTF-8 opens). The format is told by the content,
+    whatever the name's suffix; only raster formats are decoded, and only once the size they declare
+    is within the limits: a drawing (SVG) would be rendered without bound."""
+    name = shown(path)
+
+    def fail(problem: str) -> ImageFileError:
+        return ImageFileError(f"{name}: {problem}")
+    with open_regular(path, fail) as file:
+        if os.fstat(file.fileno()).st_size == 0:
+            raise fail("the file is empty")
+        device = QFile()
+        if not device.open(file.fileno(), QIODevice.ReadOnly, QFileDevice.DontCloseHandle):
+            raise fail(f"could not be read ({device.errorString()})")
+        try:
+            return _decode(QImageReader(device), fail)
+        finally:
+            device.close()
+
+
+def _decode(reader: QImageReader, fail) -> np.ndarray:
+    reader.setDecideFormatFromContent(True)
     reader.setAutoTransform(True)          # a phone's photo the right way up
-    if not reader.canRead():
-        raise ImageFileError(f"{name}: not an image ({FORMATS} and the other formats Qt reads)")
+    kind = bytes(reader.format()).decode("ascii", "replace").lower()
+    if kind in DRAWINGS:
+        raise fail(f"{DRAWINGS[kind]}, which is not read here; open a {FORMATS}… picture of the digit")
+    if kind not in RASTER_FORMATS or not reader.canRead():
+        detail = f"a {kind.upper()} file is not read here" if kind else f"{FORMATS} and the other formats Qt reads"
+        raise fail(f"not an image ({detail})")
     size = reader.size()
     width, height = size.width(), size.height()
     if width <= 0 or height <= 0:
-        raise ImageFileError(f"{name}: the image declares no size")
+        raise fail("the image declares no size")
     if width * height > MAX_PIXELS:
-        raise ImageFileError(f"{name}: the image declares {width}×{height} pixels, more than the "
-                             f"{MAX_PIXELS // 1_000_000} million read here")
+        raise fail(f"the image declares {width}×{height} pixels, more than the {MAX_PIXELS // 1_000_000} million "
+                   "read here")
+    if max(width, height) > MAX_DECLARED_SIDE:
+        raise fail(f"the image declares {width}×{height} pixels, a side longer than the {MAX_DECLARED_SIDE:,} "
+                   "read here")
     scale = min(1.0, MAX_SIDE / max(width, height))
     if scale < 1.0:
-        reader.setScaledSize(size * scale)
+        reader.setScaledSize(QSize(max(1, round(width * scale)), max(1, round(height * scale))))
     image = reader.read()
     if image.isNull():
-        raise ImageFileError(f"{name}: could not be decoded ({reader.errorString()})")
+        raise fail(f"could not be decoded ({reader.errorString()})")
     return grey_of(image)
 
 
@@ -78,4 +106,4 @@ def load_digit(path) -> Preprocessed:
     try:
         return preprocess(grey)
     except EmptyImage as error:
-        raise ImageFileError(f"{os.fspath(path)}: {error}") from None
+        raise ImageFileError(f"{shown(path)}: {error}") from None

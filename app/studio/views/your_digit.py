@@ -14,6 +14,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QListView, QListWidget,
                                QListWidgetItem, QPushButton, QSlider, QVBoxLayout, QWidget)
 
+from cnn.files import shown
 from cnn.preprocess import EmptyImage, Preprocessed, preprocess
 
 from app.studio.sample_picker import thumbnail
@@ -155,11 +156,11 @@ class YourDigitPanel(QWidget):
         except (ImageFileError, OSError) as error:
             self.failed.emit(str(error))
             return False
-        self.source = Path(path).name
+        self.source = shown(Path(path).name)   # a name that is not UTF-8 shown with its bytes escaped
         self.pad.clear()                  # the pad shows no drawing that is not the sample (source: not drawing)
         self._forget_label()
-        self.show_image(result, Path(path).name, False)
-        self.opened.emit(str(path))
+        self.show_image(result, self.source, False)
+        self.opened.emit(shown(path))
         return True
 
     def open_dialog(self) -> None:
