@@ -3,7 +3,9 @@ images each of 0 and 1); prints each epoch's mean loss, every test prediction an
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 
 from . import arch, atomic, io
 from .bridge import BridgeUnavailable
@@ -17,7 +19,7 @@ from .ranges import CHOICES, RANGES
 from .progress_bar import ProgressBar
 from .runs.lock import RunBusy
 from .runs.opening import BUNDLED, data_path, open_run
-from .runs.recorder import RunRecorder
+from .runs.recorder import CheckpointNotWritten, RunRecorder
 from .session import Session
 from .train import EpochRecord, TrainingDiverged, evaluate
 
@@ -132,6 +134,37 @@ def main(argv=None) -> int:
         return 130
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl+C or SIGTERM arrived while training: the loop stopped between two steps."""
+
+    def __init__(self, signum: int):
+        self.code = 128 + signum
+        super().__init__(signal.Signals(signum).name)
+
+
+class _StopRequests:
+    """While training: the first SIGINT or SIGTERM asks the loop to stop after its step (the run's
+    checkpoint is then of the weights as they are), a second one interrupts at once."""
+
+    def __init__(self):
+        self.signum, self._previous = None, {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGINT, signal.SIGTERM):
+                self._previous[number] = signal.signal(number, self._ask)
+        return self
+
+    def _ask(self, signum, frame):
+        if self.signum is not None:
+            raise KeyboardInterrupt
+        self.signum = signum
+
+    def __exit__(self, *problem):
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+
 def _main(args) -> int:
     recorder = None
     try:
@@ -158,10 +191,35 @@ def _main(args) -> int:
         return _fail(f"error: {error}", 2)
     except TrainingDiverged as error:
         return _fail(str(error), 1)
+    except Interrupted as stop:
+        return _fail(_interrupted_at(session, recorder), stop.code)
     finally:
         if recorder is not None:
-            recorder.close()
+            _close(recorder)
     return _report(args, session)
+
+
+def _close(recorder: RunRecorder) -> None:
+    try:
+        recorder.close()
+    except OSError as error:   # the run stays continuable from its last checkpoint; the message says which
+        print(f"cnn-train: {error if isinstance(error, CheckpointNotWritten) else f'{recorder.folder}: {error}'}",
+              file=sys.stderr)
+
+
+def _interrupted_at(session: Session, recorder: RunRecorder | None) -> str:
+    """Ends the recording (its checkpoint: the weights as they are) and says where the run stopped."""
+    position = f"epoch {session.epochs_done + 1}, step {session.progress.step} of {session.steps_per_epoch}" \
+        if session.progress.step else f"after epoch {session.epochs_done}"
+    if recorder is None:
+        return f"interrupted {position}"
+    try:
+        recorder.close()
+    except CheckpointNotWritten as error:
+        return f"interrupted {position}; {error}"
+    except OSError as error:
+        return f"interrupted {position}; {recorder.folder}: the run could not be closed ({error})"
+    return f"interrupted {position}; cnn-train --continue {recorder.folder} goes on from there"
 
 
 def _new_session(args) -> tuple[Session, int]:
@@ -227,27 +285,35 @@ def _fail(message: str, code: int) -> int:
 
 
 def run(session: Session, epochs: int, recorder: RunRecorder | None = None, records=None) -> None:
-    """Print (and record) the training's records: `records`, or the session's own run."""
+    """Print (and record) the training's records: `records`, or the session's own run. Ctrl+C or
+    SIGTERM stops it after the step in progress: raises Interrupted."""
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     health, warned = EpochHealth(), False
-    for record in records if records is not None else session.run(epochs):
-        if recorder is not None:
-            recorder.add(record)
-        if isinstance(record, EpochRecord):
-            if bar:
-                bar.clear()
-            print(f"epoch {record.epoch}/{record.epochs}  train loss {record.train_loss:.6f}  "
-                  f"test loss {record.test_loss:.6f}  test accuracy {100 * record.test_accuracy:.1f}%  "
-                  f"({record.seconds:.1f} s)", flush=True)
-            warning = None if warned else health.warning()
-            if warning:  # once a run: a dead network stays dead
-                print(f"warning: {warning}", file=sys.stderr, flush=True)
-                warned = True
-            health = EpochHealth()
-        else:
-            health.see(record)
-            if bar:
-                bar.show(record)
+    loop = records if records is not None else session.run(epochs)
+    with _StopRequests() as stop:
+        for record in loop:
+            if recorder is not None:
+                recorder.add(record)
+            if isinstance(record, EpochRecord):
+                if bar:
+                    bar.clear()
+                print(f"epoch {record.epoch}/{record.epochs}  train loss {record.train_loss:.6f}  "
+                      f"test loss {record.test_loss:.6f}  test accuracy {100 * record.test_accuracy:.1f}%  "
+                      f"({record.seconds:.1f} s)", flush=True)
+                warning = None if warned else health.warning()
+                if warning:  # once a run: a dead network stays dead
+                    print(f"warning: {warning}", file=sys.stderr, flush=True)
+                    warned = True
+                health = EpochHealth()
+            else:
+                health.see(record)
+                if bar:
+                    bar.show(record)
+            if stop.signum is not None:
+                if bar:
+                    bar.clear()
+                loop.close()
+                raise Interrupted(stop.signum)
 
 
 def _refuse_settings_with_continue(parser: argparse.ArgumentParser, args) -> None:
