@@ -209,8 +209,7 @@ def _close(recorder: RunRecorder) -> None:
 
 def _interrupted_at(session: Session, recorder: RunRecorder | None) -> str:
     """Ends the recording (its checkpoint: the weights as they are) and says where the run stopped."""
-    position = f"at epoch {session.epochs_done + 1}, step {session.progress.step} of {session.steps_per_epoch}" \
-        if session.progress.step else f"after epoch {session.epochs_done}"
+    position = session.where()
     if recorder is None:
         return f"interrupted {position}"
     try:

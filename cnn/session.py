@@ -102,6 +102,12 @@ class Session:
     def steps_per_epoch(self) -> int:
         return -(-len(self.dataset.train.x) // self.config.batch_size)
 
+    def where(self) -> str:
+        """Where training stands: 'at epoch 2, step 7 of 20' inside an epoch, else 'after epoch 1'."""
+        if self.progress.step:
+            return f"at epoch {self.epochs_done + 1}, step {self.progress.step} of {self.steps_per_epoch}"
+        return f"after epoch {self.epochs_done}"
+
     def save_checkpoint(self, path, sync: bool = True) -> None:
         """Weights, optimizer state, completed epochs, the step within the next one and the settings,
         written atomically (cnn.checkpoint)."""

@@ -21,6 +21,7 @@ from cnn.bridge import load_any
 from cnn.config import RunConfig
 from cnn.data import DataFileError, load_mnist
 from cnn.runs.opening import BUNDLED, data_path, open_run
+from cnn.runs.recorder import CheckpointNotWritten
 from cnn.session import Session
 from cnn.evaluation import evaluate_samples, results_of
 from cnn.step import NonFinite
@@ -68,6 +69,7 @@ class TrainingWorker(QObject):
     update_applied = Signal(float, float)   # the step-through's update: test accuracy before and after it
     attribution = Signal(object)     # Attribution of the chosen sample, when a view asked (request_attribution)
     evaluated = Signal(object, object)  # SampleResults of a split, and the epoch it ends (None: the weights now)
+    quit_ready = Signal(str)         # the run is ended for a quit: what quitting would lose ('' for nothing)
 
     def __init__(self, data_path=None, runs_dir=None):
         super().__init__()
@@ -280,6 +282,17 @@ class TrainingWorker(QObject):
         self._guarded(apply)
 
     @Slot()
+    def end_for_quit(self) -> None:
+        """The window is closing: the run ends (its checkpoint at the step it is at) and quit_ready says what
+        quitting would lose: training that is not recorded, or a checkpoint that could not be written."""
+        lost = ""
+        if self.state is not RunState.IDLE and self.recorder is None and self.session is not None:
+            lost = (f"This training is not recorded as a run ({self.session.where()}): quitting loses it. "
+                    "Save the weights first (File ▸ Save weights) to keep them.")
+        problem = self._end_run() if self.state is not RunState.IDLE else None
+        self.quit_ready.emit(lost or problem or "")
+
+    @Slot()
     def shutdown(self) -> None:
         """Ends any run and hands this object back to the main thread, so that it (and its timer)
         can be destroyed there once the worker thread has finished."""
@@ -350,15 +363,18 @@ class TrainingWorker(QObject):
         if self.session is not None:
             self._emit_snapshot()
 
-    def _end_run(self) -> None:
+    def _end_run(self) -> str | None:
+        """Ends the run (its recording writes a checkpoint of the weights as they are); returns what went
+        wrong closing the recording, if anything (also sent as failed)."""
         if self._loop is not None:
             self._loop.close()
             self._loop = None
         if self._timer is not None:
             self._timer.stop()
         self._flush(force=True)
-        self._stop_recording()
+        problem = self._stop_recording()
         self._set_state(RunState.IDLE)
+        return problem
 
     def _evaluate_if_moved(self) -> None:
         """Stopped or paused within an epoch: the test set's results (the Results panel, the misclassified
@@ -393,14 +409,20 @@ class TrainingWorker(QObject):
         if self.recording.keep(record):
             self.run_changed.emit(str(self.recording.folder))
 
-    def _stop_recording(self) -> None:
+    def _stop_recording(self) -> str | None:
+        problem = None
         try:
             folder = self.recording.end()
+        except CheckpointNotWritten as error:
+            folder, problem = self.recording.folder, str(error)
         except OSError as error:
             folder = self.recording.folder
-            self.failed.emit(f"{folder}: the run's status could not be written ({error})")
+            problem = f"{folder}: the run's status could not be written ({error})"
+        if problem:
+            self.failed.emit(problem)
         if folder is not None:
             self.run_changed.emit(str(folder))
+        return problem
 
     def _set_run_folder(self, folder) -> None:
         self.recording.folder = Path(folder) if folder is not None else None
