@@ -438,13 +438,13 @@ class TrainingWorker(QObject):
         def load():
             info, checkpoint = open_run(folder)
             session = Session.from_checkpoint(checkpoint, self._load_raw(data_path(info)), source=info.data)
-            curves = read_curves(folder, up_to_epoch=checkpoint.epoch)
+            curves = read_curves(folder, up_to_epoch=checkpoint.epoch, up_to_step=checkpoint.step)
             self._end_run()
             self._install(session, f"run “{info.name}”")
             self._set_run_folder(folder)
             self.run_opened.emit(session.config.with_changes(epochs=max(info.epochs_planned, 1)))   # its plan
             self.history.emit(curves)
-            self.message.emit(f"Opened the run “{info.name}” after epoch {checkpoint.epoch}")
+            self.message.emit(f"Opened the run “{info.name}” {session.where()}")
         self._guarded(load)
 
     @Slot(str, int)
