@@ -17,8 +17,11 @@ from .config import RunConfig
 from .io import HEADER_KEY, STATE_PREFIX, WeightsFileError
 from .network import Network
 from .optim import OPTIMIZERS, Optimizer, from_state
+from .train import EpochProgress
 
-CHECKPOINT_KEY = "checkpoint"   # the header's entry: {"epoch", "config", "optimizer"}
+CHECKPOINT_KEY = "checkpoint"   # the header's entry: {"epoch", "step", "loss_sum", "seconds", "config", "optimizer"}
+# "step", "loss_sum", "seconds": how far the next epoch had come (cnn.train.EpochProgress); absent in
+# checkpoints from before they were written between epochs, which are all at step 0.
 # State arrays: STATE_PREFIX + the optimizer's array name + '/' + parameter name ('state/velocity/3.weights';
 # Adam's 'state/first_moment/3.weights' and 'state/second_moment/3.weights').
 
@@ -29,15 +32,24 @@ class Checkpoint:
     optimizer_state: dict      # as the optimizer's state_dict() returns it; cnn.optim.from_state takes it
     epoch: int                 # epochs completed: a continued run starts at epoch + 1
     config: dict | None        # RunConfig.as_dict() (checked), or None
+    step: int = 0              # steps of epoch + 1 taken: a continued run goes on after them
+    loss_sum: float = 0.0      # their Σ loss × batch size (the epoch's mean train loss)
+    seconds: float = 0.0       # their training time
 
 
 def save_checkpoint(path, network: Network, optimizer: Optimizer, *, epoch: int, config: RunConfig | dict | None = None,
-                    sync: bool = True) -> None:
-    """Write weights, optimizer state, `epoch` (epochs completed) and the settings to `path` atomically
-    (sync: as cnn.atomic.write_atomically's). A checkpoint is a run folder's own file: a symbolic link
-    at `path` is refused (atomic.WriteError), never written through."""
+                    sync: bool = True, progress: EpochProgress | None = None) -> None:
+    """Write weights, optimizer state, `epoch` (epochs completed), how far the next epoch has come
+    (`progress`; None: not begun) and the settings to `path` atomically (sync: as cnn.atomic.write_atomically's).
+    A checkpoint is a run folder's own file: a symbolic link at `path` is refused (atomic.WriteError),
+    never written through."""
     if not (isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0):
         raise ValueError(f"epoch must be a whole number of completed epochs, not {epoch!r}")
+    progress = progress or EpochProgress()
+    within = {"step": progress.step, "loss_sum": float(progress.loss_sum), "seconds": float(progress.seconds)}
+    problem = _progress_problem(within)
+    if problem:
+        raise ValueError(problem)
     if isinstance(config, RunConfig):
         config = config.as_dict()
     elif config is not None:
@@ -48,7 +60,7 @@ def save_checkpoint(path, network: Network, optimizer: Optimizer, *, epoch: int,
         unknown = sorted(set(arrays) - set(network.params))
         if unknown:
             raise ValueError(f"the optimizer holds {key} arrays for parameters the network lacks: {unknown}")
-    header = {CHECKPOINT_KEY: {"epoch": epoch, "config": config,
+    header = {CHECKPOINT_KEY: {"epoch": epoch, **within, "config": config,
                                "optimizer": {**state, **{key: sorted(arrays) for key, arrays in groups.items()}}}}
     io.save(network, path, extra_header=header,
             state={f"{key}/{name}": np.asarray(value, dtype=network.dtype)
@@ -73,6 +85,11 @@ def load_checkpoint(path) -> Checkpoint:
             epoch, config, optimizer = entry.get("epoch"), entry.get("config"), entry.get("optimizer")
             if not (isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0):
                 raise fail(f"the checkpoint's epoch must be a whole number of epochs, not {epoch!r}")
+            within = {"step": entry.get("step", 0), "loss_sum": entry.get("loss_sum", 0.0),
+                      "seconds": entry.get("seconds", 0.0)}
+            problem = _progress_problem(within)
+            if problem:
+                raise fail(f"the checkpoint's {problem}")
             if config is not None:
                 try:
                     config = RunConfig.from_dict(config).as_dict()
@@ -85,7 +102,21 @@ def load_checkpoint(path) -> Checkpoint:
         raise fail(f"not a readable checkpoint ({error})") from None
     except (ValueError, KeyError, TypeError) as error:
         raise fail(f"corrupt checkpoint ({error})") from None
-    return Checkpoint(network, state, epoch, config)
+    return Checkpoint(network, state, epoch, config, within["step"], float(within["loss_sum"]),
+                      float(within["seconds"]))
+
+
+def _progress_problem(within: dict) -> str | None:
+    """What is wrong with a checkpoint's step, loss sum and seconds, if anything."""
+    step = within["step"]
+    if not (isinstance(step, int) and not isinstance(step, bool) and step >= 0):
+        return f"step must be a whole number of steps, not {str(step)[:40]!r}"
+    for key in ("loss_sum", "seconds"):
+        value = within[key]
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+                and value >= 0):
+            return f"{key} must be a finite number ≥ 0, not {str(value)[:40]!r}"
+    return None
 
 
 def _optimizer_state(entry, archive, members, network: Network, fail) -> dict:

@@ -3,7 +3,9 @@ images each of 0 and 1); prints each epoch's mean loss, every test prediction an
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 
 from . import arch, atomic, io
 from .bridge import BridgeUnavailable
@@ -18,7 +20,7 @@ from .ranges import CHOICES, RANGES, shown, whole_option
 from .progress_bar import ProgressBar
 from .runs.lock import RunBusy
 from .runs.opening import BUNDLED, data_path, open_run
-from .runs.recorder import RecordingError, RunRecorder
+from .runs.recorder import CheckpointNotWritten, RecordingError, RunRecorder
 from .session import Session
 from .settings import OPTIONS, SETTINGS
 from .train import EpochRecord, TrainingDiverged, evaluate
@@ -140,6 +142,37 @@ def main(argv=None) -> int:
         return 130
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl+C or SIGTERM arrived while training: the loop stopped between two steps."""
+
+    def __init__(self, signum: int):
+        self.code = 128 + signum
+        super().__init__(signal.Signals(signum).name)
+
+
+class _StopRequests:
+    """While training: the first SIGINT or SIGTERM asks the loop to stop after its step (the run's
+    checkpoint is then of the weights as they are), a second one interrupts at once."""
+
+    def __init__(self):
+        self.signum, self._previous = None, {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGINT, signal.SIGTERM):
+                self._previous[number] = signal.signal(number, self._ask)
+        return self
+
+    def _ask(self, signum, frame):
+        if self.signum is not None:
+            raise KeyboardInterrupt
+        self.signum = signum
+
+    def __exit__(self, *problem):
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+
 def _main(args) -> int:
     recorder = None
     try:
@@ -170,6 +203,8 @@ def _main(args) -> int:
         return _fail(f"error: {error}", 2)
     except TrainingDiverged as error:
         return _fail(str(error), 1)
+    except Interrupted as stop:
+        return _fail(_interrupted_at(session, recorder), stop.code)
     finally:
         _close(recorder)
     return _report(args, session)
@@ -183,13 +218,31 @@ def _check_save(path: str) -> None:
 
 
 def _close(recorder: RunRecorder | None) -> None:
-    """After an error (told already) or Ctrl-C: the run ends interrupted if run.json can still be
-    written; if not, its lock is released all the same, so it reads as interrupted."""
-    if recorder is not None:
-        try:
-            recorder.close()
-        except OSError:
-            pass
+    """After the run, an error (told already) or an interruption (told by _interrupted_at, which closed
+    it): the run ends interrupted if run.json can still be written; if not, its lock is released all
+    the same, so it reads as interrupted. A checkpoint that could not be written at the stop is said."""
+    if recorder is None:
+        return
+    try:
+        recorder.close()
+    except CheckpointNotWritten as error:   # the run stays continuable from its last checkpoint
+        print(f"cnn-train: {error}", file=sys.stderr)
+    except OSError:
+        pass
+
+
+def _interrupted_at(session: Session, recorder: RunRecorder | None) -> str:
+    """Ends the recording (its checkpoint: the weights as they are) and says where the run stopped."""
+    position = session.where()
+    if recorder is None:
+        return f"interrupted {position}"
+    try:
+        recorder.close()
+    except CheckpointNotWritten as error:
+        return f"interrupted {position}; {error}"
+    except OSError as error:
+        return f"interrupted {position}; {error}"
+    return f"interrupted {position}; cnn-train --continue {recorder.folder} goes on from there"
 
 
 def _new_session(args) -> tuple[Session, int]:
@@ -255,27 +308,35 @@ def _fail(message: str, code: int) -> int:
 
 
 def run(session: Session, epochs: int, recorder: RunRecorder | None = None, records=None) -> None:
-    """Print (and record) the training's records: `records`, or the session's own run."""
+    """Print (and record) the training's records: `records`, or the session's own run. Ctrl+C or
+    SIGTERM stops it after the step in progress: raises Interrupted."""
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     health, warned = EpochHealth(), False
-    for record in records if records is not None else session.run(epochs):
-        if recorder is not None:
-            recorder.add(record)
-        if isinstance(record, EpochRecord):
-            if bar:
-                bar.clear()
-            print(f"epoch {record.epoch}/{record.epochs}  train loss {record.train_loss:.6f}  "
-                  f"test loss {record.test_loss:.6f}  test accuracy {100 * record.test_accuracy:.1f}%  "
-                  f"({record.seconds:.1f} s)", flush=True)
-            warning = None if warned else health.warning()
-            if warning:  # once a run: a dead network stays dead
-                print(f"warning: {warning}", file=sys.stderr, flush=True)
-                warned = True
-            health = EpochHealth()
-        else:
-            health.see(record)
-            if bar:
-                bar.show(record)
+    loop = records if records is not None else session.run(epochs)
+    with _StopRequests() as stop:
+        for record in loop:
+            if recorder is not None:
+                recorder.add(record)
+            if isinstance(record, EpochRecord):
+                if bar:
+                    bar.clear()
+                print(f"epoch {record.epoch}/{record.epochs}  train loss {record.train_loss:.6f}  "
+                      f"test loss {record.test_loss:.6f}  test accuracy {100 * record.test_accuracy:.1f}%  "
+                      f"({record.seconds:.1f} s)", flush=True)
+                warning = None if warned else health.warning()
+                if warning:  # once a run: a dead network stays dead
+                    print(f"warning: {warning}", file=sys.stderr, flush=True)
+                    warned = True
+                health = EpochHealth()
+            else:
+                health.see(record)
+                if bar:
+                    bar.show(record)
+            if stop.signum is not None:
+                if bar:
+                    bar.clear()
+                loop.close()
+                raise Interrupted(stop.signum)
 
 
 def _refuse_settings_with_continue(parser: argparse.ArgumentParser, args) -> None:

@@ -16,7 +16,7 @@ from .optim import from_state, make_optimizer
 from .presets import PRESETS
 from .settings import DATA_AND_NETWORK
 from .step import PlainStep, StepResult
-from .train import EpochRecord, train
+from .train import EpochProgress, EpochRecord, train
 
 
 
@@ -76,6 +76,7 @@ class Session:
         self.loss = loss_for(self.network)
         self._set_training(config)
         self.epochs_done = 0
+        self.progress = EpochProgress()   # how far epoch epochs_done + 1 has come (train() keeps it)
 
     def _set_training(self, config: RunConfig) -> None:
         config.check_batch_size(len(self.dataset.train.x))
@@ -84,31 +85,50 @@ class Session:
 
     @classmethod
     def from_checkpoint(cls, checkpoint: Checkpoint, raw: dict, source: str = "MNIST") -> "Session":
-        """The session a checkpoint was saved from: its settings, weights, optimizer state and epoch
-        count; run() goes on with the next epoch exactly as the uninterrupted run would have."""
+        """The session a checkpoint was saved from: its settings, weights, optimizer state, epoch count
+        and step within the next epoch; run() goes on from there exactly as the uninterrupted run would have."""
         if checkpoint.config is None:
             raise ValueError("the checkpoint holds no run settings")
         session = cls(RunConfig.from_dict(checkpoint.config), raw, checkpoint.network, source)
         session.optimizer = from_state(checkpoint.optimizer_state)
         session.epochs_done = checkpoint.epoch
+        session.progress = EpochProgress(checkpoint.step, checkpoint.loss_sum, checkpoint.seconds)
+        if checkpoint.step > session.steps_per_epoch:
+            raise ValueError(f"the checkpoint is at step {checkpoint.step} of an epoch, which has only "
+                             f"{session.steps_per_epoch} steps")
         return session
 
+    @property
+    def steps_per_epoch(self) -> int:
+        return -(-len(self.dataset.train.x) // self.config.batch_size)
+
+    def where(self) -> str:
+        """Where training stands: 'at epoch 2, step 7 of 20' inside an epoch, else 'after epoch 1'."""
+        if self.progress.step:
+            return f"at epoch {self.epochs_done + 1}, step {self.progress.step} of {self.steps_per_epoch}"
+        return f"after epoch {self.epochs_done}"
+
     def save_checkpoint(self, path, sync: bool = True) -> None:
-        """Weights, optimizer state, completed epochs and settings, written atomically (cnn.checkpoint)."""
-        save_checkpoint(path, self.network, self.optimizer, epoch=self.epochs_done, config=self.config, sync=sync)
+        """Weights, optimizer state, completed epochs, the step within the next one and the settings,
+        written atomically (cnn.checkpoint)."""
+        save_checkpoint(path, self.network, self.optimizer, epoch=self.epochs_done, config=self.config, sync=sync,
+                        progress=self.progress)
 
     def can_resume(self, config: RunConfig) -> bool:
         """Whether `config` keeps this session's data and network settings."""
         return all(getattr(config, f) == getattr(self.config, f) for f in DATA_AND_NETWORK)
 
     def resumed(self, config: RunConfig) -> "Session":
-        """The same network, data and epoch count with new training settings (epochs, rate, batch,
-        momentum, decay, optimizer)."""
+        """The same network, data, epoch count and step within the epoch with new training settings
+        (epochs, rate, batch, momentum, decay, optimizer). Another batch size or shift draws other
+        batches: the epoch in progress then runs again from its first step."""
         if not self.can_resume(config):
             raise ValueError("resuming cannot change the data or network settings")
         config.validate()
         session = copy.copy(self)
         session._set_training(config)
+        same_batches = (config.batch_size, config.shift) == (self.config.batch_size, self.config.shift)
+        session.progress = copy.copy(self.progress) if same_batches else EpochProgress()
         # The optimizer's state goes on with the epoch count: momentum's velocity or Adam's moments and
         # step count (the schedule's position is the epoch, which the loop sets); a new kind starts afresh.
         if type(session.optimizer) is type(self.optimizer):
@@ -120,7 +140,7 @@ class Session:
         """The training loop over this session's data, continuing the epoch count."""
         for record in train(self.network, self.dataset, self.loss, self.optimizer, epochs or self.config.epochs,
                             self.config.batch_size, seed=self.config.seed, reshuffle=self.config.reshuffle,
-                            shift=self.config.shift, first_epoch=self.epochs_done + 1):
+                            shift=self.config.shift, first_epoch=self.epochs_done + 1, progress=self.progress):
             if isinstance(record, EpochRecord):
                 self.epochs_done = record.epoch
             yield record

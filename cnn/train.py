@@ -48,6 +48,22 @@ class EpochRecord:
     test_outputs: np.ndarray | None = None   # read-only (N, K): the network's outputs for the test set
 
 
+@dataclass
+class EpochProgress:
+    """How far the epoch in progress has come. train() starts from it (step > 0: that epoch goes on
+    after its first `step` steps) and keeps it up to date after every step, so that whoever stops the
+    loop between two steps knows what a checkpoint taken there needs to go on exactly."""
+    step: int = 0           # steps of the epoch taken (0: it has not begun)
+    loss_sum: float = 0.0   # Σ loss × batch size over those steps: the epoch's mean train loss needs it
+    seconds: float = 0.0    # the training time they took
+    settled: bool = True    # False while a step is being taken: the weights may be half-updated
+
+    def check(self, steps_per_epoch: int) -> None:
+        if not (isinstance(self.step, int) and 0 <= self.step <= steps_per_epoch):
+            raise ValueError(f"the step within the epoch must be from 0 to its {steps_per_epoch} steps, "
+                             f"not {self.step!r}")
+
+
 class TrainingDiverged(ArithmeticError):
     """A non-finite loss or gradient; the weights are left at the last finite state."""
 
@@ -74,15 +90,19 @@ def evaluate(network: Network, split: Split, loss: Loss) -> Evaluation:
 
 def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs: int,
           batch_size: int = 1, *, seed: int = 0, reshuffle: bool = False, shift: int = 0,
-          first_epoch: int = 1, fast: bool = True) -> Iterator[StepRecord | EpochRecord]:
+          first_epoch: int = 1, fast: bool = True,
+          progress: EpochProgress | None = None) -> Iterator[StepRecord | EpochRecord]:
     """Yields a StepRecord after every update and an EpochRecord after every epoch, for epochs
-    first_epoch … first_epoch + epochs − 1.
+    first_epoch … first_epoch + epochs − 1. With `progress` at step s > 0, first_epoch goes on after
+    its first s steps: their batches are drawn again (the same draws) but not trained on. `progress`
+    is updated before every record is yielded (back to step 0 at an epoch's end).
 
     Epoch e depends only on the weights and optimizer state it starts from and on (seed, e): its
     learning rate is the optimizer's schedule at e, and its random draws (batches()) come from a
     generator seeded with (seed, e). So a run continued at epoch k from epoch k−1's weights and
     optimizer state repeats the uninterrupted run bit for bit. Raises TrainingDiverged before an
-    update that would start from a non-finite loss or gradient or make a weight non-finite.
+    update that would start from a non-finite loss or gradient or make a weight non-finite. So too
+    a run continued inside an epoch from the weights, optimizer state and progress at its step s.
     Steps are taken by cnn.fast's FastStep, or with fast=False by the textbook PlainStep.
     """
     x = dataset.train.x
@@ -93,24 +113,33 @@ def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs
         raise ValueError(f"first_epoch must be a positive integer, not {first_epoch!r}")
     step = (FastStep if fast else PlainStep)(network, loss, optimizer)
     steps_per_epoch = math.ceil(len(x) / batch_size)
+    progress = progress if progress is not None else EpochProgress()
+    progress.check(steps_per_epoch)
     global_step = (first_epoch - 1) * steps_per_epoch
     for epoch in range(first_epoch, first_epoch + epochs):
         optimizer.start_epoch(epoch)
-        started, loss_sum = time.perf_counter(), 0.0
+        started, loss_sum, skip = time.perf_counter() - progress.seconds, progress.loss_sum, progress.step
         rng = np.random.default_rng([seed, epoch])
         for number, (xb, yb) in enumerate(batches(dataset.train, batch_size, rng, reshuffle, shift), start=1):
             global_step += 1
+            if number <= skip:   # taken before the run was stopped: drawn, so that the rng goes on as it did
+                continue
+            progress.settled = False
             try:
                 result = step(xb, yb)
             except NonFinite as problem:
+                progress.settled = True   # the step changed nothing
                 raise TrainingDiverged(epoch, number, global_step, str(problem)) from None
             loss_sum += result.loss * len(xb)
+            progress.step, progress.loss_sum, progress.seconds = number, loss_sum, time.perf_counter() - started
+            progress.settled = True
             yield StepRecord(epoch, number, steps_per_epoch, global_step, len(xb), result.loss,
                              MappingProxyType(result.grad_norms))
         seconds = time.perf_counter() - started
         test = evaluate(network, dataset.test, loss)
         test.predictions.flags.writeable = False
         test.outputs.flags.writeable = False
+        progress.step, progress.loss_sum, progress.seconds = 0, 0.0, 0.0
         yield EpochRecord(epoch, first_epoch + epochs - 1, loss_sum / len(x), test.loss, test.accuracy, seconds,
                           test.predictions, test.outputs)
 

@@ -166,7 +166,8 @@ class Disk:
     def fills(self, name: str) -> bool:
         """Whether this write of `name` fails."""
         self.writes[name] = self.writes.get(name, 0) + 1
-        if name == self.name and self.writes[name] == {LAST: 2, RUN_FILE: 3}.get(name):   # epoch 2's
+        # epoch 2's: last.npz is written at the run's start and at each epoch's end
+        if name == self.name and self.writes[name] == {LAST: 3, RUN_FILE: 3}.get(name):
             self.full = True
             return True
         return self.full and not self.frees
@@ -274,7 +275,7 @@ def test_cnn_train_continue_on_a_fifo_lock_ends(tmp_path):
 
 # -- 12. killed while writing its first run.json --------------------------------------------------------
 
-STOPPED = "no checkpoint: it stopped before its first epoch ended (before its run.json was written)"
+STOPPED = "it stopped before its first step (before its run.json was written): nothing was trained"
 
 
 def test_a_run_killed_while_writing_its_first_run_json_stopped_before_its_first_epoch(tmp_path, capsys):

@@ -51,6 +51,8 @@ def test_a_runs_curves_read_back_equal_the_live_ones_and_stay_bounded(tmp_path):
     assert read.epochs == live.epochs and read.epochs_done == 5
     partial = read_curves(tmp_path, up_to_epoch=2)
     assert partial.epochs_done == 2 and partial.steps.count == 600 and partial.last_x == 2.0
+    inside = read_curves(tmp_path, up_to_epoch=2, up_to_step=7)    # a checkpoint at epoch 3, step 7
+    assert inside.epochs_done == 2 and inside.steps.count == 607 and inside.last_x == 2 + 7 / 300
 
 
 def test_parts_share_no_series():

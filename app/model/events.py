@@ -29,6 +29,7 @@ EVENTS = {
     "update_applied": "the step-through's update: test accuracy before and after it",
     "attribution": "Attribution of the chosen sample, when a view asked",
     "evaluated": "SampleResults of a split, and the epoch it ends (None: the weights now)",
+    "quit_ready": "the run is ended for a quit: what quitting would lose ('' for nothing)",
 }
 
 Emit = Callable[..., None]

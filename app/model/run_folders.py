@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cnn.runs.metrics import METRICS_FILE, ReadStats
 from cnn.runs.opening import data_path, open_run
+from cnn.runs.recorder import CheckpointNotWritten
 from cnn.session import Session
 
 from app.training.recording import NotRecorded, Recording
@@ -44,14 +45,21 @@ class RunFolders:
         if self.recording.keep(record):
             self.studio.emit("run_changed", str(self.recording.folder))
 
-    def stop_recording(self) -> None:
+    def stop_recording(self) -> str | None:
+        """Ends the recording; returns what went wrong, if anything (also sent as failed)."""
+        problem = None
         try:
             folder = self.recording.end()
+        except CheckpointNotWritten as error:
+            folder, problem = self.recording.folder, str(error)
         except OSError as error:
             folder = self.recording.folder
-            self.studio.emit("failed", f"{folder}: the run's status could not be written ({error})")
+            problem = f"{folder}: the run's status could not be written ({error})"
+        if problem:
+            self.studio.emit("failed", problem)
         if folder is not None:
             self.studio.emit("run_changed", str(folder))
+        return problem
 
     def set_folder(self, folder) -> None:
         self.recording.folder = Path(folder) if folder is not None else None
@@ -68,7 +76,8 @@ class RunFolders:
             info, checkpoint = open_run(folder)
             session = Session.from_checkpoint(checkpoint, studio.load_raw(data_path(info)), source=info.data)
             stats = ReadStats()   # gradient norms under names not of the network's parameters are dropped
-            curves = read_curves(folder, up_to_epoch=checkpoint.epoch, stats=stats, names=session.network.params)
+            curves = read_curves(folder, up_to_epoch=checkpoint.epoch, stats=stats, names=session.network.params,
+                                 up_to_step=checkpoint.step)
             studio.end_run()
             studio.install(session, f"run “{info.name}”")
             self.set_folder(folder)
@@ -76,7 +85,7 @@ class RunFolders:
             studio.emit("history", curves)
             ignored = f" ({METRICS_FILE}: gradient norms under names that are not this network's parameters were " \
                       "ignored)" if stats.ignored else ""
-            studio.emit("message", f"Opened the run “{info.name}” after epoch {checkpoint.epoch}{ignored}")
+            studio.emit("message", f"Opened the run “{info.name}” {session.where()}{ignored}")
         studio.guarded(load)
 
     def continue_run(self, folder: str, epochs: int) -> None:

@@ -60,6 +60,7 @@ class Studio:
             "evaluate_split": self.inspection.evaluate_split, "predict_split": self.inspection.predict_split,
             "load_weights": self.files.load, "save_weights": self.files.save, "send_weights": self.files.send,
             "apply_weights": self.files.apply, "open_run": self.runs.open, "continue_run": self.runs.continue_run,
+            "end_for_quit": self.end_for_quit,
         }
 
     # -- the one route ---------------------------------------------------------------------
@@ -127,6 +128,16 @@ class Studio:
         """The views drew the last frame, in draw_seconds: the next one may go when the throttle allows."""
         self.throttle.drawn(draw_seconds)
 
+    def end_for_quit(self) -> None:
+        """The window is closing: the run ends (its checkpoint at the step it is at) and quit_ready says what
+        quitting would lose: training that is not recorded, or a checkpoint that could not be written."""
+        lost = ""
+        if self.state is not RunState.IDLE and self.runs.recorder is None and self.session is not None:
+            lost = (f"This training is not recorded as a run ({self.session.where()}): quitting loses it. "
+                    "Save the weights first (File ▸ Save weights) to keep them.")
+        problem = self.end_run() if self.state is not RunState.IDLE else None
+        self.emit("quit_ready", lost or problem or "")
+
     def shutdown(self) -> None:
         self.end_run()
 
@@ -187,13 +198,16 @@ class Studio:
         if self.session is not None:
             self.inspection.emit_snapshot()
 
-    def end_run(self) -> None:
+    def end_run(self) -> str | None:
+        """Ends the run (its recording writes a checkpoint of the weights as they are); returns what went
+        wrong closing the recording, if anything (also sent as failed)."""
         if self._loop is not None:
             self._loop.close()
             self._loop = None
         self.flush(force=True)
-        self.runs.stop_recording()
+        problem = self.runs.stop_recording()
         self.set_state(RunState.IDLE)
+        return problem
 
     # -- the network shown -----------------------------------------------------------------
     def install_fresh(self, config: RunConfig) -> None:

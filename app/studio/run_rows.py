@@ -1,5 +1,6 @@
 """A run's row in the Runs panel: name, start and settings (or why it cannot be opened) in three
-lines, epochs, best test accuracy, status; greyed when it cannot be opened, blue when shown."""
+lines (a fourth for a run stopped inside an epoch: where), epochs, best test accuracy, status; greyed
+when it cannot be opened, blue when shown."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,7 +29,7 @@ def fill_row(item: QTreeWidgetItem, entry: RunEntry, ticked: bool, current: Path
         texts = (f"{entry.path.name}\n{entry.reason}", "", "", "damaged")
     else:
         best = "" if info.best_test_accuracy is None else f"{100 * info.best_test_accuracy:.1f}%"
-        detail = entry.reason if entry.reason is not None else summary(info.settings)
+        detail = entry.reason if entry.reason is not None else summary(info.settings) + stopped_at(entry)
         texts = (f"{info.name}\n{local_time(info.created)}\n{detail}", f"{info.epochs_done}/{info.epochs_planned}",
                  best, entry.status if entry.reason is None else "damaged")
     for column, text in enumerate(texts):
@@ -46,6 +47,14 @@ def fill_row(item: QTreeWidgetItem, entry: RunEntry, ticked: bool, current: Path
         else QBrush()
     for column in range(len(COLUMNS)):
         item.setForeground(column, brush)
+
+
+def stopped_at(entry: RunEntry) -> str:
+    """'\nstopped at epoch 2, step 7 of 20' for an interrupted run whose checkpoint is inside an epoch."""
+    info = entry.info
+    if entry.status != "interrupted" or not info.step or not info.steps_per_epoch:
+        return ""
+    return f"\nstopped at epoch {info.epochs_done + 1}, step {info.step} of {info.steps_per_epoch}"
 
 
 def local_time(stamp: str) -> str:

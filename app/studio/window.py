@@ -26,6 +26,7 @@ from app.studio.health_banner import HealthBanner
 from app.studio.help import ABOUT, TOUR
 from app.studio.layer_picker import LayerChoice, LayerCombo, NetworkSummary
 from app.studio.menus import build_menus
+from app.studio.quitting import end_run_before_closing
 from app.studio.remembered import remember, restore
 from app.studio.run_controls import RunControls
 from app.studio.runs_panel import RunsPanel
@@ -556,11 +557,16 @@ class MainWindow(QMainWindow):
         return super().eventFilter(watched, event)
 
     def closeEvent(self, event) -> None:
-        """Saves what is remembered, ends the run, joins the worker's thread, and deletes the views and
+        """Saves what is remembered, ends the run (app/studio/quitting.py: its checkpoint at the step it is at,
+        written without freezing the window; asked first only if something would be lost), joins the
+        worker's thread, and deletes the views and
         the step-through now, in Qt's order: left to Python's garbage collector they would be destroyed
         in any order whenever it next runs (a segfault, seen while another window was open)."""
         if self.closed:  # a second close (pytest-qt closes every window it was given) finds nothing to do
             event.accept()
+            return
+        if self.state is not RunState.IDLE and self.thread.isRunning() and not end_run_before_closing(self):
+            event.ignore()   # the user stays (or the run is being ended already)
             return
         self.closed = True
         OPEN_WINDOWS.discard(self)

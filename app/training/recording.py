@@ -6,6 +6,8 @@ while it trains. The worker asks and emits; the rules are here.
 - Start with another training setting (learning rate, batch, momentum, decay, shift): a new run
   from a fresh network (the worker builds it), as TensorBoard keeps one run per setting.
 - A new network (fresh, loaded from weights) has no run until its first Start makes one.
+- Stop (or closing the studio) inside an epoch leaves the run's checkpoint at that step; Start goes on
+  from it, inside the epoch.
 """
 from __future__ import annotations
 

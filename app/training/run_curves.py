@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Collection
 
 from cnn.runs.metrics import METRICS_FILE, ReadStats, read_records
-from cnn.train import EpochRecord
+from cnn.train import EpochRecord, StepRecord
 
 from app.training.history import History, MovingAverage
 
@@ -79,17 +79,20 @@ class RunCurves:
 
 
 def read_curves(folder, capacity: int = 50_000, up_to_epoch: int | None = None,
-                stats: ReadStats | None = None, names: Collection[str] | None = None) -> RunCurves:
-    """The curves of the run in `folder` (up to the end of epoch `up_to_epoch`, if given); a missing
-    metrics file gives empty curves, damaged lines are skipped (counted in `stats`). `names`: the
-    gradient norms to keep, the network's parameters (() for none); others are dropped as read."""
+                stats: ReadStats | None = None, names: Collection[str] | None = None,
+                up_to_step: int = 0) -> RunCurves:
+    """The curves of the run in `folder` (up to the end of epoch `up_to_epoch` and the next epoch's first
+    `up_to_step` steps, if given: a checkpoint's place); a missing metrics file gives empty curves,
+    damaged lines are skipped (counted in `stats`). `names`: the gradient norms to keep, the network's
+    parameters (() for none); others are dropped as read."""
     curves = RunCurves(capacity, names=names)
     path = Path(folder) / METRICS_FILE
     if not path.is_file():
         return curves
     batch = []
     for record in read_records(path, stats, names):
-        if up_to_epoch is not None and record.epoch > up_to_epoch:
+        if up_to_epoch is not None and record.epoch > up_to_epoch and not (
+                record.epoch == up_to_epoch + 1 and isinstance(record, StepRecord) and record.step <= up_to_step):
             break
         batch.append(record)
         if len(batch) >= 4096:

@@ -37,6 +37,7 @@ class TrainingWorker(QObject):
     update_applied = Signal(float, float)
     attribution = Signal(object)
     evaluated = Signal(object, object)
+    quit_ready = Signal(str)
 
     def __init__(self, data_path=None, runs_dir=None):
         super().__init__()

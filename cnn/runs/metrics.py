@@ -93,7 +93,7 @@ class MetricsWriter:
 
     def _write(self, line: dict) -> None:
         with self._naming_failures():
-            self.file.write((json.dumps(line, separators=(",", ":")) + "\n").encode())
+            self.file.write(_encode(line))
 
     @contextmanager
     def _naming_failures(self):
@@ -104,6 +104,10 @@ class MetricsWriter:
             raise
         except OSError as error:
             raise WriteError(self.path, error.strerror or str(error)) from None
+
+
+def _encode(line: dict) -> bytes:
+    return (json.dumps(line, separators=(",", ":")) + "\n").encode()
 
 
 def _cut_torn_tail(path: Path) -> None:
@@ -218,22 +222,35 @@ def read_records(path: Path, stats: ReadStats | None = None,
                              size, float(loss), {name: float(norms[name][i]) for name in kept})
 
 
-def truncate_to_epoch(path: Path, epoch: int) -> None:
-    """Drop every line after epoch `epoch`'s line (the steps of an epoch that did not finish), and
-    any torn tail: what is left is what an uninterrupted run had written by then."""
-    end = 0
+def truncate_to_epoch(path: Path, epoch: int, step: int = 0) -> None:
+    """Drop every line after epoch `epoch`'s line but the first `step` steps of the next epoch (a
+    block reaching past them is written again, cut there), and any torn tail: what is left is what an
+    uninterrupted run had written by then."""
+    end, tail = 0, None
     if Path(path).exists():
         for item, offset in iter_lines(path):
-            if item["epoch"] > epoch:
+            within = item["epoch"] == epoch + 1 and item["type"] == "steps"
+            if (item["epoch"] > epoch and not within) or (within and item["step"] > step):
+                break
+            if within and step - item["step"] + 1 < len(item["loss"]):
+                tail = _first_steps(item, step - item["step"] + 1)
                 break
             end = offset
-            if item["type"] == "epoch" and item["epoch"] == epoch:
-                break
     with _open_own(path, os.O_WRONLY | os.O_CREAT, "ab") as file:
         file.truncate(end)
+        if tail is not None:
+            file.seek(end)      # (the descriptor has no O_APPEND: it writes where it stands)
+            file.write(tail)
 
 
 def _open_own(path: Path, flags: int, mode: str):
     """The metrics file opened for writing: never through a link, never a FIFO (OSError naming it)."""
     path = Path(path)
     return os.fdopen(open_own(path, flags, lambda problem: OSError(f"{path.parent}: {METRICS_FILE} {problem}")), mode)
+
+
+def _first_steps(block: dict, count: int) -> bytes:
+    """A steps line holding only the first `count` steps of `block`, as MetricsWriter writes one."""
+    cut = {**block, "batch_size": block["batch_size"][:count], "loss": block["loss"][:count],
+           "grad_norms": {name: values[:count] for name, values in block["grad_norms"].items()}}
+    return _encode(cut)

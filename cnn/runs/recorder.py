@@ -1,10 +1,12 @@
 """Recording a run while it trains: the CLI and the studio's worker hand every training record to
 a RunRecorder, which appends it to metrics.jsonl and, at each epoch's end, writes the `last`
-checkpoint (and `best`, when test accuracy improved) and updates run.json.
+checkpoint (and `best`, when test accuracy improved) and updates run.json. A new run's `last` is
+written at its start too, and a recording closed inside an epoch (Stop, Ctrl+C, closing the studio)
+writes it at the step it stopped at: every run can be continued.
 
 The order at an epoch's end makes a SIGKILL at any moment cost at most the epoch in progress:
 the epoch's line first, then the checkpoint (atomic), then run.json (atomic). A continued run
-starts from the checkpoint and cuts metrics.jsonl back to that checkpoint's epoch.
+starts from the checkpoint and cuts metrics.jsonl back to that checkpoint's epoch and step.
 
 A killed process loses nothing the kernel already has, so these writes are not fsynced every
 epoch (that cost the original network's 200-image epochs ~15%); they are made durable against a
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import time
 
-from ..atomic import WriteError, sync_path
+from ..atomic import WriteError, WriteInterrupted, sync_path
 from ..session import Session
 from ..train import EpochRecord, StepRecord
 from .lock import RunLock
@@ -32,6 +34,11 @@ class RecordingError(OSError):
     """A run file that could not be written while recording (a full disk); str() names it and why."""
 
 
+class CheckpointNotWritten(OSError):
+    """The checkpoint at a stop inside an epoch could not be written; the run is closed, its last
+    checkpoint the one before. The message says so."""
+
+
 def default_name(session: Session) -> str:
     config = session.config
     return f"{config.preset} lr {config.learning_rate:g} seed {config.seed}"
@@ -43,6 +50,7 @@ class RunRecorder:
         self.clock, self.last_sync = clock, clock()
         self.failed = False          # a file could not be written: the recording ended there
         self.metrics = MetricsWriter(self.folder / METRICS_FILE)
+        self._last_step: StepRecord | None = None   # the newest step recorded, while its epoch has not ended
         write_info(self.folder, self.info)
 
     @classmethod
@@ -52,11 +60,11 @@ class RunRecorder:
         lock = RunLock(folder).acquire()
         planned = _plan(session, session.epochs_done + epochs)
         info = new_info(name or default_name(session), session.config, session.network.architecture(), source, planned)
-        if session.epochs_done:
-            info = info.with_changes(epochs_done=session.epochs_done)
+        info = info.with_changes(epochs_done=session.epochs_done, **_within(session))
         try:
+            session.save_checkpoint(folder / LAST, sync=False)   # continuable from its first step on
             return cls(folder, session, info, lock)
-        except BaseException:       # its first run.json could not be written (a full disk)
+        except BaseException:       # its first checkpoint or run.json could not be written (a full disk)
             lock.release()
             raise
 
@@ -71,11 +79,11 @@ class RunRecorder:
         lock = RunLock(folder).acquire()
         try:
             info = read_info(folder)
-            truncate_to_epoch(folder / METRICS_FILE, session.epochs_done)
+            truncate_to_epoch(folder / METRICS_FILE, session.epochs_done, session.progress.step)
             best = info.best_test_accuracy if (info.best_epoch or 0) <= session.epochs_done else None
             planned = _plan(session, session.epochs_done + epochs)
             info = info.with_changes(status="running", settings=session.config, epochs_done=session.epochs_done,
-                                     epochs_planned=planned, pid=os.getpid(),
+                                     **_within(session), epochs_planned=planned, pid=os.getpid(),
                                      best_test_accuracy=best, best_epoch=info.best_epoch if best is not None else None)
             return cls(folder, session, info, lock)
         except BaseException:
@@ -94,14 +102,16 @@ class RunRecorder:
     def _add(self, record: StepRecord | EpochRecord) -> None:
         if isinstance(record, StepRecord):
             self.metrics.add_step(record)
+            self._last_step = record
             return
+        self._last_step = None
         self.metrics.add_epoch(record)
         sync = self.clock() - self.last_sync >= SYNC_SECONDS
         if sync:
             self.last_sync = self.clock()
             os.fsync(self.metrics.file.fileno())
         self.session.save_checkpoint(self.folder / LAST, sync=sync)
-        changes = {"epochs_done": record.epoch}
+        changes = {"epochs_done": record.epoch, "step": 0, "steps_per_epoch": None}
         best = self.info.best_test_accuracy
         if record.test_accuracy == record.test_accuracy and (best is None or record.test_accuracy > best):
             _link_or_copy(self.folder / LAST, self.folder / BEST)
@@ -121,9 +131,11 @@ class RunRecorder:
             return self.info.name
 
     def close(self) -> str:
-        """End the recording: finished if every planned epoch is done, else interrupted. Returns the status.
-        Raises RecordingError naming a file that could not be written, unless add() already did: then
-        run.json is marked interrupted if it can be, and nothing more is raised."""
+        """End the recording: finished if every planned epoch is done, else interrupted, with a checkpoint
+        of the weights as they are (inside an epoch too). Returns the status. Raises RecordingError naming a
+        file that could not be written, unless add() already did (then run.json is marked interrupted if it
+        can be, and nothing more is raised); CheckpointNotWritten, once the run is closed, if the checkpoint
+        at the stop could not be written."""
         if self._lock is None:
             return self.info.status
         error = None
@@ -135,9 +147,10 @@ class RunRecorder:
             except OSError as failure:
                 error = failure
             self.metrics.discard()     # closed (everything was written, unless a write failed)
+            within, problem = self._save_within_epoch() if error is None and not self.failed else ({}, None)
             _sync_files(self.folder / LAST, self.folder / BEST)
             status = "finished" if self.info.epochs_done >= self.info.epochs_planned else "interrupted"
-            self.info = self.info.with_changes(status=status, pid=None, name=self._name_on_disk())
+            self.info = self.info.with_changes(status=status, pid=None, name=self._name_on_disk(), **within)
             try:
                 write_info(self.folder, self.info)
             except OSError as failure:
@@ -148,7 +161,31 @@ class RunRecorder:
         if error is not None and not self.failed:
             self.failed = True
             raise RecordingError(_named(self.folder, error))
+        if problem:
+            raise CheckpointNotWritten(problem)
         return self.info.status
+
+    def _save_within_epoch(self) -> tuple[dict, str | None]:
+        """Stopped inside an epoch: `last` becomes the weights as they are, at that step. Returns run.json's
+        changes, and what went wrong if the checkpoint could not be written."""
+        last, session = self._last_step, self.session
+        progress = session.progress
+        if last is None or session.epochs_done != last.epoch - 1 or progress.step != last.step or not progress.settled:
+            return {}, None   # at an epoch's end (its checkpoint is written), steps of another engine, or cut mid-step
+        try:
+            session.save_checkpoint(self.folder / LAST, sync=False)
+        except (OSError, ValueError, WriteInterrupted) as error:
+            return {}, (f"{self.folder}: the checkpoint at epoch {last.epoch}, step {last.step} could not be "
+                        f"written ({error}); the run goes on from its last checkpoint, "
+                        + (f"at epoch {self.info.epochs_done + 1}, step {self.info.step}" if self.info.step
+                           else f"after epoch {self.info.epochs_done}" if self.info.epochs_done else "at its start"))
+        return {"step": last.step, "steps_per_epoch": last.steps_per_epoch}, None
+
+
+def _within(session: Session) -> dict:
+    """run.json's step and steps_per_epoch for the session as it stands."""
+    step = session.progress.step
+    return {"step": step, "steps_per_epoch": session.steps_per_epoch if step else None}
 
 
 def _named(folder: Path, error: OSError) -> str:

@@ -42,6 +42,8 @@ class RunInfo:
     best_epoch: int | None
     pid: int | None = None              # the recording process, while it runs
     host: str | None = None
+    step: int = 0                       # steps of epoch epochs_done + 1 the last checkpoint holds (0: none)
+    steps_per_epoch: int | None = None  # of that epoch, when step > 0
 
     def with_changes(self, **changes) -> "RunInfo":
         return replace(self, updated=now(), **changes)
@@ -114,4 +116,16 @@ def _parse(fields: dict) -> RunInfo:
                    None if best is None else float(best),
                    need("best_epoch", lambda v: v is None or count(v), "a whole number or null"),
                    fields.get("pid") if _whole(fields.get("pid")) else None,
-                   fields.get("host") if isinstance(fields.get("host"), str) else None)
+                   fields.get("host") if isinstance(fields.get("host"), str) else None,
+                   *_within_epoch(fields))
+
+
+def _within_epoch(fields: dict) -> tuple[int, int | None]:
+    """step and steps_per_epoch (absent from runs recorded before checkpoints were taken inside an epoch)."""
+    step, steps = fields.get("step", 0), fields.get("steps_per_epoch")
+    if not (_whole(step) and step >= 0):
+        raise RunFileError(f"{RUN_FILE}: step must be a whole number, not {str(step)[:60]!r}")
+    if steps is not None and not (_whole(steps) and steps >= step and steps >= 1):
+        raise RunFileError(f"{RUN_FILE}: steps_per_epoch must be a whole number of at least step, "
+                           f"not {str(steps)[:60]!r}")
+    return step, steps

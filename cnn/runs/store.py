@@ -96,11 +96,11 @@ def _without_run_file(folder: Path) -> str:
     it wrote run.json (the first thing a run writes, after its empty metrics file), or it lost it."""
     if not any(os.path.lexists(folder / name) for name in (METRICS_FILE, LAST, BEST)):
         return f"not a run folder (no {RUN_FILE})"
-    if not (folder / METRICS_FILE).exists() or (folder / LAST).exists() or (folder / BEST).exists():
-        return f"{RUN_FILE} is missing"
-    if (folder / METRICS_FILE).stat().st_size == 0 or any(
+    metrics = folder / METRICS_FILE
+    untrained = not metrics.exists() or metrics.stat().st_size == 0
+    if untrained and not (folder / BEST).exists() and any(
             path.name.startswith(f".{RUN_FILE}.") for path in _temporary_files(folder)):
-        return f"no checkpoint: it stopped before its first epoch ended (before its {RUN_FILE} was written)"
+        return f"it stopped before its first step (before its {RUN_FILE} was written): nothing was trained"
     return f"{RUN_FILE} is missing"
 
 

@@ -1,0 +1,46 @@
+"""Closing the studio while it trains loses nothing: the worker ends the run, its recording writing
+a checkpoint of the weights at the step it is at, while the window waits in a local event loop (it
+keeps drawing; the worker's thread does the writing). The user is asked first only if quitting
+would lose something: training that is not recorded, or a checkpoint that could not be written."""
+from __future__ import annotations
+
+from PySide6.QtCore import QEventLoop, QObject, Slot
+from PySide6.QtWidgets import QMessageBox
+
+
+class _Waiter(QObject):
+    """Lives on the GUI thread, so the worker's quit_ready reaches it queued, inside its loop."""
+
+    def __init__(self):
+        super().__init__()
+        self.loop, self.lost = QEventLoop(), None
+
+    @Slot(str)
+    def done(self, lost: str) -> None:
+        self.lost = lost
+        self.loop.quit()
+
+
+def ask(window, text: str) -> bool:
+    """Whether to quit and lose what `text` says."""
+    answer = QMessageBox.question(window, "Quit CNN Studio?", f"{text}\n\nQuit anyway?",
+                                  QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+    return answer == QMessageBox.Yes
+
+
+def end_run_before_closing(window) -> bool:
+    """Ends the window's run for a quit and waits for it; returns whether the window may close (False
+    while it already waits, or when the user chose to stay)."""
+    if getattr(window, "_ending_for_quit", False):
+        return False
+    window._ending_for_quit = True
+    waiter = _Waiter()
+    try:
+        window.worker.quit_ready.connect(waiter.done)
+        window.statusBar().showMessage("Stopping: writing the run's checkpoint…")
+        window.send("end_for_quit")
+        waiter.loop.exec()
+        window.worker.quit_ready.disconnect(waiter.done)
+    finally:
+        window._ending_for_quit = False
+    return not waiter.lost or ask(window, waiter.lost)
