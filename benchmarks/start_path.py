@@ -1,0 +1,112 @@
+"""Which of the project's modules a click on Start passes through, from the click until the first
+records are drawn (offscreen, the whole studio, on both threads): how many modules, and how often
+the path comes back into a module it had left. A measure of how tangled one command's route is.
+
+    QT_QPA_PLATFORM=offscreen python -m benchmarks.start_path [--list]
+
+The path is the sequence of Python calls whose code lies in app/ or cnn/, in the order they
+happen on each thread; a module counts as re-entered each time a call enters it again after calls
+in other modules (consecutive calls within one module are one visit).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def module_of(filename: str) -> str | None:
+    path = Path(filename)
+    try:
+        relative = path.resolve().relative_to(ROOT)
+    except ValueError:
+        return None
+    if relative.parts[0] not in ("app", "cnn"):
+        return None
+    return ".".join(relative.with_suffix("").parts)
+
+
+class Path_:
+    """The modules entered, per thread, in order."""
+
+    def __init__(self):
+        self.visits: dict[int, list[str]] = {}
+        self.lock = threading.Lock()
+
+    def profile(self, frame, event, _arg):
+        if event != "call":
+            return
+        module = module_of(frame.f_code.co_filename)
+        if module is None:
+            return
+        with self.lock:
+            visits = self.visits.setdefault(threading.get_ident(), [])
+            if not visits or visits[-1] != module:
+                visits.append(module)
+
+    def summary(self) -> tuple[list[str], int]:
+        modules = sorted({m for visits in self.visits.values() for m in visits})
+        returns = sum(len(visits) - len(set(visits)) for visits in self.visits.values())
+        return modules, returns
+
+
+def wait(app, condition, timeout=120.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        app.processEvents()
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the studio did not answer")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--list", action="store_true", help="print the modules, one a line")
+    args = parser.parse_args(argv)
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.studio.window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with tempfile.TemporaryDirectory() as folder:
+        window = MainWindow(QSettings(os.path.join(folder, "s.ini"), QSettings.IniFormat),
+                            runs_dir=os.path.join(folder, "runs"))
+        window.show()
+        wait(app, lambda: window.worker.session is not None)
+        for _ in range(20):
+            app.processEvents()
+        path, arrived = Path_(), []
+        window.worker.records.connect(lambda records: arrived.append(len(records)))
+        installed = []
+        QTimer.singleShot(0, window.worker, lambda: (sys.setprofile(path.profile), installed.append(1)))
+        wait(app, lambda: installed)
+        sys.setprofile(path.profile)
+        window.controls.start.trigger()
+        wait(app, lambda: arrived)
+        for _ in range(5):      # the frame is drawn
+            app.processEvents()
+        sys.setprofile(None)
+        removed = []
+        QTimer.singleShot(0, window.worker, lambda: (sys.setprofile(None), removed.append(1)))
+        wait(app, lambda: removed)
+        window.controls.stop.trigger()
+        window.close()
+    modules, returns = path.summary()
+    app_modules = [m for m in modules if m.startswith("app.")]
+    print(f"a click on Start passes through {len(modules)} modules ({len(app_modules)} of app/, "
+          f"{len(modules) - len(app_modules)} of cnn/) and comes back into one it had left {returns} times")
+    if args.list:
+        print("\n".join(modules))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
