@@ -22,7 +22,7 @@ from cnn.config import RunConfig
 from cnn.data import DataFileError, load_mnist
 from cnn.runs.opening import BUNDLED, data_path, open_run
 from cnn.session import Session
-from cnn.evaluation import evaluate_samples, results_of
+from cnn.evaluation import accuracy_text, evaluate_samples, results_of
 from cnn.step import NonFinite
 from cnn.train import EpochRecord, StepRecord, TrainingDiverged, evaluate
 
@@ -211,7 +211,7 @@ class TrainingWorker(QObject):
             self._end_run()
             accuracy = self._install(session, path)
             self.loaded.emit(path)
-            self.message.emit(f"Loaded weights from {path}: test accuracy {100 * accuracy:.1f}% on "
+            self.message.emit(f"Loaded weights from {path}: test accuracy {accuracy_text(accuracy)} on "
                               f"{len(session.dataset.test.x):,} test images")
         self._guarded(load, busy=f"Loading {path}…")
 
@@ -273,8 +273,8 @@ class TrainingWorker(QObject):
             self.message.emit(f"Applied one step of {'Adam' if optimizer.kind == 'adam' else 'SGD'} "
                               f"(η = {optimizer.current_learning_rate:g}"
                               + (f", μ = {optimizer.momentum:g}" if optimizer.momentum else "")
-                              + f") from the step-through: test accuracy {100 * accuracy_before:.1f}% → "
-                              f"{100 * after.accuracy:.1f}%.")
+                              + f") from the step-through: test accuracy {accuracy_text(accuracy_before)} → "
+                              f"{accuracy_text(after.accuracy)}.")
             self.update_applied.emit(accuracy_before, after.accuracy)
             self.weights.emit(weights_of(self.session, self._version))
         self._guarded(apply)

@@ -52,12 +52,17 @@ class CurveReadout:
         self.show(self.text_at(x))
 
     def text_at(self, x: float) -> str:
+        """The values at `x`, kept on the data: past either end of every series it reads the nearest
+        end's point, named by that point's x (a plot zoomed out past the data read "epoch 3.78" out of
+        the last values at 2)."""
+        series = [(name, xs, ys, pattern) for name, xs, ys, pattern in self.series() if len(xs)]
+        if not series:
+            return ""
+        x = min(max(x, min(xs[0] for _, xs, _, _ in series)), max(xs[-1] for _, xs, _, _ in series))
         parts = []
-        for name, xs, ys, pattern in self.series():
-            if len(xs) == 0:
-                continue
+        for name, xs, ys, pattern in series:
             i = int(np.clip(np.searchsorted(xs, x), 1, len(xs) - 1)) if len(xs) > 1 else 0
             if len(xs) > 1 and abs(xs[i - 1] - x) < abs(xs[i] - x):
                 i -= 1
             parts.append(f"{name} {pattern.format(ys[i])}")
-        return f"{self.x_name} {x:.2f}: " + " · ".join(parts) if parts else ""
+        return f"{self.x_name} {x:.2f}: " + " · ".join(parts)

@@ -103,11 +103,18 @@ class HealthView(QWidget):
         self.set_epochs(1)
 
     def show_history(self, curves) -> None:
-        """An opened run's gradient norms (RunCurves, after its model_changed); new steps go on from them.
-        (Update ratios and activations are not recorded with runs: they start with the next step.)"""
-        for name, history in curves.part(losses=False, norms=True).norms.items():
-            if name in self.norms:
-                self.norms[name].history = history
+        """An opened run's gradient norms (RunCurves, after its model_changed), or the run's curves as on
+        disk when Start goes on with it (a stopped epoch's steps cut); new steps go on from them. Update
+        ratios and activations are not recorded with runs: they are cut at the same place (an opened
+        run has none; after Stop then Start the stopped epoch's go, as its norms do)."""
+        norms, end = curves.part(losses=False, norms=True).norms, max(curves.last_x, curves.epochs_done)
+        for name, series in self.norms.items():
+            if name in norms:
+                series.history = norms[name]
+            else:
+                series.history.cut(end)
+        for series in (*self.ratios.values(), *self.activations.values()):
+            series.history.cut(end)
         self.set_epochs(max(1, curves.epochs_done))
         self.dirty = True
         if self.isVisible():

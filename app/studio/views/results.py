@@ -10,7 +10,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QListView, QListWidget, QListWidgetItem,
                                QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from cnn.evaluation import per_class_accuracy
+from cnn.evaluation import accuracy_text, per_class_accuracy
 
 from app.studio.sample_picker import thumbnail
 
@@ -156,7 +156,7 @@ class ResultsView(QWidget):
         epoch = self.epoch.get(self.current_split)
         when = f"after epoch {epoch}" if epoch else "with the current weights"
         self.caption.setText(f"<b>{self.split.currentText().capitalize()}</b> {when}: accuracy "
-                             f"<b>{100 * results.accuracy:.2f}%</b> ({int(np.trace(matrix)):,} of "
+                             f"<b>{accuracy_text(results.accuracy)}</b> ({int(np.trace(matrix)):,} of "
                              f"{int(matrix.sum()):,}). Rows: the true digit, columns (→): the prediction, and "
                              "each digit's % right; click a cell.")
         if self.chosen_cell is not None:
