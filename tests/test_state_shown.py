@@ -247,3 +247,32 @@ def test_the_accuracy_is_written_one_way_in_the_runs_list_and_the_status_bar(qtb
     line = StatusLine(bar)
     line.on_records([EpochRecord(1, 1, 0.5, 0.5, 0.9945, 1.0, np.zeros(0, int))])
     assert item.text(BEST) == "99.45%" and "test accuracy 99.45%" in bar.currentMessage()
+
+
+# -- The layout list's small ones ---------------------------------------------------------------------------------
+def test_the_gradient_checks_titles_and_numbers_are_whole_in_a_1024_px_step_through(qtbot, raw_mnist):
+    """Its four columns were stretched alike in the 190 px column: "relative error" read "elative erro"."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from app.stepthrough.window import StepThroughWindow
+    from app.training.model_info import model_info
+    from app.training.snapshot import weights_of
+    session = Session(RunConfig.from_preset("digits", limit=7, batch_size=64), raw_mnist)
+    dialog = StepThroughWindow()
+    qtbot.addWidget(dialog)
+    dialog.resize(1024, 768)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.load(weights_of(session, 0), model_info(session, "test"), ("test", 0))
+    table = dialog.checker.table
+    qtbot.mouseClick(dialog.checker.button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: table.rowCount() == len(session.network.params), timeout=60000)
+    qtbot.waitUntil(lambda: table.minimumWidth() <= table.width())       # the splitter has given it its room
+    header = table.horizontalHeader()
+    for column in range(4):
+        needed = max(header.sectionSizeHint(column), table.sizeHintForColumn(column))
+        assert header.sectionSize(column) >= needed, header.model().headerData(column, Qt.Horizontal)
+    assert header.length() <= table.viewport().width()                   # no column behind a scroll bar
+    dialog.close()
+    dialog.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)

@@ -71,7 +71,7 @@ class YourDigitPanel(QWidget):
         # Room for the longest answer (a large digit and three lines), so that a new answer, or Clear,
         # never re-lays out the panel: that resized the plots below and cost a redraw of each.
         lines = self.answer.fontMetrics().lineSpacing()
-        self.answer.setMinimumHeight(6 * lines)   # the digit in 20 pt takes about two lines, the note one
+        self.answer.setMinimumHeight(7 * lines)   # the digit in 20 pt takes about two lines, the note one or two
         self.answer.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         self.bars_widget = pg.PlotWidget()
         self.bars_widget.setMinimumHeight(70)
