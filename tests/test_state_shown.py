@@ -276,3 +276,66 @@ def test_the_gradient_checks_titles_and_numbers_are_whole_in_a_1024_px_step_thro
     dialog.close()
     dialog.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+
+
+def wheel_over(widget) -> bool:
+    """A wheel turn over `widget`; whether it took it (an event left unaccepted goes on to the scroll area,
+    when it comes from the mouse: a synthesized one is not passed on, so it is not tested here)."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+    centre = QPointF(widget.rect().center())
+    event = QWheelEvent(centre, QPointF(widget.mapToGlobal(centre.toPoint())), QPoint(0, -120), QPoint(0, -120),
+                        Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+    return event.isAccepted()
+
+
+def test_the_wheel_over_the_unfocused_brush_slider_leaves_it_alone(qtbot):
+    """Scrolling the Your digit dock with the wheel moved the brush slider as it passed under the mouse."""
+    from app.studio.views.your_digit import YourDigitPanel
+    from app.widgets.fit_width import WidthFittingScrollArea
+    panel = YourDigitPanel()
+    area = WidthFittingScrollArea(panel)
+    qtbot.addWidget(area)
+    area.resize(420, 300)
+    area.show()
+    qtbot.waitExposed(area)
+    area.setFocus()
+    brush, width = panel.brush, panel.brush.value()
+    assert not wheel_over(brush) and brush.value() == width
+    brush.setFocus()
+    qtbot.waitUntil(brush.hasFocus)
+    assert wheel_over(brush) and brush.value() != width     # focused: the wheel is the user's choice
+
+
+def test_the_why_panels_class_box_shows_its_whole_text(qtbot):
+    from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
+    from app.studio.views.attribution import AttributionView
+    view = AttributionView()
+    qtbot.addWidget(view)
+    view.resize(view.minimumSizeHint())           # as narrow as its dock can make it
+    view.show()
+    qtbot.waitExposed(view)
+    combo = view.class_choice
+    option = QStyleOptionComboBox()
+    combo.initStyleOption(option)
+    field = combo.style().subControlRect(QStyle.CC_ComboBox, option, QStyle.SC_ComboBoxEditField, combo)
+    assert field.width() >= combo.fontMetrics().horizontalAdvance(combo.currentText()), combo.currentText()
+
+
+def test_help_covers_every_panel_and_fits_a_768_px_screen(qtbot):
+    from PySide6.QtWidgets import QWidget
+
+    from app.studio.help import TOUR, show_tour
+    for topic in ("<b>Runs</b>", "<b>Your digit</b>", "<b>Why</b>", "<b>Results</b>", "<b>Architecture editor</b>",
+                  "<b>Loss</b>", "<b>Health</b>", "<b>Step through"):
+        assert topic in TOUR, topic
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    dialog = show_tour(parent)
+    qtbot.waitExposed(dialog)
+    assert dialog.height() <= 768 - 80 and "Architecture editor" in dialog.findChild(
+        __import__("PySide6.QtWidgets", fromlist=["QTextBrowser"]).QTextBrowser).toPlainText()
+    dialog.close()

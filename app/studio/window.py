@@ -23,7 +23,7 @@ from app.stepthrough.link import StepThroughLink
 from app.studio.arch_editor import ArchitectureEditor
 from app.studio.draw_feedback import DrawFeedback
 from app.studio.health_banner import HealthBanner
-from app.studio.help import ABOUT, TOUR
+from app.studio.help import ABOUT, show_tour
 from app.studio.layer_picker import LayerChoice, LayerCombo, NetworkSummary
 from app.studio.menus import build_menus
 from app.studio.remembered import remember, restore
@@ -563,7 +563,7 @@ class MainWindow(QMainWindow):
         self.training_finished.emit()
 
     def show_tour(self) -> None:
-        QMessageBox.information(self, "How to read the views", TOUR)
+        show_tour(self)
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About CNN Studio", ABOUT)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLis
 from cnn.evaluation import accuracy_text, per_class_accuracy
 
 from app.studio.sample_picker import thumbnail
+from app.widgets.wheel_guard import guard_wheel
 
 GALLERY = 96            # images shown at once
 MODES = (("cell", "the clicked cell"), ("hardest", "hardest examples (highest loss)"),
@@ -92,6 +93,7 @@ class ResultsView(QWidget):
                                                                                item.data(Qt.UserRole)))
         self.gallery.itemDoubleClicked.connect(lambda item: self.sample_opened.emit(self.current_split,
                                                                                     item.data(Qt.UserRole)))
+        guard_wheel(self)   # in its scrolled dock, the wheel scrolls the panel past the split and gallery choices
 
     @property
     def current_split(self) -> str:

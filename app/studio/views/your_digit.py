@@ -22,6 +22,7 @@ from app.studio.views.draw_pad import DEFAULT_WIDTH, DrawPad
 from app.training.my_samples import ImageSample
 from app.widgets.image_files import FILE_FILTER, ImageFileError, load_digit
 from app.widgets.imaging import GRAY, image_plot
+from app.widgets.wheel_guard import guard_wheel
 
 STAGES = (("grey", "your picture"), ("cropped", "cropped"), ("image", "28×28 seen"))
 
@@ -123,6 +124,7 @@ class YourDigitPanel(QWidget):
         self.source = "drawing"
         self.before_drawing = (None, None, "drawing")   # (sample, preprocessed, source) chosen before the pad's drawing
         self.classes, self.untrained = (), False      # what the network reads, and whether it has learnt anything
+        guard_wheel(self)   # in its scrolled dock, the wheel scrolls the panel past the brush and the true digit
         self.pad.changed.connect(self._drawn)
         self.pad.cleared.connect(self._pad_cleared)
         self._set_buttons()
