@@ -339,3 +339,25 @@ def test_help_covers_every_panel_and_fits_a_768_px_screen(qtbot):
     assert dialog.height() <= 768 - 80 and "Architecture editor" in dialog.findChild(
         __import__("PySide6.QtWidgets", fromlist=["QTextBrowser"]).QTextBrowser).toPlainText()
     dialog.close()
+
+
+def test_the_health_legends_fit_a_narrow_panel(qtbot):
+    """At 1024×768 the Health tab is ~230 px wide: six legend columns widened the plots past it (the
+    scene was drawn smaller, the legends over the axes)."""
+    from PySide6.QtWidgets import QApplication
+    view = HealthView()
+    qtbot.addWidget(view)
+    names = ("0.kernels", "0.biases", "3.kernels", "3.biases", "7.weights", "7.bias", "9.weights", "9.bias")
+    view.set_model(SimpleNamespace(parameter_names=names, layers=tuple(SimpleNamespace(index=i, kind="ReLU")
+                                                                          for i in (1, 4, 8))))
+    view.resize(900, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    view.resize(300, 700)                       # narrowed, as the splitter and the docks do
+    qtbot.waitUntil(lambda: view.graphics.width() == 300)
+    QApplication.processEvents()
+    width = view.graphics.width()
+    labels = [label for legend in (view.legend, view.activations_legend) for _, label in legend.items]
+    for item in (view.legend, view.activations_legend, *labels, view.norms_plot.vb, view.activations_plot.vb):
+        assert view.graphics.mapFromScene(item.sceneBoundingRect()).boundingRect().right() <= width, item
+    assert view.graphics.minimumHeight() >= view.graphics.ci.effectiveSizeHint(Qt.MinimumSize).height()

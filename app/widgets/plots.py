@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 
 
 class LogAxis(pg.AxisItem):
@@ -35,6 +36,16 @@ def log_plot(layout: pg.GraphicsLayout, row: int, col: int, **kwargs) -> pg.Plot
     plot = layout.addPlot(row=row, col=col, axisItems={"left": LogAxis("left")}, **kwargs)
     plot.setLogMode(y=True)
     return plot
+
+
+def fit_legend(legend: pg.LegendItem, width: float, most: int) -> None:
+    """As many legend columns (up to `most`) as fit `width`: a wider legend widened the plots beyond their
+    panel (cut off, or the whole scene drawn smaller with the legend over the axes)."""
+    for columns in range(most, 0, -1):
+        legend.setColumnCount(columns)
+        if legend.layout.effectiveSizeHint(Qt.MinimumSize).width() <= width:
+            break
+    legend.updateGeometry()     # the enclosing layout caches the legend's old size hints
 
 
 class CurveReadout:
