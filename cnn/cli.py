@@ -12,7 +12,7 @@ from .bridge import BridgeUnavailable
 from .bridge.cluster import CONNECT_TIMEOUT, Unreachable
 from .config import RunConfig, SettingError
 from .data import DataFileError, download_mnist, load_mnist
-from .evaluation import confusion_matrix, format_confusion
+from .evaluation import accuracy_text, confusion_matrix, format_confusion
 from .health import EpochHealth
 from .layer import DTYPES
 from .presets import PRESETS
@@ -282,7 +282,7 @@ def _report(args, session: Session) -> int:
             print(f"pred: {session.config.classes[predicted]}, true: {true}")
     matrix = confusion_matrix(session.dataset.test.y.argmax(axis=1), result.predictions, len(session.config.classes))
     print(format_confusion(matrix, session.config.classes))
-    print(f"test accuracy: {100 * result.accuracy:.1f}%")
+    print(f"test accuracy: {accuracy_text(result.accuracy)}")
     return _save(session, args.save) if args.save is not None else 0
 
 
@@ -321,7 +321,7 @@ def run(session: Session, epochs: int, recorder: RunRecorder | None = None, reco
                 if bar:
                     bar.clear()
                 print(f"epoch {record.epoch}/{record.epochs}  train loss {record.train_loss:.6f}  "
-                      f"test loss {record.test_loss:.6f}  test accuracy {100 * record.test_accuracy:.1f}%  "
+                      f"test loss {record.test_loss:.6f}  test accuracy {accuracy_text(record.test_accuracy)}  "
                       f"({record.seconds:.1f} s)", flush=True)
                 warning = None if warned else health.warning()
                 if warning:  # once a run: a dead network stays dead

@@ -85,6 +85,13 @@ def confusion_matrix(true: np.ndarray, predicted: np.ndarray, classes: int) -> n
     return matrix
 
 
+def accuracy_text(fraction: float) -> str:
+    """A test accuracy as every place shows it (the Runs list's best, the status bar, the Results panel,
+    the loss read-out, cnn-train): a percentage to two decimals, '99.45%' (one decimal showed it as 99.5%
+    in one place and 99.45% in another); '—' for none (NaN: no test images)."""
+    return "—" if fraction != fraction else f"{100 * fraction:.2f}%"
+
+
 def per_class_accuracy(matrix: np.ndarray) -> np.ndarray:
     """(K,) the fraction of each true class predicted right (NaN for a class with no samples)."""
     totals = matrix.sum(axis=1)

@@ -17,7 +17,7 @@ def test_short_original_experiment(capsys):
     assert len(predictions) == 60
     assert all(re.fullmatch(r"pred: [01], true: [01]", line) for line in predictions)
     correct = sum(line.split(",")[0][-1] == line[-1] for line in predictions)
-    assert out[-1] == f"test accuracy: {100 * correct / 60:.1f}%"
+    assert out[-1] == f"test accuracy: {100 * correct / 60:.2f}%"
 
 
 def test_save_then_load_evaluates_the_same(tmp_path, capsys):
@@ -79,7 +79,7 @@ def test_a_saturated_network_is_reported(capsys):
     warnings = [line for line in err.splitlines() if line.startswith("warning:")]
     assert warnings == ["warning: epoch 2: the gradients are all zero (the units are saturated), so the network "
                         "no longer learns; try a learning rate 10× smaller, from fresh weights"]
-    assert out.splitlines()[-1] == "test accuracy: 50.0%"
+    assert out.splitlines()[-1] == "test accuracy: 50.00%"
 
 
 def test_a_healthy_run_has_no_warning(capsys):

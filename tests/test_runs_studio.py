@@ -61,7 +61,7 @@ def test_a_run_is_recorded_listed_reopened_and_overlaid(window, qtbot):
     name, started, settings = row.text(RUN).split("\n")
     assert name == "original lr 0.1 seed 0" and settings == "original · lr 0.1 · batch 1 · 10/class"
     assert started == datetime.fromisoformat(first.info.created).astimezone().strftime("%Y-%m-%d %H:%M")
-    assert row.text(EPOCHS) == "2/2" and row.text(BEST) == f"{100 * first.info.best_test_accuracy:.1f}%"
+    assert row.text(EPOCHS) == "2/2" and row.text(BEST) == f"{100 * first.info.best_test_accuracy:.2f}%"
     assert row.text(STATUS) == "finished"
 
     # Select the first run: its weights and curves come back.

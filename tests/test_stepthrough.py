@@ -365,7 +365,7 @@ def test_an_applied_update_says_what_it_did_to_the_test_accuracy_and_stays_with_
                     == session.dataset.test.y.argmax(axis=1))
     qtbot.waitUntil(lambda: "→" in stepper.status.text(), timeout=10000)
     assert "Applying" not in stepper.status.text()
-    assert f"{100 * before:.1f}% → {100 * after:.1f}%" in stepper.status.text()
+    assert f"{100 * before:.2f}% → {100 * after:.2f}%" in stepper.status.text()
     assert "the applied update moved" in stepper.header.text()
     window.sample_picker.select("test", 5)                 # another sample: its header knows of no update
     assert "test image #5" in stepper.header.text() and "the applied update moved" not in stepper.header.text()
@@ -477,7 +477,7 @@ def test_reopening_on_new_weights_forgets_the_applied_update_and_an_unchanged_ac
     assert "the applied update moved" not in stepper.header.text()
     stepper.applied = {"title": stepper.sample[0], "loss": 1.0}
     stepper.update_applied(0.5, 0.5)
-    assert "50.0% → 50.0%" in stepper.status.text()
+    assert "50.00% → 50.00%" in stepper.status.text()
     assert "#1b7837" not in stepper.status.text() and "#b2182b" not in stepper.status.text()
     stepper.update_applied(0.5, 0.6)
     assert "#1b7837" in stepper.status.text()

@@ -319,8 +319,9 @@ def test_a_new_picture_starts_without_the_last_ones_true_digit(window, qtbot, tm
         panel.pad.draw_stroke([(140, 40), (140, 240)], width=20)      # back to drawing: a new sample
     assert panel.label.currentData() is None and panel.current.label is None
     panel.label.setCurrentIndex(panel.label.findData(1))
-    panel.pad.clear()
-    assert panel.label.currentData() is None
+    with qtbot.waitSignal(window.worker.snapshot, timeout=10000, check_params_cb=lambda s: s.split == "bar.png"):
+        panel.pad.clear()                                             # the drawing gone: the picture before it
+    assert panel.current.name == "bar.png" and panel.label.currentData() == 7   # with its own true digit
 
 
 def drop(window, data: bytes):

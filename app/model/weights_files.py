@@ -5,6 +5,7 @@ from __future__ import annotations
 from cnn import io
 from cnn.bridge import load_any
 from cnn.config import RunConfig
+from cnn.evaluation import accuracy_text
 from cnn.session import Session
 from cnn.step import NonFinite
 from cnn.train import evaluate
@@ -29,7 +30,7 @@ class WeightsFiles:
             studio.end_run()
             accuracy = studio.install(session, path)
             studio.emit("loaded", path)
-            studio.emit("message", f"Loaded weights from {path}: test accuracy {100 * accuracy:.1f}% on "
+            studio.emit("message", f"Loaded weights from {path}: test accuracy {accuracy_text(accuracy)} on "
                                    f"{len(session.dataset.test.x):,} test images")
         studio.guarded(load, busy=f"Loading {path}…")
 
@@ -91,7 +92,7 @@ class WeightsFiles:
         studio.emit("message", f"Applied one step of {'Adam' if optimizer.kind == 'adam' else 'SGD'} "
                                f"(η = {optimizer.current_learning_rate:g}"
                                + (f", μ = {optimizer.momentum:g}" if optimizer.momentum else "")
-                               + f") from the step-through: test accuracy {100 * accuracy_before:.1f}% → "
-                               f"{100 * after.accuracy:.1f}%.")
+                               + f") from the step-through: test accuracy {accuracy_text(accuracy_before)} → "
+                               f"{accuracy_text(after.accuracy)}.")
         studio.emit("update_applied", accuracy_before, after.accuracy)
         studio.emit("weights", weights_of(session, studio.version))

@@ -40,8 +40,11 @@ class GradientCheckPanel(QGroupBox):
         self.button.clicked.connect(self.requested)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["tensor", "entries", "relative error", "verdict"])
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)   # each column as wide as it needs, the
+        header.setSectionResizeMode(3, QHeaderView.Stretch)         # verdict taking what is left
         self.table.verticalHeader().hide()
+        self._fit_columns()
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.setMinimumHeight(100)
         self.note = QLabel("")
@@ -81,6 +84,14 @@ class GradientCheckPanel(QGroupBox):
         self._thread = threading.Thread(target=check, name="gradient check", daemon=True)
         self._thread.start()
 
+    def _fit_columns(self) -> None:
+        """The table as wide as its titles and numbers: stretched alike in the step-through's column at
+        1024 px they were cut ("ensor", "elative erro"); the splitter leaves the column this much."""
+        header = self.table.horizontalHeader()
+        needed = sum(max(header.sectionSizeHint(i), self.table.sizeHintForColumn(i)) for i in range(4))
+        self.table.setMinimumWidth(needed + self.table.verticalScrollBar().sizeHint().width()
+                                   + 2 * self.table.frameWidth())
+
     def clear(self) -> None:
         """Cancels a running check and empties the table (the weights or the sample changed)."""
         self._run += 1
@@ -116,6 +127,7 @@ class GradientCheckPanel(QGroupBox):
                     item.setToolTip(f"rounding of the differences (from h and 2h): {check.rounding:.1e} relative")
                 self.table.setItem(row, column, item)
             sampled += check.checked < check.total
+        self._fit_columns()
         worst = max(check.relative_error for check in result.values())
         tiny = [name for name, check in result.items() if check.verdict in ("rounding", "unresolved")]
         self.note.setText(

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QFrame, QGridLayout, QHBox
                                QListWidgetItem, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from cnn.network import Network
+from cnn.evaluation import accuracy_text
 from cnn.optim import from_state
 from cnn.session import loss_for
 from cnn.trace import trace
@@ -332,9 +333,10 @@ class StepThroughWindow(QDialog):
         applied = self.applied or {}
         text = "The update was applied to the model."
         if "before" in applied:
-            before, after = 100 * applied["before"], 100 * applied["after"]
-            colour = "#b2182b" if after < before - 0.05 else "#1b7837" if after > before + 0.05 else "#404040"
-            text += (f" Test accuracy <b style='color:{colour}'>{before:.1f}% → {after:.1f}%</b>: one step on one "
+            before, after = applied["before"], applied["after"]
+            colour = "#b2182b" if after < before else "#1b7837" if after > before else "#404040"
+            text += (f" Test accuracy <b style='color:{colour}'>{accuracy_text(before)} → {accuracy_text(after)}</b>: "
+                     "one step on one "
                      "sample moves every weight, so it changes the answers on the other images too.")
         return text
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QPen, QShortcut
 from PySide6.QtWidgets import (QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
-                               QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout)
+                               QSpinBox, QStyle, QStyledItemDelegate, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from cnn import arch
 from cnn.arch.grammar import CHOICES, LIMITS, LayerSpec
@@ -21,6 +21,23 @@ SIZE_NAMES = {"conv": "depth", "maxpool": "window", "dense": "units"}
 NEW_LAYER = {"conv": LayerSpec("conv", 8, 3, "kernel", "he"), "maxpool": LayerSpec("maxpool", 2),
              "dense": LayerSpec("dense", 10, init="xavier")}
 INVALID = QColor(255, 220, 220)
+UNDO_LIMIT = 200          # edits kept for Undo
+
+
+class InvalidStaysRed(QStyledItemDelegate):
+    """A cell with a background (an invalid row's red) keeps it when selected, framed in the selection's
+    colour: the selection's fill hid the red of the row just added or edited."""
+
+    def paint(self, painter, option, index) -> None:
+        if index.data(Qt.BackgroundRole) is None or not option.state & QStyle.State_Selected:
+            super().paint(painter, option, index)
+            return
+        option.state &= ~QStyle.State_Selected
+        super().paint(painter, option, index)
+        painter.save()
+        painter.setPen(QPen(option.palette.highlight().color(), 2))
+        painter.drawRect(option.rect.adjusted(1, 1, -1, -1))
+        painter.restore()
 
 
 class ArchitectureEditor(QDialog):
@@ -30,6 +47,7 @@ class ArchitectureEditor(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Architecture")
         self.specs: list[LayerSpec] = []
+        self.history: list[tuple[list[LayerSpec], int]] = []   # (layers, selected row) before each edit, for Undo
         self.classes = 2
         self.rows: list[arch.Row] = []
         layout = QVBoxLayout(self)
@@ -50,6 +68,7 @@ class ArchitectureEditor(QDialog):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
         self.table.setSelectionMode(QTableWidget.SingleSelection)
+        self.table.setItemDelegate(InvalidStaysRed(self.table))
         layout.addWidget(self.table, 1)
         buttons = QHBoxLayout()
         self.kind = QComboBox()
@@ -57,11 +76,15 @@ class ArchitectureEditor(QDialog):
         self.add = QPushButton("Add")
         self.add.setToolTip("Add a layer of the chosen kind after the selected row")
         self.remove, self.up, self.down = QPushButton("Remove"), QPushButton("Move up"), QPushButton("Move down")
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setToolTip("Undo the last edit (Ctrl+Z)")
+        self.undo_button.clicked.connect(self.undo)
+        QShortcut(QKeySequence.Undo, self, self.undo)
         self.add.clicked.connect(lambda: self.add_layer(self.kind.currentText()))
         self.remove.clicked.connect(self.remove_layer)
         self.up.clicked.connect(lambda: self.move_layer(-1))
         self.down.clicked.connect(lambda: self.move_layer(1))
-        for widget in (self.kind, self.add, self.remove, self.up, self.down):
+        for widget in (self.kind, self.add, self.remove, self.up, self.down, self.undo_button):
             buttons.addWidget(widget)
         buttons.addStretch(1)
         layout.addLayout(buttons)
@@ -91,9 +114,12 @@ class ArchitectureEditor(QDialog):
             self.start_from_preset(preset)
         else:
             self.set_layers(arch.parse(text))
+        self.history = []       # the network as it is in the settings: nothing to undo yet
+        self._set_undo()
 
     def start_from_preset(self, name: str) -> None:
         network = PRESETS[name].build(self.classes, 0, "float64")
+        self._remember()
         self.set_layers(arch.from_json(network.architecture()))
 
     def set_layers(self, specs: list[LayerSpec]) -> None:
@@ -103,8 +129,26 @@ class ArchitectureEditor(QDialog):
             self._fill_row(row, spec)
         self._replan()
 
-    # -- edits ---------------------------------------------------------------------------------
+    # -- edits (each one can be undone) -----------------------------------------------------------
+    def _remember(self) -> None:
+        self.history = [*self.history[-UNDO_LIMIT + 1:], (list(self.specs), self.table.currentRow())]
+        self._set_undo()
+
+    def _set_undo(self) -> None:
+        self.undo_button.setEnabled(bool(self.history))
+
+    def undo(self) -> None:
+        """The layers as they were before the last edit (Remove, Add, a move, a changed number)."""
+        if not self.history:
+            return
+        specs, row = self.history.pop()
+        self.set_layers(specs)
+        if 0 <= row < len(specs):
+            self.table.selectRow(row)
+        self._set_undo()
+
     def add_layer(self, kind: str) -> None:
+        self._remember()
         at = self.table.currentRow() + 1 if self.table.currentRow() >= 0 else len(self.specs)
         self.set_layers(self.specs[:at] + [NEW_LAYER.get(kind, LayerSpec(kind))] + self.specs[at:])
         self.table.selectRow(at)
@@ -112,12 +156,14 @@ class ArchitectureEditor(QDialog):
     def remove_layer(self) -> None:
         row = self.table.currentRow()
         if 0 <= row < len(self.specs):
+            self._remember()
             self.set_layers(self.specs[:row] + self.specs[row + 1:])
             self.table.selectRow(min(row, len(self.specs) - 1))
 
     def move_layer(self, by: int) -> None:
         row = self.table.currentRow()
         if 0 <= row < len(self.specs) and 0 <= row + by < len(self.specs):
+            self._remember()
             specs = list(self.specs)
             specs[row], specs[row + by] = specs[row + by], specs[row]
             self.set_layers(specs)
@@ -126,6 +172,7 @@ class ArchitectureEditor(QDialog):
     def edit(self, row: int, **changes) -> None:
         """Change one layer's fields (what its row's widgets do)."""
         spec = self.specs[row]
+        self._remember()
         if "kind" in changes and changes["kind"] != spec.kind:
             self.specs[row] = NEW_LAYER.get(changes["kind"], LayerSpec(changes["kind"]))
             self._fill_row(row, self.specs[row])

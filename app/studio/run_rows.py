@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QTreeWidgetItem
 
+from cnn.evaluation import accuracy_text
 from cnn.runs.store import RunEntry
 
 from app.training.run_labels import summary
@@ -28,7 +29,7 @@ def fill_row(item: QTreeWidgetItem, entry: RunEntry, ticked: bool, current: Path
     if info is None:
         texts = (f"{entry.path.name}\n{entry.reason}", "", "", "damaged")
     else:
-        best = "" if info.best_test_accuracy is None else f"{100 * info.best_test_accuracy:.1f}%"
+        best = "" if info.best_test_accuracy is None else accuracy_text(info.best_test_accuracy)
         detail = entry.reason if entry.reason is not None else summary(info.settings) + stopped_at(entry)
         texts = (f"{info.name}\n{local_time(info.created)}\n{detail}", f"{info.epochs_done}/{info.epochs_planned}",
                  best, entry.status if entry.reason is None else "damaged")

@@ -198,14 +198,17 @@ class RunsPanel(QWidget):
 
     def _select_current(self) -> None:
         """The run shown is the selected row, so that Open, Continue, Delete and the path under the list
-        refer to it. A network without a run (a reset, or the moment between two runs while one opens)
-        leaves the selection as it is: a Continue clicked then still means the row it was clicked on."""
+        refer to it; a network that is no run (weights opened from a file, a reset) leaves no row
+        selected (the last run's row stayed selected, as if it were still open). Between two runs while
+        one opens the selection goes and comes back with the new run."""
         item = self._item(self.current) if self.current is not None else None
-        if item is None:
-            return
         self.tree.blockSignals(True)
-        self.tree.setCurrentItem(item)
-        item.setSelected(True)
+        if item is None:
+            self.tree.clearSelection()
+            self.tree.setCurrentItem(None)
+        else:
+            self.tree.setCurrentItem(item)
+            item.setSelected(True)
         self.tree.blockSignals(False)
         self._update_buttons()
 

@@ -16,6 +16,7 @@ from cnn.settings import LABELS
 from app.studio.fields import DECIMALS, NumberField
 from app.widgets.wheel_guard import guard_wheel
 
+PRESET_TIP = "Load a preset's settings and network; the fields below can then be changed."
 # Selected digits look pressed and coloured; unselected ones stay plain.
 CLASS_BUTTON_STYLE = ("QToolButton { min-width: 22px; min-height: 20px; border: 1px solid #9a9a9a; border-radius: 3px;"
                       " background: #f4f4f4; color: #555; }"
@@ -46,6 +47,7 @@ def in_words(message: str) -> str:
 class SettingsPanel(QGroupBox):
     learning_rate_changed = Signal(float)
     refused = Signal(str)           # a typed value was not taken: why, in the field's words
+    network_edited = Signal()       # the user changed a data or network setting (preset, classes, images, seed, type)
 
     def __init__(self, parent=None):
         super().__init__("Run settings", parent)
@@ -54,7 +56,7 @@ class SettingsPanel(QGroupBox):
         for name, preset in PRESETS.items():
             self.preset.addItem(name, name)
             self.preset.setItemData(self.preset.count() - 1, preset.description, 3)  # tooltip role
-        self.preset.setToolTip("Load a preset's settings; the fields below can then be changed.")
+        self.preset.setToolTip(PRESET_TIP)
         form.addRow(LABELS["preset"], self.preset)
         grid = QGridLayout()
         grid.setSpacing(2)
@@ -103,10 +105,16 @@ class SettingsPanel(QGroupBox):
         self.dtype = QComboBox()
         self.dtype.addItems(sorted(DTYPES, reverse=True))
         form.addRow(LABELS["dtype"], self.dtype)
-        self.architecture: str | None = None    # the network (cnn.arch grammar) set by --arch or the editor
+        self._architecture: str | None = None    # the network (cnn.arch grammar) set by --arch or the editor
+        self._quiet = False                      # set_config at work: its changes are not the user's
         self.set_config(RunConfig())
         guard_wheel(self)
         self.preset.currentIndexChanged.connect(self._apply_preset)
+        for button in self.class_buttons:
+            button.clicked.connect(self._edited)
+        for field in (self.limit, self.seed):
+            field.valueChanged.connect(self._edited)
+        self.dtype.currentTextChanged.connect(self._edited)
         self.learning_rate.valueChanged.connect(self.learning_rate_changed)
 
     def reason(self, name: str, text: str) -> str:
@@ -140,8 +148,36 @@ class SettingsPanel(QGroupBox):
 
     def _apply_preset(self) -> None:
         self.set_config(RunConfig.from_preset(self.preset.currentData()))
+        self._edited()
+
+    def _edited(self) -> None:
+        if not self._quiet:
+            self.network_edited.emit()
+
+    @property
+    def architecture(self) -> str | None:
+        """The network in cnn.arch's grammar (--arch or the editor), None: the preset's."""
+        return self._architecture
+
+    @architecture.setter
+    def architecture(self, text: str | None) -> None:
+        """The preset box says when the network is not the preset's: "custom network (from digits)"."""
+        self._architecture = text
+        for index in range(self.preset.count()):
+            name = self.preset.itemData(index)
+            custom = text is not None and index == self.preset.currentIndex()
+            self.preset.setItemText(index, f"custom network (from {name})" if custom else name)
+        self.preset.setToolTip(f"A custom network: {text}. Choosing a preset loads its settings and network."
+                               if text is not None else PRESET_TIP)
 
     def set_config(self, config: RunConfig) -> None:
+        self._quiet = True
+        try:
+            self._set_fields(config)
+        finally:
+            self._quiet = False
+
+    def _set_fields(self, config: RunConfig) -> None:
         self.preset.blockSignals(True)
         self.preset.setCurrentIndex(self.preset.findData(config.preset))
         self.preset.blockSignals(False)

@@ -5,10 +5,15 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
+from cnn.evaluation import accuracy_text
 from cnn.train import EpochRecord
 
 from app.training.progress import ProgressTracker
 from app.training.state import RunState
+
+# Notes that a run ended ("Training stopped.", "Training finished.", "Training stopped by an unexpected error…"):
+# they go when a run starts or resumes, never outliving the state they describe.
+ENDED = "Training stopped", "Training finished"
 
 
 class StatusLine(QObject):
@@ -63,7 +68,7 @@ class StatusLine(QObject):
                 self.status_bar.showMessage(
                     f"Epoch {record.epoch}/{self.progress.epochs}: train loss "
                     f"{record.train_loss:.4g}, test loss {record.test_loss:.4g}, "
-                    f"test accuracy {100 * record.test_accuracy:.1f}%", 10000)
+                    f"test accuracy {accuracy_text(record.test_accuracy)}", 10000)
         self._show_progress()
 
     @Slot(object)
@@ -72,6 +77,8 @@ class StatusLine(QObject):
         self.state_label.setText(state.label)
         if state is RunState.RUNNING:
             self.progress.resume()      # the time paused is not training time
+        if state is not RunState.IDLE and self.status_bar.currentMessage().startswith(ENDED):
+            self.status_bar.clearMessage()
         self._show_progress()
 
     @Slot(object)

@@ -23,7 +23,7 @@ from app.studio.step_link import StepThroughLink
 from app.studio.arch_editor import ArchitectureEditor
 from app.studio.draw_feedback import DrawFeedback
 from app.studio.health_banner import HealthBanner
-from app.studio.help import ABOUT, TOUR
+from app.studio.help import ABOUT, show_tour
 from app.studio.layer_picker import LayerChoice, LayerCombo, NetworkSummary
 from app.studio.menus import build_menus
 from app.studio.quitting import end_run_before_closing
@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self._place_inspection()
         build_menus(self)
         self.settings_panel.learning_rate_changed.connect(self._learning_rate_changed)
+        self.settings_panel.network_edited.connect(self._network_edited)
         self.sample_picker.sample_changed.connect(self._picker_changed)
         self._start_worker(data_path)
         restore(self)
@@ -219,6 +220,7 @@ class MainWindow(QMainWindow):
         self.your_digit.failed.connect(self.show_error)
         self.your_digit.opened.connect(self.banner.hide)     # a picture read: an earlier picture's error is old
         self.your_digit.sample_chosen.connect(self._image_chosen)
+        self.your_digit.drawing_withdrawn.connect(self._drawing_withdrawn)
         self.your_digit.step_through_requested.connect(self.step_through)
         self.results_view.sample_clicked.connect(self.show_sample)
         self.results_view.sample_opened.connect(self._open_in_step_through)
@@ -339,6 +341,16 @@ class MainWindow(QMainWindow):
         self.reset()
         self.start()
 
+    def _network_edited(self) -> None:
+        """A data or network setting changed while idle: the new, untrained network is shown at once (the
+        views showed the old one until Start). Settings that do not make a network yet wait for Start."""
+        try:
+            config = self.settings_panel.config()
+        except ValueError:
+            return
+        if self.state is RunState.IDLE and self.model is not None and not self._panel_describes(self.model.config):
+            self.request_configure.emit(config)   # its model_changed redraws every view and the summary
+
     def toggle_pause(self) -> None:
         if self.state is RunState.RUNNING:
             self.send("pause")
@@ -418,6 +430,15 @@ class MainWindow(QMainWindow):
         self.image_sample = sample
         self.send("select_image", sample)
         self.step_link.sample_changed()
+
+    def _drawing_withdrawn(self, drawing, before) -> None:
+        """The pad's drawing was undone or cleared: while it is the sample, the one before it comes back."""
+        if self.image_sample is drawing:
+            if before is not None:
+                self._image_chosen(before)
+            else:
+                self._picker_changed(*self.sample_picker.current)
+                self.step_link.sample_changed()
 
     def _picker_changed(self, split: str, index: int) -> None:
         self.image_sample = None
@@ -528,7 +549,7 @@ class MainWindow(QMainWindow):
         self.training_finished.emit()
 
     def show_tour(self) -> None:
-        QMessageBox.information(self, "How to read the views", TOUR)
+        show_tour(self)
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About CNN Studio", ABOUT)

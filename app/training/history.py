@@ -43,6 +43,11 @@ class History:
     def clear(self) -> None:
         self.count, self.stride, self._bucket = 0, 1, []
 
+    def cut(self, x: float) -> None:
+        """Drops the points past `x` (a stopped epoch's steps, which its next Start draws again)."""
+        self.count = int(np.searchsorted(self.x[:self.count], x, side="right"))
+        self._bucket = [point for point in self._bucket if point[0] <= x]
+
 
 class MovingAverage:
     """Mean of the last `window` values."""

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 
 
 class LogAxis(pg.AxisItem):
@@ -37,6 +38,16 @@ def log_plot(layout: pg.GraphicsLayout, row: int, col: int, **kwargs) -> pg.Plot
     return plot
 
 
+def fit_legend(legend: pg.LegendItem, width: float, most: int) -> None:
+    """As many legend columns (up to `most`) as fit `width`: a wider legend widened the plots beyond their
+    panel (cut off, or the whole scene drawn smaller with the legend over the axes)."""
+    for columns in range(most, 0, -1):
+        legend.setColumnCount(columns)
+        if legend.layout.effectiveSizeHint(Qt.MinimumSize).width() <= width:
+            break
+    legend.updateGeometry()     # the enclosing layout caches the legend's old size hints
+
+
 class CurveReadout:
     """Shows in `show(text)` the value of every series of `plot` at the mouse's x: `series()` returns
     [(name, x array, y array, format)] (format: a str.format pattern for the value)."""
@@ -52,12 +63,17 @@ class CurveReadout:
         self.show(self.text_at(x))
 
     def text_at(self, x: float) -> str:
+        """The values at `x`, kept on the data: past either end of every series it reads the nearest
+        end's point, named by that point's x (a plot zoomed out past the data read "epoch 3.78" out of
+        the last values at 2)."""
+        series = [(name, xs, ys, pattern) for name, xs, ys, pattern in self.series() if len(xs)]
+        if not series:
+            return ""
+        x = min(max(x, min(xs[0] for _, xs, _, _ in series)), max(xs[-1] for _, xs, _, _ in series))
         parts = []
-        for name, xs, ys, pattern in self.series():
-            if len(xs) == 0:
-                continue
+        for name, xs, ys, pattern in series:
             i = int(np.clip(np.searchsorted(xs, x), 1, len(xs) - 1)) if len(xs) > 1 else 0
             if len(xs) > 1 and abs(xs[i - 1] - x) < abs(xs[i] - x):
                 i -= 1
             parts.append(f"{name} {pattern.format(ys[i])}")
-        return f"{self.x_name} {x:.2f}: " + " · ".join(parts) if parts else ""
+        return f"{self.x_name} {x:.2f}: " + " · ".join(parts)

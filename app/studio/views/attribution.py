@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
 
 from app.training.explainer import AttributionRequest
+from app.widgets.wheel_guard import guard_wheel
 from app.widgets.imaging import GRAY, image_plot
 
 HEAT = pg.colormap.get("inferno")
@@ -23,6 +24,9 @@ NOTE = ("<b>Saliency</b> is |∂y<sub>c</sub>/∂X|: how much each pixel moves t
         "here).")
 
 
+PREDICTED = "predicted class"
+
+
 class AttributionView(QWidget):
     request_changed = Signal(object)   # AttributionRequest, or None when hidden
     shown = Signal(object)             # the Attribution now drawn
@@ -30,7 +34,7 @@ class AttributionView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.class_choice = QComboBox()
-        self.class_choice.addItem("predicted class", None)
+        self.class_choice.addItem(PREDICTED, None)
         self.layer_choice = QComboBox()
         self.layer_choice.setToolTip("The convolution whose feature maps Grad-CAM weighs")
         self.patch = QSpinBox()
@@ -45,6 +49,7 @@ class AttributionView(QWidget):
         for combo in (self.class_choice, self.layer_choice):
             combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
+        self.class_choice.setMinimumContentsLength(len(PREDICTED))   # at 8 it read "predicted clas" in a narrow dock
         controls = QGridLayout()
         for n, (text, widget) in enumerate((("Class", self.class_choice), ("Grad-CAM on", self.layer_choice),
                                             ("Patch", self.patch), ("Opacity", self.opacity))):
@@ -80,6 +85,7 @@ class AttributionView(QWidget):
         self.class_choice.currentIndexChanged.connect(self._ask)
         self.layer_choice.currentIndexChanged.connect(self._ask)
         self.patch.valueChanged.connect(self._ask)
+        guard_wheel(self)   # in its scrolled dock, the wheel scrolls the panel past the opacity and the choices
         self.opacity.valueChanged.connect(self._set_opacity)
         self._set_opacity()
 
@@ -90,7 +96,7 @@ class AttributionView(QWidget):
         """A new network: its classes to choose from (its convolutions come with the first maps)."""
         self.class_choice.blockSignals(True)
         self.class_choice.clear()
-        self.class_choice.addItem("predicted class", None)
+        self.class_choice.addItem(PREDICTED, None)
         for index, digit in enumerate(info.classes):
             self.class_choice.addItem(f"digit {digit}", index)
         self.class_choice.blockSignals(False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from cnn.health import ZeroRun
@@ -13,12 +14,17 @@ from cnn.train import StepRecord
 
 from app.training.health import HealthRecord
 from app.training.history import History
-from app.widgets.plots import CurveReadout, log_plot
+from app.widgets.plots import CurveReadout, fit_legend, log_plot
 
 COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
            (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 HINT = "Hover over a plot to read its values."
+NORM_COLUMNS, ACTIVATION_COLUMNS = 6, 4     # legend columns, at most
 NORMS_TITLE = "Gradient norm ‖∂E/∂θ‖ per step"
+# Short titles in 9 pt (what dead means is the plot's tooltip): one line of 676 px ("\n" is no line break in
+# a plot title) kept the plots that wide in a 230 px panel, drawn smaller with the legends over the axes.
+ACTIVATIONS_TITLE = "Saturated sigmoids, dead ReLUs (%)"
+TITLE_SIZE = "9pt"
 
 
 class Series:
@@ -44,20 +50,20 @@ class HealthView(QWidget):
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.readout)
         g = self.graphics
-        self.legend = pg.LegendItem(colCount=6, labelTextSize="8pt")
+        self.legend = pg.LegendItem(colCount=NORM_COLUMNS, labelTextSize="8pt")
         g.addItem(self.legend, row=0, col=0)
         self.norms_plot = log_plot(g, 1, 0, title=NORMS_TITLE)
         self.ratio_plot = log_plot(g, 2, 0, title="Update ratio ‖ΔW‖/‖W‖ of a step")
-        self.activations_legend = pg.LegendItem(colCount=4, labelTextSize="8pt")
+        self.activations_legend = pg.LegendItem(colCount=ACTIVATION_COLUMNS, labelTextSize="8pt")
         g.addItem(self.activations_legend, row=3, col=0)
-        self.activations_plot = g.addPlot(row=4, col=0, title="Saturated sigmoids · dead ReLU units\n"
-                                              "(conv: channels) zero for a whole batch, % of layer")
+        self.activations_plot = g.addPlot(row=4, col=0, title=ACTIVATIONS_TITLE)
         self.activations_plot.setToolTip("Saturated: a sigmoid output within 0.01 of 0 or 1 (its slope is under 4% "
                                          "of its peak). Dead: a ReLU unit (for a convolution, a whole channel) that "
                                          "outputs zero for every image of the batch at every position; a few "
                                          "percent is normal, most of a layer means it has stopped learning.")
         self.activations_plot.setYRange(0, 100, padding=0.02)
         for plot in (self.norms_plot, self.ratio_plot, self.activations_plot):
+            plot.setTitle(plot.titleLabel.text, size=TITLE_SIZE)
             plot.setDownsampling(auto=True, mode="mean")
             plot.setClipToView(True)
             plot.setLabel("bottom", "epoch")
@@ -71,6 +77,19 @@ class HealthView(QWidget):
         self.activations: dict[str, Series] = {}
         self.zeros = ZeroRun()     # the norms a log axis cannot draw, named in the title
         self.dirty = False
+        self.graphics.installEventFilter(self)   # the legends fit the width before pyqtgraph lays it out
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.graphics and event.type() == QEvent.Resize:
+            self.fit_legends(event.size().width())
+        return False
+
+    def fit_legends(self, width: int) -> None:
+        """As many legend columns as fit: six across widened the plots past a narrow panel, which was then
+        drawn smaller, its legends over the axes. The panel asks for the height its layout then needs."""
+        fit_legend(self.legend, width - 30, NORM_COLUMNS)
+        fit_legend(self.activations_legend, width - 30, ACTIVATION_COLUMNS)
+        self.graphics.setMinimumHeight(math.ceil(self.graphics.ci.effectiveSizeHint(Qt.MinimumSize).height()))
 
     def subscribe(self, worker) -> None:
         worker.records.connect(self.add_records)
@@ -100,14 +119,22 @@ class HealthView(QWidget):
             what = "saturated" if layer.kind == "Sigmoid" else "dead"
             self.activations[layer.index] = Series(self.activations_plot, COLOURS[(i + 3) % len(COLOURS)],
                                                    self.activations_legend, f"{what}: layer {layer.index} {layer.kind}")
+        self.fit_legends(self.graphics.width())
         self.set_epochs(1)
 
     def show_history(self, curves) -> None:
-        """An opened run's gradient norms (RunCurves, after its model_changed); new steps go on from them.
-        (Update ratios and activations are not recorded with runs: they start with the next step.)"""
-        for name, history in curves.part(losses=False, norms=True).norms.items():
-            if name in self.norms:
-                self.norms[name].history = history
+        """An opened run's gradient norms (RunCurves, after its model_changed), or the run's curves as on
+        disk when Start goes on with it (a stopped epoch's steps cut); new steps go on from them. Update
+        ratios and activations are not recorded with runs: they are cut at the same place (an opened
+        run has none; after Stop then Start the stopped epoch's go, as its norms do)."""
+        norms, end = curves.part(losses=False, norms=True).norms, max(curves.last_x, curves.epochs_done)
+        for name, series in self.norms.items():
+            if name in norms:
+                series.history = norms[name]
+            else:
+                series.history.cut(end)
+        for series in (*self.ratios.values(), *self.activations.values()):
+            series.history.cut(end)
         self.set_epochs(max(1, curves.epochs_done))
         self.dirty = True
         if self.isVisible():
@@ -146,9 +173,9 @@ class HealthView(QWidget):
             series.redraw()
         first = self.zeros.first
         title = NORMS_TITLE if first is None else \
-            f"{NORMS_TITLE}: exactly 0 since epoch {first.position:.2f}, which a log axis cannot draw"
+            f"{NORMS_TITLE}:<br>exactly 0 since epoch {first.position:.2f}, which a log axis cannot draw"
         if self.norms_plot.titleLabel.text != title:   # a new title re-lays out the plot: only on a change
-            self.norms_plot.setTitle(title)
+            self.norms_plot.setTitle(title, size=TITLE_SIZE)
         self.dirty = False
 
     def _series_of(self, plot) -> list:

@@ -12,7 +12,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.training.run_curves import AVERAGE_WINDOW, RunCurves
-from app.widgets.plots import CurveReadout, log_plot
+from app.widgets.plots import CurveReadout, fit_legend, log_plot
 
 HINT = "Hover over a plot to read its values; the wheel zooms, dragging pans."
 LEGEND_COLUMNS = 3        # at most; fewer when the panel is narrower than the legend's row
@@ -147,12 +147,7 @@ class LossView(QWidget):
     def fit_legend(self, width: int) -> None:
         """As many legend columns as fit the panel's width: a wider legend widened the plots under the
         neighbouring panel (the x axis and the legend cut off at 1280 px)."""
-        available = width - 30       # the layout's margins
-        for columns in range(LEGEND_COLUMNS, 0, -1):
-            self.legend.setColumnCount(columns)
-            if self.legend.layout.effectiveSizeHint(Qt.MinimumSize).width() <= available:
-                break
-        self.legend.updateGeometry()     # the enclosing layout caches the legend's old size hints
+        fit_legend(self.legend, width - 30, LEGEND_COLUMNS)   # 30: the layout's margins
         self.graphics.setMinimumHeight(math.ceil(self.graphics.ci.effectiveSizeHint(Qt.MinimumSize).height()))
 
     def _loss_series(self) -> list:

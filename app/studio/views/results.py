@@ -10,9 +10,10 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QListView, QListWidget, QListWidgetItem,
                                QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from cnn.evaluation import per_class_accuracy
+from cnn.evaluation import accuracy_text, per_class_accuracy
 
 from app.studio.sample_picker import thumbnail
+from app.widgets.wheel_guard import guard_wheel
 
 GALLERY = 96            # images shown at once
 MODES = (("cell", "the clicked cell"), ("hardest", "hardest examples (highest loss)"),
@@ -92,6 +93,7 @@ class ResultsView(QWidget):
                                                                                item.data(Qt.UserRole)))
         self.gallery.itemDoubleClicked.connect(lambda item: self.sample_opened.emit(self.current_split,
                                                                                     item.data(Qt.UserRole)))
+        guard_wheel(self)   # in its scrolled dock, the wheel scrolls the panel past the split and gallery choices
 
     @property
     def current_split(self) -> str:
@@ -156,7 +158,7 @@ class ResultsView(QWidget):
         epoch = self.epoch.get(self.current_split)
         when = f"after epoch {epoch}" if epoch else "with the current weights"
         self.caption.setText(f"<b>{self.split.currentText().capitalize()}</b> {when}: accuracy "
-                             f"<b>{100 * results.accuracy:.2f}%</b> ({int(np.trace(matrix)):,} of "
+                             f"<b>{accuracy_text(results.accuracy)}</b> ({int(np.trace(matrix)):,} of "
                              f"{int(matrix.sum()):,}). Rows: the true digit, columns (→): the prediction, and "
                              "each digit's % right; click a cell.")
         if self.chosen_cell is not None:

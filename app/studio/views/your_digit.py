@@ -17,17 +17,21 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
 from cnn.files import shown
 from cnn.preprocess import EmptyImage, Preprocessed, preprocess
 
+from app.studio import digit_answer
 from app.studio.sample_picker import thumbnail
 from app.studio.views.draw_pad import DEFAULT_WIDTH, DrawPad
 from app.training.my_samples import ImageSample
 from app.widgets.image_files import FILE_FILTER, ImageFileError, load_digit
 from app.widgets.imaging import GRAY, image_plot
+from app.widgets.wheel_guard import guard_wheel
 
 STAGES = (("grey", "your picture"), ("cropped", "cropped"), ("image", "28×28 seen"))
 
 
 class YourDigitPanel(QWidget):
     sample_chosen = Signal(object)     # ImageSample: show this image everywhere
+    drawing_withdrawn = Signal(object, object)   # the pad's drawing is gone (undo, clear): it, and the sample
+    #                                              chosen before it (an ImageSample, or None: the picker's)
     step_through_requested = Signal()
     failed = Signal(str)               # a picture that cannot be read, or a blank page
     opened = Signal(str)               # a picture was read (its path)
@@ -62,14 +66,14 @@ class YourDigitPanel(QWidget):
             item = pg.ImageItem()
             view.addItem(item)
             self.stage_images[key] = (view, item)
-        self.answer = QLabel("Draw a digit, or open a picture of one.")
+        self.answer = QLabel(digit_answer.PROMPT)
         self.answer.setObjectName("answer")
         self.answer.setTextFormat(Qt.RichText)
         self.answer.setWordWrap(True)
         # Room for the longest answer (a large digit and three lines), so that a new answer, or Clear,
         # never re-lays out the panel: that resized the plots below and cost a redraw of each.
         lines = self.answer.fontMetrics().lineSpacing()
-        self.answer.setMinimumHeight(5 * lines)   # the digit in 20 pt takes about two lines
+        self.answer.setMinimumHeight(7 * lines)   # the digit in 20 pt takes about two lines, the note one or two
         self.answer.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         self.bars_widget = pg.PlotWidget()
         self.bars_widget.setMinimumHeight(70)
@@ -119,6 +123,9 @@ class YourDigitPanel(QWidget):
         self.current: ImageSample | None = None
         self.preprocessed: Preprocessed | None = None
         self.source = "drawing"
+        self.before_drawing = (None, None, "drawing")   # (sample, preprocessed, source) chosen before the pad's drawing
+        self.classes, self.untrained = (), False      # what the network reads, and whether it has learnt anything
+        guard_wheel(self)   # in its scrolled dock, the wheel scrolls the panel past the brush and the true digit
         self.pad.changed.connect(self._drawn)
         self.pad.cleared.connect(self._pad_cleared)
         self._set_buttons()
@@ -129,6 +136,8 @@ class YourDigitPanel(QWidget):
             result = preprocess(pixels)
         except EmptyImage:
             return  # a dot too faint to read: wait for more ink
+        if not self._drawing_shown():     # the pad's first stroke: what was chosen comes back when it is undone
+            self.before_drawing = (self.current, self.preprocessed, self.source)
         if self.source != "drawing":      # a drawing after an opened picture: a new sample, no true digit yet
             self._forget_label()
         self.source = "drawing"
@@ -140,14 +149,30 @@ class YourDigitPanel(QWidget):
         self.label.setCurrentIndex(0)
         self.label.blockSignals(False)
 
+    def _drawing_shown(self) -> bool:
+        return self.current is not None and self.current.number < 0 and self.source == "drawing"
+
     def _pad_cleared(self) -> None:
-        if self.source == "drawing":
-            self._forget_label()
+        """Undo to an empty pad, or Clear: the sample chosen before the drawing is chosen again."""
+        if self.source != "drawing":
+            return
+        drawing = self.current if self._drawing_shown() else None
+        if drawing is not None:
+            self.current, self.preprocessed, self.source = self.before_drawing
+            self.before_drawing = (None, None, "drawing")
+        else:
             self.preprocessed = None
-            for _, item in self.stage_images.values():
-                item.clear()
-            self.answer.setText("Draw a digit, or open a picture of one.")
-            self._set_buttons()
+        self.label.blockSignals(True)
+        self.label.setCurrentIndex(self.label.findData(self.current.label) if self.current is not None else 0)
+        self.label.blockSignals(False)
+        for _, item in self.stage_images.values():
+            item.clear()
+        if self.preprocessed is not None:
+            self._show_stages(self.preprocessed)
+        self.answer.setText(digit_answer.prompt(self.classes, self.untrained))
+        self._set_buttons()
+        if drawing is not None:
+            self.drawing_withdrawn.emit(drawing, self.current)
 
     def open_image(self, path) -> bool:
         """Preprocess the picture in `path` and choose it; a bad file is reported, nothing changes."""
@@ -171,14 +196,17 @@ class YourDigitPanel(QWidget):
     def show_image(self, result: Preprocessed, name: str, drawing: bool) -> None:
         """Shows the stages and chooses the 28×28 image as the sample."""
         self.preprocessed = result
+        self._show_stages(result)
+        self.current = ImageSample(name, -1, result.image, self.label.currentData(), drawing)
+        self._set_buttons()
+        self.sample_chosen.emit(self.current)
+
+    def _show_stages(self, result: Preprocessed) -> None:
         for key, _ in STAGES:
             view, item = self.stage_images[key]
             item.setImage(getattr(result, key), levels=(0, 1))   # the picture as it looks; then ink white on black
             item.setColorMap(GRAY)
             view.autoRange(padding=0.02)
-        self.current = ImageSample(name, -1, result.image, self.label.currentData(), drawing)
-        self._set_buttons()
-        self.sample_chosen.emit(self.current)
 
     # -- your samples ------------------------------------------------------------------------------
     def keep(self) -> None:
@@ -219,24 +247,28 @@ class YourDigitPanel(QWidget):
     # -- the network's answer -----------------------------------------------------------------------
     def subscribe(self, worker) -> None:
         worker.image_snapshot.connect(self.update_snapshot)   # also while an MNIST image is the chosen sample
+        worker.model_changed.connect(self.set_model)
+        worker.records.connect(self._trained)
+        worker.update_applied.connect(self._trained)
+
+    def set_model(self, info) -> None:
+        """A new network: which digits it reads, and whether it is a new one (untrained)."""
+        self.classes, self.untrained = tuple(info.classes), info.source.startswith("new network")
+        if self.current is None:
+            self.answer.setText(digit_answer.prompt(self.classes, self.untrained))
+
+    def _trained(self, *_) -> None:
+        if self.untrained:
+            self.untrained = False
+            if self.current is None:
+                self.answer.setText(digit_answer.prompt(self.classes, self.untrained))
 
     def update_snapshot(self, s) -> None:
         """The snapshot of your image: the prediction and the probabilities."""
         if self.current is None or s.split != self.current.name or s.split in ("train", "test"):
             return
         picked = self.current.label
-        known = picked is None or picked in s.classes
-        p = s.probabilities[list(s.classes).index(s.predicted)]
-        kind = "p" if s.outputs_are_probabilities else "output"
-        text = f"The network reads <b style='font-size:20pt'>{s.predicted}</b> ({kind} = {p:.2f})"
-        if picked is not None:
-            text += " ✓" if picked == s.predicted else f" · you say <b>{picked}</b> ✗"
-        else:
-            text += (" · pick the true digit below to see whether it is right (until then the loss and the "
-                     "gradients are against the predicted class)")
-        if not known:
-            text += f" · this network knows only {', '.join(map(str, s.classes))}"
-        self.answer.setText(text)
+        self.answer.setText(digit_answer.answer(s, picked, self.untrained))
         right = picked is None or picked == s.predicted
         colours = [((44, 160, 44) if right else (214, 39, 40)) if c == s.predicted else (150, 150, 150)
                    for c in s.classes]
