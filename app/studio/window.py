@@ -349,7 +349,7 @@ class MainWindow(QMainWindow):
         except ValueError:
             return
         if self.state is RunState.IDLE and self.model is not None and not self._panel_describes(self.model.config):
-            self.request_configure.emit(config)   # its model_changed redraws every view and the summary
+            self.send("configure", config)   # its model_changed redraws every view and the summary
 
     def toggle_pause(self) -> None:
         if self.state is RunState.RUNNING:
