@@ -117,3 +117,28 @@ def test_a_recorded_run_is_a_folder_with_its_epochs(tmp_path):
     fresh.command("open_run", str(folder))
     assert fresh.session.epochs_done == 2 and fresh.runs.folder == folder
     assert fresh_events.last("run_opened").epochs == 2
+
+
+def test_the_step_throughs_network_is_the_studios_and_its_sample_is_one_hot():
+    import numpy as np
+
+    from app.model.step_sample import edited, rebuild, step_sample
+    from app.training.my_samples import ImageSample
+    studio, events = studio_with()
+    studio.command("configure", CONFIG)
+    studio.command("send_weights")
+    weights, model = events.last("weights"), events.last("model_changed")
+    rebuilt = rebuild(weights)
+    x = studio.session.dataset.test.x[:5]
+    assert np.array_equal(rebuilt.network.forward(x), studio.session.network.forward(x))
+    assert type(rebuilt.loss) is type(studio.session.loss) and not edited(rebuilt.network, weights)
+    chosen = step_sample(rebuilt.network, model, ("test", 7))
+    assert chosen.title == "test image #7" and chosen.label_picked
+    assert chosen.y.tolist() == [[1.0 if c == chosen.label else 0.0 for c in model.classes]]
+    assert chosen.label == int(model.labels["test"][7])
+    own = ImageSample("mine.png", 1, np.zeros((28, 28)))
+    unlabelled = step_sample(rebuilt.network, model, own)
+    predicted = model.classes[int(np.argmax(rebuilt.network.forward(unlabelled.x)[0]))]
+    assert not unlabelled.label_picked and unlabelled.label == predicted
+    rebuilt.network.params["0.kernels"][0, 0, 0, 0] += 1
+    assert edited(rebuilt.network, weights)

@@ -12,10 +12,7 @@ from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QApplication, QDialog, QFrame, QGridLayout, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
-from cnn.network import Network
 from cnn.evaluation import accuracy_text
-from cnn.optim import from_state
-from cnn.session import loss_for
 from cnn.trace import trace
 
 from app.stepthrough.gradient_check import GradientCheckPanel
@@ -23,6 +20,7 @@ from app.stepthrough.kernel_editor import KernelEditor
 from app.stepthrough import explain
 from app.stepthrough.steps import build_steps
 from app.stepthrough.array_panel import ArrayPanel
+from app.model.step_sample import edited, rebuild, step_sample
 from app.training.snapshot import StepRequest
 
 PANELS = 6                  # the most arrays a step shows
@@ -144,10 +142,8 @@ class StepThroughWindow(QDialog):
         """New weights from the worker (opened, or after an applied update); keeps the current step.
         `sample`: (split, index) of the model's images, or an ImageSample (your own image)."""
         self.weights, self.model = weights, model
-        self.network = Network.from_architecture(list(weights.architecture), weights.dtype)
-        self.network.set_params(weights.params)
-        self.loss = loss_for(self.network)
-        self.optimizer = from_state(weights.optimizer_state)  # the session's: rate, momentum, velocities or moments
+        rebuilt = rebuild(weights)
+        self.network, self.loss, self.optimizer = rebuilt.network, rebuilt.loss, rebuilt.optimizer
         self.editor.set_network(self.network, weights.params)
         self.apply_button.setEnabled(True)
         applied, self.awaiting_apply, self.is_stale = self.awaiting_apply, False, False
@@ -163,20 +159,8 @@ class StepThroughWindow(QDialog):
         the one picked, else the network's prediction."""
         if self.model is None:
             return
-        classes = self.model.classes
-        if isinstance(sample, tuple):
-            split, index = sample
-            images, labels = self.model.images[split], self.model.labels[split]
-            index = min(max(index, 0), len(images) - 1)
-            title, image, label = f"{split} image #{index}", images[index], int(labels[index])
-        else:
-            title, image, label = sample.title, sample.image, sample.label
-        x = np.asarray(image, dtype=self.network.dtype)[None, None]
-        self.label_picked = label in classes   # your image with no true digit picked: E is against the prediction
-        if not self.label_picked:
-            label = classes[int(np.argmax(self.network.forward(x)[0]))]
-        y = np.zeros((1, len(classes)), dtype=self.network.dtype)
-        y[0, classes.index(label)] = 1
+        chosen = step_sample(self.network, self.model, sample)
+        title, label, x, y, self.label_picked = chosen.title, chosen.label, chosen.x, chosen.y, chosen.label_picked
         if self.sample is None or self.sample[0] != title:
             if self.applied is not None and not self.awaiting_apply and not self.is_stale:
                 self.status.setText("")
@@ -209,7 +193,7 @@ class StepThroughWindow(QDialog):
 
     @property
     def edited(self) -> bool:
-        return any(not np.array_equal(value, self.weights.params[name]) for name, value in self.network.params.items())
+        return edited(self.network, self.weights)
 
     def _update_header(self) -> None:
         title, label, _, _ = self.sample
