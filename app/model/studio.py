@@ -43,6 +43,7 @@ class Studio:
         self.version = 0   # counts changes of the weights, so that an update applies to the weights it was made from
         self.layers = None          # the session's LayerInfos, made once per network
         self.throttle = RedrawThrottle()   # back-pressure: the views answer each frame with views_drawn
+        self.slice_seconds = SLICE_SECONDS   # 0: one record a tick (what tests step through)
         self.inspection = Inspection(self)
         self.runs = RunFolders(self, runs_dir)
         self.files = WeightsFiles(self)
@@ -142,10 +143,10 @@ class Studio:
         self.end_run()
 
     def tick(self) -> bool:
-        """Train for one slice (SLICE_SECONDS) while running; True while the run goes on."""
+        """Train for one slice (slice_seconds, at least one record) while running; True while the run goes on."""
         if self.state is not RunState.RUNNING:
             return False
-        deadline = time.perf_counter() + SLICE_SECONDS
+        deadline = time.perf_counter() + self.slice_seconds
         self.version += 1
         try:
             while True:
