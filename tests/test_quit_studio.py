@@ -7,7 +7,6 @@ import pytest
 from PySide6.QtCore import QSettings
 
 import app.studio.quitting
-import app.training.worker
 from app.studio.run_rows import RUN, STATUS
 from app.studio.window import MainWindow
 from cnn.checkpoint import load_checkpoint
@@ -17,17 +16,21 @@ from cnn.runs.store import LAST, RunStore
 from cnn.session import Session
 from cnn.train import StepRecord
 
+from app.model.run_folders import RunFolders
+
+
+KEEP = RunFolders.keep
+
 
 def pause_at(monkeypatch, worker, epoch, step):
-    """The worker pauses right after step `step` of `epoch` (one step a slice, so none follows it)."""
-    monkeypatch.setattr(app.training.worker, "SLICE_SECONDS", 0.0)
-    real = app.training.worker.TrainingWorker._keep
+    """The studio model pauses right after step `step` of `epoch` (one step a slice, so none follows it)."""
+    monkeypatch.setattr(worker.studio, "slice_seconds", 0.0)
 
     def keep(self, record):
-        real(self, record)
+        KEEP(self, record)
         if isinstance(record, StepRecord) and (record.epoch, record.step) == (epoch, step):
-            self.pause()
-    monkeypatch.setattr(app.training.worker.TrainingWorker, "_keep", keep)
+            self.studio.pause()
+    monkeypatch.setattr(RunFolders, "keep", keep)
 
 
 def numbers(records):
@@ -121,6 +124,6 @@ def test_quitting_unrecorded_training_asks_and_staying_keeps_the_network(qtbot, 
                      "Save the weights first (File ▸ Save weights) to keep them."]
     assert not window.closed and window.isVisible() and window.state == "idle"   # stopped, nothing lost
     assert window.worker.session.progress.step == 5
-    monkeypatch.setattr(app.training.worker.TrainingWorker, "_keep", app.training.worker.TrainingWorker._keep)
+    monkeypatch.setattr(RunFolders, "keep", KEEP)
     window.close()          # idle now: nothing is training, so nothing is asked
     assert window.closed and len(asked) == 1

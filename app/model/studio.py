@@ -159,7 +159,7 @@ class Studio:
                     self._health.append(measure(self.session.network, self.session.optimizer, record))
                     self._last_health = now
                 self.runs.keep(record)
-                if time.perf_counter() >= deadline:
+                if self.state is not RunState.RUNNING or time.perf_counter() >= deadline:
                     break
         except StopIteration:
             self.end_run()
