@@ -3,7 +3,8 @@
 StepThroughLayout is a mix-in of StepThroughWindow (as Qt Designer's Ui classes are): `_build` makes
 the widgets as the window's attributes (the names the window, the studio and the tests use) and
 places them; the window connects them to its behaviour. Left, a column: the steps, Previous/Next,
-the kernel editor, the gradient check, Apply and the status line. Right, the step's page: formula,
+the kernel editor, the gradient check, Apply and the status line, scrolled when the window is
+lower than it. Right, the step's page: formula,
 explanation, up to PANELS arrays and the hover read-out.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QListWi
 from app.stepthrough.array_panel import ArrayPanel
 from app.stepthrough.gradient_check import GradientCheckPanel
 from app.stepthrough.kernel_editor import KernelEditor
+from app.widgets.fit_width import WidthFittingScrollArea
 
 PANELS = 6                  # the most arrays a step shows
 READOUT_HEIGHT = 170        # the hover read-out's fixed height (two 3×3 product tables and the sums)
@@ -27,6 +29,7 @@ class StepThroughLayout:
         self.header = QLabel()
         self.header.setTextFormat(Qt.RichText)
         self.header.setObjectName("header")
+        self.header.setWordWrap(True)   # a long header (an edit, an applied update) wraps, not widens the window
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(self._steps_column())
         splitter.addWidget(self._step_page())
@@ -39,8 +42,10 @@ class StepThroughLayout:
     def _steps_column(self) -> QWidget:
         """The steps to pick from, Previous/Next, the kernel editor, the gradient check, Apply and the status."""
         self.step_list = QListWidget()
-        # A long status (the applied update's accuracy) wraps in the narrow column: keep ~10 steps in view.
-        self.step_list.setMinimumHeight(10 * (self.step_list.fontMetrics().lineSpacing() + 4))
+        # A long status (the applied update's accuracy) wraps in the narrow column: keep 8 steps in view,
+        # and no more, so that the column down to Apply fits a 1024×768 screen unscrolled.
+        self.step_list.setMinimumHeight(8 * (self.step_list.fontMetrics().lineSpacing() + 2)
+                                        + 2 * self.step_list.frameWidth())
         self.previous_button, self.next_button = QPushButton("◀ Previous"), QPushButton("Next ▶")
         self.previous_button.setToolTip("Previous step (Left arrow)")
         self.next_button.setToolTip("Next step (Right arrow)")
@@ -64,7 +69,9 @@ class StepThroughLayout:
         column.addWidget(self.checker, 1)
         column.addWidget(self.apply_button)
         column.addWidget(self.status)
-        return left
+        # Scrolled when the window is lower than the column (1024×768): squeezed, the kernel table got a
+        # scroll bar that cut its values, and the gradient check's note was drawn over its table.
+        return WidthFittingScrollArea(left)
 
     def _step_page(self) -> QWidget:
         """The current step: its formula, what it does, its arrays in a 3-wide grid, and the hover read-out."""
@@ -72,6 +79,7 @@ class StepThroughLayout:
         self.formula.setTextFormat(Qt.RichText)
         self.formula.setObjectName("formula")
         self.formula.setStyleSheet("#formula { font-size: 15pt; padding: 6px; background: #f6f6f2; }")
+        self.formula.setWordWrap(True)   # the loss's formula and its note are wider than a 1024 px screen leaves
         self.explanation = QLabel()
         self.explanation.setTextFormat(Qt.RichText)
         self.explanation.setWordWrap(True)
