@@ -481,3 +481,54 @@ def test_reopening_on_new_weights_forgets_the_applied_update_and_an_unchanged_ac
     assert "#1b7837" not in stepper.status.text() and "#b2182b" not in stepper.status.text()
     stepper.update_applied(0.5, 0.6)
     assert "#1b7837" in stepper.status.text()
+
+
+def test_at_1024_by_768_nothing_in_the_step_through_is_squeezed_below_its_minimum(qtbot, raw_mnist):
+    """The studio opens the step-through at 95 % × 92 % of a 1024×768 screen, 972×706. Its left column
+    needed ~750 px and its three panels' titles ~800 px beside it: squeezed, the kernel table got a scroll
+    bar that cut its values ("-0.0919…"), and the gradient check's note was drawn over its table."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from app.stepthrough.window import StepThroughWindow
+    from app.training.model_info import model_info
+    from app.training.snapshot import weights_of
+    from cnn.config import RunConfig
+    from cnn.session import Session
+    session = Session(RunConfig.from_preset("digits", limit=7, batch_size=64), raw_mnist)
+    dialog = StepThroughWindow()
+    qtbot.addWidget(dialog)
+    dialog.resize(972, 706)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.load(weights_of(session, 0), model_info(session, "test"), ("test", 0))
+
+    def settled() -> None:   # the layouts' requests (posted events) answered: the geometry a user sees
+        for _ in range(3):
+            QCoreApplication.sendPostedEvents()
+            QCoreApplication.processEvents()
+
+    def fits() -> bool:
+        settled()
+        dialog.layout().activate()
+        needed = dialog.layout().minimumSize()
+        return needed.width() <= dialog.width() and needed.height() <= dialog.height()
+
+    for number in [*range(len(dialog.steps)), *reversed(range(len(dialog.steps)))]:   # an earlier step's arrays
+        dialog.show_step(number)                                                           # must not stay in the way
+        assert fits(), (dialog.steps[number].title, dialog.layout().minimumSize(), dialog.size())
+    column = dialog.apply_button.parentWidget().parentWidget().parentWidget()   # its scroll area
+    settled()
+    assert column.verticalScrollBar().maximum() == 0                       # Apply in view without scrolling
+    qtbot.mouseClick(dialog.checker.button, Qt.LeftButton)
+    table = dialog.checker.table
+    qtbot.waitUntil(lambda: table.rowCount() == len(session.network.params) and bool(dialog.checker.note.text()),
+                    timeout=60000)
+    assert fits(), (dialog.layout().minimumSize(), dialog.size())
+    assert dialog.checker.note.geometry().top() >= table.geometry().bottom()
+    kernel = dialog.editor.table
+    assert not kernel.verticalScrollBar().isVisible() and not kernel.horizontalScrollBar().isVisible()
+    for column in range(kernel.columnCount()):
+        assert kernel.horizontalHeader().sectionSize(column) >= kernel.sizeHintForColumn(column)
+    dialog.close()
+    dialog.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)

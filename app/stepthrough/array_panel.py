@@ -8,7 +8,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPen, QColor
-from PySide6.QtWidgets import QFrame, QGraphicsRectItem, QHBoxLayout, QLabel, QSpinBox, QStackedWidget, QVBoxLayout
+from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QHBoxLayout, QLabel, QScrollArea, QSpinBox, QStackedWidget,
+                               QVBoxLayout)
 
 from app.widgets.imaging import DIVERGING, GRAY, SEQUENTIAL, cell_at, mosaic, symmetric_levels
 from app.stepthrough.explain import number_text
@@ -93,12 +94,14 @@ class ArrayPanel(QFrame):
         self.drawn, self.sliced, self.row, self.scale = self.array, False, 0, "signed"
         self.title = QLabel()
         self.title.setTextFormat(Qt.RichText)
+        self.title.setWordWrap(True)    # three panels a row beside the steps' column fit a 1024 px screen
         self.row_choice = QSpinBox()
         self.row_choice.setPrefix("i = ")
         self.row_choice.setToolTip("Which output map i to show: its kernels K_ij over every input channel j")
         self.row_choice.valueChanged.connect(self._row_chosen)
         self.range = QLabel()
         self.range.setObjectName("range")
+        self.range.setWordWrap(True)
         self.numbers = QLabel()
         self.numbers.setTextFormat(Qt.RichText)
         self.numbers.setAlignment(Qt.AlignTop | Qt.AlignLeft)
@@ -119,7 +122,13 @@ class ArrayPanel(QFrame):
         self.bars.scene().sigMouseMoved.connect(self._bar_hovered)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.graphics)
-        self.stack.addWidget(self.numbers)
+        # Scrolled: a printed table (up to 24 rows, 300 px) held the panel, and the window, taller than a
+        # 768 px screen; the stack is as tall as its tallest page, even one not shown.
+        self.numbers_area = QScrollArea()
+        self.numbers_area.setWidget(self.numbers)
+        self.numbers_area.setWidgetResizable(True)
+        self.numbers_area.setFrameShape(QFrame.NoFrame)
+        self.stack.addWidget(self.numbers_area)
         self.stack.addWidget(self.bars)
         self._labels: list = []
         heading = QHBoxLayout()
@@ -250,7 +259,7 @@ class ArrayPanel(QFrame):
                        f"<td align='right'><code>{number_text(value, array.dtype)}</code></td></tr>"
                        for n, value in enumerate(flat))
         self.numbers.setText(f"<table cellspacing='0' cellpadding='1'>{rows}</table>")
-        self.stack.setCurrentWidget(self.numbers)
+        self.stack.setCurrentWidget(self.numbers_area)
 
     # -- highlights ----------------------------------------------------------------------------
     def highlight(self, regions) -> None:

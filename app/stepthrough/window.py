@@ -9,25 +9,24 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QApplication, QDialog, QFrame, QGridLayout, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QApplication, QDialog, QListWidgetItem
 
 from cnn.evaluation import accuracy_text
 from cnn.trace import trace
 
-from app.stepthrough.gradient_check import GradientCheckPanel
-from app.stepthrough.kernel_editor import KernelEditor
 from app.stepthrough import explain
-from app.stepthrough.steps import build_steps
 from app.stepthrough.array_panel import ArrayPanel
+from app.stepthrough.layout import StepThroughLayout
+from app.stepthrough.steps import build_steps
 from app.model.step_sample import edited, rebuild, step_sample
 from app.training.snapshot import StepRequest
 
-PANELS = 6                  # the most arrays a step shows
-READOUT_HEIGHT = 170        # the hover read-out's fixed height (two 3×3 product tables and the sums)
 PHASE_COLOURS = {"forward": "#1f4e9c", "loss": "#6a3d9a", "loss gradient": "#6a3d9a", "backward": "#b2182b",
                  "update": "#1b7837"}
-class StepThroughWindow(QDialog):
+
+
+class StepThroughWindow(StepThroughLayout, QDialog):
+    """The step-through's behaviour; its widgets are made and placed by StepThroughLayout."""
     apply_requested = Signal(int, object)   # the weights' version, a StepRequest
 
     def __init__(self, parent=None):
@@ -42,19 +41,12 @@ class StepThroughWindow(QDialog):
         self.is_stale = False             # the model changed since these weights were read
         self.label_picked = True          # False: your image with no true digit picked (E against the prediction)
         self._build()
+        self._connect()
 
-    # -- construction ------------------------------------------------------------------
-    def _build(self) -> None:
-        self.header = QLabel()
-        self.header.setTextFormat(Qt.RichText)
-        self.header.setObjectName("header")
-        self.step_list = QListWidget()
+    # -- what the widgets do ------------------------------------------------------------------
+    def _connect(self) -> None:
+        """Wires the widgets StepThroughLayout made to the window's behaviour, and the step keys."""
         self.step_list.currentRowChanged.connect(self.show_step)
-        # A long status (the applied update's accuracy) wraps in the narrow column: keep ~10 steps in view.
-        self.step_list.setMinimumHeight(10 * (self.step_list.fontMetrics().lineSpacing() + 4))
-        self.previous_button, self.next_button = QPushButton("◀ Previous"), QPushButton("Next ▶")
-        self.previous_button.setToolTip("Previous step (Left arrow)")
-        self.next_button.setToolTip("Next step (Right arrow)")
         self.previous_button.clicked.connect(self.previous_step)
         self.next_button.clicked.connect(self.next_step)
         self.arrow_keys = []
@@ -65,77 +57,13 @@ class StepThroughWindow(QDialog):
                 self.arrow_keys.append(shortcut)
         # → and ← move between cells while the kernel editor has the focus (PgDn/PgUp still step).
         QApplication.instance().focusChanged.connect(self._focus_changed)
-        navigation = QHBoxLayout()
-        navigation.addWidget(self.previous_button)
-        navigation.addWidget(self.next_button)
-
-        self.editor = KernelEditor()
         self.editor.changed.connect(self._kernel_edited)
-        self.editor.refused.connect(lambda text: self.status.setText(text))
-        self.checker = GradientCheckPanel()
+        self.editor.refused.connect(self.status.setText)
         self.checker.requested.connect(self.check_gradients)
-
-        self.apply_button = QPushButton("Apply update")
-        self.apply_button.setToolTip("Take the update steps on the model: one step of its optimizer on this sample")
         self.apply_button.clicked.connect(self.apply_update)
-        self.status = QLabel("")
-        self.status.setTextFormat(Qt.RichText)
-        self.status.setWordWrap(True)
-
-        left = QWidget()
-        column = QVBoxLayout(left)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(QLabel("<b>Steps</b>"))
-        column.addWidget(self.step_list, 2)
-        column.addLayout(navigation)
-        column.addWidget(self.editor)
-        column.addWidget(self.checker, 1)
-        column.addWidget(self.apply_button)
-        column.addWidget(self.status)
-
-        self.formula = QLabel()
-        self.formula.setTextFormat(Qt.RichText)
-        self.formula.setObjectName("formula")
-        self.formula.setStyleSheet("#formula { font-size: 15pt; padding: 6px; background: #f6f6f2; }")
-        self.explanation = QLabel()
-        self.explanation.setTextFormat(Qt.RichText)
-        self.explanation.setWordWrap(True)
-        self.panels = [ArrayPanel() for _ in range(PANELS)]
-        grid = QGridLayout()
-        for n, panel in enumerate(self.panels):
-            grid.addWidget(panel, n // 3, n % 3)
+        for panel in self.panels:
             panel.hovered.connect(self.hover)
             panel.clicked.connect(self._clicked)
-        for n in range(3):
-            grid.setColumnStretch(n, 1)
-        self.readout = QLabel("Hover over an array to read its values.")
-        self.readout.setTextFormat(Qt.RichText)
-        self.readout.setObjectName("readout")
-        self.readout.setAlignment(Qt.AlignTop | Qt.AlignLeft)
-        self.readout.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.readout.setWordWrap(True)
-        # A fixed height, scrolled: a long read-out must not push the panels around as the mouse moves.
-        self.readout_area = QScrollArea()
-        self.readout_area.setWidget(self.readout)
-        self.readout_area.setWidgetResizable(True)
-        self.readout_area.setFixedHeight(READOUT_HEIGHT)
-        self.readout_area.setFrameShape(QFrame.NoFrame)
-        right = QWidget()
-        page = QVBoxLayout(right)
-        page.setContentsMargins(0, 0, 0, 0)
-        page.addWidget(self.formula)
-        page.addWidget(self.explanation)
-        page.addLayout(grid, 1)
-        page.addWidget(self.readout_area)
-
-        splitter = QSplitter(Qt.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([320, 1100])
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.header)
-        layout.addWidget(splitter, 1)
 
     # -- what the studio gives it --------------------------------------------------------
     def load(self, weights, model, sample) -> None:

@@ -40,6 +40,19 @@ class InvalidStaysRed(QStyledItemDelegate):
         painter.restore()
 
 
+def layer_table() -> QTableWidget:
+    """The empty table of layers: one selected row at a time, each column as wide as it needs, and an
+    invalid row kept red when selected."""
+    table = QTableWidget(0, len(COLUMNS))
+    table.setHorizontalHeaderLabels(COLUMNS)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setSelectionBehavior(QTableWidget.SelectRows)
+    table.setSelectionMode(QTableWidget.SingleSelection)
+    table.setItemDelegate(InvalidStaysRed(table))
+    return table
+
+
 class ArchitectureEditor(QDialog):
     applied = Signal(str)      # the network, as cnn.arch's canonical string
 
@@ -62,14 +75,28 @@ class ArchitectureEditor(QDialog):
         top.addWidget(self.from_preset)
         top.addStretch(1)
         layout.addLayout(top)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setSelectionBehavior(QTableWidget.SelectRows)
-        self.table.setSelectionMode(QTableWidget.SingleSelection)
-        self.table.setItemDelegate(InvalidStaysRed(self.table))
+        self.table = layer_table()
         layout.addWidget(self.table, 1)
+        layout.addLayout(self._edit_buttons())
+        self.text = QLineEdit()
+        self.text.setReadOnly(True)
+        self.text.setToolTip("The same network for cnn-train --arch")
+        layout.addWidget(self.text)
+        bottom = QHBoxLayout()
+        self.summary = QLabel()
+        self.apply = QPushButton("Apply: start a new run")
+        self.apply.setDefault(True)
+        self.apply.clicked.connect(lambda: self.applied.emit(arch.text(self.specs)))
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+        bottom.addWidget(self.summary, 1)
+        bottom.addWidget(self.apply)
+        bottom.addWidget(close)
+        layout.addLayout(bottom)
+        self.resize(900, 480)
+
+    def _edit_buttons(self) -> QHBoxLayout:
+        """Add (a layer of the kind chosen beside it), Remove, Move up, Move down and Undo (also Ctrl+Z)."""
         buttons = QHBoxLayout()
         self.kind = QComboBox()
         self.kind.addItems(arch.KINDS)
@@ -87,23 +114,7 @@ class ArchitectureEditor(QDialog):
         for widget in (self.kind, self.add, self.remove, self.up, self.down, self.undo_button):
             buttons.addWidget(widget)
         buttons.addStretch(1)
-        layout.addLayout(buttons)
-        self.text = QLineEdit()
-        self.text.setReadOnly(True)
-        self.text.setToolTip("The same network for cnn-train --arch")
-        layout.addWidget(self.text)
-        bottom = QHBoxLayout()
-        self.summary = QLabel()
-        self.apply = QPushButton("Apply: start a new run")
-        self.apply.setDefault(True)
-        self.apply.clicked.connect(lambda: self.applied.emit(arch.text(self.specs)))
-        close = QPushButton("Close")
-        close.clicked.connect(self.close)
-        bottom.addWidget(self.summary, 1)
-        bottom.addWidget(self.apply)
-        bottom.addWidget(close)
-        layout.addLayout(bottom)
-        self.resize(900, 480)
+        return buttons
 
     # -- what the editor holds -----------------------------------------------------------------
     def set_network(self, text: str | None, preset: str, classes: int) -> None:

@@ -1,6 +1,6 @@
-"""A run's row in the Runs panel: name, start and settings (or why it cannot be opened) in three
-lines (a fourth for a run stopped inside an epoch: where), epochs, best test accuracy, status; greyed
-when it cannot be opened, blue when shown."""
+"""The Runs panel's list (runs_tree) and a run's row in it: name, start and settings (or why it
+cannot be opened) in three lines (a fourth for a run stopped inside an epoch: where), epochs, best
+test accuracy, status; greyed when it cannot be opened, blue when shown."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QTreeWidgetItem
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
 
 from cnn.evaluation import accuracy_text
 from cnn.runs.store import RunEntry
@@ -21,6 +21,25 @@ RUN, EPOCHS, BEST, STATUS = range(len(COLUMNS))
 PATH_ROLE = Qt.UserRole
 GREY = QColor(140, 140, 140)
 CURRENT = QColor(20, 80, 170)
+
+
+def runs_tree() -> QTreeWidget:
+    """The empty list: one row per run, selected one at a time, the Run column taking the width left
+    and wrapping its lines."""
+    tree = QTreeWidget()
+    tree.setColumnCount(len(COLUMNS))
+    tree.setHeaderLabels(COLUMNS)
+    tree.setRootIsDecorated(False)
+    tree.setSelectionMode(QAbstractItemView.SingleSelection)
+    tree.setAlternatingRowColors(True)
+    tree.setWordWrap(True)
+    tree.setUniformRowHeights(False)
+    tree.setTextElideMode(Qt.ElideRight)
+    header = tree.header()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(QHeaderView.ResizeToContents)
+    header.setSectionResizeMode(RUN, QHeaderView.Stretch)
+    return tree
 
 
 def fill_row(item: QTreeWidgetItem, entry: RunEntry, ticked: bool, current: Path | None) -> None:

@@ -3,23 +3,22 @@
 Select a run to open it (its weights and curves); tick runs to overlay their curves. Rename,
 delete (after a confirmation), continue for more epochs, export the metrics as CSV. A folder that
 cannot be opened is listed greyed, with its reason. The panel reads the disk (cnn.runs.store);
-the worker opens, continues and records runs.
+the worker opens, continues and records runs; RunsWatch follows what others do in the folder.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
-                               QMessageBox, QPushButton, QSpinBox, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QInputDialog, QLabel, QMessageBox, QPushButton, QSpinBox,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from cnn.files import naming
 from cnn.runs.export import export_csv, steps_path
 from cnn.runs.store import RunEntry, RunStore, delete, inspect, rename
 
-from app.studio.run_rows import COLUMNS, PATH_ROLE, RUN, fill_row
-
+from app.studio.run_rows import PATH_ROLE, RUN, fill_row, runs_tree
+from app.studio.runs_watch import RunsWatch
 
 
 class RunsPanel(QWidget):
@@ -36,19 +35,7 @@ class RunsPanel(QWidget):
         self.current: Path | None = None    # the run the studio's network belongs to
         self.busy = False                   # training: another run cannot be opened
         self.entries: dict[Path, RunEntry] = {}
-        self.tree = QTreeWidget()
-        self.tree.setColumnCount(len(COLUMNS))
-        self.tree.setHeaderLabels(COLUMNS)
-        self.tree.setRootIsDecorated(False)
-        self.tree.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.tree.setAlternatingRowColors(True)
-        self.tree.setWordWrap(True)
-        self.tree.setUniformRowHeights(False)
-        self.tree.setTextElideMode(Qt.ElideRight)
-        header = self.tree.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(RUN, QHeaderView.Stretch)
+        self.tree = runs_tree()
         self.tree.itemChanged.connect(self._item_changed)
         self.tree.itemSelectionChanged.connect(self._selection_changed)
         self.open_button = QPushButton("Open")
@@ -89,25 +76,7 @@ class RunsPanel(QWidget):
         self.ask_name = lambda old: QInputDialog.getText(self, "Rename run", "Name:", text=old)
         self.ask_csv_path = lambda name: QFileDialog.getSaveFileName(self, "Export metrics as CSV", name + ".csv",
                                                                      "CSV (*.csv)")[0]
-        # Runs made or removed by others (cnn-train in a terminal) appear without asking: the runs
-        # folder is watched, and a burst of changes gives one refresh.
-        self.watcher = QFileSystemWatcher(self)
-        try:
-            self.store.root.mkdir(parents=True, exist_ok=True)
-            self.watcher.addPath(str(self.store.root))
-        except OSError:
-            pass  # no runs folder: the list is empty, and recording will say why it cannot write
-        self.pending = QTimer(self)
-        self.pending.setSingleShot(True)
-        self.pending.setInterval(300)
-        self.pending.timeout.connect(self.refresh)
-        self.watcher.directoryChanged.connect(lambda _path: self.pending.start())
-        # Rows that may still change on their own (recorded by another process, or half made) are read
-        # again every few seconds while the list is visible.
-        self.poll = QTimer(self)
-        self.poll.setInterval(3000)
-        self.poll.timeout.connect(self._poll)
-        self.poll.start()
+        self.watch = RunsWatch(self)
         self.refresh()
 
     # -- the list -------------------------------------------------------------------------
@@ -148,14 +117,6 @@ class RunsPanel(QWidget):
         fill_row(item, entry, item.checkState(RUN) == Qt.Checked, self.current)
         self.tree.blockSignals(False)
         self._update_buttons()
-
-    def _poll(self) -> None:
-        if not self.isVisible():
-            return
-        for path, entry in list(self.entries.items()):
-            if (entry.status == "running" or entry.reason is not None) and path != self.current:
-                if inspect(path) != entry:
-                    self.update_run(str(path))
 
     def _item(self, path: Path) -> QTreeWidgetItem | None:
         for i in range(self.tree.topLevelItemCount()):

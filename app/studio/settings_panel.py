@@ -58,50 +58,8 @@ class SettingsPanel(QGroupBox):
             self.preset.setItemData(self.preset.count() - 1, preset.description, 3)  # tooltip role
         self.preset.setToolTip(PRESET_TIP)
         form.addRow(LABELS["preset"], self.preset)
-        grid = QGridLayout()
-        grid.setSpacing(2)
-        grid.setContentsMargins(0, 0, 0, 0)
-        self.class_buttons = []
-        for digit in range(10):
-            button = QToolButton()
-            button.setText(str(digit))
-            button.setCheckable(True)
-            button.setStyleSheet(CLASS_BUTTON_STYLE)
-            button.setToolTip(f"Train on images of the digit {digit}")
-            grid.addWidget(button, digit // 5, digit % 5)
-            self.class_buttons.append(button)
-        classes = QWidget()
-        classes.setLayout(grid)
-        form.addRow(LABELS["classes"], classes)
-        self.limit = ranged_field("limit", special_text="all")
-        self.limit.setToolTip("The first N images of each class, from the training and the test set (all: every one)")
-        self.epochs = ranged_field("epochs")
-        self.learning_rate = ranged_field("learning_rate", step=0.01)
-        self.learning_rate.setToolTip("Takes effect at the next step, also while training")
-        self.batch_size = ranged_field("batch_size")
-        self.batch_size.setToolTip("Samples per SGD step; 1 is the original per-sample SGD")
-        self.lr_decay = ranged_field("lr_decay", step=0.05)
-        self.lr_decay.setToolTip("Epoch e runs at the learning rate × this^(e−1) (1: constant), never below "
-                                 f"{RANGES['learning_rate'].low:g}")
-        self.shift = ranged_field("shift", suffix=" px")
-        self.shift.setToolTip("Augmentation: each training image is moved by a random −n…+n pixels down and "
-                              "−n…+n across (n: this setting), every time it is used")
-        self.momentum = ranged_field("momentum", step=0.05)
-        self.seed = ranged_field("seed")
-        self.numbers = {"limit": self.limit, "epochs": self.epochs, "learning_rate": self.learning_rate,
-                        "batch_size": self.batch_size, "lr_decay": self.lr_decay, "shift": self.shift,
-                        "momentum": self.momentum, "seed": self.seed}
-        self.momentum.setToolTip("SGD's momentum μ (Adam does not use it)")
-        self.optimizer = QComboBox()
-        self.optimizer.addItems(CHOICES["optimizer"])
-        self.optimizer.setToolTip("sgd: θ −= η ∂E/∂θ (with momentum below); adam: per-weight steps from running "
-                                  "moments of the gradient (β₁ 0.9, β₂ 0.999, ε 1e-8)")
-        for name in ("limit", "epochs", "learning_rate", "batch_size", "lr_decay", "shift", "momentum", "seed"):
-            if name == "momentum":
-                form.addRow(LABELS["optimizer"], self.optimizer)
-            field = self.numbers[name]
-            form.addRow(LABELS[name], field)
-            field.refused.connect(lambda text, name=name: self.refused.emit(self.reason(name, text)))
+        form.addRow(LABELS["classes"], self._class_grid())
+        self._number_rows()
         self.dtype = QComboBox()
         self.dtype.addItems(sorted(DTYPES, reverse=True))
         form.addRow(LABELS["dtype"], self.dtype)
@@ -116,6 +74,57 @@ class SettingsPanel(QGroupBox):
             field.valueChanged.connect(self._edited)
         self.dtype.currentTextChanged.connect(self._edited)
         self.learning_rate.valueChanged.connect(self.learning_rate_changed)
+
+    # -- the form's rows ---------------------------------------------------------------------
+    def _class_grid(self) -> QWidget:
+        """The ten digits as toggle buttons in two rows of five (`class_buttons`): the classes to train on."""
+        grid = QGridLayout()
+        grid.setSpacing(2)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.class_buttons = []
+        for digit in range(10):
+            button = QToolButton()
+            button.setText(str(digit))
+            button.setCheckable(True)
+            button.setStyleSheet(CLASS_BUTTON_STYLE)
+            button.setToolTip(f"Train on images of the digit {digit}")
+            grid.addWidget(button, digit // 5, digit % 5)
+            self.class_buttons.append(button)
+        classes = QWidget()
+        classes.setLayout(grid)
+        return classes
+
+    def _number_rows(self) -> None:
+        """The number fields (`numbers`, each also an attribute by its setting's name), range-checked by
+        cnn.ranges, with the optimizer's choice before the momentum; a refused typed value says why."""
+        self.limit = ranged_field("limit", special_text="all")
+        self.limit.setToolTip("The first N images of each class, from the training and the test set (all: every one)")
+        self.epochs = ranged_field("epochs")
+        self.learning_rate = ranged_field("learning_rate", step=0.01)
+        self.learning_rate.setToolTip("Takes effect at the next step, also while training")
+        self.batch_size = ranged_field("batch_size")
+        self.batch_size.setToolTip("Samples per SGD step; 1 is the original per-sample SGD")
+        self.lr_decay = ranged_field("lr_decay", step=0.05)
+        self.lr_decay.setToolTip("Epoch e runs at the learning rate × this^(e−1) (1: constant), never below "
+                                 f"{RANGES['learning_rate'].low:g}")
+        self.shift = ranged_field("shift", suffix=" px")
+        self.shift.setToolTip("Augmentation: each training image is moved by a random −n…+n pixels down and "
+                              "−n…+n across (n: this setting), every time it is used")
+        self.momentum = ranged_field("momentum", step=0.05)
+        self.momentum.setToolTip("SGD's momentum μ (Adam does not use it)")
+        self.seed = ranged_field("seed")
+        self.numbers = {"limit": self.limit, "epochs": self.epochs, "learning_rate": self.learning_rate,
+                        "batch_size": self.batch_size, "lr_decay": self.lr_decay, "shift": self.shift,
+                        "momentum": self.momentum, "seed": self.seed}
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(CHOICES["optimizer"])
+        self.optimizer.setToolTip("sgd: θ −= η ∂E/∂θ (with momentum below); adam: per-weight steps from running "
+                                  "moments of the gradient (β₁ 0.9, β₂ 0.999, ε 1e-8)")
+        for name, field in self.numbers.items():
+            if name == "momentum":
+                self.form.addRow(LABELS["optimizer"], self.optimizer)
+            self.form.addRow(LABELS[name], field)
+            field.refused.connect(lambda text, name=name: self.refused.emit(self.reason(name, text)))
 
     def reason(self, name: str, text: str) -> str:
         """Why the typed `text` is not a value for setting `name`, in RunConfig's words."""
