@@ -7,6 +7,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from app.studio.workspaces import reveal
 from app.widgets.plots import LogAxis
 from cnn.train import EpochRecord, evaluate
 
@@ -71,7 +72,7 @@ def test_the_original_dense_layer_shows_a_hundred_templates(window, qtbot):
 
 def test_the_strip_has_one_panel_per_layer_with_its_shape(window, qtbot):
     use_preset(window, qtbot, "digits", limit=10, batch_size=8)
-    window.tabs.setCurrentWidget(window.strip_view)
+    reveal(window.strip_view)
     strip = window.strip_view
     qtbot.waitUntil(lambda: strip.drawn is not None and len(strip.drawn.layers) == 10)
     snapshot = strip.drawn
@@ -88,7 +89,7 @@ def test_the_strip_has_one_panel_per_layer_with_its_shape(window, qtbot):
 
 
 def test_the_strip_redraws_while_training(window, qtbot):
-    window.tabs.setCurrentWidget(window.strip_view)
+    reveal(window.strip_view)
     first = window.strip_view.drawn
     window.start()
     qtbot.waitUntil(lambda: window.strip_view.drawn is not first and window.strip_view.drawn.layers[0].params[
@@ -104,7 +105,7 @@ def test_a_saturating_run_is_warned_about(window, qtbot):
         window.start()
     assert "exactly zero since step" in blocker.args[0] and "Lower the learning rate" in blocker.args[0]
     assert window.health_banner.isVisible()
-    window.tabs.setCurrentWidget(window.health_view)   # the norms a log axis cannot draw are named, not left blank
+    reveal(window.health_view)   # the norms a log axis cannot draw are named, not left blank
     qtbot.waitUntil(lambda: "exactly 0 since epoch 0." in window.health_view.norms_plot.titleLabel.text)
     window.stop()
     qtbot.waitUntil(lambda: window.worker.session is not None)
@@ -178,7 +179,7 @@ def test_accuracy_near_100_percent_is_shown_as_error_on_a_log_axis_with_readouts
 def test_the_wheel_zooms_the_error_axis_too(window, qtbot):
     view = window.loss_view
     view.add_records([epoch(1, 0.97), epoch(2, 0.99), epoch(3, 0.995)])
-    window.tabs.setCurrentIndex(0)
+    reveal(view)
     QApplication.processEvents()
     box = view.error_plot.vb
     before_y, before_x = box.viewRange()[1], view.plot.vb.viewRange()[0]
@@ -200,20 +201,20 @@ def test_log_axis_labels_never_crowd(qapp):  # an AxisItem needs a QApplication
 
 
 def test_the_input_gradient_map_is_large_enough_at_1280_by_720(window, qtbot):
-    """The views' own layout (the Runs panel is a tab beside the settings: it takes no height)."""
+    """The views' own layout in the Inspect workspace."""
     window.resize(1280, 720)
+    window.show_workspace("inspect")
     window.layer_choice.choose(0)
     qtbot.waitUntil(lambda: window.gradients_view.input_plot.cells is not None)
     QApplication.processEvents()
     image = window.gradients_view.input_plot.image
     rect = window.gradients_view.graphics.mapFromScene(image.mapRectToScene(image.boundingRect())).boundingRect()
-    # At least two screen pixels per input pixel (it was ~40 px, 1.4 a pixel): at 720 px of height the
-    # loss plot above needs ~311 px for its legend and two readable plots, so ~70 px is what is left.
+    # At least two screen pixels per input pixel (it was ~40 px, 1.4 a pixel, when the loss plot was above)
     assert min(rect.width(), rect.height()) >= 2 * 28
 
 
 def test_health_records_reach_the_health_view(window, qtbot):
-    window.tabs.setCurrentWidget(window.health_view)
+    reveal(window.health_view)
     with qtbot.waitSignal(window.training_finished, timeout=60000):
         window.start()
     view = window.health_view

@@ -70,7 +70,7 @@ class ResultsView(QWidget):
         column.addLayout(gallery_choice)
         column.addWidget(self.gallery_caption)
         column.addWidget(self.gallery, 1)
-        splitter = QSplitter(Qt.Vertical)   # the matrix above its gallery: the dock is narrow and tall
+        splitter = self.splitter = QSplitter(Qt.Vertical)   # the matrix above its gallery (beside it where wide)
         splitter.addWidget(self.matrix)
         splitter.addWidget(right)
         splitter.setSizes([300, 400])

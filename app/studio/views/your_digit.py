@@ -96,23 +96,28 @@ class YourDigitPanel(QWidget):
         self.samples.setMaximumHeight(60)
         self.samples.itemClicked.connect(lambda item: self.choose_kept(item.data(Qt.UserRole)))
 
-        # One column, so that the dock stays narrow beside the views.
+        # Two columns, the pad and its tools | what the network makes of it: in one column the answer
+        # was below the fold at 1280×720 (and at 1600×1000 beside the views).
         grid = QGridLayout()
         grid.addWidget(QLabel("True digit"), 0, 0)
         grid.addWidget(self.label, 0, 1)
         grid.addWidget(self.step_button, 1, 0)
         grid.addWidget(self.keep_button, 1, 1)
-        layout = QVBoxLayout(self)
+        drawing = QVBoxLayout()
+        drawing.addWidget(self.pad, 1)
+        drawing.addLayout(brush)
+        drawing.addLayout(tools)
+        drawing.addWidget(QLabel("My samples (this session)"))
+        drawing.addWidget(self.samples)
+        reading = QVBoxLayout()
+        reading.addWidget(self.stages, 1)
+        reading.addWidget(self.answer)
+        reading.addWidget(self.bars_widget, 1)
+        reading.addLayout(grid)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.pad, 3)
-        layout.addLayout(brush)
-        layout.addLayout(tools)
-        layout.addWidget(self.stages, 1)
-        layout.addWidget(self.answer)
-        layout.addWidget(self.bars_widget, 1)
-        layout.addLayout(grid)
-        layout.addWidget(QLabel("My samples (this session)"))
-        layout.addWidget(self.samples)
+        layout.addLayout(drawing, 1)
+        layout.addLayout(reading, 1)
 
         self.kept: list[ImageSample] = []
         self.current: ImageSample | None = None
