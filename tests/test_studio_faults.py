@@ -38,7 +38,8 @@ def test_garbage_remembered_values_become_defaults_and_are_named_once(qtbot, tmp
     assert window.settings_panel.seed.value() == 2**31 + 5
     assert window.settings_panel.config().seed == 2**31 + 5 and window.settings_panel.config().epochs == 3
     assert len(notes) == 1
-    assert all(key in notes[0] for key in ("window/geometry", "window/train_splitter", "window/workspace", "sample/split"))
+    assert all(key in notes[0] for key in ("window/geometry", "window/train_splitter", "window/workspace",
+                                           "sample/split"))
     assert "run/config" not in notes[0]
     assert window.sample_picker.current[0] == "test"
     assert 0 < window.width() <= window.screen().availableGeometry().width()

@@ -64,7 +64,7 @@ def clamped(frame: tuple[int, int, int, int], available: tuple[int, int, int, in
     x, y, width, height = frame
     left, top, room_x, room_y = available
     width, height = min(width, room_x), min(height, room_y)
-    return (min(max(x, left), left + room_x - width), min(max(y, top), top + room_y - height), width, height)
+    return (max(left, min(x, left + room_x - width)), max(top, min(y, top + room_y - height)), width, height)
 
 
 def clamp_to_screen(window) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import (QCoreApplication, QEvent, QMetaObject, QObject, QSettings, QStandardPaths, Qt, QThread,
-                            Signal, Slot)
+                            QTimer, Signal, Slot)
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
 from cnn.config import RunConfig
@@ -25,7 +25,7 @@ from app.studio.health_banner import HealthBanner
 from app.studio.help import ABOUT, TOUR
 from app.studio.layer_picker import LayerChoice
 from app.studio.menus import build_menus
-from app.studio.remembered import remember, restore
+from app.studio.remembered import clamp_to_screen, remember, restore
 from app.studio.run_controls import RunControls
 from app.studio.runs_panel import RunsPanel
 from app.studio.sample_picker import SamplePicker
@@ -79,7 +79,7 @@ class MainWindow(QMainWindow):
         self.state = RunState.IDLE
         self.model, self.epochs_trained = None, 0
         self.arch_editor = None   # made when first opened (edit_architecture)
-        self.closed = False
+        self.closed, self.shown_once = False, False
         OPEN_WINDOWS.add(self)
         self.collector = GuiThreadCollector(self)
         self.settings_panel = SettingsPanel()
@@ -463,6 +463,15 @@ class MainWindow(QMainWindow):
             else:
                 self.open_weights(files[0])
             event.acceptProposedAction()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self.shown_once:   # now the frame is known: the window, frame and all, within the screen
+            self.shown_once = True
+            QTimer.singleShot(0, self, self._clamp)
+
+    def _clamp(self) -> None:
+        clamp_to_screen(self)
 
     def closeEvent(self, event) -> None:
         """Saves what is remembered, ends the run, joins the worker's thread, and deletes the views and
