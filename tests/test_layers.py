@@ -46,14 +46,28 @@ def test_the_layer_picker_shows_the_digits_networks_second_convolution_and_dense
     assert [entry[2].shape for entry in window.features_view.shown] == [(16, 11, 11), (16, 11, 11)]
     assert window.gradients_view.param_plot.cells.cells.shape in ((16, 8, 3, 3), (8, 16, 3, 3))
     assert np.count_nonzero(~np.isnan(window.gradients_view.input_plot.cells.cells)) == 8 * 13 * 13
-    # the combo chooses the first dense layer: 64 templates of 16×5×5, one per hidden unit
+    # the combo chooses the first dense layer: 64 templates of 16×5×5, one per hidden unit, shown one at a
+    # time, large: its 16 input channels in a 4×4 grid (all 64 in a row of 16 maps each could not be read)
     window.layer_combo.activated.emit(7)
+    view, weights = window.weights_view, network.params["7.weights"].reshape(64, 16, 5, 5)
+    assert view.unit_row.isVisible() and view.units_count.text() == "of 64"
+    assert view.main.cells.cells.shape == (4, 4, 5, 5) and view.main.cells.row_names == ("0", "4", "8", "12")
+    np.testing.assert_array_equal(view.main.cells.cells.reshape(16, 5, 5), weights[0])
+    view.unit.setValue(5)
+    np.testing.assert_array_equal(view.main.cells.cells.reshape(16, 5, 5), weights[5])
+    assert view.main.cells.describe(1, 2, 3, 4).startswith("W of unit 5 from channel 6, row 3, column 4")
+    assert "unit 5" in view.title.text() and "16×5×5" in view.title.text()
+    view.all_units.setChecked(True)
     templates = window.weights_view.main.cells
     assert templates.cells.shape == (64, 16, 5, 5)
     assert templates.row_names == tuple(f"unit {u}" for u in range(64))
     np.testing.assert_array_equal(templates.cells, network.params["7.weights"].reshape(64, 16, 5, 5))
     assert summary.currentRow() == 7
+    view.main.image.on_click(9, 3)               # a click on unit 9's template shows it large
+    assert not view.all_units.isChecked() and view.unit.value() == 9
+    np.testing.assert_array_equal(view.main.cells.cells.reshape(16, 5, 5), weights[9])
     window.layer_combo.activated.emit(9)         # the last: a matrix from the 64 units to the ten digits
+    assert not view.unit_row.isVisible()
     matrix = window.weights_view.main.cells
     assert matrix.cells.shape == (1, 1, 10, 64) and "digit 3" in matrix.describe(0, 0, 3, 5)
     np.testing.assert_array_equal(matrix.cells[0, 0], network.params["9.weights"])
@@ -61,8 +75,10 @@ def test_the_layer_picker_shows_the_digits_networks_second_convolution_and_dense
 
 def test_the_original_dense_layer_shows_a_hundred_templates(window, qtbot):
     window.layer_choice.choose(3)
-    qtbot.waitUntil(lambda: window.weights_view.main.cells is not None
-                    and window.weights_view.main.cells.cells.shape == (100, 5, 26, 26))
+    qtbot.waitUntil(lambda: window.weights_view.main.cells is not None     # one at a time: its 5 maps of 26×26
+                    and window.weights_view.main.cells.cells.shape == (2, 3, 26, 26))
+    window.weights_view.all_units.setChecked(True)
+    assert window.weights_view.main.cells.cells.shape == (100, 5, 26, 26)
     window.layer_choice.choose(5)   # Dense(100, 2): no shape before it to reshape to, so a matrix
     assert window.weights_view.main.cells.cells.shape == (1, 1, 2, 100)
     window.layer_choice.choose(1)   # a sigmoid has no parameters; its maps are its input and output
@@ -224,3 +240,14 @@ def test_health_records_reach_the_health_view(window, qtbot):
     assert len(x) == 40 and np.all(norms > 0)        # every step's norm
     assert view.norms_plot.titleLabel.text == "Gradient norm ‖∂E/∂θ‖ per step"
     np.testing.assert_allclose(10 ** view.norms["0.kernels"].curve.getData()[1], norms)
+
+
+def test_one_units_template_in_a_near_square_grid_of_its_channels():
+    from app.studio.layer_cells import dense_cells, unit_cells
+    weights = np.arange(100 * 3380, dtype=float).reshape(100, 3380)
+    templates = dense_cells("W", weights, (5, 26, 26), tuple(f"unit {u}" for u in range(100)))
+    one = unit_cells(templates, 99)
+    assert one.cells.shape == (2, 3, 26, 26)          # 5 channels: 2 rows of 3, the sixth cell empty
+    np.testing.assert_array_equal(one.cells.reshape(6, 26, 26)[:5], weights[99].reshape(5, 26, 26))
+    assert np.isnan(one.cells[1, 2]).all() and one.describe(1, 2, 0, 0) == ""
+    assert one.describe(1, 1, 0, 1) == templates.describe(99, 4, 0, 1)

@@ -201,8 +201,11 @@ def test_help_and_about_are_up_to_date():
     import cnn
     assert f"CNN Studio {cnn.__version__}" in ABOUT
     assert "Below them the" in TOUR and "beside them" not in TOUR.lower()
-    for topic in ("Step through", "thumbnail", "Space", "Ctrl+M", "Alt+"):
+    for topic in ("Step through", "thumbnail", "Space", "Ctrl+M", "Alt+", "Edit architecture"):
         assert topic in TOUR
+    from app.studio.workspace_names import WORKSPACES
+    for number, (_name, title) in enumerate(WORKSPACES, start=1):   # Help covers every workspace
+        assert f"<b>{title}</b> (Ctrl+{number})" in TOUR, title
 
 
 @pytest.mark.slow

@@ -16,31 +16,41 @@ def version() -> str:
 ABOUT = (f"<b>CNN Studio {version()}</b><p>A convolutional network written from scratch in numpy and scipy, "
          "learning MNIST while you watch.</p><p>MNIST: Y. LeCun, C. Cortes, C. J. C. Burges, CC BY-SA 3.0.</p>")
 
-TOUR = """<p>The <b>Layer</b> picker beside the tabs (or a click on a row of the network summary)
-chooses the layer the first tab shows; it starts at the first convolution.</p>
-<p><b>Loss</b> (top left): every step's training loss in grey, its moving average in blue, each
-epoch's mean training loss (dots) and test loss (orange squares) on a log scale; below, the test
-error (100% − accuracy) on a log scale. The wheel zooms either plot; hover to read values.</p>
-<p><b>Weights</b> (top right): a convolution's kernels K<sub>ij</sub> in a grid (kernel i, input
-channel j), a Dense layer's weights as one template per output unit in its input's shape. Red is
-positive, blue negative, white exactly zero; one symmetric scale (the colour bar). Below them the
-biases. Hover a cell to read its value.</p>
-<p><b>Feature maps</b> (bottom left): the chosen image X, the chosen layer's output Y and the
-activation after it, and the network's outputs per class: green is the true class, red a wrong
-prediction.</p>
-<p><b>Gradients</b> (bottom right): for the chosen image, ∂E/∂θ of the layer's weights, ∂E/∂Y at
-its output and ∂E/∂X at its input, each on its own symmetric scale.</p>
-<p><b>Network strip</b> (second tab): every layer's output Y and ∂E/∂Y for the chosen image.</p>
-<p><b>Health</b> (third tab): each parameter's gradient norm and update ratio ‖ΔW‖/‖W‖, and the share
-of saturated sigmoids and dead ReLUs; an amber banner warns when the network stops learning.</p>
-<p><b>Choosing the image</b>: the test or training set, its number, ◀ ▶, or a click on a thumbnail.
-A red frame marks an image the network gets wrong; <i>Next misclassified</i> jumps to the next one
-and says how many there are.</p>
+TOUR = """<p>The studio has five <b>workspaces</b>, one tab each (Ctrl+1 to Ctrl+5, or the View menu);
+the run controls above them work from every one, and training goes on while you look at another.
+The status bar shows the run's progress.</p>
+<p><b>Train</b> (Ctrl+1): the run's settings, and below them the network they make, one row per
+layer. <b>Loss</b>: every step's training loss in grey, its moving average in blue, each epoch's
+mean training loss (dots) and test loss (orange squares) on a log scale; below, the test error
+(100% − accuracy) on a log scale. The wheel zooms either plot; hover to read values.
+<b>Health</b>: each parameter's gradient norm and update ratio ‖ΔW‖/‖W‖, and the share of
+saturated sigmoids and dead ReLUs; an amber banner warns when the network stops learning.</p>
+<p><b>Inspect</b> (Ctrl+2): the chosen image and layer. <i>Choosing the image</i>: the test or
+training set, its number, ◀ ▶, or a click on a thumbnail. A red frame marks an image the network
+gets wrong; <i>Next misclassified</i> jumps to the next one and says how many there are. The
+<b>Layer</b> picker above the views, or a click on a row of the layers' list, chooses the layer.
+<i>Feature maps</i>: the image X, the layer's output Y and the activation after it, and the
+network's outputs per class (green the true class, red a wrong prediction). <i>Weights</i>: a
+convolution's kernels K<sub>ij</sub> in a grid (kernel i, input channel j); a Dense layer's
+weights as one template per output unit in its input's shape, one unit at a time with its input
+channels (the Unit box, or All units and a click on one). Red is positive, blue negative, white
+exactly zero; one symmetric scale (the colour bar). Below them the biases. <i>Gradients</i>: for
+the chosen image, ∂E/∂θ of the layer's weights, ∂E/∂Y at its output and ∂E/∂X at its input, each
+on its own symmetric scale. <b>Network strip</b>: every layer's output Y and ∂E/∂Y at once.</p>
+<p><b>Your digit</b> (Ctrl+3): draw a digit on the pad (or open a picture): its preprocessing step
+by step, what the network reads, and the true digit you pick; it becomes the sample every view
+shows. Beside it, <i>why</i> the network decided: saliency, Grad-CAM and occlusion maps for the
+class you choose.</p>
+<p><b>Results</b> (Ctrl+4): the confusion matrix of the test or training set (Evaluate); click a
+cell to see its images, double-click an image to step through it.</p>
+<p><b>Runs</b> (Ctrl+5): every recorded run with its settings and best accuracy: open one,
+continue it for more epochs, rename, delete or export it; tick runs to overlay their curves.</p>
 <p><b>Step through this sample</b> (Ctrl+T) pauses training and opens a window that walks the chosen
 image through every layer forward and backward, with each formula beside its arrays; hover a
-number to see where it comes from, edit a kernel, check the gradients, apply one SGD step.</p>
+number to see where it comes from, edit a kernel, check the gradients, apply one SGD step.
+Training ▸ Edit architecture (Ctrl+Shift+A) changes the network's layers.</p>
 <p><b>Shortcuts</b>: Start F5 · Pause/Resume Space (also while a field has focus) · Stop Ctrl+. ·
 Reset Ctrl+R · previous/next image Alt+← / Alt+→ · next misclassified Ctrl+M · step through Ctrl+T ·
-open weights Ctrl+O · save weights Ctrl+S · export the views as PNG Ctrl+E · the settings
-Ctrl+1 and the recorded runs Ctrl+2 (the tabs above them). The learning rate can be
-typed while training and applies from the next step (Enter to take it).</p>"""
+open weights Ctrl+O · save weights Ctrl+S · export the workspace as PNG Ctrl+E · the workspaces
+Ctrl+1 … Ctrl+5. The learning rate can be typed while training and applies from the next step
+(Enter to take it).</p>"""

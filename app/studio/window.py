@@ -12,7 +12,8 @@ from pathlib import Path
 import shiboken6
 from PySide6.QtCore import (QCoreApplication, QEvent, QMetaObject, QObject, QSettings, QStandardPaths, Qt, QThread,
                             QTimer, Signal, Slot)
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QMainWindow, QMessageBox, QTextBrowser,
+                               QVBoxLayout, QWidget)
 
 from cnn.config import RunConfig
 from cnn.session import DATA_AND_NETWORK
@@ -444,7 +445,19 @@ class MainWindow(QMainWindow):
         self.training_finished.emit()
 
     def show_tour(self) -> None:
-        QMessageBox.information(self, "How to read the views", TOUR)
+        """The tour, scrolled within the screen (a message box grew past a 768 px screen)."""
+        dialog = QDialog(self)
+        dialog.setWindowTitle("How to read the workspaces")
+        text = QTextBrowser()
+        text.setHtml(TOUR)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok)
+        buttons.accepted.connect(dialog.accept)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(text)
+        layout.addWidget(buttons)
+        screen = self.screen().availableGeometry()
+        dialog.resize(min(760, screen.width() - 40), min(820, screen.height() - 80))
+        dialog.exec()
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About CNN Studio", ABOUT)

@@ -45,6 +45,7 @@ class AttributionView(QWidget):
         for combo in (self.class_choice, self.layer_choice):
             combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
+        self.class_choice.setMinimumContentsLength(len("predicted class"))   # its longest item, whole
         controls = QGridLayout()
         for n, (text, widget) in enumerate((("Class", self.class_choice), ("Grad-CAM on", self.layer_choice),
                                             ("Patch", self.patch), ("Opacity", self.opacity))):
