@@ -159,6 +159,7 @@ def main(argv=None) -> int:
     if workspace:
         window.show_workspace(workspace)
     if args.size or args.screenshot:
+        window.clamp_on_show = False
         window.resize(*(args.size or (1600, 1000)))  # pictures for the docs have one size, whatever was remembered
     window.show()
     if architecture is not None:

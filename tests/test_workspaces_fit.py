@@ -191,3 +191,48 @@ def test_after_a_restart_the_window_is_within_a_1024_by_768_screen(tmp_path):
     x, y, width, height, screen_width, screen_height = map(int, reopened.split())
     assert (screen_width, screen_height) == (1024, 768)
     assert 0 <= x and x + width <= 1024 and 0 <= y and y + height <= 768, reopened
+
+
+@pytest.mark.parametrize("size", ["12x", "1024", "1024x76800", "wide"])
+def test_a_bad_size_is_one_line_naming_the_option(size, capsys):
+    from app.main import main
+    with pytest.raises(SystemExit) as exit:
+        main(["--size", size, "--settings", __import__("os").devnull])
+    assert exit.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("cnn-studio: error: argument --size: a size is") and repr(size) in error
+
+
+@pytest.mark.slow
+def test_a_screenshot_of_a_chosen_workspace_at_a_chosen_size(tmp_path):
+    """`cnn-studio --workspace runs --size 1024x768 --exit-when-done --screenshot PATH`: the README's pictures."""
+    import os
+
+    from PySide6.QtGui import QImage
+    shot = tmp_path / "runs.png"
+    result = subprocess.run([sys.executable, "-m", "app", "--workspace", "runs", "--size", "1024x768",
+                             "--exit-when-done", "--screenshot", str(shot), "--settings", str(tmp_path / "s.ini"),
+                             "--runs", str(tmp_path / "runs")], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (1024, 768)
+    from PySide6.QtCore import QSettings
+    assert QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat).value("window/workspace") == "runs"
+
+
+def test_a_scene_that_grows_is_drawn_smaller_without_a_resize(qtbot):
+    """Eight maps where there were five: the layout grows but the view keeps its size (the digits
+    network's feature maps were cut at the right at 1024×768)."""
+    import pyqtgraph as pg
+
+    from app.widgets.fit_scene import SceneFitter
+    graphics = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(graphics)
+    graphics.resize(300, 200)
+    graphics.show()
+    qtbot.waitExposed(graphics)
+    fitter = SceneFitter(graphics)
+    for column in range(8):
+        graphics.ci.addPlot(row=0, col=column).setMinimumWidth(80)   # 640 px wanted in a 300 px view
+    qtbot.waitUntil(lambda: fitter.scale < 1 and drawn_width(fitter) <= graphics.viewport().width() + 2)

@@ -80,7 +80,8 @@ class MainWindow(QMainWindow):
         self.state = RunState.IDLE
         self.model, self.epochs_trained = None, 0
         self.arch_editor = None   # made when first opened (edit_architecture)
-        self.closed, self.shown_once = False, False
+        self.closed = False
+        self.clamp_on_show = True   # False: the size asked for (cnn-studio --size), whatever the screen
         OPEN_WINDOWS.add(self)
         self.collector = GuiThreadCollector(self)
         self.settings_panel = SettingsPanel()
@@ -479,8 +480,8 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if not self.shown_once:   # now the frame is known: the window, frame and all, within the screen
-            self.shown_once = True
+        if self.clamp_on_show:   # now the frame is known: the window, frame and all, within the screen
+            self.clamp_on_show = False
             QTimer.singleShot(0, self, self._clamp)
 
     def _clamp(self) -> None:
