@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QRect
-from PySide6.QtWidgets import QAbstractScrollArea, QHeaderView, QTabBar, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QComboBox, QHeaderView, QTabBar, QWidget
 
 from app.studio.remembered import clamped
 from app.studio.workspace_names import NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
-FRAME = (8, 40)       # a window manager's borders and title bar, taken from the screen's size
+FRAME = (40, 60)      # room for a frame and title bar: the window opens this much smaller than the screen
 
 
 def needed(window) -> dict[str, list[QWidget]]:
@@ -87,6 +87,13 @@ def cut_tabs(bar: QTabBar) -> list[str]:
 
 @pytest.mark.parametrize("size", [(1024, 768), (1280, 720)])
 def test_every_workspace_fits_the_screen(window, qtbot, size):
+    panel = window.settings_panel    # the digits network: ten layers to list, eight maps a row
+    panel.preset.setCurrentIndex(panel.preset.findData("digits"))
+    panel.limit.setValue(10)
+    panel.batch_size.setValue(8)
+    window.reset()
+    qtbot.waitUntil(lambda: window.model is not None and window.model.config.preset == "digits", timeout=30000)
+    assert len(window.model.layers) == 10, window.model.layers
     window.sample_picker.next_wrong.setText("Next misclassified (9999)")  # the widest it gets
     window.your_digit.pad.draw_stroke([(140, 40), (140, 240)], width=20)
     qtbot.waitUntil(lambda: "The network reads" in window.your_digit.answer.text(), timeout=10000)
@@ -97,6 +104,10 @@ def test_every_workspace_fits_the_screen(window, qtbot, size):
             assert not (area.isVisible() and area.horizontalScrollBar().isVisible()), (name, type(area).__name__)
         for bar in [window.workspaces.tabBar(), *page.findChildren(QTabBar)]:
             assert not bar.isVisible() or cut_tabs(bar) == [], (name, cut_tabs(bar))
+        for combo in page.findChildren(QComboBox):   # the chosen item's text whole (the Why panel's class box was cut)
+            if combo.isVisible() and combo is not window.layer_combo:   # the layer picker leaves the tabs their room
+                text = combo.fontMetrics().horizontalAdvance(combo.currentText())
+                assert text + 20 <= combo.width(), (name, combo.currentText(), combo.width())
         for widget in needed(window)[name] + needed(window)["all"]:
             assert whole_on_screen(widget), (name, type(widget).__name__, visible_rect(widget), widget.size())
         shown = [f for f in window.scene_fitters if f.graphics.isVisible()]

@@ -59,6 +59,9 @@ def restore(window) -> list[str]:
     return unusable
 
 
+FRAME_ALLOWANCE = (8, 40)   # a frame's borders and title bar (width, height) while the real one is unknown
+
+
 def clamped(frame: tuple[int, int, int, int], available: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     """A window's frame (x, y, width, height) moved and shrunk to lie within the screen's available area."""
     x, y, width, height = frame
@@ -73,9 +76,12 @@ def clamp_to_screen(window) -> None:
     if window.isMaximized() or window.isFullScreen() or window.screen() is None:
         return
     screen, frame, inner = window.screen().availableGeometry(), window.frameGeometry(), window.geometry()
-    x, y, width, height = clamped((frame.x(), frame.y(), frame.width(), frame.height()),
+    margins = (frame.width() - inner.width(), frame.height() - inner.height())
+    if margins == (0, 0):   # the window manager has not framed it yet (X11 frames it after showing)
+        margins = FRAME_ALLOWANCE
+    x, y, width, height = clamped((frame.x(), frame.y(), inner.width() + margins[0], inner.height() + margins[1]),
                                   (screen.x(), screen.y(), screen.width(), screen.height()))
-    window.resize(width - (frame.width() - inner.width()), height - (frame.height() - inner.height()))
+    window.resize(width - margins[0], height - margins[1])
     window.move(x, y)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QPushButton, QToolBar, QWidget
+from PySide6.QtWidgets import QApplication, QPushButton, QSizePolicy, QToolBar, QWidget
 
 from app.training.state import RunState
 
@@ -41,13 +41,18 @@ class RunControls(QObject):
         """In the order of the Training menu (Step through goes in the Sample menu)."""
         return [self.start, self.pause, self.stop, self.reset, self.step]
 
-    def toolbar(self) -> QToolBar:
-        """The buttons in a row above every workspace: training goes on while another one is shown."""
+    def toolbar(self, leading: QWidget) -> QToolBar:
+        """The buttons in a row above every workspace, after `leading` (the workspaces' tabs): training goes
+        on while another workspace is shown."""
         bar = QToolBar("Training")
         bar.setObjectName("training")
         bar.setMovable(False)
         bar.setFloatable(False)
         bar.toggleViewAction().setVisible(False)   # not to be closed by a right click: Stop must stay in reach
+        bar.addWidget(leading)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        bar.addWidget(spacer)
         for action in self.actions():
             if action is self.step:
                 bar.addSeparator()

@@ -107,12 +107,13 @@ class MainWindow(QMainWindow):
 
     # -- construction ------------------------------------------------------------------
     def _place_views(self) -> None:
-        """The workspaces (app/studio/workspaces.py) under the run controls' toolbar; the banners above them."""
+        """The workspaces (app/studio/workspaces.py) under a toolbar of their tabs and the run controls; the
+        banners above them."""
         self.runs_panel = RunsPanel(self.runs_dir)
         self.workspaces = place(self)
         self.views = [self.loss_view, self.weights_view, self.features_view, self.gradients_view, self.strip_view,
                       self.health_view, self.health_banner]
-        self.addToolBar(Qt.TopToolBarArea, self.controls.toolbar())
+        self.addToolBar(Qt.TopToolBarArea, self.controls.toolbar(self.workspaces.tabBar()))
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 0, 4, 0)

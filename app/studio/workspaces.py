@@ -8,12 +8,14 @@
 - Results: the confusion matrix beside its gallery;
 - Runs: the recorded runs | their curves overlaid.
 
-The run controls sit in a toolbar above all of them (training goes on while another is shown).
+The workspaces' tabs and the run controls share a toolbar above them (training goes on while another
+workspace is shown).
 """
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSplitter, QStackedWidget, QTabBar, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from app.studio.layer_picker import LayerCombo, NetworkSummary
 from app.studio.workspace_names import NAMES, TIPS, WORKSPACES
@@ -31,22 +33,32 @@ from app.widgets.fit_scene import fit_scenes
 from app.widgets.fit_width import WidthFittingScrollArea
 from app.widgets.wheel_guard import guard_wheel
 
-class Workspaces(QTabWidget):
+class Workspaces(QStackedWidget):
+    """The pages, and their tab bar (the window puts it in the toolbar: a row of height saved)."""
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("workspaces")
-        self.setDocumentMode(True)
+        self.bar = QTabBar()
+        self.bar.setObjectName("workspace-tabs")
+        self.bar.setDrawBase(False)
+        self.bar.setExpanding(False)
+        self.bar.currentChanged.connect(self.setCurrentIndex)
 
     def add(self, name: str, page: QWidget) -> None:
-        self.addTab(page, dict(WORKSPACES)[name])
-        self.setTabToolTip(self.count() - 1, TIPS[name])
+        self.addWidget(page)
+        self.bar.addTab(dict(WORKSPACES)[name])
+        self.bar.setTabToolTip(self.count() - 1, f"{TIPS[name]} (Ctrl+{self.count()})")
+
+    def tabBar(self) -> QTabBar:
+        return self.bar
 
     @property
     def current(self) -> str:
         return NAMES[self.currentIndex()]
 
     def show_workspace(self, name: str) -> None:
-        self.setCurrentIndex(NAMES.index(name))
+        self.bar.setCurrentIndex(NAMES.index(name))
 
 
 def splitter(orientation, *widgets, sizes=None, stretch=None) -> QSplitter:
@@ -77,6 +89,8 @@ def reveal(widget: QWidget) -> None:
         holder = parent.parentWidget()
         if isinstance(parent, QStackedWidget) and isinstance(holder, QTabWidget):
             holder.setCurrentWidget(child)
+        elif isinstance(parent, Workspaces):
+            parent.bar.setCurrentIndex(parent.indexOf(child))
         child, parent = parent, holder
 
 
@@ -124,6 +138,7 @@ def _train(w) -> QWidget:
     w.model_label.setWordWrap(True)
     w.model_label.setObjectName("model")
     w.train_summary = NetworkSummary(w.layer_choice)
+    w.settings_panel.form.setVerticalSpacing(3)   # the digits network's ten layers below them at 1280×720
     w.left_panel = WidthFittingScrollArea(column(w.settings_panel, w.model_label, w.train_summary))
     w.train_tabs = tabs((w.loss_view, "Loss"), (w.health_view, "Health"))
     w.train_splitter = splitter(Qt.Horizontal, w.left_panel, w.train_tabs, sizes=[340, 1260], stretch=1)

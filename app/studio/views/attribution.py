@@ -30,7 +30,7 @@ class AttributionView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.class_choice = QComboBox()
-        self.class_choice.addItem("predicted class", None)
+        self.class_choice.addItem("predicted", None)
         self.layer_choice = QComboBox()
         self.layer_choice.setToolTip("The convolution whose feature maps Grad-CAM weighs")
         self.patch = QSpinBox()
@@ -45,7 +45,7 @@ class AttributionView(QWidget):
         for combo in (self.class_choice, self.layer_choice):
             combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
-        self.class_choice.setMinimumContentsLength(len("predicted class"))   # its longest item, whole
+        self.class_choice.setMinimumContentsLength(len("predicted"))   # its longest item, whole
         controls = QGridLayout()
         for n, (text, widget) in enumerate((("Class", self.class_choice), ("Grad-CAM on", self.layer_choice),
                                             ("Patch", self.patch), ("Opacity", self.opacity))):
@@ -91,7 +91,7 @@ class AttributionView(QWidget):
         """A new network: its classes to choose from (its convolutions come with the first maps)."""
         self.class_choice.blockSignals(True)
         self.class_choice.clear()
-        self.class_choice.addItem("predicted class", None)
+        self.class_choice.addItem("predicted", None)
         for index, digit in enumerate(info.classes):
             self.class_choice.addItem(f"digit {digit}", index)
         self.class_choice.blockSignals(False)
