@@ -14,6 +14,7 @@ from cnn.presets import PRESETS
 from cnn.ranges import RANGES, SettingError, shown, whole_option
 
 from app.platform_check import platform_problem
+from app.studio.workspace_names import NAMES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,8 +24,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="epochs to train (overrides the remembered setting)")
     parser.add_argument("--preset", choices=sorted(PRESETS), help="start from this preset's settings")
     parser.add_argument("--lr", type=float, help="learning rate (overrides the remembered setting)")
-    parser.add_argument("--tab", choices=sorted(TABS), help="show this view of the network: the chosen layer "
-                        "(default), every layer's output and gradient (strip), or the layers' health")
+    parser.add_argument("--workspace", choices=NAMES, help="open this workspace (default: the remembered one; "
+                        "with --draw or --open-image: your-digit, with --click-cell: results)")
+    parser.add_argument("--tab", choices=sorted(TABS), help="show this view of the network: the chosen layer, "
+                        "every layer's output and gradient (strip), both in Inspect, or the layers' health (in Train)")
+    parser.add_argument("--size", metavar="WIDTHxHEIGHT", type=window_size,
+                        help="the window's size in pixels, e.g. 1024x768 (with --screenshot: the picture's; "
+                             "default there 1600x1000)")
     parser.add_argument("--arch", metavar="SPEC", help="train this network: layers in words (as cnn-train --arch) "
                                                        "or a JSON file of a weights header's architecture")
     parser.add_argument("--load", metavar="PATH", help="open this weights file")
@@ -45,8 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="draw on the Your digit pad: strokes separated by ';', each 'x,y x,y …' in the pad's "
                              "280×280 pixels")
     parser.add_argument("--open-image", metavar="PATH", help="open this picture of a digit as the sample")
-    parser.add_argument("--show-panel", nargs="+", choices=sorted(PANELS), metavar="PANEL",
-                        help=f"show these panels side by side ({', '.join(sorted(PANELS))})")
     parser.add_argument("--click-cell", metavar="TRUE,PREDICTED", type=cell,
                         help="click this cell of the confusion matrix (digits), e.g. 9,4")
     parser.add_argument("--overlay", choices=["all"], help="tick every readable run in the Runs panel, to compare "
@@ -54,8 +58,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-TABS = {"layer": 0, "strip": 1, "health": 2}   # the order of the window's central tabs
-PANELS = {"your-digit": "your_digit_dock", "why": "attribution_dock", "results": "results_dock"}
+TABS = {"layer": "views_splitter", "strip": "strip_view", "health": "health_view"}   # the window's attributes
+SIZES = (400, 10000)             # the smallest and largest --size, each way
+
+
+def window_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a size is WIDTHxHEIGHT in pixels (e.g. 1024x768), not {text!r}") from None
+    if not all(SIZES[0] <= v <= SIZES[1] for v in (width, height)):
+        raise argparse.ArgumentTypeError(f"a size is from {SIZES[0]} to {SIZES[1]} pixels each way, not {text!r}")
+    return width, height
 
 
 def strokes(text: str) -> list[list[tuple[float, float]]]:
@@ -78,26 +92,17 @@ def cell(text: str) -> tuple[int, int]:
 
 
 def inspect(window, args, finish) -> None:
-    """--show-panel, --draw, --open-image and --click-cell, once the views show the network; then
-    finish when the chosen sample's maps (or the window) are drawn."""
-    from PySide6.QtCore import Qt, QTimer
-    docks = [getattr(window, PANELS[name]) for name in args.show_panel or []]
-    if docks:   # the chosen panels side by side, the others closed
-        for attribute in PANELS.values():
-            window.removeDockWidget(getattr(window, attribute))
-        for dock in docks:
-            window.addDockWidget(Qt.RightDockWidgetArea, dock, Qt.Horizontal)
-            dock.show()
-        if args.screenshot:   # room for the panels beside the views
-            window.resize(1180 + 440 * len(docks), window.height())
-        window.resizeDocks(docks, [440] * len(docks), Qt.Horizontal)
+    """--draw, --open-image and --click-cell, once the views show the network; then finish when the
+    chosen sample's maps (or the window) are drawn: in the Your digit workspace, once it explains why."""
+    from PySide6.QtCore import QTimer
     done = {"finished": False}
 
     def later(*_) -> None:
         if not done["finished"]:
             done["finished"] = True
             QTimer.singleShot(500, lambda: finish(0))
-    if args.show_panel and "why" in args.show_panel:
+    why = window.workspaces.current == "your-digit"
+    if why:
         # the view's signal, emitted on the GUI thread (the worker's would run this on its own thread)
         window.attribution_view.shown.connect(lambda a: later() if a.occlusion is not None and (
             window.image_sample is None or a.sample[0] == window.image_sample.name) else None)
@@ -111,7 +116,7 @@ def inspect(window, args, finish) -> None:
             window.show_error(f"--click-cell: the network's classes are {', '.join(map(str, classes))}")
             return
         window.results_view.click_cell(*(classes.index(digit) for digit in args.click_cell))
-    if not (args.show_panel and "why" in args.show_panel):
+    if not why:
         QTimer.singleShot(300, later)
 
 
@@ -143,6 +148,7 @@ def main(argv=None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.studio.window import MainWindow
+    from app.studio.workspaces import reveal
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("CNN Studio")
@@ -154,9 +160,14 @@ def main(argv=None) -> int:
     if args.lr is not None:
         window.settings_panel.learning_rate.setValue(args.lr)
     if args.tab:
-        window.tabs.setCurrentIndex(TABS[args.tab])
-    if args.screenshot:
-        window.resize(1600, 1000)  # pictures for the docs have one size, whatever was remembered
+        reveal(getattr(window, TABS[args.tab]))
+    workspace = args.workspace or ("your-digit" if args.draw or args.open_image else
+                                   "results" if args.click_cell else None)
+    if workspace:
+        window.show_workspace(workspace)
+    if args.size or args.screenshot:
+        window.clamp_on_show = False
+        window.resize(*(args.size or (1600, 1000)))  # pictures for the docs have one size, whatever was remembered
     window.show()
     if architecture is not None:
         window.reset()
@@ -202,7 +213,7 @@ def main(argv=None) -> int:
         window.training_finished.disconnect(ready)
         if args.overlay:
             panel = window.runs_panel
-            window.left_tabs.setCurrentWidget(panel)
+            window.show_workspace("runs")
             panel.refresh()
             readable = [entry for entry in panel.entries.values() if entry.openable]
             if not readable:
@@ -219,7 +230,7 @@ def main(argv=None) -> int:
             window.edit_architecture()
             if args.exit_when_done:
                 QTimer.singleShot(300, lambda: finish(0))
-        elif args.draw or args.open_image or args.show_panel or args.click_cell:
+        elif args.draw or args.open_image or args.click_cell or args.workspace == "your-digit":
             inspect(window, args, finish if args.exit_when_done else lambda code: None)
         elif args.step_through:
             window.sample_picker.select("test", 0)

@@ -48,7 +48,7 @@ def main(argv=None) -> int:
     parser.add_argument("--strokes", type=int, default=40)
     parser.add_argument("--why", action="store_true", help="with the Why it decided panel showing the maps")
     args = parser.parse_args(argv)
-    from PySide6.QtCore import QSettings, Qt
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from app.studio.window import MainWindow
@@ -68,10 +68,8 @@ def main(argv=None) -> int:
             window.settings_panel.preset.setCurrentIndex(window.settings_panel.preset.findData("digits"))
             window.reset()
             wait(app, lambda: window.model.config.preset == "digits")
-        (window.attribution_dock if args.why else window.your_digit_dock).raise_()
-        window.your_digit_dock.show()
-        if args.why:
-            window.splitDockWidget(window.your_digit_dock, window.attribution_dock, Qt.Horizontal)
+        window.show_workspace("your-digit")
+        window.attribution_view.setVisible(args.why)   # the maps of why it decided cost a pass of their own
         shown = {"drawing": 0}
         window.snapshot_shown.connect(lambda: shown.__setitem__("drawing", shown["drawing"] + 1))
         drawing_seconds = []     # the views' share: from the snapshot's arrival to the end of its paint

@@ -66,6 +66,7 @@ def window(qtbot, tmp_path):
     w.reset()
     qtbot.waitUntil(lambda: w.worker.session is not None and len(w.worker.session.dataset.train.x) == 20,
                     timeout=10000)
+    w.show_workspace("inspect")   # the chosen layer's views on screen (hidden, they draw when shown)
     yield w
     if w.isVisible():
         w.close()

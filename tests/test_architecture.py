@@ -15,7 +15,7 @@ QT_FREE = ["app/training/run_curves.py", "app/training/run_labels.py", "app/trai
            "app/training/health.py",
            "app/training/health_watch.py", "app/studio/layer_cells.py", "app/widgets/grid.py",
            "app/stepthrough/steps.py", "app/stepthrough/explain.py", "app/studio/remembered.py",
-           "app/studio/help.py", "app/platform_check.py", "app/training/my_samples.py",
+           "app/studio/help.py", "app/studio/workspace_names.py", "app/platform_check.py", "app/training/my_samples.py",
            "app/training/explainer.py"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "app/model").glob("*.py"))
 
 

@@ -7,6 +7,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from app.studio.workspaces import reveal
 from app.widgets.plots import LogAxis
 from cnn.train import EpochRecord, evaluate
 
@@ -45,14 +46,28 @@ def test_the_layer_picker_shows_the_digits_networks_second_convolution_and_dense
     assert [entry[2].shape for entry in window.features_view.shown] == [(16, 11, 11), (16, 11, 11)]
     assert window.gradients_view.param_plot.cells.cells.shape in ((16, 8, 3, 3), (8, 16, 3, 3))
     assert np.count_nonzero(~np.isnan(window.gradients_view.input_plot.cells.cells)) == 8 * 13 * 13
-    # the combo chooses the first dense layer: 64 templates of 16×5×5, one per hidden unit
+    # the combo chooses the first dense layer: 64 templates of 16×5×5, one per hidden unit, shown one at a
+    # time, large: its 16 input channels in a 4×4 grid (all 64 in a row of 16 maps each could not be read)
     window.layer_combo.activated.emit(7)
+    view, weights = window.weights_view, network.params["7.weights"].reshape(64, 16, 5, 5)
+    assert view.unit_row.isVisible() and view.units_count.text() == "of 64"
+    assert view.main.cells.cells.shape == (4, 4, 5, 5) and view.main.cells.row_names == ("0", "4", "8", "12")
+    np.testing.assert_array_equal(view.main.cells.cells.reshape(16, 5, 5), weights[0])
+    view.unit.setValue(5)
+    np.testing.assert_array_equal(view.main.cells.cells.reshape(16, 5, 5), weights[5])
+    assert view.main.cells.describe(1, 2, 3, 4).startswith("W of unit 5 from channel 6, row 3, column 4")
+    assert "unit 5" in view.title.text() and "16×5×5" in view.title.text()
+    view.all_units.setChecked(True)
     templates = window.weights_view.main.cells
     assert templates.cells.shape == (64, 16, 5, 5)
     assert templates.row_names == tuple(f"unit {u}" for u in range(64))
     np.testing.assert_array_equal(templates.cells, network.params["7.weights"].reshape(64, 16, 5, 5))
     assert summary.currentRow() == 7
+    view.main.image.on_click(9, 3)               # a click on unit 9's template shows it large
+    assert not view.all_units.isChecked() and view.unit.value() == 9
+    np.testing.assert_array_equal(view.main.cells.cells.reshape(16, 5, 5), weights[9])
     window.layer_combo.activated.emit(9)         # the last: a matrix from the 64 units to the ten digits
+    assert not view.unit_row.isVisible()
     matrix = window.weights_view.main.cells
     assert matrix.cells.shape == (1, 1, 10, 64) and "digit 3" in matrix.describe(0, 0, 3, 5)
     np.testing.assert_array_equal(matrix.cells[0, 0], network.params["9.weights"])
@@ -60,8 +75,10 @@ def test_the_layer_picker_shows_the_digits_networks_second_convolution_and_dense
 
 def test_the_original_dense_layer_shows_a_hundred_templates(window, qtbot):
     window.layer_choice.choose(3)
-    qtbot.waitUntil(lambda: window.weights_view.main.cells is not None
-                    and window.weights_view.main.cells.cells.shape == (100, 5, 26, 26))
+    qtbot.waitUntil(lambda: window.weights_view.main.cells is not None     # one at a time: its 5 maps of 26×26
+                    and window.weights_view.main.cells.cells.shape == (2, 3, 26, 26))
+    window.weights_view.all_units.setChecked(True)
+    assert window.weights_view.main.cells.cells.shape == (100, 5, 26, 26)
     window.layer_choice.choose(5)   # Dense(100, 2): no shape before it to reshape to, so a matrix
     assert window.weights_view.main.cells.cells.shape == (1, 1, 2, 100)
     window.layer_choice.choose(1)   # a sigmoid has no parameters; its maps are its input and output
@@ -71,7 +88,7 @@ def test_the_original_dense_layer_shows_a_hundred_templates(window, qtbot):
 
 def test_the_strip_has_one_panel_per_layer_with_its_shape(window, qtbot):
     use_preset(window, qtbot, "digits", limit=10, batch_size=8)
-    window.tabs.setCurrentWidget(window.strip_view)
+    reveal(window.strip_view)
     strip = window.strip_view
     qtbot.waitUntil(lambda: strip.drawn is not None and len(strip.drawn.layers) == 10)
     snapshot = strip.drawn
@@ -88,7 +105,7 @@ def test_the_strip_has_one_panel_per_layer_with_its_shape(window, qtbot):
 
 
 def test_the_strip_redraws_while_training(window, qtbot):
-    window.tabs.setCurrentWidget(window.strip_view)
+    reveal(window.strip_view)
     first = window.strip_view.drawn
     window.start()
     qtbot.waitUntil(lambda: window.strip_view.drawn is not first and window.strip_view.drawn.layers[0].params[
@@ -104,7 +121,7 @@ def test_a_saturating_run_is_warned_about(window, qtbot):
         window.start()
     assert "exactly zero since step" in blocker.args[0] and "Lower the learning rate" in blocker.args[0]
     assert window.health_banner.isVisible()
-    window.tabs.setCurrentWidget(window.health_view)   # the norms a log axis cannot draw are named, not left blank
+    reveal(window.health_view)   # the norms a log axis cannot draw are named, not left blank
     qtbot.waitUntil(lambda: "exactly 0 since epoch 0." in window.health_view.norms_plot.titleLabel.text)
     window.stop()
     qtbot.waitUntil(lambda: window.worker.session is not None)
@@ -178,7 +195,7 @@ def test_accuracy_near_100_percent_is_shown_as_error_on_a_log_axis_with_readouts
 def test_the_wheel_zooms_the_error_axis_too(window, qtbot):
     view = window.loss_view
     view.add_records([epoch(1, 0.97), epoch(2, 0.99), epoch(3, 0.995)])
-    window.tabs.setCurrentIndex(0)
+    reveal(view)
     QApplication.processEvents()
     box = view.error_plot.vb
     before_y, before_x = box.viewRange()[1], view.plot.vb.viewRange()[0]
@@ -200,20 +217,20 @@ def test_log_axis_labels_never_crowd(qapp):  # an AxisItem needs a QApplication
 
 
 def test_the_input_gradient_map_is_large_enough_at_1280_by_720(window, qtbot):
-    """The views' own layout (the Runs panel is a tab beside the settings: it takes no height)."""
+    """The views' own layout in the Inspect workspace."""
     window.resize(1280, 720)
+    window.show_workspace("inspect")
     window.layer_choice.choose(0)
     qtbot.waitUntil(lambda: window.gradients_view.input_plot.cells is not None)
     QApplication.processEvents()
     image = window.gradients_view.input_plot.image
     rect = window.gradients_view.graphics.mapFromScene(image.mapRectToScene(image.boundingRect())).boundingRect()
-    # At least two screen pixels per input pixel (it was ~40 px, 1.4 a pixel): at 720 px of height the
-    # loss plot above needs ~311 px for its legend and two readable plots, so ~70 px is what is left.
+    # At least two screen pixels per input pixel (it was ~40 px, 1.4 a pixel, when the loss plot was above)
     assert min(rect.width(), rect.height()) >= 2 * 28
 
 
 def test_health_records_reach_the_health_view(window, qtbot):
-    window.tabs.setCurrentWidget(window.health_view)
+    reveal(window.health_view)
     with qtbot.waitSignal(window.training_finished, timeout=60000):
         window.start()
     view = window.health_view
@@ -223,3 +240,14 @@ def test_health_records_reach_the_health_view(window, qtbot):
     assert len(x) == 40 and np.all(norms > 0)        # every step's norm
     assert view.norms_plot.titleLabel.text == "Gradient norm ‖∂E/∂θ‖ per step"
     np.testing.assert_allclose(10 ** view.norms["0.kernels"].curve.getData()[1], norms)
+
+
+def test_one_units_template_in_a_near_square_grid_of_its_channels():
+    from app.studio.layer_cells import dense_cells, unit_cells
+    weights = np.arange(100 * 3380, dtype=float).reshape(100, 3380)
+    templates = dense_cells("W", weights, (5, 26, 26), tuple(f"unit {u}" for u in range(100)))
+    one = unit_cells(templates, 99)
+    assert one.cells.shape == (2, 3, 26, 26)          # 5 channels: 2 rows of 3, the sixth cell empty
+    np.testing.assert_array_equal(one.cells.reshape(6, 26, 26)[:5], weights[99].reshape(5, 26, 26))
+    assert np.isnan(one.cells[1, 2]).all() and one.describe(1, 2, 0, 0) == ""
+    assert one.describe(1, 1, 0, 1) == templates.describe(99, 4, 0, 1)

@@ -328,7 +328,8 @@ def test_the_why_panels_class_box_shows_its_whole_text(qtbot):
 def test_help_covers_every_panel_and_fits_a_768_px_screen(qtbot):
     from PySide6.QtWidgets import QWidget
 
-    from app.studio.help import TOUR, show_tour
+    from app.studio.help import TOUR
+    from app.studio.help_window import show_tour
     for topic in ("<b>Runs</b>", "<b>Your digit</b>", "<b>Why</b>", "<b>Results</b>", "<b>Architecture editor</b>",
                   "<b>Loss</b>", "<b>Health</b>", "<b>Step through"):
         assert topic in TOUR, topic

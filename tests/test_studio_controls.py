@@ -162,26 +162,6 @@ def test_selected_class_buttons_look_clearly_different(window):
     assert abs(on.lightness() - off.lightness()) > 60 or abs(on.hue() - off.hue()) > 60
 
 
-@pytest.mark.parametrize("width, height", [(1280, 720), (1024, 768)])
-def test_nothing_is_cut_off_on_small_screens(window, qtbot, width, height):
-    window.resize(width, height)
-    qtbot.waitUntil(lambda: window.width() == width, timeout=30000)
-    window.sample_picker.next_wrong.setText("Next misclassified (9999)")  # the widest it gets
-    panel = window.left_panel
-    qtbot.waitUntil(lambda: panel.widget().width() >= panel.widget().minimumSizeHint().width(), timeout=30000)
-    assert window.width() == width and window.height() <= height
-    assert panel.viewport().width() >= panel.widget().minimumSizeHint().width()
-    for spin in (window.settings_panel.seed, window.sample_picker.index):
-        assert spin.width() >= spin.minimumSizeHint().width()
-
-    def drawn_width(fitter):  # the plots' layout as drawn, in the widget's pixels
-        graphics = fitter.graphics
-        return graphics.mapFromScene(graphics.ci.sceneBoundingRect()).boundingRect().width()
-    shown = [f for f in window.scene_fitters if f.graphics.isVisible()]
-    assert len(shown) >= 4
-    qtbot.waitUntil(lambda: all(drawn_width(f) <= f.graphics.viewport().width() + 2 for f in shown), timeout=30000)
-
-
 def test_the_scale_that_fits_a_layout():
     from app.widgets.fit_scene import needed_scale
     assert needed_scale(800, 600, 400, 300) == 1.0                 # room enough: drawn as it is
@@ -201,8 +181,11 @@ def test_help_and_about_are_up_to_date():
     import cnn
     assert f"CNN Studio {cnn.__version__}" in ABOUT
     assert "Below them the" in TOUR and "beside them" not in TOUR.lower()
-    for topic in ("Step through", "thumbnail", "Space", "Ctrl+M", "Alt+"):
+    for topic in ("Step through", "thumbnail", "Space", "Ctrl+M", "Alt+", "Edit architecture"):
         assert topic in TOUR
+    from app.studio.workspace_names import WORKSPACES
+    for number, (_name, title) in enumerate(WORKSPACES, start=1):   # Help covers every workspace
+        assert f"<b>{title}</b> (Ctrl+{number})" in TOUR, title
 
 
 @pytest.mark.slow

@@ -31,14 +31,15 @@ def test_garbage_remembered_values_become_defaults_and_are_named_once(qtbot, tmp
     settings.setValue("run/config", {"seed": 2**31 + 5, "epochs": 3})   # RunConfig takes up to 2³²−1
     settings.sync()
     with open(path, "a") as file:
-        file.write("\n[window]\ngeometry=hello\nmain_splitter=@ByteArray(garbage)\n[sample]\nsplit=3\n")
+        file.write("\n[window]\ngeometry=hello\ntrain_splitter=@ByteArray(garbage)\nworkspace=3\n[sample]\nsplit=3\n")
     notes = []
     monkeypatch.setattr(MainWindow, "say_once", lambda self, text: notes.append(text))
     window = open_window(qtbot, path)
     assert window.settings_panel.seed.value() == 2**31 + 5
     assert window.settings_panel.config().seed == 2**31 + 5 and window.settings_panel.config().epochs == 3
     assert len(notes) == 1
-    assert all(key in notes[0] for key in ("window/geometry", "window/main_splitter", "sample/split"))
+    assert all(key in notes[0] for key in ("window/geometry", "window/train_splitter", "window/workspace",
+                                           "sample/split"))
     assert "run/config" not in notes[0]
     assert window.sample_picker.current[0] == "test"
     assert 0 < window.width() <= window.screen().availableGeometry().width()
@@ -87,10 +88,16 @@ def test_a_learning_rate_out_of_range_is_refused_naming_the_range(lr, capsys):
 def test_the_tab_option_chooses_the_windows_central_tab(qtbot, tmp_path):
     """--tab's names follow the window's tabs (the screenshots of the README use them)."""
     from app.main import TABS
+    from app.studio.workspaces import reveal
     window = open_window(qtbot, tmp_path / "s.ini")
-    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert {name: titles[index] for name, index in TABS.items()} == \
-        {"layer": "Layer", "strip": "Network strip", "health": "Health"}
+    shown = {}
+    for name, attribute in TABS.items():
+        view = getattr(window, attribute)
+        reveal(view)
+        holder = view.parentWidget().parentWidget()
+        shown[name] = (window.workspaces.current, holder.tabText(holder.currentIndex()))
+    assert shown == {"layer": ("inspect", "Layer"), "strip": ("inspect", "Network strip"),
+                     "health": ("train", "Health")}
 
 @pytest.mark.slow
 @pytest.mark.parametrize("arguments, message", [

@@ -48,7 +48,7 @@ def test_an_answer_or_clear_does_not_re_lay_out_the_panel(window, qtbot):
     """The answer's text changes with every drawing (and Clear puts back the one-line prompt): it keeps
     its height, so that the plots around it are not resized, which costs each a redraw while you draw."""
     window.resize(1600, 1000)
-    window.your_digit_dock.show()
+    window.show_workspace("your-digit")
     panel = window.your_digit
     qtbot.waitUntil(lambda: panel.stages.height() > 0)
     sizes = []
@@ -123,8 +123,7 @@ def test_the_step_through_opens_on_your_drawing_with_the_label_you_pick(window, 
 
 
 def test_attribution_maps_follow_the_chosen_sample_and_class(window, qtbot):
-    window.attribution_dock.show()
-    window.attribution_dock.raise_()
+    window.show_workspace("your-digit")
     view = window.attribution_view
     with qtbot.waitSignal(window.worker.attribution, timeout=10000,
                           check_params_cb=lambda a: a.sample[0] == "drawing") as blocker:
@@ -153,8 +152,7 @@ def per_sample(session):
 
 
 def test_clicking_a_cell_of_the_confusion_matrix_filters_the_gallery(window, qtbot):
-    window.results_dock.show()
-    window.results_dock.raise_()
+    window.show_workspace("results")
     view = window.results_view
     qtbot.waitUntil(lambda: "test" in view.results, timeout=10000)       # evaluated when the network came
     before = view.results["test"]

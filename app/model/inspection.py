@@ -96,7 +96,7 @@ class Inspection:
             emit("image_snapshot", snapshot)
         else:
             emit("snapshot", take_snapshot(session, *self.sample, layers))
-            if self.image is not None:  # one more sample's pass: the dock's answer is never of older weights
+            if self.image is not None:  # one more sample's pass: Your digit's answer is never of older weights
                 emit("image_snapshot", snapshot_of(session, self.image, layers))
         self.emit_attribution()
 

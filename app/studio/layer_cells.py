@@ -112,3 +112,18 @@ def parameter_cells(layers, index: int, name: str, array: np.ndarray, classes, s
         return Cells(array.reshape(1, -1, 1, 1), "", label, (), tuple(map(str, range(array.size))),
                      lambda _r, i, _y, _x: f"{symbol}[{i}] ({label} {i}'s bias): {array[i]:+.6g}")
     return map_cells(symbol or "B", array.reshape(-1, *array.shape[-2:]), "kernel", columns=8)
+
+
+def unit_cells(cells: Cells, unit: int) -> Cells:
+    """One output unit's template from a Dense layer's templates (dense_cells with its input's maps):
+    its input channels in a near-square grid, each map large enough to read (a row of 64 templates of
+    16×5×5 gave each 5×5 map a few pixels)."""
+    _units, channels, h, w = cells.cells.shape
+    columns = math.ceil(math.sqrt(channels))
+    rows = -(-channels // columns)
+    maps = np.full((rows * columns, h, w), np.nan)
+    maps[:channels] = cells.cells[unit]
+    describe = cells.describe
+    return Cells(maps.reshape(rows, columns, h, w), "input channel", "",
+                 tuple(str(r * columns) for r in range(rows)), tuple(f"+{c}" for c in range(columns)),
+                 lambda r, c, y, x: describe(unit, r * columns + c, y, x) if r * columns + c < channels else "")

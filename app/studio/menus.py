@@ -4,6 +4,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 
 from app.studio.recent_files import RecentFiles
+from app.studio.workspace_names import TIPS, WORKSPACES
 
 
 def build_menus(window) -> None:
@@ -27,7 +28,7 @@ def build_menus(window) -> None:
     window.save_action = add(file, "&Save weights…", window.save_weights_dialog, QKeySequence.Save,
         "Save the network's weights to an .npz file")
     window.export_action = add(file, "&Export view as PNG…", window.export_dialog, "Ctrl+E",
-        "Save a picture of the views in the open tab")
+        "Save a picture of the open workspace")
     file.addSeparator()
     add(file, "&Quit", window.close, QKeySequence.Quit)
     training = window.menuBar().addMenu("&Training")
@@ -42,12 +43,9 @@ def build_menus(window) -> None:
     add(training, "Edit &architecture…", window.edit_architecture, "Ctrl+Shift+A",
         "Change the network's layers; Apply starts a new run with them")
     view = window.menuBar().addMenu("&View")
-    add(view, "Run &settings", lambda: window.left_tabs.setCurrentIndex(0), "Ctrl+1",
-        "Show the run settings and controls")
-    add(view, "&Runs", lambda: window.left_tabs.setCurrentIndex(1), "Ctrl+2",
-        "Show the recorded runs: open, compare, continue, rename, delete, export")
-    for dock in (window.your_digit_dock, window.attribution_dock, window.results_dock):
-        view.addAction(dock.toggleViewAction())
+    for number, (name, title) in enumerate(WORKSPACES, start=1):
+        add(view, f"&{number} {title}", lambda _=False, name=name: window.show_workspace(name), f"Ctrl+{number}",
+            TIPS[name])
     help_menu = window.menuBar().addMenu("&Help")
-    add(help_menu, "&How to read the views", window.show_tour, QKeySequence.HelpContents)
+    add(help_menu, "&How to read the workspaces", window.show_tour, QKeySequence.HelpContents)
     add(help_menu, "&About CNN Studio", window.show_about)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cnn.config import RunConfig
 
-SPLITTERS = ("main_splitter", "views_splitter", "top_splitter", "bottom_splitter")
+from app.studio.workspace_names import NAMES, SPLITTERS
 
 
 def restored(restore, value) -> bool:
@@ -17,14 +17,19 @@ def restored(restore, value) -> bool:
 
 
 def restore(window) -> list[str]:
-    """Geometry, splitter positions, run settings and the chosen split of the last session (the
-    step-through's geometry is read when it first opens). Returns the keys that were unusable."""
+    """Geometry, splitter positions, the workspace, run settings and the chosen split of the last
+    session (the step-through's geometry is read when it first opens). Returns the keys that were unusable."""
     settings, unusable = window.settings, []
     geometry = settings.value("window/geometry")
     if geometry is None or not restored(window.restoreGeometry, geometry):
         if geometry is not None:
             unusable.append("window/geometry")
         window.fit_to_screen()
+    clamp_to_screen(window)
+    workspace = settings.value("window/workspace", NAMES[0])
+    if workspace not in NAMES:
+        unusable.append("window/workspace")
+    window.show_workspace(workspace if workspace in NAMES else NAMES[0])
     for name in SPLITTERS:
         state = settings.value(f"window/{name}")
         if state is not None and not restored(getattr(window, name).restoreState, state):
@@ -54,10 +59,37 @@ def restore(window) -> list[str]:
     return unusable
 
 
+FRAME_ALLOWANCE = (8, 40)   # a frame's borders and title bar (width, height) while the real one is unknown
+
+
+def clamped(frame: tuple[int, int, int, int], available: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """A window's frame (x, y, width, height) moved and shrunk to lie within the screen's available area."""
+    x, y, width, height = frame
+    left, top, room_x, room_y = available
+    width, height = min(width, room_x), min(height, room_y)
+    return (max(left, min(x, left + room_x - width)), max(top, min(y, top + room_y - height)), width, height)
+
+
+def clamp_to_screen(window) -> None:
+    """The remembered geometry within the available area of the screen the window opens on (it was
+    remembered on another screen, or the window was wider than this one: 1029 px on a 1024 px screen)."""
+    if window.isMaximized() or window.isFullScreen() or window.screen() is None:
+        return
+    screen, frame, inner = window.screen().availableGeometry(), window.frameGeometry(), window.geometry()
+    margins = (frame.width() - inner.width(), frame.height() - inner.height())
+    if margins == (0, 0):   # the window manager has not framed it yet (X11 frames it after showing)
+        margins = FRAME_ALLOWANCE
+    x, y, width, height = clamped((frame.x(), frame.y(), inner.width() + margins[0], inner.height() + margins[1]),
+                                  (screen.x(), screen.y(), screen.width(), screen.height()))
+    window.resize(width - margins[0], height - margins[1])
+    window.move(x, y)
+
+
 def remember(window) -> str | None:
     """Saved when the window closes. Returns why the settings could not be written, or None."""
     settings = window.settings
     settings.setValue("window/geometry", window.saveGeometry())
+    settings.setValue("window/workspace", window.workspaces.current)
     if window.step_window is not None:
         settings.setValue("stepthrough/geometry", window.step_window.saveGeometry())
     for name in SPLITTERS:

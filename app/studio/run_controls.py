@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QGridLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QPushButton, QSizePolicy, QToolBar, QWidget
 
 from app.training.state import RunState
 
@@ -41,15 +41,23 @@ class RunControls(QObject):
         """In the order of the Training menu (Step through goes in the Sample menu)."""
         return [self.start, self.pause, self.stop, self.reset, self.step]
 
-    def button_grid(self) -> QWidget:
-        grid = QGridLayout()
-        grid.setContentsMargins(0, 0, 0, 0)
-        for i, action in enumerate(self.actions()[:4]):
-            grid.addWidget(self.buttons[action], i // 2, i % 2)
-        grid.addWidget(self.buttons[self.step], 2, 0, 1, 2)
-        widget = QWidget()
-        widget.setLayout(grid)
-        return widget
+    def toolbar(self, leading: QWidget) -> QToolBar:
+        """The buttons in a row above every workspace, after `leading` (the workspaces' tabs): training goes
+        on while another workspace is shown."""
+        bar = QToolBar("Training")
+        bar.setObjectName("training")
+        bar.setMovable(False)
+        bar.setFloatable(False)
+        bar.toggleViewAction().setVisible(False)   # not to be closed by a right click: Stop must stay in reach
+        bar.addWidget(leading)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        bar.addWidget(spacer)
+        for action in self.actions():
+            if action is self.step:
+                bar.addSeparator()
+            bar.addWidget(self.buttons[action])
+        return bar
 
     def set_state(self, state: RunState) -> None:
         """Idle: Start. Running: Pause, Stop. Paused: Resume, Stop (never two buttons saying Resume)."""

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import (QCoreApplication, QEvent, QMetaObject, QObject, QSettings, QStandardPaths, Qt, QThread,
-                            Signal, Slot)
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
-                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+                            QTimer, Signal, Slot)
+from PySide6.QtWidgets import (QFileDialog, QMainWindow, QMessageBox, QVBoxLayout, QWidget)
 
 from cnn.config import RunConfig
 from cnn.settings import DATA_AND_NETWORK
@@ -23,35 +22,24 @@ from app.studio.step_link import StepThroughLink
 from app.studio.arch_editor import ArchitectureEditor
 from app.studio.draw_feedback import DrawFeedback
 from app.studio.health_banner import HealthBanner
-from app.studio.help import ABOUT, show_tour
-from app.studio.layer_picker import LayerChoice, LayerCombo, NetworkSummary
+from app.studio.help import ABOUT
+from app.studio.help_window import show_tour
+from app.studio.layer_picker import LayerChoice
 from app.studio.menus import build_menus
 from app.studio.quitting import end_run_before_closing
-from app.studio.remembered import remember, restore
+from app.studio.remembered import clamp_to_screen, remember, restore
 from app.studio.run_controls import RunControls
 from app.studio.runs_panel import RunsPanel
 from app.studio.sample_picker import SamplePicker
 from app.studio.settings_panel import SettingsPanel, in_words
 from app.studio.status_line import StatusLine
-from app.studio.views.attribution import AttributionView
-from app.studio.views.compare import CompareView
-from app.studio.views.features import FeatureMapsView
-from app.studio.views.gradients import GradientsView
-from app.studio.views.health import HealthView
-from app.studio.views.loss import LossView
-from app.studio.views.strip import StripView
-from app.studio.views.weights import WeightsView
-from app.studio.views.results import ResultsView
-from app.studio.views.your_digit import YourDigitPanel
+from app.studio.workspaces import place
 from app.training.collector import GuiThreadCollector
 from app.training.state import RunState
 from app.training.worker import TrainingWorker
 from app.widgets.banner import ErrorBanner
 from app.widgets.dropped import dropped_files
 from app.widgets.image_files import DRAWING_SUFFIXES, IMAGE_SUFFIXES
-from app.widgets.fit_scene import fit_scenes
-from app.widgets.fit_width import WidthFittingScrollArea
-from app.widgets.wheel_guard import guard_wheel
 
 WEIGHTS_FILTER = "CNN Studio weights (*.npz);;All files (*)"
 OPEN_FILTER = "Networks (*.npz *.keras);;CNN Studio weights (*.npz);;Keras models (*.keras);;All files (*)"
@@ -81,6 +69,7 @@ class MainWindow(QMainWindow):
         self.model, self.epochs_trained = None, 0
         self.arch_editor = None   # made when first opened (edit_architecture)
         self.closed = False
+        self.clamp_on_show = True   # False: the size asked for (cnn-studio --size), whatever the screen
         OPEN_WINDOWS.add(self)
         self.collector = GuiThreadCollector(self)
         self.settings_panel = SettingsPanel()
@@ -107,84 +96,27 @@ class MainWindow(QMainWindow):
 
     # -- construction ------------------------------------------------------------------
     def _place_views(self) -> None:
-        """Where everything sits: the settings column on the left; loss | kernels above feature maps |
-        gradients on the right. The one place a view is added."""
-        self.loss_view, self.weights_view = LossView(), WeightsView()
-        self.features_view, self.gradients_view = FeatureMapsView(), GradientsView()
-        self.strip_view, self.health_view = StripView(), HealthView()
+        """The workspaces (app/studio/workspaces.py) under a toolbar of their tabs and the run controls; the
+        banners above them."""
+        self.runs_panel = RunsPanel(self.runs_dir)
+        self.workspaces = place(self)
         self.views = [self.loss_view, self.weights_view, self.features_view, self.gradients_view, self.strip_view,
                       self.health_view, self.health_banner]
-        for view in (self.weights_view, self.features_view, self.gradients_view):
-            self.layer_choice.changed.connect(view.show_layer)
-        self.network_summary = NetworkSummary(self.layer_choice)
-
-        self.model_label = QLabel("")
-        self.model_label.setWordWrap(True)
-        self.model_label.setObjectName("model")
-        left = QWidget()
-        column = QVBoxLayout(left)
-        column.addWidget(self.settings_panel)
-        column.addWidget(self.controls.button_grid())
-        column.addWidget(self.sample_picker, 1)
-        column.addWidget(self.model_label)
-        column.addWidget(self.network_summary)
-        guard_wheel(self.sample_picker)   # as the settings: the wheel scrolls the panel unless a field is focused
-        self.left_panel = scroll = WidthFittingScrollArea(left)
-
-        self.compare_view = CompareView()
-        self.loss_tabs = QTabWidget()
-        self.loss_tabs.setDocumentMode(True)
-        self.loss_tabs.addTab(self.loss_view, "Loss")
-        self.loss_tabs.addTab(self.compare_view, "Compare runs")
-        self.top_splitter = QSplitter(Qt.Horizontal)
-        self.top_splitter.addWidget(self.loss_tabs)
-        self.top_splitter.addWidget(self.weights_view)
-        self.bottom_splitter = QSplitter(Qt.Horizontal)
-        self.bottom_splitter.addWidget(self.features_view)
-        self.bottom_splitter.addWidget(self.gradients_view)
-        self.views_splitter = QSplitter(Qt.Vertical)
-        self.views_splitter.addWidget(self.top_splitter)
-        self.views_splitter.addWidget(self.bottom_splitter)
-        self.main_splitter = QSplitter(Qt.Horizontal)
-        self.runs_panel = RunsPanel(self.runs_dir)
-        self.left_tabs = QTabWidget()          # the settings, and the runs beside them
-        self.left_tabs.setDocumentMode(True)
-        self.left_tabs.addTab(scroll, "Settings")
-        self.left_tabs.addTab(self.runs_panel, "Runs")
-        self.main_splitter.addWidget(self.left_tabs)
-        # The chosen layer's views in the first tab, the whole network and its health in the others;
-        # the layer picker beside the tabs.
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.views_splitter, "Layer")
-        self.tabs.addTab(self.strip_view, "Network strip")
-        self.tabs.addTab(self.health_view, "Health")
-        corner = QWidget()
-        corner_row = QHBoxLayout(corner)
-        corner_row.setContentsMargins(0, 0, 4, 0)
-        corner_row.addWidget(QLabel("Layer:"))
-        self.layer_combo = LayerCombo(self.layer_choice)
-        corner_row.addWidget(self.layer_combo)
-        self.tabs.setCornerWidget(corner, Qt.TopRightCorner)
-        self.tabs.installEventFilter(self)    # on a resize the layer picker leaves the tab names their room
-        self.main_splitter.addWidget(self.tabs)
-        for label in self.tabs.findChildren(QLabel):  # a read-out wraps rather than widen the window (1024 px fit)
-            label.setWordWrap(True)
-        self.scene_fitters = fit_scenes(self.tabs)  # and plots too wide for their place are drawn smaller, not cut
-        self.main_splitter.setStretchFactor(1, 1)
-        self.main_splitter.setCollapsible(0, False)
-        self.main_splitter.setSizes([340, 1260])
-
+        self.addToolBar(Qt.TopToolBarArea, self.controls.toolbar(self.workspaces.tabBar()))
         central = QWidget()
         layout = QVBoxLayout(central)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(self.banner)
         layout.addWidget(self.health_banner)
-        layout.addWidget(self.main_splitter, 1)
+        layout.addWidget(self.workspaces, 1)
         self.setCentralWidget(central)
 
+    def show_workspace(self, name: str) -> None:
+        """One of workspaces.NAMES: train, inspect, your-digit, results, runs."""
+        self.workspaces.show_workspace(name)
+
     def _wire_runs(self) -> None:
-        """The Runs panel (a tab beside the settings) asks; the worker opens, continues and records."""
+        """The Runs panel asks; the worker opens, continues and records."""
         self.runs_panel.overlay_changed.connect(self.overlay_runs)
         self.runs_panel.message.connect(self.show_message)
         self.runs_panel.failed.connect(self.show_error)
@@ -192,31 +124,8 @@ class MainWindow(QMainWindow):
         self.runs_panel.continue_requested.connect(self.continue_run)
 
     def _place_inspection(self) -> None:
-        """Your own digit, why the network decided, and the results to click into: three docks tabbed on
-        the right (each can be dragged out beside the others)."""
-        self.your_digit, self.attribution_view, self.results_view = YourDigitPanel(), AttributionView(), ResultsView()
+        """Your own digit, why the network decided, and the results to click into."""
         self.image_sample = None      # the ImageSample chosen (your drawing or picture), None: the picker's
-        docks = []
-        # Short tab titles: three tabbed docks at 1280 px cut longer ones to "Your d…" (the View menu says it in full)
-        for title, name, widget, menu_text in (("Your digit", "your_digit", self.your_digit, "Your digit"),
-                                               ("Why", "attribution", self.attribution_view, "Why it decided"),
-                                               ("Results", "results", self.results_view, "Results")):
-            dock = QDockWidget(title, self)
-            dock.setObjectName(name)
-            dock.toggleViewAction().setText(menu_text)
-            # Scrolls down, never sideways: the dock is as wide as its panel's narrowest layout (buttons, the
-            # 28×28 stage and the confusion matrix's last columns were cut off beside a horizontal scroll bar)
-            dock.setWidget(WidthFittingScrollArea(widget))
-            self.addDockWidget(Qt.RightDockWidgetArea, dock)
-            docks.append(dock)
-        self.your_digit_dock, self.attribution_dock, self.results_dock = docks
-        self.tabifyDockWidget(self.your_digit_dock, self.attribution_dock)
-        self.tabifyDockWidget(self.attribution_dock, self.results_dock)
-        self.your_digit_dock.raise_()
-        for dock in docks:  # as for the views: read-outs wrap and plots scale down rather than widen the window
-            for label in dock.findChildren(QLabel):
-                label.setWordWrap(True)
-            self.scene_fitters += fit_scenes(dock)
         self.your_digit.failed.connect(self.show_error)
         self.your_digit.opened.connect(self.banner.hide)     # a picture read: an earlier picture's error is old
         self.your_digit.sample_chosen.connect(self._image_chosen)
@@ -290,9 +199,6 @@ class MainWindow(QMainWindow):
         width, height = min(1600, screen.width() - 40), min(980, screen.height() - 60)  # room for the frame
         self.resize(width, height)
         self.move(screen.x() + (screen.width() - width) // 2, screen.y() + max(0, (screen.height() - height) // 2 - 20))
-        if screen.width() < 1400:  # the views need the width; View ▸ (Your digit, Why it decided, Results) shows them
-            for dock in self.findChildren(QDockWidget):
-                dock.hide()
 
     def say_once(self, text: str) -> None:
         """A note about the remembered settings (unusable values, a settings file that cannot be written)."""
@@ -394,7 +300,7 @@ class MainWindow(QMainWindow):
             self.export_png(path if path.lower().endswith(".png") else path + ".png")
 
     def export_png(self, path: str, whole_window: bool = False) -> bool:
-        widget = self if whole_window else self.tabs.currentWidget()
+        widget = self if whole_window else self.workspaces.currentWidget()
         ok = widget.grab().save(str(path), "PNG")
         if ok:
             self.statusBar().showMessage(f"Saved {path}", 8000)
@@ -413,9 +319,8 @@ class MainWindow(QMainWindow):
         self.send("continue_run", str(folder), int(epochs))
 
     def overlay_runs(self, folders) -> None:
-        """Overlay the ticked runs' curves (the Compare runs tab); no tick: back to this run's loss."""
+        """Overlay the ticked runs' curves (beside the Runs panel)."""
         self.compare_view.show_runs(folders)
-        self.loss_tabs.setCurrentWidget(self.compare_view if folders else self.loss_view)
 
     def step_through(self) -> None:
         """Opens the step-through on the current sample, with a copy of the weights (training pauses)."""
@@ -549,6 +454,7 @@ class MainWindow(QMainWindow):
         self.training_finished.emit()
 
     def show_tour(self) -> None:
+        """The tour, scrolled within the screen (a message box grew past a 768 px screen)."""
         show_tour(self)
 
     def show_about(self) -> None:
@@ -563,19 +469,20 @@ class MainWindow(QMainWindow):
         files = dropped_files(event.mimeData())
         if files:
             if Path(files[0]).suffix.lower() in IMAGE_SUFFIXES + DRAWING_SUFFIXES:   # a drawing: refused, named
-                self.your_digit_dock.show()
+                self.show_workspace("your-digit")
                 self.your_digit.open_image(files[0])
             else:
                 self.open_weights(files[0])
             event.acceptProposedAction()
 
-    def eventFilter(self, watched, event) -> bool:
-        if watched is self.tabs and event.type() == QEvent.Resize:
-            # The picker shows whole titles where there is room; beside the docks at 1280×720 it took the
-            # tab bar's, which shrank to scroll arrows. Narrower, a combo box cuts its title, not its list.
-            room = self.tabs.width() - self.tabs.tabBar().sizeHint().width() - 60   # 60: "Layer:" and margins
-            self.layer_combo.setMaximumWidth(max(60, room))
-        return super().eventFilter(watched, event)
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.clamp_on_show:   # now the frame is known: the window, frame and all, within the screen
+            self.clamp_on_show = False
+            QTimer.singleShot(0, self, self._clamp)
+
+    def _clamp(self) -> None:
+        clamp_to_screen(self)
 
     def closeEvent(self, event) -> None:
         """Saves what is remembered, ends the run (app/studio/quitting.py: its checkpoint at the step it is at,
@@ -605,7 +512,7 @@ class MainWindow(QMainWindow):
             QCoreApplication.removePostedEvents(receiver, QEvent.MetaCall)
         self.controls.detach()
         self.collector.stop()
-        for widget in (self.step_window, self.arch_editor, *self.findChildren(QDockWidget), self.centralWidget()):
+        for widget in (self.step_window, self.arch_editor, self.centralWidget()):
             if widget is not None:
                 shiboken6.delete(widget)  # no event of theirs is being handled: close comes from the window
         event.accept()

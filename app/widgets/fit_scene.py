@@ -3,6 +3,7 @@ smaller, and the rest is cut off (the right half of the views at 1024×768). Sca
 down instead: the layout gets the room it needs, drawn smaller, and all of it shows."""
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer
 
 
@@ -23,14 +24,21 @@ class SceneFitter(QObject):
         self.graphics = graphics
         self.scale = 1.0
         graphics.installEventFilter(self)
+        # New content (eight maps where there were five) grows the layout without resizing the view
+        graphics.ci.geometryChanged.connect(self._later)
+
+    def _later(self) -> None:
+        QTimer.singleShot(0, self, self.fit)
 
     def eventFilter(self, watched, event) -> bool:
         if event.type() in (QEvent.Resize, QEvent.LayoutRequest):
-            QTimer.singleShot(0, self, self.fit)  # after pyqtgraph's own resize handling
+            self._later()  # after pyqtgraph's own resize handling
         return False
 
     def fit(self) -> None:
         graphics = self.graphics
+        if not shiboken6.isValid(graphics.ci):   # the scene went first (a window closing)
+            return
         width, height = graphics.viewport().width(), graphics.viewport().height()
         minimum = graphics.ci.effectiveSizeHint(Qt.MinimumSize)
         self.scale = needed_scale(width, height, minimum.width(), minimum.height())

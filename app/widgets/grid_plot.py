@@ -20,7 +20,16 @@ class GridImage(pg.ImageItem):
         self.grid: Grid | None = None
         self.describe = None           # (row, col, pixel row, pixel col) → text
         self.on_hover = None           # callback(text)
+        self.on_click = None           # callback(row, col) of the cell clicked
         self.setAcceptHoverEvents(True)
+
+    def mouseClickEvent(self, event):
+        cell = self.grid.cell_at(event.pos().x(), event.pos().y()) if self.grid is not None else None
+        if self.on_click is None or cell is None:
+            event.ignore()
+            return
+        event.accept()
+        self.on_click(cell[0], cell[1])
 
     def hoverEvent(self, event):
         if self.on_hover is None or self.grid is None:

@@ -24,7 +24,7 @@ NOTE = ("<b>Saliency</b> is |∂y<sub>c</sub>/∂X|: how much each pixel moves t
         "here).")
 
 
-PREDICTED = "predicted class"
+PREDICTED = "predicted"    # the class box's first item: the class the network predicts
 
 
 class AttributionView(QWidget):
@@ -49,7 +49,7 @@ class AttributionView(QWidget):
         for combo in (self.class_choice, self.layer_choice):
             combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
-        self.class_choice.setMinimumContentsLength(len(PREDICTED))   # at 8 it read "predicted clas" in a narrow dock
+        self.class_choice.setMinimumContentsLength(len(PREDICTED))   # its longest item, whole
         controls = QGridLayout()
         for n, (text, widget) in enumerate((("Class", self.class_choice), ("Grad-CAM on", self.layer_choice),
                                             ("Patch", self.patch), ("Opacity", self.opacity))):
@@ -85,7 +85,7 @@ class AttributionView(QWidget):
         self.class_choice.currentIndexChanged.connect(self._ask)
         self.layer_choice.currentIndexChanged.connect(self._ask)
         self.patch.valueChanged.connect(self._ask)
-        guard_wheel(self)   # in its scrolled dock, the wheel scrolls the panel past the opacity and the choices
+        guard_wheel(self)   # in its scrolled workspace, the wheel scrolls the panel past the opacity and the choices
         self.opacity.valueChanged.connect(self._set_opacity)
         self._set_opacity()
 

@@ -71,7 +71,7 @@ class ResultsView(QWidget):
         column.addLayout(gallery_choice)
         column.addWidget(self.gallery_caption)
         column.addWidget(self.gallery, 1)
-        splitter = QSplitter(Qt.Vertical)   # the matrix above its gallery: the dock is narrow and tall
+        splitter = self.splitter = QSplitter(Qt.Vertical)   # the matrix above its gallery (beside it where wide)
         splitter.addWidget(self.matrix)
         splitter.addWidget(right)
         splitter.setSizes([300, 400])
@@ -93,7 +93,7 @@ class ResultsView(QWidget):
                                                                                item.data(Qt.UserRole)))
         self.gallery.itemDoubleClicked.connect(lambda item: self.sample_opened.emit(self.current_split,
                                                                                     item.data(Qt.UserRole)))
-        guard_wheel(self)   # in its scrolled dock, the wheel scrolls the panel past the split and gallery choices
+        guard_wheel(self)   # in its scrolled workspace, the wheel scrolls the panel past the split and gallery choices
 
     @property
     def current_split(self) -> str:

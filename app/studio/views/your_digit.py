@@ -54,9 +54,10 @@ class YourDigitPanel(QWidget):
         brush = QHBoxLayout()
         brush.addWidget(QLabel("Brush"))
         brush.addWidget(self.brush, 1)
-        tools = QHBoxLayout()
-        for button in (self.undo_button, self.clear_button, self.open_button):
-            tools.addWidget(button)
+        tools = QGridLayout()
+        tools.addWidget(self.undo_button, 0, 0)
+        tools.addWidget(self.clear_button, 0, 1)
+        tools.addWidget(self.open_button, 1, 0, 1, 2)
 
         self.stages = pg.GraphicsLayoutWidget()
         self.stages.setMinimumSize(200, 90)
@@ -101,23 +102,28 @@ class YourDigitPanel(QWidget):
         self.samples.setMaximumHeight(60)
         self.samples.itemClicked.connect(lambda item: self.choose_kept(item.data(Qt.UserRole)))
 
-        # One column, so that the dock stays narrow beside the views.
+        # Two columns, the pad and its tools | what the network makes of it: in one column the answer
+        # was below the fold at 1280×720 (and at 1600×1000 beside the views).
         grid = QGridLayout()
         grid.addWidget(QLabel("True digit"), 0, 0)
         grid.addWidget(self.label, 0, 1)
-        grid.addWidget(self.step_button, 1, 0)
-        grid.addWidget(self.keep_button, 1, 1)
-        layout = QVBoxLayout(self)
+        grid.addWidget(self.step_button, 1, 0, 1, 2)
+        grid.addWidget(self.keep_button, 2, 0, 1, 2)
+        drawing = QVBoxLayout()
+        drawing.addWidget(self.pad, 1)
+        drawing.addLayout(brush)
+        drawing.addLayout(tools)
+        drawing.addWidget(QLabel("My samples (this session)"))
+        drawing.addWidget(self.samples)
+        reading = QVBoxLayout()
+        reading.addWidget(self.stages, 1)
+        reading.addWidget(self.answer)
+        reading.addWidget(self.bars_widget, 1)
+        reading.addLayout(grid)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.pad, 3)
-        layout.addLayout(brush)
-        layout.addLayout(tools)
-        layout.addWidget(self.stages, 1)
-        layout.addWidget(self.answer)
-        layout.addWidget(self.bars_widget, 1)
-        layout.addLayout(grid)
-        layout.addWidget(QLabel("My samples (this session)"))
-        layout.addWidget(self.samples)
+        layout.addLayout(drawing, 1)
+        layout.addLayout(reading, 1)
 
         self.kept: list[ImageSample] = []
         self.current: ImageSample | None = None
@@ -125,7 +131,7 @@ class YourDigitPanel(QWidget):
         self.source = "drawing"
         self.before_drawing = (None, None, "drawing")   # (sample, preprocessed, source) chosen before the pad's drawing
         self.classes, self.untrained = (), False      # what the network reads, and whether it has learnt anything
-        guard_wheel(self)   # in its scrolled dock, the wheel scrolls the panel past the brush and the true digit
+        guard_wheel(self)   # in its scrolled workspace, the wheel scrolls the panel past the brush and the true digit
         self.pad.changed.connect(self._drawn)
         self.pad.cleared.connect(self._pad_cleared)
         self._set_buttons()
