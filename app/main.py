@@ -4,9 +4,6 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from pathlib import Path
-
-import numpy as np
 
 from cnn import files
 from cnn.config import RunConfig
@@ -91,64 +88,40 @@ def cell(text: str) -> tuple[int, int]:
     return true, predicted
 
 
-def inspect(window, args, finish) -> None:
-    """--draw, --open-image and --click-cell, once the views show the network; then finish when the
-    chosen sample's maps (or the window) are drawn: in the Your digit workspace, once it explains why."""
-    from PySide6.QtCore import QTimer
-    done = {"finished": False}
-
-    def later(*_) -> None:
-        if not done["finished"]:
-            done["finished"] = True
-            QTimer.singleShot(500, lambda: finish(0))
-    why = window.workspaces.current == "your-digit"
-    if why:
-        # the view's signal, emitted on the GUI thread (the worker's would run this on its own thread)
-        window.attribution_view.shown.connect(lambda a: later() if a.occlusion is not None and (
-            window.image_sample is None or a.sample[0] == window.image_sample.name) else None)
-    for stroke in args.draw or []:
-        window.your_digit.pad.draw_stroke(stroke)
-    if args.open_image and not window.your_digit.open_image(args.open_image):
-        return
-    if args.click_cell:
-        classes = window.model.classes
-        if any(digit not in classes for digit in args.click_cell):
-            window.show_error(f"--click-cell: the network's classes are {', '.join(map(str, classes))}")
-            return
-        window.results_view.click_cell(*(classes.index(digit) for digit in args.click_cell))
-    if not why:
-        QTimer.singleShot(300, later)
+def checked_architecture(parser, args) -> str | None:
+    """The ranges of --epochs and --lr (RunConfig's, as the CLI and the settings panel use them), a
+    --settings file that is not a regular file, and --arch read: parser.error or a ValueError naming it."""
+    for option, field in (("epochs", "epochs"), ("lr", "learning_rate")):
+        if getattr(args, option) is not None:
+            try:
+                RunConfig().with_changes(**{field: getattr(args, option)})
+            except SettingError as error:
+                parser.error(f"--{option} must be {error.expected}, not {error.value!r}")
+    if args.settings and (not_file := files.not_a_file(args.settings)):   # QSettings would wait on a FIFO for ever
+        raise ValueError(f"--settings {files.shown(args.settings)}: {not_file}")
+    if args.arch is None:
+        return None
+    from cnn.cli import architecture_option
+    return architecture_option(args.arch, args.load)
 
 
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    for option, field in (("epochs", "epochs"), ("lr", "learning_rate")):
-        if getattr(args, option) is not None:
-            try:  # RunConfig's range, the one the CLI and the settings panel use too
-                RunConfig().with_changes(**{field: getattr(args, option)})
-            except SettingError as error:
-                parser.error(f"--{option} must be {error.expected}, not {error.value!r}")
-    architecture = None
-    if args.arch is not None:
-        from cnn.cli import architecture_option
-        try:
-            architecture = architecture_option(args.arch, args.load)
-        except ValueError as error:
-            print(f"cnn-studio: error: {error}", file=sys.stderr)
-            return 2
-    if args.settings and (not_file := files.not_a_file(args.settings)):   # QSettings would wait on a FIFO for ever
-        print(f"cnn-studio: error: --settings {files.shown(args.settings)}: {not_file}", file=sys.stderr)
+    try:
+        architecture = checked_architecture(parser, args)
+    except ValueError as error:
+        print(f"cnn-studio: error: {error}", file=sys.stderr)
         return 2
     problem = platform_problem()
     if problem:
         print(problem, file=sys.stderr)
         return 1
-    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from app.studio.scripted import Script
     from app.studio.window import MainWindow
-    from app.studio.workspaces import reveal
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("CNN Studio")
@@ -157,6 +130,22 @@ def main(argv=None) -> int:
     window = MainWindow(settings, data_path=args.data, runs_dir=args.runs, preset=args.preset, epochs=args.epochs)
     if architecture is not None and not use_architecture(window, architecture):
         return 2
+    arrange(window, args)
+    window.show()
+    if architecture is not None:
+        window.reset()
+    if args.load:
+        window.open_weights(args.load)
+    script = Script(window, args, architecture)
+    if args.train:
+        window.start()
+    app.exec()
+    return script.code
+
+
+def arrange(window, args) -> None:
+    """The window as the options ask, before it is shown: the rate, the view, the workspace, the size."""
+    from app.studio.workspaces import reveal
     if args.lr is not None:
         window.settings_panel.learning_rate.setValue(args.lr)
     if args.tab:
@@ -168,107 +157,6 @@ def main(argv=None) -> int:
     if args.size or args.screenshot:
         window.clamp_on_show = False
         window.resize(*(args.size or (1600, 1000)))  # pictures for the docs have one size, whatever was remembered
-    window.show()
-    if architecture is not None:
-        window.reset()
-    if args.load:
-        window.open_weights(args.load)
-    outcome = {"code": 0, "finishing": False}
-    overlay = {"best": None, "done": False}
-
-    def finish(code: int) -> None:
-        """Once: a failure while finishing (the screenshot) makes the exit code 1, nothing more."""
-        if outcome["finishing"]:
-            outcome["code"] = max(outcome["code"], code)
-            return
-        outcome["finishing"], outcome["code"] = True, code
-        if args.screenshot:
-            app.processEvents()
-            if args.step_through:
-                if not window.step_window.grab().save(args.screenshot, "PNG"):
-                    window.show_error(f"{args.screenshot}: could not write the PNG file")
-            elif args.architecture_editor:
-                if not window.arch_editor.grab().save(args.screenshot, "PNG"):
-                    window.show_error(f"{args.screenshot}: could not write the PNG file")
-            else:
-                window.export_png(Path(args.screenshot), whole_window=True)
-        window.close()
-
-    def failed(text: str) -> None:
-        if outcome["finishing"] and outcome["code"]:
-            return  # said once already
-        print(f"cnn-studio: {text}", file=sys.stderr)
-        finish(1)
-
-    def overlaid() -> None:
-        """The ticked runs are drawn, and the best of them is open in the views: once."""
-        if window.compare_view.ready() and window.runs_panel.current == overlay["best"] and \
-                overlay["best"] is not None and not overlay["done"]:
-            overlay["done"] = True
-            if args.exit_when_done:
-                QTimer.singleShot(300, lambda: finish(0))
-
-    def ready() -> None:
-        """Training ended, or (without --train) the views show the network: once."""
-        window.training_finished.disconnect(ready)
-        if args.overlay:
-            panel = window.runs_panel
-            window.show_workspace("runs")
-            panel.refresh()
-            readable = [entry for entry in panel.entries.values() if entry.openable]
-            if not readable:
-                window.show_error(f"{window.runs_dir}: no run to overlay")
-                return
-            window.compare_view.shown.connect(overlaid)
-            panel.current_changed.connect(overlaid)
-            best = max(readable, key=lambda entry: entry.info.best_test_accuracy or 0.0)
-            overlay["best"] = best.path
-            for entry in readable:
-                panel.set_ticked(entry.path)
-            panel.select(best.path)   # opens it: the views show the most accurate run's network
-        elif args.architecture_editor:
-            window.edit_architecture()
-            if args.exit_when_done:
-                QTimer.singleShot(300, lambda: finish(0))
-        elif args.draw or args.open_image or args.click_cell or args.workspace == "your-digit":
-            inspect(window, args, finish if args.exit_when_done else lambda code: None)
-        elif args.step_through:
-            window.sample_picker.select("test", 0)
-            window.sample_picker.jump_to_next_misclassified()
-            window.step_through()
-        elif args.exit_when_done:
-            QTimer.singleShot(300, lambda: finish(0))
-
-    def step_window_shown() -> None:
-        if args.screenshot:
-            window.step_window.resize(1500, 940)
-            terms = window.step_window.panel("terms").array  # the picture explains the strongest response
-            i, _, r, c = np.unravel_index(np.argmax(np.abs(terms)), terms.shape)
-            window.step_window.hover("Y", (int(i), int(r), int(c)))
-        if args.exit_when_done:
-            QTimer.singleShot(300, lambda: finish(0))
-
-    # The window's own signals: emitted on the GUI thread, so these run there.
-    window.training_finished.connect(ready)
-    window.step_window_shown.connect(step_window_shown)
-    if args.exit_when_done:
-        window.error_shown.connect(failed)
-    if not args.train:  # ready once the views show the network (the loaded one, with --load)
-        def shown():
-            model = window.model
-            if model is None:
-                return
-            wanted = (model.source == args.load) if args.load else (
-                (not args.preset or model.config.preset == args.preset)
-                and (architecture is None or model.config.architecture == architecture))
-            if wanted:
-                window.snapshot_shown.disconnect(shown)
-                ready()
-        window.snapshot_shown.connect(shown)
-    if args.train:
-        window.start()
-    app.exec()
-    return outcome["code"]
 
 
 def use_architecture(window, architecture: str) -> bool:
