@@ -1,8 +1,10 @@
-"""The main window: it places the panels and views and wires them to the worker.
+"""The main window: it places the workspaces and wires them to the worker.
 
 The window wires, the views subscribe, the worker emits: each view connects itself to the worker's
-signals (`subscribe`), the run controls and the status line follow the worker's state, and the
-window keeps the commands (File, Training, Sample, Help) and what belongs to no single view.
+signals (`subscribe`), the run controls and the status line follow the worker's state. Every
+command goes to the studio model (app/model/studio.py) by one route, `send`. The window's parts:
+its commands (window_commands.py), the chosen sample (window_sample.py) and what it shows of the
+model's reports (window_reports.py).
 """
 from __future__ import annotations
 
@@ -11,15 +13,11 @@ from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import (QCoreApplication, QEvent, QMetaObject, QObject, QSettings, QStandardPaths, Qt, QThread,
-                            QTimer, Signal, Slot)
-from PySide6.QtWidgets import (QFileDialog, QMainWindow, QMessageBox, QVBoxLayout, QWidget)
+                            QTimer, Signal)
+from PySide6.QtWidgets import (QMainWindow, QMessageBox, QVBoxLayout, QWidget)
 
-from cnn.config import RunConfig
-from cnn.settings import DATA_AND_NETWORK
-from cnn.train import EpochRecord
 
 from app.studio.step_link import StepThroughLink
-from app.studio.arch_editor import ArchitectureEditor
 from app.studio.draw_feedback import DrawFeedback
 from app.studio.health_banner import HealthBanner
 from app.studio.help import ABOUT
@@ -33,22 +31,21 @@ from app.studio.runs_panel import RunsPanel
 from app.studio.sample_picker import SamplePicker
 from app.studio.settings_panel import SettingsPanel, in_words
 from app.studio.status_line import StatusLine
+from app.studio.window_commands import Commands
+from app.studio.window_reports import Reports
+from app.studio.window_sample import SampleChoice
 from app.studio.workspaces import place
 from app.training.collector import GuiThreadCollector
 from app.training.state import RunState
 from app.training.worker import TrainingWorker
 from app.widgets.banner import ErrorBanner
-from app.widgets.dropped import dropped_files
-from app.widgets.image_files import DRAWING_SUFFIXES, IMAGE_SUFFIXES
 
-WEIGHTS_FILTER = "CNN Studio weights (*.npz);;All files (*)"
-OPEN_FILTER = "Networks (*.npz *.keras);;CNN Studio weights (*.npz);;Keras models (*.keras);;All files (*)"
 # Open windows, held until they close: a window nobody else holds is still on screen and working,
 # and must not become garbage that a collection tears down while its worker runs.
 OPEN_WINDOWS: set = set()
 
 
-class MainWindow(QMainWindow):
+class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
     training_finished = Signal()     # a run completed all its epochs
     error_shown = Signal(str)        # an error was shown to the user
     snapshot_shown = Signal()        # the views show a new snapshot
@@ -204,238 +201,7 @@ class MainWindow(QMainWindow):
         """A note about the remembered settings (unusable values, a settings file that cannot be written)."""
         self.statusBar().showMessage(text, 20000)
 
-    # -- commands ----------------------------------------------------------------------
-    def _config_or_default(self) -> RunConfig:
-        try:
-            return self.settings_panel.config()
-        except ValueError:
-            return RunConfig()
-
-    def _settings_or_error(self) -> RunConfig | None:
-        """The settings as a run, or None after saying what is wrong with them."""
-        try:
-            return self.settings_panel.config()
-        except ValueError as error:
-            self.show_error(str(error))
-            return None
-
-    def start(self) -> None:
-        if self.state is RunState.PAUSED:
-            self.toggle_pause()
-            return
-        config = self._settings_or_error() if self.state is RunState.IDLE else None
-        if config is None:
-            return
-        self.banner.hide()
-        self.send("start", config)  # the views set their x range when the run starts (run_started)
-
-    def edit_architecture(self) -> None:
-        """The architecture editor on the settings' network; its Apply starts a new run (apply_architecture)."""
-        config = self._config_or_default()
-        if self.arch_editor is None:
-            self.arch_editor = ArchitectureEditor(self)
-            self.arch_editor.applied.connect(self.apply_architecture)
-        self.arch_editor.set_network(config.architecture, config.preset, len(config.classes))
-        self.arch_editor.show()
-        self.arch_editor.raise_()
-
-    def apply_architecture(self, text: str) -> None:
-        if self.state is not RunState.IDLE:
-            self.show_error("Stop the run first: a new network starts a new run.")
-            return
-        self.settings_panel.architecture = text
-        self.reset()
-        self.start()
-
-    def _network_edited(self) -> None:
-        """A data or network setting changed while idle: the new, untrained network is shown at once (the
-        views showed the old one until Start). Settings that do not make a network yet wait for Start."""
-        try:
-            config = self.settings_panel.config()
-        except ValueError:
-            return
-        if self.state is RunState.IDLE and self.model is not None and not self._panel_describes(self.model.config):
-            self.send("configure", config)   # its model_changed redraws every view and the summary
-
-    def toggle_pause(self) -> None:
-        if self.state is RunState.RUNNING:
-            self.send("pause")
-        elif self.state is RunState.PAUSED:
-            self.send("resume")
-
-    def stop(self) -> None:
-        self.send("stop")
-
-    def reset(self) -> None:
-        config = self._settings_or_error()
-        if config is None:
-            return
-        self.send("configure", config)  # the views clear when the new network arrives (model_changed)
-
-    def open_weights(self, path: str) -> None:
-        """Asks the worker to read the file; it goes into Open recent once it has been read (loaded)."""
-        self.banner.hide()
-        self.send("load_weights", str(path))
-
-    def save_weights(self, path: str) -> None:
-        """Asks the worker to write the file; it goes into Open recent once it has been written (saved)."""
-        self.send("save_weights", str(path))
-
-    def open_weights_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open weights", self.recent.last_folder(), OPEN_FILTER)
-        if path:
-            self.open_weights(path)
-
-    def save_weights_dialog(self) -> None:
-        folder = Path(self.recent.last_folder())
-        path, _ = QFileDialog.getSaveFileName(self, "Save weights", str(folder / "weights.npz"), WEIGHTS_FILTER)
-        if path:
-            self.save_weights(path if path.endswith(".npz") else path + ".npz")
-
-    def export_dialog(self) -> None:
-        folder = Path(self.recent.last_folder())
-        path, _ = QFileDialog.getSaveFileName(self, "Export view as PNG", str(folder / "cnn-studio.png"),
-                                              "PNG image (*.png)")
-        if path:
-            self.export_png(path if path.lower().endswith(".png") else path + ".png")
-
-    def export_png(self, path: str, whole_window: bool = False) -> bool:
-        widget = self if whole_window else self.workspaces.currentWidget()
-        ok = widget.grab().save(str(path), "PNG")
-        if ok:
-            self.statusBar().showMessage(f"Saved {path}", 8000)
-        else:
-            self.show_error(f"{path}: could not write the PNG file")
-        return ok
-
-    def open_run(self, folder: str) -> None:
-        """Show a recorded run: its last checkpoint's network and its curves."""
-        self.banner.hide()
-        self.send("open_run", str(folder))
-
-    def continue_run(self, folder: str, epochs: int) -> None:
-        """Train a recorded run for `epochs` more epochs, in its own folder."""
-        self.banner.hide()
-        self.send("continue_run", str(folder), int(epochs))
-
-    def overlay_runs(self, folders) -> None:
-        """Overlay the ticked runs' curves (beside the Runs panel)."""
-        self.compare_view.show_runs(folders)
-
-    def step_through(self) -> None:
-        """Opens the step-through on the current sample, with a copy of the weights (training pauses)."""
-        self.step_link.open()
-
-    def current_sample(self):
-        """The chosen sample: your ImageSample, or the picker's (split, index)."""
-        return self.image_sample if self.image_sample is not None else self.sample_picker.current
-
-    def _image_chosen(self, sample) -> None:
-        """Your drawing or picture becomes the sample every view shows."""
-        self.image_sample = sample
-        self.send("select_image", sample)
-        self.step_link.sample_changed()
-
-    def _drawing_withdrawn(self, drawing, before) -> None:
-        """The pad's drawing was undone or cleared: while it is the sample, the one before it comes back."""
-        if self.image_sample is drawing:
-            if before is not None:
-                self._image_chosen(before)
-            else:
-                self._picker_changed(*self.sample_picker.current)
-                self.step_link.sample_changed()
-
-    def _picker_changed(self, split: str, index: int) -> None:
-        self.image_sample = None
-        self.send("select_sample", split, index)
-
-    def show_sample(self, split: str, index: int) -> None:
-        """An MNIST image becomes the chosen sample (also when the picker already shows it under your image)."""
-        self.sample_picker.select(split, index)   # says so when it changes
-        if self.image_sample is not None:
-            self._picker_changed(*self.sample_picker.current)
-
-    def _open_in_step_through(self, split: str, index: int) -> None:
-        self.show_sample(split, index)
-        self.step_through()
-
-    @property
-    def step_window(self):
-        """The step-through window, once it has been opened."""
-        return self.step_link.dialog
-
-    def _learning_rate_changed(self, value: float) -> None:
-        self.send("set_learning_rate", value)  # also when idle: a Start may be on its way
-        if self.state is not RunState.IDLE:
-            self.statusBar().showMessage(f"Learning rate {value:g} from the next step", 4000)
-
-    # -- what the worker reports -------------------------------------------------------
-    @Slot(object)
-    def _snapshot_shown(self, _snapshot) -> None:
-        self.snapshot_shown.emit()
-
-    @Slot(object)
-    def on_model_changed(self, info) -> None:
-        """A new or loaded network: the fields show the settings it runs with (a loaded digits network
-        switches the preset box too), the picker its data."""
-        self.model, self.epochs_trained = info, 0
-        if not self._panel_describes(info.config):
-            self.settings_panel.blockSignals(True)
-            self.settings_panel.set_config(info.config)
-            self.settings_panel.blockSignals(False)
-        self.sample_picker.set_data(info.images, info.labels)
-        self.attribution_view.set_model(info)
-        self.results_view.set_model(info)
-        self._describe_model()
-        self.layer_choice.set_layers(info.layers)
-        if self.image_sample is not None:
-            self.send("select_image", self.image_sample)
-        else:
-            self.send("select_sample", *self.sample_picker.current)
-        self.step_link.model_changed()
-
-    def _panel_describes(self, config) -> bool:
-        """Whether the fields already hold this network's data and network settings: then what the user
-        typed meanwhile (a learning rate typed before the first network arrived) is kept."""
-        try:
-            shown = self.settings_panel.config()
-        except ValueError:
-            return False
-        return all(getattr(shown, name) == getattr(config, name) for name in DATA_AND_NETWORK)
-
-    @Slot(object)
-    def on_run_opened(self, config) -> None:
-        """An opened run's settings in the panel, its Epochs its planned total, so that Start goes on with
-        it: an interrupted run trains the rest of its plan."""
-        self.settings_panel.blockSignals(True)
-        self.settings_panel.set_config(config)
-        self.settings_panel.blockSignals(False)
-
-    @Slot(object)
-    def _count_epochs(self, records) -> None:
-        epochs = [record for record in records if isinstance(record, EpochRecord)]
-        if epochs and self.model is not None:
-            self.epochs_trained = epochs[-1].epoch
-            self._describe_model()
-
-    def _describe_model(self) -> None:
-        info = self.model
-        source = info.source
-        if self.epochs_trained:  # "new network (seed 0)" is no longer new once it has trained
-            source = f"{source.replace('new network', 'network')}, trained {self.epochs_trained} " \
-                     f"epoch{'s' * (self.epochs_trained > 1)}"
-        self.model_label.setText(f"<b>Network</b> ({source}; {info.parameter_count:,} parameters, "
-                                 f"{info.config.dtype}, loss: {info.loss_name.replace('_', ' ')}); click a layer "
-                                 "to show it:")
-
-    @Slot(object)
-    def on_state_changed(self, state: RunState) -> None:
-        self.state = state
-        self.controls.set_state(state)
-        self.settings_panel.set_editable(state is RunState.IDLE)
-        self.runs_panel.set_busy(state is not RunState.IDLE)
-        self.step_link.state_changed(state)
-
+    # -- what is shown -----------------------------------------------------------------
     def show_error(self, text: str) -> None:
         text = in_words(text)  # field labels, not RunConfig's names
         self.step_link.error_shown(text)
@@ -446,13 +212,6 @@ class MainWindow(QMainWindow):
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
 
-    def on_test_predictions(self, digits) -> None:
-        self.sample_picker.set_predictions("test", digits)
-
-    def on_finished(self) -> None:
-        self.statusBar().showMessage("Training finished.", 10000)
-        self.training_finished.emit()
-
     def show_tour(self) -> None:
         """The tour, scrolled within the screen (a message box grew past a 768 px screen)."""
         show_tour(self)
@@ -460,21 +219,7 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         QMessageBox.about(self, "About CNN Studio", ABOUT)
 
-    # -- drag and drop -------------------------------------------------------------------------
-    def dragEnterEvent(self, event) -> None:
-        if any(url.isLocalFile() for url in event.mimeData().urls()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:
-        files = dropped_files(event.mimeData())
-        if files:
-            if Path(files[0]).suffix.lower() in IMAGE_SUFFIXES + DRAWING_SUFFIXES:   # a drawing: refused, named
-                self.show_workspace("your-digit")
-                self.your_digit.open_image(files[0])
-            else:
-                self.open_weights(files[0])
-            event.acceptProposedAction()
-
+    # -- the window's own events ---------------------------------------------------------
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if self.clamp_on_show:   # now the frame is known: the window, frame and all, within the screen

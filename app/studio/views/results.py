@@ -45,26 +45,10 @@ class ResultsView(QWidget):
         self.caption.setObjectName("caption")
         self.caption.setTextFormat(Qt.RichText)
         self.caption.setWordWrap(True)
-        self.matrix = QTableWidget(0, 0)
-        self.matrix.setEditTriggers(QTableWidget.NoEditTriggers)
-        self.matrix.setSelectionMode(QTableWidget.SingleSelection)
-        self.matrix.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
-        self.matrix.verticalHeader().setSectionResizeMode(QHeaderView.Stretch)
-        font = self.matrix.font()
-        font.setPointSizeF(font.pointSizeF() * 0.85)   # four-digit counts fit a narrow dock without eliding
-        self.matrix.setFont(font)
-        self.matrix.setTextElideMode(Qt.ElideNone)
-        self.matrix.horizontalHeader().setMinimumSectionSize(24)
-        self.matrix.setToolTip("Rows: the true digit; columns: the predicted one. Click a cell to see its images.")
+        self.matrix = confusion_table()
         self.gallery_caption = QLabel("")
         self.gallery_caption.setWordWrap(True)
-        self.gallery = QListWidget()
-        self.gallery.setViewMode(QListView.IconMode)
-        self.gallery.setIconSize(QSize(40, 40))
-        self.gallery.setGridSize(QSize(48, 60))
-        self.gallery.setMovement(QListView.Static)
-        self.gallery.setResizeMode(QListView.Adjust)
-        self.gallery.setUniformItemSizes(True)
+        self.gallery = gallery_list()
         right = QWidget()
         column = QVBoxLayout(right)
         column.setContentsMargins(0, 0, 0, 0)
@@ -217,3 +201,31 @@ class ResultsView(QWidget):
 def image_count(count: int) -> str:
     """'1 image', '2,417 images'."""
     return f"{count:,} image{'s' * (count != 1)}"
+
+
+def confusion_table() -> QTableWidget:
+    """The confusion matrix's table: read-only cells that stretch, counts in a smaller font."""
+    matrix = QTableWidget(0, 0)
+    matrix.setEditTriggers(QTableWidget.NoEditTriggers)
+    matrix.setSelectionMode(QTableWidget.SingleSelection)
+    matrix.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+    matrix.verticalHeader().setSectionResizeMode(QHeaderView.Stretch)
+    font = matrix.font()
+    font.setPointSizeF(font.pointSizeF() * 0.85)   # four-digit counts fit a narrow column without eliding
+    matrix.setFont(font)
+    matrix.setTextElideMode(Qt.ElideNone)
+    matrix.horizontalHeader().setMinimumSectionSize(24)
+    matrix.setToolTip("Rows: the true digit; columns: the predicted one. Click a cell to see its images.")
+    return matrix
+
+
+def gallery_list() -> QListWidget:
+    """The gallery: thumbnails in a grid that reflows with the width."""
+    gallery = QListWidget()
+    gallery.setViewMode(QListView.IconMode)
+    gallery.setIconSize(QSize(40, 40))
+    gallery.setGridSize(QSize(48, 60))
+    gallery.setMovement(QListView.Static)
+    gallery.setResizeMode(QListView.Adjust)
+    gallery.setUniformItemSizes(True)
+    return gallery

@@ -38,6 +38,25 @@ class YourDigitPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        # Two columns, the pad and its tools | what the network makes of it: in one column the answer
+        # was below the fold at 1280×720 (and at 1600×1000 beside the views).
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(self._drawing_column(), 1)
+        layout.addLayout(self._reading_column(), 1)
+        self.kept: list[ImageSample] = []
+        self.current: ImageSample | None = None
+        self.preprocessed: Preprocessed | None = None
+        self.source = "drawing"
+        self.before_drawing = (None, None, "drawing")   # (sample, preprocessed, source) chosen before the pad's drawing
+        self.classes, self.untrained = (), False      # what the network reads, and whether it has learnt anything
+        guard_wheel(self)   # in its scrolled workspace, the wheel scrolls the panel past the brush and the true digit
+        self.pad.changed.connect(self._drawn)
+        self.pad.cleared.connect(self._pad_cleared)
+        self._set_buttons()
+
+    def _drawing_column(self) -> QVBoxLayout:
+        """The pad, its brush and tools, and your kept samples."""
         self.pad = DrawPad()
         self.brush = QSlider(Qt.Horizontal)
         self.brush.setRange(6, 40)
@@ -58,7 +77,24 @@ class YourDigitPanel(QWidget):
         tools.addWidget(self.undo_button, 0, 0)
         tools.addWidget(self.clear_button, 0, 1)
         tools.addWidget(self.open_button, 1, 0, 1, 2)
+        self.samples = QListWidget()
+        self.samples.setViewMode(QListView.IconMode)
+        self.samples.setIconSize(QSize(36, 36))
+        self.samples.setMovement(QListView.Static)
+        self.samples.setResizeMode(QListView.Adjust)
+        self.samples.setMaximumHeight(60)
+        self.samples.itemClicked.connect(lambda item: self.choose_kept(item.data(Qt.UserRole)))
+        drawing = QVBoxLayout()
+        drawing.addWidget(self.pad, 1)
+        drawing.addLayout(brush)
+        drawing.addLayout(tools)
+        drawing.addWidget(QLabel("My samples (this session)"))
+        drawing.addWidget(self.samples)
+        return drawing
 
+    def _reading_column(self) -> QVBoxLayout:
+        """What the network makes of the picture: the preprocessing's stages, the answer, the class bars,
+        the true digit you pick."""
         self.stages = pg.GraphicsLayoutWidget()
         self.stages.setMinimumSize(200, 90)
         self.stage_images = {}
@@ -94,47 +130,17 @@ class YourDigitPanel(QWidget):
         self.step_button = QPushButton("Step through")
         self.step_button.setToolTip("Open the step-through on this image (Ctrl+T)")
         self.step_button.clicked.connect(self.step_through_requested)
-        self.samples = QListWidget()
-        self.samples.setViewMode(QListView.IconMode)
-        self.samples.setIconSize(QSize(36, 36))
-        self.samples.setMovement(QListView.Static)
-        self.samples.setResizeMode(QListView.Adjust)
-        self.samples.setMaximumHeight(60)
-        self.samples.itemClicked.connect(lambda item: self.choose_kept(item.data(Qt.UserRole)))
-
-        # Two columns, the pad and its tools | what the network makes of it: in one column the answer
-        # was below the fold at 1280×720 (and at 1600×1000 beside the views).
         grid = QGridLayout()
         grid.addWidget(QLabel("True digit"), 0, 0)
         grid.addWidget(self.label, 0, 1)
         grid.addWidget(self.step_button, 1, 0, 1, 2)
         grid.addWidget(self.keep_button, 2, 0, 1, 2)
-        drawing = QVBoxLayout()
-        drawing.addWidget(self.pad, 1)
-        drawing.addLayout(brush)
-        drawing.addLayout(tools)
-        drawing.addWidget(QLabel("My samples (this session)"))
-        drawing.addWidget(self.samples)
         reading = QVBoxLayout()
         reading.addWidget(self.stages, 1)
         reading.addWidget(self.answer)
         reading.addWidget(self.bars_widget, 1)
         reading.addLayout(grid)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(drawing, 1)
-        layout.addLayout(reading, 1)
-
-        self.kept: list[ImageSample] = []
-        self.current: ImageSample | None = None
-        self.preprocessed: Preprocessed | None = None
-        self.source = "drawing"
-        self.before_drawing = (None, None, "drawing")   # (sample, preprocessed, source) chosen before the pad's drawing
-        self.classes, self.untrained = (), False      # what the network reads, and whether it has learnt anything
-        guard_wheel(self)   # in its scrolled workspace, the wheel scrolls the panel past the brush and the true digit
-        self.pad.changed.connect(self._drawn)
-        self.pad.cleared.connect(self._pad_cleared)
-        self._set_buttons()
+        return reading
 
     # -- inputs ------------------------------------------------------------------------------------
     def _drawn(self, pixels: np.ndarray, drawing: bool) -> None:

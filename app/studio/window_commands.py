@@ -1,0 +1,140 @@
+"""The window's commands (the File, Training and Sample menus, the run controls, the Runs panel's
+requests): each becomes a command to the studio model by the window's one route, `send`. A part of
+MainWindow (app/studio/window.py), kept apart so that each part can be read whole."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog
+
+from cnn.config import RunConfig
+
+from app.studio.arch_editor import ArchitectureEditor
+from app.training.state import RunState
+
+WEIGHTS_FILTER = "CNN Studio weights (*.npz);;All files (*)"
+OPEN_FILTER = "Networks (*.npz *.keras);;CNN Studio weights (*.npz);;Keras models (*.keras);;All files (*)"
+
+
+class Commands:
+    def _config_or_default(self) -> RunConfig:
+        try:
+            return self.settings_panel.config()
+        except ValueError:
+            return RunConfig()
+
+    def _settings_or_error(self) -> RunConfig | None:
+        """The settings as a run, or None after saying what is wrong with them."""
+        try:
+            return self.settings_panel.config()
+        except ValueError as error:
+            self.show_error(str(error))
+            return None
+
+    def start(self) -> None:
+        if self.state is RunState.PAUSED:
+            self.toggle_pause()
+            return
+        config = self._settings_or_error() if self.state is RunState.IDLE else None
+        if config is None:
+            return
+        self.banner.hide()
+        self.send("start", config)  # the views set their x range when the run starts (run_started)
+
+    def edit_architecture(self) -> None:
+        """The architecture editor on the settings' network; its Apply starts a new run (apply_architecture)."""
+        config = self._config_or_default()
+        if self.arch_editor is None:
+            self.arch_editor = ArchitectureEditor(self)
+            self.arch_editor.applied.connect(self.apply_architecture)
+        self.arch_editor.set_network(config.architecture, config.preset, len(config.classes))
+        self.arch_editor.show()
+        self.arch_editor.raise_()
+
+    def apply_architecture(self, text: str) -> None:
+        if self.state is not RunState.IDLE:
+            self.show_error("Stop the run first: a new network starts a new run.")
+            return
+        self.settings_panel.architecture = text
+        self.reset()
+        self.start()
+
+    def _network_edited(self) -> None:
+        """A data or network setting changed while idle: the new, untrained network is shown at once (the
+        views showed the old one until Start). Settings that do not make a network yet wait for Start."""
+        try:
+            config = self.settings_panel.config()
+        except ValueError:
+            return
+        if self.state is RunState.IDLE and self.model is not None and not self._panel_describes(self.model.config):
+            self.send("configure", config)   # its model_changed redraws every view and the summary
+
+    def toggle_pause(self) -> None:
+        if self.state is RunState.RUNNING:
+            self.send("pause")
+        elif self.state is RunState.PAUSED:
+            self.send("resume")
+
+    def stop(self) -> None:
+        self.send("stop")
+
+    def reset(self) -> None:
+        config = self._settings_or_error()
+        if config is None:
+            return
+        self.send("configure", config)  # the views clear when the new network arrives (model_changed)
+
+    def open_weights(self, path: str) -> None:
+        """Asks the worker to read the file; it goes into Open recent once it has been read (loaded)."""
+        self.banner.hide()
+        self.send("load_weights", str(path))
+
+    def save_weights(self, path: str) -> None:
+        """Asks the worker to write the file; it goes into Open recent once it has been written (saved)."""
+        self.send("save_weights", str(path))
+
+    def open_weights_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open weights", self.recent.last_folder(), OPEN_FILTER)
+        if path:
+            self.open_weights(path)
+
+    def save_weights_dialog(self) -> None:
+        folder = Path(self.recent.last_folder())
+        path, _ = QFileDialog.getSaveFileName(self, "Save weights", str(folder / "weights.npz"), WEIGHTS_FILTER)
+        if path:
+            self.save_weights(path if path.endswith(".npz") else path + ".npz")
+
+    def export_dialog(self) -> None:
+        folder = Path(self.recent.last_folder())
+        path, _ = QFileDialog.getSaveFileName(self, "Export view as PNG", str(folder / "cnn-studio.png"),
+                                              "PNG image (*.png)")
+        if path:
+            self.export_png(path if path.lower().endswith(".png") else path + ".png")
+
+    def export_png(self, path: str, whole_window: bool = False) -> bool:
+        widget = self if whole_window else self.workspaces.currentWidget()
+        ok = widget.grab().save(str(path), "PNG")
+        if ok:
+            self.statusBar().showMessage(f"Saved {path}", 8000)
+        else:
+            self.show_error(f"{path}: could not write the PNG file")
+        return ok
+
+    def open_run(self, folder: str) -> None:
+        """Show a recorded run: its last checkpoint's network and its curves."""
+        self.banner.hide()
+        self.send("open_run", str(folder))
+
+    def continue_run(self, folder: str, epochs: int) -> None:
+        """Train a recorded run for `epochs` more epochs, in its own folder."""
+        self.banner.hide()
+        self.send("continue_run", str(folder), int(epochs))
+
+    def overlay_runs(self, folders) -> None:
+        """Overlay the ticked runs' curves (beside the Runs panel)."""
+        self.compare_view.show_runs(folders)
+
+    def _learning_rate_changed(self, value: float) -> None:
+        self.send("set_learning_rate", value)  # also when idle: a Start may be on its way
+        if self.state is not RunState.IDLE:
+            self.statusBar().showMessage(f"Learning rate {value:g} from the next step", 4000)

@@ -1,0 +1,86 @@
+"""What the studio model reports, as the window shows it: a new or loaded network in the fields, the
+picker and the network summary; an opened run's settings; the epochs trained; the run's state in
+the controls. A part of MainWindow (app/studio/window.py)."""
+from __future__ import annotations
+
+from PySide6.QtCore import Slot
+
+from cnn.settings import DATA_AND_NETWORK
+from cnn.train import EpochRecord
+
+from app.training.state import RunState
+
+
+class Reports:
+    @Slot(object)
+    def _snapshot_shown(self, _snapshot) -> None:
+        self.snapshot_shown.emit()
+
+    @Slot(object)
+    def on_model_changed(self, info) -> None:
+        """A new or loaded network: the fields show the settings it runs with (a loaded digits network
+        switches the preset box too), the picker its data."""
+        self.model, self.epochs_trained = info, 0
+        if not self._panel_describes(info.config):
+            self.settings_panel.blockSignals(True)
+            self.settings_panel.set_config(info.config)
+            self.settings_panel.blockSignals(False)
+        self.sample_picker.set_data(info.images, info.labels)
+        self.attribution_view.set_model(info)
+        self.results_view.set_model(info)
+        self._describe_model()
+        self.layer_choice.set_layers(info.layers)
+        if self.image_sample is not None:
+            self.send("select_image", self.image_sample)
+        else:
+            self.send("select_sample", *self.sample_picker.current)
+        self.step_link.model_changed()
+
+    def _panel_describes(self, config) -> bool:
+        """Whether the fields already hold this network's data and network settings: then what the user
+        typed meanwhile (a learning rate typed before the first network arrived) is kept."""
+        try:
+            shown = self.settings_panel.config()
+        except ValueError:
+            return False
+        return all(getattr(shown, name) == getattr(config, name) for name in DATA_AND_NETWORK)
+
+    @Slot(object)
+    def on_run_opened(self, config) -> None:
+        """An opened run's settings in the panel, its Epochs its planned total, so that Start goes on with
+        it: an interrupted run trains the rest of its plan."""
+        self.settings_panel.blockSignals(True)
+        self.settings_panel.set_config(config)
+        self.settings_panel.blockSignals(False)
+
+    @Slot(object)
+    def _count_epochs(self, records) -> None:
+        epochs = [record for record in records if isinstance(record, EpochRecord)]
+        if epochs and self.model is not None:
+            self.epochs_trained = epochs[-1].epoch
+            self._describe_model()
+
+    def _describe_model(self) -> None:
+        info = self.model
+        source = info.source
+        if self.epochs_trained:  # "new network (seed 0)" is no longer new once it has trained
+            source = f"{source.replace('new network', 'network')}, trained {self.epochs_trained} " \
+                     f"epoch{'s' * (self.epochs_trained > 1)}"
+        self.model_label.setText(f"<b>Network</b> ({source}; {info.parameter_count:,} parameters, "
+                                 f"{info.config.dtype}, loss: {info.loss_name.replace('_', ' ')}); click a layer "
+                                 "to show it:")
+
+    @Slot(object)
+    def on_state_changed(self, state: RunState) -> None:
+        self.state = state
+        self.controls.set_state(state)
+        self.settings_panel.set_editable(state is RunState.IDLE)
+        self.runs_panel.set_busy(state is not RunState.IDLE)
+        self.step_link.state_changed(state)
+
+    def on_test_predictions(self, digits) -> None:
+        self.sample_picker.set_predictions("test", digits)
+
+    def on_finished(self) -> None:
+        self.statusBar().showMessage("Training finished.", 10000)
+        self.training_finished.emit()
