@@ -45,8 +45,8 @@ shows, and Undo or Clear back to an empty pad brings back the sample chosen befo
 adds it to your samples. Beside it, <b>Why</b> the network decided: the saliency
 |∂y<sub>c</sub>/∂X|, Grad-CAM on a convolution's feature maps, and occlusion (the drop of the
 class's score as a grey patch slides over the image), for the predicted class or any other.</p>
-<p><b>Results</b> (Ctrl+4, Ctrl+Shift+E to evaluate): the confusion matrix of the test or training
-set (rows: the true digit, columns: the prediction) with each digit's accuracy; click a cell to see
+<p><b>Results</b> (Ctrl+4): the confusion matrix of the test or training set (Evaluate, Ctrl+Shift+E;
+rows: the true digit, columns: the prediction) with each digit's accuracy; click a cell to see
 its images, double-click an image to step through it; galleries of the hardest examples and the
 confident mistakes.</p>
 <p><b>Runs</b> (Ctrl+5): every run recorded in the runs folder, with its settings, epochs, best
