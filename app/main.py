@@ -11,7 +11,7 @@ from cnn.presets import PRESETS
 from cnn.ranges import RANGES, SettingError, shown, whole_option
 
 from app.platform_check import platform_problem
-from app.studio.workspace_names import NAMES
+from app.model.workspace_names import NAMES
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,9 +19,9 @@ from cnn.data import load_mnist
 from cnn.presets import PRESETS
 from cnn.session import Session
 
-from app.training.health import measure
-from app.training.model_info import layer_infos
-from app.training.snapshot import take_snapshot
+from app.model.health import measure
+from app.model.model_info import layer_infos
+from app.model.snapshot import take_snapshot
 
 
 def timed(action, repeats: int) -> float:

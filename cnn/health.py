@@ -1,7 +1,7 @@
 """Whether an epoch's training steps show a dead network: one that looks trained (a finite loss,
 no error) but has stopped learning because its units are saturated (sigmoids stuck at 0 or 1,
 ReLUs that never fire), so every gradient is exactly 0 and the clipped loss never moves. Used by
-the CLI, per epoch; the studio (its warning, app/training/health_watch.py, and its Health tab)
+the CLI, per epoch; the studio (its warning, app/model/health_watch.py, and its Health tab)
 follows the current run of such steps instead (`ZeroRun`), by the same test of a step."""
 from __future__ import annotations
 

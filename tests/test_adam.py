@@ -180,7 +180,7 @@ def test_the_trace_shows_adams_step_exactly(small_dataset):
 
 
 def test_the_step_through_shows_adams_formula(small_dataset):
-    from app.stepthrough.steps import build_steps
+    from app.model.steps import build_steps
     network = original_network(seed=3)
     t = trace(network, small_dataset.test.x[:1], small_dataset.test.y[:1], BCE, Adam(0.001))
     updates = [s for s in build_steps(t, network) if s.phase == "update"]

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from app.training.run_labels import summary
+from app.model.run_labels import summary
 from cnn import arch, cli, io
 from cnn.checkpoint import load_checkpoint
 from cnn.config import RunConfig, SettingError

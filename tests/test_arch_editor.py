@@ -7,7 +7,7 @@ from cnn import arch
 from cnn.presets import digits_network
 
 from app.studio.arch_editor import INVALID, ArchitectureEditor
-from app.training.state import RunState
+from app.model.state import RunState
 
 DIGITS = ("conv 8 3x3 bias=kernel init=he, relu, maxpool 2, conv 16 3x3 bias=kernel init=he, relu, maxpool 2, "
           "dense 64 init=he, relu, dense 10 init=xavier")

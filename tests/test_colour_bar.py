@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 def test_the_colour_bar_labels_fit_its_axis(qtbot, levels, expected):
     import pyqtgraph as pg
 
-    from app.studio.layer_cells import Cells
+    from app.model.layer_cells import Cells
     from app.widgets.grid_plot import GridPlot
     graphics = pg.GraphicsLayoutWidget()
     qtbot.addWidget(graphics)
@@ -41,7 +41,7 @@ def test_new_levels_do_not_re_lay_out_the_plot(qtbot):
     plot is not re-laid out (and repainted twice) at each one; its labels still fit (test above)."""
     import pyqtgraph as pg
 
-    from app.studio.layer_cells import Cells
+    from app.model.layer_cells import Cells
     from app.widgets.grid_plot import GridPlot
     graphics = pg.GraphicsLayoutWidget()
     qtbot.addWidget(graphics)

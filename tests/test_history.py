@@ -1,7 +1,7 @@
 """The plots' bounded histories (app/history.py)."""
 import numpy as np
 
-from app.training.history import History
+from app.model.history import History
 
 
 def test_history_stays_bounded_by_averaging_older_points_in_pairs():

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.training.run_curves import MAX_SERIES, RunCurves, read_curves
+from app.model.run_curves import MAX_SERIES, RunCurves, read_curves
 from app.model.events import Recorder
 from app.model.studio import Studio
 from cnn.runs.metrics import METRICS_FILE, MetricsWriter, ReadStats, read_records

@@ -1,12 +1,12 @@
-"""Layer health (app/training/health.py) against direct computations, and the warnings it raises."""
+"""Layer health (app/model/health.py) against direct computations, and the warnings it raises."""
 from types import MappingProxyType
 
 import numpy as np
 import pytest
 
-from app.training.health import (SATURATION, HealthRecord, dead_share, measure, saturated_share, stuck_share,
+from app.model.health import (SATURATION, HealthRecord, dead_share, measure, saturated_share, stuck_share,
                                  update_ratios)
-from app.training.health_watch import ZERO_STEPS, HealthWatch
+from app.model.health_watch import ZERO_STEPS, HealthWatch
 from cnn.config import RunConfig
 from cnn.session import Session
 from cnn.train import StepRecord

@@ -243,7 +243,7 @@ def test_health_records_reach_the_health_view(window, qtbot):
 
 
 def test_one_units_template_in_a_near_square_grid_of_its_channels():
-    from app.studio.layer_cells import dense_cells, unit_cells
+    from app.model.layer_cells import dense_cells, unit_cells
     weights = np.arange(100 * 3380, dtype=float).reshape(100, 3380)
     templates = dense_cells("W", weights, (5, 26, 26), tuple(f"unit {u}" for u in range(100)))
     one = unit_cells(templates, 99)

@@ -1,9 +1,9 @@
-"""The studio's rules for runs (app/training/recording.py, Qt-free): which run a Start records into."""
+"""The studio's rules for runs (app/model/recording.py, Qt-free): which run a Start records into."""
 import shutil
 
 import pytest
 
-from app.training.recording import NotRecorded, Recording
+from app.model.recording import NotRecorded, Recording
 from cnn.config import RunConfig
 from cnn.runs.metrics import read_records
 from cnn.runs.runfile import read_info

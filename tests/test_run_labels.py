@@ -4,8 +4,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from app.training.run_curves import RunCurves, read_curves
-from app.training.run_labels import differing_labels, summary
+from app.model.run_curves import RunCurves, read_curves
+from app.model.run_labels import differing_labels, summary
 from cnn.config import RunConfig
 from cnn.runs.metrics import MetricsWriter
 from cnn.train import EpochRecord, StepRecord
@@ -65,7 +65,7 @@ def test_parts_share_no_series():
 
 def test_the_optimizer_is_named_and_changing_it_makes_a_new_run():
     from cnn.settings import TRAINING_SETTINGS
-    from app.training.run_labels import summary
+    from app.model.run_labels import summary
     from cnn.config import RunConfig
     assert "optimizer" in TRAINING_SETTINGS
     assert summary(RunConfig(optimizer="adam", learning_rate=0.001)) == "original · lr 0.001 · batch 1 · adam"

@@ -3,8 +3,8 @@ gradient, as read-only copies, checked against a direct layer-by-layer computati
 import numpy as np
 import pytest
 
-from app.training.model_info import default_layer, layer_infos
-from app.training.snapshot import take_snapshot
+from app.model.model_info import default_layer, layer_infos
+from app.model.snapshot import take_snapshot
 from cnn.config import RunConfig
 from cnn.session import Session
 

@@ -18,16 +18,16 @@ from cnn.runs.store import RunEntry
 from cnn.session import Session
 from cnn.train import EpochRecord, StepRecord
 
-from app.studio import digit_answer
+from app.model import digit_answer
 from app.studio.arch_editor import INVALID, ArchitectureEditor
 from app.studio.run_rows import BEST, fill_row
 from app.studio.settings_panel import SettingsPanel
 from app.studio.status_line import StatusLine
 from app.studio.views.health import HealthView
 from app.studio.views.loss import LossView
-from app.training.health import HealthRecord
-from app.training.run_curves import RunCurves
-from app.training.state import RunState
+from app.model.health import HealthRecord
+from app.model.run_curves import RunCurves
+from app.model.state import RunState
 
 LONG = 10000   # epochs: a run no test here can finish
 
@@ -255,8 +255,8 @@ def test_the_gradient_checks_titles_and_numbers_are_whole_in_a_1024_px_step_thro
     from PySide6.QtCore import QCoreApplication, QEvent
 
     from app.stepthrough.window import StepThroughWindow
-    from app.training.model_info import model_info
-    from app.training.snapshot import weights_of
+    from app.model.model_info import model_info
+    from app.model.snapshot import weights_of
     session = Session(RunConfig.from_preset("digits", limit=7, batch_size=64), raw_mnist)
     dialog = StepThroughWindow()
     qtbot.addWidget(dialog)
@@ -328,7 +328,7 @@ def test_the_why_panels_class_box_shows_its_whole_text(qtbot):
 def test_help_covers_every_panel_and_fits_a_768_px_screen(qtbot):
     from PySide6.QtWidgets import QWidget
 
-    from app.studio.help import TOUR
+    from app.model.help import TOUR
     from app.studio.help_window import show_tour
     for topic in ("<b>Runs</b>", "<b>Your digit</b>", "<b>Why</b>", "<b>Results</b>", "<b>Architecture editor</b>",
                   "<b>Loss</b>", "<b>Health</b>", "<b>Step through"):

@@ -4,8 +4,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from app.stepthrough.explain import input_window, kernel_gradient_region, window_products
-from app.stepthrough.steps import build_steps
+from app.model.step_explain import input_window, kernel_gradient_region, window_products
+from app.model.steps import build_steps
 from app.stepthrough.array_panel import index_at, layout_of, mosaic_of
 from cnn import SGD, Network, trace
 from cnn.gradcheck import check_network_gradients
@@ -374,8 +374,8 @@ def test_an_applied_update_says_what_it_did_to_the_test_accuracy_and_stays_with_
 @pytest.fixture
 def digits_stepper(qtbot, raw_mnist):
     from app.stepthrough.window import StepThroughWindow
-    from app.training.model_info import model_info
-    from app.training.snapshot import weights_of
+    from app.model.model_info import model_info
+    from app.model.snapshot import weights_of
     from cnn.config import RunConfig
     from cnn.session import Session
     session = Session(RunConfig.from_preset("digits", limit=7, batch_size=64), raw_mnist)
@@ -429,7 +429,7 @@ def test_the_hover_read_out_keeps_its_place(digits_stepper):
 
 
 def test_printed_numbers_keep_index_and_value_apart_and_their_precision(digits_stepper):
-    from app.stepthrough.explain import number_text
+    from app.model.step_explain import number_text
     assert number_text(-0.0) == "0" and number_text(np.float32(-0.0), np.float32) == "0"
     assert number_text(np.float32(0.1), np.float32) == "+0.1"             # not +0.1000000015
     assert number_text(1 / 3) == "+0.3333333333" and number_text(-2.5e-7) == "-2.5e-07"
@@ -490,8 +490,8 @@ def test_at_1024_by_768_nothing_in_the_step_through_is_squeezed_below_its_minimu
     from PySide6.QtCore import QCoreApplication, QEvent
 
     from app.stepthrough.window import StepThroughWindow
-    from app.training.model_info import model_info
-    from app.training.snapshot import weights_of
+    from app.model.model_info import model_info
+    from app.model.snapshot import weights_of
     from cnn.config import RunConfig
     from cnn.session import Session
     session = Session(RunConfig.from_preset("digits", limit=7, batch_size=64), raw_mnist)

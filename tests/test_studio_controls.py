@@ -10,10 +10,10 @@ from PySide6.QtGui import QColor
 from cnn import io
 from cnn.presets import PRESETS, digits_network
 
-from app.studio.help import ABOUT, TOUR
+from app.model.help import ABOUT, TOUR
 from app.studio.window import MainWindow
-from app.training.progress import ProgressTracker
-from app.training.state import RunState
+from app.model.progress import ProgressTracker
+from app.model.state import RunState
 
 LONG = 10000   # epochs: a run no test here can finish
 
@@ -183,7 +183,7 @@ def test_help_and_about_are_up_to_date():
     assert "Below them the" in TOUR and "beside them" not in TOUR.lower()
     for topic in ("Step through", "thumbnail", "Space", "Ctrl+M", "Alt+", "Edit architecture"):
         assert topic in TOUR
-    from app.studio.workspace_names import WORKSPACES
+    from app.model.workspace_names import WORKSPACES
     for number, (_name, title) in enumerate(WORKSPACES, start=1):   # Help covers every workspace
         assert f"<b>{title}</b> (Ctrl+{number})" in TOUR, title
 

@@ -10,7 +10,7 @@ from cnn.train import EpochRecord, StepRecord
 
 from app.model.events import EVENTS, Recorder
 from app.model.studio import Studio
-from app.training.state import RunState
+from app.model.state import RunState
 
 CONFIG = RunConfig(limit=10, epochs=2)      # 20 training images: 20 steps an epoch
 
@@ -126,7 +126,7 @@ def test_the_step_throughs_network_is_the_studios_and_its_sample_is_one_hot():
     import numpy as np
 
     from app.model.step_sample import edited, rebuild, step_sample
-    from app.training.my_samples import ImageSample
+    from app.model.my_samples import ImageSample
     studio, events = studio_with()
     studio.command("configure", CONFIG)
     studio.command("send_weights")

@@ -1,8 +1,8 @@
 """The redraw throttle's rule, with plain numbers for the clock (no Qt, no waiting)."""
 import pytest
 
-from app.training.state import RunState
-from app.training.throttle import RedrawThrottle
+from app.model.state import RunState
+from app.model.throttle import RedrawThrottle
 
 
 def test_the_first_frame_goes_at_once():

@@ -7,7 +7,7 @@ from cnn.config import RunConfig
 from cnn.train import EpochRecord, StepRecord
 
 from app.model.events import EVENTS
-from app.training.state import RunState
+from app.model.state import RunState
 from app.training.worker import TrainingWorker
 
 CONFIG = RunConfig(limit=10, epochs=3)      # 20 training images: 20 steps an epoch, 60 in all

@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QAbstractScrollArea, QComboBox, QHeaderView, QTabBar, QWidget
 
-from app.studio.remembered import clamped
-from app.studio.workspace_names import NAMES
+from app.model.remembered import clamped
+from app.model.workspace_names import NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAME = (40, 60)      # room for a frame and title bar: the window opens this much smaller than the screen

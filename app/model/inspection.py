@@ -10,10 +10,10 @@ import numpy as np
 from cnn.evaluation import evaluate_samples, results_of
 from cnn.train import evaluate
 
-from app.training.explainer import explain
-from app.training.my_samples import ImageSample, as_split, snapshot_of
-from app.training.snapshot import take_snapshot
-from app.training.state import RunState
+from app.model.explainer import explain
+from app.model.my_samples import ImageSample, as_split, snapshot_of
+from app.model.snapshot import take_snapshot
+from app.model.state import RunState
 
 EXPLAIN_EVERY = 1.0         # while training runs, the attribution maps follow at most this often (seconds)
 

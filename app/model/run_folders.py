@@ -1,5 +1,5 @@
 """Runs on disk, as the studio model sees them: the run the network belongs to, recorded while it
-trains (the rules: app/training/recording.py), opened from the Runs panel, continued."""
+trains (the rules: app/model/recording.py), opened from the Runs panel, continued."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,9 +9,9 @@ from cnn.runs.opening import data_path, open_run
 from cnn.runs.recorder import CheckpointNotWritten
 from cnn.session import Session
 
-from app.training.recording import NotRecorded, Recording
-from app.training.run_curves import read_curves
-from app.training.state import RunState
+from app.model.recording import NotRecorded, Recording
+from app.model.run_curves import read_curves
+from app.model.state import RunState
 
 
 class RunFolders:

@@ -1,5 +1,5 @@
 """The step-through's arithmetic without Qt: the network, loss and optimizer rebuilt from the copy of
-the studio's weights it was sent (app/training/snapshot.py's Weights), and the chosen sample as the
+the studio's weights it was sent (app/model/snapshot.py's Weights), and the chosen sample as the
 (x, y) one step is traced on. The step-through window shows what these compute."""
 from __future__ import annotations
 

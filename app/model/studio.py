@@ -23,11 +23,11 @@ from app.model.events import Emit
 from app.model.inspection import Inspection
 from app.model.run_folders import RunFolders
 from app.model.weights_files import WeightsFiles
-from app.training.health import measure
-from app.training.model_info import layer_infos, model_info
-from app.training.recording import RecordingFailed, epochs_to_train
-from app.training.state import RunState
-from app.training.throttle import RedrawThrottle
+from app.model.health import measure
+from app.model.model_info import layer_infos, model_info
+from app.model.recording import RecordingFailed, epochs_to_train
+from app.model.state import RunState
+from app.model.throttle import RedrawThrottle
 
 SLICE_SECONDS = 0.02        # training between two looks at the command queue
 HEALTH_INTERVAL = 0.2       # seconds between two health measurements (each a pass over the weights: ~0.5 ms)
@@ -178,7 +178,7 @@ class Studio:
         return True
 
     def flush(self, force: bool = False) -> None:
-        """Sends the records so far and a snapshot when the throttle allows (app/training/throttle.py),
+        """Sends the records so far and a snapshot when the throttle allows (app/model/throttle.py),
         or now if forced (pause, stop). Records wait, never dropped; an epoch's end waits too (with
         short epochs, a redraw at every one cost a quarter of the training speed)."""
         now = time.perf_counter()

@@ -10,9 +10,9 @@ from cnn.session import Session
 from cnn.step import NonFinite
 from cnn.train import evaluate
 
-from app.training.loaded_config import config_for
-from app.training.snapshot import StepRequest, weights_of
-from app.training.state import RunState
+from app.model.loaded_config import config_for
+from app.model.snapshot import StepRequest, weights_of
+from app.model.state import RunState
 
 
 class WeightsFiles:

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QHBoxLayout, QLabel, Q
                                QVBoxLayout)
 
 from app.widgets.imaging import DIVERGING, GRAY, SEQUENTIAL, cell_at, mosaic, symmetric_levels
-from app.stepthrough.explain import number_text
-from app.stepthrough.steps import Panel, shape_text
+from app.model.step_explain import number_text
+from app.model.steps import Panel, shape_text
 
 NUMBERS_UP_TO = 24        # arrays this small are printed, not drawn
 VECTOR_WIDTH = 64         # mosaic_of wraps longer vectors in rows of this many (the panel draws them as bars)

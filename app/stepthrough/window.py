@@ -14,12 +14,12 @@ from PySide6.QtWidgets import QApplication, QDialog, QListWidgetItem
 from cnn.evaluation import accuracy_text
 from cnn.trace import trace
 
-from app.stepthrough import explain
+from app.model import step_explain as explain
 from app.stepthrough.array_panel import ArrayPanel
 from app.stepthrough.layout import StepThroughLayout
-from app.stepthrough.steps import build_steps
+from app.model.steps import build_steps
 from app.model.step_sample import edited, rebuild, step_sample
-from app.training.snapshot import StepRequest
+from app.model.snapshot import StepRequest
 
 PHASE_COLOURS = {"forward": "#1f4e9c", "loss": "#6a3d9a", "loss gradient": "#6a3d9a", "backward": "#b2182b",
                  "update": "#1b7837"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
 
-from app.training.health_watch import HealthWatch
+from app.model.health_watch import HealthWatch
 
 
 class HealthBanner(QFrame):

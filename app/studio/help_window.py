@@ -1,11 +1,11 @@
-"""The Help menu's tour (app/studio/help.py's text) in a window that scrolls and fits the screen: a
+"""The Help menu's tour (app/model/help.py's text) in a window that scrolls and fits the screen: a
 message box as tall as the text ran off a 768 px screen."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
 
-from app.studio.help import TOUR
+from app.model.help import TOUR
 
 
 def show_tour(parent) -> QDialog:

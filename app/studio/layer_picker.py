@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QListWidget, QListWidgetItem
 
-from app.training.model_info import default_layer
+from app.model.model_info import default_layer
 
 
 class LayerChoice(QObject):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 
 from app.studio.recent_files import RecentFiles
-from app.studio.workspace_names import TIPS, WORKSPACES
+from app.model.workspace_names import TIPS, WORKSPACES
 
 
 def build_menus(window) -> None:

@@ -6,7 +6,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QPushButton, QSizePolicy, QToolBar, QWidget
 
-from app.training.state import RunState
+from app.model.state import RunState
 
 
 class RunControls(QObject):

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTree
 from cnn.evaluation import accuracy_text
 from cnn.runs.store import RunEntry
 
-from app.training.run_labels import summary
+from app.model.run_labels import summary
 
 # The Run column holds three lines: the name, the start, the settings (or why the folder cannot be opened).
 COLUMNS = ("Run", "Epochs", "Best", "Status")

@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 from cnn.evaluation import accuracy_text
 from cnn.train import EpochRecord
 
-from app.training.progress import ProgressTracker
-from app.training.state import RunState
+from app.model.progress import ProgressTracker
+from app.model.state import RunState
 
 # Notes that a run ended ("Training stopped.", "Training finished.", "Training stopped by an unexpected error…"):
 # they go when a run starts or resumes, never outliving the state they describe.

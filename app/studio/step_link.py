@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Slot
 
 from app.stepthrough.window import StepThroughWindow
-from app.studio.remembered import restored
-from app.training.state import RunState
+from app.model.remembered import restored
+from app.model.state import RunState
 
 
 class StepThroughLink(QObject):

@@ -20,12 +20,12 @@ from PySide6.QtWidgets import (QMainWindow, QMessageBox, QVBoxLayout, QWidget)
 from app.studio.step_link import StepThroughLink
 from app.studio.draw_feedback import DrawFeedback
 from app.studio.health_banner import HealthBanner
-from app.studio.help import ABOUT
+from app.model.help import ABOUT
 from app.studio.help_window import show_tour
 from app.studio.layer_picker import LayerChoice
 from app.studio.menus import build_menus
 from app.studio.quitting import end_run_before_closing
-from app.studio.remembered import clamp_to_screen, remember, restore
+from app.model.remembered import clamp_to_screen, remember, restore
 from app.studio.run_controls import RunControls
 from app.studio.runs_panel import RunsPanel
 from app.studio.sample_picker import SamplePicker
@@ -36,7 +36,7 @@ from app.studio.window_reports import Reports
 from app.studio.window_sample import SampleChoice
 from app.studio.workspaces import place
 from app.training.collector import GuiThreadCollector
-from app.training.state import RunState
+from app.model.state import RunState
 from app.training.worker import TrainingWorker
 from app.widgets.banner import ErrorBanner
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFileDialog
 from cnn.config import RunConfig
 
 from app.studio.arch_editor import ArchitectureEditor
-from app.training.state import RunState
+from app.model.state import RunState
 
 WEIGHTS_FILTER = "CNN Studio weights (*.npz);;All files (*)"
 OPEN_FILTER = "Networks (*.npz *.keras);;CNN Studio weights (*.npz);;Keras models (*.keras);;All files (*)"

@@ -8,7 +8,7 @@ from PySide6.QtCore import Slot
 from cnn.settings import DATA_AND_NETWORK
 from cnn.train import EpochRecord
 
-from app.training.state import RunState
+from app.model.state import RunState
 
 
 class Reports:

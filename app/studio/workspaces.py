@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSplitter, QStackedWidget, Q
                                QWidget)
 
 from app.studio.layer_picker import LayerCombo, NetworkSummary
-from app.studio.workspace_names import NAMES, TIPS, WORKSPACES
+from app.model.workspace_names import NAMES, TIPS, WORKSPACES
 from app.studio.views.attribution import AttributionView
 from app.studio.views.compare import CompareView
 from app.studio.views.features import FeatureMapsView

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from app.model.studio import Studio
-from app.training.state import RunState
+from app.model.state import RunState
 
 
 class TrainingWorker(QObject):

@@ -6,7 +6,7 @@ import math
 
 import pyqtgraph as pg
 
-from app.widgets.grid import Grid, fitted
+from app.model.grid import Grid, fitted
 from app.widgets.imaging import DIVERGING, symmetric_levels
 
 MAX_LABELS = 40   # more row or column names than this: every n-th

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
 
-from app.training.explainer import AttributionRequest
+from app.model.explainer import AttributionRequest
 from app.widgets.wheel_guard import guard_wheel
 from app.widgets.imaging import GRAY, image_plot
 

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from cnn.runs.metrics import METRICS_FILE
 from cnn.runs.runfile import RunFileError, read_info
 
-from app.training.run_curves import read_curves
-from app.training.run_labels import differing_labels
+from app.model.run_curves import read_curves
+from app.model.run_labels import differing_labels
 
 COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (255, 127, 14), (148, 103, 189), (140, 86, 75),
            (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]

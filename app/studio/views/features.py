@@ -7,7 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout
 
-from app.studio.layer_cells import map_cells
+from app.model.layer_cells import map_cells
 from app.studio.views.snapshot_view import SnapshotView
 from app.widgets.grid_plot import GridPlot
 from app.widgets.imaging import DIVERGING, GRAY, SEQUENTIAL, MosaicImage, image_plot, symmetric_levels

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout
 
-from app.studio.layer_cells import map_cells, parameter_cells
+from app.model.layer_cells import map_cells, parameter_cells
 from app.studio.views.snapshot_view import SnapshotView
 from app.widgets.grid_plot import GridPlot
 

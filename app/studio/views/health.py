@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from cnn.health import ZeroRun
 from cnn.train import StepRecord
 
-from app.training.health import HealthRecord
-from app.training.history import History
+from app.model.health import HealthRecord
+from app.model.history import History
 from app.widgets.plots import CurveReadout, fit_legend, log_plot
 
 COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),

@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from app.training.run_curves import AVERAGE_WINDOW, RunCurves
+from app.model.run_curves import AVERAGE_WINDOW, RunCurves
 from app.widgets.plots import CurveReadout, fit_legend, log_plot
 
 HINT = "Hover over a plot to read its values; the wheel zooms, dragging pans."

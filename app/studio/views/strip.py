@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from app.studio.layer_cells import map_cells
+from app.model.layer_cells import map_cells
 from app.studio.views.features import levels_for
 from app.widgets.grid_plot import GridPlot
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from app.studio.layer_cells import input_maps_shape, parameter_cells, unit_cells
+from app.model.layer_cells import input_maps_shape, parameter_cells, unit_cells
 from app.studio.views.snapshot_view import SnapshotView
 from app.widgets.grid_plot import GridPlot
 from app.widgets.imaging import symmetric_levels

@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
 from cnn.files import shown
 from cnn.preprocess import EmptyImage, Preprocessed, preprocess
 
-from app.studio import digit_answer
+from app.model import digit_answer
 from app.studio.sample_picker import thumbnail
 from app.studio.views.draw_pad import DEFAULT_WIDTH, DrawPad
-from app.training.my_samples import ImageSample
+from app.model.my_samples import ImageSample
 from app.widgets.image_files import FILE_FILTER, ImageFileError, load_digit
 from app.widgets.imaging import GRAY, image_plot
 from app.widgets.wheel_guard import guard_wheel

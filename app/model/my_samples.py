@@ -12,7 +12,7 @@ import numpy as np
 from cnn.data import Split
 from cnn.session import Session
 
-from app.training.snapshot import take_snapshot
+from app.model.snapshot import take_snapshot
 
 MINE = "mine"   # the sample picker's name for the list of your images
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cnn.health import ZeroRun
 from cnn.train import StepRecord
 
-from app.training.health import HealthRecord
+from app.model.health import HealthRecord
 
 ZERO_STEPS = 10       # all-zero gradients this many steps in a row: a single zero step can be a perfect fit
 STUCK_SHARE = 0.5     # sigmoid outputs exactly 0 or 1 (the original network's hidden layer reaches 22% when healthy)

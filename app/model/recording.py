@@ -21,10 +21,10 @@ from cnn.runs.store import inspect
 from cnn.session import Session
 from cnn.train import EpochRecord
 
-from app.training.run_curves import RunCurves, read_curves
+from app.model.run_curves import RunCurves, read_curves
 from cnn.settings import TRAINING_SETTINGS
 
-from app.training.run_labels import setting_text
+from app.model.run_labels import setting_text
 
 
 def epochs_to_train(epochs_done: int, planned: int) -> int:

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from app.stepthrough.steps import D, shape_text
+from app.model.steps import D, shape_text
 
 
 def number_text(value, dtype=np.float64) -> str:

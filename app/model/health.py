@@ -3,7 +3,7 @@ tensor, and how many sigmoids are saturated and ReLUs dead. Qt-free; the worker 
 right after a step, while the network still holds that step's activations and update.
 
 The engine's cnn/health.py (the CLI's all-zero-gradient warning) may overlap with the
-all-zero rule in app/training/health_watch.py; one of the two can go once both exist.
+all-zero rule in app/model/health_watch.py; one of the two can go once both exist.
 """
 from __future__ import annotations
 

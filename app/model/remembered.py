@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cnn.config import RunConfig
 
-from app.studio.workspace_names import NAMES, SPLITTERS
+from app.model.workspace_names import NAMES, SPLITTERS
 
 
 def restored(restore, value) -> bool:

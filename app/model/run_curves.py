@@ -14,7 +14,7 @@ from typing import Collection
 from cnn.runs.metrics import METRICS_FILE, ReadStats, read_records
 from cnn.train import EpochRecord, StepRecord
 
-from app.training.history import History, MovingAverage
+from app.model.history import History, MovingAverage
 
 AVERAGE_WINDOW = 50
 MAX_EPOCHS = 100_000

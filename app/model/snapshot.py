@@ -15,7 +15,7 @@ from cnn import fast
 from cnn.session import Session
 from cnn.trace import read_only_copy
 
-from app.training.model_info import LayerInfo, layer_infos
+from app.model.model_info import LayerInfo, layer_infos
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,6 @@ TIPS = {"train": "The run's settings, the loss and the layers' health",
         "your-digit": "Draw a digit or open a picture: what the network reads, and why",
         "results": "The confusion matrix and its images",
         "runs": "The recorded runs: open, continue, compare their curves"}
-# The splitters whose positions are remembered (app/studio/remembered.py), as attributes of the window
+# The splitters whose positions are remembered (app/model/remembered.py), as attributes of the window
 SPLITTERS = ("train_splitter", "inspect_splitter", "views_splitter", "top_splitter",
              "digit_splitter", "runs_splitter")
