@@ -1,9 +1,9 @@
 """What the studio model reports, as the window shows it: a new or loaded network in the fields, the
 picker and the network summary; an opened run's settings; the epochs trained; the run's state in
-the controls. A part of MainWindow (app/studio/window.py)."""
+the controls. A part of MainWindow (app/studio/window.py). Its methods are plain (no @Slot): a
+slot declared on a mixin that is no QObject crashed PySide6 when the worker's signal arrived; a
+bound method of the window is queued to the window's thread all the same."""
 from __future__ import annotations
-
-from PySide6.QtCore import Slot
 
 from cnn.settings import DATA_AND_NETWORK
 from cnn.train import EpochRecord
@@ -12,11 +12,9 @@ from app.model.state import RunState
 
 
 class Reports:
-    @Slot(object)
     def _snapshot_shown(self, _snapshot) -> None:
         self.snapshot_shown.emit()
 
-    @Slot(object)
     def on_model_changed(self, info) -> None:
         """A new or loaded network: the fields show the settings it runs with (a loaded digits network
         switches the preset box too), the picker its data."""
@@ -45,7 +43,6 @@ class Reports:
             return False
         return all(getattr(shown, name) == getattr(config, name) for name in DATA_AND_NETWORK)
 
-    @Slot(object)
     def on_run_opened(self, config) -> None:
         """An opened run's settings in the panel, its Epochs its planned total, so that Start goes on with
         it: an interrupted run trains the rest of its plan."""
@@ -53,7 +50,6 @@ class Reports:
         self.settings_panel.set_config(config)
         self.settings_panel.blockSignals(False)
 
-    @Slot(object)
     def _count_epochs(self, records) -> None:
         epochs = [record for record in records if isinstance(record, EpochRecord)]
         if epochs and self.model is not None:
@@ -70,7 +66,6 @@ class Reports:
                                  f"{info.config.dtype}, loss: {info.loss_name.replace('_', ' ')}); click a layer "
                                  "to show it:")
 
-    @Slot(object)
     def on_state_changed(self, state: RunState) -> None:
         self.state = state
         self.controls.set_state(state)
