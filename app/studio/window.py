@@ -3,8 +3,8 @@
 The window wires, the views subscribe, the worker emits: each view connects itself to the worker's
 signals (`subscribe`), the run controls and the status line follow the worker's state. Every
 command goes to the studio model (app/model/studio.py) by one route, `send`. The window's parts:
-its commands (window_commands.py), the chosen sample (window_sample.py) and what it shows of the
-model's reports (window_reports.py).
+its commands (window_commands.py), and the chosen sample and what it shows of the model's reports
+(window_shown.py).
 """
 from __future__ import annotations
 
@@ -32,8 +32,7 @@ from app.studio.sample_picker import SamplePicker
 from app.studio.settings_panel import SettingsPanel, in_words
 from app.studio.status_line import StatusLine
 from app.studio.window_commands import Commands
-from app.studio.window_reports import Reports
-from app.studio.window_sample import SampleChoice
+from app.studio.window_shown import Reports, SampleChoice
 from app.studio.workspaces import place
 from app.training.collector import GuiThreadCollector
 from app.model.state import RunState
