@@ -120,6 +120,27 @@ def test_changing_the_preset_shows_the_new_network_at_once(window, qtbot):
     assert window.state is RunState.IDLE                               # shown, not started
 
 
+def test_fewer_images_than_a_batch_while_typing_raise_no_error_until_start(window, qtbot):
+    """The digits preset's batch of 128, then 10 images per class on the way to a smaller batch: the network
+    of the new images is not built, and no error banner is shown, until Start (which says what is wrong)."""
+    panel = window.settings_panel
+    panel.preset.setCurrentIndex(panel.preset.findData("digits"))
+    qtbot.waitUntil(lambda: window.model.config.preset == "digits", timeout=60000)
+    errors = []
+    window.error_shown.connect(errors.append)
+    panel.limit.setValue(10)                                  # 100 training images < a batch of 128
+    panel.seed.setValue(3)                                    # another network edit on the way
+    window.start()
+    with qtbot.waitSignal(window.worker.predictions, timeout=60000):   # queued after every earlier command
+        window.send("predict_split", "test")
+    assert [error.split(",")[0] for error in errors] == ["Batch size must be at most the 100 training images"]
+    assert window.state is RunState.IDLE and window.model.config.seed == 0    # Start refused, nothing rebuilt
+    panel.batch_size.setValue(8)
+    panel.seed.setValue(4)
+    qtbot.waitUntil(lambda: window.model.config.limit == 10 and window.model.config.seed == 4, timeout=60000)
+    assert len(errors) == 1
+
+
 def test_a_custom_network_is_named_in_the_preset_box(qtbot):
     panel = SettingsPanel()
     qtbot.addWidget(panel)

@@ -61,10 +61,14 @@ class Commands:
 
     def _network_edited(self) -> None:
         """A data or network setting changed while idle: the new, untrained network is shown at once (the
-        views showed the old one until Start). Settings that do not make a network yet wait for Start."""
+        views showed the old one until Start). Settings that do not make a network yet wait for Start, and
+        so does a batch larger than the images chosen: the user is still typing (the digits preset's batch
+        of 128 against 10 images per class on the way to a smaller batch); Start says what is wrong."""
         try:
             config = self.settings_panel.config()
         except ValueError:
+            return
+        if config.limit is not None and config.batch_size > config.limit * len(config.classes):
             return
         if self.state is RunState.IDLE and self.model is not None and not self._panel_describes(self.model.config):
             self.send("configure", config)   # its model_changed redraws every view and the summary
