@@ -1,6 +1,7 @@
-"""Which of the project's modules a click on Start passes through, from the click until the first
-records are drawn (offscreen, the whole studio, on both threads): how many modules, and how often
-the path comes back into a module it had left. A measure of how tangled one command's route is.
+"""Which of the project's modules a click on Start passes through (offscreen, the whole studio): on the
+GUI thread the click's own calls, on the worker's thread the command's, until its first training
+slice; how many modules, and how often the path comes back into a module it had left. A measure of
+how tangled one command's route is (the views' redraws that follow are theirs, not the click's).
 
     QT_QPA_PLATFORM=offscreen python -m benchmarks.start_path [--list]
 
@@ -39,10 +40,24 @@ class Path_:
 
     def __init__(self):
         self.visits: dict[int, list[str]] = {}
+        self.armed = False
         self.lock = threading.Lock()
 
+    def traced(self, method, wanted):
+        """`method`, its calls recorded while armed for the calls `wanted(args)` picks (a Qt thread's Python
+        state does not keep a profile function between two calls from Qt, so it is set for each)."""
+        def traced(owner, *args, **kwargs):
+            if not (self.armed and wanted(args)):
+                return method(owner, *args, **kwargs)
+            sys.setprofile(self.profile)
+            try:
+                return method(owner, *args, **kwargs)
+            finally:
+                sys.setprofile(None)
+        return traced
+
     def profile(self, frame, event, _arg):
-        if event != "call":
+        if event != "call" or frame.f_code.co_name == "eventFilter":   # filters see every event, not the click's
             return
         module = module_of(frame.f_code.co_filename)
         if module is None:
@@ -70,11 +85,21 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--list", action="store_true", help="print the modules, one a line")
     args = parser.parse_args(argv)
-    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from app.studio.window import MainWindow
-
+    path = Path_()
+    # On the worker's thread, the plain method that carries the command out (a Qt slot replaced after its
+    # class was made would be called on the GUI thread): the studio model's one route, or before it the
+    # worker's guard around Start's work.
+    try:
+        from app.model.studio import Studio as owner
+        entry, is_start = "command", lambda args: args[0] == "start"
+    except ImportError:
+        from app.training.worker import TrainingWorker as owner
+        entry, is_start = "_guarded", lambda args: getattr(args[0], "__name__", "") == "begin"
+    setattr(owner, entry, path.traced(getattr(owner, entry), is_start))
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as folder:
         window = MainWindow(QSettings(os.path.join(folder, "s.ini"), QSettings.IniFormat),
@@ -83,20 +108,12 @@ def main(argv=None) -> int:
         wait(app, lambda: window.worker.session is not None)
         for _ in range(20):
             app.processEvents()
-        path, arrived = Path_(), []
-        window.worker.records.connect(lambda records: arrived.append(len(records)))
-        installed = []
-        QTimer.singleShot(0, window.worker, lambda: (sys.setprofile(path.profile), installed.append(1)))
-        wait(app, lambda: installed)
+        path.armed = True
         sys.setprofile(path.profile)
-        window.controls.start.trigger()
-        wait(app, lambda: arrived)
-        for _ in range(5):      # the frame is drawn
-            app.processEvents()
+        window.controls.start.trigger()      # the click's own calls: up to the command queued to the worker
         sys.setprofile(None)
-        removed = []
-        QTimer.singleShot(0, window.worker, lambda: (sys.setprofile(None), removed.append(1)))
-        wait(app, lambda: removed)
+        wait(app, lambda: str(window.state.value) == "running")
+        path.armed = False
         window.controls.stop.trigger()
         window.close()
     modules, returns = path.summary()
