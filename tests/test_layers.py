@@ -31,8 +31,9 @@ def test_the_layer_picker_shows_the_digits_networks_second_convolution_and_dense
     network = window.worker.session.network
     # a click on the network summary's row 3 chooses the second convolution
     summary = window.network_summary
-    qtbot.mouseClick(summary.viewport(), Qt.LeftButton, pos=summary.visualItemRect(summary.item(3)).center())
-    assert window.layer_combo.currentIndex() == 3
+    with qtbot.waitSignal(window.layer_choice.changed, timeout=30000):   # the studio model chooses it
+        qtbot.mouseClick(summary.viewport(), Qt.LeftButton, pos=summary.visualItemRect(summary.item(3)).center())
+    assert window.layer_combo.currentIndex() == 3 and window.worker.studio.layer == 3
     cells = window.weights_view.main.cells
     kernels = network.params["3.kernels"]
     if cells.cells.shape == (8, 16, 3, 3):   # a wide view shows channels as rows
@@ -48,7 +49,8 @@ def test_the_layer_picker_shows_the_digits_networks_second_convolution_and_dense
     assert np.count_nonzero(~np.isnan(window.gradients_view.input_plot.cells.cells)) == 8 * 13 * 13
     # the combo chooses the first dense layer: 64 templates of 16×5×5, one per hidden unit, shown one at a
     # time, large: its 16 input channels in a 4×4 grid (all 64 in a row of 16 maps each could not be read)
-    window.layer_combo.activated.emit(7)
+    with qtbot.waitSignal(window.layer_choice.changed, timeout=30000):
+        window.layer_combo.activated.emit(7)
     view, weights = window.weights_view, network.params["7.weights"].reshape(64, 16, 5, 5)
     assert view.unit_row.isVisible() and view.units_count.text() == "of 64"
     assert view.main.cells.cells.shape == (4, 4, 5, 5) and view.main.cells.row_names == ("0", "4", "8", "12")
@@ -66,22 +68,31 @@ def test_the_layer_picker_shows_the_digits_networks_second_convolution_and_dense
     view.main.image.on_click(9, 3)               # a click on unit 9's template shows it large
     assert not view.all_units.isChecked() and view.unit.value() == 9
     np.testing.assert_array_equal(view.main.cells.cells.reshape(16, 5, 5), weights[9])
-    window.layer_combo.activated.emit(9)         # the last: a matrix from the 64 units to the ten digits
+    with qtbot.waitSignal(window.layer_choice.changed, timeout=30000):
+        window.layer_combo.activated.emit(9)     # the last: a matrix from the 64 units to the ten digits
     assert not view.unit_row.isVisible()
     matrix = window.weights_view.main.cells
     assert matrix.cells.shape == (1, 1, 10, 64) and "digit 3" in matrix.describe(0, 0, 3, 5)
     np.testing.assert_array_equal(matrix.cells[0, 0], network.params["9.weights"])
 
 
+def choose_layer(window, qtbot, index: int) -> None:
+    """A click on a layer: the studio model chooses it, and the views follow when its choice comes back."""
+    if window.layer_choice.index == index:
+        return
+    with qtbot.waitSignal(window.layer_choice.changed, timeout=30000, check_params_cb=lambda i: i == index):
+        window.layer_choice.choose(index)
+
+
 def test_the_original_dense_layer_shows_a_hundred_templates(window, qtbot):
-    window.layer_choice.choose(3)
+    choose_layer(window, qtbot, 3)
     qtbot.waitUntil(lambda: window.weights_view.main.cells is not None     # one at a time: its 5 maps of 26×26
                     and window.weights_view.main.cells.cells.shape == (2, 3, 26, 26))
     window.weights_view.all_units.setChecked(True)
     assert window.weights_view.main.cells.cells.shape == (100, 5, 26, 26)
-    window.layer_choice.choose(5)   # Dense(100, 2): no shape before it to reshape to, so a matrix
+    choose_layer(window, qtbot, 5)   # Dense(100, 2): no shape before it to reshape to, so a matrix
     assert window.weights_view.main.cells.cells.shape == (1, 1, 2, 100)
-    window.layer_choice.choose(1)   # a sigmoid has no parameters; its maps are its input and output
+    choose_layer(window, qtbot, 1)   # a sigmoid has no parameters; its maps are its input and output
     assert "no parameters" in window.weights_view.title.text()
     assert [entry[1] for entry in window.features_view.shown] == ["X", "Y"]
 
@@ -220,7 +231,7 @@ def test_the_input_gradient_map_is_large_enough_at_1280_by_720(window, qtbot):
     """The views' own layout in the Inspect workspace."""
     window.resize(1280, 720)
     window.show_workspace("inspect")
-    window.layer_choice.choose(0)
+    choose_layer(window, qtbot, 0)
     qtbot.waitUntil(lambda: window.gradients_view.input_plot.cells is not None)
     QApplication.processEvents()
     image = window.gradients_view.input_plot.image

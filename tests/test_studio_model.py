@@ -145,3 +145,26 @@ def test_the_step_throughs_network_is_the_studios_and_its_sample_is_one_hot():
     assert not unlabelled.label_picked and unlabelled.label == predicted
     rebuilt.network.params["0.kernels"][0, 0, 0, 0] += 1
     assert edited(rebuilt.network, weights)
+
+
+def test_the_model_owns_the_chosen_layer_and_keeps_it_for_the_same_layers():
+    studio, events = studio_with()
+    studio.command("configure", CONFIG)
+    assert events.of("layer_chosen") == [0]                 # the original network's first convolution
+    studio.command("select_layer", 3)
+    studio.command("select_layer", 99)                       # no such layer: nothing changes
+    assert studio.layer == 3 and events.of("layer_chosen") == [0, 3]
+    studio.command("configure", CONFIG.with_changes(seed=5))   # the same layers: the same one
+    assert studio.layer == 3 and events.last("layer_chosen") == 3
+    digits = RunConfig.from_preset("digits", limit=10, batch_size=8)
+    studio.command("configure", digits)                      # other layers: the first convolution again
+    assert studio.layer == 0 and events.last("layer_chosen") == 0
+
+
+def test_the_model_knows_the_workspace_shown():
+    studio, events = studio_with()
+    assert studio.workspace == "train" and studio.moment is None     # the weights of now
+    studio.command("select_workspace", "results")
+    studio.command("select_workspace", "results")                     # already there: said once
+    studio.command("select_workspace", "nowhere")
+    assert studio.workspace == "results" and events.of("workspace_chosen") == ["results"]

@@ -30,6 +30,8 @@ EVENTS = {
     "attribution": "Attribution of the chosen sample, when a view asked",
     "evaluated": "SampleResults of a split, and the epoch it ends (None: the weights now)",
     "quit_ready": "the run is ended for a quit: what quitting would lose ('' for nothing)",
+    "layer_chosen": "the index of the layer the views of one layer show",
+    "workspace_chosen": "the name of the workspace the window shows",
 }
 
 Emit = Callable[..., None]

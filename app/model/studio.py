@@ -23,8 +23,9 @@ from app.model.events import Emit
 from app.model.inspection import Inspection
 from app.model.run_folders import RunFolders
 from app.model.weights_files import WeightsFiles
+from app.model.workspace_names import NAMES
 from app.model.health import measure
-from app.model.model_info import layer_infos, model_info
+from app.model.model_info import default_layer, layer_infos, model_info
 from app.model.recording import RecordingFailed, epochs_to_train
 from app.model.state import RunState
 from app.model.throttle import RedrawThrottle
@@ -42,6 +43,9 @@ class Studio:
         self.state = RunState.IDLE
         self.version = 0   # counts changes of the weights, so that an update applies to the weights it was made from
         self.layers = None          # the session's LayerInfos, made once per network
+        self.layer = 0              # the chosen layer's index: the views of one layer show it
+        self.workspace = NAMES[0]   # the workspace the window shows
+        self.moment = None          # None: the weights as they are now; a recorded moment of the run (time travel)
         self.throttle = RedrawThrottle()   # back-pressure: the views answer each frame with views_drawn
         self.slice_seconds = SLICE_SECONDS   # 0: one record a tick (what tests step through)
         self.inspection = Inspection(self)
@@ -61,7 +65,8 @@ class Studio:
             "evaluate_split": self.inspection.evaluate_split, "predict_split": self.inspection.predict_split,
             "load_weights": self.files.load, "save_weights": self.files.save, "send_weights": self.files.send,
             "apply_weights": self.files.apply, "open_run": self.runs.open, "continue_run": self.runs.continue_run,
-            "end_for_quit": self.end_for_quit,
+            "end_for_quit": self.end_for_quit, "select_layer": self.select_layer,
+            "select_workspace": self.select_workspace,
         }
 
     # -- the one route ---------------------------------------------------------------------
@@ -124,6 +129,18 @@ class Studio:
     def set_learning_rate(self, value: float) -> None:
         if self.session is not None:
             self.guarded(lambda: setattr(self.session.optimizer, "learning_rate", value))
+
+    def select_layer(self, index: int) -> None:
+        """The layer the views of one layer show (a layer of the network shown, else nothing changes)."""
+        if self.layers is not None and 0 <= index < len(self.layers) and index != self.layer:
+            self.layer = index
+            self.emit("layer_chosen", index)
+
+    def select_workspace(self, name: str) -> None:
+        """The workspace the window shows: the window says which it turned to; another caller asks it to turn."""
+        if name in NAMES and name != self.workspace:
+            self.workspace = name
+            self.emit("workspace_chosen", name)
 
     def views_drawn(self, draw_seconds: float) -> None:
         """The views drew the last frame, in draw_seconds: the next one may go when the throttle allows."""
@@ -218,10 +235,14 @@ class Studio:
         """Shows the session's network; returns its test accuracy."""
         self.session = session
         self.unevaluated = False    # evaluated below
-        self.layers = layer_infos(session)
+        layers = layer_infos(session)
+        if self.layers is None or [layer.title for layer in layers] != [layer.title for layer in self.layers]:
+            self.layer = default_layer(layers)   # another network: its first convolution; the same: the same layer
+        self.layers = layers
         self.runs.set_folder(None)  # a new network: its first Start makes a new run
         self.version += 1
         self.emit("model_changed", model_info(session, source))
+        self.emit("layer_chosen", self.layer)
         evaluation = evaluate(session.network, session.dataset.test, session.loss)
         self.inspection.emit_test_evaluation(evaluation)
         self.inspection.emit_snapshot()

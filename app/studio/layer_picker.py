@@ -1,16 +1,16 @@
-"""The chosen layer, shared by the picker above the views and the network summary's rows: the
-weights, maps and gradient views follow it. A new network keeps the choice when its layers are the
-same, and otherwise starts at the default (the first convolution)."""
+"""The chosen layer, shown by the picker above the views and the network summary's rows: the
+weights, maps and gradient views follow it. The studio model owns the choice (app/model/studio.py:
+a new network keeps it when its layers are the same, and otherwise starts at the first
+convolution); a click asks the model (`requested`), and what it chose comes back (`show`)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QListWidget, QListWidgetItem
 
-from app.model.model_info import default_layer
-
 
 class LayerChoice(QObject):
-    changed = Signal(int)     # layer index
+    changed = Signal(int)     # layer index: the model chose it (the views follow)
+    requested = Signal(int)   # layer index: the user asked for it (the window sends it to the model)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -18,12 +18,15 @@ class LayerChoice(QObject):
         self.index = 0
 
     def set_layers(self, layers) -> None:
-        keep = tuple(layers) == self.layers
+        """A new network's layers; the model's choice among them follows (show)."""
         self.layers = tuple(layers)
-        self.choose(self.index if keep else default_layer(self.layers), force=True)
 
-    def choose(self, index: int, force: bool = False) -> None:
-        if 0 <= index < len(self.layers) and (force or index != self.index):
+    def choose(self, index: int) -> None:
+        if 0 <= index < len(self.layers):
+            self.requested.emit(index)
+
+    def show(self, index: int) -> None:
+        if 0 <= index < len(self.layers):
             self.index = index
             self.changed.emit(index)
 

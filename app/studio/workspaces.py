@@ -13,7 +13,7 @@ workspace is shown).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSplitter, QStackedWidget, QTabBar, QTabWidget, QVBoxLayout,
                                QWidget)
 
@@ -34,7 +34,10 @@ from app.widgets.fit_width import WidthFittingScrollArea
 from app.widgets.wheel_guard import guard_wheel
 
 class Workspaces(QStackedWidget):
-    """The pages, and their tab bar (the window puts it in the toolbar: a row of height saved)."""
+    """The pages, and their tab bar (the window puts it in the toolbar: a row of height saved). A turn
+    to another page (the tabs, the View menu, the window) is said by `turned`, so that the studio
+    model knows which workspace is shown; a turn the model asks for comes back by `follow`."""
+    turned = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -43,11 +46,34 @@ class Workspaces(QStackedWidget):
         self.bar.setObjectName("workspace-tabs")
         self.bar.setDrawBase(False)
         self.bar.setExpanding(False)
-        self.bar.currentChanged.connect(self.setCurrentIndex)
+        self.said: list[str] = []      # turns told to the model that it has not answered yet
+        self._following = False
+        self.bar.currentChanged.connect(self._turned)
+
+    def _turned(self, index: int) -> None:
+        self.setCurrentIndex(index)
+        if not self._following:        # the model's own turn: it knows
+            self.said.append(NAMES[index])
+            self.turned.emit(NAMES[index])
+
+    def follow(self, name: str) -> None:
+        """The model's workspace: its answer to a turn told to it, or a turn it asks for (unless the user
+        turned meanwhile: the user's turn is on its way to the model)."""
+        if self.said:
+            if self.said[0] == name:
+                self.said.pop(0)
+            return
+        self._following = True
+        try:
+            self.show_workspace(name)
+        finally:
+            self._following = False
 
     def add(self, name: str, page: QWidget) -> None:
         self.addWidget(page)
+        self.bar.blockSignals(True)    # the first tab is current as it comes: no turn (the model starts there too)
         self.bar.addTab(dict(WORKSPACES)[name])
+        self.bar.blockSignals(False)
         self.bar.setTabToolTip(self.count() - 1, f"{TIPS[name]} (Ctrl+{self.count()})")
 
     def tabBar(self) -> QTabBar:

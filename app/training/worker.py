@@ -38,6 +38,8 @@ class TrainingWorker(QObject):
     attribution = Signal(object)
     evaluated = Signal(object, object)
     quit_ready = Signal(str)
+    layer_chosen = Signal(int)
+    workspace_chosen = Signal(str)
 
     def __init__(self, data_path=None, runs_dir=None):
         super().__init__()
