@@ -90,7 +90,7 @@ class Network:
 
     def batch_output(self, index: int) -> np.ndarray:
         """Layer `index`'s output for the whole last batch: outputs[index], joined with the other halves'
-        when the last step was split in halves."""
+        when the last step was split in halves (a batch taken in chunks, cnn.step.in_chunks: its last chunk's)."""
         if not self.halves:
             return self.outputs[index]
         return np.concatenate([self.outputs[index], *(half.outputs[index] for half in self.halves)])
