@@ -64,9 +64,10 @@ class PlainStep:
 
     def __init__(self, network: Network, loss: Loss, optimizer: Optimizer):
         self.network, self.loss, self.optimizer = network, loss, optimizer
+        self._chunk = training_samples(network)     # a larger batch goes in chunks of this many (in_chunks)
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> StepResult:
-        network, size = self.network, training_samples(self.network)
+        network, size = self.network, self._chunk
         # Overflow inside a diverging step is expected; the explicit checks find it.
         with np.errstate(over="ignore", invalid="ignore"):
             value = self._pass(x, y) if len(x) <= size else in_chunks(network, x, y, size, self._pass)
