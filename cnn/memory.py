@@ -6,13 +6,16 @@ convolution also holds its input's k×k windows as columns (C·k²·Ho·W values
 layout, cnn/fast/conv.py; Ho·Wo in the layer's own) and its products before the bias is added. A
 reshape is a view. The backward pass holds as much again (a gradient per layer, the columns'). A
 `conv 1024 3x3` sample thus holds ~22 MB in float64: the 200 test images at once were 4.4 GB.
+
+A training step holds both: a batch past TRAINING_BYTES is taken in chunks that fit (cnn.step.in_chunks),
+and a network whose one sample does not fit is refused up front (sample_problem).
 """
 from __future__ import annotations
 
 import math
 
 CHUNK_BYTES = 256 << 20        # a chunk of a batched pass holds about this at most (500 images of every preset fit)
-MAX_SAMPLE_BYTES = 10**9         # one sample's training pass (forward and backward): more is refused up front
+TRAINING_BYTES = 500 * 10**6   # a training step's chunk (forward and backward) holds about this at most
 
 
 def layer_values(kind: str, input_shape: tuple, output_shape: tuple, kernel: int = 0) -> int:
@@ -52,6 +55,13 @@ def chunk_size(network, most: int) -> int:
     return max(1, min(most, CHUNK_BYTES // max(per_sample, 1)))
 
 
+def training_samples(network) -> int:
+    """How many samples a training step takes at once under TRAINING_BYTES (every preset's batch of 128
+    fits; a `conv 1024 3x3` takes 14), at least one."""
+    per_sample = 2 * network_values(network) * network.dtype.itemsize
+    return max(1, TRAINING_BYTES // max(per_sample, 1))
+
+
 def size_text(size: float) -> str:
     """'22 MB', '1.4 GB'."""
     for unit in ("bytes", "kB", "MB", "GB"):
@@ -62,9 +72,9 @@ def size_text(size: float) -> str:
 
 
 def sample_problem(rows, input_shape: tuple, itemsize: int) -> str | None:
-    """Why a network cannot take even one training sample (its estimate past MAX_SAMPLE_BYTES), or None."""
+    """Why a network cannot take even one training sample (its estimate past TRAINING_BYTES), or None."""
     need = 2 * rows_values(rows, input_shape) * itemsize
-    if need <= MAX_SAMPLE_BYTES:
+    if need <= TRAINING_BYTES:
         return None
     return (f"one sample's training pass would hold about {size_text(need)} (every layer's output and gradient), "
-            f"more than the {size_text(MAX_SAMPLE_BYTES)} allowed; make the layers fewer or smaller")
+            f"more than the {size_text(TRAINING_BYTES)} allowed; make the layers fewer or smaller")

@@ -28,12 +28,23 @@ class Network:
         if len(dtypes) != 1:
             raise ValueError(f"all layers must share one dtype, got {sorted(d.name for d in dtypes)}")
         self.layers = list(layers)
-        self.input_shape = tuple(input_shape or getattr(layers[0], "input_shape", ()))
+        self.input_shape = tuple(input_shape or self._declared_input_shape(self.layers))
         self.shapes = self._check_shapes()
         self.inputs: list = [None] * len(layers)
         self.outputs: list = [None] * len(layers)
         self.input_gradients: list = [None] * len(layers)
         self.halves: tuple[Network, ...] = ()   # after a step split in halves (cnn/fast/shards.py): the others
+
+    @staticmethod
+    def _declared_input_shape(layers: list[Layer]) -> tuple:
+        """The shape the first layer that declares one expects ("relu, dense 2": the flatten's 1×28×28):
+        the layers before it, activations, keep their input's shape; () when none declares one."""
+        for layer in layers:
+            if getattr(layer, "input_shape", None) is not None:
+                return tuple(layer.input_shape)
+            if isinstance(layer, Dense):
+                return (layer.input_size,)
+        return ()
 
     def _check_shapes(self) -> list[tuple]:
         """Per-sample shapes between layers: shapes[i] goes into layer i; raises on a mismatch."""
@@ -79,7 +90,7 @@ class Network:
 
     def batch_output(self, index: int) -> np.ndarray:
         """Layer `index`'s output for the whole last batch: outputs[index], joined with the other halves'
-        when the last step was split in halves."""
+        when the last step was split in halves (a batch taken in chunks, cnn.step.in_chunks: its last chunk's)."""
         if not self.halves:
             return self.outputs[index]
         return np.concatenate([self.outputs[index], *(half.outputs[index] for half in self.halves)])

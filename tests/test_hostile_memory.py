@@ -85,7 +85,7 @@ def test_a_network_that_cannot_take_one_sample_is_refused_with_the_estimate(laye
         RunConfig(architecture=layers).validate()
     assert caught.value.field == "architecture"
     assert str(caught.value).startswith("architecture: one sample's training pass would hold about ")
-    assert str(caught.value).endswith("GB (every layer's output and gradient), more than the 1.0 GB allowed; "
+    assert str(caught.value).endswith("GB (every layer's output and gradient), more than the 500 MB allowed; "
                                       "make the layers fewer or smaller")
     RunConfig(architecture=ISSUE).validate()                               # 45 MB a sample: taken
 

@@ -15,6 +15,8 @@ tests use the layers' own textbook methods. What it changes, and where it pays:
 - a batch of at least 32 in two halves at once, the second on another thread, each through its own
   copy of the layers (shared parameters), the gradients summed (`shards.py`): numpy lets go of the
   GIL in its loops and BLAS calls, so the halves use both cores.
+
+A batch too large for cnn.memory.TRAINING_BYTES goes in chunks (cnn.step.in_chunks), each as above.
 """
 from .step import FastStep, backward, forward
 

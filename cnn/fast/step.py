@@ -11,7 +11,8 @@ from ..dense import Dense
 from ..losses import Loss
 from ..network import Network
 from ..optim import SGD, Optimizer
-from ..step import StepResult, check_loss, check_norms
+from ..memory import training_samples
+from ..step import StepResult, check_loss, check_norms, in_chunks
 from . import conv, sigmoid
 from .blas import add_outer, add_scaled
 from .guard import FiniteGuard
@@ -30,21 +31,40 @@ class FastStep:
         self.guard = FiniteGuard(network, optimizer)
         self._buffers: dict[str, np.ndarray] = {}   # '3.weights' → a Dense layer's ∂E/∂W, reused every step
         self._halves: Halves | None = None          # made for the first batch worth splitting
+        self._chunk = training_samples(network)     # a larger batch goes in chunks of this many (cnn.step.in_chunks)
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> StepResult:
-        loss = self.loss
-        halves = self._halves_for(len(x))
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging step: the explicit checks find it
-            output = forward(self.network, x) if halves is None else halves.forward(self.network.as_input(x))
-            value = loss.value(y, output)
-            check_loss(value)
-            gradient = loss.prime(y, output)
-            factors = backward(self.network, gradient, self._buffers, input_gradient=False) if halves is None \
-                else halves.backward(gradient, input_gradient=False)
+            if len(x) <= self._chunk:
+                value, factors = self._pass(x, y)
+            else:
+                value, factors = in_chunks(self.network, x, y, self._chunk, self._chunk_pass), {}
+                check_loss(value)
             norms = self._norms(factors)
         check_norms(norms)
         self.guard.update(norms, lambda: self._update(factors))
         return StepResult(value, norms)
+
+    def _pass(self, x: np.ndarray, y: np.ndarray, share: float = 1.0) -> tuple[float, dict]:
+        """Forward and backward on (x, y) (in halves when worth it), the loss's derivative times `share`:
+        the loss, and the factors of one sample's Dense ∂E/∂W."""
+        halves = self._halves_for(len(x))
+        output = forward(self.network, x) if halves is None else halves.forward(self.network.as_input(x))
+        value = self.loss.value(y, output)
+        check_loss(value)
+        gradient = self.loss.prime(y, output)
+        if share != 1.0:
+            gradient = gradient * share
+        factors = backward(self.network, gradient, self._buffers, input_gradient=False) if halves is None \
+            else halves.backward(gradient, input_gradient=False)
+        return value, factors
+
+    def _chunk_pass(self, x: np.ndarray, y: np.ndarray, share: float) -> float:
+        """_pass on a chunk, a one-sample chunk's Dense ∂E/∂W written out to be summed."""
+        value, factors = self._pass(x, y, share)
+        for key, (u, v) in factors.items():
+            self.network.layers[int(key.split(".")[0])].grads["weights"] = np.outer(u, v)
+        return value
 
     def _halves_for(self, batch: int) -> Halves | None:
         if not worth_splitting(batch):
