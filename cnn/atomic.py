@@ -162,20 +162,37 @@ def _keep_mode_and_owner(target: Path, descriptor: int) -> None:
 
 
 def _remove_orphans(target: Path) -> None:
-    """Temporary files of earlier writes to `target` whose process no longer runs."""
+    """Temporary files of earlier writes to `target` whose process no longer runs. A leftover whose
+    pid field is no process id this program writes (not ASCII digits, out of range), or that is not
+    a regular file, is left alone: it never stops the write."""
     for orphan in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):   # escaped: a name may hold [ or *
-        pid = orphan.name[len(target.name) + 2:].split(".", 1)[0]
-        if pid.isdigit() and not _running(int(pid)):
-            orphan.unlink(missing_ok=True)
+        pid = process_id(orphan.name[len(target.name) + 2:].split(".", 1)[0])
+        try:
+            if pid is not None and stat.S_ISREG(os.lstat(orphan).st_mode) and not running(pid):
+                orphan.unlink(missing_ok=True)
+        except OSError:
+            continue      # gone meanwhile, or not ours to remove
 
 
-def _running(pid: int) -> bool:
+MAX_PID = 2**31 - 1     # a pid_t; Linux's pid_max is at most 2**22
+
+
+def process_id(text: str) -> int | None:
+    """The process id `text` spells in ASCII digits (at most 10, from 1 to MAX_PID), else None."""
+    if not (0 < len(text) <= 10 and text.isascii() and text.isdigit()):
+        return None
+    pid = int(text)
+    return pid if 1 <= pid <= MAX_PID else None
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` (from 1 to MAX_PID) runs on this machine; another user's counts."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        pass  # alive, but another user's
+    except OSError:
+        pass  # alive, but another user's (PermissionError)
     return True
 
 

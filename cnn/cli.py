@@ -21,6 +21,8 @@ from .progress_bar import ProgressBar
 from .runs.lock import RunBusy
 from .runs.opening import BUNDLED, data_path, open_run
 from .runs.recorder import CheckpointNotWritten, RecordingError, RunRecorder
+from .runs.runfile import MAX_EPOCHS
+from .runs.store import LAST
 from .session import Session
 from .settings import OPTIONS, SETTINGS
 from .train import EpochRecord, TrainingDiverged, evaluate
@@ -95,7 +97,7 @@ def _seconds(text: str) -> float:
     except ValueError:
         value = None
     if value is None or not 0 < value <= 86400:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds from 0 to 86400, not {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a number of seconds more than 0 and at most 86400, not {text!r}")
     return value
 
 
@@ -115,8 +117,8 @@ def keras_engine(args):
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     runs = parser.add_mutually_exclusive_group()
-    runs.add_argument("--runs", metavar="DIR", help="record the run (settings, metrics, checkpoints) in a new folder "
-                                                     "under DIR")
+    runs.add_argument("--runs", metavar="DIR", type=_path,
+                      help="record the run (settings, metrics, checkpoints) in a new folder under DIR")
     runs.add_argument("--continue", dest="continue_run", metavar="RUN_FOLDER", type=_path,
                       help="continue a recorded run from its last checkpoint, in its own folder: its remaining "
                            "planned epochs, or --epochs more")
@@ -351,7 +353,11 @@ def continued(folder: str, more_epochs: int | None, data: str | None) -> tuple[S
     """The session saved in the run's last checkpoint, the epochs left to train (its planned ones,
     or `more_epochs`), and a recorder writing them into the same folder (None when nothing is left)."""
     info, checkpoint = open_run(folder)
-    session = Session.from_checkpoint(checkpoint, load_mnist(data or data_path(info)), source=data or info.data)
+    if more_epochs is not None and checkpoint.epoch + more_epochs > MAX_EPOCHS:
+        raise ValueError(f"--epochs {more_epochs}: the run has done {checkpoint.epoch} epochs, and a run has at most "
+                         f"{MAX_EPOCHS} in all")
+    session = Session.from_checkpoint(checkpoint, load_mnist(data or data_path(info)), source=data or info.data,
+                                      named=f"{folder}: the checkpoint {LAST}")
     epochs = more_epochs if more_epochs is not None else info.epochs_planned - checkpoint.epoch
     if epochs <= 0 and more_epochs is None:
         raise ValueError(f"{folder}: the run has done all its {info.epochs_planned} planned epochs; "

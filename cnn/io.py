@@ -65,6 +65,8 @@ def save_or_rescue(network: Network, path) -> Rescued | None:
         return None
     except atomic.WriteError as error:
         failure = error
+    except Exception as error:    # whatever else went wrong, a finished training is not lost to it
+        failure = atomic.WriteError(path, str(error) or type(error).__name__)
     stem = Path(os.fspath(path)).stem or "weights"
     for folder in atomic.rescue_folders():
         try:

@@ -84,9 +84,11 @@ class Session:
         self.optimizer = make_optimizer(config.optimizer, config.learning_rate, config.momentum, config.lr_decay)
 
     @classmethod
-    def from_checkpoint(cls, checkpoint: Checkpoint, raw: dict, source: str = "MNIST") -> "Session":
+    def from_checkpoint(cls, checkpoint: Checkpoint, raw: dict, source: str = "MNIST",
+                        named: str = "the checkpoint") -> "Session":
         """The session a checkpoint was saved from: its settings, weights, optimizer state, epoch count
-        and step within the next epoch; run() goes on from there exactly as the uninterrupted run would have."""
+        and step within the next epoch; run() goes on from there exactly as the uninterrupted run would have.
+        `named`: the checkpoint as a message names it ("runs/x: the checkpoint last.npz")."""
         if checkpoint.config is None:
             raise ValueError("the checkpoint holds no run settings")
         session = cls(RunConfig.from_dict(checkpoint.config), raw, checkpoint.network, source)
@@ -94,7 +96,7 @@ class Session:
         session.epochs_done = checkpoint.epoch
         session.progress = EpochProgress(checkpoint.step, checkpoint.loss_sum, checkpoint.seconds)
         if checkpoint.step > session.steps_per_epoch:
-            raise ValueError(f"the checkpoint is at step {checkpoint.step} of an epoch, which has only "
+            raise ValueError(f"{named} is at step {checkpoint.step} of an epoch, which has only "
                              f"{session.steps_per_epoch} steps")
         return session
 

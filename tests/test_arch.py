@@ -135,6 +135,27 @@ def test_a_json_file_header_or_list_is_read_as_the_spec(tmp_path):
         arch.read_spec(str(tmp_path / "missing.json"))
 
 
+def test_an_unknown_key_in_a_json_layer_is_named_not_dropped(tmp_path, capsys):
+    layers = digits_network().architecture()
+    wrong = json.loads(json.dumps(layers))
+    wrong[0]["args"]["stride"] = 2           # a setting this program has not: it would train without it
+    with pytest.raises(arch.ArchitectureError, match=r"^layer 1 conv: unknown argument 'stride' in args; conv takes "
+                                                     r"input_shape, kernel_size, depth, bias_mode, init, bias$"):
+        arch.from_json(wrong)
+    wrong = json.loads(json.dumps(layers))
+    wrong[8]["activation"] = "sigmoid"
+    with pytest.raises(arch.ArchitectureError, match=r"^layer 9 relu: unknown key 'activation'; a layer holds only "
+                                                     r"type and args$"):
+        arch.from_json(wrong)
+    spec = tmp_path / "arch.json"
+    wrong = json.loads(json.dumps(original_network().architecture()))
+    wrong[3]["args"]["dropout"] = 0.5
+    spec.write_text(json.dumps(wrong))
+    assert cli.main(["--arch", str(spec), "--epochs", "1"]) == 2
+    assert capsys.readouterr().err == (f"cnn-train: error: --arch: {spec}: layer 4 dense: unknown argument 'dropout' "
+                                       "in args; dense takes input_size, output_size, init\n")
+
+
 def test_editor_rows_give_shapes_parameters_and_problems():
     rows = arch.plan(arch.parse(DIGITS), classes=10)
     assert [row.output_shape for row in rows] == [(8, 26, 26), (8, 26, 26), (8, 13, 13), (16, 11, 11), (16, 11, 11),

@@ -76,6 +76,12 @@ BAD = {
                                                "cluster has 2 worker addresses), not true"),
     "index 0.0": (tf_config(TWO, index=0.0), "TF_CONFIG: task.index must be a whole number from 0 to 1 (the "
                                              "cluster has 2 worker addresses), not 0.0"),
+    "one address twice": (tf_config(["127.0.0.1:20001", "127.0.0.1:20001"]),
+                          "TF_CONFIG: duplicate address: cluster.worker[0] and cluster.worker[1] are both "
+                          "'127.0.0.1:20001'"),
+    "a chief at a worker's address": (tf_config(["LocalHost:20001"], chief=["localhost:20001"]),
+                                      "TF_CONFIG: duplicate address: cluster.worker[0] and cluster.chief[0] are both "
+                                      "'localhost:20001'"),
     "index missing": ('{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker"}}',
                       "TF_CONFIG: task.index is missing; it must be a whole number from 0 to 0 (the cluster has 1 "
                       "worker address)"),
@@ -162,7 +168,8 @@ def test_connect_timeout_needs_multi_worker_and_a_number(capsys):
         with pytest.raises(SystemExit) as caught:
             main([*MULTI, "--connect-timeout", bad])
         assert caught.value.code == 2
-        assert f"--connect-timeout: must be a number of seconds from 0 to 86400, not '{bad}'" in capsys.readouterr().err
+        assert (f"--connect-timeout: must be a number of seconds more than 0 and at most 86400, not '{bad}'"
+                in capsys.readouterr().err)
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ from pathlib import Path
 from cnn.runs.metrics import METRICS_FILE, ReadStats
 from cnn.runs.opening import data_path, open_run
 from cnn.runs.recorder import CheckpointNotWritten
+from cnn.runs.store import LAST
 from cnn.session import Session
 
 from app.model.recording import NotRecorded, Recording
@@ -74,7 +75,8 @@ class RunFolders:
 
         def load():
             info, checkpoint = open_run(folder)
-            session = Session.from_checkpoint(checkpoint, studio.load_raw(data_path(info)), source=info.data)
+            session = Session.from_checkpoint(checkpoint, studio.load_raw(data_path(info)), source=info.data,
+                                              named=f"{folder}: the checkpoint {LAST}")
             stats = ReadStats()   # gradient norms under names not of the network's parameters are dropped
             curves = read_curves(folder, up_to_epoch=checkpoint.epoch, stats=stats, names=session.network.params,
                                  up_to_step=checkpoint.step)

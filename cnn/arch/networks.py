@@ -45,6 +45,9 @@ def build(layers, classes: int | None = None, seed=0, dtype="float64", input_sha
 
 NAMES = {"Convolutional": "conv", "MaxPool2D": "maxpool", "Dense": "dense", "Reshape": "flatten",
          **{cls.__name__: name for name, cls in ACTIVATIONS.items()}}
+ARGS = {"conv": ("input_shape", "kernel_size", "depth", "bias_mode", "init", "bias"),   # bias: bias_mode's old name
+        "maxpool": ("input_shape", "pool_size"), "dense": ("input_size", "output_size", "init"),
+        "flatten": ("input_shape", "output_shape")}     # what each layer's "args" may hold (the layers' config())
 
 
 def from_json(architecture, input_shape: tuple = IMAGE_SHAPE, classes: int | None = None) -> list[LayerSpec]:
@@ -62,6 +65,7 @@ def from_json(architecture, input_shape: tuple = IMAGE_SHAPE, classes: int | Non
 
         def fail(reason, name=name):   # "layer 8 dense expects …", "layer 8 dense: the last layer …"
             return ArchitectureError(f"{name}{' ' if reason.startswith('expects') else ': '}{reason}")
+        _refuse_unknown_keys(kind, entry, args, fail)
         if kind in ("conv", "maxpool", "flatten"):
             declared = _shape_arg(args.get("input_shape"), fail)
             if declared != shape:
@@ -88,6 +92,16 @@ def from_json(architecture, input_shape: tuple = IMAGE_SHAPE, classes: int | Non
         shape, after = output, kind
     check(layers, input_shape, classes, names)
     return layers
+
+
+def _refuse_unknown_keys(kind: str, entry: dict, args: dict, fail) -> None:
+    """A key this program does not read would be dropped without a word: it is named instead."""
+    for key in entry:
+        if key not in ("type", "args"):
+            raise fail(f"unknown key {str(key)[:40]!r}; a layer holds only type and args")
+    for key in args:
+        if kind in ARGS and key not in ARGS[kind]:   # an activation's arguments: "takes no arguments"
+            raise fail(f"unknown argument {str(key)[:40]!r} in args; {kind} takes {', '.join(ARGS[kind])}")
 
 
 def _shape_arg(value, fail) -> tuple:

@@ -35,8 +35,7 @@ class Task:
     port: int
 
     def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.role} {self.index} at {host}:{self.port}"
+        return f"{self.role} {self.index} at {_address(self)}"
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,7 @@ def read_tf_config(text: str) -> Cluster:
                    "{\"worker\": [\"host1:12345\", \"host2:12345\"]}")
     tasks = [_task(role, index, address, fail) for role, addresses in cluster.items()
              for index, address in enumerate(_addresses(role, addresses, fail))]
+    _refuse_duplicates(tasks, fail)
     if not isinstance(task, dict):
         raise fail("task must be an object {\"type\": \"worker\", \"index\": 0}")
     role, index = task.get("type"), task.get("index")
@@ -99,6 +99,22 @@ def _task(role: str, index: int, address, fail) -> Task:
     if not port.isascii() or not port.isdigit() or not 1 <= int(port[:6]) <= 65535:
         raise fail(f"{where} {address[:80]!r}: the port must be a whole number from 1 to 65535")
     return Task(role, index, host.strip("[]"), int(port))
+
+
+def _refuse_duplicates(tasks: list[Task], fail) -> None:
+    """Two tasks at one address: each would wait for the other on its own port."""
+    seen = {}
+    for task in tasks:
+        address = (task.host.lower().rstrip("."), task.port)
+        if address in seen:
+            first = seen[address]
+            raise fail(f"duplicate address: cluster.{first.role}[{first.index}] and cluster.{task.role}[{task.index}] "
+                       f"are both {_address(task)!r}")
+        seen[address] = task
+
+
+def _address(task: Task) -> str:
+    return f"[{task.host}]:{task.port}" if ":" in task.host else f"{task.host}:{task.port}"
 
 
 def wait_for_peers(cluster: Cluster, timeout: float, say=None, pause: float = 0.2) -> None:

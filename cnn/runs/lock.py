@@ -1,12 +1,16 @@
 """Whether a run is being recorded right now: the recording process holds an advisory lock on the
 run folder's `.lock` file. The kernel drops the lock when that process ends, however it ends
 (SIGKILL included), so a run marked "running" whose lock is free was interrupted. No clocks, no
-pid reuse. Where there is no fcntl (Windows), run.json's status is believed."""
+pid reuse. A `.lock` deleted while the run records holds no lock any more: then the process
+run.json names is asked, when it is on this host. Where there is no fcntl (Windows), run.json's
+status is believed."""
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
+from ..atomic import running
 from ..files import open_own
 
 try:
@@ -48,15 +52,18 @@ class RunLock:
             self._file = None
 
 
-def is_live(folder: Path, pid: int | None) -> bool:
-    """Whether some process holds the run's lock (without fcntl: whether a pid was recorded)."""
+def is_live(folder: Path, pid: int | None, host: str | None = None) -> bool:
+    """Whether some process holds the run's lock; with no lock file, whether the recording process
+    run.json names (`pid` on `host`) runs on this host (without fcntl: whether a pid was recorded)."""
     if fcntl is None:  # pragma: no cover - os.kill(pid, 0) would end the process on Windows
         return pid is not None
     path = Path(folder) / LOCK_FILE
     try:
         file = os.fdopen(open_own(path, os.O_RDONLY, OSError), "rb")
+    except FileNotFoundError:
+        return recorder_alive(pid, host)   # never locked (an old run), or deleted while it records
     except OSError:
-        return False            # no lock file (nobody ever locked it, or it was cleaned up), or not ours
+        return False            # not ours (a link, a FIFO): member_problem names it
     try:
         fcntl.flock(file.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
     except OSError:
@@ -65,3 +72,17 @@ def is_live(folder: Path, pid: int | None) -> bool:
         file.close()
     return False
 
+
+
+def recorder_alive(pid: int | None, host: str | None) -> bool:
+    """Whether the process run.json names as recording runs on this host (one on another host, or
+    none named, cannot be asked: no)."""
+    return fcntl is not None and pid is not None and host == socket.gethostname() and running(pid)
+
+
+def busy(folder: Path, pid: int | None) -> str:
+    """The message for a run another process records, naming that process when run.json does."""
+    if pid is None:
+        return f"{folder}: the run is being recorded by another process"
+    missing = f" (its {LOCK_FILE} file is missing)" if not os.path.lexists(Path(folder) / LOCK_FILE) else ""
+    return f"{folder}: the run is being recorded by process {pid}{missing}"

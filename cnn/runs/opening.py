@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 from ..checkpoint import Checkpoint, load_checkpoint
 from ..config import RunConfig
+from ..files import kind
 from ..io import WeightsFileError
-from .runfile import RUN_FILE, RunInfo
+from .lock import busy
+from .runfile import MAX_EPOCHS, RUN_FILE, RunInfo
 from .store import BEST, LAST, inspect
 
 BUNDLED = "bundled MNIST"   # the data source of a run on the MNIST copy shipped with the program
@@ -27,13 +31,31 @@ def open_run(folder, which: str = LAST) -> tuple[RunInfo, Checkpoint]:
     folder = Path(folder)
     if which not in (LAST, BEST):
         raise ValueError(f"which checkpoint: {LAST!r} or {BEST!r}, not {which!r}")
-    if not folder.is_dir():
-        raise RunOpenError(f"{folder}: no such run folder")
+    _refuse_a_non_folder(folder)
     entry = inspect(folder)
     if entry.status == "running":
-        raise RunOpenError(f"{folder}: the run is being recorded by another process")
+        raise RunOpenError(busy(folder, entry.info.pid))
     if entry.reason is not None:
         raise RunOpenError(f"{folder}: {entry.reason}")
+    checkpoint = _checkpoint(folder, entry.info, which)
+    if which == LAST and os.path.lexists(folder / BEST):
+        _checkpoint(folder, entry.info, BEST)   # kept by a continued run: it must be this run's too
+    return entry.info, checkpoint
+
+
+def _refuse_a_non_folder(folder: Path) -> None:
+    try:
+        mode = os.stat(folder).st_mode
+    except (OSError, ValueError):
+        mode = None
+    if mode is None:
+        raise RunOpenError(f"{folder}: no such run folder")
+    if not stat.S_ISDIR(mode):
+        raise RunOpenError(f"{folder}: is {'a file' if stat.S_ISREG(mode) else kind(mode)}, not a run folder")
+
+
+def _checkpoint(folder: Path, info: RunInfo, which: str) -> Checkpoint:
+    """The run's checkpoint `which`, loaded and checked against run.json."""
     try:
         checkpoint = load_checkpoint(folder / which)
     except WeightsFileError as error:
@@ -41,11 +63,14 @@ def open_run(folder, which: str = LAST) -> tuple[RunInfo, Checkpoint]:
                            f"{str(error).removeprefix(str(folder / which) + ': ')}") from None
     if checkpoint.config is None:
         raise RunOpenError(f"{folder}: the checkpoint {which} holds no run settings")
-    differences = _differences(entry.info, checkpoint, which)
+    if checkpoint.epoch > MAX_EPOCHS:
+        raise RunOpenError(f"{folder}: the checkpoint {which}'s epoch must be a whole number from 0 to {MAX_EPOCHS}, "
+                           f"not {checkpoint.epoch}")
+    differences = _differences(info, checkpoint, which)
     if differences:
         raise RunOpenError(f"{folder}: the checkpoint {which} is of another network than {RUN_FILE} describes "
                            f"({'; '.join(differences)}); nothing was changed")
-    return entry.info, checkpoint
+    return checkpoint
 
 
 def _differences(info: RunInfo, checkpoint: Checkpoint, which: str) -> list[str]:

@@ -22,7 +22,7 @@ import time
 from ..atomic import WriteError, WriteInterrupted, sync_path
 from ..session import Session
 from ..train import EpochRecord, StepRecord
-from .lock import RunLock
+from .lock import RunBusy, RunLock, busy, is_live
 from .metrics import METRICS_FILE, MetricsWriter, truncate_to_epoch
 from .runfile import RunInfo, new_info, read_info, write_info
 from .store import BEST, LAST, RunStore, member_problem
@@ -76,6 +76,9 @@ class RunRecorder:
         problem = member_problem(folder)    # before anything is written: no write may follow a link out
         if problem is not None:
             raise ValueError(f"{folder}: {problem}")
+        info = read_info(folder)
+        if info.status == "running" and is_live(folder, info.pid, info.host):   # its .lock deleted, too
+            raise RunBusy(busy(folder, info.pid))
         lock = RunLock(folder).acquire()
         try:
             info = read_info(folder)

@@ -13,13 +13,15 @@ from pathlib import Path
 
 from ..config import RunConfig
 from .. import jsonfile
-from ..atomic import write_atomically
+from ..atomic import MAX_PID, write_atomically
+from ..ranges import RANGES
 
 RUN_FILE = "run.json"
 FORMAT = "cnn-studio-run"
 VERSION = 1
 MAX_RUN_FILE_BYTES = 1 << 20          # a run.json is a few kB; a larger one is not ours
 STATUSES = ("running", "finished", "interrupted")
+MAX_EPOCHS = RANGES["epochs"].high    # a run plans at most this many epochs in all
 OWN_FILES = "is a symbolic link; a run folder's files must be its own"   # a member that is a link is refused
 
 
@@ -98,7 +100,8 @@ def _parse(fields: dict) -> RunInfo:
         return isinstance(value, str) and len(value) <= 1000
 
     def count(value):
-        return _whole(value) and value >= 0
+        return _whole(value) and 0 <= value <= MAX_EPOCHS
+    epochs = f"a whole number from 0 to {MAX_EPOCHS}"
     name = need("name", text, "a text")
     settings = need("settings", lambda v: isinstance(v, dict), "an object")
     try:
@@ -112,12 +115,17 @@ def _parse(fields: dict) -> RunInfo:
     return RunInfo(name, config, architecture, need("data", text, "a text"),
                    need("status", lambda v: v in STATUSES, f"one of {list(STATUSES)}"),
                    need("created", text, "a date"), need("updated", text, "a date"),
-                   need("epochs_planned", count, "a whole number"), need("epochs_done", count, "a whole number"),
+                   need("epochs_planned", count, epochs), need("epochs_done", count, epochs),
                    None if best is None else float(best),
-                   need("best_epoch", lambda v: v is None or count(v), "a whole number or null"),
-                   fields.get("pid") if _whole(fields.get("pid")) else None,
+                   need("best_epoch", lambda v: v is None or count(v), f"{epochs} or null"),
+                   _pid(fields.get("pid")),
                    fields.get("host") if isinstance(fields.get("host"), str) else None,
                    *_within_epoch(fields))
+
+
+def _pid(value) -> int | None:
+    """The recording process's id: a whole number a process can have, else none (an old or odd file)."""
+    return value if _whole(value) and 1 <= value <= MAX_PID else None
 
 
 def _within_epoch(fields: dict) -> tuple[int, int | None]:

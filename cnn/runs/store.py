@@ -60,7 +60,7 @@ def inspect(folder: Path) -> RunEntry:
         return RunEntry(folder, None, "unreadable", f"{RUN_FILE} cannot be read ({error})")
     try:
         status = info.status
-        if status == "running" and not is_live(folder, info.pid):
+        if status == "running" and not is_live(folder, info.pid, info.host):
             status = "interrupted"        # its process is gone (killed, crashed, powered off)
         reason = checkpoint_problem(folder / LAST) if status != "running" else None
         if reason and info.epochs_done == 0 and not (folder / LAST).exists():
@@ -151,6 +151,9 @@ class RunStore:
                 return folder
             except FileExistsError:
                 continue
+            except OSError as error:   # a folder no run folder can be made in (/proc/self, read-only)
+                raise OSError(f"{self.root}: a run folder cannot be made in the runs folder "
+                              f"({error.strerror or error})") from None
         raise OSError(f"{self.root}: cannot make a new run folder")
 
     def _make_root(self) -> None:
