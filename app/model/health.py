@@ -88,7 +88,8 @@ def update_ratios(network: Network, optimizer: Optimizer, grad_norms: Mapping[st
 
 def measure(network: Network, optimizer: Optimizer, record: StepRecord) -> HealthRecord:
     """Right after `record`'s step (its activations are still the network's, for the whole batch
-    also when the step ran in halves)."""
+    also when the step ran in halves; for its last chunk when a batch too large for memory ran in
+    chunks, cnn.memory.TRAINING_BYTES)."""
     sigmoids = [i for i, layer in enumerate(network.layers) if isinstance(layer, Sigmoid)]
     outputs = {i: network.batch_output(i) for i, layer in enumerate(network.layers)
                if isinstance(layer, (Sigmoid, ReLU))}
