@@ -14,7 +14,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sys
+
+from ..quiet import stderr_filtered
 
 INSTALL_HINT = 'the Keras bridge needs TensorFlow: pip install "cnn-studio[keras]" (or pip install tensorflow)'
 
@@ -35,7 +36,7 @@ def keras_module():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     try:
-        with _stderr_dropped() if quiet else contextlib.nullcontext():
+        with stderr_filtered() if quiet else contextlib.nullcontext():
             import keras
             import tensorflow  # noqa: F401  (the backend the bridge's training and gradients use)
     except ImportError:
@@ -45,29 +46,6 @@ def keras_module():
     if int(keras.__version__.split(".")[0]) < 3:
         raise BridgeUnavailable(f"the Keras bridge needs Keras 3, not {keras.__version__}; {INSTALL_HINT}")
     return keras
-
-
-@contextlib.contextmanager
-def _stderr_dropped():
-    """File descriptor 2 pointed at the null device meanwhile: TensorFlow's C++ logging writes there
-    before it reads TF_CPP_MIN_LOG_LEVEL, and no Python-level redirection reaches it."""
-    if sys.stderr is not None:
-        sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:             # no stderr to keep quiet
-        yield
-        return
-    try:
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, 2)
-        os.close(null)
-        yield
-    finally:
-        if sys.stderr is not None:
-            sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def load_any(path):
