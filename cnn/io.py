@@ -4,6 +4,7 @@ half-loaded network; saving is atomic."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import zipfile
 import zlib
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic, files, npy
+from . import atomic, files, jsonfile, npy
 from .layer import DTYPES
 from .network import LAYER_TYPES, Network
 
@@ -128,6 +129,8 @@ def _damage(error: Exception) -> str:
         return "its compressed data is damaged"
     if isinstance(error, NotImplementedError):
         return f"a zip compression this program does not read: {error}"
+    if isinstance(error, RecursionError):
+        return "nested too deeply to read"
     if isinstance(error, RuntimeError):
         return f"an encrypted zip: {error}"
     if isinstance(error, EOFError):
@@ -156,26 +159,33 @@ def _read_network(archive: zipfile.ZipFile, fail) -> tuple[Network, dict[str, np
 def _read_header(archive, member, fail) -> dict:
     with archive.open(member) as file:
         array = _read_npy(file, member, fail, max_items=MAX_HEADER_BYTES, dtype=np.dtype(np.uint8))
-    try:
-        header = json.loads(array.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise fail(f"the header is not valid JSON ({error})") from None
+    header = jsonfile.parse(array.tobytes(), "the header", fail)   # bounded depth, huge integers caught
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise fail("the header does not describe a CNN Studio weights file")
     version = header.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise fail(f"the header's version must be an integer, not {version!r}")
+        raise fail(f"the header's version must be an integer, not {_shown(version)}")
     if version > VERSION:
-        raise fail(f"format version {version} is newer than this program reads (up to {VERSION}); update CNN Studio")
+        raise fail(f"format version {_shown(version)} is newer than this program reads (up to {VERSION}); "
+                   "update CNN Studio")
     if version < 1:
-        raise fail(f"unknown format version {version}")
+        raise fail(f"unknown format version {_shown(version)}")
     return header
+
+
+def _shown(value) -> str:
+    """repr(value), cut: a header's 4,000-digit number or 1 MB string in a one-line message."""
+    return _cut(repr(value), 40)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _build(header: dict, fail) -> Network:
     dtype, architecture = header.get("dtype"), header.get("architecture")
-    if dtype not in DTYPES:
-        raise fail(f"the header's dtype must be one of {sorted(DTYPES)}, not {dtype!r}")
+    if not isinstance(dtype, str) or dtype not in DTYPES:
+        raise fail(f"the header's dtype must be one of {sorted(DTYPES)}, not {_shown(dtype)}")
     if not isinstance(architecture, list) or not architecture:
         raise fail("the header's architecture must be a non-empty list of layers")
     for index, spec in enumerate(architecture):
@@ -184,11 +194,12 @@ def _build(header: dict, fail) -> Network:
             raise fail(f"layer {index} of the architecture is not a known layer: {str(spec)[:80]}")
     total = _declared_parameters(architecture)
     if total > MAX_PARAMETERS:
-        raise fail(f"the architecture declares {total:,} parameters, more than the {MAX_PARAMETERS:,} allowed")
+        shown = f"{total:,}" if total < 10**18 else "over 10^18"
+        raise fail(f"the architecture declares {shown} parameters, more than the {MAX_PARAMETERS:,} allowed")
     try:
         return Network.from_architecture(architecture, dtype=dtype)
     except (ValueError, TypeError) as error:
-        raise fail(f"the architecture is invalid ({error})") from None
+        raise fail(f"the architecture is invalid ({_cut(str(error), 200)})") from None
 
 
 def _declared_parameters(architecture: list) -> int:
@@ -196,7 +207,7 @@ def _declared_parameters(architecture: list) -> int:
     def size(values):
         if not isinstance(values, (list, tuple)) or not all(isinstance(v, int) and v > 0 for v in values):
             return 0
-        return int(np.prod([float(v) for v in values]))  # float: no integer overflow for absurd sizes
+        return math.prod(values)  # Python integers: no overflow however absurd the sizes
     total = 0
     for spec in architecture:
         args = spec.get("args", {})

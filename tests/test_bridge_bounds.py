@@ -186,3 +186,58 @@ def test_cnn_import_stays_small_on_the_bombs_with_keras_loaded(tmp_path):
                      f"cnn-import: error: {bomb}: member 'model.weights.h5' would inflate 4,294,901,760 bytes from "
                      "4,096 stored: a zip bomb; refused unread"]
     assert not (tmp_path / "out.npz").exists()
+
+
+def not_a_model(tmp_path: Path) -> dict[str, Path]:
+    """The red team's files that are no .keras archive at all: empty, text, and a zip cut short."""
+    good = write_keras(tmp_path / "good.keras", model(INPUT, FLAT, DENSE), [("model.weights.h5", b"x" * 100, 0)])
+    files = {"empty": b"", "text": b"hello\n", "cut": good.read_bytes()[:60]}
+    for name, data in files.items():
+        (tmp_path / f"{name}.keras").write_bytes(data)
+    return {name: tmp_path / f"{name}.keras" for name in files}
+
+
+def test_cnn_import_checks_the_file_before_importing_tensorflow(monkeypatch, tmp_path, capsys):
+    """F8: cnn-import imported TensorFlow (10–20 s, absl lines) before finding that the file is no zip."""
+    def keras_module():
+        pytest.fail("TensorFlow imported before the file was checked")
+    monkeypatch.setattr(reading, "keras_module", keras_module)
+    tensorflow_before = "tensorflow" in sys.modules
+    for path in not_a_model(tmp_path).values():
+        assert refused(path, capsys, tmp_path) == "not a .keras archive (File is not a zip file)"
+    assert tensorflow_before or "tensorflow" not in sys.modules
+
+
+QUIET = """
+import sys
+from cnn.bridge.cli import export_main, import_main
+code = import_main(sys.argv[1:]) if sys.argv[1].endswith(".keras") else export_main(sys.argv[1:])
+print(code, "tensorflow" in sys.modules)
+"""
+
+
+def run_quietly(tmp_path: Path, *args) -> subprocess.CompletedProcess:
+    """The command in a fresh process, its environment without TF_CPP_MIN_LOG_LEVEL (as a user's shell)."""
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    return subprocess.run([sys.executable, "-c", QUIET, *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+                          env=env, timeout=600)
+
+
+@pytest.mark.slow
+def test_cnn_import_on_no_archive_is_one_line_without_tensorflow(tmp_path):
+    """F8: an empty and a non-zip .keras, through a fresh process: stderr is the one line, TensorFlow unimported."""
+    files = not_a_model(tmp_path)
+    for name in ("empty", "text"):
+        done = run_quietly(tmp_path, files[name], tmp_path / "out.npz")
+        assert done.stdout == "2 False\n", done.stderr
+        assert done.stderr == f"cnn-import: error: {files[name]}: not a .keras archive (File is not a zip file)\n"
+
+
+@pytest.mark.slow
+def test_tensorflow_start_up_lines_do_not_reach_the_terminal(tmp_path):
+    """F8: with TensorFlow imported (cnn-export, then cnn-import of what it wrote), absl's
+    "WARNING: All log messages before absl::InitializeLog()…" and oneDNN's "I0000 …" lines were printed."""
+    exported = run_quietly(tmp_path, ROOT / "tests" / "data" / "digits_v1.npz", tmp_path / "d.keras")
+    assert (exported.stderr, exported.stdout.splitlines()[-1]) == ("", "0 True"), exported.stderr
+    imported = run_quietly(tmp_path, tmp_path / "d.keras", tmp_path / "back.npz")
+    assert (imported.stderr, imported.stdout.splitlines()[-1]) == ("", "0 True"), imported.stderr

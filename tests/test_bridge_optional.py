@@ -1,7 +1,9 @@
 """TensorFlow stays optional: the engine and the bridge's package import without it, and the
 bridge's commands say in one line how to install it (TensorFlow hidden from this process)."""
+import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -35,20 +37,33 @@ def test_importing_the_engine_and_the_bridge_package_imports_no_tensorflow():
     assert done.stdout.strip() == "[]", done.stderr
 
 
+def a_keras_file(path: Path) -> Path:
+    """A .keras archive whose config.json passes the checks made before TensorFlow is imported."""
+    layers = [{"module": "keras.layers", "class_name": "InputLayer",
+               "config": {"batch_shape": [None, 28, 28, 1], "name": "input"}},
+              {"module": "keras.layers", "class_name": "Flatten", "config": {"name": "flat"}},
+              {"module": "keras.layers", "class_name": "Dense", "config": {"name": "dense", "units": 2}}]
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps({"module": "keras", "class_name": "Sequential",
+                                                    "config": {"name": "m", "layers": layers}}))
+    return path
+
+
 def test_without_tensorflow_the_commands_say_how_to_install_it(no_tensorflow, tmp_path, capsys):
     io.save(original_network(), tmp_path / "w.npz")
     assert export_main([str(tmp_path / "w.npz"), str(tmp_path / "m.keras")]) == 3
     assert capsys.readouterr().err == f"cnn-export: {HINT}\n"
-    assert import_main([str(tmp_path / "m.keras"), str(tmp_path / "y.npz")]) == 3
+    assert not (tmp_path / "m.keras").exists()
+    assert import_main([str(a_keras_file(tmp_path / "m.keras")), str(tmp_path / "y.npz")]) == 3
     assert capsys.readouterr().err == f"cnn-import: {HINT}\n"
     assert main(["--engine", "keras", "--epochs", "1"]) == 3
     assert capsys.readouterr().err == f"cnn-train: {HINT}\n"
-    assert not (tmp_path / "m.keras").exists() and not (tmp_path / "y.npz").exists()
+    assert not (tmp_path / "y.npz").exists()
 
 
 def test_without_tensorflow_the_studio_reports_a_keras_file_in_one_line(no_tensorflow, tmp_path):
     with pytest.raises(ValueError) as caught:
-        load_any(tmp_path / "m.keras")
+        load_any(a_keras_file(tmp_path / "m.keras"))
     assert str(caught.value) == f"{tmp_path / 'm.keras'}: {HINT}"
 
 

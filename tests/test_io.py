@@ -251,3 +251,31 @@ def test_files_saved_before_bias_mode_was_named_still_load():
         assert all(np.array_equal(loaded.params[k], v) for k, v in built.params.items())
     assert io.load(data / "position_bias_v1.npz").layers[0].bias_mode == "position"
     assert io.load(data / "digits_v1.npz").layers[0].bias_mode == "kernel"
+
+
+def header_of(text: bytes):
+    return replace("__header__", np.frombuffer(text, dtype=np.uint8))
+
+
+HEADER_AS_DATA = {   # red team F12 (d)(e): each was "an encrypted zip: maximum recursion depth…" or Python's words
+    "nested": (header_of(b"[" * 50_000 + b"]" * 50_000), "the header is nested more than 100 levels deep"),
+    "digits": (header_of(b'{"format": "cnn-studio-weights", "version": 1, "x": ' + b"9" * 5000 + b"}"),
+               "the header is not valid JSON (an integer of more than 4,300 digits)"),
+    "sizes": (with_header(architecture=[{"type": "Dense", "args": {"input_size": 10**4000, "output_size": 2}}]),
+              "the architecture declares over 10^18 parameters, more than the 50,000,000 allowed"),
+    "version": (with_header(version=10**4000), f"format version {'1' + '0' * 39}… is newer than this program reads "
+                "(up to 1); update CNN Studio"),
+    "dtype": (with_header(dtype=[["float32"]]), "the header's dtype must be one of ['float32', 'float64'], "
+              "not [['float32']]"),
+}
+
+
+@pytest.mark.parametrize("case", HEADER_AS_DATA)
+def test_a_hostile_header_is_one_short_line_in_the_projects_words(tmp_path, case):
+    change, message = HEADER_AS_DATA[case]
+    path = tmp_path / "bad.npz"
+    io.save(original_network(), path)
+    rewrite(path, change)
+    with pytest.raises(WeightsFileError) as error:
+        io.load(path)
+    assert str(error.value) == f"{path}: {message}"

@@ -214,3 +214,33 @@ def test_cnn_predict_refuses_an_svg_bomb_at_once(trained, tmp_path):
                           text=True, env=env, timeout=600)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr == f"cnn-predict: {bomb}: an SVG drawing, {DRAWING}\n"
+
+
+# Red team F9: Qt's and libpng's own lines came before ours ("qt.gui.imageio: libpng warning: Image width exceeds
+# user limit in IHDR", "libpng error: Invalid IHDR data", "libpng error: Read Error", "qt.gui.imageio: XPM…").
+BROKEN = {
+    "cut.png": "could not be decoded (Unable to read image data)",
+    "wide.png": "the image declares no size its reader accepts",
+    "short.xpm": "could not be decoded (Unable to read image data)",
+}
+
+
+def broken_pictures(folder: Path) -> list[str]:
+    whole = Path(save_png(folder / "whole.png", on_a_page(np.eye(28))))
+    (folder / "cut.png").write_bytes(whole.read_bytes()[:80])
+    absurd_png(folder / "wide.png", width=2**31 - 1, height=1)
+    (folder / "short.xpm").write_text('/* XPM */\nstatic char *x[] = {\n"4 4 2 1",\n"  c #FFFFFF",\n". c #000000",\n'
+                                      '"....",\n".."\n};\n')
+    return [str(folder / name) for name in BROKEN]
+
+
+@pytest.mark.slow   # a subprocess: libpng writes to the process's stderr itself, past Python's
+def test_a_broken_picture_is_our_one_line_without_qt_or_libpng_lines(tmp_path):
+    env = {name: value for name, value in os.environ.items() if name != "QT_LOGGING_RULES"}
+    env |= {"PYTHONPATH": os.pathsep.join(sys.path), "QT_QPA_PLATFORM": "offscreen"}
+    weights = Path(__file__).parent / "data" / "digits_v1.npz"
+    for picture, problem in zip(broken_pictures(tmp_path), BROKEN.values(), strict=True):
+        done = subprocess.run([sys.executable, "-m", "app.predict", "--load", str(weights), picture],
+                              capture_output=True, text=True, env=env, timeout=600)
+        assert (done.returncode, done.stdout) == (1, "")
+        assert done.stderr == f"cnn-predict: {picture}: {problem}\n"

@@ -8,11 +8,12 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from PySide6.QtCore import QFile, QFileDevice, QIODevice, QSize, Qt
+from PySide6.QtCore import QFile, QFileDevice, QIODevice, QLoggingCategory, QSize, Qt
 from PySide6.QtGui import QImage, QImageReader, QPainter
 
 from cnn.files import open_regular, shown
 from cnn.preprocess import EmptyImage, Preprocessed, preprocess
+from cnn.quiet import stderr_filtered
 
 MAX_PIXELS = 40_000_000   # declared width × height above this is refused (a 7000×5700 photo still opens)
 MAX_DECLARED_SIDE = 20_000  # nor a side longer than this
@@ -26,6 +27,17 @@ DRAWINGS = {"svg": "an SVG drawing", "svgz": "an SVG drawing (compressed)", "pdf
 DRAWING_SUFFIXES = (".svg", ".svgz", ".pdf")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff", ".webp")
 FILE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.pgm *.ppm *.tif *.tiff *.webp);;All files (*)"
+
+
+# Qt's image readers tell what they find wrong in a file ("qt.gui.imageio: libpng warning: Image width exceeds
+# user limit in IHDR", "XPM pixels missing…"): each failure here is one ImageFileError of our own instead. Other
+# categories stay as they are; QT_LOGGING_RULES="qt.gui.imageio*=true" shows these again.
+QLoggingCategory.setFilterRules("qt.gui.imageio*=false")
+
+
+def _not_libpng(line: bytes) -> bool:
+    """libpng writes its errors ("libpng error: Read Error") straight to stderr, past Qt's logging."""
+    return not line.startswith(b"libpng ")
 
 
 class ImageFileError(ValueError):
@@ -51,7 +63,8 @@ def read_grey(path) -> np.ndarray:
         if not device.open(file.fileno(), QIODevice.ReadOnly, QFileDevice.DontCloseHandle):
             raise fail(f"could not be read ({device.errorString()})")
         try:
-            return _decode(QImageReader(device), fail)
+            with stderr_filtered(_not_libpng):
+                return _decode(QImageReader(device), fail)
         finally:
             device.close()
 
@@ -68,7 +81,7 @@ def _decode(reader: QImageReader, fail) -> np.ndarray:
     size = reader.size()
     width, height = size.width(), size.height()
     if width <= 0 or height <= 0:
-        raise fail("the image declares no size")
+        raise fail("the image declares no size its reader accepts")
     if width * height > MAX_PIXELS:
         raise fail(f"the image declares {width}×{height} pixels, more than the {MAX_PIXELS // 1_000_000} million "
                    "read here")

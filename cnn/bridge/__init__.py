@@ -11,6 +11,12 @@ package imports neither Keras nor TensorFlow; `keras_module()` does, when the br
 """
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+
+from ..quiet import stderr_filtered
+
 INSTALL_HINT = 'the Keras bridge needs TensorFlow: pip install "cnn-studio[keras]" (or pip install tensorflow)'
 
 
@@ -23,15 +29,20 @@ class BridgeUnavailable(ImportError):
 
 
 def keras_module():
-    """Keras 3 on TensorFlow, imported now; raises BridgeUnavailable with the install hint."""
+    """Keras 3 on TensorFlow, imported now; raises BridgeUnavailable with the install hint.
+    TensorFlow's start-up lines (absl, oneDNN, CUDA) are written to stderr while it loads, whatever
+    TF_CPP_MIN_LOG_LEVEL says: they are kept from the terminal unless TF_CPP_MIN_LOG_LEVEL is 0 or 1."""
+    quiet = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3").strip() not in ("0", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     try:
-        import os
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")      # TensorFlow's start-up chatter
-        os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-        import keras
-        import tensorflow  # noqa: F401  (the backend the bridge's training and gradients use)
+        with stderr_filtered() if quiet else contextlib.nullcontext():
+            import keras
+            import tensorflow  # noqa: F401  (the backend the bridge's training and gradients use)
     except ImportError:
         raise BridgeUnavailable(INSTALL_HINT) from None
+    if quiet:
+        logging.getLogger("absl").setLevel(logging.ERROR)   # absl's Python warnings (Keras' loader and saver)
     if int(keras.__version__.split(".")[0]) < 3:
         raise BridgeUnavailable(f"the Keras bridge needs Keras 3, not {keras.__version__}; {INSTALL_HINT}")
     return keras

@@ -36,9 +36,9 @@ CODE = ("Lambda", "TFOpLambda", "__lambda__", "__function__")   # class names th
 
 def load_keras(path):
     """The model in a .keras file, loaded only after its config passed check_config."""
-    keras = keras_module()
     path = Path(path)
-    check_config(path)
+    check_config(path)          # before TensorFlow is imported: a file that is no model is refused in a moment
+    keras = keras_module()
     from . import position_bias  # noqa: F401  (registers PositionBias for Keras' loader)
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
