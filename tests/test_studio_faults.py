@@ -1,6 +1,7 @@
 """Issue 11's studio faults: remembered garbage, command-line ranges, failing screenshots and saves,
 typed values out of range, windows closed one after another. pytest-qt, no sleeps."""
 import gc
+import json
 import os
 import subprocess
 import sys
@@ -28,7 +29,7 @@ def open_window(qtbot, path, **kwargs):
 def test_garbage_remembered_values_become_defaults_and_are_named_once(qtbot, tmp_path, monkeypatch):
     path = tmp_path / "garbage.ini"
     settings = QSettings(str(path), QSettings.IniFormat)
-    settings.setValue("run/config", {"seed": 2**31 + 5, "epochs": 3})   # RunConfig takes up to 2³²−1
+    settings.setValue("run/config", json.dumps({"seed": 2**31 + 5, "epochs": 3}))   # RunConfig takes up to 2³²−1
     settings.sync()
     with open(path, "a") as file:
         file.write("\n[window]\ngeometry=hello\ntrain_splitter=@ByteArray(garbage)\nworkspace=3\n[sample]\nsplit=3\n")
