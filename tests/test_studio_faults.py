@@ -228,3 +228,17 @@ def test_a_settings_file_that_is_no_file_is_refused_at_once(tmp_path, make, kind
                             timeout=300, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert result.returncode == 2
     assert result.stderr == f"cnn-studio: error: --settings {path}: is {kind}, not a file\n"
+
+
+@pytest.mark.slow   # a subprocess
+def test_a_scripted_run_that_cannot_be_recorded_says_it_stops_and_exits_1(tmp_path):
+    """It said "Training goes on" and exited 1: the script ends there, and says only what is wrong."""
+    runs = tmp_path / "a-file"
+    runs.write_text("not a folder")
+    result = subprocess.run([sys.executable, "-m", "app", "--runs", str(runs), "--train", "--epochs", "1",
+                             "--exit-when-done", "--settings", str(tmp_path / "s.ini")], capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 1
+    said = [line for line in result.stderr.splitlines() if line.startswith("cnn-studio:")]
+    assert said == [f"cnn-studio: This run is not recorded: {runs}: the runs folder is a file (or part of its path "
+                    f"is), not a folder."]
