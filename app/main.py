@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 
 from cnn import files
@@ -10,6 +11,7 @@ from cnn.config import RunConfig
 from cnn.presets import PRESETS
 from cnn.ranges import RANGES, SettingError, shown, whole_option
 
+from app.model import settings_file
 from app.platform_check import platform_problem
 from app.model.workspace_names import NAMES
 
@@ -97,12 +99,26 @@ def checked_architecture(parser, args) -> str | None:
                 RunConfig().with_changes(**{field: getattr(args, option)})
             except SettingError as error:
                 parser.error(f"--{option} must be {error.expected}, not {error.value!r}")
-    if args.settings and (not_file := files.not_a_file(args.settings)):   # QSettings would wait on a FIFO for ever
-        raise ValueError(f"--settings {files.shown(args.settings)}: {not_file}")
+    if args.settings:
+        settings_checked(args.settings)
     if args.arch is None:
         return None
     from cnn.cli import architecture_option
     return architecture_option(args.arch, args.load)
+
+
+def settings_checked(path) -> None:
+    """A --settings file that is there but is not a settings file, refused before Qt opens it (it would
+    wait on a FIFO for ever, and write over a text file or through a link): ValueError naming it."""
+    if not_file := files.not_a_file(path):
+        raise ValueError(f"--settings {files.shown(path)}: {not_file}")
+    if os.path.islink(path):
+        raise ValueError(f"--settings {files.shown(path)}: is a symbolic link; name the settings file itself "
+                         f"(it would be written through the link)")
+    try:
+        settings_file.read_text(path)
+    except settings_file.NotSettings as error:
+        raise ValueError(f"--settings {error}") from None
 
 
 def main(argv=None) -> int:
@@ -121,12 +137,17 @@ def main(argv=None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.studio.scripted import Script
+    from app.studio.settings_store import format_error
     from app.studio.window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("CNN Studio")
     app.setApplicationName("CNN Studio")
-    settings = QSettings(args.settings, QSettings.IniFormat) if args.settings else QSettings()
+    settings = QSettings(args.settings, QSettings.IniFormat) if args.settings else None
+    if settings is not None and settings_file.problem(args.settings) is None and format_error(settings):
+        print(f"cnn-studio: error: --settings {files.shown(args.settings)}: is not a settings file (Qt cannot "
+              f"read it as an ini file)", file=sys.stderr)
+        return 2
     window = MainWindow(settings, data_path=args.data, runs_dir=args.runs, preset=args.preset, epochs=args.epochs)
     if architecture is not None and not use_architecture(window, architecture):
         return 2

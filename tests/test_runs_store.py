@@ -258,6 +258,17 @@ def test_delete_removes_the_run_and_keeps_foreign_files(tmp_path):
     assert (foreign / "a.jpg").exists()
 
 
+def test_delete_keeps_a_folder_named_like_a_temporary_file_and_removes_all_the_rest(tmp_path):
+    """Red team: a folder .last.npz.<pid>.<hex>.tmp made Delete raise IsADirectoryError half-way through."""
+    folder = make_run(tmp_path)
+    (folder / ".last.npz.123.ab.tmp").mkdir()
+    (folder / ".last.npz.123.ab.tmp" / "inside").write_text("mine")
+    (folder / ".run.json.124.cd.tmp").write_text("{")       # a save cut short: the run's own
+    assert delete(folder) == [".last.npz.123.ab.tmp"]
+    assert sorted(p.name for p in folder.iterdir()) == [".last.npz.123.ab.tmp"]
+    assert (folder / ".last.npz.123.ab.tmp" / "inside").read_text() == "mine"
+
+
 def test_export_csv(tmp_path):
     folder = make_run(tmp_path)
     target = tmp_path / "out" / "metrics.csv"

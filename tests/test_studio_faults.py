@@ -1,6 +1,7 @@
 """Issue 11's studio faults: remembered garbage, command-line ranges, failing screenshots and saves,
 typed values out of range, windows closed one after another. pytest-qt, no sleeps."""
 import gc
+import json
 import os
 import subprocess
 import sys
@@ -28,7 +29,7 @@ def open_window(qtbot, path, **kwargs):
 def test_garbage_remembered_values_become_defaults_and_are_named_once(qtbot, tmp_path, monkeypatch):
     path = tmp_path / "garbage.ini"
     settings = QSettings(str(path), QSettings.IniFormat)
-    settings.setValue("run/config", {"seed": 2**31 + 5, "epochs": 3})   # RunConfig takes up to 2³²−1
+    settings.setValue("run/config", json.dumps({"seed": 2**31 + 5, "epochs": 3}))   # RunConfig takes up to 2³²−1
     settings.sync()
     with open(path, "a") as file:
         file.write("\n[window]\ngeometry=hello\ntrain_splitter=@ByteArray(garbage)\nworkspace=3\n[sample]\nsplit=3\n")
@@ -227,3 +228,17 @@ def test_a_settings_file_that_is_no_file_is_refused_at_once(tmp_path, make, kind
                             timeout=300, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert result.returncode == 2
     assert result.stderr == f"cnn-studio: error: --settings {path}: is {kind}, not a file\n"
+
+
+@pytest.mark.slow   # a subprocess
+def test_a_scripted_run_that_cannot_be_recorded_says_it_stops_and_exits_1(tmp_path):
+    """It said "Training goes on" and exited 1: the script ends there, and says only what is wrong."""
+    runs = tmp_path / "a-file"
+    runs.write_text("not a folder")
+    result = subprocess.run([sys.executable, "-m", "app", "--runs", str(runs), "--train", "--epochs", "1",
+                             "--exit-when-done", "--settings", str(tmp_path / "s.ini")], capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 1
+    said = [line for line in result.stderr.splitlines() if line.startswith("cnn-studio:")]
+    assert said == [f"cnn-studio: This run is not recorded: {runs}: the runs folder is a file (or part of its path "
+                    f"is), not a folder."]

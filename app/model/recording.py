@@ -34,6 +34,8 @@ def epochs_to_train(epochs_done: int, planned: int) -> int:
     return planned - epochs_done if planned > epochs_done else planned
 
 
+TRAINING_GOES_ON = " Training goes on; File ▸ Save weights keeps the result."   # in the window, not a script
+
 class NotRecorded(Exception):
     """The run could not be recorded (the message says where and why); training may go on."""
 
@@ -74,8 +76,8 @@ class Recording:
             return None
         except (OSError, ValueError, RunBusy) as error:
             self.recorder = None
-            raise NotRecorded(f"This run is not recorded: {naming(error, self.folder or self.runs_dir)}. Training "
-                              "goes on; File ▸ Save weights keeps the result.") from None
+            raise NotRecorded(f"This run is not recorded: {naming(error, self.folder or self.runs_dir)}."
+                              f"{TRAINING_GOES_ON}") from None
 
     def keep(self, record) -> bool:
         """Write one training record; True when it ended an epoch (run.json changed)."""

@@ -1,11 +1,47 @@
 """What the studio remembers between launches (QSettings), read defensively: a value that is
 missing is its default, and one that cannot be used (a hand-edited file, another version) is its
-default too, named once in the status bar. Nothing remembered can stop the window from opening."""
+default too, named once in the status bar. Nothing remembered can stop the window from opening.
+Only text, bytes and booleans are stored (the run's settings as JSON text): PySide pickles any other
+Python value, and unpickling a value read back could run code (app/model/settings_file.py checks a
+file before Qt reads it)."""
 from __future__ import annotations
 
+import json
+
+from cnn import jsonfile
 from cnn.config import RunConfig
 
 from app.model.workspace_names import NAMES, SPLITTERS
+
+
+class Unremembered:
+    """The settings of a session whose settings file is not used (it could run code, or it is no settings
+    file): the QSettings calls the studio makes, kept in memory; the file is never read or written."""
+
+    def __init__(self, file_name: str):
+        self.file_name, self.values = file_name, {}
+
+    def value(self, key: str, default=None):
+        return self.values.get(key, default)
+
+    def setValue(self, key: str, value) -> None:   # noqa: N802 (QSettings' name)
+        self.values[key] = value
+
+    def sync(self) -> None:
+        pass
+
+    def status(self) -> int:
+        return 0
+
+    def fileName(self) -> str:   # noqa: N802 (QSettings' name)
+        return self.file_name
+
+
+def remembered_config(stored) -> RunConfig:
+    """The run's settings from their remembered JSON text; ValueError (or TypeError) when unusable."""
+    if not isinstance(stored, str):
+        raise TypeError(f"run/config is {type(stored).__name__}, not JSON text")
+    return RunConfig.from_dict(jsonfile.parse(stored, "run/config", ValueError))
 
 
 def restored(restore, value) -> bool:
@@ -26,10 +62,10 @@ def restore(window) -> list[str]:
             unusable.append("window/geometry")
         window.fit_to_screen()
     clamp_to_screen(window)
-    workspace = settings.value("window/workspace", NAMES[0])
-    if workspace not in NAMES:
+    workspace = settings.value("window/workspace", NAMES[0])   # text, bytes, lists of text: nothing else gets here
+    if not isinstance(workspace, str) or workspace not in NAMES:
         unusable.append("window/workspace")
-    window.show_workspace(workspace if workspace in NAMES else NAMES[0])
+    window.show_workspace(NAMES[0] if "window/workspace" in unusable else workspace)
     for name in SPLITTERS:
         state = settings.value(f"window/{name}")
         if state is not None and not restored(getattr(window, name).restoreState, state):
@@ -37,7 +73,7 @@ def restore(window) -> list[str]:
     stored = settings.value("run/config")
     if stored is not None:
         try:
-            window.settings_panel.set_config(RunConfig.from_dict(stored))
+            window.settings_panel.set_config(remembered_config(stored))
         except (TypeError, ValueError, KeyError, OverflowError):
             unusable.append("run/config")
     split = settings.value("sample/split", "test")
@@ -45,7 +81,7 @@ def restore(window) -> list[str]:
     if index < 0:
         unusable.append("sample/split")
     window.sample_picker.split.setCurrentIndex(max(0, index))
-    notes = []
+    notes = [window.settings_note] if window.settings_note else []
     if unusable:
         notes.append(f"Some remembered settings could not be used and are back to their defaults: "
                      f"{', '.join(unusable)}.")
@@ -95,7 +131,7 @@ def remember(window) -> str | None:
     for name in SPLITTERS:
         settings.setValue(f"window/{name}", getattr(window, name).saveState())
     try:
-        settings.setValue("run/config", window.settings_panel.config().as_dict())
+        settings.setValue("run/config", json.dumps(window.settings_panel.config().as_dict()))
     except ValueError:
         pass
     settings.setValue("sample/split", window.sample_picker.current[0])

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QTimer
 
+from app.model.recording import TRAINING_GOES_ON
+
 
 class Script:
     def __init__(self, window, args, architecture: str | None):
@@ -51,7 +53,8 @@ class Script:
     def failed(self, text: str) -> None:
         if self.finishing and self.code:
             return  # said once already
-        print(f"cnn-studio: {text}", file=sys.stderr)
+        # The script ends here with exit code 1: training does not go on, whatever the window would say.
+        print(f"cnn-studio: {text.removesuffix(TRAINING_GOES_ON)}", file=sys.stderr)
         self.finish(1)
 
     def shown(self) -> None:

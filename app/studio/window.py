@@ -30,6 +30,7 @@ from app.studio.run_controls import RunControls
 from app.studio.runs_panel import RunsPanel
 from app.studio.sample_picker import SamplePicker
 from app.studio.settings_panel import SettingsPanel, in_words
+from app.studio.settings_store import usable
 from app.studio.status_line import StatusLine
 from app.studio.window_commands import Commands
 from app.studio.window_shown import Reports, SampleChoice
@@ -57,7 +58,7 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         """preset and epochs (the command line's) replace the remembered settings before the first
         network is built, so that no other network is shown first."""
         super().__init__()
-        self.settings = settings or QSettings()
+        self.settings, self.settings_note = usable(settings)   # (a file that could run code is not read)
         self.runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
         self.setWindowTitle("CNN Studio")
         self.setAcceptDrops(True)

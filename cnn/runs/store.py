@@ -180,18 +180,22 @@ def rename(folder: Path, name: str) -> RunInfo:
 
 
 def delete(folder: Path) -> list[str]:
-    """Remove the run's own files, and the folder once it is empty. Files the run did not write
-    stay; their names are returned. A live run is not deleted."""
+    """Remove the run's own files, and the folder once it is empty. Files the run did not write (and
+    folders named like its files) stay; their names are returned. A live run is not deleted."""
     folder = Path(folder)
     entry = inspect(folder)
     if entry.status == "running":
         raise ValueError(f"{folder}: the run is still being recorded")
     if entry.info is None and not any(os.path.lexists(folder / name) for name in OURS):
         raise ValueError(f"{folder}: not a run folder; nothing deleted")
-    for name in OURS:
-        (folder / name).unlink(missing_ok=True)        # a link is removed itself, never what it points to
-    for orphan in _temporary_files(folder):            # temporary files of saves cut short
-        orphan.unlink(missing_ok=True)
+    # The run's files and the temporary files of saves cut short; a folder by such a name is not the run's
+    # and stays (unlinking it would fail half-way through). A link is removed itself, never what it points to.
+    for path in [folder / name for name in OURS] + _temporary_files(folder):
+        try:
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                path.unlink()
+        except FileNotFoundError:
+            pass
     left = sorted(path.name for path in folder.iterdir())
     if not left:
         folder.rmdir()
