@@ -88,7 +88,8 @@ def test_a_file_holding_an_object_is_neither_read_nor_written(tmp_path, key):
     settings, note = usable(QSettings(str(path), QSettings.IniFormat))
     assert isinstance(settings, Unremembered) and settings.value(key) is None
     assert note == (f"{path}: the settings file holds a stored object (@Variant), which could run code if read; "
-                    f"it is not read; settings are at their defaults and will not be remembered.")
+                    f"it is not read; settings are at their defaults and will not be remembered until the file is deleted or "
+                    f"replaced.")
     settings.setValue(key, "x")
     settings.sync()
     assert not marker.exists() and path.read_bytes() == before
@@ -100,7 +101,7 @@ def test_a_file_qt_cannot_read_as_ini_is_not_used(tmp_path):
     settings, note = usable(QSettings(str(path), QSettings.IniFormat))
     assert isinstance(settings, Unremembered)
     assert note == (f"{path}: is not a settings file (Qt cannot read it as an ini file); settings are at their "
-                    f"defaults and will not be remembered.")
+                    f"defaults and will not be remembered until the file is deleted or replaced.")
     assert path.read_text() == "My notes\nbuy milk\n"
 
 
@@ -157,7 +158,8 @@ def test_the_studio_opens_with_its_defaults_and_one_note(qtbot, tmp_path, monkey
     assert window.recent.paths() == []
     window.close()
     assert notes == [f"{path}: the settings file holds a stored object (@Variant), which could run code if read; "
-                     f"it is not read; settings are at their defaults and will not be remembered."]
+                     f"it is not read; settings are at their defaults and will not be remembered until the file is deleted "
+                     f"or replaced."]
     assert not marker.exists() and path.read_bytes() == before
 
 

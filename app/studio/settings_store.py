@@ -31,4 +31,5 @@ def usable(settings: QSettings | None) -> tuple[QSettings | Unremembered, str | 
         problem = f"{name}: is not a settings file (Qt cannot read it as an ini file)"
     if problem is None:
         return settings, None
-    return Unremembered(name), f"{problem}; settings are at their defaults and will not be remembered."
+    return Unremembered(name), (f"{problem}; settings are at their defaults and will not be remembered until "
+                                "the file is deleted or replaced.")
