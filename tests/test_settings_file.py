@@ -88,8 +88,8 @@ def test_a_file_holding_an_object_is_neither_read_nor_written(tmp_path, key):
     settings, note = usable(QSettings(str(path), QSettings.IniFormat))
     assert isinstance(settings, Unremembered) and settings.value(key) is None
     assert note == (f"{path}: the settings file holds a stored object (@Variant), which could run code if read; "
-                    f"it is not read; settings are at their defaults and will not be remembered until the file is deleted or "
-                    f"replaced.")
+                    f"it is not read; settings are at their defaults and will not be remembered until the file is "
+                    f"deleted or replaced.")
     settings.setValue(key, "x")
     settings.sync()
     assert not marker.exists() and path.read_bytes() == before
@@ -158,8 +158,8 @@ def test_the_studio_opens_with_its_defaults_and_one_note(qtbot, tmp_path, monkey
     assert window.recent.paths() == []
     window.close()
     assert notes == [f"{path}: the settings file holds a stored object (@Variant), which could run code if read; "
-                     f"it is not read; settings are at their defaults and will not be remembered until the file is deleted "
-                     f"or replaced."]
+                     f"it is not read; settings are at their defaults and will not be remembered until the file "
+                     f"is deleted or replaced."]
     assert not marker.exists() and path.read_bytes() == before
 
 
