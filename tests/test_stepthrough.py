@@ -123,10 +123,18 @@ def stepper(window, qtbot):
     return window.step_window
 
 
-def engine_copy(session) -> Network:
-    network = Network.from_architecture(session.network.architecture(), session.network.dtype.name)
-    network.set_params(session.network.params)
+def stepper_copy(stepper) -> Network:
+    """The network of the weights the step-through was sent (the model's: tests/test_studio_model_runs.py)."""
+    weights = stepper.weights
+    network = Network.from_architecture(list(weights.architecture), weights.dtype)
+    network.set_params(weights.params)
     return network
+
+
+def accuracy_of(stepper, model) -> float:
+    """The test accuracy of the step-through's weights, on the model's test images."""
+    scores = stepper_copy(stepper).predict(model.images["test"][:, None])
+    return float(np.mean(np.asarray(model.classes)[scores.argmax(axis=1)] == model.labels["test"]))
 
 
 @pytest.mark.slow
@@ -153,12 +161,11 @@ def test_the_keyboard_walks_every_step_forward_and_back(stepper, qtbot):
 
 
 def test_the_step_through_shows_the_chosen_sample(window, stepper):
-    session = window.worker.session
-    x = session.dataset.test.x[3:4]
-    np.testing.assert_array_equal(stepper.trace.x, x)
-    assert f"test image #3</b> · label <b>{session.dataset.test.labels[3]}" in stepper.header.text()
+    model = window.model    # the model's images are the data set's (tests/test_studio_model_runs.py)
+    np.testing.assert_array_equal(stepper.trace.x[0, 0], model.images["test"][3])
+    assert f"test image #3</b> · label <b>{model.labels['test'][3]}" in stepper.header.text()
     window.sample_picker.select("train", 7)  # the window follows the sample picker
-    np.testing.assert_array_equal(stepper.trace.x, session.dataset.train.x[7:8])
+    np.testing.assert_array_equal(stepper.trace.x[0, 0], model.images["train"][7])
 
 
 def test_hovering_an_output_pixel_outlines_its_window_and_kernel(stepper):
@@ -184,68 +191,47 @@ def test_hovering_a_kernel_gradient_outlines_the_region_it_sums(stepper):
     assert f"{stepper.panel('dK').array[1, 0, 2, 1]:+.10g}" in stepper.readout.text()
 
 
-def by_hand(session, network, x, y, velocity=None):
-    """θ − η ∂E/∂θ, or with momentum θ + μv − η ∂E/∂θ, in numpy beside the engine's optimizer."""
-    network.backward(session.loss.prime(y, network.forward(x)))
-    lr, momentum = session.optimizer.current_learning_rate, session.optimizer.momentum
-    if not momentum:
-        return {name: p - lr * network.grads[name] for name, p in network.params.items()}
-    steps = {name: momentum * velocity[name] - lr * network.grads[name] for name in network.params}
-    return {name: p + steps[name] for name, p in network.params.items()}, steps
-
-
 @pytest.mark.smoke
 def test_applying_the_update_takes_one_engine_step_and_moves_the_loss(window, stepper, qtbot):
-    session = window.worker.session
-    expected_network = engine_copy(session)
-    x, y = session.dataset.test.x[3:4], session.dataset.test.y[3:4]
-    loss_before = session.loss.value(y, expected_network.forward(x))
-    expected = by_hand(session, expected_network, x, y)
+    # the engine's step, by hand, and the loss it moves: tests/test_studio_model_runs.py
+    loss_before = stepper.trace.loss
     shown = dict(stepper.trace.new_params)
     version = stepper.weights.version
     qtbot.mouseClick(stepper.apply_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: stepper.weights.version != version, timeout=10000)
-    for name, value in expected.items():
-        np.testing.assert_array_equal(session.network.params[name], value)
-        np.testing.assert_array_equal(shown[name], value)  # what the update steps showed as "after"
-    expected_network.set_params(expected)
-    loss_after = session.loss.value(y, expected_network.forward(x))
+    for name, value in stepper.weights.params.items():   # the model's weights after the step, sent back
+        np.testing.assert_array_equal(shown[name], value)  # are what the update steps showed as "after"
+    loss_after = stepper.loss.value(stepper.trace.y_true, stepper_copy(stepper).forward(stepper.trace.x))
     assert loss_after < loss_before
     assert stepper.trace.loss == loss_after
     assert f"moved <i>E</i> from {loss_before:.8g} to {loss_after:.8g}" in stepper.header.text()
     assert stepper.apply_button.isEnabled()
 
 
-def test_with_momentum_the_update_uses_and_moves_the_optimizers_velocity(window, stepper, qtbot):
-    session = window.worker.session
-    session.optimizer.momentum = 0.9
-    session.optimizer.velocity = {name: np.full_like(p, 1e-3) for name, p in session.network.params.items()}
-    window.step_through()  # read the weights (and the optimizer's state) again
+def test_with_momentum_the_update_says_so(window, stepper, qtbot):
+    # the weights and velocity it moves, by hand: tests/test_studio_model_runs.py
+    window.settings_panel.momentum.setValue(0.9)
+    window.reset()
     qtbot.waitUntil(lambda: stepper.weights.momentum == 0.9, timeout=10000)
-    x, y = session.dataset.test.x[3:4], session.dataset.test.y[3:4]
-    expected, velocity = by_hand(session, engine_copy(session), x, y, session.optimizer.velocity)
     assert "momentum μ = 0.9" in [s for s in stepper.steps if s.phase == "update"][0].explanation
     version = stepper.weights.version
     qtbot.mouseClick(stepper.apply_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: stepper.weights.version != version, timeout=10000)
-    for name, value in expected.items():
-        np.testing.assert_array_equal(session.network.params[name], value)
-        np.testing.assert_array_equal(session.optimizer.velocity[name], velocity[name])
+    assert "μ = 0.9" in window.statusBar().currentMessage()
 
 
 @pytest.mark.smoke
 def test_editing_a_kernel_recomputes_at_once_and_closing_changes_nothing(window, stepper, qtbot):
-    session = window.worker.session
-    before = {name: value.copy() for name, value in session.network.params.items()}
+    before = stepper.weights.params     # the model's weights are not changed by edits: tests/test_studio_model_runs.py
     loss_before = stepper.trace.loss
     stepper._clicked("K", (2, 0, 1, 1))  # a click on a kernel value selects it for typing
     assert (stepper.editor.kernel.value(), stepper.editor.channel.value()) == (2, 0)
     assert stepper.editor.table.currentItem() is stepper.editor.table.item(1, 1)
     stepper.editor.table.item(1, 1).setText("2.5")
-    edited = engine_copy(session)
+    edited = stepper_copy(stepper)
     edited.layers[0].params["kernels"][2, 0, 1, 1] = 2.5
-    x, y = session.dataset.test.x[3:4], session.dataset.test.y[3:4]
-    assert stepper.trace.loss == session.loss.value(y, edited.forward(x)) != loss_before
+    x, y = stepper.trace.x, stepper.trace.y_true
+    assert stepper.trace.loss == stepper.loss.value(y, edited.forward(x)) != loss_before
     np.testing.assert_array_equal(stepper.trace.layers[0].output, edited.outputs[0])
     assert "kernels edited" in stepper.header.text()
     for nonsense in ("abc", "nan", "-inf"):  # refused with a message
@@ -254,8 +240,6 @@ def test_editing_a_kernel_recomputes_at_once_and_closing_changes_nothing(window,
     assert stepper.network.params["0.kernels"][2, 0, 0, 0] == before["0.kernels"][2, 0, 0, 0]
     assert stepper.editor.table.item(0, 0).text() == f"{before['0.kernels'][2, 0, 0, 0]:.6g}"
     stepper.close()
-    for name, value in before.items():
-        np.testing.assert_array_equal(session.network.params[name], value)
     window.step_through()  # reopening shows the model's weights again, unedited
     qtbot.waitUntil(lambda: stepper.isVisible(), timeout=10000)
     assert stepper.trace.loss == loss_before and "edited" not in stepper.header.text()
@@ -273,16 +257,15 @@ def test_reset_edits_returns_to_the_models_weights(stepper):
 @pytest.mark.slow
 def test_check_gradients_colours_every_tensor(window, stepper, qtbot):
     qtbot.mouseClick(stepper.checker.button, Qt.LeftButton)
-    names = list(window.worker.session.network.params)
+    names = list(window.model.parameter_names)
     qtbot.waitUntil(lambda: stepper.checker.table.rowCount() == len(names), timeout=30000)
     assert [stepper.checker.table.item(r, 0).text() for r in range(len(names))] == names
     errors = [float(stepper.checker.table.item(r, 2).text()) for r in range(len(names))]
     assert max(errors) < 1e-6
     assert all(stepper.checker.table.item(r, 2).background().color().name() == "#c7e9c0" for r in range(len(names)))
     # the same numbers as the engine's check (a float64 copy, the same sampled entries)
-    session = window.worker.session
-    direct = check_network_gradients(engine_copy(session), session.dataset.test.x[3:4], session.dataset.test.y[3:4],
-                                     session.loss, max_entries=2000, through_outputs=True)
+    direct = check_network_gradients(stepper_copy(stepper), stepper.trace.x, stepper.trace.y_true,
+                                     stepper.loss, max_entries=2000, through_outputs=True)
     assert errors == [float(f"{c.relative_error:.2e}") for c in direct.values()]
 
 
@@ -302,18 +285,14 @@ def test_training_makes_the_window_stale_and_a_pause_reloads_it(window, stepper,
     assert not stepper.apply_button.isEnabled() and "out of date" in stepper.status.text()
     window.toggle_pause()
     qtbot.waitUntil(lambda: stepper.weights.version != version and stepper.apply_button.isEnabled(), timeout=10000)
-    session = window.worker.session
-    for name, value in session.network.params.items():
-        np.testing.assert_array_equal(stepper.weights.params[name], value)
+    assert stepper.weights.version == window.worker.studio.version   # the weights it reloaded are the model's now
 
 
 def test_an_update_from_old_weights_is_refused(window, stepper, qtbot):
-    session = window.worker.session
-    before = {name: value.copy() for name, value in session.network.params.items()}
+    # the weights left alone: tests/test_studio_model_runs.py
+    before = stepper.weights.params
     window.send("apply_weights", stepper.weights.version - 1, {k: v + 1 for k, v in before.items()})
     qtbot.waitUntil(lambda: "not applied" in window.banner.text.text(), timeout=10000)
-    for name, value in before.items():
-        np.testing.assert_array_equal(session.network.params[name], value)
 
 
 @pytest.mark.slow
@@ -354,15 +333,12 @@ def test_the_step_through_window_remembers_its_size(window, stepper, qtbot, tmp_
 
 # -- issue 13: the step-through, readable on the ten-digit network ----------------------------------------
 def test_an_applied_update_says_what_it_did_to_the_test_accuracy_and_stays_with_its_sample(window, stepper, qtbot):
-    session = window.worker.session
-    before = np.mean(engine_copy(session).predict(session.dataset.test.x).argmax(axis=1)
-                     == session.dataset.test.y.argmax(axis=1))
+    before = accuracy_of(stepper, window.model)    # the model's numbers: tests/test_studio_model_runs.py
     version = stepper.weights.version
     qtbot.mouseClick(stepper.apply_button, Qt.LeftButton)
     assert "Applying the update" in stepper.status.text()
     qtbot.waitUntil(lambda: stepper.weights.version != version, timeout=10000)
-    after = np.mean(engine_copy(session).predict(session.dataset.test.x).argmax(axis=1)
-                    == session.dataset.test.y.argmax(axis=1))
+    after = accuracy_of(stepper, window.model)
     qtbot.waitUntil(lambda: "→" in stepper.status.text(), timeout=10000)
     assert "Applying" not in stepper.status.text()
     assert f"{100 * before:.2f}% → {100 * after:.2f}%" in stepper.status.text()
