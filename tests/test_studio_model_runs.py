@@ -310,3 +310,68 @@ def test_the_step_through_asking_while_training_pauses_and_gets_the_weights_of_n
     weights = events.last("weights")
     assert weights.version == studio.version
     assert_params(studio, weights.params)
+
+
+# -- tests/test_runs_studio.py -----------------------------------------------------------------------------
+def recorded_run(tmp_path):
+    studio, events = configured(tmp_path / "runs")
+    studio.command("start", CONFIG)
+    run_out(studio)
+    return studio.runs.folder
+
+
+def test_an_opened_run_has_its_checkpoints_weights(tmp_path):
+    """test_a_run_is_recorded_listed_reopened_and_overlaid: the weights shown are the checkpoint's."""
+    from cnn.checkpoint import load_checkpoint
+    from cnn.runs.store import LAST
+    folder = recorded_run(tmp_path)
+    studio, events = configured()
+    studio.command("open_run", str(folder))
+    assert studio.runs.folder == folder and "run “" in events.last("model_changed").source
+    assert_params(studio, load_checkpoint(folder / LAST).network.params)
+
+
+def test_a_run_continued_in_the_studio_repeats_a_run_never_interrupted(tmp_path, raw_mnist, monkeypatch):
+    """test_a_cnn_train_run_opens_and_continues_exactly_in_the_studio: a cnn-train run of two epochs, opened
+    and continued for one, has the weights of a three-epoch run never interrupted."""
+    import cnn.cli
+    from cnn.cli import main as cnn_train
+    from cnn.runs.runfile import read_info
+    from cnn.runs.store import RunStore
+    monkeypatch.setattr(cnn.cli, "load_mnist", lambda path=None: raw_mnist)
+    runs = tmp_path / "runs"
+    assert cnn_train(["--epochs", "2", "--limit", "10", "--quiet", "--runs", str(runs)]) == 0
+    assert cnn_train(["--epochs", "3", "--limit", "10", "--quiet", "--save", str(tmp_path / "straight.npz")]) == 0
+    [entry] = RunStore(runs).list()
+    studio, events = configured(runs)
+    studio.command("continue_run", str(entry.path), 1)
+    assert studio.runs.folder == entry.path and studio.state is RunState.RUNNING
+    run_out(studio)
+    assert_params(studio, io.load(tmp_path / "straight.npz").params)
+    assert read_info(entry.path).status == "finished" and read_info(entry.path).epochs_done == 3
+
+
+def test_a_run_whose_checkpoint_cannot_be_loaded_leaves_the_session_alone(tmp_path):
+    """test_damaged_run_folders_are_listed_with_their_reasons: opening a damaged checkpoint keeps the session."""
+    from cnn.runs.store import LAST
+    folder = recorded_run(tmp_path)
+    params = io.load(folder / LAST).params                 # a zip whose directory reads, arrays do not
+    np.savez(folder / LAST, **{"__header__": np.frombuffer(b"{}", dtype=np.uint8), **params})
+    studio, events = configured()
+    session = studio.session
+    studio.command("open_run", str(folder))
+    assert events.last("failed").startswith(f"{folder}: the checkpoint last.npz cannot be loaded")
+    assert studio.session is session and studio.runs.folder is None
+
+
+def test_a_runs_folder_that_cannot_be_written_is_said_and_training_goes_on(tmp_path):
+    """test_a_runs_folder_that_cannot_be_written_is_said_and_training_goes_on: the run trains its epoch."""
+    blocked = tmp_path / "a file, not a folder"
+    blocked.write_text("x")
+    one = CONFIG.with_changes(epochs=1)
+    studio, events = configured(blocked, config=one)
+    studio.command("start", one)
+    assert events.last("failed").startswith(f"This run is not recorded: {blocked}: ")
+    run_out(studio)
+    assert studio.session.epochs_done == 1 and len(events.of("finished")) == 1
+    assert blocked.read_text() == "x"
