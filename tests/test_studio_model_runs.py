@@ -375,3 +375,48 @@ def test_a_runs_folder_that_cannot_be_written_is_said_and_training_goes_on(tmp_p
     run_out(studio)
     assert studio.session.epochs_done == 1 and len(events.of("finished")) == 1
     assert blocked.read_text() == "x"
+
+
+# -- tests/test_your_digit.py --------------------------------------------------------------------------------
+def test_your_image_is_read_by_the_network_and_followed_through_training():
+    """test_the_network_sees_the_drawing_and_every_view_follows, test_your_digit_follows_the_weights_through_
+    training_and_stop: its snapshot's prediction is the network's, before training and after a stop."""
+    from app.model.my_samples import ImageSample
+    studio, events = configured()
+    digit = np.zeros((28, 28))
+    digit[4:24, 12:16] = 1.0
+    studio.command("select_image", ImageSample("drawing", -1, digit))
+    session = studio.session
+
+    def predicted():
+        return session.dataset.classes[int(np.argmax(session.network.forward(digit[None, None])))]
+    snapshot = events.last("image_snapshot")
+    np.testing.assert_array_equal(snapshot.image, digit)
+    assert snapshot.split == "drawing" and snapshot.predicted == predicted()
+    studio.command("start", LONG)
+    for _ in range(25):
+        studio.tick()
+        studio.command("views_drawn", 0.0)
+    studio.command("select_sample", "test", 2)      # an MNIST image chosen: your image is still followed
+    studio.command("stop")
+    assert events.last("image_snapshot").predicted == predicted()
+    np.testing.assert_array_equal(events.last("image_snapshot").image, digit)
+    probabilities = session.loss.probabilities(session.network.forward(digit[None, None]))[0]
+    np.testing.assert_array_equal(events.last("image_snapshot").probabilities, probabilities)
+
+
+def test_a_stop_within_an_epoch_evaluates_the_weights_it_leaves():
+    """test_a_stop_within_an_epoch_evaluates_the_weights_it_leaves: the last evaluation sent is of the weights
+    the stop left (epoch None), not of the last epoch's end."""
+    from cnn.train import evaluate
+    studio, events = configured()
+    studio.command("start", LONG)
+    for _ in range(25):             # an epoch's end (20 steps), then 5 steps into the next
+        studio.tick()
+    studio.command("stop")
+    shown, epoch = events.last("evaluated")
+    assert epoch is None
+    session = studio.session
+    expected = evaluate(session.network, session.dataset.test, session.loss)
+    classes = np.asarray(session.dataset.classes)
+    np.testing.assert_array_equal(classes[shown.predicted], classes[expected.predictions])
