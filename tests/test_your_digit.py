@@ -260,7 +260,7 @@ def test_your_digit_follows_the_weights_through_training_and_stop(window, qtbot,
     followed = []   # your digit's snapshots (the network's answers: tests/test_studio_model_runs.py)
     window.worker.image_snapshot.connect(followed.append)
     window.stop()
-    qtbot.waitUntil(lambda: window.state.name == "IDLE" and followed, timeout=60000)
+    qtbot.waitUntil(lambda: window.state.name == "IDLE" and bool(followed), timeout=60000)
     last = followed[-1]
     best = int(np.argmax(last.probabilities))
     expected = f"<b style='font-size:20pt'>{last.classes[best]}</b> (p = {last.probabilities[best]:.2f})"
