@@ -85,7 +85,14 @@ def test_the_keras_engine_repeats_the_numpy_engines_run(dtype, tmp_path, capsys)
 
     def without_times(text):
         return re.sub(r"\(\d+\.\d s\)", "", text)
-    assert without_times(theirs) == without_times(ours)
+
+    def numbers(text):
+        return [float(v) for v in re.findall(r"\d+\.\d+", without_times(text))]
+    if dtype == "float64":
+        assert without_times(theirs) == without_times(ours)
+    else:   # float32 sums in another order: the printed losses may differ in their last digit (~4e-7 of 2.47)
+        assert re.sub(r"\d+\.\d+", "#", without_times(theirs)) == re.sub(r"\d+\.\d+", "#", without_times(ours))
+        assert np.allclose(numbers(theirs), numbers(ours), rtol=2e-6, atol=1e-6)
     assert "epoch 2/2" in ours and "test accuracy:" in ours
     losses = {}
     for engine in ("numpy", "keras"):
