@@ -198,17 +198,26 @@ def running(pid: int) -> bool:
 
 @contextmanager
 def _interrupts_deferred():
-    """Holds SIGINT back (main thread, POSIX) for a few statements; it is delivered right after."""
+    """Holds SIGINT back (main thread) for a few statements; it is delivered right after. A Python
+    handler catches it meanwhile: blocking the signal would hold it in this thread only, and the kernel
+    gives a signal sent to the process to any thread not blocking it (BLAS's, the halves' pool), whose
+    note of it Python then acts on in the main thread at once."""
     # (get_ident, not current_thread(): on a thread Python did not start, such as the studio's worker
     # QThread, current_thread() registers a dummy Thread object that stays for good)
-    if threading.get_ident() != threading.main_thread().ident or not hasattr(signal, "pthread_sigmask"):
+    if threading.get_ident() != threading.main_thread().ident:
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        signal.signal(signal.SIGINT, previous)
+        if caught and previous is not signal.SIG_IGN:
+            if callable(previous):
+                previous(signal.SIGINT, None)     # Python's default raises KeyboardInterrupt; another does its own
+            else:
+                raise KeyboardInterrupt
 
 
 def _sync_folder(folder: Path) -> None:
