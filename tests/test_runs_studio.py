@@ -420,6 +420,7 @@ def test_every_counter_uses_the_runs_own_epochs_and_the_shown_run_is_the_selecte
     qtbot.waitUntil(lambda: window.worker.recorder is None and read_info(entry.path).status == "finished")
     info = read_info(entry.path)
     assert info.epochs_done == info.epochs_planned == info.settings.epochs == done + 3
+    assert window.settings_panel.epochs.value() == done + 3      # Continue grew the plan: the field follows
     assert window.status.progress_bar.format().startswith(f"epoch {done + 3}/{done + 3} ")
 
     window.settings_panel.learning_rate.setValue(0.5)        # another setting: a new run, which is selected
