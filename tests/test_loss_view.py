@@ -62,3 +62,17 @@ def test_small_losses_keep_the_axis_label_without_a_prefix(qtbot):
     for plot in (view.plot, view.error_plot):
         label = plot.getAxis("left").labelString()
         assert "(x" not in label, label
+
+
+def test_an_opened_runs_interrupted_epoch_is_within_the_x_axis(qtbot):
+    """A run stopped at step 3 of 4 of epoch 2: its curves hold those steps, and the axis shows them
+    (it ended at epoch 1.0, the last whole epoch, until Start)."""
+    from app.model.run_curves import RunCurves
+    from cnn.train import StepRecord
+    view = shown(qtbot, 500, 400)
+    curves = RunCurves()
+    curves.add([*(StepRecord(1, s, 4, s, 1, 0.5, {}) for s in range(1, 5)), epoch(1, 0.9),
+                *(StepRecord(2, s, 4, 4 + s, 1, 0.4, {}) for s in range(1, 4))])
+    view.show_history(curves)
+    assert view.steps.data()[0].max() == 1.75
+    assert view.plot.viewRange()[0][1] >= 1.75

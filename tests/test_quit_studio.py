@@ -61,6 +61,7 @@ def test_stop_in_the_first_epoch_then_start_goes_on_from_that_step_bit_for_bit(w
     assert (checkpoint.epoch, checkpoint.step) == (0, 7)
     qtbot.waitUntil(lambda: "stopped at epoch 1, step 7 of 20" in window.runs_panel._item(entry.path).text(RUN))
     assert window.runs_panel._item(entry.path).text(STATUS) == "interrupted"
+    assert "(network (seed 0), trained 7 steps;" in window.model_label.text()   # no longer "new network"
 
     monkeypatch.undo()
     train_to_the_end(window, qtbot)      # Start: the same run goes on, from step 8
@@ -100,6 +101,21 @@ def test_closing_while_training_keeps_the_step_and_asks_nothing(qtbot, tmp_path,
     whole = Session(continued.config, raw_mnist)
     list(whole.run(3))
     assert all(np.array_equal(continued.network.params[k], v) for k, v in whole.network.params.items())
+
+    # The studio opened again shows that run where it stopped, and Start goes on with it in its folder.
+    again = MainWindow(QSettings(str(tmp_path / "studio.ini"), QSettings.IniFormat), runs_dir=tmp_path / "runs")
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitUntil(lambda: again.worker.run_folder == entry.path and again.loss_view.steps.count > 0, timeout=10000)
+    assert again.status.progress_bar.format() == "epoch 2/3 · step 13/20 · stopped"
+    assert again.loss_view.last_x == 1.65 and again.loss_view.plot.viewRange()[0][1] >= 1.65
+    assert f"(run “{entry.info.name}”, trained 1 epoch and 13 steps;" in again.model_label.text()
+    assert again.settings_panel.epochs.value() == 3
+    with qtbot.waitSignal(again.training_finished, timeout=60000):
+        again.start()
+    qtbot.waitUntil(lambda: again.worker.recorder is None, timeout=10000)
+    [entry] = RunStore(tmp_path / "runs").list()
+    assert entry.status == "finished" and entry.info.epochs_done == 3
 
 
 @pytest.mark.slow  # the whole studio

@@ -97,7 +97,9 @@ def test_changed_settings_start_a_new_run_without_overlay(window, qtbot):
     assert same.path == first.path and same.info.epochs_done == same.info.epochs_planned == 4
     assert [row[0] for row in epochs_on_disk(first.path)] == [1, 2, 3, 4]
     assert [row[0] for row in shown_epochs(window)] == [1.0, 2.0, 3.0, 4.0]
+    assert window.settings_panel.epochs.value() == 4      # the run's plan grew from 2 to 4: Epochs says so
 
+    window.settings_panel.epochs.setValue(2)
     window.settings_panel.learning_rate.setValue(0.2)     # another learning rate: another run
     with qtbot.waitSignal(window.worker.message, timeout=10000) as message:
         window.start()
@@ -334,6 +336,8 @@ def test_stop_then_start_goes_on_with_the_run_and_a_deleted_run_gives_way_to_a_n
     window.runs_panel.confirm = lambda text: True
     window.runs_panel.delete_selected()
     assert not entry.path.exists()
+    assert window.settings_panel.epochs.value() == done + 1    # the plan that Start grew
+    window.settings_panel.epochs.setValue(done + 2)
     train_to_the_end(window, qtbot)     # its folder is gone: the network goes on in a new run, no error
     [new] = runs(window)
     # Within the same second the new run may take the deleted folder's name: its content tells it is new.
@@ -419,6 +423,7 @@ def test_every_counter_uses_the_runs_own_epochs_and_the_shown_run_is_the_selecte
     qtbot.waitUntil(lambda: window.worker.recorder is None and read_info(entry.path).status == "finished")
     info = read_info(entry.path)
     assert info.epochs_done == info.epochs_planned == info.settings.epochs == done + 3
+    assert window.settings_panel.epochs.value() == done + 3      # Continue grew the plan: the field follows
     assert window.status.progress_bar.format().startswith(f"epoch {done + 3}/{done + 3} ")
 
     window.settings_panel.learning_rate.setValue(0.5)        # another setting: a new run, which is selected

@@ -86,7 +86,7 @@ def test_no_rate_or_time_left_once_paused_or_stopped(window, qtbot):
     window.stop()
     qtbot.waitUntil(lambda: window.state is RunState.IDLE, timeout=30000)
     text = window.status.progress_bar.format()
-    assert re.fullmatch(r"epoch \d+/10000 · step \d+/20", text), text
+    assert re.fullmatch(r"epoch \d+/10000 · step \d+/20 · stopped", text), text
 
 
 def test_the_rate_is_measured_over_real_time_not_over_bursts():
@@ -147,6 +147,7 @@ def test_the_status_bar_and_the_progress_bar_count_epochs_alike_and_the_network_
     epochs = [m for m in messages if m.startswith("Epoch ")]
     assert epochs[-1].startswith("Epoch 4/4: ") and window.status.progress_bar.format().startswith("epoch 4/4")
     assert "new network" not in window.model_label.text() and "trained 4 epochs" in window.model_label.text()
+    assert window.settings_panel.epochs.value() == 4     # the run's plan grew from 2 to 4: the field says so
 
 
 def button_colour(button) -> QColor:

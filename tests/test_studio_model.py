@@ -168,3 +168,61 @@ def test_the_model_knows_the_workspace_shown():
     studio.command("select_workspace", "results")                     # already there: said once
     studio.command("select_workspace", "nowhere")
     assert studio.workspace == "results" and events.of("workspace_chosen") == ["results"]
+
+
+def interrupted_run(tmp_path, epoch, step):
+    """A run of CONFIG closed (end_for_quit) right after step `step` of `epoch`: its folder."""
+    studio, _ = studio_with(tmp_path)
+    studio.command("configure", CONFIG)
+    studio.command("start", CONFIG)
+    while (studio.session.epochs_done, studio.session.progress.step) != (epoch - 1, step):
+        assert studio.tick()
+    studio.command("end_for_quit")
+    return studio.runs.folder
+
+
+def test_reopening_the_studio_shows_the_run_it_closed_on_and_start_goes_on_in_its_folder(tmp_path):
+    folder = interrupted_run(tmp_path, 2, 5)
+    studio, events = studio_with(tmp_path)
+    studio.command("reopen", str(folder), CONFIG.with_changes(learning_rate=0.5))   # the settings' own: not used
+    info = events.last("model_changed")
+    assert studio.runs.folder == folder and events.of("failed") == []
+    assert (info.trained, info.steps_per_epoch, info.epochs_planned) == ((1, 5), 20, 2)
+    assert events.last("history").last_x == 1 + 5 / 20           # the interrupted epoch's steps are drawn
+    studio.command("start", events.last("run_opened"))          # Start with the run's settings, as the panel shows
+    assert events.last("run_started") == (1, 2) and studio.runs.folder == folder
+    run_out(studio)
+    assert events.last("finished") is not None and [p for p in tmp_path.iterdir() if p.is_dir()] == [folder]
+
+
+@pytest.mark.parametrize("damage", ["gone", "damaged"])
+def test_a_run_that_cannot_be_reopened_gives_a_fresh_network_and_one_note(tmp_path, damage):
+    folder = interrupted_run(tmp_path, 1, 3)
+    if damage == "gone":
+        for path in folder.iterdir():
+            path.unlink()
+        folder.rmdir()
+    else:
+        (folder / "run.json").write_text("{")
+    studio, events = studio_with(tmp_path)
+    studio.command("reopen", str(folder), CONFIG)
+    assert studio.session is not None and studio.runs.folder is None and events.of("failed") == []
+    assert events.last("model_changed").source == "new network (seed 0)"
+    [note] = events.of("message")
+    assert note.startswith("The run shown when the studio closed is not opened again: ") and str(folder) in note
+
+
+def test_where_a_network_stands_in_words():
+    from app.model.model_info import trained_after, trained_text
+    from app.model.progress import ProgressTracker
+    steps = [StepRecord(1, s, 20, s, 1, 0.5, {}) for s in (1, 2)]
+    assert trained_after(steps, (0, 0)) == (0, 2)
+    assert trained_text((0, 212)) == "trained 212 steps" and trained_text((1, 212)) == "trained 1 epoch and 212 steps"
+    assert trained_text((2, 0)) == "trained 2 epochs" and trained_text((0, 0)) == ""
+    progress = ProgressTracker()
+    progress.stand((1, 188), 469, 2)
+    assert progress.text(live=False, stopped=True) == "epoch 2/2 · step 188/469 · stopped"
+    progress.stand((2, 0), 469, 2)
+    assert progress.text(live=False, stopped=True) == "epoch 2/2 · step 469/469 · done"
+    progress.stand((0, 0), 469, 2)
+    assert progress.text(live=False, stopped=True) == "ready"

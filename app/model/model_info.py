@@ -7,6 +7,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from cnn.session import Session
+from cnn.train import EpochRecord
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class ModelInfo:
     images: dict                   # split → read-only (N, 28, 28) array
     labels: dict                   # split → read-only (N,) digits
     source: str                    # where the weights came from: 'new (seed 0)' or a file
+    trained: tuple[int, int] = (0, 0)   # its training so far: whole epochs, and steps into the next
+    steps_per_epoch: int = 0
+    epochs_planned: int = 0        # its run's planned total (0: no run)
 
     @property
     def summary(self) -> str:
@@ -65,7 +69,24 @@ def layer_infos(session: Session) -> tuple[LayerInfo, ...]:
                  for i, layer in enumerate(network.layers))
 
 
-def model_info(session: Session, source: str) -> ModelInfo:
+def trained_after(records, trained: tuple[int, int]) -> tuple[int, int]:
+    """(whole epochs, steps into the next) a network has trained once `records` are done, from `trained`."""
+    for record in records:
+        if isinstance(record, EpochRecord) or record.step >= record.steps_per_epoch:
+            trained = (record.epoch, 0)
+        else:
+            trained = (record.epoch - 1, record.step)
+    return trained
+
+
+def trained_text(trained: tuple[int, int]) -> str:
+    """'trained 1 epoch and 212 steps', 'trained 212 steps', 'trained 2 epochs'; '' for none."""
+    epochs, steps = trained
+    parts = [f"{count} {unit}{'s' * (count != 1)}" for count, unit in ((epochs, "epoch"), (steps, "step")) if count]
+    return f"trained {' and '.join(parts)}" if parts else ""
+
+
+def model_info(session: Session, source: str, planned: int = 0) -> ModelInfo:
     network, dataset = session.network, session.dataset
     images = {}
     for split, data in (("train", dataset.train), ("test", dataset.test)):
@@ -74,4 +95,5 @@ def model_info(session: Session, source: str) -> ModelInfo:
         classes=dataset.classes, config=session.config, layers=layer_infos(session),
         parameter_count=sum(p.size for p in network.params.values()),
         loss_name=session.loss.name, images=images, labels={"train": dataset.train.labels, "test": dataset.test.labels},
-        source=source)
+        source=source, trained=(session.epochs_done, session.progress.step),
+        steps_per_epoch=session.steps_per_epoch, epochs_planned=planned)

@@ -28,6 +28,16 @@ class ProgressTracker:
         self.arrivals = deque()     # (time, samples seen by then), one per batch of records
         self.finished = False
 
+    def stand(self, trained: tuple[int, int], steps_per_epoch: int, planned: int) -> None:
+        """A network shown, not training, that has trained `trained` (whole epochs, steps into the next) of
+        a run planned for `planned` epochs: where it stands (nothing for one never trained)."""
+        epochs, steps = trained
+        self.start_run(max(planned, epochs + (steps > 0)), epochs)
+        if epochs or steps:
+            self.epoch, self.step = (epochs + 1, steps) if steps else (epochs, steps_per_epoch)
+            self.steps_per_epoch = steps_per_epoch
+            self.finished = not steps and epochs >= self.epochs
+
     def resume(self) -> None:
         """Training goes on after a pause: the rate starts again from here."""
         self.arrivals.clear()
@@ -72,14 +82,16 @@ class ProgressTracker:
         per_step = self.samples_seen / self.done_steps
         return (self.total_steps - self.done_steps) * per_step / rate
 
-    def text(self, live: bool = True) -> str:
+    def text(self, live: bool = True, stopped: bool = False) -> str:
         """'epoch 3/20 · step 5/200 · 1,234 samples/s · 0:41 left'; the rate and time left only while
-        `live` (training runs), '· done' once the run's last epoch ended."""
+        `live` (training runs), '· done' once the run's last epoch ended, else '· stopped' if `stopped`."""
         if not self.steps_per_epoch:
             return "ready"
         parts = [f"epoch {self.epoch}/{self.epochs}", f"step {self.step}/{self.steps_per_epoch}"]
         if self.finished:
             parts.append("done")
+        elif stopped:
+            parts.append("stopped")
         elif live:
             rate = self.samples_per_second()
             if rate:

@@ -52,9 +52,10 @@ def restored(restore, value) -> bool:
         return False
 
 
-def restore(window) -> list[str]:
+def restore(window) -> str:
     """Geometry, splitter positions, the workspace, run settings and the chosen split of the last
-    session (the step-through's geometry is read when it first opens). Returns the keys that were unusable."""
+    session (the step-through's geometry is read when it first opens). Returns the run folder that was
+    shown ('' for none), to open again."""
     settings, unusable = window.settings, []
     geometry = settings.value("window/geometry")
     if geometry is None or not restored(window.restoreGeometry, geometry):
@@ -76,6 +77,9 @@ def restore(window) -> list[str]:
             window.settings_panel.set_config(remembered_config(stored))
         except (TypeError, ValueError, KeyError, OverflowError):
             unusable.append("run/config")
+    folder = settings.value("run/folder", "")
+    if not isinstance(folder, str):
+        unusable.append("run/folder")
     split = settings.value("sample/split", "test")
     index = window.sample_picker.split.findData(split) if isinstance(split, str) else -1
     if index < 0:
@@ -92,7 +96,7 @@ def restore(window) -> list[str]:
         notes.append(problem + ".")
     if notes:
         window.say_once(" ".join(notes))
-    return unusable
+    return folder if isinstance(folder, str) else ""
 
 
 FRAME_ALLOWANCE = (8, 40)   # a frame's borders and title bar (width, height) while the real one is unknown
@@ -135,6 +139,7 @@ def remember(window) -> str | None:
     except ValueError:
         pass
     settings.setValue("sample/split", window.sample_picker.current[0])
+    settings.setValue("run/folder", window.shown_run)
     settings.sync()
     return settings_problem(settings)
 

@@ -69,26 +69,27 @@ class RunFolders:
     def open(self, folder: str) -> None:
         """Show a recorded run: its last checkpoint's network and its curves; the next Start goes on
         with it in its own folder. A run that cannot be opened leaves everything as it was."""
-        if self.recording.is_recording(folder):
-            return
-        studio = self.studio
+        if not self.recording.is_recording(folder):
+            self.studio.guarded(lambda: self.load(folder))
 
-        def load():
-            info, checkpoint = open_run(folder)
-            session = Session.from_checkpoint(checkpoint, studio.load_raw(data_path(info)), source=info.data,
-                                              named=f"{folder}: the checkpoint {LAST}")
-            stats = ReadStats()   # gradient norms under names not of the network's parameters are dropped
-            curves = read_curves(folder, up_to_epoch=checkpoint.epoch, stats=stats, names=session.network.params,
-                                 up_to_step=checkpoint.step)
-            studio.end_run()
-            studio.install(session, f"run “{info.name}”")
-            self.set_folder(folder)
-            studio.emit("run_opened", session.config.with_changes(epochs=max(info.epochs_planned, 1)))   # its plan
-            studio.emit("history", curves)
-            ignored = f" ({METRICS_FILE}: gradient norms under names that are not this network's parameters were " \
-                      "ignored)" if stats.ignored else ""
-            studio.emit("message", f"Opened the run “{info.name}” {session.where()}{ignored}")
-        studio.guarded(load)
+    def load(self, folder: str) -> None:
+        """Opens the run in `folder` (open); raises what is wrong with it, before anything changed."""
+        studio = self.studio
+        info, checkpoint = open_run(folder)
+        session = Session.from_checkpoint(checkpoint, studio.load_raw(data_path(info)), source=info.data,
+                                          named=f"{folder}: the checkpoint {LAST}")
+        stats = ReadStats()   # gradient norms under names not of the network's parameters are dropped
+        curves = read_curves(folder, up_to_epoch=checkpoint.epoch, stats=stats, names=session.network.params,
+                             up_to_step=checkpoint.step)
+        studio.end_run()
+        planned = max(info.epochs_planned, 1)
+        studio.install(session, f"run “{info.name}”", planned)
+        self.set_folder(folder)
+        studio.emit("run_opened", session.config.with_changes(epochs=planned))   # its plan
+        studio.emit("history", curves)
+        ignored = f" ({METRICS_FILE}: gradient norms under names that are not this network's parameters were " \
+                  "ignored)" if stats.ignored else ""
+        studio.emit("message", f"Opened the run “{info.name}” {session.where()}{ignored}")
 
     def continue_run(self, folder: str, epochs: int) -> None:
         """Train the run in `folder` for `epochs` more epochs with its own settings, from its last

@@ -32,6 +32,7 @@ from app.model.throttle import RedrawThrottle
 
 SLICE_SECONDS = 0.02        # training between two looks at the command queue
 HEALTH_INTERVAL = 0.2       # seconds between two health measurements (each a pass over the weights: ~0.5 ms)
+REFUSED = (io.WeightsFileError, DataFileError, ValueError, OSError)   # a bad file or setting: a message
 STUDIO_DATA = object()      # load_raw's default: the data the studio was started with
 
 
@@ -65,7 +66,7 @@ class Studio:
             "evaluate_split": self.inspection.evaluate_split, "predict_split": self.inspection.predict_split,
             "load_weights": self.files.load, "save_weights": self.files.save, "send_weights": self.files.send,
             "apply_weights": self.files.apply, "open_run": self.runs.open, "continue_run": self.runs.continue_run,
-            "end_for_quit": self.end_for_quit, "select_layer": self.select_layer,
+            "reopen": self.reopen, "end_for_quit": self.end_for_quit, "select_layer": self.select_layer,
             "select_workspace": self.select_workspace,
         }
 
@@ -83,6 +84,17 @@ class Studio:
         """A fresh network and data set from the settings (Reset)."""
         self.end_run()
         self.guarded(lambda: self.install_fresh(config), busy="Preparing the data and the network…")
+
+    def reopen(self, folder: str, config: RunConfig) -> None:
+        """The studio starts again: the run shown when it closed, if it can still be opened (Start goes on
+        with it), else a fresh network from the settings, with one note saying why."""
+        def load():
+            try:
+                self.runs.load(folder)
+            except REFUSED as error:
+                self.emit("message", f"The run shown when the studio closed is not opened again: {error}")
+                self.install_fresh(config)
+        self.guarded(load, busy="Opening the run shown when the studio closed…")
 
     def start(self, config: RunConfig) -> None:
         if self.state is not RunState.IDLE:
@@ -231,7 +243,7 @@ class Studio:
     def install_fresh(self, config: RunConfig) -> None:
         self.install(Session(config, self.load_raw(), source=self.source()), f"new network (seed {config.seed})")
 
-    def install(self, session: Session, source: str) -> float:
+    def install(self, session: Session, source: str, planned: int = 0) -> float:
         """Shows the session's network; returns its test accuracy."""
         self.session = session
         self.unevaluated = False    # evaluated below
@@ -241,7 +253,7 @@ class Studio:
         self.layers = layers
         self.runs.set_folder(None)  # a new network: its first Start makes a new run
         self.version += 1
-        self.emit("model_changed", model_info(session, source))
+        self.emit("model_changed", model_info(session, source, planned))
         self.emit("layer_chosen", self.layer)
         evaluation = evaluate(session.network, session.dataset.test, session.loss)
         self.inspection.emit_test_evaluation(evaluation)
@@ -272,7 +284,7 @@ class Studio:
             self.emit("busy", busy)
         try:
             action()
-        except (io.WeightsFileError, DataFileError, ValueError, OSError) as error:
+        except REFUSED as error:
             self.emit("failed", str(error))
         except Exception as error:
             traceback.print_exc()

@@ -82,11 +82,13 @@ class StatusLine(QObject):
         self._show_progress()
 
     @Slot(object)
-    def on_model_changed(self, _info) -> None:
-        """A new network: nothing of the last run's progress applies to it."""
-        self.progress.start_run(0)
+    def on_model_changed(self, info) -> None:
+        """A network shown: where its training stands (an opened run's place in its plan); nothing of
+        the last run's progress applies to it."""
+        self.progress.stand(info.trained, info.steps_per_epoch, info.epochs_planned)
         self._show_progress()
 
     def _show_progress(self) -> None:
         self.progress_bar.setValue(int(1000 * self.progress.fraction))
-        self.progress_bar.setFormat(self.progress.text(live=self.state is RunState.RUNNING))
+        self.progress_bar.setFormat(self.progress.text(live=self.state is RunState.RUNNING,
+                                                      stopped=self.state is RunState.IDLE))

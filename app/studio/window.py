@@ -63,7 +63,8 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         self.setWindowTitle("CNN Studio")
         self.setAcceptDrops(True)
         self.state = RunState.IDLE
-        self.model, self.epochs_trained = None, 0
+        self.model, self.trained = None, (0, 0)
+        self.shown_run = ""       # the run folder the network shown belongs to ('' for none): reopened at start
         self.arch_editor = None   # made when first opened (edit_architecture)
         self.closed = False
         self.clamp_on_show = True   # False: the size asked for (cnn-studio --size), whatever the screen
@@ -84,12 +85,15 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         self.settings_panel.network_edited.connect(self._network_edited)
         self.sample_picker.sample_changed.connect(self._picker_changed)
         self._start_worker(data_path)
-        restore(self)
+        reopened = restore(self)
         if preset is not None:
             self.settings_panel.preset.setCurrentIndex(self.settings_panel.preset.findData(preset))
         if epochs is not None:
             self.settings_panel.epochs.setValue(epochs)
-        self.send("configure", self._config_or_default())
+        if reopened and preset is None and epochs is None and Path(reopened).parent == self.runs_dir.absolute():
+            self.send("reopen", reopened, self._config_or_default())   # (a run of these runs; no other settings asked)
+        else:
+            self.send("configure", self._config_or_default())
 
     # -- construction ------------------------------------------------------------------
     def _place_views(self) -> None:
@@ -155,7 +159,9 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         self.worker.run_changed.connect(self.compare_view.refresh_run)
         self.worker.current_run.connect(self.runs_panel.set_current)
         self.worker.run_opened.connect(self.on_run_opened)
-        self.worker.records.connect(self._count_epochs)
+        self.worker.records.connect(self._count_training)
+        self.worker.run_started.connect(self.on_run_started)
+        self.worker.current_run.connect(self._run_shown)
         self.worker.loaded.connect(self.recent.add)
         self.worker.saved.connect(self.recent.add)
         self.settings_panel.refused.connect(self.show_error)
@@ -212,6 +218,9 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         self.banner.show_text(text)
         self.statusBar().showMessage(text.splitlines()[0], 10000)
         self.error_shown.emit(text)
+
+    def _run_shown(self, folder: str) -> None:
+        self.shown_run = str(Path(folder).absolute()) if folder else ""
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnn.settings import DATA_AND_NETWORK
-from cnn.train import EpochRecord
 
+from app.model.model_info import trained_after, trained_text
 from app.model.state import RunState
 from app.widgets.dropped import dropped_files
 from app.widgets.image_files import DRAWING_SUFFIXES, IMAGE_SUFFIXES
@@ -84,7 +84,7 @@ class Reports:
     def on_model_changed(self, info) -> None:
         """A new or loaded network: the fields show the settings it runs with (a loaded digits network
         switches the preset box too), the picker its data."""
-        self.model, self.epochs_trained = info, 0
+        self.model, self.trained = info, info.trained
         if not self._panel_describes(info.config):
             self.settings_panel.blockSignals(True)
             self.settings_panel.set_config(info.config)
@@ -116,18 +116,26 @@ class Reports:
         self.settings_panel.set_config(config)
         self.settings_panel.blockSignals(False)
 
-    def _count_epochs(self, records) -> None:
-        epochs = [record for record in records if isinstance(record, EpochRecord)]
-        if epochs and self.model is not None:
-            self.epochs_trained = epochs[-1].epoch
-            self._describe_model()
+    def on_run_started(self, _epochs_before: int, epochs_after: int) -> None:
+        """The run's planned total in Epochs: a Start that trains a finished run further, or a Continue,
+        grows it."""
+        if self.settings_panel.epochs.value() != epochs_after:
+            self.settings_panel.blockSignals(True)
+            self.settings_panel.epochs.setValue(epochs_after)
+            self.settings_panel.blockSignals(False)
+
+    def _count_training(self, records) -> None:
+        if self.model is not None:
+            trained = trained_after(records, self.trained)
+            if trained != self.trained:
+                self.trained = trained
+                self._describe_model()
 
     def _describe_model(self) -> None:
         info = self.model
         source = info.source
-        if self.epochs_trained:  # "new network (seed 0)" is no longer new once it has trained
-            source = f"{source.replace('new network', 'network')}, trained {self.epochs_trained} " \
-                     f"epoch{'s' * (self.epochs_trained > 1)}"
+        if any(self.trained):  # "new network (seed 0)" is no longer new once it has trained a step
+            source = f"{source.replace('new network', 'network')}, {trained_text(self.trained)}"
         self.model_label.setText(f"<b>Network</b> ({source}; {info.parameter_count:,} parameters, "
                                  f"{info.config.dtype}, loss: {info.loss_name.replace('_', ' ')}); click a layer "
                                  "to show it:")

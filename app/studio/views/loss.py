@@ -100,7 +100,7 @@ class LossView(QWidget):
     def show_history(self, curves: RunCurves) -> None:
         """An opened run's curves, read from its metrics; new records go on from them."""
         self.curves = curves.part(losses=True, norms=False)
-        self.set_epochs(max(1, curves.epochs_done))
+        self.set_epochs(max(1, curves.epochs_done, math.ceil(curves.last_x)))   # an interrupted epoch's steps too
         self.redraw()
 
     # The series drawn, for readers (tests, the window).
