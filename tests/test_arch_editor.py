@@ -50,10 +50,20 @@ def test_an_invalid_layer_is_marked_with_its_reason_and_apply_waits(editor):
     assert row == 3 and reason == "a 14×14 kernel does not fit the 8×13×13 input after maxpool"
     assert editor.cell_text(3, "Problem") == reason
     assert editor.table.item(3, 7).background().color() == INVALID
-    assert column(editor, "Output")[3:] == ["?"] * 6
+    assert column(editor, "Output")[3:] == ["—"] * 6 and column(editor, "Parameters")[3:] == ["—"] * 6
+    assert editor.table.item(3, 5).toolTip() == reason and "a layer above cannot be built" in \
+        editor.table.item(4, 6).toolTip()                # each "—" says why in its tooltip
     assert not editor.apply.isEnabled() and "1 layer to fix" in editor.summary.text()
     editor.table.cellWidget(3, 2).setValue(3)
     assert editor.problems() == [] and editor.apply.isEnabled()
+
+
+def test_a_last_layer_with_the_wrong_outputs_still_shows_its_shape_and_count(editor):
+    editor.table.cellWidget(8, 1).setValue(3)            # dense 3 for 10 classes: Output was "?", Parameters empty
+    [(row, reason)] = editor.problems()
+    assert row == 8 and reason == "the last layer gives 3 outputs, but 10 classes are chosen"
+    assert editor.cell_text(8, "Output") == "3" and editor.cell_text(8, "Parameters") == "195"   # (64 + 1) × 3
+    assert not editor.apply.isEnabled()
 
 
 def test_add_remove_and_reorder(editor):

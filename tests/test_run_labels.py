@@ -15,7 +15,7 @@ def test_summary_names_the_preset_rate_batch_and_what_departs_from_the_preset():
     assert summary(RunConfig()) == "original · lr 0.1 · batch 1"
     assert summary(RunConfig(limit=None, momentum=0.9, seed=3)) == \
         "original · lr 0.1 · batch 1 · all images · momentum 0.9 · seed 3"
-    assert summary(RunConfig.from_preset("digits")) == "digits · lr 0.08 · batch 128"
+    assert summary(RunConfig.from_preset("digits")) == "digits · lr 0.08 · batch 128 · shift ±1 px"
 
 
 def test_legend_labels_name_only_the_settings_that_differ():
@@ -70,3 +70,14 @@ def test_the_optimizer_is_named_and_changing_it_makes_a_new_run():
     assert "optimizer" in TRAINING_SETTINGS
     assert summary(RunConfig(optimizer="adam", learning_rate=0.001)) == "original · lr 0.001 · batch 1 · adam"
     assert "adam" not in summary(RunConfig())
+
+
+def test_the_summary_says_the_order_in_plain_words_names_any_shift_and_elides_an_architecture():
+    digits = RunConfig.from_preset("digits")
+    assert summary(digits) == "digits · lr 0.08 · batch 128 · shift ±1 px"      # the preset's shift, named
+    assert summary(digits.with_changes(reshuffle=False, shift=0)) == \
+        "digits · lr 0.08 · batch 128 · no shift · same order every epoch"
+    assert summary(RunConfig(reshuffle=True)) == "original · lr 0.1 · batch 1 · reshuffled every epoch"
+    text = "conv 4 5x5, relu, maxpool 2, conv 8 3x3, relu, maxpool 2, dense 64, relu, dense 2"
+    short = summary(RunConfig(architecture=text), room=40)
+    assert short.endswith("…") and len(short.split(" · ")[-1]) == 40 and text in summary(RunConfig(architecture=text))

@@ -43,3 +43,27 @@ def test_reshuffle_is_a_setting_a_run_records_and_the_command_line_can_change():
     assert build_parser().parse_args([]).reshuffle is None     # not given: the preset's
     with pytest.raises(ValueError, match="^reshuffle must be true or false"):
         RunConfig().with_changes(reshuffle="yes")
+
+
+def test_a_window_within_the_screen_is_left_exactly_where_it_was_restored():
+    """clamp_to_screen moved a window it did not need to move: before the frame is known, move() puts the
+    frame where the inside was, and the window came back 10 px lower after every restart."""
+    from types import SimpleNamespace
+
+    from PySide6.QtCore import QRect
+
+    from app.model.remembered import clamp_to_screen
+    calls = []
+
+    def window(inner: QRect, framed: bool):
+        frame = inner.adjusted(-1, -10, 1, 1) if framed else QRect(inner)
+        return SimpleNamespace(isMaximized=lambda: False, isFullScreen=lambda: False,
+                               screen=lambda: SimpleNamespace(availableGeometry=lambda: QRect(0, 0, 1280, 800)),
+                               frameGeometry=lambda: frame, geometry=lambda: inner,
+                               resize=lambda *size: calls.append(("resize", size)),
+                               move=lambda *at: calls.append(("move", at)))
+    for framed in (False, True):
+        clamp_to_screen(window(QRect(100, 120, 900, 600), framed))
+    assert calls == []                                            # within the screen: not touched
+    clamp_to_screen(window(QRect(600, 120, 900, 600), True))      # past the right edge: moved in
+    assert calls == [("move", (1280 - 902, 110))]

@@ -15,8 +15,8 @@ from app.model.settings_file import holds_object
 from app.model.workspace_names import SPLITTERS
 from app.studio.settings_store import usable
 
-KEYS = ["window/geometry", "window/workspace", *(f"window/{name}" for name in SPLITTERS), "run/config",
-        "sample/split", "stepthrough/geometry", "recent"]     # every key the studio reads
+KEYS = ["window/geometry", "window/workspace", "window/train_tab", *(f"window/{name}" for name in SPLITTERS),
+        "run/config", "sample/split", "stepthrough/geometry", "recent"]     # every key the studio reads
 
 
 class Touch:

@@ -492,15 +492,25 @@ def test_at_1024_by_768_nothing_in_the_step_through_is_squeezed_below_its_minimu
     for number in [*range(len(dialog.steps)), *reversed(range(len(dialog.steps)))]:   # an earlier step's arrays
         dialog.show_step(number)                                                           # must not stay in the way
         assert fits(), (dialog.steps[number].title, dialog.layout().minimumSize(), dialog.size())
-    column = dialog.apply_button.parentWidget().parentWidget().parentWidget()   # its scroll area
+    column = dialog.step_list.parentWidget().parentWidget().parentWidget()   # its scroll area
     settled()
     assert column.verticalScrollBar().maximum() == 0                       # Apply in view without scrolling
+    dialog.show_step([s.title for s in dialog.steps].index("Forward · layer 0 · Convolutional"))
+    settled()
+    for key in ("K", "terms"):                # one label per output map i: side by side, they ran together
+        labels = [label.mapRectToScene(label.boundingRect()) for label in dialog.panel(key)._labels]
+        assert len(labels) >= 2 and all(not a.intersects(b) for a, b in zip(labels, labels[1:], strict=False)), key
     qtbot.mouseClick(dialog.checker.button, Qt.LeftButton)
     table = dialog.checker.table
     qtbot.waitUntil(lambda: table.rowCount() == len(session.network.params) and bool(dialog.checker.note.text()),
                     timeout=60000)
     assert fits(), (dialog.layout().minimumSize(), dialog.size())
     assert dialog.checker.note.geometry().top() >= table.geometry().bottom()
+    settled()
+    assert table.verticalScrollBar().maximum() == 0                        # every tensor's row in view
+    apply = dialog.apply_button                                             # and Apply, unscrolled, after the check
+    assert apply.visibleRegion().boundingRect() == apply.rect()
+    assert dialog.rect().contains(apply.mapTo(dialog, apply.rect().bottomRight()))
     kernel = dialog.editor.table
     assert not kernel.verticalScrollBar().isVisible() and not kernel.horizontalScrollBar().isVisible()
     for column in range(kernel.columnCount()):

@@ -32,7 +32,8 @@ def test_garbage_remembered_values_become_defaults_and_are_named_once(qtbot, tmp
     settings.setValue("run/config", json.dumps({"seed": 2**31 + 5, "epochs": 3}))   # RunConfig takes up to 2³²−1
     settings.sync()
     with open(path, "a") as file:
-        file.write("\n[window]\ngeometry=hello\ntrain_splitter=@ByteArray(garbage)\nworkspace=3\n[sample]\nsplit=3\n")
+        file.write("\n[window]\ngeometry=hello\ntrain_splitter=@ByteArray(garbage)\nworkspace=3\ntrain_tab=graphs\n"
+                   "[sample]\nsplit=3\n")
     notes = []
     monkeypatch.setattr(MainWindow, "say_once", lambda self, text: notes.append(text))
     window = open_window(qtbot, path)
@@ -40,7 +41,8 @@ def test_garbage_remembered_values_become_defaults_and_are_named_once(qtbot, tmp
     assert window.settings_panel.config().seed == 2**31 + 5 and window.settings_panel.config().epochs == 3
     assert len(notes) == 1
     assert all(key in notes[0] for key in ("window/geometry", "window/train_splitter", "window/workspace",
-                                           "sample/split"))
+                                           "window/train_tab", "sample/split"))
+    assert window.train_tabs.currentIndex() == 0
     assert "run/config" not in notes[0]
     assert window.sample_picker.current[0] == "test"
     assert 0 < window.width() <= window.screen().availableGeometry().width()
@@ -131,6 +133,23 @@ def test_windows_closed_one_after_another_are_deleted_by_qt(qtbot, tmp_path):
 
     open_close(0)
     open_close(1)
+
+
+def test_trains_sub_tab_and_the_exact_geometry_are_remembered(qtbot, tmp_path):
+    """The Health sub-tab of Train came back as Loss; the window came back 10 px lower, then 1 px right."""
+    path = tmp_path / "s.ini"
+    window = open_window(qtbot, path)
+    window.show_workspace("train")
+    window.train_tabs.setCurrentWidget(window.health_view)
+    window.setGeometry(window.geometry().adjusted(13, 17, -29, -31))
+    geometry = window.geometry()
+    window.close()
+    again = open_window(qtbot, path)
+    qtbot.waitUntil(lambda: not again.clamp_on_show)   # (the clamp after showing has run, or is queued)
+    qtbot.wait(0)
+    assert again.train_tabs.currentWidget() is again.health_view
+    assert again.geometry() == geometry
+    again.close()
 
 
 def test_a_failed_save_names_the_chosen_path_and_is_not_remembered(window, qtbot, tmp_path):

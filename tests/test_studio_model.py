@@ -226,3 +226,27 @@ def test_where_a_network_stands_in_words():
     assert progress.text(live=False, stopped=True) == "epoch 2/2 · step 469/469 · done"
     progress.stand((0, 0), 469, 2)
     assert progress.text(live=False, stopped=True) == "ready"
+
+
+def test_a_run_is_named_for_loaded_weights_or_a_custom_network(tmp_path):
+    """Runs from loaded weights, from a network of your own and from a preset were all called like
+    'original lr 0.1 seed 0': the list could not tell them apart."""
+    from cnn import io
+    from cnn.runs.runfile import read_info
+    studio, _ = studio_with(tmp_path / "runs")
+    studio.command("configure", CONFIG)
+    io.save(studio.session.network, tmp_path / "w1.npz")
+    studio.command("load_weights", str(tmp_path / "w1.npz"))
+    studio.command("start", CONFIG.with_changes(epochs=1))
+    run_out(studio)
+    assert read_info(studio.runs.folder).name == "from w1.npz lr 0.1"
+    custom = CONFIG.with_changes(epochs=1, learning_rate=0.05,
+                                 architecture="conv 4 5x5, relu, maxpool 2, dense 2")
+    studio.command("configure", custom)
+    studio.command("start", custom)
+    run_out(studio)
+    assert read_info(studio.runs.folder).name == "custom network lr 0.05 seed 0"
+    studio.command("configure", CONFIG)
+    studio.command("start", CONFIG.with_changes(epochs=1))
+    run_out(studio)
+    assert read_info(studio.runs.folder).name == "original lr 0.1 seed 0"

@@ -341,3 +341,27 @@ def test_dropped_pictures_open_by_their_bytes_and_drawings_are_refused(window, q
     assert error.args[0] == (f"{bomb}: an SVG drawing, which is not read here; open a PNG, JPEG, BMP… picture of "
                              "the digit")
     assert window.image_sample is chosen.args[0]
+
+
+def test_clear_brings_back_the_sample_before_the_drawing_in_every_panel(window, qtbot):
+    """Clear (or Undo to an empty pad): the probability chart has no stale bar, and the answer, the Why
+    panel and the picker agree on the sample that came back; while the drawing is shown the picker says so."""
+    window.show_workspace("your-digit")
+    panel, picker = window.your_digit, window.sample_picker
+    with qtbot.waitSignal(window.worker.image_snapshot, timeout=10000, check_params_cb=lambda s: s.split == "drawing"):
+        panel.pad.draw_stroke([(140, 40), (140, 240)], width=20)
+    qtbot.waitUntil(lambda: max(panel.bars.opts["height"]) > 0)
+    assert picker.caption.text() == "Showing your drawing — pick an image to go back"
+    assert picker.caption.isVisibleTo(picker) and picker.strip.currentRow() == -1
+    assert picker.strip.selectedItems() == []                        # no MNIST thumbnail highlighted as chosen
+    with qtbot.waitSignal(window.worker.attribution, timeout=10000, check_params_cb=lambda a: a.sample == ("test", 0)):
+        panel.clear_button.click()
+    assert max(panel.bars.opts["height"]) == 0                       # no bar of the cleared drawing
+    assert "The views show test image #0 again" in panel.answer.text()
+    assert "test image #0" in window.attribution_view.caption.text()
+    assert not picker.caption.isVisibleTo(picker) and picker.strip.currentRow() == 0
+    with qtbot.waitSignal(window.worker.image_snapshot, timeout=10000, check_params_cb=lambda s: s.split == "drawing"):
+        panel.pad.draw_stroke([(140, 40), (140, 240)], width=20)
+    with qtbot.waitSignal(window.worker.snapshot, timeout=10000, check_params_cb=lambda s: s.split == "test"):
+        picker._pick(0)                                              # the thumbnail under the drawing: back to it
+    assert window.image_sample is None and not picker.caption.isVisibleTo(picker)

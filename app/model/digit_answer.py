@@ -24,10 +24,11 @@ def network_note(classes, untrained: bool) -> str:
     return f"This network {' and '.join(parts)}." if parts else ""
 
 
-def prompt(classes, untrained: bool) -> str:
-    """The panel before anything is drawn."""
+def prompt(classes, untrained: bool, shown: str | None = None) -> str:
+    """The panel before anything is drawn; `shown`: the sample the views show instead ('test image #0')."""
     note = network_note(classes, untrained) if classes else ""
-    return f"{PROMPT}<br>{note}" if note else PROMPT
+    text = f"The views show {shown} again, the sample chosen before your drawing.<br>{PROMPT}" if shown else PROMPT
+    return f"{text}<br>{note}" if note else text
 
 
 def answer(snapshot, picked: int | None, untrained: bool) -> str:

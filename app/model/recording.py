@@ -59,9 +59,9 @@ class Recording:
         return [f"{setting_text(name, getattr(old, name))} → {setting_text(name, getattr(config, name))}"
                 for name in TRAINING_SETTINGS if getattr(old, name) != getattr(config, name)]
 
-    def begin(self, session: Session, epochs: int, source: str) -> RunCurves | None:
+    def begin(self, session: Session, epochs: int, source: str, name: str | None = None) -> RunCurves | None:
         """Record `epochs` epochs of `session`: into the network's run, whose curves (as on disk) are
-        returned, or into a new run (None). Raises NotRecorded."""
+        returned, or into a new run (None) called `name`. Raises NotRecorded."""
         if self.runs_dir is None:
             return None
         if self.folder is not None and inspect(self.folder).info is None:
@@ -71,7 +71,7 @@ class Recording:
                 self.recorder = RunRecorder.resume(self.folder, session, epochs)
                 # a stopped epoch's steps were cut: they go from the views
                 return read_curves(self.folder, names=session.network.params)
-            self.recorder = RunRecorder.start(self.runs_dir, session, epochs, source=source)
+            self.recorder = RunRecorder.start(self.runs_dir, session, epochs, source=source, name=name)
             self.folder = self.recorder.folder
             return None
         except (OSError, ValueError, RunBusy) as error:

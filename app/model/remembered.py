@@ -11,7 +11,7 @@ import json
 from cnn import jsonfile
 from cnn.config import RunConfig
 
-from app.model.workspace_names import NAMES, SPLITTERS
+from app.model.workspace_names import NAMES, SPLITTERS, TRAIN_TABS
 
 
 class Unremembered:
@@ -67,6 +67,10 @@ def restore(window) -> str:
     if not isinstance(workspace, str) or workspace not in NAMES:
         unusable.append("window/workspace")
     window.show_workspace(NAMES[0] if "window/workspace" in unusable else workspace)
+    tab = settings.value("window/train_tab", TRAIN_TABS[0])    # Train's Loss or Health, as the workspace
+    if not isinstance(tab, str) or tab not in TRAIN_TABS:
+        unusable.append("window/train_tab")
+    window.train_tabs.setCurrentIndex(TRAIN_TABS.index(tab) if tab in TRAIN_TABS else 0)
     for name in SPLITTERS:
         state = settings.value(f"window/{name}")
         if state is not None and not restored(getattr(window, name).restoreState, state):
@@ -116,13 +120,19 @@ def clamp_to_screen(window) -> None:
     if window.isMaximized() or window.isFullScreen() or window.screen() is None:
         return
     screen, frame, inner = window.screen().availableGeometry(), window.frameGeometry(), window.geometry()
-    margins = (frame.width() - inner.width(), frame.height() - inner.height())
-    if margins == (0, 0):   # the window manager has not framed it yet (X11 frames it after showing)
-        margins = FRAME_ALLOWANCE
-    x, y, width, height = clamped((frame.x(), frame.y(), inner.width() + margins[0], inner.height() + margins[1]),
-                                  (screen.x(), screen.y(), screen.width(), screen.height()))
-    window.resize(width - margins[0], height - margins[1])
-    window.move(x, y)
+    area = (screen.x(), screen.y(), screen.width(), screen.height())
+    known = (frame.width() - inner.width(), frame.height() - inner.height())   # (0, 0): not framed yet (X11
+    allowance = known if known != (0, 0) else FRAME_ALLOWANCE                  # frames it after showing)
+    *_, width, height = clamped((0, 0, inner.width() + allowance[0], inner.height() + allowance[1]), area)
+    width, height = width - allowance[0], height - allowance[1]
+    x, y, _, _ = clamped((frame.x(), frame.y(), width + known[0], height + known[1]), area)
+    # Within the screen already: left exactly where it was restored. Moved with the frame's allowance while
+    # the frame was unknown, move() then placed the frame where the inside was: 10 px lower after the
+    # first restart, then 1 px to the right.
+    if (width, height) != (inner.width(), inner.height()):
+        window.resize(width, height)
+    if (x, y) != (frame.x(), frame.y()):
+        window.move(x, y)
 
 
 def remember(window) -> str | None:
@@ -130,6 +140,7 @@ def remember(window) -> str | None:
     settings = window.settings
     settings.setValue("window/geometry", window.saveGeometry())
     settings.setValue("window/workspace", window.workspaces.current)
+    settings.setValue("window/train_tab", TRAIN_TABS[max(0, window.train_tabs.currentIndex())])
     if window.step_window is not None:
         settings.setValue("stepthrough/geometry", window.step_window.saveGeometry())
     for name in SPLITTERS:

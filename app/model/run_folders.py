@@ -6,7 +6,7 @@ from pathlib import Path
 
 from cnn.runs.metrics import METRICS_FILE, ReadStats
 from cnn.runs.opening import data_path, open_run
-from cnn.runs.recorder import CheckpointNotWritten
+from cnn.runs.recorder import CheckpointNotWritten, default_name
 from cnn.runs.store import LAST
 from cnn.session import Session
 
@@ -20,6 +20,7 @@ class RunFolders:
         self.studio = studio
         self.runs_dir = Path(runs_dir) if runs_dir is not None else None   # None: nothing is recorded
         self.recording = Recording(self.runs_dir)
+        self.weights_file: str | None = None   # the name of the file the network's weights were loaded from
 
     @property
     def folder(self) -> Path | None:
@@ -34,7 +35,8 @@ class RunFolders:
     def record(self, epochs: int) -> None:
         studio = self.studio
         try:
-            curves = self.recording.begin(studio.session, epochs, studio.source())
+            curves = self.recording.begin(studio.session, epochs, studio.source(),
+                                          default_name(studio.session, self.weights_file))
         except NotRecorded as error:   # training is not refused for it, but not silently
             studio.emit("failed", str(error))
             return

@@ -16,7 +16,9 @@ def setting_text(name: str, value) -> str:
     if name in ("preset", "dtype", "optimizer"):
         return str(value)
     if name == "reshuffle":
-        return "reshuffled" if value else "stored order"
+        return "reshuffled every epoch" if value else "same order every epoch"
+    if name == "shift":
+        return f"shift ±{value} px" if value else "no shift"
     if name == "architecture":
         return "preset network" if value is None else value
     if isinstance(value, float):
@@ -24,16 +26,27 @@ def setting_text(name: str, value) -> str:
     return f"{SETTINGS[name].short} {value}"
 
 
-def summary(config: RunConfig) -> str:
-    """'original · lr 0.1 · batch 1' plus whatever departs from the preset's defaults."""
+ARCHITECTURE_ROOM = 40    # characters of an architecture's text in a summary line (all of it in the tooltip)
+
+
+def elided(text: str, room: int) -> str:
+    """`text` cut to `room` characters, the last of them '…', when it is longer."""
+    return text if len(text) <= room else text[:room - 1].rstrip() + "…"
+
+
+def summary(config: RunConfig, room: int | None = None) -> str:
+    """'original · lr 0.1 · batch 1' plus whatever departs from the preset's defaults, and the random
+    shift whenever there is one (the digits preset's ±1 px is a setting as much as the learning rate);
+    an architecture's text cut to `room` characters."""
     defaults = RunConfig.from_preset(config.preset)
     parts = [config.preset, setting_text("learning_rate", config.learning_rate),
              setting_text("batch_size", config.batch_size)]
     for name in ("classes", "limit", "optimizer", "momentum", "lr_decay", "shift", "reshuffle", "seed", "dtype",
                  "architecture"):
         value = getattr(config, name)
-        if value != getattr(defaults, name):
-            parts.append(setting_text(name, value))
+        if value != getattr(defaults, name) or (name == "shift" and value):
+            text = setting_text(name, value)
+            parts.append(elided(text, room) if name == "architecture" and room else text)
     return " · ".join(parts)
 
 

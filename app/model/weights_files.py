@@ -2,6 +2,8 @@
 the step-through's copy of the weights and its Apply (one real engine step on its sample)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from cnn import io
 from cnn.bridge import load_any
 from cnn.config import RunConfig
@@ -29,6 +31,7 @@ class WeightsFiles:
             session = Session(config, studio.load_raw(), network, source=studio.source())
             studio.end_run()
             accuracy = studio.install(session, path)
+            studio.runs.weights_file = Path(path).name   # its first Start's run is named for it
             studio.emit("loaded", path)
             studio.emit("message", f"Loaded weights from {path}: test accuracy {accuracy_text(accuracy)} on "
                                    f"{len(session.dataset.test.x):,} test images")

@@ -13,3 +13,5 @@ TIPS = {"train": "The run's settings, the loss and the layers' health",
 # The splitters whose positions are remembered (app/model/remembered.py), as attributes of the window
 SPLITTERS = ("train_splitter", "inspect_splitter", "views_splitter", "top_splitter",
              "digit_splitter", "runs_splitter")
+# Train's sub-tabs by name, in their order (remembered as window/train_tab)
+TRAIN_TABS = ("loss", "health")

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPen, QColor
+from PySide6.QtGui import QColor, QFontMetrics, QPen
 from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QHBoxLayout, QLabel, QScrollArea, QSpinBox, QStackedWidget,
                                QVBoxLayout)
 
@@ -57,6 +57,14 @@ def mosaic_of(array: np.ndarray) -> np.ndarray:
         padded[:array.size] = array
         return mosaic(padded.reshape(1, h, w), 1)
     return mosaic(np.asarray(array, dtype=np.float64).reshape(count, h, w), columns)
+
+
+def label_step(count: int, text_size: float, cell_size: float) -> int:
+    """Label every how-manieth of `count` cells `cell_size` apart so that labels `text_size` long
+    (both in the mosaic's units) do not run together."""
+    if count < 2 or not math.isfinite(text_size) or cell_size <= 0 or text_size <= cell_size:
+        return 1
+    return min(count, math.ceil(text_size / cell_size))
 
 
 class _Image(pg.ImageItem):
@@ -131,6 +139,8 @@ class ArrayPanel(QFrame):
         self.stack.addWidget(self.numbers_area)
         self.stack.addWidget(self.bars)
         self._labels: list = []
+        self._texts: tuple = ([], [], 0, 0)   # the labels above and left of the mosaic, its cell's (h, w)
+        self.view.sigResized.connect(self._place_labels)
         heading = QHBoxLayout()
         heading.addWidget(self.title, 1)
         heading.addWidget(self.row_choice)
@@ -145,6 +155,8 @@ class ArrayPanel(QFrame):
     def show_panel(self, panel: Panel) -> None:
         self.key, self.array, self.name, self.scale = panel.key, panel.array, panel.title, panel.scale
         self.clear_highlights()
+        self._texts = ([], [], 0, 0)   # an earlier array's labels go (a mosaic draws its own)
+        self._place_labels()
         shape = panel.array.shape
         self.sliced = panel.array.ndim == 4 and shape[0] * shape[1] > SLICED_ABOVE
         self.title.setText(f"<b>{panel.title}</b> &nbsp;<span style='color:#666'>{shape_text(shape)}"
@@ -193,23 +205,37 @@ class ArrayPanel(QFrame):
         levels, colormap = self._levels()
         self.image.setImage(mosaic_of(self.drawn), levels=levels, autoLevels=False)
         self.image.setColorMap(colormap)
-        for label in self._labels:
-            self.view.removeItem(label)
-        self._labels = []
         (h, w), columns, count = layout_of(self.drawn.shape)
-        top, left = self._axis_labels(count, columns)
-        for c, text in enumerate(top):
-            self._label(text, c * (w + 1) + w / 2, -0.2, (0.5, 1))
-        for r, text in enumerate(left):
-            self._label(text, -0.2, r * (h + 1) + h / 2, (1, 0.5))
+        self._texts = (*self._axis_labels(count, columns), h, w)
+        top, left = self._texts[:2]
         # Images keep square pixels; a matrix fills the panel instead.
         self.view.setAspectLocked(self.drawn.ndim >= 3)
-        height, width = mosaic_of(self.drawn).shape if self._labels else (0, 0)
-        if self._labels:   # room for the labels above and to the left
+        height, width = mosaic_of(self.drawn).shape if top or left else (0, 0)
+        if top or left:   # room for the labels above and to the left
             margin = 0.12 * max(height, width)
             self.view.setRange(xRange=(-margin * bool(left), width), yRange=(-margin, height), padding=0.02)
         else:
             self.view.autoRange(padding=0.02)
+        self._place_labels()
+
+    def _place_labels(self) -> None:
+        """The labels above the columns and left of the rows, every `step`-th where the maps are drawn
+        narrower than their text: side by side at 1024 px they ran together ("i=0i=1i=2…")."""
+        for label in self._labels:
+            self.view.removeItem(label)
+        self._labels = []
+        top, left, h, w = self._texts
+        if not (top or left):
+            return
+        unit_x, unit_y = self.view.viewPixelSize()   # one screen pixel, in the mosaic's units
+        metrics = QFontMetrics(self.font())
+        wide = max(metrics.horizontalAdvance(text) for text in top or left) + 12   # a TextItem's margins, a gap
+        across = label_step(len(top), wide * unit_x, w + 1)
+        down = label_step(len(left), (metrics.height() + 4) * unit_y, h + 1)
+        for c in range(0, len(top), across):
+            self._label(top[c], c * (w + 1) + w / 2, -0.2, (0.5, 1))
+        for r in range(0, len(left), down):
+            self._label(left[r], -0.2, r * (h + 1) + h / 2, (1, 0.5))
 
     def _axis_labels(self, count: int, columns: int) -> tuple[list[str], list[str]]:
         """Texts above the mosaic's columns and left of its rows: which i, j or map each is."""

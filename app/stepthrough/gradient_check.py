@@ -20,6 +20,8 @@ from cnn.gradcheck import check_network_gradients
 from cnn.network import Network
 
 CHECK_ENTRIES = 2000        # entries per tensor compared (all of a smaller tensor)
+MIN_HEIGHT = 100            # the results table before a check
+SHOWN_ROWS = 12             # the table is tall enough for this many tensors' rows (the digits network has 8)
 VERDICTS = {  # GradientCheck.verdict: what the table says and its colour
     "agrees": ("agrees", "#c7e9c0"),
     "rounding": ("agrees within rounding", "#c7e9c0"),
@@ -46,7 +48,7 @@ class GradientCheckPanel(QGroupBox):
         self.table.verticalHeader().hide()
         self._fit_columns()
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
-        self.table.setMinimumHeight(100)
+        self.table.setMinimumHeight(MIN_HEIGHT)
         self.note = QLabel("")
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -92,6 +94,13 @@ class GradientCheckPanel(QGroupBox):
         self.table.setMinimumWidth(needed + self.table.verticalScrollBar().sizeHint().width()
                                    + 2 * self.table.frameWidth())
 
+    def _fit_rows(self) -> None:
+        """Every tensor's row in view (up to SHOWN_ROWS): at 1024×768 the table showed 4 of 8, scrolled."""
+        rows = min(self.table.rowCount(), SHOWN_ROWS)
+        self.table.setMinimumHeight(max(MIN_HEIGHT, self.table.horizontalHeader().height()
+                                        + sum(self.table.rowHeight(row) for row in range(rows))
+                                        + 2 * self.table.frameWidth() + 2))
+
     def clear(self) -> None:
         """Cancels a running check and empties the table (the weights or the sample changed)."""
         self._run += 1
@@ -102,6 +111,7 @@ class GradientCheckPanel(QGroupBox):
         self.button.setEnabled(True)
         self.button.setText("Check gradients")
         self.table.setRowCount(0)
+        self.table.setMinimumHeight(MIN_HEIGHT)
         self.note.setText("")
 
     @Slot(int, object)
@@ -128,6 +138,7 @@ class GradientCheckPanel(QGroupBox):
                 self.table.setItem(row, column, item)
             sampled += check.checked < check.total
         self._fit_columns()
+        self._fit_rows()
         worst = max(check.relative_error for check in result.values())
         tiny = [name for name, check in result.items() if check.verdict in ("rounding", "unresolved")]
         self.note.setText(

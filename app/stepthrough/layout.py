@@ -3,8 +3,8 @@
 StepThroughLayout is a mix-in of StepThroughWindow (as Qt Designer's Ui classes are): `_build` makes
 the widgets as the window's attributes (the names the window, the studio and the tests use) and
 places them; the window connects them to its behaviour. Left, a column: the steps, Previous/Next,
-the kernel editor, the gradient check, Apply and the status line, scrolled when the window is
-lower than it. Right, the step's page: formula,
+the kernel editor and the gradient check, scrolled when the window is lower than it, and below
+them, always in view, Apply and the status line. Right, the step's page: formula,
 explanation, up to PANELS arrays and the hover read-out.
 """
 from __future__ import annotations
@@ -67,11 +67,16 @@ class StepThroughLayout:
         column.addLayout(navigation)
         column.addWidget(self.editor)
         column.addWidget(self.checker, 1)
-        column.addWidget(self.apply_button)
-        column.addWidget(self.status)
         # Scrolled when the window is lower than the column (1024×768): squeezed, the kernel table got a
-        # scroll bar that cut its values, and the gradient check's note was drawn over its table.
-        return WidthFittingScrollArea(left)
+        # scroll bar that cut its values, and the gradient check's note was drawn over its table. Apply and
+        # the status stay below the scrolled part: after a gradient check they were below the fold.
+        steps = QWidget()
+        below = QVBoxLayout(steps)
+        below.setContentsMargins(0, 0, 0, 0)
+        below.addWidget(WidthFittingScrollArea(left), 1)
+        below.addWidget(self.apply_button)
+        below.addWidget(self.status)
+        return steps
 
     def _step_page(self) -> QWidget:
         """The current step: its formula, what it does, its arrays in a 3-wide grid, and the hover read-out."""

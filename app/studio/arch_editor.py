@@ -20,6 +20,7 @@ COLUMNS = ("Layer", "Size", "Kernel", "Bias", "Init", "Output", "Parameters", "P
 SIZE_NAMES = {"conv": "depth", "maxpool": "window", "dense": "units"}
 NEW_LAYER = {"conv": LayerSpec("conv", 8, 3, "kernel", "he"), "maxpool": LayerSpec("maxpool", 2),
              "dense": LayerSpec("dense", 10, init="xavier")}
+UNKNOWN = "not known: a layer above cannot be built, so this layer's input shape is unknown"
 INVALID = QColor(255, 220, 220)
 UNDO_LIMIT = 200          # edits kept for Undo
 
@@ -228,12 +229,16 @@ class ArchitectureEditor(QDialog):
     def _replan(self) -> None:
         self.rows = arch.plan(self.specs, classes=self.classes) if self.specs else []
         for index, row in enumerate(self.rows):
-            shape = "?" if row.output_shape is None else "×".join(map(str, row.output_shape))
-            cells = (shape, f"{row.parameters:,}" if row.output_shape is not None else "", row.problem or "")
+            # A layer that cannot take its input, or after one that cannot, has "—" and says why in its tooltip;
+            # a last layer with the wrong number of outputs shows its shape and count all the same.
+            known = row.output_shape is not None
+            shape = "×".join(map(str, row.output_shape)) if known else "—"
+            cells = (shape, f"{row.parameters:,}" if known else "—", row.problem or "")
+            tip = row.problem or ("" if row.input_shape is not None else UNKNOWN)
             for column, text in zip((5, 6, 7), cells, strict=True):
                 item = QTableWidgetItem(text)
                 item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
-                item.setToolTip(row.problem or "")
+                item.setToolTip(tip)
                 if row.problem:
                     item.setBackground(QBrush(INVALID))
                 self.table.setItem(index, column, item)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTree
 from cnn.evaluation import accuracy_text
 from cnn.runs.store import RunEntry
 
-from app.model.run_labels import summary
+from app.model.run_labels import ARCHITECTURE_ROOM, summary
 
 # The Run column holds three lines: the name, the start, the settings (or why the folder cannot be opened).
 COLUMNS = ("Run", "Epochs", "Best", "Status")
@@ -49,12 +49,16 @@ def fill_row(item: QTreeWidgetItem, entry: RunEntry, ticked: bool, current: Path
         texts = (f"{entry.path.name}\n{entry.reason}", "", "", "damaged")
     else:
         best = "" if info.best_test_accuracy is None else accuracy_text(info.best_test_accuracy)
-        detail = entry.reason if entry.reason is not None else summary(info.settings) + stopped_at(entry)
+        # One line of settings, an architecture's text elided: wrapped, it pushed the "stopped at" line out of view.
+        detail = entry.reason if entry.reason is not None else \
+            summary(info.settings, ARCHITECTURE_ROOM) + stopped_at(entry)
         texts = (f"{info.name}\n{local_time(info.created)}\n{detail}", f"{info.epochs_done}/{info.epochs_planned}",
                  best, entry.status if entry.reason is None else "damaged")
     for column, text in enumerate(texts):
         item.setText(column, text)
     tip = f"{entry.path}" + (f"\n{entry.reason}" if entry.reason else "")
+    if info is not None and info.settings.architecture is not None:
+        tip += f"\narchitecture: {info.settings.architecture}"
     for column in range(len(COLUMNS)):
         item.setToolTip(column, tip)
     flags = Qt.ItemIsEnabled | Qt.ItemIsSelectable

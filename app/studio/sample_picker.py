@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QGroupBox, QListView, QListWidget, QListWidgetItem,
-                               QPushButton, QSpinBox)
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QGroupBox, QLabel, QListView, QListWidget,
+                               QListWidgetItem, QPushButton, QSpinBox)
 
 PAGE = 48          # thumbnails in the strip at a time
 THUMB = 36
@@ -64,6 +64,12 @@ class SamplePicker(QGroupBox):
         grid.addWidget(self.next, 1, 1)
         grid.addWidget(self.next_wrong, 1, 2, 1, 2)
         grid.addWidget(self.strip, 2, 0, 1, 4)
+        self.caption = QLabel("")      # while your drawing or picture is the sample, says so
+        self.caption.setObjectName("caption")
+        self.caption.setWordWrap(True)
+        self.caption.setVisible(False)
+        grid.addWidget(self.caption, 3, 0, 1, 4)
+        self.image_shown: str | None = None   # what of yours the views show instead of this picker's image
         self.images = {"train": np.zeros((1, 28, 28)), "test": np.zeros((1, 28, 28))}
         self.labels = {"train": np.zeros(1, int), "test": np.zeros(1, int)}
         self.predicted_labels: dict[str, np.ndarray] = {}
@@ -74,7 +80,7 @@ class SamplePicker(QGroupBox):
         self.previous.clicked.connect(lambda: self.index.setValue(self.index.value() - 1))
         self.next.clicked.connect(lambda: self.index.setValue(self.index.value() + 1))
         self.next_wrong.clicked.connect(self.jump_to_next_misclassified)
-        self.strip.itemClicked.connect(lambda item: self.index.setValue(item.data(Qt.UserRole)))
+        self.strip.itemClicked.connect(lambda item: self._pick(item.data(Qt.UserRole)))
 
     @property
     def current(self) -> tuple[str, int]:
@@ -116,6 +122,23 @@ class SamplePicker(QGroupBox):
             self.next_wrong.setText("None misclassified")
         else:
             self.next_wrong.setText(f"Next misclassified ({wrong.size})")
+
+    def show_image(self, sample) -> None:
+        """Your drawing or picture (an ImageSample) is the sample the views show: the caption says so and
+        no thumbnail is highlighted as if chosen; None: this picker's image is the sample again."""
+        self.image_shown = None if sample is None else (
+            "your drawing" if sample.name == "drawing" and sample.number < 0 else
+            f"your sample #{sample.number}" if sample.number >= 0 else f"your picture {sample.name}")
+        self.caption.setText(f"Showing {self.image_shown} — pick an image to go back" if self.image_shown else "")
+        self.caption.setVisible(self.image_shown is not None)
+        self._refresh_strip()
+
+    def _pick(self, index: int) -> None:
+        """A thumbnail clicked: its image is the sample, also when it is the one under your image."""
+        if index == self.index.value() and self.image_shown is not None:
+            self.sample_changed.emit(*self.current)
+        else:
+            self.index.setValue(index)
 
     def select(self, split: str, index: int) -> None:
         self.split.setCurrentIndex(self.split.findData(split))
@@ -166,5 +189,8 @@ class SamplePicker(QGroupBox):
                                 + (f", predicted {predicted[i]}" if predicted is not None else ""))
                 self.strip.addItem(item)
         row = index - self.page_start
-        if 0 <= row < self.strip.count():
+        if self.image_shown is not None:   # no MNIST image is the sample: none highlighted
+            self.strip.setCurrentRow(-1)
+            self.strip.clearSelection()
+        elif 0 <= row < self.strip.count():
             self.strip.setCurrentRow(row)

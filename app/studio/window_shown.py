@@ -31,6 +31,7 @@ class SampleChoice:
     def _image_chosen(self, sample) -> None:
         """Your drawing or picture becomes the sample every view shows."""
         self.image_sample = sample
+        self.sample_picker.show_image(sample)
         self.send("select_image", sample)
         self.step_link.sample_changed()
 
@@ -40,11 +41,14 @@ class SampleChoice:
             if before is not None:
                 self._image_chosen(before)
             else:
-                self._picker_changed(*self.sample_picker.current)
+                split, index = self.sample_picker.current
+                self._picker_changed(split, index)
+                self.your_digit.show_other(f"{'test' if split == 'test' else 'training'} image #{index}")
                 self.step_link.sample_changed()
 
     def _picker_changed(self, split: str, index: int) -> None:
         self.image_sample = None
+        self.sample_picker.show_image(None)
         self.send("select_sample", split, index)
 
     def show_sample(self, split: str, index: int) -> None:

@@ -15,7 +15,7 @@ class Row:
     """A layer with the shapes around it."""
     spec: LayerSpec
     input_shape: tuple | None       # None: unknown, an earlier layer is invalid
-    output_shape: tuple | None
+    output_shape: tuple | None      # None: unknown (no input shape, or the layer cannot take it)
     parameters: int
     problem: str | None             # why this layer cannot be built here, or None
 
@@ -38,7 +38,7 @@ def plan(layers, input_shape: tuple = IMAGE_SHAPE, classes: int | None = None) -
                 problem = f"the network would have {total:,} parameters, more than the {MAX_PARAMETERS:,} allowed"
             if problem is None and position == len(layers) - 1 and classes is not None:
                 problem = _ends_with(spec, output, classes)
-        rows.append(Row(spec, shape, output if problem is None else None, parameters, problem))
+        rows.append(Row(spec, shape, output, parameters, problem))   # a wrong end still has its shape
         shape = output if problem is None else None
         after = spec.kind
     return rows

@@ -39,9 +39,14 @@ class CheckpointNotWritten(OSError):
     checkpoint the one before. The message says so."""
 
 
-def default_name(session: Session) -> str:
+def default_name(session: Session, weights: str | None = None) -> str:
+    """'digits lr 0.08 seed 0'; 'custom network lr 0.05 seed 0' for an architecture of your own; 'from
+    w1.npz lr 0.08' for a network whose weights were loaded from the file `weights` (no seed made them)."""
     config = session.config
-    return f"{config.preset} lr {config.learning_rate:g} seed {config.seed}"
+    if weights:
+        return f"from {weights} lr {config.learning_rate:g}"
+    network = config.preset if config.architecture is None else "custom network"
+    return f"{network} lr {config.learning_rate:g} seed {config.seed}"
 
 
 class RunRecorder:

@@ -183,13 +183,19 @@ class ResultsView(QWidget):
             title = f"{len(chosen):,} mistakes, the most confident first"
         shown = chosen[:GALLERY]
         more = f" (the first {GALLERY})" if len(chosen) > GALLERY else ""
-        self.gallery_caption.setText(title + more + ". Click: show it; double-click: step through it.")
+        # Each image is labelled with what it is sorted by: the loss E (it read "p 0.98, 0.99, 0.85…", unsorted)
+        by_loss = mode != "mistakes"
+        what = "the predicted digit and the loss E" if by_loss else "the predicted digit and its probability p"
+        self.gallery_caption.setText(f"{title}{more}; under each: {what}. Click: show it; double-click: step "
+                                     "through it.")
         images = self.images.get(self.current_split)
         for index in shown:
             index = int(index)
             wrong = results.true[index] != results.predicted[index]
             item = QListWidgetItem(thumbnail(images[index], QColor(214, 39, 40) if wrong else None),
-                                   f"{classes[results.predicted[index]]} {results.confidence[index]:.2f}")
+                                   f"{classes[results.predicted[index]]} "
+                                   + (f"E {results.losses[index]:.2g}" if by_loss else
+                                      f"p {results.confidence[index]:.2f}"))
             item.setData(Qt.UserRole, index)
             item.setToolTip(f"#{index}: label {classes[results.true[index]]}, predicted "
                             f"{classes[results.predicted[index]]} (p = {results.confidence[index]:.3f}), "

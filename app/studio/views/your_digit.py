@@ -181,10 +181,22 @@ class YourDigitPanel(QWidget):
             item.clear()
         if self.preprocessed is not None:
             self._show_stages(self.preprocessed)
+        else:
+            self._clear_bars()             # no picture of yours left: no bar of the drawing's answer
         self.answer.setText(digit_answer.prompt(self.classes, self.untrained))
         self._set_buttons()
         if drawing is not None:
             self.drawing_withdrawn.emit(drawing, self.current)
+
+    def show_other(self, description: str) -> None:
+        """The views show `description` ('test image #0'), not an image of yours: the answer says so."""
+        if self.current is None:
+            self._clear_bars()
+            self.answer.setText(digit_answer.prompt(self.classes, self.untrained, description))
+
+    def _clear_bars(self) -> None:
+        self.bars.setOpts(x=[0], height=[0], brushes=None, width=0.7)
+        self.bars_widget.getAxis("bottom").setTicks(None)
 
     def open_image(self, path) -> bool:
         """Preprocess the picture in `path` and choose it; a bad file is reported, nothing changes."""
