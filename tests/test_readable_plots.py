@@ -2,15 +2,22 @@
 (app/widgets/fit_scene), and below ~0.8 its titles, ticks and colour-bar numbers were 5–6 px. These
 check what the user reads: the scale the views are drawn at, the legend's entries whole, the status
 bar's message whole, a log axis's labelled ticks."""
-import pytest
+import html
 
+import pytest
+from PySide6.QtCore import Qt
+
+from app.widgets.fit_scene import needed_scale
 from tests.test_workspaces_fit import show_at
 
 READABLE = 0.8     # the least scale a scene is drawn at: 9 pt titles and 7 pt ticks stay ≥ 8 px
 
 
-def fitter_of(window, view):
-    return next(f for f in window.scene_fitters if f.graphics is view.graphics)
+def drawn_scale(view) -> float:
+    """The scale `view`'s scene is drawn at (app/widgets/fit_scene), from its layout as it is now."""
+    graphics = view.graphics
+    least = graphics.ci.effectiveSizeHint(Qt.MinimumSize)
+    return needed_scale(graphics.viewport().width(), graphics.viewport().height(), least.width(), least.height())
 
 
 def digits_network(window, qtbot) -> None:
@@ -36,9 +43,46 @@ def test_the_chosen_layers_views_are_drawn_at_a_readable_scale(window, qtbot, si
                         and len(window.features_view.snapshot.layers) == 10, timeout=10000)
 
         def scales():
-            return {type(view).__name__: round(fitter_of(window, view).scale, 2) for view in views}
+            return {type(view).__name__: round(drawn_scale(view), 2) for view in views}
         try:
             qtbot.waitUntil(lambda: min(scales().values()) >= READABLE, timeout=5000)
         except qtbot.TimeoutError:
             pass
         assert min(scales().values()) >= READABLE, (layer, scales())
+
+
+LONG_NETWORK = "conv 6 3x3, relu, maxpool 2, conv 12 3x3, relu, maxpool 2, dense 32, relu, dense 10, softmax"
+
+
+def legend_words(text: str) -> list[str]:
+    """A legend entry's words as read, wrapped lines joined (a line breaks after a " · " or a word)."""
+    return [word for word in html.unescape(text.replace("<br>", " ")).split() if word != "·"]
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 720)])
+def test_compared_runs_keep_readable_plots_and_every_legend_entry_whole(window, qtbot, size, raw_mnist,
+                                                                        monkeypatch):
+    """Two runs ticked: the one-line legend ("digits · digits 0–9 · all images · lr 0.08 · batch 128 · …")
+    was wider than the panel, the scene drawn at half size (ticks and titles ~6 px), the second entry cut off."""
+    import cnn.cli
+    from cnn.cli import main as cnn_train
+    monkeypatch.setattr(cnn.cli, "load_mnist", lambda path=None: raw_mnist)
+    for arguments in (["--limit", "10"], ["--preset", "digits", "--limit", "2", "--batch-size", "16"],
+                      ["--preset", "digits", "--limit", "2", "--batch-size", "16", "--lr", "0.05", "--momentum", "0.5", "--shift", "1",
+                       "--arch", LONG_NETWORK]):
+        assert cnn_train(["--epochs", "1", "--quiet", "--runs", str(window.runs_dir), *arguments]) == 0
+    panel, compare = window.runs_panel, window.compare_view
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 3, timeout=10000)
+    show_at(window, qtbot, size, "runs")
+    for path in list(panel.entries):
+        panel.set_ticked(path)
+    qtbot.waitUntil(lambda: compare.ready() and len(compare.labels) == 3, timeout=10000)
+    assert any(LONG_NETWORK in label for label in compare.labels), compare.labels
+    assert drawn_scale(compare) >= READABLE
+    graphics = compare.graphics
+    view = graphics.viewport().rect()
+    assert len(compare.legend.items) == 3
+    for (_sample, label), text in zip(compare.legend.items, compare.labels, strict=True):
+        assert legend_words(label.text) == legend_words(html.escape(text)), (label.text, text)
+        drawn = graphics.mapFromScene(label.mapToScene(label.item.boundingRect())).boundingRect()
+        assert view.contains(drawn), (text, drawn, view)

@@ -70,3 +70,14 @@ def test_the_optimizer_is_named_and_changing_it_makes_a_new_run():
     assert "optimizer" in TRAINING_SETTINGS
     assert summary(RunConfig(optimizer="adam", learning_rate=0.001)) == "original · lr 0.001 · batch 1 · adam"
     assert "adam" not in summary(RunConfig())
+
+
+def test_runs_of_different_presets_are_labelled_by_the_preset_and_what_departs_from_it():
+    """An original and a digits run were labelled with every setting the presets differ in, one legend
+    entry wider than the plot ("digits · digits 0–9 · all images · lr 0.08 · batch 128 · momentum 0.9 · decay…")."""
+    original, digits = RunConfig(limit=10), RunConfig.from_preset("digits")
+    slower = digits.with_changes(learning_rate=0.05)
+    assert differing_labels([original, digits, slower], ["a", "b", "c"]) == \
+        ["original · 10/class", "digits", "digits · lr 0.05"]
+    assert differing_labels([digits, RunConfig(), digits], ["p", "q", "r"]) == \
+        ["p (digits)", "q (original)", "r (digits)"]
