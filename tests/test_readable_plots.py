@@ -68,8 +68,8 @@ def test_compared_runs_keep_readable_plots_and_every_legend_entry_whole(window, 
     from cnn.cli import main as cnn_train
     monkeypatch.setattr(cnn.cli, "load_mnist", lambda path=None: raw_mnist)
     for arguments in (["--limit", "10"], ["--preset", "digits", "--limit", "2", "--batch-size", "16"],
-                      ["--preset", "digits", "--limit", "2", "--batch-size", "16", "--lr", "0.05", "--momentum", "0.5", "--shift", "1",
-                       "--arch", LONG_NETWORK]):
+                      ["--preset", "digits", "--limit", "2", "--batch-size", "16", "--lr", "0.05", "--momentum",
+                       "0.5", "--shift", "1", "--arch", LONG_NETWORK]):
         assert cnn_train(["--epochs", "1", "--quiet", "--runs", str(window.runs_dir), *arguments]) == 0
     panel, compare = window.runs_panel, window.compare_view
     qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 3, timeout=10000)
