@@ -86,3 +86,40 @@ def test_compared_runs_keep_readable_plots_and_every_legend_entry_whole(window, 
         assert legend_words(label.text) == legend_words(html.escape(text)), (label.text, text)
         drawn = graphics.mapFromScene(label.mapToScene(label.item.boundingRect())).boundingRect()
         assert view.contains(drawn), (text, drawn, view)
+
+
+NEW_RUN = ("lr 0.08 → lr 0.05: a new run from a fresh network (Continue in the Runs panel goes on with the "
+           "last run).")
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 720)])
+def test_a_status_message_is_whole_beside_the_state_and_the_progress(window, qtbot, size):
+    """The message was drawn under the state label and the progress bar: "… goes on with the last ru",
+    "… on 10,000" running into "Ready"."""
+    show_at(window, qtbot, size, "train")
+    status, bar = window.status, window.statusBar()
+    assert hasattr(status, "message"), "QStatusBar draws its message under the widgets at its right, cut"
+    for progress in ("ready", "epoch 2/2 · step 20/20 · done"):
+        status._set_format(progress)
+        bar.showMessage(NEW_RUN)
+
+        def laid_out():
+            message = status.message.geometry()
+            return (status.message.text() == NEW_RUN and status.message.toolTip() == ""
+                    and status.message.fontMetrics().horizontalAdvance(NEW_RUN) <= status.message.contentsRect().width()
+                    and message.x() < 20   # the bar's first widget: QStatusBar has no room of its own to draw in
+                    and all(widget.isVisible() and message.right() < widget.geometry().left()
+                            and widget.geometry().right() <= bar.width()
+                            for widget in (status.state_label, status.progress_bar)))
+        try:
+            qtbot.waitUntil(laid_out, timeout=5000)
+        except qtbot.TimeoutError:
+            pass
+        assert laid_out(), (progress, status.message.text(), status.message.geometry(),
+                            status.state_label.geometry(), status.progress_bar.geometry(), bar.width())
+    longer = " ".join([NEW_RUN] * 3)
+    bar.showMessage(longer)            # longer than any bar: elided, whole in its tooltip
+    qtbot.waitUntil(lambda: status.message.toolTip() == longer, timeout=5000)
+    assert status.message.text().endswith("…") and status.message.whole == longer
+    bar.clearMessage()
+    assert status.message.text() == "" and status.message.toolTip() == ""
