@@ -123,3 +123,21 @@ def test_a_status_message_is_whole_beside_the_state_and_the_progress(window, qtb
     assert status.message.text().endswith("…") and status.message.whole == longer
     bar.clearMessage()
     assert status.message.text() == "" and status.message.toolTip() == ""
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 720)])
+def test_the_preset_box_shows_a_custom_network_whole(window, qtbot, size):
+    """"custom network (from origina" even at 1280×720: the box kept the width of "original"."""
+    show_at(window, qtbot, size, "train")
+    box = window.settings_panel.preset
+    for preset in ("original", "digits"):
+        box.setCurrentIndex(box.findData(preset))
+        window.settings_panel.architecture = "conv 4 3x3, relu, dense 10"
+
+        def whole():
+            return box.isVisible() and box.fontMetrics().horizontalAdvance(box.currentText()) + 20 <= box.width()
+        try:
+            qtbot.waitUntil(whole, timeout=5000)
+        except qtbot.TimeoutError:
+            pass
+        assert box.currentText() == f"custom network (from {preset})" and whole(), (box.currentText(), box.width())
