@@ -76,3 +76,28 @@ def test_an_opened_runs_interrupted_epoch_is_within_the_x_axis(qtbot):
     view.show_history(curves)
     assert view.steps.data()[0].max() == 1.75
     assert view.plot.viewRange()[0][1] >= 1.75
+
+
+def labelled_ticks(axis) -> list[str]:
+    """The tick labels `axis` draws now, as pyqtgraph's AxisItem asks for them (values, then strings)."""
+    low, high = sorted(axis.range)
+    size = axis.height() if axis.orientation in ("left", "right") else axis.width()
+    labels = {}     # by position: a tick of two levels is drawn once
+    for spacing, values in axis.tickValues(low, high, size):
+        strings = axis.tickStrings(values, axis.autoSIPrefixScale * axis.scale, spacing)
+        labels.update({round(value, 9): text for value, text in zip(values, strings, strict=True) if text})
+    return list(labels.values())
+
+
+def test_the_test_error_axis_labels_at_least_two_ticks_whatever_its_range(qtbot):
+    """Test errors of 1.9% and 1.2% (2 digits epochs): the log axis had no labelled tick at all."""
+    view = shown(qtbot, 500, 400)
+    for errors in ((1.9, 1.2), (1.5, 1.45), (60, 40), (9, 0.3), (0.9, 0.2), (100, 0.001)):
+        view.clear()
+        view.add_records([epoch(n, 1 - error / 100) for n, error in enumerate(errors, start=1)])
+        view.error_plot.autoRange()
+        QApplication.processEvents()
+        axis = view.error_plot.getAxis("left")
+        labels = labelled_ticks(axis)
+        assert len(labels) >= 2, (errors, labels, axis.range)
+        assert len(set(labels)) == len(labels), (errors, labels)      # distinct: no "1.2 1.2"

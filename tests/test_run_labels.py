@@ -81,3 +81,14 @@ def test_the_summary_says_the_order_in_plain_words_names_any_shift_and_elides_an
     text = "conv 4 5x5, relu, maxpool 2, conv 8 3x3, relu, maxpool 2, dense 64, relu, dense 2"
     short = summary(RunConfig(architecture=text), room=40)
     assert short.endswith("…") and len(short.split(" · ")[-1]) == 40 and text in summary(RunConfig(architecture=text))
+
+
+def test_runs_of_different_presets_are_labelled_by_the_preset_and_what_departs_from_it():
+    """An original and a digits run were labelled with every setting the presets differ in, one legend
+    entry wider than the plot ("digits · digits 0–9 · all images · lr 0.08 · batch 128 · momentum 0.9 · decay…")."""
+    original, digits = RunConfig(limit=10), RunConfig.from_preset("digits")
+    slower = digits.with_changes(learning_rate=0.05)
+    assert differing_labels([original, digits, slower], ["a", "b", "c"]) == \
+        ["original · 10/class", "digits", "digits · lr 0.05"]
+    assert differing_labels([digits, RunConfig(), digits], ["p", "q", "r"]) == \
+        ["p (digits)", "q (original)", "r (digits)"]

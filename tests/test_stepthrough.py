@@ -6,7 +6,8 @@ from PySide6.QtTest import QTest
 
 from app.model.step_explain import input_window, kernel_gradient_region, window_products
 from app.model.steps import build_steps
-from app.stepthrough.array_panel import index_at, layout_of, mosaic_of
+from app.model.mosaic_layout import index_at, layout_of
+from app.stepthrough.array_panel import mosaic_of
 from cnn import SGD, Network, trace
 from cnn.gradcheck import check_network_gradients
 from cnn.losses import LOSSES

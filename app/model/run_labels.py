@@ -52,12 +52,20 @@ def summary(config: RunConfig, room: int | None = None) -> str:
 
 def differing_labels(configs: list[RunConfig], names: list[str]) -> list[str]:
     """One label per run: the settings in which the runs differ (the planned epochs aside, which
-    the curves' length shows), or the run's name when they differ in nothing else."""
+    the curves' length shows), or the run's name when they differ in nothing else. Runs of different
+    presets name their preset and, of the other settings that differ, only where they depart from it:
+    "digits" and "original · 10/class", not every setting a preset brings along (a legend entry ran
+    past the plot's edge)."""
     fields = [name for name in SETTINGS if name != "epochs"
               and len({repr(getattr(config, name)) for config in configs}) > 1]
     labels = []
     for config, name in zip(configs, names, strict=True):
-        label = " · ".join(setting_text(field, getattr(config, field)) for field in fields)
+        shown = fields
+        if "preset" in fields:   # the same preset and label: the same settings (or the names tell them apart)
+            defaults = RunConfig.from_preset(config.preset)
+            shown = [field for field in fields
+                     if field == "preset" or getattr(config, field) != getattr(defaults, field)]
+        label = " · ".join(setting_text(field, getattr(config, field)) for field in shown)
         labels.append(label if label else name)
     if len(set(labels)) < len(labels):   # same settings: the names tell them apart
         labels = [f"{name} ({label})" if label != name else name for label, name in zip(labels, names, strict=True)]

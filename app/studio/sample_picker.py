@@ -45,6 +45,8 @@ class SamplePicker(QGroupBox):
         self.next = QPushButton("▶")
         self.next.setToolTip("Next image (Alt+Right)")
         self.next.setShortcut("Alt+Right")
+        for arrow in (self.previous, self.next):   # an arrow needs no button style's 80 px: the layer views take them
+            arrow.setMinimumWidth(3 * arrow.fontMetrics().horizontalAdvance("◀"))
         self.next_wrong = QPushButton("Next misclassified")
         self.next_wrong.setToolTip("Jump to the next image of this set the network gets wrong (Ctrl+M)")
         self.strip = QListWidget()

@@ -17,6 +17,11 @@ from app.studio.fields import DECIMALS, NumberField
 from app.widgets.wheel_guard import guard_wheel
 
 PRESET_TIP = "Load a preset's settings and network; the fields below can then be changed."
+
+
+def custom_text(preset: str) -> str:
+    """What the preset box says when the network is not the preset's."""
+    return f"custom network (from {preset})"
 # Selected digits look pressed and coloured; unselected ones stay plain.
 CLASS_BUTTON_STYLE = ("QToolButton { min-width: 22px; min-height: 20px; border: 1px solid #9a9a9a; border-radius: 3px;"
                       " background: #f4f4f4; color: #555; }"
@@ -57,6 +62,10 @@ class SettingsPanel(QGroupBox):
             self.preset.addItem(name, name)
             self.preset.setItemData(self.preset.count() - 1, preset.description, 3)  # tooltip role
         self.preset.setToolTip(PRESET_TIP)
+        # Room for "custom network (from original)" (it kept the width of "original", cut at "origina"):
+        # the widest text the box shows, its arrow and frame.
+        widest = max(self.preset.fontMetrics().horizontalAdvance(custom_text(name)) for name in PRESETS)
+        self.preset.setMinimumWidth(widest + 48)
         form.addRow(LABELS["preset"], self.preset)
         form.addRow(LABELS["classes"], self._class_grid())
         self._number_rows()
@@ -175,7 +184,7 @@ class SettingsPanel(QGroupBox):
         for index in range(self.preset.count()):
             name = self.preset.itemData(index)
             custom = text is not None and index == self.preset.currentIndex()
-            self.preset.setItemText(index, f"custom network (from {name})" if custom else name)
+            self.preset.setItemText(index, custom_text(name) if custom else name)
         self.preset.setToolTip(f"A custom network: {text}. Choosing a preset loads its settings and network."
                                if text is not None else PRESET_TIP)
 

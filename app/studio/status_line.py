@@ -1,9 +1,12 @@
-"""The status bar: the run's state, its progress bar, and a line for each finished epoch. It follows
-the worker's signals itself."""
+"""The status bar: the message (each finished epoch, what a command did) taking the room left of the
+run's state and its progress bar, and the worker's signals followed. QStatusBar draws its messages
+under the widgets at its right (cut at "goes on with the last ru", or run into "Ready"): here a
+label shows them, in the room the state and the progress bar leave, elided only when longer than the
+whole bar, with the whole text as its tooltip."""
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Slot
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar
 
 from cnn.evaluation import accuracy_text
 from cnn.train import EpochRecord
@@ -14,6 +17,30 @@ from app.model.state import RunState
 # Notes that a run ended ("Training stopped.", "Training finished.", "Training stopped by an unexpected error…"):
 # they go when a run starts or resumes, never outliving the state they describe.
 ENDED = "Training stopped", "Training finished"
+BAR_WIDTHS = 200, 400   # the progress bar's least and most
+
+
+class MessageLabel(QLabel):
+    """One line of text, elided to its width (the whole text in its tooltip when it is)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.whole = ""
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)   # the bar's width, not the text's
+        self.setTextFormat(Qt.PlainText)
+
+    def show_text(self, text: str) -> None:
+        self.whole = text
+        self._elide()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self.whole, Qt.ElideRight, self.contentsRect().width())
+        self.setText(shown)
+        self.setToolTip(self.whole if shown != self.whole else "")
 
 
 class StatusLine(QObject):
@@ -23,11 +50,15 @@ class StatusLine(QObject):
         self.progress = ProgressTracker()
         self.state = RunState.IDLE
         self._busy_text = ""
+        self.message = MessageLabel()
+        self.message.setObjectName("status-message")
+        status_bar.messageChanged.connect(self.message.show_text)
         self.state_label = QLabel(RunState.IDLE.label)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setMinimumWidth(260)
-        self.progress_bar.setFormat("ready")
+        self.progress_bar.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Preferred)   # the message takes the rest
+        status_bar.addPermanentWidget(self.message, 1)   # first: QStatusBar's own message room is none
+        self._set_format("ready")
         self.progress_bar.setValue(0)
         status_bar.addPermanentWidget(self.state_label)
         status_bar.addPermanentWidget(self.progress_bar)
@@ -46,7 +77,7 @@ class StatusLine(QObject):
             self._busy_text = what
             self.state_label.setText("Working…")
             self.progress_bar.setRange(0, 0)
-            self.progress_bar.setFormat(what)
+            self._set_format(what)
             self.status_bar.showMessage(what)
         else:
             self.state_label.setText(self.state.label)
@@ -90,5 +121,11 @@ class StatusLine(QObject):
 
     def _show_progress(self) -> None:
         self.progress_bar.setValue(int(1000 * self.progress.fraction))
-        self.progress_bar.setFormat(self.progress.text(live=self.state is RunState.RUNNING,
-                                                      stopped=self.state is RunState.IDLE))
+        self._set_format(self.progress.text(live=self.state is RunState.RUNNING, stopped=self.state is RunState.IDLE))
+
+    def _set_format(self, text: str) -> None:
+        """The progress bar as wide as its text (in steps, not to jump at each update), within bounds:
+        the message has the rest."""
+        self.progress_bar.setFormat(text)
+        needed = self.progress_bar.fontMetrics().horizontalAdvance(text) + 24
+        self.progress_bar.setFixedWidth(min(BAR_WIDTHS[1], max(BAR_WIDTHS[0], -(-needed // 40) * 40)))

@@ -177,7 +177,7 @@ def _inspect(w) -> QWidget:
     w.network_summary = NetworkSummary(w.layer_choice)
     layers = QLabel("<b>Layers</b>: click one to show it")
     w.inspect_panel = WidthFittingScrollArea(column(w.sample_picker, layers, w.network_summary))
-    w.top_splitter = splitter(Qt.Horizontal, w.features_view, w.weights_view)
+    w.top_splitter = splitter(Qt.Horizontal, w.features_view, w.weights_view, sizes=[650, 350])
     w.views_splitter = splitter(Qt.Vertical, w.top_splitter, w.gradients_view, sizes=[600, 400])
     w.tabs = tabs((w.views_splitter, "Layer"), (w.strip_view, "Network strip"))
     corner = QWidget()

@@ -1,13 +1,17 @@
 """Compare runs: the ticked runs' loss and test accuracy overlaid, one colour per run, with a legend
-naming the settings in which they differ. Curves are read from the runs' metrics files off the GUI
+naming the settings in which they differ, in as many columns as fit and each entry wrapped to its
+column (a one-line legend wider than the panel made the scene be drawn at half size, its last entries
+cut off). Curves are read from the runs' metrics files off the GUI
 thread (QThreadPool), bounded however long the runs are, and cached until a file changes."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from cnn.runs.metrics import METRICS_FILE
@@ -19,6 +23,10 @@ from app.model.run_labels import differing_labels
 COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (255, 127, 14), (148, 103, 189), (140, 86, 75),
            (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 CURVE_POINTS = 4096     # per series: an overlay of many long runs stays cheap to draw
+LEGEND_COLUMNS = 2      # at most
+LEGEND_SIZE = 8         # points
+LEGEND_MARGIN = 30      # the scene's margins around the legend
+SAMPLE_WIDTH = 40       # a legend entry's line sample and spacing
 
 
 class _Signals(QObject):
@@ -50,7 +58,8 @@ class CompareView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.hint)
         layout.addWidget(self.graphics, 1)
-        self.legend = pg.LegendItem(colCount=2, labelTextSize="8pt")
+        self.legend = pg.LegendItem(colCount=LEGEND_COLUMNS, labelTextSize=f"{LEGEND_SIZE}pt")
+        self.graphics.installEventFilter(self)     # the legend refits before pyqtgraph lays out a new size
         self.graphics.addItem(self.legend, row=0, col=0)
         self.loss_plot = self.graphics.addPlot(row=1, col=0, title="Training loss (mean of 50 steps), "
                                                                    "test loss dotted")
@@ -125,7 +134,7 @@ class CompareView(QWidget):
             colour = COLOURS[self.colours[folder] % len(COLOURS)]
             average = self.loss_plot.plot(*curves.averages.data(), pen=pg.mkPen(colour, width=2))
             self.items.append((self.loss_plot, average))
-            self.legend.addItem(average, label)
+            self.legend.addItem(average, html.escape(label))
             if curves.epochs:
                 x, _, test, accuracy = (np.array(column) for column in zip(*curves.epochs, strict=True))
                 positive = test > 0
@@ -135,11 +144,50 @@ class CompareView(QWidget):
                 accuracy_curve = self.accuracy_plot.plot(x, accuracy, pen=pg.mkPen(colour, width=2), symbol="o",
                                                          symbolSize=5, symbolBrush=colour, symbolPen=None)
                 self.items += [(self.loss_plot, test_curve), (self.accuracy_plot, accuracy_curve)]
+        self.fit_legend(self.graphics.width())
         self.hint.setText(" · ".join(self.errors.values()) if self.errors else
                           ("Tick runs in the Runs panel to compare their curves." if not self.folders else
                            "Reading…" if not self.ready() else f"{len(valid)} runs overlaid"))
         if self.ready():
             self.shown.emit()
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.graphics and event.type() == QEvent.Resize:
+            self.fit_legend(event.size().width())
+        return False
+
+    def fit_legend(self, width: int) -> None:
+        """The most columns (up to LEGEND_COLUMNS) in which every entry, wrapped to its column, fits `width`."""
+        room = width - LEGEND_MARGIN
+        for columns in range(min(LEGEND_COLUMNS, max(1, len(self.legend.items))), 0, -1):
+            for (_, label), text in zip(self.legend.items, self.labels, strict=False):
+                label.setText(wrapped(text, room / columns - SAMPLE_WIDTH))
+            self.legend.setColumnCount(columns)
+            if self.legend.layout.effectiveSizeHint(Qt.MinimumSize).width() <= room:
+                break
+        self.legend.updateGeometry()     # the enclosing layout caches the legend's old size hints
+
+
+def wrapped(label: str, width: float) -> str:
+    """`label` in lines of at most `width` pixels in the legend's font (HTML), broken after its
+    " · " separators, or between words where one setting alone is wider."""
+    font = QFont()
+    font.setPointSizeF(LEGEND_SIZE)
+    metrics = QFontMetricsF(font)
+    lines: list[str] = []
+    for part in label.split(" · "):
+        joined = f"{lines[-1]} · {part}" if lines else part
+        if lines and metrics.horizontalAdvance(joined) <= width:
+            lines[-1] = joined
+            continue
+        lines.append("")
+        for word in part.split(" "):
+            joined = f"{lines[-1]} {word}" if lines[-1] else word
+            if lines[-1] and metrics.horizontalAdvance(joined) > width:
+                lines.append(word)
+            else:
+                lines[-1] = joined
+    return "<br>".join(html.escape(line) for line in lines)
 
 
 def _stamp(folder: Path):

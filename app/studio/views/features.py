@@ -29,19 +29,21 @@ def levels_for(kind: str, array: np.ndarray):
 
 
 def map_pair(s, index: int) -> list[tuple[str, str, np.ndarray, str]]:
-    """What to draw for layer `index`: [(title, symbol, array, kind that made it)], one or two entries."""
+    """What to draw for layer `index`: [(title, symbol, array, kind that made it)], one or two entries; a
+    title is two short lines (what, then how), which leave the maps the panel's width."""
     layers = s.layers
     info = layers[index].info
+    formula = f"layer {index} {info.kind}<br>{FORMULAS.get(info.kind, 'Y')}"
     if info.params:
-        pair = [(f"layer {index} {info.kind}: {FORMULAS.get(info.kind, 'Y')}", "Y", layers[index].output, info.kind)]
+        pair = [(formula, "Y", layers[index].output, info.kind)]
         if index + 1 < len(layers) and layers[index + 1].info.kind in ACTIVATIONS:
             after = layers[index + 1].info.kind
-            pair.append((f"after the {after} (layer {index + 1})", f"{after}(Y)", layers[index + 1].output, after))
+            pair.append((f"after the {after}<br>layer {index + 1}", f"{after}(Y)", layers[index + 1].output, after))
         return pair
     before = s.layer_input(index)
     before_kind = layers[index - 1].info.kind if index > 0 else "input"
-    return [(f"input X of layer {index}", "X", before, before_kind),
-            (f"layer {index} {info.kind}: {FORMULAS.get(info.kind, 'Y')}", "Y", layers[index].output, info.kind)]
+    return [(f"input X<br>of layer {index}", "X", before, before_kind),
+            (formula, "Y", layers[index].output, info.kind)]
 
 
 PIXELS_PER_CLASS = 14   # a bar and its class's label ("10" in the plot's font)
@@ -64,17 +66,21 @@ class FeatureMapsView(SnapshotView):
         self.input_view = image_plot("input X", g, 0, 0)
         self.input_image = MosaicImage(self._describe_input)
         self.input_view.addItem(self.input_image)
-        self.maps = [GridPlot(g, 0, 1, rowspan=2), GridPlot(g, 2, 1, rowspan=2)]
-        g.addLabel("outputs", row=2, col=0, size="9pt")
-        self.bars_plot = g.addPlot(row=3, col=0)
+        # The input and the outputs side by side above the maps, which take the panel's width: side by side
+        # with them the maps' titles and colour bars made the scene too wide, drawn at half size at 1024×768.
+        g.addLabel("outputs", row=0, col=1, size="9pt")
+        self.bars_plot = g.addPlot(row=1, col=1)
+        self.maps = [GridPlot(g, 2, 0, colspan=2), GridPlot(g, 3, 0, colspan=2)]
         self.bars_plot.setMouseEnabled(x=False, y=False)
         self.bars_plot.setYRange(0, 1, padding=0.05)
         self.bars_plot.hideButtons()
         self.bars_plot.setMinimumHeight(100)
         self.bars = pg.BarGraphItem(x=[0], height=[0], width=0.7)
         self.bars_plot.addItem(self.bars)
-        g.ci.layout.setColumnStretchFactor(0, 1)
-        g.ci.layout.setColumnStretchFactor(1, 3)
+        for index, stretch in enumerate((1, 2)):
+            g.ci.layout.setColumnStretchFactor(index, stretch)
+        for index, stretch in enumerate((0, 2, 3, 3)):
+            g.ci.layout.setRowStretchFactor(index, stretch)
         for item in (self.input_image, *(plot.image for plot in self.maps)):
             item.on_hover = self.readout.setText
         self.image = np.zeros((1, 1))
@@ -125,7 +131,7 @@ class FeatureMapsView(SnapshotView):
             levels, colormap = levels_for(kind, array)
             maps = array if array.ndim == 3 else array.reshape(-1)
             plot.show(map_cells(symbol, maps, columns=8), levels, colormap)
-            plot.set_title(f"{title} ({'×'.join(map(str, array.shape))})")
+            plot.set_title(f"{title} · {'×'.join(map(str, array.shape))}")
 
     def _describe_input(self, m, row, col) -> str:
         return f"X at row {row}, column {col}: {self.image[row, col]:.4f}"

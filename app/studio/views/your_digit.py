@@ -1,9 +1,6 @@
 """Your own digit: the drawing pad or an opened picture, MNIST's preprocessing step by step, the
-network's answer, the true digit you pick, and the session's list of your samples.
-
-The image becomes the chosen sample (`sample_chosen`): every view follows it as it follows an
-MNIST image, and the step-through opens on it.
-"""
+network's answer, the true digit you pick, and the session's list of your samples. The image becomes
+the chosen sample (`sample_chosen`): every view follows it as an MNIST image, and the step-through."""
 from __future__ import annotations
 
 from pathlib import Path
