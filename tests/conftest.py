@@ -44,6 +44,31 @@ def small_dataset(raw_mnist):
 
 
 @pytest.fixture
+def cli_mnist_once(raw_mnist, monkeypatch):
+    """cnn-train in this process reads the bundled MNIST once per test session, not once per call."""
+    import cnn.cli
+    real = cnn.cli.load_mnist
+    monkeypatch.setattr(cnn.cli, "load_mnist", lambda path=None: raw_mnist if path is None else real(path))
+
+
+@pytest.fixture
+def poisoned_image(monkeypatch):
+    """Sessions made from now on have a NaN in training image 6: the loss turns non-finite at its step.
+    Returns heal(): the sessions made after it have clean data again."""
+    import cnn.session
+    from cnn.data import Dataset, Split
+    clean_prepare = cnn.session.prepare
+
+    def poisoned_prepare(*args, **kwargs):
+        dataset = clean_prepare(*args, **kwargs)
+        x = dataset.train.x.copy()
+        x[6, 0, 10, 10] = np.nan
+        return Dataset(Split(x, dataset.train.y, dataset.train.labels), dataset.test, dataset.classes)
+    monkeypatch.setattr(cnn.session, "prepare", poisoned_prepare)
+    return lambda: monkeypatch.setattr(cnn.session, "prepare", clean_prepare)
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(1234)
 

@@ -27,11 +27,7 @@ SMALL = ["--limit", "10", "--quiet"]          # 20 training images: 20 per-sampl
 NO_PIDS = ["99999999999999999999999", "²³", "0", "4294967296"]   # too big for os.kill, not ASCII, no process
 
 
-@pytest.fixture(autouse=True)
-def bundled_mnist_read_once(raw_mnist, monkeypatch):
-    import cnn.cli
-    real = cnn.cli.load_mnist
-    monkeypatch.setattr(cnn.cli, "load_mnist", lambda path=None: raw_mnist if path is None else real(path))
+pytestmark = pytest.mark.usefixtures("cli_mnist_once")
 
 
 def recorded(root, *options, epochs=1) -> Path:

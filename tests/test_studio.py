@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QApplication
 
 from app.studio.window import MainWindow
 from cnn import io
-from cnn.data import Dataset, Split
 from cnn.presets import original_network
 from cnn.train import StepRecord
 
@@ -216,19 +215,9 @@ def test_a_batch_larger_than_the_data_is_refused(window, qtbot):
         window.start()
 
 
-def test_divergence_is_reported_and_training_can_continue(window, qtbot, monkeypatch):
+def test_divergence_is_reported_and_training_can_continue(window, qtbot, poisoned_image):
     """A poisoned image (NaN) makes the loss non-finite at its step: the run stops there with a
     message naming the step, the weights are those before it, and training can go on."""
-    import cnn.session
-    clean_prepare = cnn.session.prepare
-
-    def poisoned_prepare(*args, **kwargs):
-        dataset = clean_prepare(*args, **kwargs)
-        x = dataset.train.x.copy()
-        x[6, 0, 10, 10] = np.nan
-        return Dataset(Split(x, dataset.train.y, dataset.train.labels), dataset.test, dataset.classes)
-
-    monkeypatch.setattr(cnn.session, "prepare", poisoned_prepare)
     clean = window.model
     window.reset()  # the data set is prepared when the network is built
     qtbot.waitUntil(lambda: window.model is not clean, timeout=10000)
@@ -239,7 +228,7 @@ def test_divergence_is_reported_and_training_can_continue(window, qtbot, monkeyp
     assert window.banner.isVisible()
     qtbot.waitUntil(lambda: window.state == "idle", timeout=30000)
     # the weights kept (finite, six steps on): tests/test_studio_model_runs.py
-    monkeypatch.setattr(cnn.session, "prepare", clean_prepare)
+    poisoned_image()     # heal: clean data from here on
     poisoned = window.model
     window.reset()  # Start would resume on the same (poisoned) data; a reset prepares it again
     qtbot.waitUntil(lambda: window.model is not poisoned, timeout=10000)

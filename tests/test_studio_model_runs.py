@@ -6,7 +6,6 @@ import pytest
 
 from cnn import io
 from cnn.config import RunConfig
-from cnn.data import Dataset, Split
 from cnn.network import Network
 from cnn.presets import original_network
 from cnn.train import EpochRecord, StepRecord
@@ -154,19 +153,9 @@ def test_ending_for_a_quit_ends_the_run_where_it_is(tmp_path):
     assert studio.tick() is False
 
 
-def test_divergence_stops_at_its_step_keeps_the_weights_before_it_and_training_goes_on(monkeypatch):
+def test_divergence_stops_at_its_step_keeps_the_weights_before_it_and_training_goes_on(poisoned_image):
     """test_divergence_is_reported_and_training_can_continue: the weights after a divergence are finite
     and are six steps on; a fresh network on clean data trains to its end."""
-    import cnn.session
-    clean_prepare = cnn.session.prepare
-
-    def poisoned_prepare(*args, **kwargs):
-        dataset = clean_prepare(*args, **kwargs)
-        x = dataset.train.x.copy()
-        x[6, 0, 10, 10] = np.nan
-        return Dataset(Split(x, dataset.train.y, dataset.train.labels), dataset.test, dataset.classes)
-
-    monkeypatch.setattr(cnn.session, "prepare", poisoned_prepare)
     one = CONFIG.with_changes(epochs=1)
     studio, events = configured(config=one)
     assert np.isnan(studio.session.dataset.train.x).any()
@@ -178,7 +167,7 @@ def test_divergence_stops_at_its_step_keeps_the_weights_before_it_and_training_g
     after = studio.session.network.params
     assert all(np.isfinite(p).all() for p in after.values())
     assert any(not np.array_equal(before[k], after[k]) for k in before)     # six steps were taken
-    monkeypatch.setattr(cnn.session, "prepare", clean_prepare)
+    poisoned_image()     # heal: clean data from here on
     again = one.with_changes(learning_rate=0.05)
     studio.command("configure", again)
     assert not np.isnan(studio.session.dataset.train.x).any()
