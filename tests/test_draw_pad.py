@@ -115,3 +115,21 @@ def test_dropped_file_urls_keep_the_bytes_of_names_that_are_not_utf8():
     assert dropped_files(mime) == [os.fsdecode(b"/tmp/\xff\xfe-bad.png"), "/tmp/a bé.png"]
     mime.setUrls([QUrl.fromLocalFile("/tmp/x y/é#?.png")])
     assert dropped_files(mime) == ["/tmp/x y/é#?.png"]
+
+
+def test_undo_after_clear_brings_the_drawing_back_until_a_new_stroke(panel, qtbot):
+    """Clear then Undo left the pad empty: the drawing was lost (a new user's review)."""
+    pad = panel.pad
+    pad.draw_stroke([(60, 60), (200, 60)], width=20)
+    pad.draw_stroke([(140, 60), (140, 250)], width=20)
+    drawn = pad.pixels().copy()
+    pad.clear()
+    with qtbot.waitSignal(panel.sample_chosen, timeout=5000) as chosen:
+        pad.undo()
+    np.testing.assert_array_equal(pad.pixels(), drawn)
+    assert chosen.args[0].name == "drawing" and len(pad.strokes) == 2
+    pad.clear()
+    pad.draw_stroke([(100, 100), (150, 150)], width=20)      # a new drawing: the cleared one is gone for good
+    pad.undo()
+    pad.undo()
+    assert pad.is_empty

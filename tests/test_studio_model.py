@@ -250,3 +250,19 @@ def test_a_run_is_named_for_loaded_weights_or_a_custom_network(tmp_path):
     studio.command("start", CONFIG.with_changes(epochs=1))
     run_out(studio)
     assert read_info(studio.runs.folder).name == "original lr 0.1 seed 0"
+
+
+def test_the_time_left_after_a_start_inside_an_epoch_counts_only_this_starts_steps():
+    """Stopped at step 300 of 469 and started again: the time left was under half the real one (the 300
+    steps before the Start were counted as this Start's, at no samples each)."""
+    from cnn.train import StepRecord
+
+    from app.model.progress import ProgressTracker
+    now = [0.0]
+    tracker = ProgressTracker(clock=lambda: now[0])
+    tracker.start_run(8, 0)
+    for step in range(301, 401):            # 100 steps of 128 samples, 1,280 samples a second
+        now[0] = (step - 300) / 10
+        tracker.add([StepRecord(1, step, 469, step, 128, 0.5, {})])
+    left = (8 * 469 - 400) * 128 / 1280    # every remaining step at the measured rate
+    assert abs(tracker.seconds_left() - left) < 0.02 * left

@@ -24,6 +24,7 @@ class ProgressTracker:
         self.epochs, self.before = epochs_after, epochs_before
         self.epoch = self.step = self.steps_per_epoch = 0
         self.done_steps = 0
+        self.skipped: int | None = None   # steps of the run done before this Start's first (a Stop inside an epoch)
         self.samples_seen = 0
         self.arrivals = deque()     # (time, samples seen by then), one per batch of records
         self.finished = False
@@ -51,6 +52,8 @@ class ProgressTracker:
                 continue
             self.epoch, self.step, self.steps_per_epoch = record.epoch, record.step, record.steps_per_epoch
             self.done_steps = (record.epoch - 1 - self.before) * record.steps_per_epoch + record.step   # this Start's
+            if self.skipped is None:
+                self.skipped = self.done_steps - 1
             self.samples_seen += record.batch_size
         if not self.arrivals or self.arrivals[-1][1] != self.samples_seen:
             self.arrivals.append((now, self.samples_seen))
@@ -77,9 +80,10 @@ class ProgressTracker:
 
     def seconds_left(self) -> float | None:
         rate = self.samples_per_second()
-        if rate <= 0 or not self.done_steps:
+        trained = self.done_steps - (self.skipped or 0)      # steps this Start has seen (samples_seen's)
+        if rate <= 0 or trained <= 0:
             return None
-        per_step = self.samples_seen / self.done_steps
+        per_step = self.samples_seen / trained
         return (self.total_steps - self.done_steps) * per_step / rate
 
     def text(self, live: bool = True, stopped: bool = False) -> str:

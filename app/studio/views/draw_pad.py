@@ -31,6 +31,7 @@ class DrawPad(QWidget):
         self.setAttribute(Qt.WA_OpaquePaintEvent)
         self.brush_width = DEFAULT_WIDTH
         self.strokes: list[tuple[int, list[QPointF]]] = []
+        self.cleared_strokes: list = []  # what Clear took away, until the next stroke: Undo brings it back
         self.canvas = QImage(SIDE, SIDE, QImage.Format_Grayscale8)
         self.canvas.fill(Qt.white)
         self._drawing = False
@@ -52,21 +53,29 @@ class DrawPad(QWidget):
         self.brush_width = int(width)
 
     def clear(self) -> None:
+        if self.strokes:
+            self.cleared_strokes = self.strokes
         self.strokes = []
         self._redraw()
         self.cleared.emit()
 
     def undo(self) -> None:
+        """The last stroke goes; on a pad just cleared, the drawing Clear took comes back."""
         if self.strokes:
             self.strokes.pop()
             self._redraw()
             self._emit(False) if self.strokes else self.cleared.emit()
+        elif self.cleared_strokes:
+            self.strokes, self.cleared_strokes = self.cleared_strokes, []
+            self._redraw()
+            self._emit(False)
 
     def draw_stroke(self, points, width: int | None = None, lift: bool = True) -> None:
         """A whole stroke through `points` (pad pixels), as if drawn: for scripts and tests. lift=False:
         the pen stays down (the picture is sent as one taken while drawing)."""
         points = [QPointF(*p) for p in points]
         self.strokes.append((int(width or self.brush_width), [points[0]]))
+        self.cleared_strokes = []
         self._paint_segment(points[0], points[0])
         for point in points[1:]:
             self._add_point(point)
@@ -116,6 +125,7 @@ class DrawPad(QWidget):
             return
         point = self._to_pad(event.position())
         self.strokes.append((self.brush_width, [point]))
+        self.cleared_strokes = []
         self._paint_segment(point, point)
         self._drawing = True
         self.update()
