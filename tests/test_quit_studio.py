@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 import app.studio.quitting
-from app.studio.run_rows import RUN, STATUS
+from app.studio.run_rows import STATUS
 from app.studio.window import MainWindow
 from cnn.checkpoint import load_checkpoint
 from cnn.runs.metrics import METRICS_FILE, read_records
@@ -59,8 +59,8 @@ def test_stop_in_the_first_epoch_then_start_goes_on_from_that_step_bit_for_bit(w
     assert (entry.info.epochs_done, entry.info.step, entry.info.steps_per_epoch) == (0, 7, 20)
     checkpoint = load_checkpoint(entry.path / LAST)
     assert (checkpoint.epoch, checkpoint.step) == (0, 7)
-    qtbot.waitUntil(lambda: "stopped at epoch 1, step 7 of 20" in window.runs_panel._item(entry.path).text(RUN))
-    assert window.runs_panel._item(entry.path).text(STATUS) == "interrupted"
+    row = window.runs_panel._item
+    qtbot.waitUntil(lambda: row(entry.path).text(STATUS) == "interrupted\nat epoch 1,\nstep 7 of 20")   # its place
     assert "(network (seed 0), trained 7 steps;" in window.model_label.text()   # no longer "new network"
 
     monkeypatch.undo()

@@ -49,11 +49,11 @@ def fill_row(item: QTreeWidgetItem, entry: RunEntry, ticked: bool, current: Path
         texts = (f"{entry.path.name}\n{entry.reason}", "", "", "damaged")
     else:
         best = "" if info.best_test_accuracy is None else accuracy_text(info.best_test_accuracy)
-        # One line of settings, an architecture's text elided: wrapped, it pushed the "stopped at" line out of view.
-        detail = entry.reason if entry.reason is not None else \
-            summary(info.settings, ARCHITECTURE_ROOM) + stopped_at(entry)
+        # One line of settings, an architecture's text elided (wrapped, it pushed lines out of view); where an
+        # interrupted run stopped stands under its status, where the eye looks for it.
+        detail = entry.reason if entry.reason is not None else summary(info.settings, ARCHITECTURE_ROOM)
         texts = (f"{info.name}\n{local_time(info.created)}\n{detail}", f"{info.epochs_done}/{info.epochs_planned}",
-                 best, entry.status if entry.reason is None else "damaged")
+                 best, entry.status + stopped_at(entry) if entry.reason is None else "damaged")
     for column, text in enumerate(texts):
         item.setText(column, text)
     tip = f"{entry.path}" + (f"\n{entry.reason}" if entry.reason else "")
@@ -74,11 +74,11 @@ def fill_row(item: QTreeWidgetItem, entry: RunEntry, ticked: bool, current: Path
 
 
 def stopped_at(entry: RunEntry) -> str:
-    """'\nstopped at epoch 2, step 7 of 20' for an interrupted run whose checkpoint is inside an epoch."""
+    """'\nat epoch 2,\nstep 7 of 20' for an interrupted run whose checkpoint is inside an epoch."""
     info = entry.info
     if entry.status != "interrupted" or not info.step or not info.steps_per_epoch:
         return ""
-    return f"\nstopped at epoch {info.epochs_done + 1}, step {info.step} of {info.steps_per_epoch}"
+    return f"\nat epoch {info.epochs_done + 1},\nstep {info.step} of {info.steps_per_epoch}"
 
 
 def local_time(stamp: str) -> str:
