@@ -141,3 +141,13 @@ def test_the_preset_box_shows_a_custom_network_whole(window, qtbot, size):
         except qtbot.TimeoutError:
             pass
         assert box.currentText() == f"custom network (from {preset})" and whole(), (box.currentText(), box.width())
+
+
+def test_the_comparisons_loss_axis_labels_only_what_fits(qtbot):
+    """Three digits runs' losses (0.05 to 1): pyqtgraph's stock log axis labelled every minor tick,
+    '1 0.9 0.8 0.7 0.6' and '0.1 0.09 0.08 0.07 0.06 0.05' piled up in two blobs."""
+    from app.studio.views.compare import CompareView
+    from app.widgets.plots import LogAxis
+    view = CompareView()
+    qtbot.addWidget(view)
+    assert isinstance(view.loss_plot.getAxis("left"), LogAxis)

@@ -19,6 +19,7 @@ from cnn.runs.runfile import RunFileError, read_info
 
 from app.model.run_curves import read_curves
 from app.model.run_labels import differing_labels
+from app.widgets.plots import log_plot
 
 COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (255, 127, 14), (148, 103, 189), (140, 86, 75),
            (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
@@ -61,9 +62,8 @@ class CompareView(QWidget):
         self.legend = pg.LegendItem(colCount=LEGEND_COLUMNS, labelTextSize=f"{LEGEND_SIZE}pt")
         self.graphics.installEventFilter(self)     # the legend refits before pyqtgraph lays out a new size
         self.graphics.addItem(self.legend, row=0, col=0)
-        self.loss_plot = self.graphics.addPlot(row=1, col=0, title="Training loss (mean of 50 steps), "
-                                                                   "test loss dotted")
-        self.loss_plot.setLogMode(y=True)
+        # the project's log axis: pyqtgraph's own labels every minor tick, "1 0.9 0.8 0.7 0.6" in one blob
+        self.loss_plot = log_plot(self.graphics, 1, 0, title="Training loss (mean of 50 steps), test loss dotted")
         self.loss_plot.setLabel("left", "loss (log scale)")
         self.accuracy_plot = self.graphics.addPlot(row=2, col=0, title="Test accuracy (%)")
         self.accuracy_plot.setLabel("bottom", "epoch")
