@@ -92,3 +92,13 @@ def test_runs_of_different_presets_are_labelled_by_the_preset_and_what_departs_f
         ["original · 10/class", "digits", "digits · lr 0.05"]
     assert differing_labels([digits, RunConfig(), digits], ["p", "q", "r"]) == \
         ["p (digits)", "q (original)", "r (digits)"]
+
+
+def test_runs_of_the_same_settings_and_name_are_numbered():
+    """Two digits runs at lr 0.08 read 'digits lr 0.08 seed 0 (lr 0.08)' twice in the legend."""
+    from app.model.run_labels import differing_labels
+    digits = RunConfig.from_preset("digits")
+    slower = digits.with_changes(learning_rate=0.05)
+    labels = differing_labels([digits, digits, slower], ["digits lr 0.08", "digits lr 0.08", "digits lr 0.05"])
+    assert labels == ["digits lr 0.08 (lr 0.08) #1", "digits lr 0.08 (lr 0.08) #2", "digits lr 0.05 (lr 0.05)"]
+    assert len(set(labels)) == 3

@@ -69,4 +69,7 @@ def differing_labels(configs: list[RunConfig], names: list[str]) -> list[str]:
         labels.append(label if label else name)
     if len(set(labels)) < len(labels):   # same settings: the names tell them apart
         labels = [f"{name} ({label})" if label != name else name for label, name in zip(labels, names, strict=True)]
+    for label in {label for label in labels if labels.count(label) > 1}:   # the same names too: numbered
+        numbers = iter(range(1, len(labels) + 1))
+        labels = [f"{text} #{next(numbers)}" if text == label else text for text in labels]
     return labels
