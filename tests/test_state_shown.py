@@ -83,8 +83,9 @@ def increasing(view):
 
 
 def test_stop_then_start_in_the_studio(window, qtbot):
-    """In the studio: 300 images an epoch, stopped inside epoch 2 (with health measured there), started
-    again: every Health curve goes on from epoch 1's end, none keeps the stopped epoch's points."""
+    """In the studio: 300 images an epoch, stopped inside an epoch, started again: the run goes on from the
+    step it stopped at, and every Health curve goes on from where the run's curves end, none keeping
+    points past it (the gradient norms were cut back and the update ratios were not)."""
     window.settings_panel.limit.setValue(150)
     window.settings_panel.epochs.setValue(LONG)
     view = window.health_view
@@ -95,9 +96,7 @@ def test_stop_then_start_in_the_studio(window, qtbot):
         window.stop()
     qtbot.waitUntil(lambda: window.state is RunState.IDLE
                     and window.statusBar().currentMessage() == "Training stopped.")
-    done = window.worker.session.epochs_done
     ratios = next(iter(view.ratios.values())).history
-    assert ratios.data()[0].max() > done          # the stopped epoch's points are there
     window.start()
     qtbot.waitUntil(lambda: window.state is RunState.RUNNING, timeout=10000)
     assert window.statusBar().currentMessage() != "Training stopped."
