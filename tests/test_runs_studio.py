@@ -146,7 +146,7 @@ def test_closing_while_training_leaves_an_interrupted_run_that_continues(qtbot, 
     qtbot.waitUntil(lambda: again.model is not None, timeout=10000)
     assert again.runs_panel._item(entry.path).text(STATUS) == "interrupted"
     again.runs_panel.select(entry.path)
-    qtbot.waitUntil(lambda: again.worker.run_folder == entry.path, timeout=10000)
+    shown_and_selected(again, qtbot, entry.path)
     again.runs_panel.more_epochs.setValue(1)
     with qtbot.waitSignal(again.training_finished, timeout=30000):
         again.runs_panel.continue_selected()
@@ -156,6 +156,14 @@ def test_closing_while_training_leaves_an_interrupted_run_that_continues(qtbot, 
     assert info.settings.limit == 10
     assert [row[0] for row in epochs_on_disk(entry.path)] == list(range(1, checkpoint.epoch + 2))
     again.close()
+
+
+def shown_and_selected(window, qtbot, path) -> None:
+    """The window shows the run and its row is selected (what Continue acts on): the model's folder is
+    set before the window hears of it, and while a run opens its row is unselected for a moment."""
+    panel = window.runs_panel
+    qtbot.waitUntil(lambda: window.worker.run_folder == path and panel.current == path
+                    and panel.selected_path() == path, timeout=10000)
 
 
 def test_a_cnn_train_run_opens_and_continues_exactly_in_the_studio(window, qtbot, tmp_path, raw_mnist, monkeypatch):
@@ -169,7 +177,7 @@ def test_a_cnn_train_run_opens_and_continues_exactly_in_the_studio(window, qtbot
     [entry] = window.runs_panel.entries.values()
     assert entry.openable and entry.info.epochs_done == 2
     window.runs_panel.select(entry.path)
-    qtbot.waitUntil(lambda: window.worker.run_folder == entry.path, timeout=10000)
+    shown_and_selected(window, qtbot, entry.path)
     window.runs_panel.more_epochs.setValue(1)
     with qtbot.waitSignal(window.training_finished, timeout=30000):
         window.runs_panel.continue_selected()
@@ -415,7 +423,7 @@ def test_every_counter_uses_the_runs_own_epochs_and_the_shown_run_is_the_selecte
     qtbot.waitUntil(lambda: window.runs_panel.current is None, timeout=10000)
     window.runs_panel.select(entry.path)
     window.runs_panel.open_selected()                        # its plan becomes the Epochs field
-    qtbot.waitUntil(lambda: window.worker.run_folder == entry.path, timeout=10000)
+    shown_and_selected(window, qtbot, entry.path)
     qtbot.waitUntil(lambda: window.settings_panel.epochs.value() == done + 2, timeout=10000)
     window.runs_panel.more_epochs.setValue(1)
     with qtbot.waitSignal(window.training_finished, timeout=30000):
