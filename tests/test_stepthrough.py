@@ -460,6 +460,7 @@ def test_reopening_on_new_weights_forgets_the_applied_update_and_an_unchanged_ac
     assert "#1b7837" in stepper.status.text()
 
 
+@pytest.mark.slow   # the whole studio (or the whole step-through) opened
 def test_at_1024_by_768_nothing_in_the_step_through_is_squeezed_below_its_minimum(qtbot, raw_mnist):
     """The studio opens the step-through at 95 % × 92 % of a 1024×768 screen, 972×706. Its left column
     needed ~750 px and its three panels' titles ~800 px beside it: squeezed, the kernel table got a scroll

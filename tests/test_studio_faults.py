@@ -26,6 +26,7 @@ def open_window(qtbot, path, **kwargs):
     return window
 
 
+@pytest.mark.slow   # the whole studio (or the whole step-through) opened
 def test_garbage_remembered_values_become_defaults_and_are_named_once(qtbot, tmp_path, monkeypatch):
     path = tmp_path / "garbage.ini"
     settings = QSettings(str(path), QSettings.IniFormat)
@@ -48,6 +49,7 @@ def test_garbage_remembered_values_become_defaults_and_are_named_once(qtbot, tmp
     assert 0 < window.width() <= window.screen().availableGeometry().width()
 
 
+@pytest.mark.slow   # the whole studio (or the whole step-through) opened
 def test_garbage_step_through_geometry_opens_at_its_default_size(qtbot, tmp_path, monkeypatch):
     path = tmp_path / "s.ini"
     with open(path, "w") as file:
@@ -62,6 +64,7 @@ def test_garbage_step_through_geometry_opens_at_its_default_size(qtbot, tmp_path
     assert notes == ["The remembered step-through geometry could not be used; it has its default size."]
 
 
+@pytest.mark.slow   # the whole studio (or the whole step-through) opened
 def test_settings_that_cannot_be_written_are_reported(qtbot, tmp_path, monkeypatch):
     (tmp_path / "a-file").write_text("not a folder")
     notes = []
@@ -88,6 +91,7 @@ def test_a_learning_rate_out_of_range_is_refused_naming_the_range(lr, capsys):
     assert f"--lr must be from 1e-06 to 100, not {float(lr)!r}" in capsys.readouterr().err
 
 
+@pytest.mark.slow   # the whole studio (or the whole step-through) opened
 def test_the_tab_option_chooses_the_windows_central_tab(qtbot, tmp_path):
     """--tab's names follow the window's tabs (the screenshots of the README use them)."""
     from app.main import TABS
@@ -116,6 +120,7 @@ def test_exit_when_done_failures_exit_1_with_one_message(tmp_path, arguments, me
     assert len(lines) == 1 and message in lines[0], result.stderr
 
 
+@pytest.mark.slow   # the whole studio (or the whole step-through) opened
 def test_windows_closed_one_after_another_are_deleted_by_qt(qtbot, tmp_path):
     """A second window closing used to segfault: the collection in its close destroyed the first
     window's Qt objects. Now Qt deletes a closed window's views and step-through itself."""
@@ -135,6 +140,7 @@ def test_windows_closed_one_after_another_are_deleted_by_qt(qtbot, tmp_path):
     open_close(1)
 
 
+@pytest.mark.slow   # the whole studio (or the whole step-through) opened
 def test_trains_sub_tab_and_the_exact_geometry_are_remembered(qtbot, tmp_path):
     """The Health sub-tab of Train came back as Loss; the window came back 10 px lower, then 1 px right."""
     path = tmp_path / "s.ini"
@@ -218,6 +224,7 @@ def test_the_fields_ranges_are_runconfigs(window):
     assert np.isclose(panel.momentum.maximum(), 1)
 
 
+@pytest.mark.slow   # the whole studio (or the whole step-through) opened
 def test_a_value_typed_before_the_first_network_arrives_is_kept(qtbot, tmp_path):
     """The first network's settings used to overwrite the fields: --lr 50 trained at 50 while the
     panel went back to 0.1."""

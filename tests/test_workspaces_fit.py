@@ -135,6 +135,7 @@ def test_the_workspaces_are_in_the_view_menu_with_shortcuts(window, qtbot):
             assert button.isVisible()    # the run controls in reach from every workspace
 
 
+@pytest.mark.slow   # the whole studio (or the whole step-through) opened
 def test_the_workspace_is_remembered(qtbot, tmp_path):
     from PySide6.QtCore import QSettings
 
