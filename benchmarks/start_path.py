@@ -16,10 +16,11 @@ import os
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from benchmarks.draw_latency import wait  # noqa: E402  (the studio answering, or a TimeoutError)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,14 +72,6 @@ class Path_:
         modules = sorted({m for visits in self.visits.values() for m in visits})
         returns = sum(len(visits) - len(set(visits)) for visits in self.visits.values())
         return modules, returns
-
-
-def wait(app, condition, timeout=120.0) -> None:
-    deadline = time.perf_counter() + timeout
-    while not condition():
-        app.processEvents()
-        if time.perf_counter() > deadline:
-            raise TimeoutError("the studio did not answer")
 
 
 def main(argv=None) -> int:
