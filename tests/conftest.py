@@ -43,6 +43,18 @@ def small_dataset(raw_mnist):
     return prepare(raw_mnist, classes=(0, 1), limit=20, seed=0)
 
 
+def bad_weights_file(path, content: bytes | None):
+    """`content` written at `path`, or (None) a real weights file cut short by its last 40 bytes."""
+    if content is None:
+        from cnn import io
+        from cnn.presets import original_network
+        io.save(original_network(seed=5), path)
+        path.write_bytes(path.read_bytes()[:-40])
+    else:
+        path.write_bytes(content)
+    return path
+
+
 @pytest.fixture
 def cli_mnist_once(raw_mnist, monkeypatch):
     """cnn-train in this process reads the bundled MNIST once per test session, not once per call."""

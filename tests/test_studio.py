@@ -7,6 +7,8 @@ import sys
 import numpy as np
 import pytest
 
+from tests.conftest import bad_weights_file
+
 from PySide6.QtCore import QObject, QSettings, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
@@ -292,12 +294,7 @@ def test_an_unreadable_data_file_is_reported_and_start_refused(qtbot, tmp_path, 
     (None, "not a readable weights archive (a truncated or damaged zip: its directory is missing)"),   # cut short
 ])
 def test_bad_weights_files_of_every_kind_leave_the_model_alone(window, qtbot, tmp_path, content, message):
-    path = tmp_path / "bad.npz"
-    if content is None:
-        io.save(original_network(seed=5), path)
-        path.write_bytes(path.read_bytes()[:-40])
-    else:
-        path.write_bytes(content)
+    path = bad_weights_file(tmp_path / "bad.npz", content)
     model = window.model    # the weights left alone: tests/test_studio_model_runs.py
     window.open_weights(str(path))
     qtbot.waitUntil(lambda: window.banner.isVisibleTo(window), timeout=10000)

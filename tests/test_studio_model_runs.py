@@ -4,6 +4,8 @@ tests/test_stepthrough.py): each test names the GUI test whose model assertions 
 import numpy as np
 import pytest
 
+from tests.conftest import bad_weights_file
+
 from cnn import io
 from cnn.config import RunConfig
 from cnn.network import Network
@@ -116,12 +118,7 @@ def test_opening_a_weights_file_shows_its_network(tmp_path):
 def test_a_bad_weights_file_is_a_message_and_leaves_the_weights_alone(tmp_path, content, message):
     """test_a_bad_weights_file_shows_an_error_and_keeps_the_model, test_bad_weights_files_of_every_kind_leave_the_
     model_alone: the session's network and every one of its parameters are as they were."""
-    path = tmp_path / "bad.npz"
-    if content is None:
-        io.save(original_network(seed=5), path)
-        path.write_bytes(path.read_bytes()[:-40])
-    else:
-        path.write_bytes(content)
+    path = bad_weights_file(tmp_path / "bad.npz", content)
     studio, events = configured()
     network, before = studio.session.network, params_of(studio)
     studio.command("load_weights", str(path))
