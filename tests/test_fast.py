@@ -191,9 +191,14 @@ def test_the_second_half_runs_on_another_thread_when_there_are_two_cores(ten_dig
     ((1, 28, 28), 3, 5, "position", 1), ((8, 13, 13), 3, 16, "kernel", 7), ((3, 9, 12), 5, 4, "kernel", 2),
     ((2, 6, 5), 1, 3, "position", 3),
 ])
-def test_the_wide_layout_convolution_equals_the_layers_own(rng, input_shape, k, depth, bias_mode, batch):
+@pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
+def test_the_wide_layout_convolution_equals_the_layers_own(rng, monkeypatch, input_shape, k, depth, bias_mode, batch,
+                                                           compiled):
     from cnn import Convolutional
-    from cnn.fast import conv
+    from cnn.fast import conv, kernels
+    if compiled and not kernels.AVAILABLE:
+        pytest.fail("numba is a dependency: the compiled loops must be there")
+    monkeypatch.setattr(kernels, "AVAILABLE", compiled)
     layer = Convolutional(input_shape, k, depth, bias_mode=bias_mode, rng=3)
     x = rng.normal(size=(batch, *input_shape))
     expected = layer.forward(x)

@@ -1,45 +1,76 @@
-"""Convolutional's three products in the "wide" layout: each image plane as one flat row, so that
-every k×k window offset (i, j) is one shifted slice of it.
+"""Convolutional's three products for training, in the "wide" layout: each image plane as one flat
+row, so that every k×k window offset (i, j) is one shifted slice of it.
 
 Convolutional's own im2col copies windows with an inner run of Wo values (11 in the ten-digit
 network's second convolution), and its ∂E/∂X adds k·k strided blocks with the same short runs;
 numpy's loops pay per run. Here output position p = h·W + w of the flat plane reads input
 p + i·W + j for offset (i, j), so a window row of the columns is one slice of Ho·W values, and
 ∂E/∂X adds k·k such slices. The positions w ≥ Wo of each output row ("wide" columns) are computed
-and dropped: ∂E/∂Y is zero there, so they add nothing to ∂E/∂K or ∂E/∂X. Tested equal to the layer's
-methods (tests/test_fast.py); the sums run in another order, so equal within rounding.
+and dropped: ∂E/∂Y is zero there, so they add nothing to ∂E/∂K or ∂E/∂X.
+
+With numba (kernels.py), a layer with few values per window (C·k² < DIRECT_BELOW: a first
+convolution of one channel) is summed directly, plane by plane, with no columns at all: a GEMM
+with an inner dimension of 9 is bound by memory. Wider layers keep the GEMMs and take the layout
+changes around them (columns → (N, D, Ho, Wo), ∂E/∂Y → rows, blocks → ∂E/∂X) as compiled loops.
+Tested equal to the layer's methods (tests/test_fast.py); the sums run in another order, so equal
+within rounding.
 """
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..convolution import Convolutional
+from . import kernels
+
+DIRECT_BELOW = 32   # values per window (C·k²) under which the compiled loops sum without a GEMM
+_columns: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # layer → (its input, its wide columns)
+
+
+def direct(layer: Convolutional) -> bool:
+    return kernels.AVAILABLE and layer.params["kernels"][0].size < DIRECT_BELOW
 
 
 def forward(layer: Convolutional, input: np.ndarray) -> np.ndarray:
-    """What layer.forward computes; keeps the input and its wide columns for backward."""
+    """What layer.forward computes; keeps the input (and its wide columns) for backward."""
     layer.input = input
-    cols = wide_columns(input, layer.kernel_size)
-    layer._wide = (input, cols)
-    n, d, (ho, wo), width = input.shape[0], layer.depth, layer.out_hw, input.shape[3]
-    products = layer.params["kernels"].reshape(d, -1) @ cols                 # (D, N·Ho·W)
-    output = np.empty((n, d, ho, wo), dtype=np.result_type(input, products))
-    np.add(products.reshape(d, n, ho, width)[:, :, :, :wo].transpose(1, 0, 2, 3), layer._bias_term(), out=output)
+    weights, d, k = layer.params["kernels"], layer.depth, layer.kernel_size
+    output = np.empty((input.shape[0], d, *layer.out_hw), dtype=np.result_type(input, weights))
+    bias = np.broadcast_to(layer._bias_term(), output.shape[1:])
+    if direct(layer):
+        return kernels.conv_forward(_flat(input, output.dtype), weights, bias, output)
+    cols = wide_columns(input, k)
+    _columns[layer] = (input, cols)
+    products = weights.reshape(d, -1) @ cols                 # (D, N·Ho·W)
+    if kernels.AVAILABLE:
+        return kernels.unwide(products, bias, output)
+    ho, wo = layer.out_hw
+    np.add(products.reshape(d, len(input), ho, input.shape[3])[:, :, :, :wo].transpose(1, 0, 2, 3), bias, out=output)
     return output
 
 
 def backward(layer: Convolutional, output_gradient: np.ndarray, input_gradient: bool = True) -> np.ndarray | None:
     """∂E/∂K and ∂E/∂B into layer.grads, as layer.backward; returns ∂E/∂X, or None without input_gradient."""
-    kept = getattr(layer, "_wide", None)
-    cols = kept[1] if kept is not None and kept[0] is layer.input \
-        else wide_columns(layer.input, layer.kernel_size)     # the last forward was the layer's own
-    rows = wide_rows(output_gradient, layer.input.shape[3])
-    layer.grads["kernels"] = (rows @ cols.T).reshape(layer.params["kernels"].shape)
+    x, weights = layer.input, layer.params["kernels"]
+    d, c, k, _ = weights.shape
+    gradient = np.ascontiguousarray(output_gradient, dtype=np.result_type(x, weights))
     layer.grads["biases"] = layer._bias_gradient(output_gradient)
+    if direct(layer):
+        flat = _flat(x, gradient.dtype)
+        layer.grads["kernels"] = kernels.conv_kernel_gradient(flat, gradient, np.empty_like(weights))
+        if not input_gradient:
+            return None
+        return kernels.conv_input_gradient(gradient, weights, np.empty_like(flat)).reshape(x.shape)
+    kept = _columns.get(layer)
+    cols = kept[1] if kept is not None and kept[0] is x else wide_columns(x, k)   # or the layer's own forward ran
+    rows = wide_rows(gradient, x.shape[3])
+    layer.grads["kernels"] = (rows @ cols.T).reshape(weights.shape)
     if not input_gradient:
         return None
-    return _input_gradient(layer, rows)
+    blocks = (weights.reshape(d, -1).T @ rows).reshape(c, k, k, -1)
+    return _add_windows(blocks, x.shape)
 
 
 def wide_columns(x: np.ndarray, k: int) -> np.ndarray:
@@ -56,17 +87,22 @@ def wide_columns(x: np.ndarray, k: int) -> np.ndarray:
 def wide_rows(output_gradient: np.ndarray, width: int) -> np.ndarray:
     """(N, D, Ho, Wo) → (D, N·Ho·W), the columns w ≥ Wo zero."""
     n, d, ho, wo = output_gradient.shape
+    if kernels.AVAILABLE:
+        return kernels.wide_rows(output_gradient, width, np.empty((d, n * ho * width), dtype=output_gradient.dtype))
     rows = np.zeros((d, n, ho, width), dtype=output_gradient.dtype)
     rows[:, :, :, :wo] = output_gradient.transpose(1, 0, 2, 3)
     return rows.reshape(d, n * ho * width)
 
 
-def _input_gradient(layer: Convolutional, rows: np.ndarray) -> np.ndarray:
-    """∂E/∂X: each offset's Kᵀ·∂E/∂Y added back as one shifted slice of the flat planes."""
-    n, c, h, w = layer.input.shape
-    d, k = layer.depth, layer.kernel_size
+def _add_windows(blocks: np.ndarray, shape: tuple) -> np.ndarray:
+    """∂E/∂X (N, C, H, W): each offset's block of Kᵀ·∂E/∂Y (C, k, k, N·Ho·W) added back as one
+    shifted slice of the flat planes."""
+    n, c, h, w = shape
+    k = blocks.shape[1]
+    if kernels.AVAILABLE:
+        return kernels.add_windows(blocks, k, np.empty((n, c, h * w), dtype=blocks.dtype)).reshape(shape)
     length = (h - k + 1) * w
-    blocks = (layer.params["kernels"].reshape(d, -1).T @ rows).reshape(c, k, k, n, length)
+    blocks = blocks.reshape(c, k, k, n, length)
     planes = np.zeros((c, n, h * w + k), dtype=blocks.dtype)
     for i in range(k):
         for j in range(k):
@@ -74,3 +110,7 @@ def _input_gradient(layer: Convolutional, rows: np.ndarray) -> np.ndarray:
             planes[:, :, start:start + length] += blocks[:, i, j]
     return np.ascontiguousarray(planes[:, :, :h * w].reshape(c, n, h, w).transpose(1, 0, 2, 3))
 
+
+def _flat(x: np.ndarray, dtype) -> np.ndarray:
+    """(N, C, H, W) → (N, C, H·W), contiguous: the planes as the compiled loops read them."""
+    return np.ascontiguousarray(x, dtype=dtype).reshape(*x.shape[:2], -1)
