@@ -71,9 +71,12 @@ def test_blas_updates_equal_numpys(rng):
         np.testing.assert_allclose(y, expected, rtol=tolerance, atol=tolerance)
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
 @pytest.mark.parametrize("dtype, ulps", [(np.float64, 4), (np.float32, 4)])
-def test_the_fast_sigmoid_matches_expit_to_a_few_ulp_everywhere(dtype, ulps):
+def test_the_fast_sigmoid_matches_expit_to_a_few_ulp_everywhere(monkeypatch, dtype, ulps, compiled):
     """(An overflow would fail the test too: the suite turns RuntimeWarnings into errors.)"""
+    from cnn.fast import kernels
+    monkeypatch.setattr(kernels, "AVAILABLE", compiled and kernels.AVAILABLE)
     x = np.concatenate([np.linspace(-800, 800, 200001), [-1e300, 1e300, np.inf, -np.inf, 0.0, -0.0, 5e-324]]
                        ).astype(dtype) if dtype == np.float64 else \
         np.concatenate([np.linspace(-120, 120, 200001), [-3e38, 3e38, np.inf, -np.inf, 0.0]]).astype(dtype)
@@ -89,12 +92,12 @@ def test_the_fast_sigmoid_matches_expit_to_a_few_ulp_everywhere(dtype, ulps):
                                rtol=8 * np.finfo(dtype).eps, atol=np.finfo(dtype).tiny)
 
 
-def test_the_fast_sigmoid_is_silent_at_the_extremes():
-    x = np.array([[-1e308, -1e4, -745.0, 0.0, 745.0, 1e308]])
+def test_the_fast_sigmoid_is_silent_at_the_extremes_and_keeps_nan():
+    x = np.array([[-1e308, -1e4, -745.0, 0.0, 745.0, 1e308, np.nan]])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         y = sigmoid.forward(SimpleNamespace(), x)
-    assert y[0, 0] == 0.0 and y[0, -1] == 1.0 and y[0, 3] == 0.5
+    assert y[0, 0] == 0.0 and y[0, -2] == 1.0 and y[0, 3] == 0.5 and np.isnan(y[0, -1])
 
 
 def overflowing_velocity(small_dataset):
@@ -189,7 +192,7 @@ def test_the_second_half_runs_on_another_thread_when_there_are_two_cores(ten_dig
 
 @pytest.mark.parametrize("input_shape, k, depth, bias_mode, batch", [
     ((1, 28, 28), 3, 5, "position", 1), ((8, 13, 13), 3, 16, "kernel", 7), ((3, 9, 12), 5, 4, "kernel", 2),
-    ((2, 6, 5), 1, 3, "position", 3),
+    ((2, 6, 5), 1, 3, "position", 3), ((3, 7, 6), 3, 2, "kernel", 2),
 ])
 @pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
 def test_the_wide_layout_convolution_equals_the_layers_own(rng, monkeypatch, input_shape, k, depth, bias_mode, batch,

@@ -40,6 +40,8 @@ def forward(layer: Convolutional, input: np.ndarray) -> np.ndarray:
     output = np.empty((input.shape[0], d, *layer.out_hw), dtype=np.result_type(input, weights))
     bias = np.broadcast_to(layer._bias_term(), output.shape[1:])
     if direct(layer):
+        if k == 3:
+            return kernels.conv_forward_3x3(np.ascontiguousarray(input, dtype=output.dtype), weights, bias, output)
         return kernels.conv_forward(_flat(input, output.dtype), weights, bias, output)
     cols = wide_columns(input, k)
     _columns[layer] = (input, cols)
@@ -59,7 +61,11 @@ def backward(layer: Convolutional, output_gradient: np.ndarray, input_gradient: 
     layer.grads["biases"] = layer._bias_gradient(output_gradient)
     if direct(layer):
         flat = _flat(x, gradient.dtype)
-        layer.grads["kernels"] = kernels.conv_kernel_gradient(flat, gradient, np.empty_like(weights))
+        if k == 3 and gradient.dtype == np.float64:   # in float32 the nine sums' lanes spill: the row form is faster
+            layer.grads["kernels"] = kernels.conv_kernel_gradient_3x3(flat.reshape(x.shape), gradient,
+                                                                       np.empty_like(weights))
+        else:
+            layer.grads["kernels"] = kernels.conv_kernel_gradient(flat, gradient, np.empty_like(weights))
         if not input_gradient:
             return None
         return kernels.conv_input_gradient(gradient, weights, np.empty_like(flat)).reshape(x.shape)

@@ -83,6 +83,59 @@ def conv_forward(x, kernels, bias, out):
 
 
 @_compiled
+def conv_forward_3x3(x, kernels, bias, out):
+    """conv_forward for 3×3 kernels, x (N, C, H, W): the nine products of an output row in one pass
+    over it (nine loads and one store per output instead of a load and a store per product)."""
+    n, channels = x.shape[0], x.shape[1]
+    depth = kernels.shape[0]
+    ho, wo = out.shape[2], out.shape[3]
+    for s in range(n):
+        for d in range(depth):
+            for r in range(ho):
+                row, add = out[s, d, r], bias[d, r]
+                for q in range(wo):
+                    row[q] = add[q]
+                for c in range(channels):
+                    w = kernels[d, c]
+                    a, b, e = x[s, c, r], x[s, c, r + 1], x[s, c, r + 2]
+                    w00, w01, w02, w10, w11, w12 = w[0, 0], w[0, 1], w[0, 2], w[1, 0], w[1, 1], w[1, 2]
+                    w20, w21, w22 = w[2, 0], w[2, 1], w[2, 2]
+                    for q in range(wo):
+                        row[q] += (w00 * a[q] + w01 * a[q + 1] + w02 * a[q + 2] + w10 * b[q] + w11 * b[q + 1]
+                                   + w12 * b[q + 2] + w20 * e[q] + w21 * e[q + 1] + w22 * e[q + 2])
+    return out
+
+
+@_compiled(fastmath={"reassoc"})
+def conv_kernel_gradient_3x3(x, gradient, out):
+    """conv_kernel_gradient for 3×3 kernels, x (N, C, H, W): the nine sums of a (d, c) pair in one
+    pass over ∂E/∂Y (nine running sums in vector lanes)."""
+    n, channels = x.shape[0], x.shape[1]
+    depth, ho, wo = gradient.shape[1], gradient.shape[2], gradient.shape[3]
+    for d in range(depth):
+        for c in range(channels):
+            t00 = t01 = t02 = t10 = t11 = t12 = t20 = t21 = t22 = out[d, c, 0, 0] * 0
+            for s in range(n):
+                for r in range(ho):
+                    g, a, b, e = gradient[s, d, r], x[s, c, r], x[s, c, r + 1], x[s, c, r + 2]
+                    for q in range(wo):
+                        v = g[q]
+                        t00 += v * a[q]
+                        t01 += v * a[q + 1]
+                        t02 += v * a[q + 2]
+                        t10 += v * b[q]
+                        t11 += v * b[q + 1]
+                        t12 += v * b[q + 2]
+                        t20 += v * e[q]
+                        t21 += v * e[q + 1]
+                        t22 += v * e[q + 2]
+            o = out[d, c]
+            o[0, 0], o[0, 1], o[0, 2], o[1, 0], o[1, 1], o[1, 2] = t00, t01, t02, t10, t11, t12
+            o[2, 0], o[2, 1], o[2, 2] = t20, t21, t22
+    return out
+
+
+@_compiled
 def conv_kernel_gradient(x, gradient, out):
     """out[d, c, i, j] = Σ_s Σ_rq gradient[s, d, r, q] · x[s, c, r+i, q+j] (∂E/∂K over the batch).
     x (N, C, H·W) flat planes, gradient (N, D, Ho, Wo)."""
@@ -180,3 +233,46 @@ def add_windows(blocks, k, out):
                     for p in range(length):
                         window[p] += block[p]
     return out
+
+
+@_compiled(fastmath={"reassoc"})
+def add_and_square(a, b):
+    """a += b, and Σ a² after it, in one pass (1-D arrays)."""
+    total = a[0] * 0
+    for i in range(len(a)):
+        value = a[i] + b[i]
+        a[i] = value
+        total += value * value
+    return total
+
+
+@_compiled
+def add_scaled(y, scale, x):
+    """y += scale · x (1-D arrays): BLAS axpy's sum, without the GIL."""
+    for i in range(len(y)):
+        y[i] += scale * x[i]
+
+
+@_compiled
+def negate_clipped(x, limit, out):
+    """out = −max(x, −limit) (NaN stays NaN), 1-D; whether any x was below −limit."""
+    below = False
+    for i in range(len(x)):
+        value = x[i]
+        below = below or value < -limit
+        out[i] = -(value if not value < -limit else -limit)
+    return below
+
+
+@_compiled
+def reciprocal_of_one_plus(values):
+    """values = 1 / (1 + values) in place, 1-D."""
+    for i in range(len(values)):
+        values[i] = 1 / (1 + values[i])
+
+
+@_compiled
+def sigmoid_gradient(output, gradient, out):
+    """out = (1 − σ) · σ · ∂E/∂Y, 1-D, in that order."""
+    for i in range(len(out)):
+        out[i] = (1 - output[i]) * output[i] * gradient[i]

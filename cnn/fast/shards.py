@@ -16,6 +16,7 @@ the same.
 from __future__ import annotations
 
 import copy
+import math
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -23,8 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..network import Network
+from . import kernels
 
 MIN_HALF = 16        # smaller halves: the thread hand-over costs more than the second core gives
+SPLIT_AT = 1 << 16   # a parameter of this many values or more is summed and updated by both threads (in_parts)
 PROBE_EVERY = 50     # steps between two tries of the way not taken
 _pool: ThreadPoolExecutor | None = None
 
@@ -103,11 +106,23 @@ class Halves:
         first, _ = self._both(
             lambda: self._backward(self.network, gradient[:h], self._buffers[0], input_gradient),
             lambda: self._backward(self.twin, gradient[h:], self._buffers[1], input_gradient))
-        for layer, twin in zip(self.network.layers, self.twin.layers, strict=True):
+        self.norms = {}   # ‖∂E/∂θ‖₂ of each summed gradient, taken in the same pass as the sum
+        for index, (layer, twin) in enumerate(zip(self.network.layers, self.twin.layers, strict=True)):
             for name, grad in layer.grads.items():
-                np.add(grad, twin.grads[name], out=grad)
+                squares = self.in_parts(_add_and_square, grad, twin.grads[name])
+                self.norms[f"{index}.{name}"] = math.sqrt(float(sum(squares)))
         self.chooser.took(self._two_threads, time.perf_counter() - self._started)
         return first  # factors of one sample's Dense ∂E/∂W: none for halves of ≥ MIN_HALF samples
+
+    def in_parts(self, work, *arrays: np.ndarray) -> tuple:
+        """work(*parts) on the flattened arrays: a large one's two halves at once (both threads, when the
+        step took both), else whole; the results."""
+        flat = [array.reshape(-1) for array in arrays]
+        size = flat[0].size
+        if not (self._two_threads and kernels.AVAILABLE and size >= SPLIT_AT):
+            return (work(*flat),)
+        h = size // 2
+        return self._both(lambda: work(*(part[:h] for part in flat)), lambda: work(*(part[h:] for part in flat)))
 
     def _sync(self) -> None:
         """The twin sees parameters replaced since (set_params, a restore) and any new layer."""
@@ -124,6 +139,14 @@ class Halves:
         finally:
             other = later.result()   # never leave the second half running into the next step
         return done, other
+
+
+def _add_and_square(a: np.ndarray, b: np.ndarray) -> float:
+    """a += b; Σ a² (1-D): one compiled pass, or numpy's two."""
+    if kernels.AVAILABLE:
+        return kernels.add_and_square(a, b)
+    np.add(a, b, out=a)
+    return float(np.einsum("i,i->", a, a))
 
 
 def _quietly(work):

@@ -13,7 +13,7 @@ from ..network import Network
 from ..optim import SGD, Optimizer
 from ..memory import training_samples
 from ..step import StepResult, check_loss, check_norms, in_chunks
-from . import conv, sigmoid
+from . import conv, kernels, sigmoid
 from .blas import add_outer, add_scaled
 from .guard import FiniteGuard
 from .shards import Halves, worth_splitting
@@ -35,12 +35,14 @@ class FastStep:
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> StepResult:
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging step: the explicit checks find it
+            self._split = None
             if len(x) <= self._chunk:
                 value, factors = self._pass(x, y)
             else:
                 value, factors = in_chunks(self.network, x, y, self._chunk, self._chunk_pass), {}
+                self._split = None   # the chunks' gradients were summed by in_chunks: their norms are not known
                 check_loss(value)
-            norms = self._norms(factors)
+            norms = self._split.norms if self._split is not None else self._norms(factors)
         check_norms(norms)
         self.guard.update(norms, lambda: self._update(factors))
         return StepResult(value, norms)
@@ -48,7 +50,7 @@ class FastStep:
     def _pass(self, x: np.ndarray, y: np.ndarray, share: float = 1.0) -> tuple[float, dict]:
         """Forward and backward on (x, y) (in halves when worth it), the loss's derivative times `share`:
         the loss, and the factors of one sample's Dense ∂E/∂W."""
-        halves = self._halves_for(len(x))
+        halves = self._split = self._halves_for(len(x))
         output = forward(self.network, x) if halves is None else halves.forward(self.network.as_input(x))
         value = self.loss.value(y, output)
         check_loss(value)
@@ -101,6 +103,8 @@ class FastStep:
                 key = f"{index}.{name}"
                 if key in factors:
                     add_outer(param, -lr, *factors[key])
+                elif self._split is not None and kernels.AVAILABLE:   # a large one by both threads
+                    self._split.in_parts(lambda p, g: kernels.add_scaled(p, -lr, g), param, layer.grads[name])
                 else:
                     add_scaled(param, -lr, layer.grads[name])
 
