@@ -33,7 +33,7 @@ from app.widgets.fit_scene import fit_scenes
 from app.widgets.fit_width import WidthFittingScrollArea
 from app.widgets.wheel_guard import guard_wheel
 
-LESSON_WIDTH = 280    # the lesson pane's width at first: the workspaces beside it still fit 1024 px
+LESSON_WIDTH = 236    # the lesson pane's width at first: the workspaces beside it still fit 1024 px
 
 
 class Workspaces(QStackedWidget):
