@@ -120,6 +120,26 @@ def load_sections(folder: Path = SECTIONS_DIR) -> tuple[Section, ...]:
     return tuple(sections)
 
 
+def shown_markdown(section: Section) -> str:
+    """The page as the pane shows it: its title, and each formula block (lines indented by four spaces)
+    as lines of their own in the text's own font: a code block's fixed-width font wrapped the
+    formulas in a narrow pane. The formulas' *, _ and [ ] are kept from Markdown's emphasis and links."""
+    lines = [f"## {section.title}", ""]
+    for line in section.body.splitlines():
+        if line.startswith("    "):
+            text = re.sub(r"([\\`*_\[\]<>#])", r"\\\1", line[4:])
+            indent = len(text) - len(text.lstrip(" "))
+            lines.append("\u00a0" * (2 + indent) + text.lstrip(" ") + "\\")
+        else:
+            if lines[-1].endswith("\\"):     # the block's end: its last line needs no break
+                lines[-1] = lines[-1][:-1]
+                lines.append("")
+            lines.append(line)
+    if lines[-1].endswith("\\"):
+        lines[-1] = lines[-1][:-1]
+    return "\n".join(lines)
+
+
 def preset_config(name: str) -> RunConfig:
     return RunConfig.from_preset(name)
 

@@ -4,10 +4,10 @@ lesson_checks.py) and answers in words. It opens on the first start, remembers t
 is at, and can be closed for good (Help ▸ Lesson opens it again)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QTextBrowser, QVBoxLayout)
 
-from app.model.lesson import load_sections
+from app.model.lesson import load_sections, shown_markdown
 from app.model.lesson_checks import StepFacts
 from app.studio.lesson_show import ShowMe
 
@@ -79,14 +79,13 @@ class LessonPane(QFrame):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(top)
-        layout.addWidget(self.page, 1)
-        layout.addLayout(buttons)
-        layout.addWidget(self.show_button)
-        layout.addWidget(self.status)
-        layout.addWidget(self.task)
-        layout.addWidget(self.check_button)
-        layout.addWidget(self.answer)
+        for row in (top, buttons):   # the buttons first: in the same place whatever the page and the answer say
+            layout.addLayout(row)
+        for widget, stretch in ((self.show_button, 0), (self.status, 0), (self.page, 1), (self.task, 0),
+                                (self.check_button, 0), (self.answer, 0)):
+            layout.addWidget(widget, stretch)
+        self.answer.setMinimumHeight(5 * self.answer.fontMetrics().lineSpacing())   # room kept: the page stays put
+        self.answer.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         self.back.clicked.connect(lambda: self.open_section(self.index))
         self.next.clicked.connect(lambda: self.open_section(self.index + 2))
         self.show_button.clicked.connect(self.apply_show_me)
@@ -101,8 +100,8 @@ class LessonPane(QFrame):
         """Shows section `number` (1 …), remembered for the next start."""
         self.index = min(max(number, 1), len(self.sections)) - 1
         section = self.section
-        self.heading.setText(f"<b>Lesson {section.number} of {len(self.sections)}: {section.title}</b>")
-        self.page.setMarkdown(section.body)
+        self.heading.setText(f"<b>Lesson</b> · {section.number} of {len(self.sections)}")
+        self.page.setMarkdown(shown_markdown(section))
         self.task.setText(f"<b>Try it:</b> {section.task}")
         self.back.setEnabled(self.index > 0)
         self.next.setEnabled(self.index < len(self.sections) - 1)
