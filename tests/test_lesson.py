@@ -285,3 +285,11 @@ def test_the_sections_ship_in_the_wheel():
     folder = root / "app" / "lesson"
     shipped_files = {path for pattern in patterns for path in folder.glob(pattern)}
     assert set(folder.glob("sections/*.md")) | {folder / "digits.npz"} <= shipped_files
+
+
+def test_formulas_are_shown_on_lines_of_their_own_with_their_stars_kept():
+    from app.model.lesson import shown_markdown
+    section = parse_section("---\ntitle: Loss\nshow: preset original\ntry: x\ncheck: one_found\n---\nText:\n\n"
+                            "    E = y*_i log y_i\n      + [a]\n\nMore.", 1, "loss", "a.md")
+    assert shown_markdown(section).splitlines() == [
+        "## Loss", "", "Text:", "", "\u00a0\u00a0E = y\\*\\_i log y\\_i\\", "\u00a0" * 4 + "+ \\[a\\]", "", "", "More."]
