@@ -249,9 +249,9 @@ def test_a_seven_read_as_one_needs_the_seven_picked_and_the_answer_one():
     last = studio.session.network.layers[-2]          # the last Dense, before the sigmoid
     last.params["bias"][:] = [40.0, -40.0]                                    # it answers 1
     done, text = answer(studio, events, "seven_read_as_one")
-    assert done and text.startswith("Yes: The network reads your drawing as 1 (p = 1.00), though you say it is a 7")
+    assert done and text.startswith("Yes: the network reads your drawing as 1 (p = 1.00), though you say it is a 7")
     last.params["bias"][:] = -last.params["bias"]                                        # it answers 7
-    assert answer(studio, events, "seven_read_as_one")[1].startswith("Not yet: The network reads your drawing as 7")
+    assert answer(studio, events, "seven_read_as_one")[1].startswith("Not yet: the network reads your drawing as 7")
 
 
 def test_the_step_through_checks_read_what_the_step_through_shows():

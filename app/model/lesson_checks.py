@@ -221,7 +221,7 @@ def seven_read_as_one(studio, _facts=None) -> Answer:
     if image is None:
         return Answer(False, "Not yet: draw on the pad in Your digit.")
     snapshot = snapshot_of(session, image, studio.layers)
-    read = f"The network reads your drawing as {snapshot.predicted} (p = {snapshot.probabilities.max():.2f})"
+    read = f"the network reads your drawing as {snapshot.predicted} (p = {snapshot.probabilities.max():.2f})"
     if image.label != 7:
         return Answer(False, f"Not yet: {read}. Pick 7 as its true digit, so the studio knows it is a 7.")
     if snapshot.predicted != 1:

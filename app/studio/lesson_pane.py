@@ -42,7 +42,7 @@ class LessonPane(QFrame):
         self.show_me = ShowMe(window)
         self._build()
         self.show_me.done.connect(self._shown)
-        self.show_me.stopped.connect(lambda text: self.status.setText(f"Show me stopped: {text}"))
+        self.show_me.stopped.connect(self._stopped)
         window.worker.lesson_answer.connect(self._answered)
         for signal in (window.snapshot_shown, window.worker.layer_chosen, window.worker.image_snapshot,
                        window.step_window_shown, window.worker.update_applied):
@@ -114,9 +114,15 @@ class LessonPane(QFrame):
 
     def apply_show_me(self) -> None:
         self.status.setText("Show me: putting the studio in this page's state…")
+        self.show_button.setEnabled(False)    # until it is done: a second click would start it over
         self.show_me.run(self.section)
 
+    def _stopped(self, text: str) -> None:
+        self.show_button.setEnabled(True)
+        self.status.setText(f"Show me stopped: {text}")
+
     def _shown(self, number: int) -> None:
+        self.show_button.setEnabled(True)
         if number == self.section.number:
             self.status.setText("Shown: the studio is in this page's state.")
         self._changed()

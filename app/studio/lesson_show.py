@@ -21,9 +21,10 @@ class ShowMe(QObject):
         self.window = window
         self.section: Section | None = None
         self.steps: list[Step] = []
-        self.waiting = ""       # what the next step waits for: 'model', 'trained', 'step' or ''
+        self.waiting = ""       # what the next step waits for: 'model', 'snapshot', 'trained', 'step' or ''
         self.phase = None       # (phase, layer) to turn the step-through to once it shows
         window.worker.model_changed.connect(self._model_changed)   # queued: runs on the GUI thread
+        window.snapshot_shown.connect(self._snapshot_shown)
         window.training_finished.connect(self._finished)
         window.step_window_shown.connect(self._step_window_shown)
         window.error_shown.connect(self._failed)
@@ -94,7 +95,11 @@ class ShowMe(QObject):
 
     # -- the model's answers ----------------------------------------------------------------------
     def _model_changed(self, _info) -> None:
-        if self.waiting == "model":
+        if self.waiting == "model":     # its views follow once the model has evaluated it: its first snapshot
+            self.waiting = "snapshot"
+
+    def _snapshot_shown(self) -> None:
+        if self.waiting == "snapshot":
             self.waiting = ""
             self._go_on()
 

@@ -82,7 +82,7 @@ class Script:
         elif args.draw or args.open_image or args.click_cell or args.workspace == "your-digit":
             self.inspect()
         elif args.lesson:
-            window.lesson.reopen()
+            window.lesson.show()   # (for this run: a lesson closed for good stays closed)
             window.lesson.open_section(args.lesson)
             window.lesson.show_me.done.connect(lambda _: self.finish_soon())
             window.lesson.apply_show_me()
@@ -148,6 +148,8 @@ class Script:
                 QTimer.singleShot(500, lambda: self.finish(0))
 
     def step_window_shown(self) -> None:
+        if not self.args.step_through:   # opened by a lesson's Show me: its own step, its own end
+            return
         if self.args.screenshot:
             step_window = self.window.step_window
             step_window.resize(1500, 940)
