@@ -1,8 +1,13 @@
 """The lesson pane in the studio: it opens on the first start, its Show me puts the studio in the
 section's state through the model, its Try it is answered in words, it remembers the section, and
 closed it stays closed until Help ▸ Lesson."""
+import os
+import subprocess
+import sys
+
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QImage
 
 from app.model.lesson import shipped
 from app.studio.window import MainWindow
@@ -63,3 +68,20 @@ def test_the_lesson_remembers_its_section_and_closes_for_good(qtbot, tmp_path):
     next(a for a in help_menu.actions() if a.text() == "&Lesson").trigger()
     assert again.lesson.isVisible() and again.lesson.section.number == 5
     again.close()
+
+
+def test_the_lesson_option_opens_a_section_with_its_show_me_applied(tmp_path):
+    """`cnn-studio --lesson 12 --exit-when-done --screenshot PNG`: the README's way of making a lesson's picture."""
+    shot, settings = tmp_path / "shot.png", tmp_path / "s.ini"
+    result = subprocess.run([sys.executable, "-m", "app", "--lesson", "12", "--size", "1024x768", "--exit-when-done",
+                             "--screenshot", str(shot), "--settings", str(settings), "--runs", str(tmp_path / "runs")],
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (1024, 768)
+    remembered = QSettings(str(settings), QSettings.IniFormat)
+    assert remembered.value("lesson/section") == "12"
+    assert remembered.value("window/workspace") == "your-digit"     # where its Show me turned
+    recent = remembered.value("recent")                               # the shipped network it opened
+    assert str(shipped("digits.npz")) in (recent if isinstance(recent, list) else [recent])
