@@ -115,6 +115,8 @@ class LessonPane(QFrame):
     def apply_show_me(self) -> None:
         self.status.setText("Show me: putting the studio in this page's state…")
         self.show_button.setEnabled(False)    # until it is done: a second click would start it over
+        if self.section.number not in self.done:
+            self.answer.setText("")           # an answer about the state before would mislead
         self.show_me.run(self.section)
 
     def _stopped(self, text: str) -> None:
@@ -125,7 +127,8 @@ class LessonPane(QFrame):
         self.show_button.setEnabled(True)
         if number == self.section.number:
             self.status.setText("Shown: the studio is in this page's state.")
-        self._changed()
+            if number not in self.done:
+                self.check()    # now: queued after the Show me's commands, it answers for the state they made
 
     # -- Try it ---------------------------------------------------------------------------------
     def _changed(self, *_) -> None:
