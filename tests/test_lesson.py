@@ -284,7 +284,7 @@ def test_the_sections_ship_in_the_wheel():
     patterns = data["package-data"]["app.lesson"]
     folder = root / "app" / "lesson"
     shipped_files = {path for pattern in patterns for path in folder.glob(pattern)}
-    assert set(folder.glob("sections/*.md")) | {folder / "digits.npz"} <= shipped_files
+    assert set(folder.glob("[0-9]*.md")) | {folder / "digits.npz"} <= shipped_files
 
 
 def test_formulas_are_shown_on_lines_of_their_own_with_their_stars_kept():

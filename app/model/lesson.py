@@ -1,4 +1,4 @@
-"""The guided lesson (Qt-free): its sections, read from the Markdown files in app/lesson/sections/,
+"""The guided lesson (Qt-free): its sections, read from the Markdown files in app/lesson/,
 and what each one's Show me does and its Try it checks.
 
 A section is a file `NN-name.md` that opens with a header between two `---` lines:
@@ -27,7 +27,7 @@ from cnn.presets import PRESETS
 from app.model.workspace_names import NAMES
 
 LESSON_DIR = Path(__file__).resolve().parent.parent / "lesson"
-SECTIONS_DIR = LESSON_DIR / "sections"
+SECTIONS_DIR = LESSON_DIR   # NN-name.md beside digits.npz (a sub-folder would look like a package to setuptools)
 HEADER_KEYS = ("title", "show", "try", "check")
 TABS = ("loss", "health", "layer", "strip")   # the window's tabs a step can show (Train's two, Inspect's two)
 PHASES = ("forward", "backward", "update")    # the step-through's steps a step can turn to, for one layer
