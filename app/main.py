@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="click this cell of the confusion matrix (digits), e.g. 9,4")
     parser.add_argument("--overlay", choices=["all"], help="tick every readable run in the Runs panel, to compare "
                                                            "their curves (with --screenshot: the picture shows them)")
+    parser.add_argument("--lesson", metavar="N", type=lesson_section,
+                        help="open the lesson at section N with its Show me applied (1 is the first)")
     return parser
 
 
@@ -80,6 +82,14 @@ def strokes(text: str) -> list[list[tuple[float, float]]]:
                              for point in stroke):   # (a 5,000-digit number reads as infinity)
         raise argparse.ArgumentTypeError(f"strokes are 'x,y x,y;x,y …', not {shown(text)!r}")
     return drawn
+
+
+def lesson_section(text: str) -> int:
+    from app.model.lesson import load_sections
+    count = len(load_sections())
+    if not text.isdigit() or not 1 <= int(text) <= count:
+        raise argparse.ArgumentTypeError(f"a section is a number from 1 to {count}, not {shown(text)!r}")
+    return int(text)
 
 
 def cell(text: str) -> tuple[int, int]:

@@ -27,7 +27,9 @@ def needed(window) -> dict[str, list[QWidget]]:
                            window.your_digit.label, window.your_digit.step_button, window.attribution_view.caption],
             "results": [window.results_view.matrix, window.results_view.gallery, window.results_view.evaluate_button],
             "runs": [window.runs_panel.tree, window.runs_panel.export_button, window.compare_view.graphics],
-            "all": controls + [window.workspaces.tabBar(), window.status.progress_bar]}
+            "all": controls + [window.workspaces.tabBar(), window.status.progress_bar,   # the lesson beside them
+                               window.lesson.page, window.lesson.show_button, window.lesson.check_button,
+                               window.lesson.next]}
 
 
 def visible_rect(widget: QWidget) -> QRect:

@@ -32,6 +32,7 @@ EVENTS = {
     "quit_ready": "the run is ended for a quit: what quitting would lose ('' for nothing)",
     "layer_chosen": "the index of the layer the views of one layer show",
     "workspace_chosen": "the name of the workspace the window shows",
+    "lesson_answer": "a lesson's Try it checked: the check's name, whether it is done, the answer in words",
 }
 
 Emit = Callable[..., None]

@@ -20,6 +20,7 @@ from cnn.session import Session
 from cnn.train import EpochRecord, StepRecord, TrainingDiverged, evaluate
 
 from app.model.events import Emit
+from app.model.lesson_checks import answer as check_lesson
 from app.model.inspection import Inspection
 from app.model.run_folders import RunFolders
 from app.model.weights_files import WeightsFiles
@@ -68,6 +69,7 @@ class Studio:
             "apply_weights": self.files.apply, "open_run": self.runs.open, "continue_run": self.runs.continue_run,
             "reopen": self.reopen, "end_for_quit": self.end_for_quit, "select_layer": self.select_layer,
             "select_workspace": self.select_workspace,
+            "check_lesson": lambda name, facts=None: check_lesson(self, name, facts),   # a lesson's Try it
         }
 
     # -- the one route ---------------------------------------------------------------------

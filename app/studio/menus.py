@@ -47,5 +47,7 @@ def build_menus(window) -> None:
         add(view, f"&{number} {title}", lambda _=False, name=name: window.show_workspace(name), f"Ctrl+{number}",
             TIPS[name])
     help_menu = window.menuBar().addMenu("&Help")
+    add(help_menu, "&Lesson", lambda: window.lesson.reopen(), "Ctrl+L",
+        "The guided lesson beside the workspaces, at the section you were at")
     add(help_menu, "&How to read the workspaces", window.show_tour, QKeySequence.HelpContents)
     add(help_menu, "&About CNN Studio", window.show_about)

@@ -1,6 +1,7 @@
 """cnn-studio's scripted options: what the window does by itself once it shows the network (or once
 training ends, with --train) — overlay the runs, open the architecture editor or the step-through,
-draw on the pad, open a picture, click a cell of the confusion matrix — and, with
+draw on the pad, open a picture, click a cell of the confusion matrix, open a lesson's section and
+apply its Show me — and, with
 --exit-when-done, the screenshot and the exit code. For the README's pictures and for checks; the
 options are parsed and checked by app/main.py."""
 from __future__ import annotations
@@ -80,6 +81,11 @@ class Script:
             self.finish_soon()
         elif args.draw or args.open_image or args.click_cell or args.workspace == "your-digit":
             self.inspect()
+        elif args.lesson:
+            window.lesson.show()   # (for this run: a lesson closed for good stays closed)
+            window.lesson.open_section(args.lesson)
+            window.lesson.show_me.done.connect(lambda _: self.finish_soon())
+            window.lesson.apply_show_me()
         elif args.step_through:
             window.sample_picker.select("test", 0)
             window.sample_picker.jump_to_next_misclassified()
@@ -142,6 +148,8 @@ class Script:
                 QTimer.singleShot(500, lambda: self.finish(0))
 
     def step_window_shown(self) -> None:
+        if not self.args.step_through:   # opened by a lesson's Show me: its own step, its own end
+            return
         if self.args.screenshot:
             step_window = self.window.step_window
             step_window.resize(1500, 940)

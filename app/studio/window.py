@@ -34,7 +34,7 @@ from app.studio.settings_store import usable
 from app.studio.status_line import StatusLine
 from app.studio.window_commands import Commands
 from app.studio.window_shown import Reports, SampleChoice
-from app.studio.workspaces import place
+from app.studio.workspaces import beside_lesson, place, place_lesson
 from app.training.collector import GuiThreadCollector
 from app.model.state import RunState
 from app.training.worker import TrainingWorker
@@ -85,6 +85,7 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         self.settings_panel.network_edited.connect(self._network_edited)
         self.sample_picker.sample_changed.connect(self._picker_changed)
         self._start_worker(data_path)
+        place_lesson(self)
         reopened = restore(self)
         if preset is not None:
             self.settings_panel.preset.setCurrentIndex(self.settings_panel.preset.findData(preset))
@@ -109,7 +110,7 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(self.banner)
         layout.addWidget(self.health_banner)
-        layout.addWidget(self.workspaces, 1)
+        layout.addWidget(beside_lesson(self), 1)   # the lesson pane joins it once the worker is there
         self.setCentralWidget(central)
 
     def show_workspace(self, name: str) -> None:

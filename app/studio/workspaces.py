@@ -33,6 +33,9 @@ from app.widgets.fit_scene import fit_scenes
 from app.widgets.fit_width import WidthFittingScrollArea
 from app.widgets.wheel_guard import guard_wheel
 
+LESSON_WIDTH = 236    # the lesson pane's width at first: the workspaces beside it still fit 1024 px
+
+
 class Workspaces(QStackedWidget):
     """The pages, and their tab bar (the window puts it in the toolbar: a row of height saved). A turn
     to another page (the tabs, the View menu, the window) is said by `turned`, so that the studio
@@ -156,6 +159,25 @@ def place(window) -> Workspaces:
         label.setWordWrap(True)
     w.scene_fitters = fit_scenes(workspaces)  # and plots too wide for their place are drawn smaller, not cut
     return workspaces
+
+
+def beside_lesson(window) -> QSplitter:
+    """The splitter that holds the workspaces, and the lesson pane to their left (place_lesson)."""
+    window.lesson_splitter = splitter(Qt.Horizontal, window.workspaces)
+    return window.lesson_splitter
+
+
+def place_lesson(window) -> None:
+    """The lesson pane beside the workspaces it explains (made once the worker is there: it listens to it),
+    at the section the learner was at, shown unless it was closed for good."""
+    from app.studio.lesson_pane import LessonPane, remembered_closed, remembered_section
+    window.lesson = LessonPane(window)
+    window.lesson_splitter.insertWidget(0, window.lesson)
+    window.lesson_splitter.setCollapsible(0, False)
+    window.lesson_splitter.setStretchFactor(1, 1)
+    window.lesson_splitter.setSizes([LESSON_WIDTH, 1300])
+    window.lesson.open_section(remembered_section(window.settings, len(window.lesson.sections)))
+    window.lesson.setVisible(not remembered_closed(window.settings))
 
 
 def _train(w) -> QWidget:

@@ -40,6 +40,7 @@ class TrainingWorker(QObject):
     quit_ready = Signal(str)
     layer_chosen = Signal(int)
     workspace_chosen = Signal(str)
+    lesson_answer = Signal(str, bool, str)
 
     def __init__(self, data_path=None, runs_dir=None):
         super().__init__()
