@@ -47,18 +47,23 @@ class Trace:
     #                                      or Adam's −η m̂/(√v̂ + ε)
     new_params: Mapping[str, np.ndarray]  # θ + step: what optimizer.step makes of θ, exactly
     adam: tuple[float, float, float, int] | None = None   # Adam's (β₁, β₂, ε, t of this step); None: SGD
+    training: bool = False               # the pass in training mode (dropout's next mask, batch statistics)
 
 
-def trace(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss, optimizer: Optimizer) -> Trace:
+def trace(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss, optimizer: Optimizer,
+          training: bool = False) -> Trace:
     """Forward and backward for one sample (x: (1, *input_shape)) and what `optimizer` would make
-    of the weights; neither the weights nor the optimizer are changed."""
+    of the weights; neither the weights, the buffers nor the optimizer are changed. With `training`
+    the pass is in training mode as the next step's would be (dropout's next mask, the sample's own
+    batch statistics), else in evaluation mode."""
     x, y_true = np.asarray(x), np.asarray(y_true, dtype=network.dtype)
     if x.shape[0] != 1:
         raise ValueError(f"trace takes one sample, shape (1, ...), not {x.shape}")
-    output = network.forward(x)
-    value = loss.value(y_true, output)
-    loss_gradient = loss.prime(y_true, output)
-    network.backward(loss_gradient)
+    with network.mode(training=training):
+        output = network.forward(x)
+        value = loss.value(y_true, output)
+        loss_gradient = loss.prime(y_true, output)
+        network.backward(loss_gradient)
     layers = []
     for index, layer in enumerate(network.layers):
         above = network.input_gradients[index + 1] if index + 1 < len(network.layers) else loss_gradient
@@ -72,7 +77,7 @@ def trace(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss, optim
             else None)
     return Trace(read_only_copy(network.inputs[0]), read_only_copy(y_true), read_only_copy(output), loss.name, value,
                  read_only_copy(loss_gradient), tuple(layers), optimizer.current_learning_rate, optimizer.momentum,
-                 MappingProxyType(updates), MappingProxyType(new_params), adam)
+                 MappingProxyType(updates), MappingProxyType(new_params), adam, training)
 
 
 def _step(network: Network, optimizer: Optimizer) -> tuple[dict, dict]:

@@ -1,7 +1,7 @@
-"""Convolutional's three products in the "wide" layout: each image plane as one flat row, so that
-every k×k window offset (i, j) is one shifted slice of it.
+"""Convolutional's three products (stride 1, the input padded first) in the "wide" layout: each image
+plane as one flat row, so that every k×k window offset (i, j) is one shifted slice of it.
 
-Convolutional's own im2col copies windows with an inner run of Wo values (11 in the ten-digit
+An im2col copies windows with an inner run of Wo values (11 in the ten-digit
 network's second convolution), and its ∂E/∂X adds k·k strided blocks with the same short runs;
 numpy's loops pay per run. Here output position p = h·W + w of the flat plane reads input
 p + i·W + j for offset (i, j), so a window row of the columns is one slice of Ho·W values, and
@@ -17,29 +17,36 @@ from numpy.lib.stride_tricks import as_strided
 from ..convolution import Convolutional
 
 
+def takes(layer) -> bool:
+    """Whether this lowering computes the layer: a convolution of stride 1 (any padding)."""
+    return type(layer) is Convolutional and layer.stride == 1
+
+
 def forward(layer: Convolutional, input: np.ndarray) -> np.ndarray:
     """What layer.forward computes; keeps the input and its wide columns for backward."""
     layer.input = input
-    cols = wide_columns(input, layer.kernel_size)
+    padded = layer.padded(input)
+    cols = wide_columns(padded, layer.kernel_size)
     layer._wide = (input, cols)
-    n, d, (ho, wo), width = input.shape[0], layer.depth, layer.out_hw, input.shape[3]
+    n, d, (ho, wo), width = input.shape[0], layer.depth, layer.out_hw, padded.shape[3]
     products = layer.params["kernels"].reshape(d, -1) @ cols                 # (D, N·Ho·W)
     output = np.empty((n, d, ho, wo), dtype=np.result_type(input, products))
-    np.add(products.reshape(d, n, ho, width)[:, :, :, :wo].transpose(1, 0, 2, 3), layer._bias_term(), out=output)
+    np.add(products.reshape(d, n, ho, width)[:, :, :, :wo].transpose(1, 0, 2, 3), layer.bias_term(), out=output)
     return output
 
 
 def backward(layer: Convolutional, output_gradient: np.ndarray, input_gradient: bool = True) -> np.ndarray | None:
     """∂E/∂K and ∂E/∂B into layer.grads, as layer.backward; returns ∂E/∂X, or None without input_gradient."""
     kept = getattr(layer, "_wide", None)
+    padded = layer.padded(layer.input)
     cols = kept[1] if kept is not None and kept[0] is layer.input \
-        else wide_columns(layer.input, layer.kernel_size)     # the last forward was the layer's own
-    rows = wide_rows(output_gradient, layer.input.shape[3])
+        else wide_columns(padded, layer.kernel_size)     # the last forward was the layer's own
+    rows = wide_rows(output_gradient, padded.shape[3])
     layer.grads["kernels"] = (rows @ cols.T).reshape(layer.params["kernels"].shape)
-    layer.grads["biases"] = layer._bias_gradient(output_gradient)
+    layer.grads["biases"] = layer.bias_gradient(output_gradient)
     if not input_gradient:
         return None
-    return _input_gradient(layer, rows)
+    return layer.unpadded(_input_gradient(layer, rows, padded.shape))
 
 
 def wide_columns(x: np.ndarray, k: int) -> np.ndarray:
@@ -61,9 +68,10 @@ def wide_rows(output_gradient: np.ndarray, width: int) -> np.ndarray:
     return rows.reshape(d, n * ho * width)
 
 
-def _input_gradient(layer: Convolutional, rows: np.ndarray) -> np.ndarray:
-    """∂E/∂X: each offset's Kᵀ·∂E/∂Y added back as one shifted slice of the flat planes."""
-    n, c, h, w = layer.input.shape
+def _input_gradient(layer: Convolutional, rows: np.ndarray, shape: tuple) -> np.ndarray:
+    """∂E/∂X of the padded input (of `shape`): each offset's Kᵀ·∂E/∂Y added back as one shifted slice
+    of the flat planes."""
+    n, c, h, w = shape
     d, k = layer.depth, layer.kernel_size
     length = (h - k + 1) * w
     blocks = (layer.params["kernels"].reshape(d, -1).T @ rows).reshape(c, k, k, n, length)
