@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnn-train", description=__doc__)
     kinds = {"preset": dict(choices=sorted(PRESETS), default="original"), "epochs": dict(type=_whole("epochs")),
              "learning_rate": dict(type=float), "optimizer": dict(choices=CHOICES["optimizer"]),
-             "momentum": dict(type=float), "lr_decay": dict(type=float), "shift": dict(type=_whole("shift")),
+             "momentum": dict(type=float), "weight_decay": dict(type=float, metavar="λ"), "lr_decay": dict(type=float),
+             "shift": dict(type=_whole("shift")),
              "reshuffle": dict(action=argparse.BooleanOptionalAction), "limit": dict(type=_limit),
              "classes": dict(type=_whole("digit"), nargs="+"), "batch_size": dict(type=_whole("batch_size")),
              "seed": dict(type=_whole("seed"), default=0), "dtype": dict(choices=sorted(DTYPES)),

@@ -61,6 +61,7 @@ class Preset:
     lr_decay: float = 1.0           # epoch e runs at learning_rate × lr_decay^(e−1)
     shift: int = 0                  # augmentation: training images moved by −shift…+shift pixels each way
     optimizer: str = "sgd"          # cnn.optim.OPTIMIZERS' name
+    weight_decay: float = 0.0       # λ (cnn.optimizer)
 
 
 PRESETS = {preset.name: preset for preset in (

@@ -9,7 +9,7 @@ import numpy as np
 
 from .losses import Loss
 from .network import Network
-from .optim import Adam, Optimizer, from_state
+from .optim import SGD, Adam, Optimizer, from_state
 
 
 def read_only_copy(array, dtype=None) -> np.ndarray:
@@ -42,9 +42,10 @@ class Trace:
     loss_gradient: np.ndarray            # ∂E/∂output
     layers: tuple[LayerTrace, ...]
     learning_rate: float                 # η of this step (the schedule's current rate)
-    momentum: float                      # μ
-    updates: Mapping[str, np.ndarray]    # '<layer>.<param>' → the step: −η ∂E/∂θ, or with momentum μv − η ∂E/∂θ,
-    #                                      or Adam's −η m̂/(√v̂ + ε)
+    momentum: float                      # μ (SGD's; 0 for Adam)
+    weight_decay: float                  # λ
+    updates: Mapping[str, np.ndarray]    # '<layer>.<param>' → the step: −η g, or with momentum μv − η g
+    #                                      (g = ∂E/∂θ + λθ), or Adam's −η λ θ − η m̂/(√v̂ + ε)
     new_params: Mapping[str, np.ndarray]  # θ + step: what optimizer.step makes of θ, exactly
     adam: tuple[float, float, float, int] | None = None   # Adam's (β₁, β₂, ε, t of this step); None: SGD
     training: bool = False               # the pass in training mode (dropout's next mask, batch statistics)
@@ -76,7 +77,8 @@ def trace(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss, optim
     adam = ((optimizer.beta1, optimizer.beta2, optimizer.eps, optimizer.steps + 1) if isinstance(optimizer, Adam)
             else None)
     return Trace(read_only_copy(network.inputs[0]), read_only_copy(y_true), read_only_copy(output), loss.name, value,
-                 read_only_copy(loss_gradient), tuple(layers), optimizer.current_learning_rate, optimizer.momentum,
+                 read_only_copy(loss_gradient), tuple(layers), optimizer.current_learning_rate,
+                 optimizer.momentum if isinstance(optimizer, SGD) else 0.0, optimizer.weight_decay,
                  MappingProxyType(updates), MappingProxyType(new_params), adam, training)
 
 
@@ -90,9 +92,10 @@ def _step(network: Network, optimizer: Optimizer) -> tuple[dict, dict]:
         new = {name: params[name] + updates[name] for name in params}
         return ({name: read_only_copy(value) for name, value in new.items()},
                 {name: read_only_copy(value) for name, value in updates.items()})
+    directions = {name: copy.direction(params[name], grads[name]) for name in params}   # g = ∂E/∂θ + λθ, before
     copy.step(SimpleNamespace(params=params, grads=grads))
     lr = copy.current_learning_rate
     # θ += v (momentum) or θ −= η g (plain): θ + the step below is θ after, exactly
-    updates = {name: copy.velocity[name] if copy.momentum else -(lr * grads[name]) for name in params}
+    updates = {name: copy.velocity[name] if copy.momentum else -(lr * directions[name]) for name in params}
     return ({name: read_only_copy(value) for name, value in params.items()},
             {name: read_only_copy(value) for name, value in updates.items()})

@@ -94,7 +94,8 @@ class WeightsFiles:
         studio.inspection.emit_snapshot()
         studio.emit("message", f"Applied one step of {'Adam' if optimizer.kind == 'adam' else 'SGD'} "
                                f"(η = {optimizer.current_learning_rate:g}"
-                               + (f", μ = {optimizer.momentum:g}" if optimizer.momentum else "")
+                               + (f", μ = {optimizer.momentum:g}" if optimizer.kind == "sgd" and optimizer.momentum
+                                  else "")
                                + f") from the step-through: test accuracy {accuracy_text(accuracy_before)} → "
                                f"{accuracy_text(after.accuracy)}.")
         studio.emit("update_applied", accuracy_before, after.accuracy)

@@ -97,7 +97,7 @@ class FastStep:
     def _update(self, factors: dict) -> None:
         """The optimizer's step; plain SGD's in one pass per parameter (BLAS ger for u vᵀ, axpy otherwise)."""
         network, optimizer = self.network, self.optimizer
-        if optimizer.momentum or not isinstance(optimizer, SGD):   # velocity, Adam's moments: ∂E/∂W written out
+        if not isinstance(optimizer, SGD) or optimizer.momentum or optimizer.weight_decay:   # ∂E/∂W written out
             for key, (u, v) in factors.items():
                 layer = network.layers[int(key.split(".")[0])]
                 layer.grads["weights"] = np.multiply(u[:, None], v[None, :], out=self._buffer(key, layer))
