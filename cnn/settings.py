@@ -58,8 +58,9 @@ SETTINGS = {setting.name: setting for setting in (
     Setting("dtype", "Float type", "--dtype", "", DATA_AND_NETWORK_GROUP, "floating-point type of the network"),
     Setting("architecture", "Network", "--arch", "", DATA_AND_NETWORK_GROUP,
             "the network: layers in words, e.g. \"conv 8 3x3 bias=kernel, relu, maxpool 2, dense 10\" (conv DEPTH "
-            "KxK [bias=position|kernel] [init=normal|he|xavier], maxpool S, dense N [init=...], sigmoid, tanh, "
-            "relu, softmax), or a JSON file of a weights header's architecture"),
+            "KxK [stride=S] [pad=valid|same|N] [bias=position|kernel] [init=normal|he|xavier], maxpool S, avgpool S, "
+            "globalavgpool, dropout P, batchnorm, dense N [init=...], sigmoid, tanh, relu, softmax), or a JSON file "
+            "of a weights header's architecture"),
 )}
 
 
