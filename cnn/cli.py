@@ -12,7 +12,7 @@ from .bridge import BridgeUnavailable
 from .bridge.cluster import CONNECT_TIMEOUT, Unreachable
 from .config import RunConfig, SettingError
 from .data import DataFileError, download_mnist, load_mnist
-from .evaluation import accuracy_text, confusion_matrix, format_confusion
+from .evaluation import accuracy_text, confusion_matrix, evaluate, format_confusion
 from .health import EpochHealth
 from .layer import DTYPES
 from .presets import PRESETS
@@ -25,7 +25,7 @@ from .runs.runfile import MAX_EPOCHS
 from .runs.store import LAST
 from .session import Session
 from .settings import OPTIONS, SETTINGS
-from .train import EpochRecord, TrainingDiverged, evaluate
+from .train import EpochRecord, TrainingDiverged
 
 ALSO_ACCEPTED = {"epochs": "or 0 to only evaluate"}   # what the CLI accepts beyond RunConfig's range
 

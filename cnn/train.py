@@ -12,6 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .data import Dataset, Split
+from .evaluation import evaluate
 from .fast import FastStep
 from .losses import Loss
 from .network import Network
@@ -71,21 +72,6 @@ class TrainingDiverged(ArithmeticError):
         self.epoch, self.step, self.global_step = epoch, step, global_step
         super().__init__(f"training diverged at epoch {epoch}, step {step}: {what}; "
                          "the weights are those before that step (try a smaller learning rate)")
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    loss: float
-    accuracy: float
-    predictions: np.ndarray        # index into the dataset's classes, per sample
-    outputs: np.ndarray            # (N, K) the network's outputs
-
-
-def evaluate(network: Network, split: Split, loss: Loss) -> Evaluation:
-    outputs = network.predict(split.x)
-    predictions = outputs.argmax(axis=1)
-    accuracy = float(np.mean(predictions == split.y.argmax(axis=1))) if len(split.y) else float("nan")
-    return Evaluation(loss.value(split.y, outputs), accuracy, predictions, outputs)
 
 
 def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs: int,

@@ -7,10 +7,9 @@ from pathlib import Path
 from cnn import io
 from cnn.bridge import load_any
 from cnn.config import RunConfig
-from cnn.evaluation import accuracy_text
+from cnn.evaluation import accuracy_text, evaluate
 from cnn.session import Session
 from cnn.step import NonFinite
-from cnn.train import evaluate
 
 from app.model.loaded_config import config_for
 from app.model.snapshot import StepRequest, weights_of

@@ -19,7 +19,8 @@ from types import MappingProxyType
 import numpy as np
 
 from ..session import Session
-from ..train import EpochRecord, StepRecord, TrainingDiverged, evaluate, shifted
+from ..evaluation import evaluate
+from ..train import EpochRecord, StepRecord, TrainingDiverged, shifted
 from . import BridgeError, cluster, keras_module, links
 from .export import to_keras
 from .losses import per_sample_loss
