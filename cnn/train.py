@@ -15,6 +15,7 @@ from .data import Dataset, Split
 from .evaluation import evaluate
 from .fast import FastStep
 from .losses import Loss
+from . import memory
 from .network import Network
 from .optim import SGD
 from .ranges import check_batch_size, check_range
@@ -93,6 +94,7 @@ def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs
     """
     x = dataset.train.x
     check_batch_size(batch_size, len(x))   # the run settings' rules: cnn.ranges
+    check_one_pass(network, batch_size)
     check_range("epochs", epochs)
     check_range("shift", shift)
     if not (isinstance(first_epoch, int) and first_epoch >= 1):
@@ -128,6 +130,16 @@ def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs
         progress.step, progress.loss_sum, progress.seconds = 0, 0.0, 0.0
         yield EpochRecord(epoch, first_epoch + epochs - 1, loss_sum / len(x), test.loss, test.accuracy, seconds,
                           test.predictions, test.outputs)
+
+
+def check_one_pass(network: Network, batch_size: int) -> None:
+    """A network whose batch goes in one pass (batch normalization, dropout: Network.whole_batches) cannot
+    take a batch in chunks to stay under cnn.memory.TRAINING_BYTES: a larger batch is refused up front."""
+    most = memory.training_samples(network)
+    if network.whole_batches and batch_size > most:
+        raise ValueError(f"a batch of {batch_size} is more than this network can take in one pass ({most} samples "
+                         f"fit in {memory.size_text(memory.TRAINING_BYTES)}; batch normalization and dropout take a "
+                         "batch whole); choose a smaller batch size")
 
 
 def batches(split: Split, batch_size: int, rng: np.random.Generator, reshuffle: bool = False,

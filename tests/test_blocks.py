@@ -126,3 +126,19 @@ def test_the_modern_preset_is_a_run_setting_and_a_sentence_of_the_grammar():
 @pytest.mark.parametrize("training", [True, False])
 def test_pooling_and_dropout_gradients_against_finite_differences(layer, shape, training, rng):
     _checked(layer(), rng.standard_normal((2, *shape)), rng, training=training)
+
+
+def test_a_batch_too_large_for_one_pass_of_a_batchnorm_network_is_refused_up_front(monkeypatch, small_dataset):
+    from cnn import arch, memory
+    from cnn.losses import LOSSES
+    from cnn.optim import SGD
+    from cnn.train import train
+    network = arch.build(arch.parse("conv 2 3x3, batchnorm, relu, dense 2"), 2)
+    monkeypatch.setattr(memory, "TRAINING_BYTES", 2 * memory.network_values(network) * 8 * 10)   # 10 samples fit
+    before = {name: value.copy() for name, value in network.params.items()}
+    with pytest.raises(ValueError, match=r"^a batch of 11 is more than this network can take in one pass \(10 "
+                                         r"samples fit in .*; batch normalization and dropout take a batch whole\); "
+                                         r"choose a smaller batch size$"):
+        next(train(network, small_dataset, LOSSES["softmax_cross_entropy"], SGD(0.1), 1, 11))
+    assert all(np.array_equal(value, network.params[name]) for name, value in before.items())
+    next(train(network, small_dataset, LOSSES["softmax_cross_entropy"], SGD(0.1), 1, 10))   # 10 goes
