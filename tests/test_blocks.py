@@ -142,3 +142,15 @@ def test_a_batch_too_large_for_one_pass_of_a_batchnorm_network_is_refused_up_fro
         next(train(network, small_dataset, LOSSES["softmax_cross_entropy"], SGD(0.1), 1, 11))
     assert all(np.array_equal(value, network.params[name]) for name, value in before.items())
     next(train(network, small_dataset, LOSSES["softmax_cross_entropy"], SGD(0.1), 1, 10))   # 10 goes
+
+
+def test_grad_cam_takes_the_maps_after_batchnorm_and_relu_and_places_strided_padded_outputs(rng):
+    from cnn import arch
+    from cnn.attribution import grad_cam, receptive_centres
+    network = arch.build(arch.parse("conv 4 3x3 pad=same, batchnorm, relu, conv 4 3x3 stride=2 pad=same, batchnorm, "
+                                    "dropout 0.5, relu, maxpool 2, dense 3"), 3, dtype="float64")
+    assert receptive_centres(network, 0)[0].tolist() == list(range(28))          # pad=same: the same pixels
+    assert receptive_centres(network, 3)[0].tolist() == [2 * r + 1 for r in range(14)]   # zeros (0, 1): none before
+    cam = grad_cam(network, rng.random((1, 1, 28, 28)), 1)
+    assert (cam.layer, cam.maps_layer) == (3, 6)
+    assert cam.image.shape == (28, 28)
