@@ -19,11 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import ReLU, Sigmoid, Softmax, Tanh
+from .batchnorm import BatchNorm
 from .convolution import Convolutional
+from .dropout import Dropout
 from .losses import Loss
 from .memory import chunk_size
 from .network import Network
-from .pooling import MaxPool2D
+from .pooling import AvgPool2D, MaxPool2D
 
 ACTIVATIONS = (ReLU, Sigmoid, Tanh)
 
@@ -70,16 +72,21 @@ def convolutions(network: Network) -> list[int]:
 def grad_cam(network: Network, x: np.ndarray, class_index: int, layer: int | None = None) -> GradCam:
     """Grad-CAM (Selvaraju et al. 2017) on convolution `layer` (default: the last one).
 
-    A_k is the convolution's output after the activation that follows it (as a ReLU network's
-    feature maps are taken), or the convolution's output when none follows."""
+    A_k is the convolution's output after the activation that follows it, past a batch normalization
+    or dropout between them (as a ReLU network's feature maps are taken), or the convolution's output
+    when none follows."""
     candidates = convolutions(network)
     if not candidates:
         raise ValueError("the network has no convolutional layer for Grad-CAM")
     layer = candidates[-1] if layer is None else layer
     if layer not in candidates:
         raise ValueError(f"layer {layer} is not a convolution; the convolutions are {candidates}")
-    following = layer + 1 < len(network.layers) and isinstance(network.layers[layer + 1], ACTIVATIONS)
-    maps_layer = layer + 1 if following else layer
+    maps_layer = layer
+    for later in range(layer + 1, len(network.layers)):
+        if isinstance(network.layers[later], ACTIVATIONS):
+            maps_layer = later
+        if not isinstance(network.layers[later], (BatchNorm, Dropout)):
+            break
     score_gradient(network, x, class_index)
     maps = network.outputs[maps_layer][0]                                     # A, (D, Ho, Wo)
     above = network.input_gradients[maps_layer + 1][0] if maps_layer + 1 < len(network.layers) else None
@@ -94,17 +101,19 @@ def grad_cam(network: Network, x: np.ndarray, class_index: int, layer: int | Non
 
 
 def receptive_centres(network: Network, layer: int) -> tuple[np.ndarray, np.ndarray]:
-    """Input-pixel coordinates of the centres of layer `layer`'s output rows and columns: a valid
-    k×k convolution's output r is centred on its input r + (k−1)/2, a p×p pool's on p·r + (p−1)/2."""
+    """Input-pixel coordinates of the centres of layer `layer`'s output rows and columns: a k×k
+    convolution's output r (stride s, P zeros before) is centred on its input s·r + (k−1)/2 − P, a p×p
+    pool's on p·r + (p−1)/2; batch normalization, dropout and activations keep the positions."""
     height, width = network.shapes[layer + 1][1:]
     rows, cols = np.arange(height, dtype=np.float64), np.arange(width, dtype=np.float64)
     for current in reversed(network.layers[:layer + 1]):
         if isinstance(current, Convolutional):
-            rows, cols = rows + (current.kernel_size - 1) / 2, cols + (current.kernel_size - 1) / 2
-        elif isinstance(current, MaxPool2D):
+            s, half, ((top, _), (left, _)) = current.stride, (current.kernel_size - 1) / 2, current.pads
+            rows, cols = s * rows + half - top, s * cols + half - left
+        elif isinstance(current, (MaxPool2D, AvgPool2D)):
             p = current.pool_size
             rows, cols = p * rows + (p - 1) / 2, p * cols + (p - 1) / 2
-        elif not isinstance(current, (*ACTIVATIONS, Softmax)):
+        elif not isinstance(current, (*ACTIVATIONS, Softmax, BatchNorm, Dropout)):
             raise ValueError(f"cannot place {type(current).__name__}'s output on the input's pixels")
     return rows, cols
 

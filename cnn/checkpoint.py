@@ -126,7 +126,7 @@ def _optimizer_state(entry, archive, members, network: Network, fail) -> dict:
     if kind not in OPTIMIZERS:
         raise fail(f"the optimizer must be one of {sorted(OPTIMIZERS)}, not {str(kind)[:40]!r}")
     params, state = network.params, dict(entry)
-    for key in ("learning_rate", "momentum", "lr_decay", "beta1", "beta2", "eps"):
+    for key in ("learning_rate", "momentum", "lr_decay", "weight_decay", "beta1", "beta2", "eps"):
         value = entry.get(key)
         if key in entry or key in ("learning_rate", "lr_decay") or kind == "sgd" and key == "momentum":
             if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)):

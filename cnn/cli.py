@@ -12,7 +12,7 @@ from .bridge import BridgeUnavailable
 from .bridge.cluster import CONNECT_TIMEOUT, Unreachable
 from .config import RunConfig, SettingError
 from .data import DataFileError, download_mnist, load_mnist
-from .evaluation import accuracy_text, confusion_matrix, format_confusion
+from .evaluation import accuracy_text, confusion_matrix, evaluate, format_confusion
 from .health import EpochHealth
 from .layer import DTYPES
 from .presets import PRESETS
@@ -25,7 +25,7 @@ from .runs.runfile import MAX_EPOCHS
 from .runs.store import LAST
 from .session import Session
 from .settings import OPTIONS, SETTINGS
-from .train import EpochRecord, TrainingDiverged, evaluate
+from .train import EpochRecord, TrainingDiverged
 
 ALSO_ACCEPTED = {"epochs": "or 0 to only evaluate"}   # what the CLI accepts beyond RunConfig's range
 
@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnn-train", description=__doc__)
     kinds = {"preset": dict(choices=sorted(PRESETS), default="original"), "epochs": dict(type=_whole("epochs")),
              "learning_rate": dict(type=float), "optimizer": dict(choices=CHOICES["optimizer"]),
-             "momentum": dict(type=float), "lr_decay": dict(type=float), "shift": dict(type=_whole("shift")),
+             "momentum": dict(type=float), "weight_decay": dict(type=float, metavar="λ"), "lr_decay": dict(type=float),
+             "shift": dict(type=_whole("shift")),
              "reshuffle": dict(action=argparse.BooleanOptionalAction), "limit": dict(type=_limit),
              "classes": dict(type=_whole("digit"), nargs="+"), "batch_size": dict(type=_whole("batch_size")),
              "seed": dict(type=_whole("seed"), default=0), "dtype": dict(choices=sorted(DTYPES)),

@@ -34,6 +34,7 @@ class RunConfig:
     architecture: str | None = None       # the network in cnn.arch's grammar; None: the preset's
     optimizer: str = _ORIGINAL.optimizer  # cnn.optim: "sgd" (with `momentum`) or "adam" (β₁ 0.9, β₂ 0.999, ε 1e-8)
     reshuffle: bool = _ORIGINAL.reshuffle  # a new order of the training images every epoch
+    weight_decay: float = _ORIGINAL.weight_decay  # λ: SGD's g = ∂E/∂θ + λθ, Adam's decoupled (cnn.optim)
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "RunConfig":
@@ -41,7 +42,8 @@ class RunConfig:
             raise SettingError("preset", f"one of {sorted(PRESETS)}", name)
         p = PRESETS[name]
         config = cls(name, p.classes, p.limit, p.epochs, p.learning_rate, p.batch_size, p.momentum, 0, p.dtype,
-                     p.lr_decay, p.shift, optimizer=p.optimizer, reshuffle=p.reshuffle)
+                     p.lr_decay, p.shift, optimizer=p.optimizer, reshuffle=p.reshuffle,
+                     weight_decay=p.weight_decay)
         return config.with_changes(**{k: v for k, v in overrides.items() if v is not None})
 
     @classmethod
@@ -78,7 +80,8 @@ class RunConfig:
             ("optimizer", self.optimizer in CHOICES["optimizer"], f"one of {', '.join(CHOICES['optimizer'])}"),
             ("reshuffle", isinstance(self.reshuffle, bool), "true or false"),
         ] + [(name, RANGES[name].contains(getattr(self, name)), RANGES[name].describe())
-             for name in ("epochs", "learning_rate", "batch_size", "momentum", "seed", "lr_decay", "shift")]
+             for name in ("epochs", "learning_rate", "batch_size", "momentum", "seed", "lr_decay", "shift",
+                          "weight_decay")]
         for name, ok, expected in checks:
             if not ok:
                 raise SettingError(name, expected, getattr(self, name))

@@ -1,19 +1,33 @@
-"""Convolutional layer: Y_i = B_i + Σ_j X_j ⋆ K_ij (valid cross-correlation).
+"""Convolutional layer: Y_i = B_i + Σ_j X_j ⋆ K_ij, with stride s and zero padding P.
 
-The default path is vectorised over the whole batch with im2col + one GEMM per pass;
-``reference_forward``/``reference_backward`` keep the original scipy loops over
-(kernel, channel), which the step-through shows term by term.
+Per sample, input X with C channels X_1..X_C, d kernels K_ij (k×k) linking output i with input
+channel j, and ⋆ the cross-correlation over X padded with P zeros, taken every s positions:
+
+    (X_j ⋆ K_ij)[r, c] = Σ_a,b X_j[s·r + a − P, s·c + b − P] · K_ij[a, b]
+    Y_i = B_i + Σ_j X_j ⋆ K_ij                  Ho = ⌊(H + 2P − k)/s⌋ + 1, Wo likewise
+    ∂E/∂K_ij[a, b] = Σ_r,c X_j[s·r + a − P, s·c + b − P] · ∂E/∂Y_i[r, c]    (X_j ⋆ ∂E/∂Y_i, stride s)
+    ∂E/∂B_i = ∂E/∂Y_i                           (summed over positions with one bias per kernel)
+    ∂E/∂X_j = Σ_i ∂E/∂Y_i ∗ K_ij                 (∗ = full convolution of ∂E/∂Y_i spread out by s:
+              ∂E/∂X_j[p, q] = Σ_i Σ_{r,c,a,b: s·r + a − P = p, s·c + b − P = q} ∂E/∂Y_i[r, c] · K_ij[a, b])
+
+With s = 1 and P = 0 (the original) these are DESIGN.md's valid cross-correlation and full
+convolution. pad=same pads so that Ho = ⌈H/s⌉, the extra row and column (if any) at the bottom
+and right, as TensorFlow and PyTorch do. The sums over windows are tensor contractions of the
+windows' view (np.tensordot: one matrix product); the speed path's own lowering is cnn/fast/conv.py.
+``reference_terms`` gives each X_j ⋆ K_ij alone: the step-through shows them term by term.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy import signal
 
 from .init import as_generator, initial_biases, initial_weights
 from .layer import Layer
 
 BIAS_MODES = ("position", "kernel")
+PADDINGS = ("valid", "same")        # or a whole number P of zeros on every side
 
 
 def _check_positive_ints(name, values):
@@ -21,30 +35,61 @@ def _check_positive_ints(name, values):
         raise ValueError(f"{name} must be positive integers, not {values!r}")
 
 
+def padding_sides(padding, size: int, kernel_size: int, stride: int) -> tuple[int, int]:
+    """Zeros (before, after) along one axis of `size`: 'valid' none, 'same' enough for ⌈size/s⌉ outputs
+    (the odd one after), a whole number P on both sides."""
+    if padding == "valid":
+        return 0, 0
+    if padding == "same":
+        total = max((math.ceil(size / stride) - 1) * stride + kernel_size - size, 0)
+        return total // 2, total - total // 2
+    return padding, padding
+
+
+def output_size(size: int, kernel_size: int, stride: int, padding) -> int:
+    """Ho = ⌊(H + P_before + P_after − k)/s⌋ + 1 (0 or less: the kernel does not fit)."""
+    before, after = padding_sides(padding, size, kernel_size, stride)
+    return (size + before + after - kernel_size) // stride + 1
+
+
+def check_padding(padding, kernel_size: int) -> None:
+    if padding in PADDINGS:
+        return
+    if not (isinstance(padding, (int, np.integer)) and not isinstance(padding, bool) and 0 <= padding < kernel_size):
+        raise ValueError(f"padding must be 'valid', 'same' or a whole number from 0 to kernel_size − 1 "
+                         f"({kernel_size - 1}), not {padding!r}")
+
+
 class Convolutional(Layer):
-    """(N, C, H, W) → (N, depth, H−k+1, W−k+1).
+    """(N, C, H, W) → (N, depth, Ho, Wo).
 
     params["kernels"]: (depth, C, k, k).
-    params["biases"]: (depth, H−k+1, W−k+1) with bias_mode="position" (the original: one bias
-    per output position) or (depth,) with bias_mode="kernel".
+    params["biases"]: (depth, Ho, Wo) with bias_mode="position" (the original: one bias per output
+    position) or (depth,) with bias_mode="kernel".
     """
 
     def __init__(self, input_shape, kernel_size: int, depth: int, bias_mode: str = "position",
-                 init: str = "normal", rng=0, dtype="float64"):
+                 init: str = "normal", rng=0, dtype="float64", *, stride: int = 1, padding="valid"):
         super().__init__(dtype)
         input_shape = tuple(input_shape)
         if len(input_shape) != 3:
             raise ValueError(f"input_shape must be (channels, height, width), not {input_shape!r}")
         _check_positive_ints("input_shape", input_shape)
-        _check_positive_ints("kernel_size and depth", (kernel_size, depth))
+        _check_positive_ints("kernel_size, depth and stride", (kernel_size, depth, stride))
         if bias_mode not in BIAS_MODES:
             raise ValueError(f"bias_mode must be one of {BIAS_MODES}, not {bias_mode!r}")
+        check_padding(padding, kernel_size)
         channels, height, width = input_shape
-        if kernel_size > min(height, width):
-            raise ValueError(f"kernel_size {kernel_size} is larger than the input {height}×{width}")
         self.input_shape, self.kernel_size, self.depth = input_shape, int(kernel_size), int(depth)
+        self.stride, self.padding = int(stride), padding if isinstance(padding, str) else int(padding)
+        self.pads = (padding_sides(self.padding, height, self.kernel_size, self.stride),
+                     padding_sides(self.padding, width, self.kernel_size, self.stride))
+        self.out_hw = (output_size(height, self.kernel_size, self.stride, self.padding),
+                       output_size(width, self.kernel_size, self.stride, self.padding))
+        if min(self.out_hw) < 1:
+            raise ValueError(f"kernel_size {kernel_size} is larger than the input {height}×{width}"
+                             + (f" padded by {self.padding}" if self.padding != "valid" else ""))
         self.bias_mode, self.init = bias_mode, init
-        self.out_hw = (height - kernel_size + 1, width - kernel_size + 1)
         rng = as_generator(rng)
         fan_in, fan_out = channels * kernel_size**2, depth * kernel_size**2
         kernels = initial_weights(rng, (depth, channels, kernel_size, kernel_size), fan_in, fan_out, init)
@@ -55,24 +100,50 @@ class Convolutional(Layer):
         return (self.depth, *self.out_hw)
 
     def config(self) -> dict:
-        return {"input_shape": list(self.input_shape), "kernel_size": self.kernel_size,
-                "depth": self.depth, "bias_mode": self.bias_mode, "init": self.init}
+        """The constructor's arguments; stride and padding only when not the original's (1, valid)."""
+        config = {"input_shape": list(self.input_shape), "kernel_size": self.kernel_size,
+                  "depth": self.depth, "bias_mode": self.bias_mode, "init": self.init}
+        if self.stride != 1:
+            config["stride"] = self.stride
+        if self.padding not in ("valid", 0):
+            config["padding"] = self.padding
+        return config
 
-    def _bias_term(self) -> np.ndarray:
+    # -- hooks the speed path (cnn/fast/conv.py) shares --------------------------------
+    def padded(self, x: np.ndarray) -> np.ndarray:
+        """(N, C, H, W) with the padding's zeros around each plane (x itself without padding)."""
+        (top, bottom), (left, right) = self.pads
+        if top == bottom == left == right == 0:
+            return x
+        return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+
+    def unpadded(self, gradient: np.ndarray) -> np.ndarray:
+        """∂E/∂X of the padded input → ∂E/∂X of the input (the padding's zeros are no input)."""
+        (top, _), (left, _) = self.pads
+        height, width = self.input_shape[1:]
+        return np.ascontiguousarray(gradient[:, :, top:top + height, left:left + width])
+
+    def bias_term(self) -> np.ndarray:
+        """B as it is added to (N, depth, Ho, Wo)."""
         biases = self.params["biases"]
         return biases if self.bias_mode == "position" else biases[:, None, None]
 
-    # -- vectorised path -------------------------------------------------------------
+    def bias_gradient(self, output_gradient: np.ndarray) -> np.ndarray:
+        """∂E/∂B: ∂E/∂Y summed over the batch (and over positions, with one bias per kernel)."""
+        return output_gradient.sum(axis=0) if self.bias_mode == "position" else output_gradient.sum(axis=(0, 2, 3))
+
+    # -- the math ------------------------------------------------------------------------
+    def windows(self, x: np.ndarray) -> np.ndarray:
+        """(N, C, Ho, Wo, k, k): windows[n, j, r, c] is the k×k patch of the padded X_j under output (r, c)."""
+        k, s = self.kernel_size, self.stride
+        ho, wo = self.out_hw
+        return sliding_window_view(self.padded(x), (k, k), axis=(2, 3))[:, :, :ho * s:s, :wo * s:s]
+
     def forward(self, input: np.ndarray) -> np.ndarray:
+        """Y_i = B_i + Σ_j X_j ⋆ K_ij: each window times each kernel, summed over j, a and b."""
         self.input = input
-        n, d = input.shape[0], self.depth
-        # cols[(c, i, j), (n, h, w)] = X[n, c, h+i, w+j]: every window of the batch as a column, so
-        # one GEMM (not N small ones) gives every output, and backward reuses cols as they are.
-        self._cols = _im2col(input, self.kernel_size)
-        products = self.params["kernels"].reshape(d, -1) @ self._cols           # (D, N·H'·W')
-        output = np.empty((n, d, *self.out_hw), dtype=np.result_type(input, products))
-        np.add(products.reshape(d, n, *self.out_hw).transpose(1, 0, 2, 3), self._bias_term(), out=output)
-        return output
+        correlations = np.tensordot(self.windows(input), self.params["kernels"], axes=([1, 4, 5], [1, 2, 3]))
+        return np.ascontiguousarray(correlations.transpose(0, 3, 1, 2)) + self.bias_term()
 
     def backward(self, output_gradient: np.ndarray) -> np.ndarray:
         """∂E/∂K and ∂E/∂B into grads; returns ∂E/∂X."""
@@ -80,60 +151,28 @@ class Convolutional(Layer):
         return self.input_gradient(output_gradient)
 
     def parameter_gradients(self, output_gradient: np.ndarray) -> None:
-        """∂E/∂K_ij = X_j ⋆ ∂E/∂Y_i and ∂E/∂B_i = ∂E/∂Y_i, summed over the batch, into grads."""
-        # one GEMM over every position of every sample: ∂E/∂Y as rows (D, N·H'·W') against the columns of X
-        self.grads["kernels"] = (_rows(output_gradient) @ self._cols.T).reshape(self.params["kernels"].shape)
-        self.grads["biases"] = self._bias_gradient(output_gradient)
+        """∂E/∂K_ij = X_j ⋆ ∂E/∂Y_i (every window weighed by the gradient of its output) and
+        ∂E/∂B_i = ∂E/∂Y_i, summed over the batch, into grads."""
+        self.grads["kernels"] = np.tensordot(output_gradient, self.windows(self.input), axes=([0, 2, 3], [0, 2, 3]))
+        self.grads["biases"] = self.bias_gradient(output_gradient)
 
     def input_gradient(self, output_gradient: np.ndarray) -> np.ndarray:
-        """∂E/∂X_j = Σ_i ∂E/∂Y_i ∗ K_ij (full convolution), (N, C, H, W)."""
-        # Computed as its adjoint: each window's gradient Kᵀ·∂E/∂Y is added back where the window
-        # came from (k·k strided additions).
-        n, d, k = output_gradient.shape[0], self.depth, self.kernel_size
-        channels, ho, wo = self.input_shape[0], *self.out_hw
-        dcols = (self.params["kernels"].reshape(d, -1).T @ _rows(output_gradient)).reshape(channels, k, k, n, ho, wo)
-        result = np.zeros((channels, n, *self.input_shape[1:]), dtype=dcols.dtype)
-        for i in range(k):
-            for j in range(k):
-                result[:, :, i:i + ho, j:j + wo] += dcols[:, i, j]
-        return np.ascontiguousarray(result.transpose(1, 0, 2, 3))
+        """∂E/∂X_j = Σ_i ∂E/∂Y_i ∗ K_ij, (N, C, H, W). The full convolution is taken as what it is, the
+        adjoint of the windows: each window's share Σ_i ∂E/∂Y_i[r, c] · K_ij goes back to where the window
+        was taken (k·k strided additions; rows the strided windows never reached get 0, the padding's
+        are cut off)."""
+        k, s = self.kernel_size, self.stride
+        ho, wo = self.out_hw
+        shares = np.tensordot(output_gradient, self.params["kernels"], axes=([1], [0]))   # (N, Ho, Wo, C, k, k)
+        (top, bottom), (left, right) = self.pads
+        n, (channels, height, width) = output_gradient.shape[0], self.input_shape
+        gradient = np.zeros((n, channels, height + top + bottom, width + left + right), dtype=shares.dtype)
+        for a in range(k):
+            for b in range(k):
+                gradient[:, :, a:a + ho * s:s, b:b + wo * s:s] += shares[:, :, :, :, a, b].transpose(0, 3, 1, 2)
+        return self.unpadded(gradient)
 
-    def _bias_gradient(self, output_gradient: np.ndarray) -> np.ndarray:
-        return output_gradient.sum(axis=0) if self.bias_mode == "position" else output_gradient.sum(axis=(0, 2, 3))
-
-    # -- reference path: the original scipy loops -------------------------------------
     def reference_terms(self, sample: np.ndarray) -> np.ndarray:
-        """X_j ⋆ K_ij for one sample (C, H, W): shape (depth, C, H−k+1, W−k+1)."""
-        kernels = self.params["kernels"]
-        return np.array([[signal.correlate2d(sample[j], kernels[i, j], "valid")
-                          for j in range(sample.shape[0])] for i in range(self.depth)])
-
-    def reference_forward(self, input: np.ndarray) -> np.ndarray:
-        self.input = input
-        return np.array([self.reference_terms(x).sum(axis=1) for x in input]) + self._bias_term()
-
-    def reference_backward(self, output_gradient: np.ndarray) -> np.ndarray:
-        kernels = self.params["kernels"]
-        kernels_gradient = np.zeros_like(kernels)
-        input_gradient = np.zeros(self.input.shape, dtype=np.result_type(self.input, kernels))
-        for n, (x, dy) in enumerate(zip(self.input, output_gradient, strict=True)):
-            for i in range(self.depth):
-                for j in range(self.input_shape[0]):
-                    kernels_gradient[i, j] += signal.correlate2d(x[j], dy[i], "valid")
-                    input_gradient[n, j] += signal.convolve2d(dy[i], kernels[i, j], "full")
-        self.grads["kernels"] = kernels_gradient
-        self.grads["biases"] = self._bias_gradient(output_gradient)
-        return input_gradient
-
-
-def _rows(output_gradient: np.ndarray) -> np.ndarray:
-    """(N, D, H', W') → (D, N·H'·W'): ∂E/∂Y in the column order of _im2col."""
-    return output_gradient.transpose(1, 0, 2, 3).reshape(output_gradient.shape[1], -1)
-
-
-def _im2col(x: np.ndarray, k: int) -> np.ndarray:
-    """(N, C, H, W) → (C·k·k, N·Ho·Wo): the batch's k×k windows as columns, rows ordered (c, i, j),
-    columns (n, h, w)."""
-    windows = sliding_window_view(x, (k, k), axis=(2, 3))  # (N, C, Ho, Wo, k, k)
-    n, c, ho, wo = windows.shape[:4]
-    return windows.transpose(1, 4, 5, 0, 2, 3).reshape(c * k * k, n * ho * wo)
+        """X_j ⋆ K_ij for one sample (C, H, W), each term alone: shape (depth, C, Ho, Wo)."""
+        windows = self.windows(sample[None])[0]                          # (C, Ho, Wo, k, k)
+        return np.einsum("jrcab,ijab->ijrc", windows, self.params["kernels"])

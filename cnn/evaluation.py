@@ -1,5 +1,6 @@
-"""Results one can click into: per-sample losses and probabilities, the confusion matrix, per-class
-accuracy, the hardest examples and the confident mistakes."""
+"""Evaluation: a split's loss and accuracy (what every epoch reports), and the results one can click
+into: per-sample losses (Loss.per_sample) and probabilities, the confusion matrix, per-class accuracy,
+the hardest examples and the confident mistakes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,24 +8,25 @@ from dataclasses import dataclass
 import numpy as np
 
 from .data import Split
-from .losses import EPSILON, Loss, softmax_cross_entropy_per_sample
+from .losses import Loss
 from .network import Network
 
 
-def sample_losses(loss: Loss, y_true: np.ndarray, outputs: np.ndarray) -> np.ndarray:
-    """E of each sample alone, (N,): what loss.value(y_true[i:i+1], outputs[i:i+1]) gives, for the
-    whole set at once (every loss averages over samples, so their mean is loss.value of the set)."""
-    y, out = np.asarray(y_true, dtype=np.float64), np.asarray(outputs, dtype=np.float64)
-    if loss.name == "softmax_cross_entropy":
-        return softmax_cross_entropy_per_sample(y, out)
-    if loss.name == "binary_cross_entropy":
-        clipped = np.clip(out, EPSILON, 1 - EPSILON)
-        return -np.mean(y * np.log(clipped) + (1 - y) * np.log(1 - clipped), axis=1)
-    if loss.name == "categorical_cross_entropy":
-        return -np.sum(y * np.log(np.clip(out, EPSILON, 1.0)), axis=1)
-    if loss.name == "mse":
-        return np.mean((out - y) ** 2, axis=1)
-    return np.array([loss.value(y[i:i + 1], out[i:i + 1]) for i in range(len(y))])
+@dataclass(frozen=True)
+class Evaluation:
+    """A split's loss and accuracy, as the training loop and cnn-train report them after every epoch."""
+    loss: float
+    accuracy: float
+    predictions: np.ndarray        # index into the dataset's classes, per sample
+    outputs: np.ndarray            # (N, K) the network's outputs
+
+
+def evaluate(network: Network, split: Split, loss: Loss) -> Evaluation:
+    """The network (in evaluation mode: Network.predict) on a split: its mean loss, accuracy, predictions."""
+    outputs = network.predict(split.x)
+    predictions = outputs.argmax(axis=1)
+    accuracy = float(np.mean(predictions == split.y.argmax(axis=1))) if len(split.y) else float("nan")
+    return Evaluation(loss.value(split.y, outputs), accuracy, predictions, outputs)
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def results_of(split_name: str, split: Split, classes, loss: Loss, outputs: np.n
     """The results of a split from the network's outputs for it, (N, K)."""
     probabilities = loss.probabilities(np.asarray(outputs))
     arrays = (split.y.argmax(axis=1), outputs.argmax(axis=1), np.asarray(probabilities, dtype=np.float64),
-              sample_losses(loss, split.y, outputs))
+              loss.per_sample(split.y, outputs))
     for array in arrays:
         array.flags.writeable = False
     return SampleResults(split_name, tuple(classes), *arrays)

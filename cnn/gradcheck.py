@@ -62,8 +62,9 @@ class GradientCheck(NamedTuple):
 def check_network_gradients(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss,
                             h: float = 1e-6, max_entries: int | None = None, seed: int = 0,
                             cancelled: Callable[[], bool] | None = None,
-                            through_outputs: bool = False) -> dict[str, GradientCheck]:
-    """Every parameter gradient against central differences, in float64.
+                            through_outputs: bool = False, training: bool = False) -> dict[str, GradientCheck]:
+    """Every parameter gradient against central differences, in float64, in training mode (dropout's
+    next mask held fixed, batch statistics) or evaluation mode; no buffer changes.
 
     through_outputs=True differences the network's outputs y instead of E and applies the loss's own
     derivative: ∂E/∂θ ≈ ⟨∂E/∂y, (y(θ+h) − y(θ−h))/2h⟩. When the network is confidently right E is
@@ -80,6 +81,11 @@ def check_network_gradients(network: Network, x: np.ndarray, y_true: np.ndarray,
     """
     if network.dtype != np.float64:
         raise ValueError("gradient checks need a float64 network (float32 rounding swamps the differences)")
+    with network.mode(training=training):
+        return _check(network, x, y_true, loss, h, max_entries, seed, cancelled, through_outputs)
+
+
+def _check(network, x, y_true, loss, h, max_entries, seed, cancelled, through_outputs) -> dict[str, GradientCheck]:
     output_gradient = loss.prime(y_true, network.forward(x))
     network.backward(output_gradient)
     inputs = list(network.inputs)

@@ -1,5 +1,6 @@
-"""Weights files: one .npz holding every parameter by name ('0.kernels'), plus a JSON header
-with the architecture, dtype and format version. Loading never unpickles and never returns a
+"""Weights files: one .npz holding every parameter by name ('0.kernels') and every buffer
+('1.running_mean': running statistics, dropout's generator), plus a JSON header with the
+architecture, dtype and format version. Loading never unpickles and never returns a
 half-loaded network; saving is atomic."""
 from __future__ import annotations
 
@@ -84,6 +85,7 @@ def _writer(network: Network, extra_header: dict | None = None, state: dict[str,
     header = {**(extra_header or {}), "format": FORMAT, "version": VERSION, "dtype": network.dtype.name,
               "architecture": network.architecture()}
     arrays = {HEADER_KEY: np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **network.params,
+              **network.buffers,
               **{STATE_PREFIX + name: value for name, value in (state or {}).items()}}
     return lambda file: np.savez(file, **arrays)
 
@@ -104,7 +106,8 @@ def load(path) -> Network:
         raise fail(f"not a readable weights archive ({_damage(error)})") from None
     except (ValueError, KeyError, TypeError) as error:
         raise fail(f"corrupt archive ({error})") from None
-    network.set_params(values)
+    network.set_params({name: values[name] for name in network.params})
+    network.set_buffers({name: values[name] for name in network.buffers})
     return network
 
 
@@ -147,13 +150,17 @@ def _read_network(archive: zipfile.ZipFile, fail) -> tuple[Network, dict[str, np
         raise fail("not a CNN Studio weights file (no header)")
     header = _read_header(archive, members[HEADER_KEY], fail)
     network = _build(header, fail)
-    expected = network.params
+    expected = {**network.params, **network.buffers}
     state = {name for name in members if name.startswith(STATE_PREFIX)}
     missing = sorted(set(expected) - set(members))
     extra = sorted(set(members) - set(expected) - {HEADER_KEY} - state)
     if missing or extra:
         raise fail(f"the arrays do not match the architecture: missing {missing}, unexpected {extra}")
-    return network, {name: _read_array(archive, members[name], expected[name], fail) for name in expected}
+    values = {name: _read_array(archive, members[name], expected[name], fail) for name in expected}
+    for name, value in values.items():
+        if name.endswith(".running_var") and (value < 0).any():
+            raise fail(f"{name} holds a negative variance")
+    return network, values
 
 
 def _read_header(archive, member, fail) -> dict:

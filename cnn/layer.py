@@ -4,6 +4,12 @@ Every array carries a leading batch axis N; one sample is a batch of one.
 ``forward`` keeps what ``backward`` needs; ``backward`` returns ∂E/∂X and stores
 the parameter gradients in ``grads`` (summed over the batch) without touching
 ``params``: the optimizer owns the update.
+
+Two flags, set for the whole network by ``Network.mode``: ``training`` (dropout drops, batch
+normalization uses the batch's statistics; off: evaluation) and ``stepping`` (the forward pass is
+a real training step: running averages move and dropout draws its next mask; off, a training-mode
+pass shows what the next step would do and changes nothing). ``buffers`` hold what a layer keeps
+that is not trained (running statistics, dropout's generator position); they are saved with the weights.
 """
 from __future__ import annotations
 
@@ -27,6 +33,9 @@ class Layer:
         self.dtype = resolve_dtype(dtype)
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+        self.training = False
+        self.stepping = False
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -48,6 +57,9 @@ class Layer:
         for name in self.params:
             self.params[name] = self.params[name].astype(self.dtype)
             self.grads[name] = np.zeros_like(self.params[name])
+        for name, value in self.buffers.items():
+            if value.dtype.kind == "f":
+                self.buffers[name] = value.astype(self.dtype)
 
     def _init_params(self, **arrays: np.ndarray) -> None:
         for name, value in arrays.items():

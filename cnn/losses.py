@@ -1,7 +1,8 @@
-"""Losses: E(y_true, y_pred) and ∂E/∂y_pred for a batch (N, n).
+"""Losses: E(y_true, y_pred) and ∂E/∂y_pred for a batch (N, n), and each sample's own E (N,).
 
 Every loss averages over what DESIGN.md says it averages over, so parameter gradients
-summed over the batch are the gradient of the mean loss.
+summed over the batch are the gradient of the mean loss, and the mean of the per-sample
+losses is the batch's E.
 """
 from __future__ import annotations
 
@@ -31,6 +32,12 @@ def binary_cross_entropy_prime(y_true, y_pred) -> np.ndarray:
     return (((1 - y_true) / (1 - y) - y_true / y) / np.size(y_true)).astype(np.result_type(y_pred))
 
 
+def binary_cross_entropy_per_sample(y_true, y_pred) -> np.ndarray:
+    """(N,) each sample's −(1/n) Σ [y* log y + (1−y*) log(1−y)]."""
+    y = _clipped64(y_pred)
+    return -np.mean(y_true * np.log(y) + (1 - y_true) * np.log(1 - y), axis=1)
+
+
 def mse(y_true, y_pred) -> float:
     """E = (1/n) Σ (y − y*)², mean over all elements."""
     return float(np.mean((y_pred - y_true) ** 2))
@@ -38,6 +45,10 @@ def mse(y_true, y_pred) -> float:
 
 def mse_prime(y_true, y_pred) -> np.ndarray:
     return 2 * (y_pred - y_true) / np.size(y_true)
+
+
+def mse_per_sample(y_true, y_pred) -> np.ndarray:
+    return np.mean((np.asarray(y_pred, dtype=np.float64) - y_true) ** 2, axis=1)
 
 
 def categorical_cross_entropy(y_true, y_pred) -> float:
@@ -49,6 +60,10 @@ def categorical_cross_entropy(y_true, y_pred) -> float:
 def categorical_cross_entropy_prime(y_true, y_pred) -> np.ndarray:
     y = _clipped64(y_pred, 1.0)
     return (-y_true / y / y_true.shape[0]).astype(np.result_type(y_pred))
+
+
+def categorical_cross_entropy_per_sample(y_true, y_pred) -> np.ndarray:
+    return -np.sum(y_true * np.log(_clipped64(y_pred, 1.0)), axis=1)
 
 
 def softmax_cross_entropy(y_true, logits) -> float:
@@ -81,6 +96,7 @@ class Loss(NamedTuple):
     value: Callable
     prime: Callable
     on_logits: bool  # predictions are logits: probabilities are softmax(output)
+    per_sample: Callable   # (y_true, y_pred) → (N,) each sample's E alone, in float64; their mean is `value`
 
     def probabilities(self, outputs: np.ndarray) -> np.ndarray:
         """What the outputs (N, K) say of each class: softmax of logits; other outputs as they are
@@ -89,10 +105,13 @@ class Loss(NamedTuple):
 
 
 LOSSES = {loss.name: loss for loss in (
-    Loss("binary_cross_entropy", binary_cross_entropy, binary_cross_entropy_prime, False),
-    Loss("mse", mse, mse_prime, False),
-    Loss("categorical_cross_entropy", categorical_cross_entropy, categorical_cross_entropy_prime, False),
-    Loss("softmax_cross_entropy", softmax_cross_entropy, softmax_cross_entropy_prime, True),
+    Loss("binary_cross_entropy", binary_cross_entropy, binary_cross_entropy_prime, False,
+         binary_cross_entropy_per_sample),
+    Loss("mse", mse, mse_prime, False, mse_per_sample),
+    Loss("categorical_cross_entropy", categorical_cross_entropy, categorical_cross_entropy_prime, False,
+         categorical_cross_entropy_per_sample),
+    Loss("softmax_cross_entropy", softmax_cross_entropy, softmax_cross_entropy_prime, True,
+         softmax_cross_entropy_per_sample),
 )}
 
 

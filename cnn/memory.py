@@ -25,7 +25,7 @@ def layer_values(kind: str, input_shape: tuple, output_shape: tuple, kernel: int
         return 0
     output = math.prod(output_shape)
     if kind == "conv":
-        channels, _, width = input_shape
+        channels, width = input_shape[0], output_shape[2] + kernel - 1   # the padded width at stride 1
         return channels * kernel * kernel * output_shape[1] * width + 2 * output   # columns, products, output
     return output
 

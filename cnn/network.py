@@ -4,22 +4,31 @@ The names are shared by saving, loading, the optimizer and the studio's views.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from .activations import ReLU, Sigmoid, Softmax, Tanh
+from .batchnorm import BatchNorm
 from .convolution import Convolutional
 from .dense import Dense
+from .dropout import Dropout
 from .layer import Layer, resolve_dtype
 from .memory import chunk_size
-from .pooling import MaxPool2D
+from .pooling import AvgPool2D, GlobalAvgPool, MaxPool2D
 from .reshape import Reshape
 
 LAYER_TYPES = {cls.__name__: cls for cls in
-               (Convolutional, Dense, Reshape, Sigmoid, Tanh, ReLU, Softmax, MaxPool2D)}
+               (Convolutional, Dense, Reshape, Sigmoid, Tanh, ReLU, Softmax, MaxPool2D, AvgPool2D, GlobalAvgPool,
+                Dropout, BatchNorm)}
 
 
 class Network:
-    """Runs layers in order and keeps, per layer, its last input, output and input gradient."""
+    """Runs layers in order and keeps, per layer, its last input, output and input gradient.
+
+    A network is in evaluation mode unless a `mode(training=True)` block says otherwise: a training
+    step's (cnn.step, cnn.fast) with stepping=True; evaluation, predict, attribution and the studio's
+    views run in evaluation mode."""
 
     def __init__(self, layers: list[Layer], input_shape=None):
         if not layers:
@@ -56,6 +65,29 @@ class Network:
                                  f"but receives {shapes[-1]}")
             shapes.append(tuple(layer.output_shape(shapes[-1])))
         return shapes
+
+    @property
+    def training(self) -> bool:
+        return self.layers[0].training
+
+    @contextmanager
+    def mode(self, training: bool, stepping: bool = False):
+        """Within the block every layer is in training (or evaluation) mode; with stepping, a forward
+        pass is a real step and moves the layers' buffers on (cnn.layer). The modes before are restored after."""
+        before = [(layer.training, layer.stepping) for layer in self.layers]
+        for layer in self.layers:
+            layer.training, layer.stepping = training, training and stepping
+        try:
+            yield self
+        finally:
+            for layer, (was_training, was_stepping) in zip(self.layers, before, strict=True):
+                layer.training, layer.stepping = was_training, was_stepping
+
+    @property
+    def whole_batches(self) -> bool:
+        """Whether a training step must take its batch in one pass: a layer with buffers (batch statistics,
+        dropout's generator) would compute or draw otherwise in halves or chunks than in one."""
+        return any(layer.buffers for layer in self.layers)
 
     @property
     def dtype(self) -> np.dtype:
@@ -107,7 +139,8 @@ class Network:
         """Forward in chunks of `batch_size`, by default 500 or as many as keep a chunk's activations under
         cnn.memory.CHUNK_BYTES (a conv 1024 3x3 holds 22 MB a sample): bounded memory for any set."""
         batch_size = batch_size or chunk_size(self, 500)
-        return np.concatenate([self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+        with self.mode(training=False):
+            return np.concatenate([self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
 
     @property
     def params(self) -> dict[str, np.ndarray]:
@@ -116,6 +149,24 @@ class Network:
     @property
     def grads(self) -> dict[str, np.ndarray]:
         return {f"{i}.{name}": value for i, layer in enumerate(self.layers) for name, value in layer.grads.items()}
+
+    @property
+    def buffers(self) -> dict[str, np.ndarray]:
+        """What the layers keep that is not trained, by name ('1.running_mean'), saved with the weights."""
+        return {f"{i}.{name}": value for i, layer in enumerate(self.layers) for name, value in layer.buffers.items()}
+
+    def set_buffers(self, values: dict[str, np.ndarray]) -> None:
+        """Replace every buffer at once by copies in its own dtype; checks names and shapes first."""
+        current = self.buffers
+        if set(values) != set(current):
+            raise ValueError(f"buffer names differ: missing {sorted(set(current) - set(values))}, "
+                             f"unexpected {sorted(set(values) - set(current))}")
+        for name, value in values.items():
+            if np.shape(value) != current[name].shape:
+                raise ValueError(f"{name}: shape {np.shape(value)} does not match {current[name].shape}")
+        for name, value in values.items():
+            index, key = name.split(".", 1)
+            self.layers[int(index)].buffers[key] = np.array(value, dtype=current[name].dtype, order="C")
 
     def set_params(self, values: dict[str, np.ndarray]) -> None:
         """Replace every parameter at once by C-ordered copies; checks names and shapes before changing any."""

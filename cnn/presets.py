@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from . import arch
 from .activations import ReLU, Sigmoid
 from .convolution import Convolutional
 from .dense import Dense
@@ -45,6 +46,18 @@ def digits_network(classes: int = 10, seed=0, dtype="float32") -> Network:
     ])
 
 
+MODERN = ("conv 16 3x3 pad=same bias=kernel init=he, batchnorm, relu, maxpool 2, "
+          "conv 32 3x3 pad=same bias=kernel init=he, batchnorm, relu, maxpool 2, "
+          "conv 64 3x3 bias=kernel init=he, batchnorm, relu, dropout 0.25, dense {classes} init=xavier")
+
+
+def modern_network(classes: int = 10, seed=0, dtype="float32") -> Network:
+    """Three convolutions (16, 32, 64 kernels of 3×3; the first two padded to keep the size), each followed
+    by batch normalization and ReLU, max pooling after the first two, dropout, then Dense(1600, K) → logits:
+    28×28 → 14×14 → 7×7 → 5×5."""
+    return arch.build(arch.parse(MODERN.format(classes=classes)), classes, seed, dtype)
+
+
 @dataclass(frozen=True)
 class Preset:
     name: str
@@ -61,6 +74,7 @@ class Preset:
     lr_decay: float = 1.0           # epoch e runs at learning_rate × lr_decay^(e−1)
     shift: int = 0                  # augmentation: training images moved by −shift…+shift pixels each way
     optimizer: str = "sgd"          # cnn.optim.OPTIMIZERS' name
+    weight_decay: float = 0.0       # λ (cnn.optimizer)
 
 
 PRESETS = {preset.name: preset for preset in (
@@ -69,4 +83,7 @@ PRESETS = {preset.name: preset for preset in (
     Preset("digits", "all ten digits, the full training set, mini-batch SGD with momentum, images moved "
            "by up to one pixel", digits_network, tuple(range(10)), None, 8, 0.08, 128, 0.9,
            "float32", True, 0.65, 1),
+    Preset("modern", "all ten digits, padded convolutions with batch normalization, dropout, Adam with a decaying "
+           "step, images moved by up to one pixel", modern_network, tuple(range(10)), None, 4, 0.003, 128, 0.0,
+           "float32", True, 0.5, 1, "adam"),
 )}

@@ -54,6 +54,7 @@ RANGES = {
     "momentum": Range(0.0, 1.0, high_open=True),
     "seed": Range(0, 2**32 - 1, whole=True),
     "lr_decay": Range(0.0, 1.0, low_open=True),
+    "weight_decay": Range(0.0, 1.0),              # λ
     "shift": Range(0, 4, whole=True, unit="pixels"),
     "digit": Range(0, 9, whole=True),
 }

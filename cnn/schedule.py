@@ -1,9 +1,8 @@
-"""The learning-rate schedule and the state protocol every optimizer shares (cnn.optim, cnn.adam)."""
+"""The learning-rate schedule every optimizer has (cnn.optimizer)."""
 from __future__ import annotations
 
-import numpy as np
-
 from .ranges import MIN_LEARNING_RATE, check_range
+
 
 class Schedule:
     """The rate of epoch e (1-based), η_e = max(learning_rate × lr_decay^(e−1), the smallest learning
@@ -11,9 +10,6 @@ class Schedule:
     nothing but e. `learning_rate` is the schedule's base (the first epoch's rate); changing it (the
     studio does, while training) takes effect at the next step. `start_epoch(e)` moves it to epoch e.
     """
-
-    kind = ""                 # the name RunConfig.optimizer and a saved state give it
-    ARRAYS: tuple[str, ...] = ()   # the state_dict entries that map parameter names to arrays
 
     def __init__(self, learning_rate: float, lr_decay: float = 1.0):
         self.learning_rate = learning_rate
@@ -39,16 +35,3 @@ class Schedule:
         if not (isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 1):
             raise ValueError(f"epoch must be a positive integer, not {epoch!r}")
         self.epoch = epoch
-
-    def _schedule_state(self) -> dict:
-        return {"optimizer": self.kind, "learning_rate": self._learning_rate,
-                "current_learning_rate": self.current_learning_rate, "lr_decay": self.lr_decay, "epoch": self.epoch}
-
-
-def arrays_of(state: dict, key: str) -> dict[str, np.ndarray]:
-    arrays = state[key]
-    if not isinstance(arrays, dict) or not all(isinstance(v, np.ndarray) for v in arrays.values()):
-        raise ValueError(f"{key} must map parameter names to arrays")
-    return {name: np.array(v, order="C") for name, v in arrays.items()}
-
-

@@ -81,7 +81,8 @@ class Session:
     def _set_training(self, config: RunConfig) -> None:
         config.check_batch_size(len(self.dataset.train.x))
         self.config = config
-        self.optimizer = make_optimizer(config.optimizer, config.learning_rate, config.momentum, config.lr_decay)
+        self.optimizer = make_optimizer(config.optimizer, config.learning_rate, config.momentum, config.lr_decay,
+                                        config.weight_decay)
 
     @classmethod
     def from_checkpoint(cls, checkpoint: Checkpoint, raw: dict, source: str = "MNIST",

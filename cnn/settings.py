@@ -43,6 +43,9 @@ SETTINGS = {setting.name: setting for setting in (
             "sgd (with --momentum) or adam (β₁ 0.9, β₂ 0.999, ε 1e-8; --lr is its step size η)"),
     Setting("momentum", "Momentum", "--momentum", "momentum", TRAINING_GROUP,
             f"SGD momentum, {RANGES['momentum'].describe()} (sgd only)"),
+    Setting("weight_decay", "Weight decay", "--weight-decay", "wd", TRAINING_GROUP,
+            f"weight decay λ, {RANGES['weight_decay'].describe()}: sgd adds λ·W to each gradient; adam takes η·λ·W "
+            "off each weight apart from its moments (AdamW)"),
     Setting("lr_decay", "LR decay / epoch", "--lr-decay", "decay", TRAINING_GROUP,
             f"epoch e runs at the learning rate × this^(e−1), {RANGES['lr_decay'].describe()}, never below "
             f"{RANGES['learning_rate'].low:g}"),
@@ -55,8 +58,9 @@ SETTINGS = {setting.name: setting for setting in (
     Setting("dtype", "Float type", "--dtype", "", DATA_AND_NETWORK_GROUP, "floating-point type of the network"),
     Setting("architecture", "Network", "--arch", "", DATA_AND_NETWORK_GROUP,
             "the network: layers in words, e.g. \"conv 8 3x3 bias=kernel, relu, maxpool 2, dense 10\" (conv DEPTH "
-            "KxK [bias=position|kernel] [init=normal|he|xavier], maxpool S, dense N [init=...], sigmoid, tanh, "
-            "relu, softmax), or a JSON file of a weights header's architecture"),
+            "KxK [stride=S] [pad=valid|same|N] [bias=position|kernel] [init=normal|he|xavier], maxpool S, avgpool S, "
+            "globalavgpool, dropout P, batchnorm, dense N [init=...], sigmoid, tanh, relu, softmax), or a JSON file "
+            "of a weights header's architecture"),
 )}
 
 

@@ -68,9 +68,20 @@ class PlainStep:
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> StepResult:
         network, size = self.network, self._chunk
+        buffers = {name: b.copy() for name, b in network.buffers.items()}   # a step that fails changes nothing
+        try:
+            with network.mode(training=True, stepping=True):
+                return self._step(x, y, size)
+        except NonFinite:
+            network.set_buffers(buffers)
+            raise
+
+    def _step(self, x: np.ndarray, y: np.ndarray, size: int) -> StepResult:
+        network = self.network
         # Overflow inside a diverging step is expected; the explicit checks find it.
         with np.errstate(over="ignore", invalid="ignore"):
-            value = self._pass(x, y) if len(x) <= size else in_chunks(network, x, y, size, self._pass)
+            whole = len(x) <= size or network.whole_batches
+            value = self._pass(x, y) if whole else in_chunks(network, x, y, size, self._pass)
             check_loss(value)
             norms = {name: float(np.linalg.norm(grad)) for name, grad in network.grads.items()}
         check_norms(norms)

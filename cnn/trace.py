@@ -9,7 +9,7 @@ import numpy as np
 
 from .losses import Loss
 from .network import Network
-from .optim import Adam, Optimizer, from_state
+from .optim import SGD, Adam, Optimizer, from_state
 
 
 def read_only_copy(array, dtype=None) -> np.ndarray:
@@ -42,23 +42,29 @@ class Trace:
     loss_gradient: np.ndarray            # ∂E/∂output
     layers: tuple[LayerTrace, ...]
     learning_rate: float                 # η of this step (the schedule's current rate)
-    momentum: float                      # μ
-    updates: Mapping[str, np.ndarray]    # '<layer>.<param>' → the step: −η ∂E/∂θ, or with momentum μv − η ∂E/∂θ,
-    #                                      or Adam's −η m̂/(√v̂ + ε)
+    momentum: float                      # μ (SGD's; 0 for Adam)
+    weight_decay: float                  # λ
+    updates: Mapping[str, np.ndarray]    # '<layer>.<param>' → the step: −η g, or with momentum μv − η g
+    #                                      (g = ∂E/∂θ + λθ), or Adam's −η λ θ − η m̂/(√v̂ + ε)
     new_params: Mapping[str, np.ndarray]  # θ + step: what optimizer.step makes of θ, exactly
     adam: tuple[float, float, float, int] | None = None   # Adam's (β₁, β₂, ε, t of this step); None: SGD
+    training: bool = False               # the pass in training mode (dropout's next mask, batch statistics)
 
 
-def trace(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss, optimizer: Optimizer) -> Trace:
+def trace(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss, optimizer: Optimizer,
+          training: bool = False) -> Trace:
     """Forward and backward for one sample (x: (1, *input_shape)) and what `optimizer` would make
-    of the weights; neither the weights nor the optimizer are changed."""
+    of the weights; neither the weights, the buffers nor the optimizer are changed. With `training`
+    the pass is in training mode as the next step's would be (dropout's next mask, the sample's own
+    batch statistics), else in evaluation mode."""
     x, y_true = np.asarray(x), np.asarray(y_true, dtype=network.dtype)
     if x.shape[0] != 1:
         raise ValueError(f"trace takes one sample, shape (1, ...), not {x.shape}")
-    output = network.forward(x)
-    value = loss.value(y_true, output)
-    loss_gradient = loss.prime(y_true, output)
-    network.backward(loss_gradient)
+    with network.mode(training=training):
+        output = network.forward(x)
+        value = loss.value(y_true, output)
+        loss_gradient = loss.prime(y_true, output)
+        network.backward(loss_gradient)
     layers = []
     for index, layer in enumerate(network.layers):
         above = network.input_gradients[index + 1] if index + 1 < len(network.layers) else loss_gradient
@@ -71,8 +77,9 @@ def trace(network: Network, x: np.ndarray, y_true: np.ndarray, loss: Loss, optim
     adam = ((optimizer.beta1, optimizer.beta2, optimizer.eps, optimizer.steps + 1) if isinstance(optimizer, Adam)
             else None)
     return Trace(read_only_copy(network.inputs[0]), read_only_copy(y_true), read_only_copy(output), loss.name, value,
-                 read_only_copy(loss_gradient), tuple(layers), optimizer.current_learning_rate, optimizer.momentum,
-                 MappingProxyType(updates), MappingProxyType(new_params), adam)
+                 read_only_copy(loss_gradient), tuple(layers), optimizer.current_learning_rate,
+                 optimizer.momentum if isinstance(optimizer, SGD) else 0.0, optimizer.weight_decay,
+                 MappingProxyType(updates), MappingProxyType(new_params), adam, training)
 
 
 def _step(network: Network, optimizer: Optimizer) -> tuple[dict, dict]:
@@ -85,9 +92,10 @@ def _step(network: Network, optimizer: Optimizer) -> tuple[dict, dict]:
         new = {name: params[name] + updates[name] for name in params}
         return ({name: read_only_copy(value) for name, value in new.items()},
                 {name: read_only_copy(value) for name, value in updates.items()})
+    directions = {name: copy.direction(params[name], grads[name]) for name in params}   # g = ∂E/∂θ + λθ, before
     copy.step(SimpleNamespace(params=params, grads=grads))
     lr = copy.current_learning_rate
     # θ += v (momentum) or θ −= η g (plain): θ + the step below is θ after, exactly
-    updates = {name: copy.velocity[name] if copy.momentum else -(lr * grads[name]) for name in params}
+    updates = {name: copy.velocity[name] if copy.momentum else -(lr * directions[name]) for name in params}
     return ({name: read_only_copy(value) for name, value in params.items()},
             {name: read_only_copy(value) for name, value in updates.items()})

@@ -12,8 +12,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .data import Dataset, Split
+from .evaluation import evaluate
 from .fast import FastStep
 from .losses import Loss
+from . import memory
 from .network import Network
 from .optim import SGD
 from .ranges import check_batch_size, check_range
@@ -73,21 +75,6 @@ class TrainingDiverged(ArithmeticError):
                          "the weights are those before that step (try a smaller learning rate)")
 
 
-@dataclass(frozen=True)
-class Evaluation:
-    loss: float
-    accuracy: float
-    predictions: np.ndarray        # index into the dataset's classes, per sample
-    outputs: np.ndarray            # (N, K) the network's outputs
-
-
-def evaluate(network: Network, split: Split, loss: Loss) -> Evaluation:
-    outputs = network.predict(split.x)
-    predictions = outputs.argmax(axis=1)
-    accuracy = float(np.mean(predictions == split.y.argmax(axis=1))) if len(split.y) else float("nan")
-    return Evaluation(loss.value(split.y, outputs), accuracy, predictions, outputs)
-
-
 def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs: int,
           batch_size: int = 1, *, seed: int = 0, reshuffle: bool = False, shift: int = 0,
           first_epoch: int = 1, fast: bool = True,
@@ -107,6 +94,7 @@ def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs
     """
     x = dataset.train.x
     check_batch_size(batch_size, len(x))   # the run settings' rules: cnn.ranges
+    check_one_pass(network, batch_size)
     check_range("epochs", epochs)
     check_range("shift", shift)
     if not (isinstance(first_epoch, int) and first_epoch >= 1):
@@ -142,6 +130,16 @@ def train(network: Network, dataset: Dataset, loss: Loss, optimizer: SGD, epochs
         progress.step, progress.loss_sum, progress.seconds = 0, 0.0, 0.0
         yield EpochRecord(epoch, first_epoch + epochs - 1, loss_sum / len(x), test.loss, test.accuracy, seconds,
                           test.predictions, test.outputs)
+
+
+def check_one_pass(network: Network, batch_size: int) -> None:
+    """A network whose batch goes in one pass (batch normalization, dropout: Network.whole_batches) cannot
+    take a batch in chunks to stay under cnn.memory.TRAINING_BYTES: a larger batch is refused up front."""
+    most = memory.training_samples(network)
+    if network.whole_batches and batch_size > most:
+        raise ValueError(f"a batch of {batch_size} is more than this network can take in one pass ({most} samples "
+                         f"fit in {memory.size_text(memory.TRAINING_BYTES)}; batch normalization and dropout take a "
+                         "batch whole); choose a smaller batch size")
 
 
 def batches(split: Split, batch_size: int, rng: np.random.Generator, reshuffle: bool = False,

@@ -49,8 +49,8 @@ def test_presets_are_described_in_the_grammar():
     ("conv 8 3x3, relu, maxpool 0, dense 2", "token 3 'maxpool 0': size must be ≥ 1"),
     ("", "the architecture is empty; write layers separated by commas, e.g. 'conv 5 3x3, sigmoid, dense 2, sigmoid'"),
     ("relu,, dense 2", "token 2 '': no layer between two commas"),
-    ("pool 2, dense 2", "token 1 'pool 2': unknown layer 'pool'; the layers are conv, maxpool, dense, sigmoid, tanh, "
-                        "relu, softmax"),
+    ("pool 2, dense 2", "token 1 'pool 2': unknown layer 'pool'; the layers are conv, maxpool, avgpool, globalavgpool, "
+                        "dropout, batchnorm, dense, sigmoid, tanh, relu, softmax"),
     ("relu 2, dense 2", "token 1 'relu 2': relu takes no numbers or options, not '2'"),
     ("conv 5, dense 2", "token 1 'conv 5': conv takes DEPTH KxK, e.g. 'conv 8 3x3'"),
     ("maxpool, dense 2", "token 1 'maxpool': maxpool takes a window size S, e.g. 'maxpool 2'"),
@@ -68,8 +68,30 @@ def test_presets_are_described_in_the_grammar():
     ("conv 5 3x3 bias=both, dense 2", "token 1 'conv 5 3x3 bias=both': bias must be position or kernel, not 'both'"),
     ("conv 5 3x3 init=zero, dense 2",
      "token 1 'conv 5 3x3 init=zero': init must be normal or he or xavier, not 'zero'"),
-    ("conv 5 3x3 stride=2, dense 2", "token 1 'conv 5 3x3 stride=2': unknown option 'stride'; conv takes "
-                                     "bias=position|kernel and init=normal|he|xavier"),
+    ("conv 5 3x3 step=2, dense 2", "token 1 'conv 5 3x3 step=2': unknown option 'step'; conv takes stride=S (a whole "
+                                   "number), pad=valid|same|N, bias=position|kernel, init=normal|he|xavier"),
+    ("conv 5 3x3 stride=0, dense 2", "token 1 'conv 5 3x3 stride=0': stride must be ≥ 1"),
+    ("conv 5 3x3 stride=x, dense 2", "token 1 'conv 5 3x3 stride=x': stride must be a whole number, not 'x'"),
+    ("conv 5 3x3 pad=full, dense 2", "token 1 'conv 5 3x3 pad=full': pad must be valid or same or a whole number, "
+                                     "not 'full'"),
+    ("conv 5 3x3 pad=-1, dense 2", "token 1 'conv 5 3x3 pad=-1': pad must be ≥ 0"),
+    ("conv 5 3x3 pad=3, dense 2", "token 1 'conv 5 3x3 pad=3': pad=3 must be less than the kernel size 3 (more adds "
+                                  "outputs that see only zeros)"),
+    ("conv 5 3x3 pad=1 pad=1, dense 2", "token 1 'conv 5 3x3 pad=1 pad=1': pad is given twice"),
+    ("maxpool 2, conv 4 3x3 stride=20, dense 2", "token 2 'conv 4 3x3 stride=20': stride 20 is larger than the "
+                                                 "1×14×14 input after maxpool"),
+    ("conv 4 5x5 stride=8, conv 4 5x5, dense 2", "token 2 'conv 4 5x5': a 5×5 kernel does not fit the 4×3×3 input "
+                                                 "after conv"),
+    ("dropout 1, dense 2", "token 1 'dropout 1': the probability must be from 0 to below 1, not 1"),
+    ("dropout half, dense 2", "token 1 'dropout half': the probability must be a number from 0 to below 1, e.g. 0.5, "
+                              "not 'half'"),
+    ("dropout, dense 2", "token 1 'dropout': dropout takes a probability P of dropping each value, from 0 to below 1, "
+                         "e.g. 'dropout 0.5'"),
+    ("batchnorm 2, dense 2", "token 1 'batchnorm 2': batchnorm takes no numbers or options, not '2'"),
+    ("globalavgpool 2, dense 2", "token 1 'globalavgpool 2': globalavgpool takes no numbers or options, not '2'"),
+    ("avgpool 30, dense 2", "token 1 'avgpool 30': a 30×30 window does not fit the 1×28×28 input"),
+    ("dense 4, globalavgpool, dense 2", "token 2 'globalavgpool': globalavgpool needs an image (channels×height×width) "
+                                        "but gets a 4-vector after dense"),
     ("dense 2 bias=kernel", "token 1 'dense 2 bias=kernel': unknown option 'bias'; dense takes init=normal|he|xavier"),
     ("maxpool 2 init=he, dense 2", "token 1 'maxpool 2 init=he': unknown option 'init'; maxpool takes no options"),
     ("dense 2 init=he init=xavier", "token 1 'dense 2 init=he init=xavier': init is given twice"),
@@ -111,8 +133,8 @@ def test_json_layers_are_checked_against_the_shapes_that_reach_them(tmp_path):
     wrong[3]["args"]["input_shape"] = [8, 12, 12]
     with pytest.raises(arch.ArchitectureError, match=r"^layer 4 conv expects 8×12×12 but gets 8×13×13 after maxpool$"):
         arch.from_json(wrong)
-    with pytest.raises(arch.ArchitectureError, match=r"^layer 2: not a known layer: \{'type': 'Dropout'\}$"):
-        arch.from_json([layers[0], {"type": "Dropout"}])
+    with pytest.raises(arch.ArchitectureError, match=r"^layer 2: not a known layer: \{'type': 'LSTM'\}$"):
+        arch.from_json([layers[0], {"type": "LSTM"}])
     with pytest.raises(arch.ArchitectureError,
                        match=r"^layer 10 dense: the last layer gives 10 outputs, but 2 classes"):
         arch.from_json(layers, classes=2)
@@ -138,9 +160,10 @@ def test_a_json_file_header_or_list_is_read_as_the_spec(tmp_path):
 def test_an_unknown_key_in_a_json_layer_is_named_not_dropped(tmp_path, capsys):
     layers = digits_network().architecture()
     wrong = json.loads(json.dumps(layers))
-    wrong[0]["args"]["stride"] = 2           # a setting this program has not: it would train without it
-    with pytest.raises(arch.ArchitectureError, match=r"^layer 1 conv: unknown argument 'stride' in args; conv takes "
-                                                     r"input_shape, kernel_size, depth, bias_mode, init, bias$"):
+    wrong[0]["args"]["dilation"] = 2           # a setting this program has not: it would train without it
+    with pytest.raises(arch.ArchitectureError, match=r"^layer 1 conv: unknown argument 'dilation' in args; conv takes "
+                                                     r"input_shape, kernel_size, depth, bias_mode, init, stride, "
+                                                     r"padding, bias$"):
         arch.from_json(wrong)
     wrong = json.loads(json.dumps(layers))
     wrong[8]["activation"] = "sigmoid"
@@ -225,3 +248,36 @@ def test_the_studio_refuses_a_bad_architecture_in_one_line(capsys):
     from app.main import main
     assert main(["--arch", "conv 5 3x3, maxpool 0, dense 2"]) == 2
     assert capsys.readouterr().err == "cnn-studio: error: --arch: token 2 'maxpool 0': size must be ≥ 1\n"
+
+
+BLOCKS = ("conv 8 3x3 stride=2 pad=same bias=kernel init=he, batchnorm, relu, avgpool 2, conv 4 5x5 pad=2, "
+          "dropout 0.25, globalavgpool, dense 16, batchnorm, dropout 1e-05, dense 10")
+
+
+def test_the_newer_blocks_go_from_text_to_a_network_and_back(tmp_path):
+    layers = arch.parse(BLOCKS.upper().replace("X", "x"))
+    assert arch.text(layers) == BLOCKS
+    assert [row.output_shape for row in arch.check(layers, classes=10)] == [
+        (8, 14, 14), (8, 14, 14), (8, 14, 14), (8, 7, 7), (4, 7, 7), (4, 7, 7), (4,), (16,), (16,), (16,), (10,)]
+    network = arch.build(layers, 10, seed=3)
+    assert arch.describe(network) == BLOCKS
+    assert [type(layer).__name__ for layer in network.layers] == [
+        "Convolutional", "BatchNorm", "ReLU", "AvgPool2D", "Convolutional", "Dropout", "GlobalAvgPool", "Dense",
+        "BatchNorm", "Dropout", "Dense"]
+    assert network.layers[0].pads == ((0, 1), (0, 1))   # 28 → 14 with a 3×3 kernel: one zero after
+    assert arch.text(arch.from_json(json.loads(json.dumps(network.architecture())))) == BLOCKS
+    network.layers[1].buffers["running_mean"][:] = 0.5
+    io.save(network, tmp_path / "w.npz")
+    loaded = io.load(tmp_path / "w.npz")
+    assert arch.describe(loaded) == BLOCKS
+    assert np.array_equal(loaded.buffers["1.running_mean"], network.buffers["1.running_mean"])
+    x = np.random.default_rng(0).random((3, 1, 28, 28))
+    assert np.array_equal(loaded.predict(x), network.predict(x))
+
+
+def test_a_json_conv_with_a_bad_padding_is_named():
+    layers = arch.build(arch.parse("conv 2 3x3 pad=1, dense 2"), 2).architecture()
+    layers[0]["args"]["padding"] = "full"
+    with pytest.raises(arch.ArchitectureError, match=r"^layer 1 conv: padding must be 'valid', 'same' or a whole "
+                                                     r"number from 0 to 27, not full$"):
+        arch.from_json(layers)

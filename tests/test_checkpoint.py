@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from cnn import SGD, Convolutional, Dense, Network, ReLU, Reshape, io
+from cnn import SGD, Convolutional, Dense, Network, ReLU, Reshape, arch, io
 from cnn.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from cnn.config import RunConfig
 from cnn.data import Dataset, Split
@@ -25,7 +25,17 @@ def conv_dense(seed=0):
                     Reshape((2, 26, 26), (2 * 26 * 26,)), Dense(2 * 26 * 26, 2, init="xavier", rng=seed)])
 
 
+BLOCKS = ("conv 4 3x3 pad=same bias=kernel init=he, batchnorm, relu, avgpool 2, conv 4 3x3 stride=2, batchnorm, relu, "
+          "dropout 0.3, globalavgpool, dense 8, batchnorm, relu, dropout 0.2, dense 2")
+
+
+def blocks(seed=0):
+    return arch.build(arch.parse(BLOCKS), 2, seed=seed)
+
+
 CASES = {  # build, loss, optimizer settings, train() settings
+    "stride, padding, batchnorm, dropout, average pooling, batch 4, momentum, shift, reshuffle":
+        (blocks, SOFTMAX_CE, (0.05, 0.9, 0.7), dict(batch_size=4, seed=5, reshuffle=True, shift=1)),
     "conv+dense, batch 4, momentum, decay, shift, reshuffle":
         (conv_dense, SOFTMAX_CE, (0.05, 0.9, 0.7), dict(batch_size=4, seed=5, reshuffle=True, shift=1)),
     "conv+dense, batch 1, momentum, decay, shift, reshuffle":
@@ -60,6 +70,44 @@ def test_continued_run_equals_the_uninterrupted_one_bit_for_bit(small_dataset, t
     continued_run_repeats(continued, whole_records, checkpoint.network, whole, optimizer.velocity,
                           whole_optimizer.velocity)
     assert optimizer.current_learning_rate == whole_optimizer.current_learning_rate
+
+
+def test_a_continued_run_goes_on_with_the_running_statistics_and_the_dropout_masks(small_dataset, tmp_path):
+    build, loss, rates, settings = CASES[next(iter(CASES))]
+    whole = build()
+    run_epochs(whole, SGD(*rates), small_dataset, loss, settings, 2)
+    first, first_optimizer = build(), SGD(*rates)
+    run_epochs(first, first_optimizer, small_dataset, loss, settings, 1)
+    save_checkpoint(tmp_path / "run.ckpt.npz", first, first_optimizer, epoch=1)
+    checkpoint = load_checkpoint(tmp_path / "run.ckpt.npz")
+    steps = len(small_dataset.train.x) // 4
+    assert checkpoint.network.buffers["7.generator"].tolist() == [5 * 0, 7, steps]    # (seed, position, steps)
+    assert not np.array_equal(checkpoint.network.buffers["1.running_var"], build().buffers["1.running_var"])
+    for name, value in first.buffers.items():
+        assert np.array_equal(checkpoint.network.buffers[name], value), name
+    optimizer = SGD(1.0)
+    optimizer.load_state_dict(checkpoint.optimizer_state)
+    run_epochs(checkpoint.network, optimizer, small_dataset, loss, settings, 1, first_epoch=2)
+    for name, value in whole.buffers.items():
+        assert np.array_equal(checkpoint.network.buffers[name], value), name
+    unsaved = build()   # the same weights and velocity without the buffers: another run
+    unsaved.set_params(first.params)
+    run_epochs(unsaved, from_state_of(checkpoint), small_dataset, loss, settings, 1, first_epoch=2)
+    assert not np.array_equal(unsaved.params["0.kernels"], whole.params["0.kernels"])
+
+
+def from_state_of(checkpoint):
+    optimizer = SGD(1.0)
+    optimizer.load_state_dict(checkpoint.optimizer_state)
+    return optimizer
+
+
+def test_a_weights_file_with_a_negative_running_variance_is_refused(tmp_path):
+    network = blocks()
+    network.layers[1].buffers["running_var"][0] = -1.0
+    io.save(network, tmp_path / "w.npz")
+    with pytest.raises(WeightsFileError, match=r"w.npz: 1.running_var holds a negative variance$"):
+        io.load(tmp_path / "w.npz")
 
 
 def test_without_the_optimizer_state_the_continued_run_differs(small_dataset, tmp_path):

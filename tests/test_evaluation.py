@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from cnn.data import Split
-from cnn.evaluation import (confusion_matrix, format_confusion, per_class_accuracy, results_of, sample_losses)
+from cnn.evaluation import confusion_matrix, format_confusion, per_class_accuracy, results_of
 from cnn.losses import LOSSES
 
 
@@ -25,8 +25,8 @@ def test_sample_losses_are_each_samples_loss_alone(name):
     y = np.eye(3)[rng.integers(0, 3, 20)]
     outputs = rng.uniform(0.01, 0.99, (20, 3)) if not loss.on_logits else rng.normal(0, 3, (20, 3))
     expected = [loss.value(y[i:i + 1], outputs[i:i + 1]) for i in range(20)]
-    np.testing.assert_allclose(sample_losses(loss, y, outputs), expected, rtol=1e-12)
-    assert np.mean(sample_losses(loss, y, outputs)) == pytest.approx(loss.value(y, outputs))
+    np.testing.assert_allclose(loss.per_sample(y, outputs), expected, rtol=1e-12)
+    assert np.mean(loss.per_sample(y, outputs)) == pytest.approx(loss.value(y, outputs))
 
 
 def results():
@@ -81,6 +81,6 @@ def test_a_confidently_right_sample_has_a_positive_loss_not_zero():
     expected = 9 * np.exp(-40.0)
     loss = get_loss("softmax_cross_entropy")
     assert abs(loss.value(y, logits) - expected) <= 1e-12 * expected
-    assert abs(sample_losses(loss, y, logits)[0] - expected) <= 1e-12 * expected
+    assert abs(loss.per_sample(y, logits)[0] - expected) <= 1e-12 * expected
     wrong = np.eye(10)[[3]]  # the same logits, label 3: E = 40 + log(1 + 9 e^−40) = 40
     assert loss.value(wrong, logits) == 40.0

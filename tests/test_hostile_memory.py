@@ -15,7 +15,7 @@ from cnn.cli import main as cnn_train
 from cnn.config import RunConfig, SettingError
 from cnn.presets import digits_network, original_network
 from cnn.session import Session, loss_for
-from cnn.train import evaluate
+from cnn.evaluation import evaluate
 
 ISSUE = "conv 1024 3x3, sigmoid, dense 2, sigmoid"
 

@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QApplication
 
 from app.studio.workspaces import reveal
 from app.widgets.plots import LogAxis
-from cnn.train import EpochRecord, evaluate
+from cnn.evaluation import evaluate
+from cnn.train import EpochRecord
 
 
 def use_preset(window, qtbot, preset, **fields):

@@ -394,7 +394,7 @@ def test_your_image_is_read_by_the_network_and_followed_through_training():
 def test_a_stop_within_an_epoch_evaluates_the_weights_it_leaves():
     """test_a_stop_within_an_epoch_evaluates_the_weights_it_leaves: the last evaluation sent is of the weights
     the stop left (epoch None), not of the last epoch's end."""
-    from cnn.train import evaluate
+    from cnn.evaluation import evaluate
     studio, events = configured()
     studio.command("start", LONG)
     for _ in range(25):             # an epoch's end (20 steps), then 5 steps into the next

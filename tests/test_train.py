@@ -7,7 +7,8 @@ from cnn import SGD
 from cnn.data import Dataset, Split
 from cnn.losses import LOSSES
 from cnn.presets import original_network
-from cnn.train import EpochRecord, StepRecord, TrainingDiverged, evaluate, train
+from cnn.evaluation import evaluate
+from cnn.train import EpochRecord, StepRecord, TrainingDiverged, train
 
 BCE = LOSSES["binary_cross_entropy"]
 

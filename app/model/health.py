@@ -16,7 +16,7 @@ import numpy as np
 
 from cnn.activations import ReLU, Sigmoid
 from cnn.network import Network
-from cnn.optim import Adam, Optimizer
+from cnn.optim import SGD, Adam, Optimizer
 from cnn.train import StepRecord
 
 SATURATION = 0.01   # a sigmoid output within this of 0 or 1 is saturated: σ' = σ(1−σ) < 0.0099, 4% of its peak
@@ -77,7 +77,7 @@ def update_ratios(network: Network, optimizer: Optimizer, grad_norms: Mapping[st
         change = optimizer.last_change(name) if isinstance(optimizer, Adam) else None
         if change is not None:
             change = norm(change)
-        elif optimizer.momentum and name in optimizer.velocity:
+        elif isinstance(optimizer, SGD) and optimizer.momentum and name in optimizer.velocity:
             change = norm(optimizer.velocity[name])
         else:
             change = optimizer.learning_rate * grad_norms[name]

@@ -7,8 +7,7 @@ import time
 
 import numpy as np
 
-from cnn.evaluation import evaluate_samples, results_of
-from cnn.train import evaluate
+from cnn.evaluation import evaluate, evaluate_samples, results_of
 
 from app.model.explainer import explain
 from app.model.my_samples import ImageSample, as_split, snapshot_of

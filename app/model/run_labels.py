@@ -41,8 +41,8 @@ def summary(config: RunConfig, room: int | None = None) -> str:
     defaults = RunConfig.from_preset(config.preset)
     parts = [config.preset, setting_text("learning_rate", config.learning_rate),
              setting_text("batch_size", config.batch_size)]
-    for name in ("classes", "limit", "optimizer", "momentum", "lr_decay", "shift", "reshuffle", "seed", "dtype",
-                 "architecture"):
+    for name in ("classes", "limit", "optimizer", "momentum", "weight_decay", "lr_decay", "shift", "reshuffle", "seed",
+                 "dtype", "architecture"):
         value = getattr(config, name)
         if value != getattr(defaults, name) or (name == "shift" and value):
             text = setting_text(name, value)

@@ -17,7 +17,8 @@ from cnn.config import RunConfig
 from cnn.data import DataFileError, load_mnist
 from cnn.runs.opening import BUNDLED
 from cnn.session import Session
-from cnn.train import EpochRecord, StepRecord, TrainingDiverged, evaluate
+from cnn.evaluation import evaluate
+from cnn.train import EpochRecord, StepRecord, TrainingDiverged
 
 from app.model.events import Emit
 from app.model.lesson_checks import answer as check_lesson

@@ -7,10 +7,9 @@ from pathlib import Path
 from cnn import io
 from cnn.bridge import load_any
 from cnn.config import RunConfig
-from cnn.evaluation import accuracy_text
+from cnn.evaluation import accuracy_text, evaluate
 from cnn.session import Session
 from cnn.step import NonFinite
-from cnn.train import evaluate
 
 from app.model.loaded_config import config_for
 from app.model.snapshot import StepRequest, weights_of
@@ -94,7 +93,8 @@ class WeightsFiles:
         studio.inspection.emit_snapshot()
         studio.emit("message", f"Applied one step of {'Adam' if optimizer.kind == 'adam' else 'SGD'} "
                                f"(η = {optimizer.current_learning_rate:g}"
-                               + (f", μ = {optimizer.momentum:g}" if optimizer.momentum else "")
+                               + (f", μ = {optimizer.momentum:g}" if optimizer.kind == "sgd" and optimizer.momentum
+                                  else "")
                                + f") from the step-through: test accuracy {accuracy_text(accuracy_before)} → "
                                f"{accuracy_text(after.accuracy)}.")
         studio.emit("update_applied", accuracy_before, after.accuracy)

@@ -11,7 +11,7 @@ from cnn.config import RunConfig, SettingError
 from cnn.layer import DTYPES
 from cnn.presets import PRESETS
 from cnn.ranges import CHOICES, RANGES, shown
-from cnn.settings import LABELS
+from cnn.settings import LABELS, SETTINGS
 
 from app.studio.fields import DECIMALS, NumberField
 from app.widgets.wheel_guard import guard_wheel
@@ -121,10 +121,12 @@ class SettingsPanel(QGroupBox):
                               "−n…+n across (n: this setting), every time it is used")
         self.momentum = ranged_field("momentum", step=0.05)
         self.momentum.setToolTip("SGD's momentum μ (Adam does not use it)")
+        self.weight_decay = ranged_field("weight_decay", step=0.0001)
+        self.weight_decay.setToolTip(SETTINGS["weight_decay"].help[:1].upper() + SETTINGS["weight_decay"].help[1:])
         self.seed = ranged_field("seed")
         self.numbers = {"limit": self.limit, "epochs": self.epochs, "learning_rate": self.learning_rate,
                         "batch_size": self.batch_size, "lr_decay": self.lr_decay, "shift": self.shift,
-                        "momentum": self.momentum, "seed": self.seed}
+                        "momentum": self.momentum, "weight_decay": self.weight_decay, "seed": self.seed}
         self.optimizer = QComboBox()
         self.optimizer.addItems(CHOICES["optimizer"])
         self.optimizer.setToolTip("sgd: θ −= η ∂E/∂θ (with momentum below); adam: per-weight steps from running "

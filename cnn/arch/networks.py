@@ -8,11 +8,13 @@ from pathlib import Path
 
 from .. import jsonfile
 from ..activations import ReLU, Sigmoid, Softmax, Tanh
-from ..convolution import Convolutional
+from ..batchnorm import BatchNorm
+from ..convolution import PADDINGS, Convolutional
 from ..dense import Dense
+from ..dropout import Dropout
 from ..init import as_generator
 from ..network import Network
-from ..pooling import MaxPool2D
+from ..pooling import AvgPool2D, GlobalAvgPool, MaxPool2D
 from ..reshape import Reshape
 from .grammar import CHOICES, IMAGE_SHAPE, LIMITS, ArchitectureError, LayerSpec, text
 from .shapes import layer_shape, canonical, check, shape_text
@@ -24,16 +26,23 @@ MAX_SPEC_FILE_BYTES = 1 << 20
 def build(layers, classes: int | None = None, seed=0, dtype="float64", input_shape: tuple = IMAGE_SHAPE) -> Network:
     """The network of `layers`, weights drawn in layer order from one generator seeded with `seed`
     (so 'conv 5 3x3, sigmoid, dense 100, sigmoid, dense 2, sigmoid' gives the original preset's
-    weights for the same seed)."""
+    weights for the same seed). A dropout's masks come from (seed, its position, the step)."""
     rows = check(layers, input_shape, classes)
     rng = as_generator(seed)
     network = []
     for row in rows:
         spec, shape = row.spec, row.input_shape
         if spec.kind == "conv":
-            network.append(Convolutional(shape, spec.kernel, spec.size, spec.bias, spec.init, rng=rng, dtype=dtype))
-        elif spec.kind == "maxpool":
-            network.append(MaxPool2D(shape, spec.size, dtype=dtype))
+            network.append(Convolutional(shape, spec.kernel, spec.size, spec.bias, spec.init, rng=rng, dtype=dtype,
+                                         stride=spec.stride, padding=spec.padding))
+        elif spec.kind in ("maxpool", "avgpool"):
+            network.append((MaxPool2D if spec.kind == "maxpool" else AvgPool2D)(shape, spec.size, dtype=dtype))
+        elif spec.kind == "globalavgpool":
+            network.append(GlobalAvgPool(shape, dtype=dtype))
+        elif spec.kind == "batchnorm":
+            network.append(BatchNorm(shape, dtype=dtype))
+        elif spec.kind == "dropout":
+            network.append(Dropout(spec.rate, seed if isinstance(seed, int) else 0, len(network), dtype=dtype))
         elif spec.kind == "dense":
             if len(shape) != 1:   # the implied flatten, channels first as our layers keep images
                 network.append(Reshape(shape, (math.prod(shape),), dtype=dtype))
@@ -43,11 +52,16 @@ def build(layers, classes: int | None = None, seed=0, dtype="float64", input_sha
     return Network(network)
 
 
-NAMES = {"Convolutional": "conv", "MaxPool2D": "maxpool", "Dense": "dense", "Reshape": "flatten",
+NAMES = {"Convolutional": "conv", "MaxPool2D": "maxpool", "AvgPool2D": "avgpool", "GlobalAvgPool": "globalavgpool",
+         "Dropout": "dropout", "BatchNorm": "batchnorm", "Dense": "dense", "Reshape": "flatten",
          **{cls.__name__: name for name, cls in ACTIVATIONS.items()}}
-ARGS = {"conv": ("input_shape", "kernel_size", "depth", "bias_mode", "init", "bias"),   # bias: bias_mode's old name
-        "maxpool": ("input_shape", "pool_size"), "dense": ("input_size", "output_size", "init"),
-        "flatten": ("input_shape", "output_shape")}     # what each layer's "args" may hold (the layers' config())
+# what each layer's "args" may hold (the layers' config()); conv's "bias": bias_mode's old name
+ARGS = {"conv": ("input_shape", "kernel_size", "depth", "bias_mode", "init", "stride", "padding", "bias"),
+        "maxpool": ("input_shape", "pool_size"), "avgpool": ("input_shape", "pool_size"),
+        "globalavgpool": ("input_shape",), "batchnorm": ("input_shape",), "dropout": ("p",),
+        "dense": ("input_size", "output_size", "init"),
+        "flatten": ("input_shape", "output_shape")}
+SHAPED = ("conv", "maxpool", "avgpool", "globalavgpool", "batchnorm", "flatten")   # args declare their input_shape
 
 
 def from_json(architecture, input_shape: tuple = IMAGE_SHAPE, classes: int | None = None) -> list[LayerSpec]:
@@ -66,7 +80,7 @@ def from_json(architecture, input_shape: tuple = IMAGE_SHAPE, classes: int | Non
         def fail(reason, name=name):   # "layer 8 dense expects …", "layer 8 dense: the last layer …"
             return ArchitectureError(f"{name}{' ' if reason.startswith('expects') else ': '}{reason}")
         _refuse_unknown_keys(kind, entry, args, fail)
-        if kind in ("conv", "maxpool", "flatten"):
+        if kind in SHAPED:
             declared = _shape_arg(args.get("input_shape"), fail)
             if declared != shape:
                 raise fail(f"expects {shape_text(declared)} but gets {shape_text(shape)} after {after}")
@@ -125,15 +139,31 @@ def _spec_from_args(kind: str, args: dict, fail) -> LayerSpec:
         return value
     if kind == "conv":
         bias = choice("bias_mode", "position") if "bias_mode" in args else choice("bias", "position")
+        stride = number("stride", "stride") if "stride" in args else 1
         return LayerSpec("conv", number("depth", "depth"), number("kernel_size", "kernel size"), bias,
-                         choice("init", "normal"))
-    if kind == "maxpool":
-        return LayerSpec("maxpool", number("pool_size", "size"))
+                         choice("init", "normal"), stride, _padding_arg(args.get("padding", "valid"), fail))
+    if kind in ("maxpool", "avgpool"):
+        return LayerSpec(kind, number("pool_size", "size"))
+    if kind == "dropout":
+        p = args.get("p")
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+            raise fail(f"p must be a number from 0 to below 1, not {str(p)[:40]}")
+        return LayerSpec(kind, rate=float(p))
+    if kind in ("globalavgpool", "batchnorm"):
+        return LayerSpec(kind)
     if kind == "dense":
         return LayerSpec("dense", number("output_size", "size"), init=choice("init", "normal"))
     if args:
         raise fail(f"takes no arguments, not {sorted(args)}")
     return LayerSpec(kind)
+
+
+def _padding_arg(value, fail):
+    if value in PADDINGS:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= LIMITS["pad"]:
+        return "valid" if value == 0 else value
+    raise fail(f"padding must be 'valid', 'same' or a whole number from 0 to {LIMITS['pad']}, not {str(value)[:40]}")
 
 
 def describe(network: Network) -> str | None:

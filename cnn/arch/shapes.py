@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..convolution import output_size
 from .grammar import IMAGE_SHAPE, ArchitectureError, LayerSpec, parse, text
 
 MAX_PARAMETERS = 50_000_000         # as many as a weights file may declare (cnn.io)
@@ -46,27 +47,44 @@ def plan(layers, input_shape: tuple = IMAGE_SHAPE, classes: int | None = None) -
 
 def layer_shape(spec: LayerSpec, shape: tuple, after: str) -> tuple[tuple | None, int, str | None]:
     """(output shape, parameters, problem) of one layer given its input shape."""
-    if spec.kind in ("conv", "maxpool"):
+    where = "" if after == "the input" else f" after {after}"
+    if spec.kind in ("conv", "maxpool", "avgpool", "globalavgpool"):
         if len(shape) != 3:
             return None, 0, f"{spec.kind} needs an image (channels×height×width) but gets {shape_text(shape)} " \
                             f"after {after}"
         channels, height, width = shape
-        window = spec.kernel if spec.kind == "conv" else spec.size
-        if window > min(height, width):
-            what = "kernel" if spec.kind == "conv" else "window"
-            where = "" if after == "the input" else f" after {after}"
-            return None, 0, f"a {window}×{window} {what} does not fit the {shape_text(shape)} input{where}"
-        if spec.kind == "maxpool":
-            return (channels, height // window, width // window), 0, None
-        out = (spec.size, height - window + 1, width - window + 1)
-        biases = spec.size * out[1] * out[2] if spec.bias == "position" else spec.size
-        return out, spec.size * channels * window * window + biases, None
+        if spec.kind == "globalavgpool":
+            return (channels,), 0, None
+        if spec.kind == "conv":
+            return _conv_shape(spec, shape, where)
+        if spec.size > min(height, width):
+            return None, 0, f"a {spec.size}×{spec.size} window does not fit the {shape_text(shape)} input{where}"
+        return (channels, height // spec.size, width // spec.size), 0, None
+    if spec.kind == "batchnorm":
+        if len(shape) not in (1, 3):
+            return None, 0, f"batchnorm needs an image or a vector but gets {shape_text(shape)} after {after}"
+        return shape, 2 * shape[0], None
     if spec.kind == "dense":
         inputs = math.prod(shape)
         return (spec.size,), (inputs + 1) * spec.size, None
     if spec.kind == "softmax" and len(shape) != 1:
         return None, 0, f"softmax needs a vector but gets {shape_text(shape)} after {after}; put it after a dense"
     return shape, 0, None
+
+
+def _conv_shape(spec: LayerSpec, shape: tuple, where: str) -> tuple[tuple | None, int, str | None]:
+    channels, height, width = shape
+    k, s, padding = spec.kernel, spec.stride, spec.padding
+    if isinstance(padding, int) and padding >= k:
+        return None, 0, f"pad={padding} must be less than the kernel size {k} (more adds outputs that see only zeros)"
+    if s > min(height, width):
+        return None, 0, f"stride {s} is larger than the {shape_text(shape)} input{where}"
+    out = (spec.size, output_size(height, k, s, padding), output_size(width, k, s, padding))
+    if min(out[1:]) < 1:
+        padded = "" if padding == "valid" else f" padded by {padding}"
+        return None, 0, f"a {k}×{k} kernel does not fit the {shape_text(shape)} input{padded}{where}"
+    biases = spec.size * out[1] * out[2] if spec.bias == "position" else spec.size
+    return out, spec.size * channels * k * k + biases, None
 
 
 def _ends_with(spec: LayerSpec, output: tuple, classes: int) -> str | None:

@@ -19,7 +19,8 @@ from types import MappingProxyType
 import numpy as np
 
 from ..session import Session
-from ..train import EpochRecord, StepRecord, TrainingDiverged, evaluate, shifted
+from ..evaluation import evaluate
+from ..train import EpochRecord, StepRecord, TrainingDiverged, shifted
 from . import BridgeError, cluster, keras_module, links
 from .export import to_keras
 from .losses import per_sample_loss
@@ -152,6 +153,8 @@ def _keras_records(session: Session, epochs: int, strategy):
     if session.config.optimizer != "sgd":
         raise ValueError(f"--engine keras trains with SGD, not {session.config.optimizer}; "
                          "use --engine numpy for --optimizer adam")
+    if session.config.weight_decay:
+        raise ValueError("--engine keras trains without weight decay; use --engine numpy for --weight-decay")
     if session.progress.step:
         raise ValueError(f"--engine keras goes on from an epoch's end; this run stopped at epoch "
                          f"{session.epochs_done + 1}, step {session.progress.step}: continue it with --engine numpy")

@@ -28,6 +28,9 @@ def to_keras(network: Network):
     for index, layer in enumerate(network.layers):
         named = f"{index}_{type(layer).__name__.lower()}"
         if isinstance(layer, Convolutional):
+            if layer.stride != 1 or layer.padding not in ("valid", 0):   # until the bridge writes them
+                raise BridgeError(f"layer {index} (Convolutional, stride {layer.stride}, padding {layer.padding}): "
+                                  "only stride 1 without padding goes to Keras yet")
             per_kernel = layer.params["biases"].ndim == 1
             conv = keras.layers.Conv2D(layer.depth, layer.kernel_size, use_bias=per_kernel, dtype=dtype, name=named)
             layers.append(conv)

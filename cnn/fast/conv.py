@@ -1,5 +1,6 @@
-"""Convolutional's three products for training, in the "wide" layout: each image plane as one flat
-row, so that every k×k window offset (i, j) is one shifted slice of it.
+"""Convolutional's three products for training (stride 1, the input padded first), in the "wide"
+layout: each image plane as one flat row, so that every k×k window offset (i, j) is one shifted
+slice of it.
 
 Convolutional's own im2col copies windows with an inner run of Wo values (11 in the ten-digit
 network's second convolution), and its ∂E/∂X adds k·k strided blocks with the same short runs;
@@ -29,6 +30,11 @@ DIRECT_BELOW = 32   # values per window (C·k²) under which the compiled loops 
 _columns: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # layer → (its input, its wide columns)
 
 
+def takes(layer) -> bool:
+    """Whether this lowering computes the layer: a convolution of stride 1 (any padding)."""
+    return type(layer) is Convolutional and layer.stride == 1
+
+
 def direct(layer: Convolutional) -> bool:
     return kernels.AVAILABLE and layer.params["kernels"][0].size < DIRECT_BELOW
 
@@ -36,29 +42,31 @@ def direct(layer: Convolutional) -> bool:
 def forward(layer: Convolutional, input: np.ndarray) -> np.ndarray:
     """What layer.forward computes; keeps the input (and its wide columns) for backward."""
     layer.input = input
+    padded = layer.padded(input)
     weights, d, k = layer.params["kernels"], layer.depth, layer.kernel_size
     output = np.empty((input.shape[0], d, *layer.out_hw), dtype=np.result_type(input, weights))
-    bias = np.broadcast_to(layer._bias_term(), output.shape[1:])
+    bias = np.broadcast_to(layer.bias_term(), output.shape[1:])
     if direct(layer):
         if k == 3:
-            return kernels.conv_forward_3x3(np.ascontiguousarray(input, dtype=output.dtype), weights, bias, output)
-        return kernels.conv_forward(_flat(input, output.dtype), weights, bias, output)
-    cols = wide_columns(input, k)
+            return kernels.conv_forward_3x3(np.ascontiguousarray(padded, dtype=output.dtype), weights, bias, output)
+        return kernels.conv_forward(_flat(padded, output.dtype), weights, bias, output)
+    cols = wide_columns(padded, k)
     _columns[layer] = (input, cols)
     products = weights.reshape(d, -1) @ cols                 # (D, N·Ho·W)
     if kernels.AVAILABLE:
         return kernels.unwide(products, bias, output)
     ho, wo = layer.out_hw
-    np.add(products.reshape(d, len(input), ho, input.shape[3])[:, :, :, :wo].transpose(1, 0, 2, 3), bias, out=output)
+    np.add(products.reshape(d, len(input), ho, padded.shape[3])[:, :, :, :wo].transpose(1, 0, 2, 3), bias, out=output)
     return output
 
 
 def backward(layer: Convolutional, output_gradient: np.ndarray, input_gradient: bool = True) -> np.ndarray | None:
     """∂E/∂K and ∂E/∂B into layer.grads, as layer.backward; returns ∂E/∂X, or None without input_gradient."""
-    x, weights = layer.input, layer.params["kernels"]
+    weights = layer.params["kernels"]
+    x = layer.padded(layer.input)
     d, c, k, _ = weights.shape
     gradient = np.ascontiguousarray(output_gradient, dtype=np.result_type(x, weights))
-    layer.grads["biases"] = layer._bias_gradient(output_gradient)
+    layer.grads["biases"] = layer.bias_gradient(output_gradient)
     if direct(layer):
         flat = _flat(x, gradient.dtype)
         if k == 3 and gradient.dtype == np.float64:   # in float32 the nine sums' lanes spill: the row form is faster
@@ -68,15 +76,15 @@ def backward(layer: Convolutional, output_gradient: np.ndarray, input_gradient: 
             layer.grads["kernels"] = kernels.conv_kernel_gradient(flat, gradient, np.empty_like(weights))
         if not input_gradient:
             return None
-        return kernels.conv_input_gradient(gradient, weights, np.empty_like(flat)).reshape(x.shape)
+        return layer.unpadded(kernels.conv_input_gradient(gradient, weights, np.empty_like(flat)).reshape(x.shape))
     kept = _columns.get(layer)
-    cols = kept[1] if kept is not None and kept[0] is x else wide_columns(x, k)   # or the layer's own forward ran
+    cols = kept[1] if kept is not None and kept[0] is layer.input else wide_columns(x, k)   # else: its own forward
     rows = wide_rows(gradient, x.shape[3])
     layer.grads["kernels"] = (rows @ cols.T).reshape(weights.shape)
     if not input_gradient:
         return None
     blocks = (weights.reshape(d, -1).T @ rows).reshape(c, k, k, -1)
-    return _add_windows(blocks, x.shape)
+    return layer.unpadded(_add_windows(blocks, x.shape))
 
 
 def wide_columns(x: np.ndarray, k: int) -> np.ndarray:

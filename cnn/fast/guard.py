@@ -8,7 +8,7 @@ from typing import Callable
 import numpy as np
 
 from ..network import Network
-from ..optim import Adam, Optimizer
+from ..optim import SGD, Optimizer
 from ..step import NonFinite
 
 
@@ -19,6 +19,7 @@ class FiniteGuard:
     −η g) by the triangle inequality, from the gradient norms the step has anyway:
         max|v_t| ≤ μ max|v_t−1| + η ‖g_t‖₂,    max|θ_t| ≤ max|θ_t−1| + max|v_t|.
     Adam's change is bounded whatever the gradient (Adam.largest_change), so max|θ| grows by that.
+    Weight decay λ adds η λ max|θ| to SGD's max|v| and scales Adam's max|θ| by at most |1 − η λ|.
     Only when a bound nears the dtype's range does it copy the weights and velocities before the
     update and check them after, restoring the copies (and raising NonFinite) if any became
     non-finite; then the bounds start again from the actual values.
@@ -38,10 +39,17 @@ class FiniteGuard:
 
     def update(self, norms: dict[str, float], update: Callable[[], None]) -> None:
         """Runs update(), the optimizer's step for gradients with these norms."""
-        lr, momentum = self.optimizer.current_learning_rate, self.optimizer.momentum
-        adam = self.optimizer.largest_change() if isinstance(self.optimizer, Adam) else None
+        optimizer = self.optimizer
+        lr, decay = optimizer.current_learning_rate, optimizer.weight_decay
+        sgd = isinstance(optimizer, SGD)
+        adam = None if sgd else optimizer.largest_change()
         for name, norm in norms.items():
-            self.velocity_bound[name] = adam if adam is not None else momentum * self.velocity_bound[name] + lr * norm
+            if sgd:
+                self.velocity_bound[name] = (optimizer.momentum * self.velocity_bound[name] + lr * norm
+                                             + lr * decay * self.weight_bound[name])
+            else:
+                self.velocity_bound[name] = adam
+                self.weight_bound[name] *= max(1.0, abs(1.0 - lr * decay))
             self.weight_bound[name] += self.velocity_bound[name]
         if max(self.weight_bound.values(), default=0.0) < self.limit:
             update()

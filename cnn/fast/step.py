@@ -6,13 +6,12 @@ import math
 import numpy as np
 
 from ..activations import Sigmoid
-from ..convolution import Convolutional
 from ..dense import Dense
 from ..losses import Loss
 from ..network import Network
 from ..optim import SGD, Optimizer
 from ..memory import training_samples
-from ..step import StepResult, check_loss, check_norms, in_chunks
+from ..step import NonFinite, StepResult, check_loss, check_norms, in_chunks
 from . import conv, kernels, sigmoid
 from .blas import add_outer, add_scaled
 from .guard import FiniteGuard
@@ -34,9 +33,18 @@ class FastStep:
         self._chunk = training_samples(network)     # a larger batch goes in chunks of this many (cnn.step.in_chunks)
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> StepResult:
+        buffers = {name: b.copy() for name, b in self.network.buffers.items()}   # a failed step changes nothing
+        try:
+            with self.network.mode(training=True, stepping=True):
+                return self._step(x, y)
+        except NonFinite:
+            self.network.set_buffers(buffers)
+            raise
+
+    def _step(self, x: np.ndarray, y: np.ndarray) -> StepResult:
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging step: the explicit checks find it
             self._split = None
-            if len(x) <= self._chunk:
+            if len(x) <= self._chunk or self.network.whole_batches:
                 value, factors = self._pass(x, y)
             else:
                 value, factors = in_chunks(self.network, x, y, self._chunk, self._chunk_pass), {}
@@ -69,7 +77,7 @@ class FastStep:
         return value
 
     def _halves_for(self, batch: int) -> Halves | None:
-        if not worth_splitting(batch):
+        if not worth_splitting(batch) or self.network.whole_batches:
             return None
         if self._halves is None:
             self._halves = Halves(self.network, forward, backward)
@@ -91,7 +99,7 @@ class FastStep:
     def _update(self, factors: dict) -> None:
         """The optimizer's step; plain SGD's in one pass per parameter (BLAS ger for u vᵀ, axpy otherwise)."""
         network, optimizer = self.network, self.optimizer
-        if optimizer.momentum or not isinstance(optimizer, SGD):   # velocity, Adam's moments: ∂E/∂W written out
+        if not isinstance(optimizer, SGD) or optimizer.momentum or optimizer.weight_decay:   # ∂E/∂W written out
             for key, (u, v) in factors.items():
                 layer = network.layers[int(key.split(".")[0])]
                 layer.grads["weights"] = np.multiply(u[:, None], v[None, :], out=self._buffer(key, layer))
@@ -123,7 +131,7 @@ def forward(network: Network, x: np.ndarray) -> np.ndarray:
     for index, layer in enumerate(network.layers):
         network.inputs[index] = x
         kind = type(layer)
-        x = sigmoid.forward(layer, x) if kind is Sigmoid else conv.forward(layer, x) if kind is Convolutional \
+        x = sigmoid.forward(layer, x) if kind is Sigmoid else conv.forward(layer, x) if conv.takes(layer) \
             else layer.forward(x)
         network.outputs[index] = x
     return x
@@ -139,7 +147,7 @@ def backward(network: Network, gradient: np.ndarray, buffers: dict | None = None
     gradient = np.asarray(gradient, dtype=network.dtype)
     for index in reversed(range(len(network.layers))):
         layer = network.layers[index]
-        if type(layer) is Convolutional:   # ∂E/∂X of the input only if asked: nobody reads it while training
+        if conv.takes(layer):   # ∂E/∂X of the input only if asked: nobody reads it while training
             gradient = conv.backward(layer, gradient, input_gradient=index > 0 or input_gradient)
         elif type(layer) is Dense:
             gradient = _dense_backward(f"{index}.weights", layer, gradient, factors, buffers)
