@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PLAIN_KERAS = """
 import os, sys
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+# no copy of this project either: an editable install's finder and any folder holding cnn/bridge go
+sys.meta_path[:] = [f for f in sys.meta_path if "cnn_studio" not in getattr(f, "__module__", "")]
+sys.path[:] = [p for p in sys.path if not os.path.isdir(os.path.join(p or ".", "cnn", "bridge"))]
 root = os.path.realpath(sys.argv[1])
 assert not any(os.path.realpath(p or ".") == root for p in sys.path), sys.path
 try:
@@ -29,7 +32,7 @@ else:
 import keras
 import numpy as np
 model = keras.saving.load_model(sys.argv[2])          # safe mode, nothing registered
-np.save(sys.argv[4], model.predict(np.load(sys.argv[3]), verbose=0))
+np.save(sys.argv[4], keras.ops.convert_to_numpy(model(np.load(sys.argv[3]))))   # predict() would cast to float32
 print(sorted({type(layer).__module__.split(".")[0] for layer in model.layers}))
 """
 
