@@ -198,6 +198,15 @@ def test_constants_and_external_data_are_checked_before_they_are_read(tmp_path, 
     huge = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[10 ** 6, 10 ** 6], raw_data=b"\0" * 16)
     assert refused(with_tensor(tmp_path, huge), capsys) == \
         "constant 'w' declares [1000000, 1000000]: more than the 50,000,000 values a constant may hold"
+    many = [TensorProto(name=f"c{i}", data_type=TensorProto.FLOAT, dims=[30_000_000], raw_data=b"") for i in (1, 2)]
+    nodes = [helper.make_node("Flatten", ["x"], ["y"])]
+    onnx.save(graph_model(nodes, many), tmp_path / "many.onnx")
+    assert refused(tmp_path / "many.onnx", capsys) == "the constants declare more than the 50,000,000 values in all " \
+                                                      "that the engine's networks can hold; refused unread"
+    relus = [helper.make_node("Relu", [f"r{i}" if i else "x"], [f"r{i + 1}" if i < 1000 else "y"]) for i in range(1001)]
+    onnx.save(graph_model(relus), tmp_path / "long.onnx")
+    assert refused(tmp_path / "long.onnx", capsys) == \
+        "the graph has 1,001 nodes, more than the 1,000 the importer reads"
     short = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[784, 2], raw_data=b"\0" * 16)
     assert refused(with_tensor(tmp_path, short), capsys) == "constant 'w' declares 1,568 values but holds 16 bytes"
 

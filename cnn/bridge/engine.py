@@ -197,8 +197,9 @@ class KerasTrainer:
 
 
 def tf_cast(value, variable):
+    """`value` in the variable's dtype; a Python float straight to it (tf.cast would pass it through float32)."""
     import tensorflow as tf
-    return tf.cast(value, variable.dtype)
+    return tf.cast(value, variable.dtype) if tf.is_tensor(value) else tf.constant(value, variable.dtype)
 
 
 def keras_run(session: Session, epochs: int, strategy):

@@ -38,6 +38,7 @@ from .onnx_out import onnx_module
 MAX_FILE_BYTES = 8 * MAX_PARAMETERS + (16 << 20)   # float64 weights at the engine's parameter limit, and the graph
 MAX_VALUES = MAX_PARAMETERS                        # values one constant may declare
 OPSETS = (7, 24)                                   # the default domain's versions read
+MAX_NODES = 1000                                   # the engine's networks have a few dozen layers
 
 
 @dataclass
@@ -284,6 +285,7 @@ def from_onnx(model, folder: Path) -> Network:
     if unsupported:
         raise BridgeError(f"{len(unsupported)} node{'s' if len(unsupported) > 1 else ''} the importer does not read: "
                           f"{', '.join(unsupported)}; it reads {', '.join(READERS)} and Constant")
+    _bounded(onnx, graph)
     constants = {tensor.name: _array(onnx, tensor, folder) for tensor in graph.initializer}
     name, dtype = _input(onnx, graph, constants)
     state = State(onnx, dtype, IMAGE_SHAPE, opset, constants)
@@ -302,6 +304,25 @@ def from_onnx(model, folder: Path) -> Network:
     network = Network(state.layers)
     network.set_params(state.values)
     return network
+
+
+def _bounded(onnx, graph) -> None:
+    """Refuse a graph of more nodes than MAX_NODES, or constants declaring more values in all than
+    MAX_VALUES, before any is read (an external data file can be named by many constants)."""
+    if len(graph.node) > MAX_NODES:
+        raise BridgeError(f"the graph has {len(graph.node):,} nodes, more than the {MAX_NODES:,} the importer reads")
+    tensors = [*graph.initializer, *(a.t for node in graph.node if node.op_type == "Constant" for a in node.attribute
+                                     if a.type == onnx.AttributeProto.TENSOR)]
+    total = 0
+    for tensor in tensors:
+        values = math.prod(max(d, 0) for d in tensor.dims)
+        if values > MAX_VALUES:
+            raise BridgeError(f"constant '{tensor.name[:60]}' declares {list(tensor.dims)[:8]}: more than the "
+                              f"{MAX_VALUES:,} values a constant may hold")
+        total += values
+        if total > MAX_VALUES:
+            raise BridgeError(f"the constants declare more than the {MAX_VALUES:,} values in all that the engine's "
+                              "networks can hold; refused unread")
 
 
 def _input(onnx, graph, constants) -> tuple[str, str]:
