@@ -96,3 +96,32 @@ def test_a_tflite_file_computes_the_engines_outputs_in_float32(make, images, tmp
     interpreter.invoke()
     theirs = interpreter.get_tensor(output["index"])
     assert theirs.dtype == np.float32 and np.max(np.abs(theirs - network.forward(images))) < 1e-5
+
+
+def branch_model(scale=0.0, with_other_add=False):
+    """A Conv2D without bias plus the bias branch cnn-export writes, or a look-alike the importer refuses."""
+    from cnn.bridge import keras_module
+    keras = keras_module()
+    layers = keras.layers
+    image = keras.Input((28, 28, 1), name="image")
+    conv = layers.Conv2D(2, 3, use_bias=False, name="conv")(image)
+    if with_other_add:
+        added = layers.Add(name="add")([conv, layers.Conv2D(2, 3, name="other")(image)])
+    else:
+        pooled = layers.GlobalAveragePooling2D(name="pool")(layers.Rescaling(scale, name="zero")(image))
+        added = layers.Add(name="add")([conv, layers.Reshape((26, 26, 2), name="shape")(
+            layers.Dense(26 * 26 * 2, name="bias")(pooled))])
+    return keras.Model(image, layers.Dense(2, name="out")(layers.Flatten(name="flat")(added)))
+
+
+def test_the_bias_branch_is_read_and_look_alikes_are_refused_naming_the_layer():
+    from cnn.bridge import BridgeError
+    from cnn.bridge.reading import from_keras
+    network, _ = from_keras(branch_model())
+    assert network.layers[0].bias_mode == "position" and network.params["0.biases"].shape == (2, 26, 26)
+    for model in (branch_model(scale=1.0), branch_model(with_other_add=True)):
+        with pytest.raises(BridgeError) as refused:
+            from_keras(model)
+        assert str(refused.value) == (
+            "layer 'add' (Add): only the bias branch cnn-export writes (Rescaling(0) → GlobalAveragePooling2D → "
+            "Dense → Reshape, added to a Conv2D without a bias) is read")

@@ -292,3 +292,15 @@ def test_a_network_without_an_onnx_writer_is_refused_naming_the_layer():
     ours.layers[1] = type("Swish", (type(ours.layers[1]),), {})(dtype="float32")
     with pytest.raises(BridgeError, match=r"^layer 1 \(Swish\) has no ONNX equivalent$"):
         to_onnx(ours)
+
+
+def test_the_studio_opens_an_onnx_model(tmp_path):
+    from cnn.bridge import load_any
+    ours = digits_network(10, 2, "float32")
+    save_onnx(ours, tmp_path / "m.onnx")
+    opened = load_any(tmp_path / "m.onnx")
+    for name, value in ours.params.items():
+        assert np.array_equal(opened.params[name], value)
+    (tmp_path / "bad.onnx").write_bytes(b"\x08")
+    with pytest.raises(ValueError, match=rf"^{tmp_path / 'bad.onnx'}: not an ONNX model \(DecodeError"):
+        load_any(tmp_path / "bad.onnx")
