@@ -3,6 +3,9 @@ computes, onnx.checker accepts what is written, a round trip changes no bit, tor
 files for the presets' networks are read (slow: torch), and every hostile file is one line."""
 import math
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -19,6 +22,7 @@ from cnn.bridge.onnx_out import save_onnx, to_onnx
 from cnn.data import load_mnist, prepare
 from cnn.presets import digits_network, original_network
 
+ROOT = Path(__file__).resolve().parent.parent
 CUSTOM = "conv 4 5x5, tanh, maxpool 2, conv 6 3x3 bias=kernel, sigmoid, dense 20 init=he, relu, dense 3, softmax"
 NO_CONV = "maxpool 2, dense 20, tanh, dense 12, relu, dense 3, softmax"   # every op onnxruntime has in float64
 
@@ -165,7 +169,7 @@ def test_hostile_files_are_one_line_each(tmp_path, capsys):
     assert refused(tmp_path / "fifo.onnx", capsys) == "is a FIFO (named pipe), not a file"
 
 
-def with_tensor(tmp_path, tensor) -> "Path":   # noqa: F821
+def with_tensor(tmp_path, tensor) -> Path:
     """A one-Gemm model whose weights are `tensor` (named 'w')."""
     nodes = [helper.make_node("Flatten", ["x"], ["f"]), helper.make_node("Gemm", ["f", "w"], ["y"], name="g")]
     path = tmp_path / "m.onnx"
@@ -304,3 +308,28 @@ def test_the_studio_opens_an_onnx_model(tmp_path):
     (tmp_path / "bad.onnx").write_bytes(b"\x08")
     with pytest.raises(ValueError, match=rf"^{tmp_path / 'bad.onnx'}: not an ONNX model \(DecodeError"):
         load_any(tmp_path / "bad.onnx")
+
+
+def test_without_onnx_the_commands_say_how_to_install_it(monkeypatch, tmp_path, capsys):
+    from cnn.bridge.onnx_out import INSTALL_HINT
+    io.save(original_network(2, 0, "float32"), tmp_path / "w.npz")
+    save_onnx(original_network(2, 0, "float32"), tmp_path / "m.onnx")
+    monkeypatch.setitem(sys.modules, "onnx", None)      # import onnx now raises ImportError
+    assert export_main([str(tmp_path / "w.npz"), str(tmp_path / "new.onnx")]) == 3
+    assert capsys.readouterr().err == f"cnn-export: {INSTALL_HINT}\n"
+    assert import_main([str(tmp_path / "m.onnx"), str(tmp_path / "back.npz")]) == 3
+    assert capsys.readouterr().err == f"cnn-import: {INSTALL_HINT}\n"
+    assert not (tmp_path / "new.onnx").exists() and not (tmp_path / "back.npz").exists()
+
+
+@pytest.mark.slow
+def test_onnx_export_and_import_never_import_tensorflow(tmp_path):
+    io.save(digits_network(10, 0, "float32"), tmp_path / "w.npz")
+    script = ("import sys; from cnn.bridge.cli import export_main, import_main; "
+              f"assert export_main([{str(tmp_path / 'w.npz')!r}, {str(tmp_path / 'm.onnx')!r}]) == 0; "
+              f"assert import_main([{str(tmp_path / 'm.onnx')!r}, {str(tmp_path / 'b.npz')!r}]) == 0; "
+              "print(sorted(m for m in ('tensorflow', 'keras', 'torch') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={"PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[-1] == "[]"
