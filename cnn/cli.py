@@ -87,9 +87,19 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--distribute", choices=("mirrored", "multi-worker"),
                         help="with --engine keras: mirrored (the default: every local GPU, or every logical CPU) or "
                              "multi-worker (MultiWorkerMirroredStrategy, the cluster from TF_CONFIG)")
+    parser.add_argument("--replicas", metavar="N", type=_replicas,
+                        help="with --engine keras: split each batch over N replicas (N logical CPU devices, or the "
+                             "first N GPUs) under MirroredStrategy")
     parser.add_argument("--connect-timeout", metavar="SECONDS", type=_seconds,
                         help="with --distribute multi-worker: how long to wait for the cluster's other workers to "
                              f"answer before giving up (default {CONNECT_TIMEOUT:g})")
+
+
+def _replicas(text: str) -> int:
+    value = whole_option("a whole number from 1 to 64")(text)
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 64, not {value}")
+    return value
 
 
 def _seconds(text: str) -> float:
@@ -102,18 +112,26 @@ def _seconds(text: str) -> float:
     return value
 
 
+NUMPY_ENGINE = {"engine": "numpy", "replicas": 1, "workers": 1}
+
+
 def keras_engine(args):
-    """For --engine keras: (records(session, epochs), whether this process writes runs and weights);
-    (None, True) for our engine. The strategy is made first, before TensorFlow does anything else."""
+    """For --engine keras: (records(session, epochs), whether this process writes runs and weights,
+    what run.json records of the engine); (None, True, NUMPY_ENGINE) for our engine. The strategy is
+    made first, before TensorFlow does anything else."""
     if args.connect_timeout is not None and args.distribute != "multi-worker":
         raise ValueError("--connect-timeout needs --distribute multi-worker")
     if args.engine != "keras":
-        if args.distribute:
-            raise ValueError("--distribute needs --engine keras")
-        return None, True
-    from .bridge.engine import is_chief, keras_run, make_strategy
-    strategy = make_strategy(args.distribute or "mirrored", args.connect_timeout or CONNECT_TIMEOUT)
-    return (lambda session, epochs: keras_run(session, epochs, strategy)), is_chief(strategy)
+        for given, option in ((args.distribute, "--distribute"), (args.replicas, "--replicas")):
+            if given:
+                raise ValueError(f"{option} needs --engine keras")
+        return None, True, NUMPY_ENGINE
+    if args.replicas is not None and args.distribute == "multi-worker":
+        raise ValueError("--replicas needs --distribute mirrored (the default); a multi-worker run has each worker's "
+                         "devices")
+    from .bridge.engine import describe, is_chief, keras_run, make_strategy
+    strategy = make_strategy(args.distribute or "mirrored", args.connect_timeout or CONNECT_TIMEOUT, args.replicas)
+    return (lambda session, epochs: keras_run(session, epochs, strategy)), is_chief(strategy), describe(strategy)
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -179,17 +197,17 @@ class _StopRequests:
 def _main(args) -> int:
     recorder = None
     try:
-        records, writes = keras_engine(args)
+        records, writes, engine = keras_engine(args)
         if not writes:   # another worker of the cluster records the run and saves the weights
             args.runs = args.save = None
         if args.save is not None:
             _check_save(args.save)   # now, not after a long training
         if args.continue_run is not None:
-            session, epochs, recorder = continued(args.continue_run, args.epochs, args.data)
+            session, epochs, recorder = continued(args.continue_run, args.epochs, args.data, engine)
         else:
             session, epochs = _new_session(args)
             if epochs and args.runs:
-                recorder = RunRecorder.start(args.runs, session, epochs, source=args.data or BUNDLED)
+                recorder = RunRecorder.start(args.runs, session, epochs, source=args.data or BUNDLED, engine=engine)
         if epochs:
             run(session, epochs, recorder, records(session, epochs) if records else None)
         if recorder is not None:
@@ -350,7 +368,8 @@ def _refuse_settings_with_continue(parser: argparse.ArgumentParser, args) -> Non
         parser.error(f"--continue trains with the run's own settings; drop {given[0]}")
 
 
-def continued(folder: str, more_epochs: int | None, data: str | None) -> tuple[Session, int, RunRecorder | None]:
+def continued(folder: str, more_epochs: int | None, data: str | None,
+              engine: dict | None = None) -> tuple[Session, int, RunRecorder | None]:
     """The session saved in the run's last checkpoint, the epochs left to train (its planned ones,
     or `more_epochs`), and a recorder writing them into the same folder (None when nothing is left)."""
     info, checkpoint = open_run(folder)
@@ -363,4 +382,4 @@ def continued(folder: str, more_epochs: int | None, data: str | None) -> tuple[S
     if epochs <= 0 and more_epochs is None:
         raise ValueError(f"{folder}: the run has done all its {info.epochs_planned} planned epochs; "
                          "add --epochs N to train N more")
-    return session, epochs, (RunRecorder.resume(folder, session, epochs) if epochs else None)
+    return session, epochs, (RunRecorder.resume(folder, session, epochs, engine) if epochs else None)

@@ -213,7 +213,8 @@ def test_the_commands_carry_a_network_across_and_back(tmp_path, capsys):
         assert np.array_equal(back.params[name], network.params[name])
     capsys.readouterr()
     assert export_main([str(tmp_path / "w.npz"), str(tmp_path / "m.h5")]) == 2
-    assert capsys.readouterr().err == f"cnn-export: error: {tmp_path / 'm.h5'}: a Keras model file must end in .keras\n"
+    assert capsys.readouterr().err == f"cnn-export: error: {tmp_path / 'm.h5'}: the format is told by the suffix " \
+                                      "(.keras, .onnx, .tflite) or --format; .h5 is none of them\n"
     (tmp_path / "junk.keras").write_bytes(b"not a zip")
     assert import_main([str(tmp_path / "junk.keras"), str(tmp_path / "x.npz")]) == 2
     err = capsys.readouterr().err

@@ -70,3 +70,8 @@ def test_without_tensorflow_the_studio_reports_a_keras_file_in_one_line(no_tenso
 def test_distribute_needs_the_keras_engine(capsys):
     assert main(["--distribute", "mirrored", "--epochs", "1"]) == 2
     assert capsys.readouterr().err == "cnn-train: error: --distribute needs --engine keras\n"
+    assert main(["--replicas", "2", "--epochs", "1"]) == 2
+    assert capsys.readouterr().err == "cnn-train: error: --replicas needs --engine keras\n"
+    with pytest.raises(SystemExit) as stop:
+        main(["--engine", "keras", "--replicas", "0"])
+    assert stop.value.code == 2 and "--replicas: must be a whole number from 1 to 64" in capsys.readouterr().err

@@ -73,11 +73,13 @@ def test_multi_worker_without_tf_config_is_one_line(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_the_keras_engine_repeats_the_numpy_engines_run(dtype, tmp_path, capsys):
-    """Same weights, batches, shifts, loss and SGD: the same printed lines (times aside) and step losses."""
+def test_the_keras_engine_repeats_the_numpy_engines_run(dtype, optimizer, tmp_path, capsys):
+    """Same weights, batches, shifts, loss and SGD or Adam: the same printed lines (times aside) and step losses."""
     from cnn.cli import main
-    common = ["--preset", "digits", "--limit", "30", "--epochs", "2", "--dtype", dtype, "--quiet"]
+    common = ["--preset", "digits", "--limit", "30", "--epochs", "2", "--dtype", dtype, "--quiet",
+              "--optimizer", optimizer]
     assert main(common + ["--runs", str(tmp_path / "numpy")]) == 0
     ours = capsys.readouterr().out
     assert main(common + ["--runs", str(tmp_path / "keras"), "--engine", "keras"]) == 0
@@ -101,6 +103,75 @@ def test_the_keras_engine_repeats_the_numpy_engines_run(dtype, tmp_path, capsys)
                                    if isinstance(r, StepRecord)])
     assert len(losses["numpy"]) == 2 * 3 and np.allclose(losses["keras"], losses["numpy"],
                                                          rtol=1e-9 if dtype == "float64" else 1e-4)
+    for engine in ("numpy", "keras"):
+        [entry] = RunStore(tmp_path / engine).list()
+        recorded = json.loads((entry.path / "run.json").read_text())
+        assert (recorded["engine"], recorded["replicas"], recorded["workers"]) == (engine, 1, 1)
+        assert recorded["settings"]["optimizer"] == optimizer
+    if optimizer == "adam":     # the moments and the step count carried back, as the numpy engine left them
+        numpy_state, keras_state = (load_checkpoint(RunStore(tmp_path / engine).list()[0].path / "last.npz")
+                                    .optimizer_state for engine in ("numpy", "keras"))
+        assert keras_state["steps"] == numpy_state["steps"] == 6
+        for name, moment in numpy_state["second_moment"].items():   # float32: sums of gradients in another order
+            assert np.allclose(keras_state["second_moment"][name], moment, rtol=1e-6 if dtype == "float64" else 1e-2,
+                               atol=1e-20 if dtype == "float64" else 1e-3 * np.max(moment))
+
+
+SPLIT = """
+import sys
+import numpy as np
+from cnn.bridge.engine import make_strategy
+strategy = make_strategy("mirrored", replicas=int(sys.argv[1]))
+import tensorflow as tf
+data = strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensor_slices(np.arange(10.0)).batch(7))
+for batch in data:
+    print(strategy.num_replicas_in_sync, [int(part.shape[0]) for part in strategy.experimental_local_results(batch)])
+"""
+
+
+def run_quietly(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=900,
+                          env={"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
+@pytest.mark.slow
+def test_replicas_split_the_cpu_so_that_each_batch_is_split():
+    done = run_quietly("-c", SPLIT, "3")
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, last = (line.split(" ", 1) for line in done.stdout.splitlines())
+    assert first[0] == last[0] == "3"
+    parts = [[int(n) for n in part.strip("[]").split(", ")] for part in (first[1], last[1])]
+    assert [len(p) for p in parts] == [3, 3] and [sum(p) for p in parts] == [7, 3]    # a batch of 7, then of 3
+    assert min(parts[0]) >= 1 and parts[1] == [1, 1, 1]                              # every replica has a share
+
+
+@pytest.mark.slow
+def test_a_run_over_two_replicas_repeats_the_numpy_engines_and_says_so_in_run_json(tmp_path):
+    common = ["-m", "cnn", "--preset", "digits", "--limit", "30", "--epochs", "2", "--dtype", "float64", "--quiet",
+              "--optimizer", "adam"]
+    numpy_run = run_quietly(*common, "--runs", str(tmp_path / "numpy"))
+    keras_run = run_quietly(*common, "--runs", str(tmp_path / "keras"), "--engine", "keras", "--replicas", "2")
+    assert keras_run.returncode == numpy_run.returncode == 0, keras_run.stderr[-2000:]
+    losses = {}
+    for engine in ("numpy", "keras"):
+        [entry] = RunStore(tmp_path / engine).list()
+        losses[engine] = [r.loss for r in read_records(entry.path / METRICS_FILE) if isinstance(r, StepRecord)]
+        recorded = json.loads((entry.path / "run.json").read_text())
+        assert (recorded["engine"], recorded["replicas"], recorded["workers"]) == \
+            ((engine, 2, 1) if engine == "keras" else ("numpy", 1, 1))
+    assert len(losses["keras"]) == 6 and np.allclose(losses["keras"], losses["numpy"], rtol=1e-12)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("options, message", [
+    (["--replicas", "3"], "--replicas: 3 replicas split a batch of 1: each needs at least one sample; raise "
+                          "--batch-size"),
+    (["--replicas", "2", "--distribute", "multi-worker"], "--replicas needs --distribute mirrored (the default); a "
+                                                          "multi-worker run has each worker's devices"),
+])
+def test_replicas_that_cannot_split_the_batch_are_one_line(options, message):
+    done = run_quietly("-m", "cnn", "--engine", "keras", "--epochs", "1", *options)
+    assert done.returncode == 2 and done.stderr == f"cnn-train: error: {message}\n", done.stderr[-2000:]
 
 
 def free_port() -> int:
@@ -135,3 +206,5 @@ def test_two_workers_from_tf_config_train_one_run_that_worker_0_records(tmp_path
     assert lines(outputs[0][0]) == lines(outputs[1][0]) == lines(numpy_run.stdout)
     assert (tmp_path / "w0.npz").exists() and not (tmp_path / "w1.npz").exists()
     assert len(RunStore(tmp_path / "runs0").list()) == 1 and not (tmp_path / "runs1").exists()
+    recorded = json.loads((RunStore(tmp_path / "runs0").list()[0].path / "run.json").read_text())
+    assert (recorded["engine"], recorded["replicas"], recorded["workers"]) == ("keras", 2, 2)

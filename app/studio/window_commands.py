@@ -13,7 +13,8 @@ from app.studio.arch_editor import ArchitectureEditor
 from app.model.state import RunState
 
 WEIGHTS_FILTER = "CNN Studio weights (*.npz);;All files (*)"
-OPEN_FILTER = "Networks (*.npz *.keras);;CNN Studio weights (*.npz);;Keras models (*.keras);;All files (*)"
+OPEN_FILTER = "Networks (*.npz *.keras *.onnx);;CNN Studio weights (*.npz);;Keras models (*.keras);;" \
+              "ONNX models (*.onnx);;All files (*)"
 
 
 class Commands:

@@ -3,9 +3,11 @@ tf.distribute strategy. TensorFlow is optional (`pip install "cnn-studio[keras]"
 package imports neither Keras nor TensorFlow; `keras_module()` does, when the bridge is used.
 
     links         one parameter ↔ one Keras variable, with the layout change each way
-    position_bias the Keras layer for the original network's one bias per output position
-    export        Network → Keras model (cnn-export)
+    position_bias the registered Keras layer older exports wrote for the one bias per output position
+    export        Network → Keras model, .keras, SavedModel, .tflite (cnn-export)
     reading       Keras model or .keras file → Network, refusing what it cannot read (cnn-import)
+    onnx_out      Network → ONNX model (cnn-export M.onnx; the onnx package, no TensorFlow)
+    onnx_in       .onnx file → Network (cnn-import M.onnx)
     losses        our losses, written in TensorFlow
     engine        cnn-train --engine keras
 """
@@ -49,9 +51,15 @@ def keras_module():
 
 
 def load_any(path):
-    """The network in a weights file, or in a .keras model through the bridge (the studio's File ▸ Open).
-    Raises ValueError (io.WeightsFileError or BridgeError) naming the file and the problem."""
+    """The network in a weights file, or in a .keras or .onnx model through the bridge (the studio's
+    File ▸ Open). Raises ValueError (io.WeightsFileError or BridgeError) naming the file and the problem."""
     from .. import io
+    if str(path).lower().endswith(".onnx"):
+        from .onnx_in import load_onnx_network
+        try:
+            return load_onnx_network(path)
+        except BridgeUnavailable as error:
+            raise BridgeError(f"{path}: {error}") from None
     if str(path).lower().endswith(".keras"):
         from .reading import load_network
         try:

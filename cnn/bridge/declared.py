@@ -18,10 +18,11 @@ from ..arch.grammar import IMAGE_SHAPE, LIMITS
 from ..arch.shapes import MAX_PARAMETERS
 
 READ = "the bridge reads Conv2D, PositionBias, MaxPooling2D, Flatten, Dense and Activation (sigmoid, tanh, relu, " \
-       "softmax, linear) layers"
+       "softmax, linear) layers, and the bias branch cnn-export writes"
 REGISTERED_NAME = "cnn_studio>PositionBias"      # our PositionBias layer (cnn.bridge.position_bias)
 MODELS = ("Sequential", "Functional")
-LAYERS = ("InputLayer", "Conv2D", "PositionBias", "MaxPooling2D", "Flatten", "Dense", "Activation", "ReLU", "Softmax")
+LAYERS = ("InputLayer", "Conv2D", "PositionBias", "MaxPooling2D", "Flatten", "Dense", "Activation", "ReLU", "Softmax",
+          "Rescaling", "GlobalAveragePooling2D", "Reshape", "Add")   # the last four: cnn-export's bias branch
 MAX_VALUES = LIMITS["depth"] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2]   # the largest output a layer of ours makes
 MAX_BATCH = LIMITS["size"]
 WINDOW = LIMITS["kernel size"]                                   # kernels, pooling windows, strides, dilation
@@ -75,7 +76,10 @@ def _layer(layer: dict, shape, fail) -> tuple[tuple | None, int]:
         return _shape(config.get(key), key, refuse), 0
     built = layer.get("build_config")
     if isinstance(built, dict) and built.get("input_shape") is not None:
-        shape = _shape(built["input_shape"], "build_config's input_shape", refuse)
+        declared = built["input_shape"]
+        if kind == "Add" and isinstance(declared, list) and declared and all(isinstance(d, list) for d in declared):
+            declared = declared[0]      # an Add's inputs have one shape
+        shape = _shape(declared, "build_config's input_shape", refuse)
     if shape is None:           # nothing declares its input: Keras cannot build it before it is called
         return None, 0
     if kind == "Dense":
@@ -89,6 +93,13 @@ def _layer(layer: dict, shape, fail) -> tuple[tuple | None, int]:
         output, parameters = shape, math.prod(shape)
     elif kind == "Flatten":
         output, parameters = (math.prod(shape),), 0
+    elif kind == "GlobalAveragePooling2D":
+        output, parameters = (_image(shape, refuse)[2],), 0
+    elif kind == "Reshape":
+        target = config.get("target_shape")
+        if not isinstance(target, list) or not 1 <= len(target) <= 3:
+            raise refuse(f"target_shape must be a list of 1 to 3 sizes, not {str(target)[:60]}")
+        output, parameters = tuple(whole(size, "target_shape's sizes", MAX_VALUES, refuse) for size in target), 0
     else:
         output, parameters = shape, 0
     _bounded(output, "its output", refuse)

@@ -2,6 +2,7 @@
 
     convolution kernels   ours (D, C, k, k)            Keras Conv2D (k, k, C, D)
     position biases       ours (D, H', W')             PositionBias (H', W', D)   (channels last)
+                                                       or the bias branch's Dense bias: (H'·W'·D,), flattened
     dense weights         ours W (out, in): Y = W X    Keras Dense (in, out): Y = X K
     after a flatten       ours flatten (C, H, W)       Keras Flatten (H, W, C): the rows of K are permuted
 Kernel and dense biases keep their layout. Both directions are pure permutations, so the same
@@ -33,6 +34,13 @@ def conv_kernels(name, variable) -> Link:
 
 def position_biases(name, variable) -> Link:
     return Link(name, variable, lambda b: np.transpose(b, (2, 0, 1)), lambda b: np.transpose(b, (1, 2, 0)))
+
+
+def flat_position_biases(name, variable, shape: tuple) -> Link:
+    """The bias branch's Dense bias (cnn.bridge.export): (H', W', D) flattened; `shape` is (H', W', D)."""
+    h, w, d = shape
+    return Link(name, variable, lambda b: np.transpose(np.reshape(b, (h, w, d)), (2, 0, 1)),
+                lambda b: np.transpose(b, (1, 2, 0)).reshape(-1))
 
 
 def dense_weights(name, variable, flattened: tuple | None) -> Link:

@@ -1,9 +1,11 @@
 """Keras model or .keras file → Network (cnn-import, and File ▸ Open in the studio).
 
 Reads a Sequential or a plain chain of Conv2D (valid padding, stride 1, square kernels),
-PositionBias, MaxPooling2D (square, stride = size, valid), Flatten, Dense and activations
-(sigmoid, tanh, relu, softmax, linear; inline or as Activation / ReLU / Softmax layers) on
-28×28×1 channels-last images, in float32 or float64. Anything else is refused naming the layer
+MaxPooling2D (square, stride = size, valid), Flatten, Dense and activations (sigmoid, tanh, relu,
+softmax, linear; inline or as Activation / ReLU / Softmax layers) on 28×28×1 channels-last images,
+in float32 or float64; a bias per position after a Conv2D as cnn-export writes it (a bias branch
+of Keras' own layers, added) or as older exports did (our registered PositionBias). One reader per
+Keras layer class (READERS); a new kind is one entry. Anything else is refused naming the layer
 and the reason. A .keras file is never given to Keras before its config.json has been read as
 plain JSON and found to name only Keras' own classes and ours (no Lambda, no other module) and
 to declare no more than the engine's limits, members and sizes included (cnn.bridge.declared);
@@ -14,6 +16,7 @@ from __future__ import annotations
 import math
 import zipfile
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -100,72 +103,119 @@ def load_network(path) -> Network:
         raise BridgeError(message if message.startswith(str(path)) else f"{path}: {message}") from None
 
 
+@dataclass
+class Reading:
+    """The network read so far from the model's chain of layers."""
+    chain: list
+    shape: tuple                                   # per sample, ours: (C, H, W) or (n,)
+    dtype: str
+    position: int = 0                              # the next layer of the chain
+    layers: list = field(default_factory=list)
+    linked: list = field(default_factory=list)
+    values: dict = field(default_factory=dict)     # parameters no Keras variable holds (a missing bias: zeros)
+    flattened: tuple | None = None                 # the image the last Flatten made a vector of
+
+    def add(self, layer) -> int:
+        self.layers.append(layer)
+        self.shape = tuple(layer.output_shape(self.shape))
+        return len(self.layers) - 1
+
+    def following(self):
+        return self.chain[self.position] if self.position < len(self.chain) else None
+
+
+def _conv(layer, reading: Reading, refuse) -> None:
+    k = _checked_conv(layer, reading.shape, refuse)
+    following, index = reading.following(), len(reading.layers)
+    per_position = not layer.use_bias and type(following).__name__ in ("PositionBias", "BiasBranch")
+    conv = Convolutional(reading.shape, k, layer.filters, "position" if per_position else "kernel", "normal",
+                         rng=0, dtype=reading.dtype)
+    reading.add(conv)
+    reading.linked.append(links.conv_kernels(f"{index}.kernels", layer.kernel))
+    if layer.use_bias:
+        reading.linked.append(links.same(f"{index}.biases", layer.bias))
+    elif isinstance(following, BiasBranch):
+        if following.shape != _hwc(conv.output_shape()):
+            raise refuse(f"its bias branch '{following.name}' is {following.shape}, not the output's "
+                         f"{_hwc(conv.output_shape())}")
+        reading.linked.append(links.flat_position_biases(f"{index}.biases", following.dense.bias, following.shape))
+    elif per_position:
+        reading.linked.append(links.position_biases(f"{index}.biases", following.bias))
+    else:
+        reading.values[f"{index}.biases"] = np.zeros(layer.filters, dtype=reading.dtype)
+    reading.position += per_position
+    _activation(layer.activation, reading, refuse)
+
+
+def _bias_alone(layer, reading: Reading, refuse) -> None:
+    kind = "a bias branch" if isinstance(layer, BiasBranch) else "a PositionBias"
+    raise refuse(f"{kind} is read only right after a Conv2D without a bias of its own")
+
+
+def _pool(layer, reading: Reading, refuse) -> None:
+    reading.add(MaxPool2D(reading.shape, _checked_pool(layer, reading.shape, refuse), dtype=reading.dtype))
+
+
+def _flatten(layer, reading: Reading, refuse) -> None:
+    if len(reading.shape) == 3:
+        reading.flattened = reading.shape
+        reading.add(Reshape(reading.shape, (math.prod(reading.shape),), dtype=reading.dtype))
+
+
+def _dense(layer, reading: Reading, refuse) -> None:
+    if len(reading.shape) != 1:
+        raise refuse(f"gets a {'×'.join(map(str, _hwc(reading.shape)))} image: put a Flatten before it")
+    index = reading.add(Dense(reading.shape[0], layer.units, rng=0, dtype=reading.dtype))
+    reading.linked.append(links.dense_weights(f"{index}.weights", layer.kernel, reading.flattened))
+    if layer.use_bias:
+        reading.linked.append(links.same(f"{index}.bias", layer.bias))
+    else:
+        reading.values[f"{index}.bias"] = np.zeros(layer.units, dtype=reading.dtype)
+    reading.flattened = None
+    _activation(layer.activation, reading, refuse)
+
+
+def _relu(layer, reading: Reading, refuse) -> None:
+    if (layer.max_value, float(layer.negative_slope), float(layer.threshold)) != (None, 0.0, 0.0):
+        raise refuse("only a plain ReLU (no max_value, negative_slope or threshold) is read")
+    reading.add(ReLU(dtype=reading.dtype))
+
+
+def _softmax(layer, reading: Reading, refuse) -> None:
+    if layer.axis not in (-1, [-1]) or len(reading.shape) != 1:
+        raise refuse("only a softmax over a vector (after a Dense) is read")
+    reading.add(Softmax(dtype=reading.dtype))
+
+
+READERS = {   # Keras layer class (exactly: no subclass) → reader(layer, reading, refuse); a new kind is one entry
+    "Conv2D": _conv,
+    "MaxPooling2D": _pool,
+    "Flatten": _flatten,
+    "Dense": _dense,
+    "Activation": lambda layer, reading, refuse: _activation(layer.activation, reading, refuse),
+    "ReLU": _relu,
+    "Softmax": _softmax,
+}
+
+
 def from_keras(model) -> tuple[Network, list[links.Link]]:
     """Our network computing what `model` computes, and the links between their parameters."""
     keras = keras_module()
     from .position_bias import PositionBias
-    chain = _chain(model, keras)
-    shape, dtype = _input(model), _dtype(model)
-    layers, linked, flattened, values = [], [], None, {}
-    position = 0
-    while position < len(chain):
-        layer = chain[position]
-        position += 1
+    readers = {getattr(keras.layers, name): reader for name, reader in READERS.items()}
+    readers.update({PositionBias: _bias_alone, BiasBranch: _bias_alone})
+    reading = Reading(_chain(model, keras), _input(model), _dtype(model))
+    while reading.position < len(reading.chain):
+        layer = reading.chain[reading.position]
+        reading.position += 1
 
         def refuse(reason, layer=layer):
             return BridgeError(f"layer '{layer.name}' ({type(layer).__name__}): {reason}")
-
-        index = len(layers)
-        if isinstance(layer, keras.layers.Conv2D) and type(layer) is keras.layers.Conv2D:
-            k = _checked_conv(layer, shape, refuse)
-            following = chain[position] if position < len(chain) else None
-            per_position = not layer.use_bias and isinstance(following, PositionBias)
-            conv = Convolutional(shape, k, layer.filters, "position" if per_position else "kernel", "normal",
-                                 rng=0, dtype=dtype)
-            layers.append(conv)
-            linked.append(links.conv_kernels(f"{index}.kernels", layer.kernel))
-            if layer.use_bias:
-                linked.append(links.same(f"{index}.biases", layer.bias))
-            elif per_position:
-                position += 1
-                linked.append(links.position_biases(f"{index}.biases", following.bias))
-            else:
-                values[f"{index}.biases"] = np.zeros(layer.filters, dtype=dtype)
-            shape = conv.output_shape()
-            _activation(layer.activation, shape, layers, refuse, dtype)
-        elif isinstance(layer, PositionBias):
-            raise refuse("a PositionBias is read only right after a Conv2D without a bias of its own")
-        elif type(layer) is keras.layers.MaxPooling2D:
-            size = _checked_pool(layer, shape, refuse)
-            layers.append(MaxPool2D(shape, size, dtype=dtype))
-            shape = layers[-1].output_shape()
-        elif type(layer) is keras.layers.Flatten:
-            if len(shape) == 3:
-                layers.append(Reshape(shape, (math.prod(shape),), dtype=dtype))
-                flattened, shape = shape, (math.prod(shape),)
-        elif type(layer) is keras.layers.Dense:
-            if len(shape) != 1:
-                raise refuse(f"gets a {'×'.join(map(str, _hwc(shape)))} image: put a Flatten before it")
-            layers.append(Dense(shape[0], layer.units, rng=0, dtype=dtype))
-            linked.append(links.dense_weights(f"{index}.weights", layer.kernel, flattened))
-            if layer.use_bias:
-                linked.append(links.same(f"{index}.bias", layer.bias))
-            else:
-                values[f"{index}.bias"] = np.zeros(layer.units, dtype=dtype)
-            flattened, shape = None, (layer.units,)
-            _activation(layer.activation, shape, layers, refuse, dtype)
-        elif type(layer) is keras.layers.Activation:
-            _activation(layer.activation, shape, layers, refuse, dtype)
-        elif type(layer) is keras.layers.ReLU:
-            if (layer.max_value, float(layer.negative_slope), float(layer.threshold)) != (None, 0.0, 0.0):
-                raise refuse("only a plain ReLU (no max_value, negative_slope or threshold) is read")
-            layers.append(ReLU(dtype=dtype))
-        elif type(layer) is keras.layers.Softmax:
-            if layer.axis not in (-1, [-1]) or len(shape) != 1:
-                raise refuse("only a softmax over a vector (after a Dense) is read")
-            layers.append(Softmax(dtype=dtype))
-        else:
+        reader = readers.get(type(layer))
+        if reader is None:
             raise refuse(f"not supported; {READ}")
+        reader(layer, reading, refuse)
+    layers, linked, values = reading.layers, reading.linked, reading.values
     if not layers:
         raise BridgeError("the model has no layers")
     network = Network(layers)
@@ -175,27 +225,87 @@ def from_keras(model) -> tuple[Network, list[links.Link]]:
 
 
 def _chain(model, keras) -> list:
-    """The model's layers in order, InputLayer aside; refuses anything but a single chain."""
+    """The model's layers in order, InputLayer aside (the bias branch cnn-export writes as one
+    BiasBranch); refuses anything but a single chain."""
     if not isinstance(model, keras.Model):
         raise BridgeError(f"not a Keras model but a {type(model).__name__}")
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise BridgeError(f"the model has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
                           "the bridge reads one chain of layers from one input to one output")
-    chain = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-    if not isinstance(model, keras.Sequential):
-        previous = model.inputs[0]
-        for layer in chain:
-            try:
-                joined = layer.input is previous
-            except (AttributeError, ValueError):   # a layer called more than once has no single input
-                joined = False
-            if not joined:
-                raise BridgeError(f"layer '{layer.name}' ({type(layer).__name__}): not fed by the layer before it; "
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    if isinstance(model, keras.Sequential):
+        return layers
+    chain, seen, tensor, start = [], set(), model.outputs[0], model.inputs[0]
+    while tensor is not start and len(chain) <= len(layers):
+        layer = _producer(tensor)
+        if type(layer) is keras.layers.Add:
+            tensor, branch = _bias_branch(layer, start, keras)
+            seen.update(id(part) for part in branch.layers)
+            chain.append(branch)
+        else:
+            inputs = _inputs(layer)
+            if len(inputs) != 1:
+                raise BridgeError(f"layer '{layer.name}' ({type(layer).__name__}): fed by {len(inputs)} layers; "
                                   "the bridge reads one chain of layers")
-            previous = layer.output
-        if previous is not model.outputs[0]:
-            raise BridgeError("the model's output is not its last layer's")
-    return chain
+            chain.append(layer)
+            tensor = inputs[0]
+        seen.add(id(layer))
+    aside = [layer for layer in layers if id(layer) not in seen]
+    if aside or tensor is not start:
+        where = f"layer '{aside[0].name}' ({type(aside[0]).__name__})" if aside else "the model"
+        raise BridgeError(f"{where}: not on the one chain of layers from the input to the output; "
+                          "the bridge reads one chain of layers")
+    return chain[::-1]
+
+
+@dataclass(frozen=True)
+class BiasBranch:
+    """The position biases cnn-export writes with standard layers: Add(convolution, Reshape(Dense(
+    GlobalAveragePooling2D(Rescaling(0)(input))))), which adds the Dense's bias, (H', W', D) flattened."""
+    name: str
+    dense: object
+    shape: tuple                  # (H', W', D)
+    layers: tuple
+
+
+def _producer(tensor):
+    try:
+        return tensor._keras_history.operation
+    except AttributeError:
+        raise BridgeError("a tensor of the model comes from no layer; the bridge reads one chain of layers") from None
+
+
+def _inputs(layer) -> list:
+    try:
+        inputs = layer.input
+    except (AttributeError, ValueError):   # a layer called more than once has no single input
+        raise BridgeError(f"layer '{layer.name}' ({type(layer).__name__}): called more than once; the bridge reads "
+                          "one chain of layers") from None
+    return list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+
+
+def _bias_branch(add, start, keras) -> tuple:
+    """(the Add's other input, BiasBranch) when one of its two inputs is the bias branch."""
+    inputs = _inputs(add)
+    expected = (keras.layers.Reshape, keras.layers.Dense, keras.layers.GlobalAveragePooling2D, keras.layers.Rescaling)
+    for main, side in ((inputs[0], inputs[-1]), (inputs[-1], inputs[0])):
+        parts, tensor = [], side
+        for kind in expected:
+            layer = _producer(tensor)
+            if type(layer) is not kind or len(_inputs(layer)) != 1:
+                break
+            parts.append(layer)
+            tensor = _inputs(layer)[0]
+        if len(inputs) != 2 or len(parts) != 4 or tensor is not start:
+            continue
+        reshape, dense, pool, zero = parts
+        shape = tuple(reshape.target_shape)
+        if float(np.max(np.abs(zero.scale))) == 0.0 and float(np.max(np.abs(zero.offset))) == 0.0 \
+                and dense.use_bias and getattr(dense.activation, "__name__", None) == "linear" \
+                and dense.units == math.prod(shape) and len(shape) == 3 and not pool.keepdims:
+            return main, BiasBranch(add.name, dense, shape, (add, *parts))
+    raise BridgeError(f"layer '{add.name}' (Add): only the bias branch cnn-export writes (Rescaling(0) → "
+                      "GlobalAveragePooling2D → Dense → Reshape, added to a Conv2D without a bias) is read")
 
 
 def _hwc(shape: tuple) -> tuple:
@@ -259,12 +369,12 @@ def _checked_pool(layer, shape, refuse) -> int:
     return size[0]
 
 
-def _activation(function, shape, layers, refuse, dtype) -> None:
+def _activation(function, reading: Reading, refuse) -> None:
     name = getattr(function, "__name__", None)
     if name == "linear":
         return
     if name not in ACTIVATIONS:
         raise refuse(f"activation '{name}' is not read; only sigmoid, tanh, relu, softmax and linear are")
-    if name == "softmax" and len(shape) != 1:
+    if name == "softmax" and len(reading.shape) != 1:
         raise refuse("softmax over an image's channels has no counterpart here; only after a Dense")
-    layers.append(ACTIVATIONS[name](dtype=dtype))
+    reading.add(ACTIVATIONS[name](dtype=reading.dtype))

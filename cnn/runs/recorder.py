@@ -59,13 +59,15 @@ class RunRecorder:
         write_info(self.folder, self.info)
 
     @classmethod
-    def start(cls, root, session: Session, epochs: int, source: str, name: str | None = None) -> "RunRecorder":
-        """A new run folder under `root` for `epochs` epochs of `session`, counted from its current epoch."""
+    def start(cls, root, session: Session, epochs: int, source: str, name: str | None = None,
+              engine: dict | None = None) -> "RunRecorder":
+        """A new run folder under `root` for `epochs` epochs of `session`, counted from its current epoch;
+        `engine`: what trains it ({"engine": "keras", "replicas": 2, "workers": 1}; ours by default)."""
         folder = RunStore(root).new_folder(session.config.preset)
         lock = RunLock(folder).acquire()
         planned = _plan(session, session.epochs_done + epochs)
         info = new_info(name or default_name(session), session.config, session.network.architecture(), source, planned)
-        info = info.with_changes(epochs_done=session.epochs_done, **_within(session))
+        info = info.with_changes(epochs_done=session.epochs_done, **_within(session), **(engine or {}))
         try:
             session.save_checkpoint(folder / LAST, sync=False)   # continuable from its first step on
             return cls(folder, session, info, lock)
@@ -74,7 +76,7 @@ class RunRecorder:
             raise
 
     @classmethod
-    def resume(cls, folder, session: Session, epochs: int) -> "RunRecorder":
+    def resume(cls, folder, session: Session, epochs: int, engine: dict | None = None) -> "RunRecorder":
         """Record `epochs` more epochs of `session` into the existing run `folder`; its metrics are cut
         back to the session's epoch (a continued run repeats what came after it)."""
         folder = Path(folder)
@@ -91,6 +93,7 @@ class RunRecorder:
             best = info.best_test_accuracy if (info.best_epoch or 0) <= session.epochs_done else None
             planned = _plan(session, session.epochs_done + epochs)
             info = info.with_changes(status="running", settings=session.config, epochs_done=session.epochs_done,
+                                     **(engine or {"engine": "numpy", "replicas": 1, "workers": 1}),
                                      **_within(session), epochs_planned=planned, pid=os.getpid(),
                                      best_test_accuracy=best, best_epoch=info.best_epoch if best is not None else None)
             return cls(folder, session, info, lock)

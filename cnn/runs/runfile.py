@@ -21,6 +21,7 @@ FORMAT = "cnn-studio-run"
 VERSION = 1
 MAX_RUN_FILE_BYTES = 1 << 20          # a run.json is a few kB; a larger one is not ours
 STATUSES = ("running", "finished", "interrupted")
+ENGINES = ("numpy", "keras")
 MAX_EPOCHS = RANGES["epochs"].high    # a run plans at most this many epochs in all
 OWN_FILES = "is a symbolic link; a run folder's files must be its own"   # a member that is a link is refused
 
@@ -46,6 +47,9 @@ class RunInfo:
     host: str | None = None
     step: int = 0                       # steps of epoch epochs_done + 1 the last checkpoint holds (0: none)
     steps_per_epoch: int | None = None  # of that epoch, when step > 0
+    engine: str = "numpy"               # what trained it last: numpy (ours) or keras (cnn-train --engine keras)
+    replicas: int = 1                   # the replicas each batch was split over (in all, every worker's)
+    workers: int = 1                    # the machines (processes) of a multi-worker run
 
     def with_changes(self, **changes) -> "RunInfo":
         return replace(self, updated=now(), **changes)
@@ -120,12 +124,24 @@ def _parse(fields: dict) -> RunInfo:
                    need("best_epoch", lambda v: v is None or count(v), f"{epochs} or null"),
                    _pid(fields.get("pid")),
                    fields.get("host") if isinstance(fields.get("host"), str) else None,
-                   *_within_epoch(fields))
+                   *_within_epoch(fields), *_engine(fields))
 
 
 def _pid(value) -> int | None:
     """The recording process's id: a whole number a process can have, else none (an old or odd file)."""
     return value if _whole(value) and 1 <= value <= MAX_PID else None
+
+
+def _engine(fields: dict) -> tuple[str, int, int]:
+    """engine, replicas and workers (absent from runs recorded before they were: numpy, 1, 1)."""
+    engine = fields.get("engine", "numpy")
+    if engine not in ENGINES:
+        raise RunFileError(f"{RUN_FILE}: engine must be one of {list(ENGINES)}, not {str(engine)[:60]!r}")
+    counts = [fields.get(name, 1) for name in ("replicas", "workers")]
+    for name, value in zip(("replicas", "workers"), counts, strict=True):
+        if not (_whole(value) and 1 <= value <= 1 << 20):
+            raise RunFileError(f"{RUN_FILE}: {name} must be a whole number of at least 1, not {str(value)[:60]!r}")
+    return (engine, *counts)
 
 
 def _within_epoch(fields: dict) -> tuple[int, int | None]:
