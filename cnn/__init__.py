@@ -8,11 +8,12 @@ from .dense import Dense
 from .layer import Layer
 from .losses import LOSSES, get_loss
 from .network import Network
+from .notebook import fit
 from .optim import SGD, Adam
 from .pooling import MaxPool2D
 from .reshape import Reshape
 from .trace import Trace, trace
 
-__all__ = ["Adam", "Convolutional", "Dense", "Layer", "LOSSES", "MaxPool2D", "Network", "ReLU", "Reshape",
+__all__ = ["Adam", "Convolutional", "Dense", "fit", "Layer", "LOSSES", "MaxPool2D", "Network", "ReLU", "Reshape",
            "SGD", "Sigmoid", "Softmax", "Tanh", "Trace", "get_loss", "softmax", "trace"]
 __version__ = "0.1.0"
