@@ -17,6 +17,18 @@ LOGGERS = ("cnn", "app")
 _HANDLER_NAME = "cnn-studio command line"
 
 
+class _Stderr(logging.StreamHandler):
+    """A handler writing to whatever sys.stderr is when a line is logged (a test's capture, a redirect)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0,
@@ -34,7 +46,7 @@ def level_of(args: argparse.Namespace) -> int:
 def configure(args: argparse.Namespace, prog: str) -> int:
     """Lines of the project's loggers at the level the options ask for go to stderr; returns the level."""
     level = level_of(args)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(logging.Formatter(f"{prog}: %(levelname)s: %(message)s"))
     for name in LOGGERS:

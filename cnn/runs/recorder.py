@@ -14,10 +14,10 @@ power failure at least every SYNC_SECONDS and when the recording ends.
 """
 from __future__ import annotations
 
+import logging
 import os
-from pathlib import Path
-
 import time
+from pathlib import Path
 
 from ..atomic import WriteError, WriteInterrupted, sync_path
 from ..session import Session
@@ -29,6 +29,7 @@ from .runfile import RunInfo, new_info, read_info, write_info
 from .store import BEST, LAST, RunStore, member_problem
 
 SYNC_SECONDS = 60.0
+log = logging.getLogger("cnn.runs.recorder")
 
 
 class RecordingError(OSError):
@@ -63,6 +64,7 @@ class RunRecorder:
             raise
         self._last_step: StepRecord | None = None   # the newest step recorded, while its epoch has not ended
         write_info(self.folder, self.info)
+        log.info("recording the run in %s", self.folder)
 
     @classmethod
     def start(cls, root, session: Session, epochs: int, source: str, name: str | None = None) -> "RunRecorder":
