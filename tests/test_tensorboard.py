@@ -11,7 +11,7 @@ from tensorboard.compat.proto.event_pb2 import Event
 
 from cnn.cli import main
 from cnn.runs import events
-from cnn.runs.board import EVENT_PREFIX, STEP_POINTS
+from cnn.runs.board import EVENT_PREFIX, MIN_STRETCH, STEP_POINTS
 from cnn.runs.metrics import read_records
 from cnn.runs.recorder import RecordingError, RunRecorder
 from cnn.runs.store import delete
@@ -66,10 +66,11 @@ def test_a_recorded_run_writes_the_scalars_of_its_metrics(tmp_path, cli_mnist_on
     per_epoch = steps[0].steps_per_epoch
     assert per_epoch == 300 and len(steps) == 600 and len(epochs) == 2
     got = scalars(found)
-    every = per_epoch // STEP_POINTS
+    every = max(MIN_STRETCH, per_epoch // STEP_POINTS)
+    assert every == 10
     expected = [(r.global_step, np.float32(np.mean([s.loss for s in steps[i - every + 1:i + 1]])))
                 for i, r in enumerate(steps) if r.step % every == 0]
-    assert len(got["loss/steps"]) == 200
+    assert len(got["loss/steps"]) == 60
     assert [(step, np.float32(value)) for step, value in got["loss/steps"]] == expected
     for name in ("train_loss", "test_loss", "test_accuracy"):
         assert got[f"epoch/{name}"] == [(r.epoch * per_epoch, np.float32(getattr(r, name))) for r in epochs]
@@ -104,9 +105,10 @@ def test_a_link_in_place_of_the_event_file_is_refused_and_a_full_disk_is_named(t
     def full(*args):
         raise OSError(28, "No space left on device")
     monkeypatch.setattr(recorder.board.file, "write", full)
-    records = session.run(1)
     with pytest.raises(RecordingError, match=f"^{path}: No space left on device$"):
-        recorder.add(next(records))
+        for record in session.run(1):          # the 10th step writes the first point
+            recorder.add(record)
+    assert record.step == 10
     monkeypatch.undo()
     recorder.close()
     from cnn.files import open_own
@@ -128,6 +130,19 @@ def test_tensorboard_reads_the_scalars_of_metrics_jsonl(tmp_path, cli_mnist_once
     for name in ("train_loss", "test_loss", "test_accuracy"):
         assert [(e.step, e.value) for e in board.Scalars(f"epoch/{name}")] == \
             [(r.epoch * 300, np.float32(getattr(r, name))) for r in epochs]
-    assert len(board.Scalars("loss/steps")) == 200
+    assert len(board.Scalars("loss/steps")) == 60
     assert len(board.Histograms("weights/0.kernels")) == 3
     assert board.Images("kernels/first_convolution")[0].width > 0
+
+
+def test_the_studio_records_events_through_the_same_recorder(tmp_path, raw_mnist):
+    from app.model.recording import Recording
+    recording = Recording(tmp_path)
+    session = Session(RunConfig(epochs=1, limit=10), raw_mnist)
+    recording.begin(session, 1, "bundled MNIST")
+    for record in session.run(1):
+        recording.keep(record)
+    folder = recording.end()
+    (board,) = folder.glob(EVENT_PREFIX + "*")
+    (epoch,) = [r for r in read_records(folder / "metrics.jsonl") if isinstance(r, EpochRecord)]
+    assert scalars(read_events(board))["epoch/test_loss"] == [(20, np.float32(epoch.test_loss))]

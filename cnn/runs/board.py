@@ -1,7 +1,8 @@
 """A recorded run's TensorBoard view: an event file in the run's folder, written as it trains, so that
 `tensorboard --logdir RUNS` shows every run side by side. On the axis of steps (the run's global step):
 
-    loss/steps             the mean train loss of each stretch of steps (about STEP_POINTS an epoch)
+    loss/steps             the mean train loss of each stretch of steps (about STEP_POINTS an epoch, each
+                           the mean of at least MIN_STRETCH steps, and of the epoch's last ones)
     epoch/train_loss       each epoch's mean train loss, as metrics.jsonl has it
     epoch/test_loss        each epoch's test loss
     epoch/test_accuracy    each epoch's test accuracy, a fraction
@@ -30,6 +31,7 @@ from . import events
 
 EVENT_PREFIX = "events.out.tfevents."
 STEP_POINTS = 100            # step-loss points an epoch, at most
+MIN_STRETCH = 10             # steps a point stands for, at least (a 200-step epoch gets 20 points)
 FILE_VERSION = "brain.Event:2"
 
 log = logging.getLogger("cnn.runs.board")
@@ -62,7 +64,7 @@ class RunBoard:
     def add_step(self, record: StepRecord) -> None:
         self.loss_sum += record.loss * record.batch_size
         self.samples += record.batch_size
-        every = max(1, record.steps_per_epoch // STEP_POINTS)
+        every = max(MIN_STRETCH, record.steps_per_epoch // STEP_POINTS)
         if record.step % every == 0 or record.step == record.steps_per_epoch:
             self._write(events.event(record.global_step, self.clock(),
                                      [events.scalar("loss/steps", self.loss_sum / self.samples)]))

@@ -106,10 +106,11 @@ def scalar(tag: str, value: float) -> bytes:
 def histogram(tag: str, values: np.ndarray, bins: int = HISTOGRAM_BINS) -> bytes:
     """Summary.Value: tag = 1, histo = 5; HistogramProto: min 1, max 2, num 3, sum 4, sum_squares 5,
     bucket_limit 6 and bucket 7 (bucket i counts the values from limit i−1 up to limit i)."""
-    values = np.asarray(values, dtype=np.float64).ravel()
-    counts, edges = np.histogram(values, bins=bins)
-    histo = (_double(1, values.min()) + _double(2, values.max()) + _double(3, values.size)
-             + _double(4, values.sum()) + _double(5, float(values @ values))
+    values = np.asarray(values).ravel()
+    low, high = float(values.min()), float(values.max())
+    counts, edges = np.histogram(values, bins=bins, range=(low, high) if low < high else None)
+    histo = (_double(1, low) + _double(2, high) + _double(3, values.size)
+             + _double(4, float(values.sum(dtype=np.float64))) + _double(5, float(np.dot(values, values)))
              + _packed_doubles(6, edges[1:]) + _packed_doubles(7, counts))
     return _bytes(1, tag.encode()) + _bytes(5, histo)
 
