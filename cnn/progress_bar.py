@@ -4,7 +4,12 @@ continued epoch had done) as done already: the rate is measured from the steps t
 first redraw says '?' rather than dividing a whole step by the microseconds since it ended."""
 from __future__ import annotations
 
+import os
+
 from tqdm import tqdm
+
+FALLBACK_SIZE = (80, 24)    # a terminal that tells no size (a pseudo-terminal nobody sized says 0×0, and
+                            # tqdm would then draw nothing)
 
 
 class ProgressBar:
@@ -18,9 +23,10 @@ class ProgressBar:
             self.clear()
             self.epoch = record.epoch
             self.bar = tqdm(total=record.steps_per_epoch, initial=record.step, file=self.stream,
-                            desc=f"epoch {record.epoch}", unit="sample", unit_scale=record.batch_size,
-                            mininterval=self.mininterval, leave=False, dynamic_ncols=True, smoothing=0.1,
-                            postfix={"loss": f"{record.loss:.4f}"})
+                            desc=f"epoch {record.epoch}", unit="sample",
+                            unit_scale=record.batch_size if record.batch_size > 1 else False,   # steps → samples
+                            mininterval=self.mininterval, leave=False, smoothing=0.1,
+                            postfix={"loss": f"{record.loss:.4f}"}, **_size(self.stream))
             return
         self.bar.set_postfix(loss=f"{record.loss:.4f}", refresh=False)
         self.bar.update(record.step - self.bar.n)
@@ -30,3 +36,12 @@ class ProgressBar:
         if self.bar is not None:
             self.bar.close()
             self.bar, self.epoch = None, None
+
+
+def _size(stream) -> dict:
+    """tqdm's ncols and nrows: the terminal's, or FALLBACK_SIZE where it tells none."""
+    try:
+        columns, rows = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        columns = rows = 0
+    return {"ncols": columns or FALLBACK_SIZE[0], "nrows": rows or FALLBACK_SIZE[1]}

@@ -80,3 +80,31 @@ def test_the_first_redraw_of_the_bar_shows_no_rate_and_later_ones_the_samples_a_
 def test_py_typed_ships_with_the_package():
     assert (ROOT / "cnn" / "py.typed").is_file()
     assert '"cnn" = ["py.typed"]' in (ROOT / "pyproject.toml").read_text()
+
+
+@pytest.mark.slow   # a subprocess on a pseudo-terminal
+def test_cnn_train_on_a_terminal_draws_tqdms_bar_from_an_unknown_rate(tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "COLUMNS": "120"}
+    process = subprocess.Popen([sys.executable, "-m", "cnn", "--epochs", "2", "--quiet"], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=slave, env=env)
+    os.close(slave)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:          # the other end closed: the process ended
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    out = process.communicate(timeout=600)[0].decode()
+    os.close(master)
+    assert process.returncode == 0 and "test accuracy" in out
+    redraws = [part for part in drawn.decode().split("\r") if "sample" in part]
+    assert redraws[0].startswith("epoch 1:") and "?sample/s" in redraws[0]
+    assert any(re.search(r"\d+/200 \[\d\d:\d\d<\d\d:\d\d, +[\d.]+sample/s, loss=\d\.\d{4}\]", part) for part in redraws)
