@@ -261,7 +261,8 @@ def _new_session(args) -> tuple[Session, int]:
     config = RunConfig.from_preset(args.preset, **overrides)
     if args.limit is not None:
         config = config.with_changes(limit=None if args.limit == "all" else args.limit)
-    raw = download_mnist() if args.download else load_mnist(data_choice(args.data, args.raw, args.test_share))
+    choice = data_choice(args.data, args.raw, args.test_share)   # --raw without a folder: refused
+    raw = download_mnist() if args.download else load_mnist(choice)
     network = io.load(args.load) if args.load is not None else None
     if network is not None and args.dtype:
         network.astype(args.dtype)

@@ -114,3 +114,9 @@ def test_the_studio_reads_a_folder_of_pictures_as_cnn_studio_passes_it(tmp_path,
     assert raw["x_train"].shape == (10, 28, 28) and raw["x_test"].shape == (10, 28, 28)
     assert any(np.array_equal(raw["x_test"][0], image) for image in saved[0])
     assert studio.source() == str(tmp_path)
+
+
+def test_raw_without_a_folder_is_refused(capsys):
+    assert main(["--raw", "--epochs", "1"]) == 2
+    assert capsys.readouterr().err == ("cnn-train: error: --raw and --test-share need --data FOLDER (a folder of "
+                                       "pictures)\n")
