@@ -26,6 +26,7 @@ from .preprocess import EmptyImage, preprocess
 DEFAULT_TEST_SHARE = 0.1
 SPLIT_SEED = 0           # the held-out share is drawn with this seed: every run of a folder tests on the same images
 MAX_CLASSES = 10
+PROGRESS_EVERY = 10_000  # -v says how far reading a large folder has come
 log = logging.getLogger("cnn.image_folder")
 
 
@@ -175,6 +176,8 @@ def _read(classes: dict[str, list[Path]], digits: dict[str, int], raw: bool) -> 
     x = np.empty((len(paths), 28, 28), dtype=np.uint8)
     for n, (path, _) in enumerate(paths):
         x[n] = _picture(path, raw)
+        if (n + 1) % PROGRESS_EVERY == 0:
+            log.info("%d of %d pictures read", n + 1, len(paths))
     return x, np.array([digit for _, digit in paths], dtype=np.uint8)
 
 
