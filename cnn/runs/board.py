@@ -52,6 +52,7 @@ class RunBoard:
             raise WriteError(self.path, error.strerror or str(error)) from None
         self.file = os.fdopen(descriptor, "ab")
         self.loss_sum, self.samples = 0.0, 0
+        self.steps_per_epoch = session.steps_per_epoch   # as the step records count them (another engine's too)
         at = session.epochs_done * session.steps_per_epoch + session.progress.step
         self._write(events.event(0, self.clock(), file_version=FILE_VERSION))
         if at:   # a continued run: what older files hold from here on is dropped
@@ -62,6 +63,7 @@ class RunBoard:
         log.debug("TensorBoard events go to %s", self.path)
 
     def add_step(self, record: StepRecord) -> None:
+        self.steps_per_epoch = record.steps_per_epoch
         self.loss_sum += record.loss * record.batch_size
         self.samples += record.batch_size
         every = max(MIN_STRETCH, record.steps_per_epoch // STEP_POINTS)
@@ -72,7 +74,7 @@ class RunBoard:
 
     def add_epoch(self, record: EpochRecord) -> None:
         self.loss_sum, self.samples = 0.0, 0
-        step = record.epoch * self.session.steps_per_epoch
+        step = record.epoch * self.steps_per_epoch
         values = [events.scalar("epoch/train_loss", record.train_loss),
                   events.scalar("epoch/test_loss", record.test_loss),
                   events.scalar("epoch/test_accuracy", record.test_accuracy),
