@@ -111,12 +111,16 @@ def test_a_link_in_place_of_the_event_file_is_refused_and_a_full_disk_is_named(t
     assert record.step == 10
     monkeypatch.undo()
     recorder.close()
-    from cnn.files import open_own
+    import socket
+
+    import cnn.runs.board as board
+    from cnn.atomic import WriteError
+    monkeypatch.setattr(board.time, "time_ns", lambda: 42)
     target = tmp_path / "elsewhere"
-    link = tmp_path / f"{EVENT_PREFIX}link"
+    link = tmp_path / f"{EVENT_PREFIX}1000.{socket.gethostname()}.{os.getpid()}.42"
     link.symlink_to(target)
-    with pytest.raises(ValueError, match="is a symbolic link"):
-        open_own(link, os.O_WRONLY | os.O_CREAT, ValueError)
+    with pytest.raises(WriteError, match=f"^{link}: is a symbolic link, which is not followed$"):
+        board.RunBoard(tmp_path, session, clock=lambda: 1000.0)
     assert not target.exists()
 
 
