@@ -1,7 +1,7 @@
 """Recording a run while it trains: the CLI and the studio's worker hand every training record to
-a RunRecorder, which appends it to metrics.jsonl (and to TensorBoard's event file, cnn.runs.board) and,
-at each epoch's end, writes the `last`
-checkpoint (and `best`, when test accuracy improved) and updates run.json. A new run's `last` is
+a RunRecorder, which appends it to metrics.jsonl (and to TensorBoard's event file, cnn.runs.board)
+and, at each epoch's end, writes the `last` checkpoint (and `best`, when test accuracy improved) and
+updates run.json. A new run's `last` is
 written at its start too, and a recording closed inside an epoch (Stop, Ctrl+C, closing the studio)
 writes it at the step it stopped at: every run can be continued.
 
