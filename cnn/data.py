@@ -59,10 +59,13 @@ def load_mnist(path=None) -> dict[str, np.ndarray]:
 
 
 def download_mnist() -> dict[str, np.ndarray]:
-    """A fresh copy through keras.datasets.mnist (needs TensorFlow/Keras and a network)."""
+    """A fresh copy through keras.datasets.mnist (needs TensorFlow/Keras and a network). TensorFlow is
+    loaded as the Keras bridge loads it: its start-up lines kept from the terminal unless asked for."""
+    from .bridge import BridgeUnavailable, keras_module
     try:
+        keras_module()
         from keras.datasets import mnist
-    except ImportError:
+    except (BridgeUnavailable, ImportError):
         raise DataFileError("--download needs TensorFlow (Keras): pip install tensorflow-cpu") from None
     try:
         (x_train, y_train), (x_test, y_test) = mnist.load_data()

@@ -108,3 +108,17 @@ def test_cnn_train_on_a_terminal_draws_tqdms_bar_from_an_unknown_rate(tmp_path):
     redraws = [part for part in drawn.decode().split("\r") if "sample" in part]
     assert redraws[0].startswith("epoch 1:") and "?sample/s" in redraws[0]
     assert any(re.search(r"\d+/200 \[\d\d:\d\d<\d\d:\d\d, +[\d.]+sample/s, loss=\d\.\d{4}\]", part) for part in redraws)
+
+
+@pytest.mark.slow   # a subprocess that loads TensorFlow
+def test_download_keeps_tensorflows_start_up_lines_from_the_terminal(tmp_path):
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "HOME": str(tmp_path),
+           "https_proxy": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}   # no download: refused at once
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    done = subprocess.run([sys.executable, "-m", "cnn", "--download", "--epochs", "1", "--quiet"], capture_output=True,
+                          text=True, env=env, timeout=600)
+    assert done.returncode == 2
+    assert re.fullmatch(r"cnn-train: error: downloading MNIST failed: [^\n]+\n", done.stderr)
