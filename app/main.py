@@ -8,6 +8,8 @@ import sys
 
 from cnn import files
 from cnn.config import RunConfig
+from cnn.conventions import add_common_options, configure
+from cnn.image_folder import add_folder_options, data_choice
 from cnn.presets import PRESETS
 from cnn.ranges import RANGES, SettingError, shown, whole_option
 
@@ -33,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--arch", metavar="SPEC", help="train this network: layers in words (as cnn-train --arch) "
                                                        "or a JSON file of a weights header's architecture")
     parser.add_argument("--load", metavar="PATH", help="open this weights file")
-    parser.add_argument("--data", metavar="PATH", help="MNIST .npz or IDX folder (default: the bundled copy)")
+    parser.add_argument("--data", metavar="PATH", help="MNIST .npz or IDX folder, or a folder of pictures with one "
+                                                       "subfolder per class (default: the bundled copy)")
+    add_folder_options(parser)
     parser.add_argument("--step-through", action="store_true",
                         help="open the step-through on the first misclassified test image (after training, "
                              "with --train)")
@@ -56,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                            "their curves (with --screenshot: the picture shows them)")
     parser.add_argument("--lesson", metavar="N", type=lesson_section,
                         help="open the lesson at section N with its Show me applied (1 is the first)")
+    add_common_options(parser)
     return parser
 
 
@@ -134,8 +139,10 @@ def settings_checked(path) -> None:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure(args, "cnn-studio")
     try:
         architecture = checked_architecture(parser, args)
+        data = data_choice(args.data, args.raw, args.test_share)
     except ValueError as error:
         print(f"cnn-studio: error: {error}", file=sys.stderr)
         return 2
@@ -158,7 +165,7 @@ def main(argv=None) -> int:
         print(f"cnn-studio: error: --settings {files.shown(args.settings)}: is not a settings file (Qt cannot "
               f"read it as an ini file)", file=sys.stderr)
         return 2
-    window = MainWindow(settings, data_path=args.data, runs_dir=args.runs, preset=args.preset, epochs=args.epochs)
+    window = MainWindow(settings, data_path=data, runs_dir=args.runs, preset=args.preset, epochs=args.epochs)
     if architecture is not None and not use_architecture(window, architecture):
         return 2
     arrange(window, args)

@@ -1,17 +1,22 @@
-"""Training speed side by side: our engine, the original method (the blog's per-sample scipy loops,
-cnn/reference.py), PyTorch and Keras, on the same data, network, batch size and
-dtype, in one process, interleaved, several repeats.
+"""Training speed side by side, as each framework's users get it: our engine, the original method
+(the blog's per-sample scipy loops, cnn/reference.py), PyTorch and Keras, on the same data,
+network, batch size and dtype.
 
-    python -m benchmarks.compare [--seconds 2] [--repeats 3] [--json results.json] [--busy]
+    python -m benchmarks.compare [--seconds 3] [--rounds 3] [--json results.json] [--busy]
 
---busy measures the batch-64 rows a second time while another process keeps one core busy (a
-spinning Python loop), and prints how much each ratio to PyTorch changed (issue 15: within 20%).
+Every measurement is a fresh process of its own (`--worker`), started with this process's
+environment as it is: each framework runs at its own defaults (its threads, its OpenMP wait
+policy); nothing here sets one. Rounds alternate the frameworks' order; a row reports each one's
+median over the rounds. Samples per second count forward + backward + update; our engine is
+measured through its real training loop (cnn.train.train, with its gradient norms and finiteness
+checks). The epoch row takes the whole 60,000-image training set once, shuffled, after a few
+warm-up batches (Keras traces its step then; our engine loads its compiled loops).
 
-PyTorch and Keras are optional (pip install -e ".[bench]"); a missing one is skipped with a note.
-Samples per second count forward + backward + update. Our engine is measured through its real
-training loop (cnn.train.train, which also computes every gradient norm and the finiteness checks);
-its end-of-epoch evaluation runs on 64 test images only, so that the rate counts training (the
-frameworks' runners evaluate nothing).
+The report starts with the machine, the load average before and after, and the BLAS peak measured
+with both cores (numpy's default threads, in a process of its own); each rate is also shown as a
+share of that peak. --busy measures the batch-64 rows again beside a process that keeps one core
+busy; those rows are labelled so. PyTorch and Keras are optional (pip install -e ".[bench]"); a
+missing one is skipped with a note.
 """
 from __future__ import annotations
 
@@ -22,98 +27,123 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-# Idle OpenMP threads (PyTorch's, TensorFlow's) otherwise spin for a while after each call and
-# take the second core from whichever runner comes next.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from cnn import reference  # noqa: E402
-from cnn.data import Dataset, Split, load_mnist, prepare  # noqa: E402
-from cnn.losses import get_loss  # noqa: E402
-from cnn.network import Network  # noqa: E402
-from cnn.optim import SGD  # noqa: E402
-from cnn.presets import digits_network, original_network  # noqa: E402
-from cnn.train import StepRecord, train  # noqa: E402
+FRAMEWORKS = ("ours", "reference", "pytorch", "keras")
+MODULES = {"pytorch": "torch", "keras": "keras"}
 
 
-CONFIGS = [  # (name, network, batch, dtype)
-    ("original net, batch 1, float64", "original", 1, "float64"),
-    ("original net, batch 64, float64", "original", 64, "float64"),
-    ("ten-digit net, batch 64, float32", "digits", 64, "float32"),
+@dataclass(frozen=True)
+class Row:
+    title: str
+    kind: str            # "original" or "digits"
+    batch: int
+    dtype: str
+    frameworks: tuple
+
+
+ROWS = [
+    Row("original net, batch 1, float64", "original", 1, "float64", ("ours", "reference", "pytorch")),
+    Row("original net, batch 64, float64", "original", 64, "float64", ("ours", "pytorch")),
+    Row("ten-digit net, batch 64, float32", "digits", 64, "float32", ("ours", "pytorch", "keras")),
 ]
-TARGETS = {  # (config, competitor) → the ratio issues 5 and 15 ask for
-    ("original net, batch 1, float64", "reference"): 5.0, ("original net, batch 1, float64", "pytorch"): 2.0,
-    ("original net, batch 64, float64", "pytorch"): 1.2,
-    ("ten-digit net, batch 64, float32", "pytorch"): 1.0, ("ten-digit net, batch 64, float32", "keras"): 1.5,
+EPOCH = Row("ten-digit net, one epoch of all 60,000 images, batch 64, float32", "digits", 64, "float32",
+            ("ours", "pytorch", "keras"))
+TARGETS = {  # (row title, competitor) → the ratio the issues ask for
+    (ROWS[0].title, "reference"): 5.0, (ROWS[0].title, "pytorch"): 2.0,
+    (ROWS[1].title, "pytorch"): 1.2,
+    (ROWS[2].title, "pytorch"): 1.0, (ROWS[2].title, "keras"): 1.5,
 }
-BUSY_TOLERANCE = 0.2   # issue 15: with one core busy, the batch-64 ratio to PyTorch holds within 20%
+LEARNING = {"original": (0.1, 0.0), "digits": (0.05, 0.9)}   # (learning rate, momentum) of each row's SGD
 
 
-def data(raw, kind: str, dtype: str, n: int = 4096, test: int = 64) -> Dataset:
-    classes = (0, 1) if kind == "original" else tuple(range(10))
-    dataset = prepare(raw, classes, None, seed=0, dtype=dtype)
-    return Dataset(Split(dataset.train.x[:n], dataset.train.y[:n], dataset.train.labels[:n]),
-                   Split(dataset.test.x[:test], dataset.test.y[:test], dataset.test.labels[:test]), classes)
+# -- the workers: each runs in a process of its own --------------------------------------------
+def load_rows(path: str):
+    with np.load(path) as arrays:
+        return arrays["x"], arrays["y"]
 
 
-def flops_per_sample(network: Network) -> float:
-    """Multiply-adds ×2 of the forward pass, ×3 for forward + the two backward products."""
-    total = 0.0
-    for layer in network.layers:
-        params = layer.params
-        if "kernels" in params:
-            d, c, k, _ = params["kernels"].shape
-            total += 2 * d * c * k * k * np.prod(layer.out_hw)
-        elif "weights" in params:
-            total += 2 * params["weights"].size
-    return 3 * total
-
-
-def blas_peak(dtype: str) -> float:
-    a = np.random.default_rng(0).standard_normal((1024, 1024)).astype(dtype)
-    a @ a
-    started, count = time.perf_counter(), 0
-    while time.perf_counter() - started < 1.0:
-        a @ a
-        count += 1
-    return count * 2 * 1024**3 / (time.perf_counter() - started)
-
-
-# -- runners: each trains for `seconds` and returns samples per second -------------------------
-def run_ours(kind, batch, dtype, dataset, seconds):
-    network = (original_network if kind == "original" else digits_network)(len(dataset.classes), 0, dtype)
+def build_ours(kind: str, classes: int, dtype: str):
+    from cnn.losses import get_loss
+    from cnn.optim import SGD
+    from cnn.presets import digits_network, original_network
+    network = (original_network if kind == "original" else digits_network)(classes, 0, dtype)
     loss = get_loss("binary_cross_entropy" if kind == "original" else "softmax_cross_entropy")
-    optimizer = SGD(0.1 if kind == "original" else 0.05, 0.0 if kind == "original" else 0.9)
+    return network, loss, SGD(*LEARNING[kind])
+
+
+def ours(kind, batch, dtype, x, y, seconds, epoch):
+    from cnn.data import Dataset, Split
+    from cnn.train import StepRecord, train
+    labels = y.argmax(axis=1)
+    network, loss, optimizer = build_ours(kind, y.shape[1], dtype)
+    dataset = Dataset(Split(x, y, labels), Split(x[:64], y[:64], labels[:64]), tuple(range(y.shape[1])))
+    warm = Dataset(Split(x[:4 * batch], y[:4 * batch], labels[:4 * batch]), dataset.test, dataset.classes)
+    for _ in train(network, warm, loss, optimizer, 1, batch):
+        pass
     samples, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        for record in train(network, dataset, loss, optimizer, 1, batch):
+    while epoch or time.perf_counter() - started < seconds:
+        for record in train(network, dataset, loss, optimizer, 1, batch, reshuffle=True):
             if isinstance(record, StepRecord):
                 samples += record.batch_size
-                if time.perf_counter() - started >= seconds:
+                if not epoch and time.perf_counter() - started >= seconds:
                     break
-    return samples / (time.perf_counter() - started)
+        if epoch:
+            break
+    return samples, time.perf_counter() - started
 
 
-def run_original_method(kind, batch, dtype, dataset, seconds):
-    """The blog's code, per sample (batch 1, float64, the original network only)."""
-    layers = reference.from_engine(original_network(len(dataset.classes), 0, dtype))
-    x, y = dataset.train.x, dataset.train.y[:, :, None]
+def reference(kind, batch, dtype, x, y, seconds, epoch):
+    """The blog's code, per sample (the original network, float64)."""
+    from cnn import reference as blog
+    from cnn.presets import original_network
+    layers = blog.from_engine(original_network(y.shape[1], 0, dtype))
     samples, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
-        reference.train_step(layers, x[samples % len(x)], y[samples % len(x)], 0.1)
+        blog.train_step(layers, x[samples % len(x)], y[samples % len(x)][:, None], 0.1)
         samples += 1
-    return samples / (time.perf_counter() - started)
+    return samples, time.perf_counter() - started
 
 
-def run_torch(kind, batch, dtype, dataset, seconds):
+def pytorch(kind, batch, dtype, x, y, seconds, epoch):
     import torch
     from torch import nn
     torch.manual_seed(0)
-    tdtype = getattr(torch, dtype)
+    model, loss_fn = torch_model(kind, y.shape[1])
+    model = model.to(getattr(torch, dtype))
+    rate, momentum = LEARNING[kind]
+    optimizer = torch.optim.SGD(model.parameters(), lr=rate, momentum=momentum)
+    x, y = torch.from_numpy(x), torch.from_numpy(y if kind == "original" else y.argmax(axis=1))
+    if isinstance(loss_fn, nn.BCELoss):
+        y = y.to(x.dtype)
+
+    def step(index):
+        optimizer.zero_grad()
+        loss_fn(model(x[index]), y[index]).backward()
+        optimizer.step()
+    for start in range(0, 4 * batch, batch):
+        step(slice(start, start + batch))
+    samples, started = 0, time.perf_counter()
+    while epoch or time.perf_counter() - started < seconds:
+        order = torch.randperm(len(x))
+        for start in range(0, len(x) - batch + 1 if not epoch else len(x), batch):
+            index = order[start:start + batch]
+            step(index)
+            samples += len(index)
+            if not epoch and time.perf_counter() - started >= seconds:
+                break
+        if epoch:
+            break
+    return samples, time.perf_counter() - started
+
+
+def torch_model(kind: str, classes: int):
+    import torch
+    from torch import nn
     if kind == "original":
         class Original(nn.Module):
             def __init__(self):
@@ -121,148 +151,200 @@ def run_torch(kind, batch, dtype, dataset, seconds):
                 self.conv = nn.Conv2d(1, 5, 3, bias=False)
                 self.bias = nn.Parameter(torch.randn(5, 26, 26))
                 self.rest = nn.Sequential(nn.Sigmoid(), nn.Flatten(), nn.Linear(3380, 100), nn.Sigmoid(),
-                                          nn.Linear(100, len(dataset.classes)), nn.Sigmoid())
+                                          nn.Linear(100, classes), nn.Sigmoid())
 
             def forward(self, x):
                 return self.rest(self.conv(x) + self.bias)
-        model, loss_fn, optimizer_args = Original(), nn.BCELoss(), {"lr": 0.1}
-    else:
-        model = nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3), nn.ReLU(),
-                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 64), nn.ReLU(), nn.Linear(64, 10))
-        loss_fn, optimizer_args = nn.CrossEntropyLoss(), {"lr": 0.05, "momentum": 0.9}
-    model = model.to(tdtype)
-    optimizer = torch.optim.SGD(model.parameters(), **optimizer_args)
-    x = torch.from_numpy(dataset.train.x.copy()).to(tdtype)
-    y = torch.from_numpy(dataset.train.y.copy()).to(tdtype)
-    n, samples, step = len(x), 0, 0
+        return Original(), nn.BCELoss()
+    model = nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 64), nn.ReLU(), nn.Linear(64, classes))
+    return model, nn.CrossEntropyLoss()
+
+
+def keras(kind, batch, dtype, x, y, seconds, epoch):
+    """The ten-digit network in Keras at its defaults (float32), fitted from numpy arrays."""
+    import keras as k
+    k.utils.set_random_seed(0)
+    x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    model = k.Sequential([k.Input((28, 28, 1)), k.layers.Conv2D(8, 3, activation="relu"), k.layers.MaxPooling2D(2),
+                          k.layers.Conv2D(16, 3, activation="relu"), k.layers.MaxPooling2D(2), k.layers.Flatten(),
+                          k.layers.Dense(64, activation="relu"), k.layers.Dense(y.shape[1])])
+    model.compile(optimizer=k.optimizers.SGD(*LEARNING[kind]),
+                  loss=k.losses.CategoricalCrossentropy(from_logits=True))
+    model.fit(x[:batch * 4], y[:batch * 4], batch_size=batch, epochs=1, verbose=0)   # builds and traces the step
+    count = len(x) if epoch else max(batch, min(len(x), int(seconds * 400 * batch ** 0.5)) // batch * batch)
     started = time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        i = (step * batch) % (n - batch + 1)
-        optimizer.zero_grad()
-        loss_fn(model(x[i:i + batch]), y[i:i + batch]).backward()
-        optimizer.step()
-        samples, step = samples + batch, step + 1
-    return samples / (time.perf_counter() - started)
+    model.fit(x[:count], y[:count], batch_size=batch, epochs=1, verbose=0, shuffle=True)
+    return count, time.perf_counter() - started
 
 
-def run_keras(kind, batch, dtype, dataset, seconds):
-    import keras
-    keras.utils.set_random_seed(0)
-    keras.backend.set_floatx("float32")  # Keras' CPU kernels are float32 (the issue's table: "(float32)")
-    x = np.ascontiguousarray(dataset.train.x.transpose(0, 2, 3, 1), dtype="float32")
-    y = dataset.train.y.astype("float32")
-    if kind == "original":
-        class PositionBias(keras.layers.Layer):
-            def build(self, shape):
-                self.bias = self.add_weight(shape=shape[1:], initializer="random_normal")
-
-            def call(self, inputs):
-                return inputs + self.bias
-        model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(5, 3, use_bias=False),
-                                  PositionBias(), keras.layers.Activation("sigmoid"), keras.layers.Flatten(),
-                                  keras.layers.Dense(100, activation="sigmoid"),
-                                  keras.layers.Dense(len(dataset.classes), activation="sigmoid")])
-        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy")
-    else:
-        model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3, activation="relu"),
-                                  keras.layers.MaxPooling2D(2), keras.layers.Conv2D(16, 3, activation="relu"),
-                                  keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
-                                  keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10)])
-        model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9),
-                      loss=keras.losses.CategoricalCrossentropy(from_logits=True))
-    model.fit(x[:batch * 4], y[:batch * 4], batch_size=batch, epochs=1, verbose=0)  # build and trace
-    count = max(batch, min(len(x), int(seconds * 300 * batch ** 0.5)) // batch * batch)
-    started = time.perf_counter()
-    model.fit(x[:count], y[:count], batch_size=batch, epochs=1, verbose=0, shuffle=False)
-    return count / (time.perf_counter() - started)
+def blas_peak() -> dict:
+    """GFLOP/s of a 1024² GEMM with numpy's default threads (this process imports nothing else)."""
+    peaks = {}
+    for dtype in ("float64", "float32"):
+        a = np.random.default_rng(0).standard_normal((1024, 1024)).astype(dtype)
+        a @ a
+        started, count = time.perf_counter(), 0
+        while time.perf_counter() - started < 1.0:
+            a @ a
+            count += 1
+        peaks[dtype] = count * 2 * 1024**3 / (time.perf_counter() - started)
+    return peaks
 
 
-def measure(runners, names, kind, batch, dtype, dataset, args) -> dict[str, list[float]]:
-    """Each runner's rates over the repeats, interleaved: a slow moment of the machine hits every runner."""
-    rates = {n: [] for n in names}
-    for _ in range(args.repeats):
-        for name in names:
-            rates[name].append(runners[name](kind, batch, dtype, dataset, args.seconds))
-    return rates
+def worker(args) -> int:
+    if args.worker == "peak":
+        print(json.dumps(blas_peak()))
+        return 0
+    x, y = load_rows(args.data)
+    run = {"ours": ours, "reference": reference, "pytorch": pytorch, "keras": keras}[args.worker]
+    samples, seconds = run(args.kind, args.batch, args.dtype, x, y, args.seconds, args.epoch)
+    module = MODULES.get(args.worker)
+    version = __import__(module).__version__ if module else np.__version__
+    print(json.dumps({"samples": samples, "seconds": seconds, "version": version}))
+    return 0
 
 
-def busy_row(runners, names, kind, batch, dtype, dataset, args, quiet: dict[str, float]) -> dict:
-    """The row measured again beside a process that spins on one core; prints each ratio's change."""
-    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        rates = measure(runners, names, kind, batch, dtype, dataset, args)
-    finally:
-        spinner.kill()
-        spinner.wait()
-    medians = {n: statistics.median(r) for n, r in rates.items()}
-    print("  with one core busy:")
+# -- the parent: data, rounds, report ----------------------------------------------------------
+def row_data(kind: str, dtype: str, folder: str, whole: bool) -> str:
+    """The row's training images and one-hot labels, saved for its workers (4,096 of them, or all)."""
+    from cnn.data import load_mnist, prepare
+    classes = (0, 1) if kind == "original" else tuple(range(10))
+    dataset = prepare(load_mnist(), classes, None, seed=0, dtype=dtype)
+    n = len(dataset.train.x) if whole else 4096
+    path = os.path.join(folder, f"{kind}-{dtype}-{n}.npz")
+    if not os.path.exists(path):
+        np.savez(path, x=dataset.train.x[:n], y=dataset.train.y[:n])
+    return path
+
+
+def spawn(framework: str, row: Row | None, data: str | None, seconds: float, epoch: bool = False) -> dict:
+    command = [sys.executable, "-m", "benchmarks.compare", "--worker", framework]
+    if row is not None:
+        command += ["--kind", row.kind, "--batch", str(row.batch), "--dtype", row.dtype, "--data", data,
+                    "--seconds", str(seconds)] + (["--epoch"] if epoch else [])
+    done = subprocess.run(command, capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+    if done.returncode != 0:
+        raise SystemExit(f"{framework} failed on {row.title if row else 'the BLAS peak'}:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(row: Row, frameworks: list, data: str, args, epoch: bool = False) -> dict[str, list[float]]:
+    """Each framework's results over the rounds (samples/s, or seconds for the epoch row), the order
+    of the frameworks turned by one each round."""
+    results = {name: [] for name in frameworks}
+    for round_ in range(args.rounds):
+        turned = frameworks[round_ % len(frameworks):] + frameworks[:round_ % len(frameworks)]
+        for name in turned:
+            done = spawn(name, row, data, args.seconds, epoch)
+            results[name].append(done["seconds"] if epoch else done["samples"] / done["seconds"])
+            VERSIONS[name] = done["version"]
+    return results
+
+
+VERSIONS: dict[str, str] = {}
+
+
+def flops_per_sample(kind: str) -> float:
+    """Multiply-adds ×2 of the forward pass, ×3 for forward + the two backward products."""
+    from cnn.presets import digits_network, original_network
+    network = (original_network if kind == "original" else digits_network)(2 if kind == "original" else 10, 0)
+    total = 0.0
+    for layer in network.layers:
+        if "kernels" in layer.params:
+            d, c, k, _ = layer.params["kernels"].shape
+            total += 2 * d * c * k * k * np.prod(layer.out_hw)
+        elif "weights" in layer.params:
+            total += 2 * layer.params["weights"].size
+    return 3 * total
+
+
+def report_row(row: Row, results: dict, peak: float, label: str = "") -> dict:
+    medians = {n: statistics.median(r) for n, r in results.items()}
+    flops = flops_per_sample(row.kind)
+    print(f"\n{row.title}{label}  ({flops / 1e6:.2f} MFLOP per sample)")
     for name, rate in medians.items():
-        print(f"  {name:10s} {rate:10,.0f} samples/s   ({rate / quiet[name]:.2f}× its quiet rate)")
-    changes = {}
+        spread = ", ".join(f"{r:,.0f}" for r in results[name])
+        print(f"  {name:10s} {rate:10,.0f} samples/s  {100 * rate * flops / peak:5.1f}% of the BLAS peak  ({spread})")
+    ratios = {o: medians["ours"] / medians[o] for o in medians if o != "ours"}
+    for other, ratio in ratios.items():
+        target = TARGETS.get((row.title, other)) if not label else None
+        verdict = f" (target {target:.1f}×: {'met' if ratio >= target else 'NOT met'})" if target else ""
+        print(f"  ours / {other}: {ratio:.2f}×{verdict}")
+    return {"row": row.title + label, "samples_per_second": medians, "all": results, "ratios": ratios}
+
+
+def report_epoch(results: dict) -> dict:
+    medians = {n: statistics.median(r) for n, r in results.items()}
+    print(f"\n{EPOCH.title}")
+    for name, seconds in medians.items():
+        spread = ", ".join(f"{s:.1f}" for s in results[name])
+        print(f"  {name:10s} {seconds:6.1f} s per epoch  ({spread})")
     for other in medians:
-        if other == "ours":
-            continue
-        busy_ratio, quiet_ratio = medians["ours"] / medians[other], quiet["ours"] / quiet[other]
-        changes[other] = busy_ratio / quiet_ratio - 1.0
-        held = changes[other] >= -BUSY_TOLERANCE   # the ratio may rise: falling is what the target limits
-        verdict = ("met" if held else "NOT met") if other == "pytorch" else "no target"
-        print(f"  ours / {other}: {busy_ratio:.2f}× busy, {quiet_ratio:.2f}× quiet: {100 * changes[other]:+.0f}% "
-              f"(target: falls by at most {100 * BUSY_TOLERANCE:.0f}%: {verdict})")
-    return {"samples_per_second": medians, "all": rates, "ratio_change": changes}
+        if other != "ours":
+            print(f"  ours / {other}: {medians[other] / medians['ours']:.2f}× as fast")
+    return {"row": EPOCH.title, "seconds": medians, "all": results}
 
 
-def available(module: str) -> bool:
-    try:
-        __import__(module)
+def available(framework: str) -> bool:
+    module = MODULES.get(framework)
+    if module is None:
         return True
-    except ImportError:
-        return False
+    found = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True).returncode == 0
+    if not found:
+        print(f"note: {module} is not installed; {framework} is skipped (pip install -e '.[bench]')")
+    return found
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=2.0, help="training time per measurement")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=3.0, help="training time per measurement")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", metavar="PATH", help="also write the results here")
     parser.add_argument("--busy", action="store_true",
                         help="also measure the batch-64 rows while another process keeps one core busy")
+    parser.add_argument("--no-epoch", action="store_true", help="leave out the whole-epoch row")
+    parser.add_argument("--worker", choices=(*FRAMEWORKS, "peak"), help=argparse.SUPPRESS)
+    for option, kind in (("--kind", str), ("--batch", int), ("--dtype", str), ("--data", str)):
+        parser.add_argument(option, type=kind, help=argparse.SUPPRESS)
+    parser.add_argument("--epoch", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    raw = load_mnist()
-    runners = {"ours": run_ours, "reference": run_original_method}
-    for name, module, runner in (("pytorch", "torch", run_torch), ("keras", "keras", run_keras)):
-        if available(module):
-            runners[name] = runner
-        else:
-            print(f"note: {module} is not installed; {name} is skipped (pip install -e '.[bench]')")
-    peaks = {dtype: blas_peak(dtype) for dtype in ("float64", "float32")}
-    print(f"{platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__}; BLAS peak "
-          f"{peaks['float64'] / 1e9:.0f} GFLOP/s float64, {peaks['float32'] / 1e9:.0f} GFLOP/s float32")
+    if args.worker:
+        return worker(args)
+    present = [f for f in FRAMEWORKS if available(f)]
+    load_before = os.getloadavg()
+    peaks = spawn("peak", None, None, 0)
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
+          f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
+    print(f"BLAS peak with both cores: {peaks['float64'] / 1e9:.0f} GFLOP/s float64, "
+          f"{peaks['float32'] / 1e9:.0f} GFLOP/s float32")
     results = []
-    for title, kind, batch, dtype in CONFIGS:
-        dataset = data(raw, kind, dtype)
-        flops = flops_per_sample((original_network if kind == "original" else digits_network)(
-            len(dataset.classes), 0, dtype))
-        names = [n for n in runners if not (n == "reference" and batch != 1)]
-        rates = measure(runners, names, kind, batch, dtype, dataset, args)
-        medians = {n: statistics.median(r) for n, r in rates.items()}
-        print(f"\n{title}  ({flops / 1e6:.2f} MFLOP per sample)")
-        for name, rate in medians.items():
-            ceiling = rate * flops / peaks[dtype]
-            print(f"  {name:10s} {rate:10,.0f} samples/s   {100 * ceiling:5.1f}% of the BLAS peak")
-        for (config, other), target in TARGETS.items():
-            if config == title and other in medians:
-                ratio = medians["ours"] / medians[other]
-                verdict = "met" if ratio >= target else "NOT met"
-                print(f"  ours / {other}: {ratio:.2f}× (target {target:.1f}×: {verdict})")
-        result = {"config": title, "flops_per_sample": flops, "samples_per_second": medians,
-                  "all": rates, "ratios": {o: medians["ours"] / medians[o] for o in medians if o != "ours"}}
-        if args.busy and batch > 1:
-            result["busy"] = busy_row(runners, names, kind, batch, dtype, dataset, args, medians)
-        results.append(result)
+    with tempfile.TemporaryDirectory() as folder:
+        for row in ROWS:
+            frameworks = [f for f in row.frameworks if f in present]
+            data = row_data(row.kind, row.dtype, folder, whole=False)
+            results.append(report_row(row, measure(row, frameworks, data, args), peaks[row.dtype]))
+            if args.busy and row.batch > 1:
+                spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                try:
+                    busy = measure(row, frameworks, data, args)
+                finally:
+                    spinner.kill()
+                    spinner.wait()
+                label = " — WITH ONE CORE BUSY (a spinning process)"
+                results.append(report_row(row, busy, peaks[row.dtype], label=label))
+        if not args.no_epoch:
+            frameworks = [f for f in EPOCH.frameworks if f in present]
+            data = row_data(EPOCH.kind, EPOCH.dtype, folder, whole=True)
+            results.append(report_epoch(measure(EPOCH, frameworks, data, args, epoch=True)))
+    load_after = os.getloadavg()
+    versions = ", ".join(f"{name} {version}" for name, version in VERSIONS.items())
+    print(f"\nload average after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; {versions}")
     if args.json:
         with open(args.json, "w") as file:
-            json.dump({"date": time.strftime("%Y-%m-%d"), "machine": platform.platform(), "cores": os.cpu_count(),
-                       "blas_peak_flops": peaks, "results": results}, file, indent=2)
+            json.dump({"date": time.strftime("%Y-%m-%d %H:%M"), "machine": platform.platform(),
+                       "cores": os.cpu_count(), "load_before": load_before, "load_after": load_after,
+                       "blas_peak_flops": peaks, "versions": VERSIONS, "results": results}, file, indent=2)
     return 0
 
 

@@ -11,9 +11,11 @@ from . import arch, atomic, io
 from .bridge import BridgeUnavailable
 from .bridge.cluster import CONNECT_TIMEOUT, Unreachable
 from .config import RunConfig, SettingError
+from .conventions import add_common_options, configure
 from .data import DataFileError, download_mnist, load_mnist
 from .evaluation import accuracy_text, confusion_matrix, evaluate, format_confusion
 from .health import EpochHealth
+from .image_folder import add_folder_options, data_choice
 from .layer import DTYPES
 from .presets import PRESETS
 from .ranges import CHOICES, RANGES, shown, whole_option
@@ -70,13 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_argument(setting.option, dest=name, help=setting.help, **kinds[name])
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--data", metavar="PATH", type=_path,
-                        help="an .npz in Keras' MNIST layout or a folder of IDX files (default: the bundled MNIST)")
+                        help="an .npz in Keras' MNIST layout, a folder of IDX files, or a folder of pictures with one "
+                             "subfolder per class (default: the bundled MNIST)")
+    add_folder_options(parser)
     source.add_argument("--download", action="store_true", help="fetch MNIST with keras.datasets (needs TensorFlow)")
     parser.add_argument("--save", metavar="PATH", type=_path, help="write the trained weights to this .npz")
     parser.add_argument("--load", metavar="PATH", type=_path, help="start from the weights in this .npz")
     parser.add_argument("--quiet", action="store_true", help="skip the per-image predictions")
     add_run_options(parser)
     add_engine_options(parser)
+    add_common_options(parser)
     return parser
 
 
@@ -154,6 +159,7 @@ def setting_message(error: SettingError) -> str:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure(args, "cnn-train")
     if args.continue_run is not None:
         _refuse_settings_with_continue(parser, args)
     try:
@@ -203,7 +209,7 @@ def _main(args) -> int:
         if args.save is not None:
             _check_save(args.save)   # now, not after a long training
         if args.continue_run is not None:
-            session, epochs, recorder = continued(args.continue_run, args.epochs, args.data, engine)
+            session, epochs, recorder = continued(args.continue_run, args.epochs, args.data, engine, args)
         else:
             session, epochs = _new_session(args)
             if epochs and args.runs:
@@ -274,7 +280,8 @@ def _new_session(args) -> tuple[Session, int]:
     config = RunConfig.from_preset(args.preset, **overrides)
     if args.limit is not None:
         config = config.with_changes(limit=None if args.limit == "all" else args.limit)
-    raw = download_mnist() if args.download else load_mnist(args.data)
+    choice = data_choice(args.data, args.raw, args.test_share)   # --raw without a folder: refused
+    raw = download_mnist() if args.download else load_mnist(choice)
     network = io.load(args.load) if args.load is not None else None
     if network is not None and args.dtype:
         network.astype(args.dtype)
@@ -368,15 +375,18 @@ def _refuse_settings_with_continue(parser: argparse.ArgumentParser, args) -> Non
         parser.error(f"--continue trains with the run's own settings; drop {given[0]}")
 
 
-def continued(folder: str, more_epochs: int | None, data: str | None,
-              engine: dict | None = None) -> tuple[Session, int, RunRecorder | None]:
+def continued(folder: str, more_epochs: int | None, data: str | None, engine: dict | None = None,
+              options=None) -> tuple[Session, int, RunRecorder | None]:
     """The session saved in the run's last checkpoint, the epochs left to train (its planned ones,
-    or `more_epochs`), and a recorder writing them into the same folder (None when nothing is left)."""
+    or `more_epochs`), and a recorder writing them into the same folder (None when nothing is left).
+    `options`: the command line's --raw and --test-share, for a run on a folder of pictures."""
     info, checkpoint = open_run(folder)
     if more_epochs is not None and checkpoint.epoch + more_epochs > MAX_EPOCHS:
         raise ValueError(f"--epochs {more_epochs}: the run has done {checkpoint.epoch} epochs, and a run has at most "
                          f"{MAX_EPOCHS} in all")
-    session = Session.from_checkpoint(checkpoint, load_mnist(data or data_path(info)), source=data or info.data,
+    raw, share = (options.raw, options.test_share) if options is not None else (False, None)
+    choice = data_choice(data or data_path(info), raw, share)
+    session = Session.from_checkpoint(checkpoint, load_mnist(choice), source=data or info.data,
                                       named=f"{folder}: the checkpoint {LAST}")
     epochs = more_epochs if more_epochs is not None else info.epochs_planned - checkpoint.epoch
     if epochs <= 0 and more_epochs is None:

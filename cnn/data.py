@@ -13,6 +13,7 @@ from .mnist_files import IMAGE_SIDE, DataFileError, check_arrays, read_arrays
 from .mnist_files import IDX_FILES, KEYS, MAX_IMAGES, parse_idx  # noqa: F401  (the names callers know)
 
 from .config import RunConfig
+from .image_folder import is_picture_folder, load_picture_folder, refuse_options_for_files
 
 
 def _bundled() -> Path:
@@ -43,20 +44,28 @@ class Dataset:
 
 def load_mnist(path=None) -> dict[str, np.ndarray]:
     """Raw uint8 arrays x_train (N,28,28), y_train (N,), x_test, y_test from an .npz or an IDX folder
-    (checked as cnn.mnist_files says: memory bounded by what the headers declare)."""
+    (checked as cnn.mnist_files says: memory bounded by what the headers declare), or from a folder of
+    pictures, one subfolder per class (cnn.image_folder; `path` may be its DataChoice)."""
     if path is not None and not os.fspath(path):
         raise DataFileError("the data path is empty")
-    path = Path(path) if path is not None else BUNDLED
-    raw = read_arrays(path)
+    choice, path = path, Path(path) if path is not None else BUNDLED
+    if is_picture_folder(path):
+        raw = load_picture_folder(choice)
+    else:
+        raw = read_arrays(path)
+        refuse_options_for_files(choice, path)
     check_arrays(path, raw)
     return raw
 
 
 def download_mnist() -> dict[str, np.ndarray]:
-    """A fresh copy through keras.datasets.mnist (needs TensorFlow/Keras and a network)."""
+    """A fresh copy through keras.datasets.mnist (needs TensorFlow/Keras and a network). TensorFlow is
+    loaded as the Keras bridge loads it: its start-up lines kept from the terminal unless asked for."""
+    from .bridge import BridgeUnavailable, keras_module
     try:
+        keras_module()
         from keras.datasets import mnist
-    except ImportError:
+    except (BridgeUnavailable, ImportError):
         raise DataFileError("--download needs TensorFlow (Keras): pip install tensorflow-cpu") from None
     try:
         (x_train, y_train), (x_test, y_test) = mnist.load_data()

@@ -88,7 +88,8 @@ def _read_idx_file(folder: Path, name: str) -> np.ndarray:
         if os.path.lexists(path):
             break
     else:
-        raise DataFileError(f"{folder}: neither {name} nor {name}.gz is there")
+        raise DataFileError(f"{folder}: neither {name} nor {name}.gz is there (nor a subfolder of "
+                             "pictures per class)")
     with files.open_regular(path, lambda problem: DataFileError(f"{path}: {problem} (expected an IDX file)")) as file:
         if path.suffix != ".gz":
             return read_idx(file, path, size=os.fstat(file.fileno()).st_size)

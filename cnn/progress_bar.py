@@ -1,33 +1,47 @@
-"""cnn-train's progress line on a terminal."""
+"""cnn-train's progress bar on a terminal: tqdm's, one line an epoch, with the rate in samples a second
+and the time left. Each epoch's bar starts at its first step, counting that step (and the steps a
+continued epoch had done) as done already: the rate is measured from the steps that follow, so the
+first redraw says '?' rather than dividing a whole step by the microseconds since it ended."""
 from __future__ import annotations
 
-import time
+import os
+
+from tqdm import tqdm
+
+FALLBACK_SIZE = (80, 24)    # a terminal that tells no size (a pseudo-terminal nobody sized says 0×0, and
+                            # tqdm would then draw nothing)
 
 
 class ProgressBar:
-    """One line on a terminal, redrawn at most ten times a second."""
-
-    def __init__(self, stream, width: int = 30):
-        self.stream, self.width = stream, width
-        self.last_draw = 0.0
-        self.epoch_started = time.perf_counter()
-        self.samples = 0
+    def __init__(self, stream, mininterval: float = 0.1):
+        self.stream, self.mininterval = stream, mininterval
+        self.bar: tqdm | None = None
+        self.epoch: int | None = None
 
     def show(self, record) -> None:
-        if record.step == 1:
-            self.epoch_started, self.samples = time.perf_counter(), 0
-        self.samples += record.batch_size
-        now = time.perf_counter()
-        if now - self.last_draw < 0.1 and record.step != record.steps_per_epoch:
+        if self.bar is None or record.epoch != self.epoch:
+            self.clear()
+            self.epoch = record.epoch
+            self.bar = tqdm(total=record.steps_per_epoch, initial=record.step, file=self.stream,
+                            desc=f"epoch {record.epoch}", unit="sample",
+                            unit_scale=record.batch_size if record.batch_size > 1 else False,   # steps → samples
+                            mininterval=self.mininterval, leave=False, smoothing=0.1,
+                            postfix={"loss": f"{record.loss:.4f}"}, **_size(self.stream))
             return
-        self.last_draw = now
-        done = record.step / record.steps_per_epoch
-        rate = self.samples / max(now - self.epoch_started, 1e-9)
-        filled = int(done * self.width)
-        self.stream.write(f"\repoch {record.epoch} [{'#' * filled}{'.' * (self.width - filled)}] "
-                          f"{record.step}/{record.steps_per_epoch}  loss {record.loss:.4f}  {rate:,.0f} samples/s")
-        self.stream.flush()
+        self.bar.set_postfix(loss=f"{record.loss:.4f}", refresh=False)
+        self.bar.update(record.step - self.bar.n)
 
     def clear(self) -> None:
-        self.stream.write("\r" + " " * (self.width + 70) + "\r")
-        self.stream.flush()
+        """Erase the bar (before an epoch's line is printed, or when training stops)."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar, self.epoch = None, None
+
+
+def _size(stream) -> dict:
+    """tqdm's ncols and nrows: the terminal's, or FALLBACK_SIZE where it tells none."""
+    try:
+        columns, rows = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        columns = rows = 0
+    return {"ncols": columns or FALLBACK_SIZE[0], "nrows": rows or FALLBACK_SIZE[1]}

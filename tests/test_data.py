@@ -154,6 +154,7 @@ def test_download_goes_through_keras_and_the_same_checks(monkeypatch, raw_mnist)
                               (raw_mnist["x_test"][:7], raw_mnist["y_test"][:7]))
     monkeypatch.setitem(sys.modules, "keras.datasets.mnist", fake)
     monkeypatch.setitem(sys.modules, "keras.datasets", types.SimpleNamespace(mnist=fake))
+    monkeypatch.setattr("cnn.bridge.keras_module", lambda: None)   # (loading TensorFlow quietly: the bridge's)
     assert data.download_mnist()["x_test"].shape == (7, 28, 28)
     fake.load_data = lambda: (_ for _ in ()).throw(OSError("network unreachable"))
     with pytest.raises(DataFileError, match="downloading MNIST failed: network unreachable"):

@@ -89,7 +89,7 @@ def test_cnn_studio_names_the_option(capsys, argv, problem):
 
 
 def test_cnn_predict_names_the_option(capsys):
-    from app.predict import build_parser
+    from cnn.predict import build_parser
     line = last_error_line(capsys, build_parser().parse_args, ["--load", "w.npz", "--classes", BIG, "a.png"])
     assert line == "cnn-predict: error: argument --classes: must be a whole number from 0 to 9, not a number of " \
                    "5,000 digits"

@@ -1,7 +1,7 @@
 """Image files (PNG, JPEG, BMP and whatever else Qt's own readers know) → grey levels for
 cnn.preprocess, with memory bounded by the size the file declares, read before decoding.
 
-Used by cnn-predict and by the studio. Every problem is an ImageFileError naming the file.
+Used by the studio (cnn-predict reads with Pillow: cnn.pictures). Every problem is an ImageFileError naming the file.
 """
 from __future__ import annotations
 

@@ -8,4 +8,5 @@ and checkpoints, written by the CLI and the studio alike and read without ever r
     recorder  recording a run while it trains (checkpoints included)
     opening   opening a recorded run to show or continue it
     export    metrics as CSV
+    board     TensorBoard's event files of a run, written as it trains (events: their encoding)
 """

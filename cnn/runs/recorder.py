@@ -1,6 +1,7 @@
 """Recording a run while it trains: the CLI and the studio's worker hand every training record to
-a RunRecorder, which appends it to metrics.jsonl and, at each epoch's end, writes the `last`
-checkpoint (and `best`, when test accuracy improved) and updates run.json. A new run's `last` is
+a RunRecorder, which appends it to metrics.jsonl (and to TensorBoard's event file, cnn.runs.board)
+and, at each epoch's end, writes the `last` checkpoint (and `best`, when test accuracy improved) and
+updates run.json. A new run's `last` is
 written at its start too, and a recording closed inside an epoch (Stop, Ctrl+C, closing the studio)
 writes it at the step it stopped at: every run can be continued.
 
@@ -14,20 +15,22 @@ power failure at least every SYNC_SECONDS and when the recording ends.
 """
 from __future__ import annotations
 
+import logging
 import os
-from pathlib import Path
-
 import time
+from pathlib import Path
 
 from ..atomic import WriteError, WriteInterrupted, sync_path
 from ..session import Session
 from ..train import EpochRecord, StepRecord
+from .board import RunBoard
 from .lock import RunBusy, RunLock, busy, is_live
 from .metrics import METRICS_FILE, MetricsWriter, truncate_to_epoch
 from .runfile import RunInfo, new_info, read_info, write_info
 from .store import BEST, LAST, RunStore, member_problem
 
 SYNC_SECONDS = 60.0
+log = logging.getLogger("cnn.runs.recorder")
 
 
 class RecordingError(OSError):
@@ -55,8 +58,14 @@ class RunRecorder:
         self.clock, self.last_sync = clock, clock()
         self.failed = False          # a file could not be written: the recording ended there
         self.metrics = MetricsWriter(self.folder / METRICS_FILE)
+        try:
+            self.board = RunBoard(self.folder, session)   # TensorBoard's view of the run (cnn.runs.board)
+        except BaseException:
+            self.metrics.discard()
+            raise
         self._last_step: StepRecord | None = None   # the newest step recorded, while its epoch has not ended
         write_info(self.folder, self.info)
+        log.info("recording the run in %s", self.folder)
 
     @classmethod
     def start(cls, root, session: Session, epochs: int, source: str, name: str | None = None,
@@ -113,10 +122,12 @@ class RunRecorder:
     def _add(self, record: StepRecord | EpochRecord) -> None:
         if isinstance(record, StepRecord):
             self.metrics.add_step(record)
+            self.board.add_step(record)
             self._last_step = record
             return
         self._last_step = None
         self.metrics.add_epoch(record)
+        self.board.add_epoch(record)
         sync = self.clock() - self.last_sync >= SYNC_SECONDS
         if sync:
             self.last_sync = self.clock()
@@ -133,6 +144,7 @@ class RunRecorder:
     def flush(self) -> None:
         """Hand buffered steps to the operating system (the studio calls it when training pauses)."""
         self.metrics.flush()
+        self.board.flush()
 
     def _name_on_disk(self) -> str:
         """The run's name as run.json has it: a rename while recording (the studio's Runs panel) stays."""
@@ -158,6 +170,10 @@ class RunRecorder:
             except OSError as failure:
                 error = failure
             self.metrics.discard()     # closed (everything was written, unless a write failed)
+            try:
+                self.board.close()
+            except OSError as failure:
+                error = error or (None if self.failed else failure)
             within, problem = self._save_within_epoch() if error is None and not self.failed else ({}, None)
             _sync_files(self.folder / LAST, self.folder / BEST)
             status = "finished" if self.info.epochs_done >= self.info.epochs_planned else "interrupted"

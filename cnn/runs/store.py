@@ -6,6 +6,7 @@ new one, rename, delete, export. Each run is a folder:
     last.npz        checkpoint after the newest finished epoch (weights + optimizer state)
     best.npz        checkpoint after the epoch with the best test accuracy
     .lock           held by the recording process while it runs (cnn.runs.lock)
+    events.out.tfevents.*   TensorBoard's view of it (cnn.runs.board)
 """
 from __future__ import annotations
 
@@ -89,6 +90,11 @@ def member_problem(folder: Path) -> str | None:
 def _temporary_files(folder: Path) -> list[Path]:
     """Temporary files of writes cut short (.run.json.<pid>.<random>.tmp and the like)."""
     return list(Path(folder).glob(".*.tmp"))
+
+
+def _event_files(folder: Path) -> list[Path]:
+    """The TensorBoard event files a recording wrote (cnn.runs.board)."""
+    return list(Path(folder).glob("events.out.tfevents.*"))
 
 
 def _without_run_file(folder: Path) -> str:
@@ -190,7 +196,7 @@ def delete(folder: Path) -> list[str]:
         raise ValueError(f"{folder}: not a run folder; nothing deleted")
     # The run's files and the temporary files of saves cut short; a folder by such a name is not the run's
     # and stays (unlinking it would fail half-way through). A link is removed itself, never what it points to.
-    for path in [folder / name for name in OURS] + _temporary_files(folder):
+    for path in [folder / name for name in OURS] + _temporary_files(folder) + _event_files(folder):
         try:
             if not stat.S_ISDIR(os.lstat(path).st_mode):
                 path.unlink()
