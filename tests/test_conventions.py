@@ -31,6 +31,18 @@ def test_version_is_the_packages(command, capsys):
     assert capsys.readouterr().out == f"{command} {declared}\n" == f"{command} {cnn.__version__}\n"
 
 
+@pytest.mark.parametrize("command", ["cnn-export", "cnn-import"])
+def test_the_bridge_commands_take_version_and_log_level_too(command, capsys):
+    from cnn.bridge.cli import export_main, import_main
+    main = export_main if command == "cnn-export" else import_main
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out == f"{command} {cnn.__version__}\n"
+    with pytest.raises(SystemExit) as done:
+        main(["a", "b", "--log-level", "LOUD"])
+    assert done.value.code == 2 and "--log-level" in capsys.readouterr().err
+
+
 def test_verbose_says_what_is_done_and_the_default_is_quiet(tmp_path, raw_mnist, capsys):
     from cnn.cli import main
     for digit in (0, 1):

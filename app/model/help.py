@@ -19,9 +19,9 @@ ABOUT = (f"<b>CNN Studio {version()}</b><p>A convolutional network written from 
 TOUR = """<p>The studio has five <b>workspaces</b>, one tab each (Ctrl+1 to Ctrl+5, or the View menu);
 the run controls above them work from every one, and training goes on while you look at another.
 The status bar shows the run's progress.</p>
-<p>The <b>lesson</b> in the pane at the left (Help ▸ Lesson, Ctrl+L) walks from the task to a trained network, one idea a
-page: <i>Show me</i> puts the studio in the state the page speaks of, and <i>Try it</i> gives a task the studio
-checks by itself and answers in words.</p>
+<p>The <b>lesson</b> in the pane at the left (Help ▸ Lesson, Ctrl+L) walks from the task to a trained network,
+one idea a page: <i>Show me</i> puts the studio in the state the page speaks of, and <i>Try it</i> gives a
+task the studio checks by itself and answers in words.</p>
 <p><b>Train</b> (Ctrl+1): the run's settings, and below them the network they make, one row per
 layer. <b>Loss</b>: every step's training loss in grey, its moving average in blue, each epoch's
 mean training loss (dots) and test loss (orange squares) on a log scale; below, the test error

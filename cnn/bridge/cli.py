@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from .. import atomic, io
+from ..conventions import add_common_options, configure
 from . import BridgeError, BridgeUnavailable
 
 SUFFIXES = {".keras": "keras", ".onnx": "onnx", ".tflite": "tflite"}
@@ -45,7 +46,9 @@ def export_main(argv=None) -> int:
     parser.add_argument("model", metavar="MODEL")
     parser.add_argument("--format", choices=FORMATS, help="the format to write (default: told by MODEL's suffix; "
                                                           "savedmodel writes a folder)")
+    add_common_options(parser)
     args = parser.parse_args(argv)
+    configure(args, "cnn-export")
 
     def work():
         kind = model_format(args.model, args.format)
@@ -71,7 +74,9 @@ def import_main(argv=None) -> int:
                                      "dense layers and activations on 28×28×1 images.")
     parser.add_argument("model", metavar="MODEL")
     parser.add_argument("weights", metavar="WEIGHTS.npz")
+    add_common_options(parser)
     args = parser.parse_args(argv)
+    configure(args, "cnn-import")
 
     def work():
         kind = model_format(args.model, None, ("keras", "onnx"))
