@@ -108,7 +108,7 @@ def list_moments(run_folder: Path) -> tuple[list[Moment], list[Damaged]]:
         return [], [Damaged(MOMENTS, problem)]
     try:
         with os.scandir(folder) as entries:
-            names = sorted(entry.name for _, entry in zip(range(MAX_MOMENTS), entries))
+            names = sorted(entry.name for _, entry in zip(range(MAX_MOMENTS), entries, strict=False))
     except FileNotFoundError:
         return [], []
     except OSError as error:
