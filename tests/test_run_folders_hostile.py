@@ -212,7 +212,7 @@ def test_a_full_disk_while_recording_is_one_line_naming_the_run_file(tmp_path, c
     assert err == (f"cnn-train: error: the run could not be recorded: {folder / name}: No space left on device; it "
                    "stopped there, its last checkpoint kept\n")
     assert "--save" not in err and "Traceback" not in err
-    assert sorted(p.name for p in folder.iterdir()) == sorted([".lock", BEST, LAST, METRICS_FILE, RUN_FILE])
+    assert sorted(p.name for p in folder.iterdir()) == sorted([".lock", BEST, LAST, METRICS_FILE, RUN_FILE, "moments"])
     assert load_checkpoint(folder / LAST).epoch == checkpoint_epoch
     assert read_info(folder).status == status_on_disk
     assert entry.status == "interrupted" and entry.openable
