@@ -32,6 +32,9 @@ EVENTS = {
     "quit_ready": "the run is ended for a quit: what quitting would lose ('' for nothing)",
     "layer_chosen": "the index of the layer the views of one layer show",
     "workspace_chosen": "the name of the workspace the window shows",
+    "moments": "MomentList: the moments of the run shown, by step (app/model/timeline.py)",
+    "moment_chosen": "the step of the moment the views show and its epoch position (None, None: live)",
+    "over_time": "OverTime: each parameter's distribution at every moment, the chosen sample's probabilities",
 }
 
 Emit = Callable[..., None]

@@ -40,6 +40,9 @@ class TrainingWorker(QObject):
     quit_ready = Signal(str)
     layer_chosen = Signal(int)
     workspace_chosen = Signal(str)
+    moments = Signal(object)
+    moment_chosen = Signal(object, object)
+    over_time = Signal(object)
 
     def __init__(self, data_path=None, runs_dir=None):
         super().__init__()
