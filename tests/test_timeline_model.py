@@ -92,10 +92,20 @@ def test_a_chosen_moment_is_what_every_view_shows_for_the_chosen_sample(trained)
     assert not np.array_equal(kernels(shown), live)      # not the weights of now
     session = moment_session(studio, 4)
     evaluation = evaluate(session.network, session.dataset.test, session.loss)
+    before = len(events.of("evaluated"))
+    studio.command("select_workspace", "results")      # the test set's results wait for their workspace
+    assert studio.workspace == "results" and len(events.of("evaluated")) == before + 1
     results, _ = events.last("evaluated")
     expected_results = results_of("test", session.dataset.test, session.dataset.classes, session.loss,
                                   evaluation.outputs)
     assert np.array_equal(results.predicted, expected_results.predicted)      # the confusion matrix and galleries
+    studio.command("moment", 8)
+    assert len(events.of("evaluated")) == before + 2            # shown: they follow each moment
+    studio.command("select_workspace", "inspect")
+    studio.command("moment", 4)
+    assert len(events.of("evaluated")) == before + 3            # kept: sent at once
+    studio.command("moment", 2)
+    assert len(events.of("evaluated")) == before + 3            # not kept, not shown: not computed
 
 
 def test_live_goes_back_to_the_weights_of_now(trained):

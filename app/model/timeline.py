@@ -18,7 +18,7 @@ import numpy as np
 
 from cnn import io
 from cnn.runs.moments import Moment, list_moments
-from cnn.runs.specs import split_spec
+from cnn.runs.specs import find, split_spec
 from cnn.train import evaluate
 
 from app.model.my_samples import ImageSample, as_split
@@ -61,17 +61,22 @@ class Timeline:
         self._networks: OrderedDict = OrderedDict()
         self._evaluations: OrderedDict = OrderedDict()
         self._bands: dict = {}                   # step → {name: percentiles}: a moment's never change
-        self.commands = {"list_moments": self.refresh, "moment": self.choose, "over_time": self.over_time}
+        self.results_step = None                 # the moment whose test results the views have (None: live)
+        self.commands = {"list_moments": self.refresh, "moment": self.choose, "over_time": self.over_time,
+                         "select_workspace": self.select_workspace}
 
     # -- which moments ---------------------------------------------------------------------
     def loaded(self, path: str) -> None:
         """A weights file was loaded: a moment's name (RUN@STEP) makes that run's moments the timeline's."""
         parts = split_spec(path)
         self.browsed = parts[0] if parts else None
+        if parts is not None:      # and the timeline stands at that moment
+            self.refresh()
+            self.choose(find(*parts).step)
 
     def forget(self) -> None:
         """Another network is shown: live again, nothing kept of the moments before."""
-        self.studio.moment, self.browsed = None, None
+        self.studio.moment, self.browsed, self.results_step = None, None, None
         self._networks.clear()
         self._evaluations.clear()
         self._bands.clear()
@@ -126,9 +131,24 @@ class Timeline:
 
     def _show(self) -> None:
         """The chosen sample's views, then the test set's results, of the moment shown (or live)."""
-        inspection = self.studio.inspection
-        inspection.emit_snapshot()
-        inspection.emit_test_evaluation(self.evaluation())
+        self.studio.inspection.emit_snapshot()
+        self._results()
+
+    def _results(self) -> None:
+        """The test set's results (the confusion matrix, the galleries, the picker's marks) of the moment shown:
+        now if they are kept or the Results workspace is shown; else when it is (a digits network's test set
+        takes a second, which moving along the timeline does not wait for)."""
+        step = self.studio.moment
+        if step == self.results_step or (step not in self._evaluations and self.studio.workspace != "results"):
+            return
+        self.studio.inspection.emit_test_evaluation(self.evaluation())
+        self.results_step = step
+
+    def select_workspace(self, name: str) -> None:
+        """The studio's own, then the results of the moment shown if the Results workspace waits for them."""
+        self.studio.select_workspace(name)
+        if name == "results" and self.studio.session is not None:
+            self.studio.guarded(self._results)
 
     def network(self, moment: Moment):
         """The moment's network, loaded once (a few are kept); it must be the shown network's shape."""
