@@ -17,6 +17,7 @@ BAND_ALPHAS = (40, 70, 100, 130)     # outer band (min–max) to inner band (±�
 
 class OverTimeView(QWidget):
     wanted = Signal()     # shown, and what it draws may have changed: the model is asked again
+    drawn = Signal()      # the moments' distributions and probabilities are drawn
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -75,6 +76,7 @@ class OverTimeView(QWidget):
         label = f", digit {data.label}" if data.label is not None else ""
         self.title.setText(f"{len(data.steps)} moments; sample {data.sample}{label}")
         self.redraw()
+        self.drawn.emit()
 
     def redraw(self) -> None:
         data = self.data
