@@ -23,7 +23,7 @@ from cnn.train import evaluate
 
 from app.model.my_samples import ImageSample, as_split
 
-KEPT_NETWORKS = 4          # moments' networks kept loaded
+KEPT_NETWORKS = 8          # moments' networks kept loaded
 KEPT_EVALUATIONS = 16      # moments' test evaluations kept
 PERCENTILES = (0, 6.68, 15.87, 30.85, 50, 69.15, 84.13, 93.32, 100)   # TensorBoard's distributions' band edges:
 # the minimum, −1.5σ, −σ, −σ/2, the median, σ/2, σ, 1.5σ and the maximum of a normal distribution, as percentiles
