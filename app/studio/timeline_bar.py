@@ -200,7 +200,14 @@ class TimelineBar(QWidget):
 
     def export_gif(self, path: Path) -> None:
         """Every moment drawn in the current view, then written to `path` as an animated GIF."""
+        if not self.steps or self.gif is not None:
+            return
         from app.studio.gif_export import GifRecorder
+        try:
+            import PIL  # noqa: F401
+        except ImportError:
+            self.window.show_error("Saving the animation as a GIF needs Pillow: pip install 'cnn-studio[app]'")
+            return
         self.play_timer.stop()
         self.gif = GifRecorder(self, path)
         self.gif.start()
