@@ -66,3 +66,33 @@ def test_the_animation_is_saved_as_a_gif(trained, qtbot, tmp_path):
     with Image.open(path) as gif:
         assert gif.n_frames == len(steps)
     qtbot.waitUntil(lambda: window.timeline.shown is None, timeout=10000)    # back to where it was: live
+
+
+@pytest.mark.slow
+def test_cnn_studio_draws_a_moment_and_names_a_missing_one(tmp_path):
+    """`cnn-studio --load RUN@STEP --screenshot P --exit-when-done`: the window at that moment, its label
+    saying so; a moment that is not there is one line naming it, exit 1."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from cnn.runs.store import RunStore
+    root = Path(__file__).resolve().parent.parent
+    environment = {**os.environ, "PYTHONPATH": str(root), "QT_QPA_PLATFORM": "offscreen"}
+    subprocess.run([sys.executable, "-m", "cnn", "--epochs", "1", "--limit", "10", "--quiet", "--runs",
+                    str(tmp_path / "runs")], check=True, env=environment, capture_output=True)
+    [entry] = RunStore(tmp_path / "runs").list()
+
+    def studio(spec):
+        return subprocess.run([sys.executable, "-m", "app", "--runs", str(tmp_path / "runs"), "--load", spec,
+                               "--exit-when-done", "--screenshot", str(tmp_path / "shot.png"), "--settings",
+                               str(tmp_path / "s.ini")], env=environment, capture_output=True, text=True, timeout=300)
+    result = studio(f"{entry.path}@4")
+    assert result.returncode == 0, result.stderr
+    from PySide6.QtGui import QImage
+    assert QImage(str(tmp_path / "shot.png")).width() == 1600
+    result = studio(f"{entry.path}@5")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith(f"cnn-studio: {entry.path}@5: no moment at step 5; the "
+                                                             "moments are at steps 0, 1, 2, 4, 8, 16, 20")
