@@ -173,3 +173,14 @@ def test_a_moment_loaded_as_weights_offers_its_runs_moments(trained):
     assert events.last("moments").steps[-1] == 40
     other.command("moment", 0)
     assert np.array_equal(kernels(events.last("snapshot")), io.load(f"{folder}@0").params["0.kernels"])
+
+
+def test_another_network_goes_live_and_leaves_no_moments_drawn(trained):
+    studio, events = trained
+    studio.command("moment", 4)
+    studio.command("configure", CONFIG.with_changes(seed=3))     # a fresh network: no run yet, no moments
+    assert studio.moment is None and events.last("moment_chosen") == (None, None)
+    studio.command("list_moments")
+    studio.command("over_time")
+    assert events.last("moments").steps == () and events.last("over_time").steps == ()
+    assert events.last("over_time").probabilities.shape == (0, 2)

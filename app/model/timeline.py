@@ -76,6 +76,8 @@ class Timeline:
 
     def forget(self) -> None:
         """Another network is shown: live again, nothing kept of the moments before."""
+        if self.studio.moment is not None:
+            self.studio.emit("moment_chosen", None, None)
         self.studio.moment, self.browsed, self.results_step = None, None, None
         self._networks.clear()
         self._evaluations.clear()
@@ -193,9 +195,8 @@ class Timeline:
         """Sends `over_time`: every moment's distribution of each parameter tensor and the chosen sample's
         probabilities. Each moment's file is read once per call (its percentiles are kept)."""
         studio = self.studio
-        if studio.session is None or not self.moments:
-            return
-        studio.guarded(lambda: studio.emit("over_time", self._over_time()))
+        if studio.session is not None:    # no moments: an empty one, so that no other run's stays drawn
+            studio.guarded(lambda: studio.emit("over_time", self._over_time()))
 
     def _over_time(self) -> OverTime:
         session, sample = self.studio.session, self.studio.inspection.sample
@@ -216,6 +217,8 @@ class Timeline:
             for key, values in self._bands[moment.step].items():
                 bands.setdefault(key, []).append(values)
             probabilities.append(session.loss.probabilities(network.predict(x))[0])
+        classes = len(session.dataset.classes)
         return OverTime(tuple(m.step for m in self.moments), tuple(m.epoch for m in self.moments),
-                        {key: np.array(values) for key, values in bands.items()}, np.array(probabilities),
+                        {key: np.array(values) for key, values in bands.items()},
+                        np.array(probabilities).reshape(len(self.moments), classes),
                         tuple(session.dataset.classes), name, label)

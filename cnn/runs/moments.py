@@ -77,7 +77,7 @@ def folder_problem(run_folder: Path) -> str | None:
     if stat.S_ISLNK(mode):
         return f"{MOMENTS} is a symbolic link; a run folder's files must be its own"
     if not stat.S_ISDIR(mode):
-        return f"{MOMENTS} is {files.kind(mode)}, not a folder"
+        return f"{MOMENTS} is {'a file' if stat.S_ISREG(mode) else files.kind(mode)}, not a folder"
     return None
 
 
@@ -122,6 +122,8 @@ def list_moments(run_folder: Path) -> tuple[list[Moment], list[Damaged]]:
             damaged.append(Damaged(name, "not a moment's file name (step-NNNNNNNNN.npz)"))
             continue
         try:
+            if stat.S_ISLNK(os.lstat(folder / name).st_mode):
+                raise OSError("is a symbolic link; a run folder's files must be its own")
             moments.append(_read_moment(folder / name, int(match.group(1))))
         except (io.WeightsFileError, OSError, ValueError) as error:
             damaged.append(Damaged(name, str(error).removeprefix(f"{folder / name}: ")))
@@ -167,11 +169,13 @@ def _number(value) -> bool:
 
 def remove_after(run_folder: Path, step: int) -> None:
     """A continued run repeats what came after its checkpoint at `step`: the moments after it go."""
-    if folder_problem(run_folder) is not None:
+    folder = Path(run_folder) / MOMENTS
+    if folder_problem(run_folder) is not None or not folder.is_dir():
         return
-    for moment in list_moments(run_folder)[0]:
-        if moment.step > step:
-            moment.path.unlink(missing_ok=True)
+    for path in folder.iterdir():
+        match = NAME.fullmatch(path.name)
+        if match and int(match.group(1)) > step and not stat.S_ISDIR(os.lstat(path).st_mode):
+            path.unlink(missing_ok=True)      # a damaged one too; a link is removed itself
 
 
 def remove_all(run_folder: Path) -> list[str]:
