@@ -33,6 +33,7 @@ class TimelineBar(QWidget):
         self.positions: tuple[float, ...] = ()
         self.accuracies: tuple = ()
         self.shown: int | None = None       # the step the views show (None: live)
+        self.damaged: tuple[str, ...] = ()  # the moments that cannot be read, with why
         self.waiting = False                # a moment was asked for and is not drawn yet
         self.pending = False                # the slider moved meanwhile: its step goes next
         self.gif = None                     # GifRecorder while an animation is exported
@@ -61,6 +62,7 @@ class TimelineBar(QWidget):
         self.save_gif.setToolTip("Save the current view's animation through the moments as a GIF")
         self.label = QLabel()
         self.label.setMinimumWidth(150)
+        self.label.setMaximumWidth(280)     # the window still fits 1024 px
         for widget in (self.back, self.forward, self.live, self.play, self.save_gif):
             widget.setFocusPolicy(Qt.NoFocus)
         for widget in (self.back, self.forward):
@@ -89,6 +91,7 @@ class TimelineBar(QWidget):
         worker.moment_chosen.connect(self.chosen)
 
     def _moments(self, moments) -> None:
+        self.damaged = moments.damaged       # listed, never in the way of the others
         self.show_moments(moments.steps, moments.positions, moments.accuracies)
 
     def want_moments(self, *_) -> None:
@@ -131,6 +134,13 @@ class TimelineBar(QWidget):
             self.gif.frame_drawn()
 
     def _label(self) -> None:
+        self._say()
+        if self.damaged:
+            self.label.setText(f"{self.label.text()} · {len(self.damaged)} damaged")
+            self.label.setToolTip("Moments that cannot be read:\n" + "\n".join(self.damaged[:20]))
+
+    def _say(self) -> None:
+        self.label.setToolTip("")
         if not self.steps:
             self.label.setText("no moments yet")
             self.label.setToolTip("A recorded run keeps moments: Start records one")
