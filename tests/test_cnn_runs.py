@@ -2,6 +2,7 @@
 import csv
 import re
 
+import numpy as np
 import pytest
 
 from cnn.cli import main as train
@@ -84,3 +85,17 @@ def test_csv_writes_what_the_studio_exports(runs, tmp_path, capsys):
 def test_bad_input_is_one_line_and_exit_2(runs, tmp_path, capsys, argv, message):
     assert main([arg.format(tmp=tmp_path) for arg in argv]) == 2
     assert capsys.readouterr().err == message.format(tmp=tmp_path)
+
+
+def test_show_lists_the_moments_when_the_runs_data_is_gone(tmp_path, cli_mnist_once, raw_mnist, capsys):
+    data = tmp_path / "mnist.npz"
+    np.savez(data, **{key: value[:200] for key, value in raw_mnist.items()})
+    assert train(["--epochs", "1", *SMALL, "--data", str(data), "--runs", str(tmp_path / "runs")]) == 0
+    data.unlink()
+    [entry] = RunStore(tmp_path / "runs").list()
+    capsys.readouterr()
+    assert main(["show", str(entry.path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("the moments inside an epoch are not evaluated: the run's data cannot be read (")
+               for line in out)
+    assert "step 0  epoch 0  test accuracy —" in out and out[-1].startswith("step 20  epoch 1  test accuracy ")

@@ -87,7 +87,10 @@ def show(folder: Path, evaluate_all: bool = True) -> int:
         for name, value in entry.info.settings.as_dict().items():
             print(f"  {name}: {value}")
         if evaluate_all:
-            test = Session(entry.info.settings, load_mnist(data_path(entry.info))).dataset.test
+            try:
+                test = Session(entry.info.settings, load_mnist(data_path(entry.info))).dataset.test
+            except (DataFileError, OSError, ValueError) as error:   # the moments are listed all the same
+                print(f"the moments inside an epoch are not evaluated: the run's data cannot be read ({error})")
     moments, damaged = list_moments(folder)
     if not moments and not damaged:
         print("no moments (the run was recorded before moments were kept)")
