@@ -8,4 +8,7 @@ and checkpoints, written by the CLI and the studio alike and read without ever r
     recorder  recording a run while it trains (checkpoints included)
     opening   opening a recorded run to show or continue it
     export    metrics as CSV
+    moments   the weights at chosen steps, kept as the run trains (time travel)
+    specs     RUN_FOLDER@STEP (@first, @last, @best, @epochN): a moment named as a weights file
+    cli       cnn-runs: list, show, csv
 """
