@@ -43,6 +43,7 @@ class GifRecorder:
         self.indices = picked(len(bar.steps))
         self.frames: list = []
         self.before = bar.shown
+        self.grabbing = False       # a grab is on its way: one frame a moment
 
     def start(self) -> None:
         self._next()
@@ -56,11 +57,15 @@ class GifRecorder:
             bar.go_to(self.indices[len(self.frames)])
 
     def frame_drawn(self) -> None:
-        """The views show the moment asked for: grabbed once they are painted."""
-        QTimer.singleShot(30, self._grab)
+        """The views drew a snapshot: if it is of the moment asked for (the model says which it shows before
+        it sends the snapshot; training's own frames come too), it is grabbed once painted."""
+        if not self.grabbing and self.bar.shown == self.bar.steps[self.indices[len(self.frames)]]:
+            self.grabbing = True
+            QTimer.singleShot(30, self._grab)
 
     def _grab(self) -> None:
         bar = self.bar
+        self.grabbing = False
         if bar.gif is not self:
             return
         self.frames.append(frame_of(bar.window.workspaces.currentWidget()))
