@@ -184,3 +184,22 @@ def test_another_network_goes_live_and_leaves_no_moments_drawn(trained):
     studio.command("over_time")
     assert events.last("moments").steps == () and events.last("over_time").steps == ()
     assert events.last("over_time").probabilities.shape == (0, 2)
+
+
+def test_a_stops_moment_shown_goes_live_when_the_run_goes_on_without_it(trained):
+    studio, events = trained
+    config = CONFIG.with_changes(epochs=3)
+    studio.command("start", config)
+    for _ in range(5):
+        studio.tick()
+    studio.command("stop")                               # inside epoch 3: a moment where it stopped
+    studio.command("list_moments")
+    stop = events.last("moments").steps[-1]
+    assert stop % 20 != 0
+    studio.command("moment", stop)
+    assert studio.moment == stop
+    studio.command("start", config)                      # goes on: that stop's moment is taken away
+    studio.command("list_moments")
+    assert stop not in events.last("moments").steps
+    assert studio.moment is None and events.last("moment_chosen") == (None, None)
+    studio.command("stop")

@@ -93,6 +93,8 @@ class Timeline:
         self.folder = folder
         moments, damaged = list_moments(folder) if folder is not None else ([], [])
         self.moments = moments
+        if self.studio.moment is not None and all(m.step != self.studio.moment for m in moments):
+            self.choose(None)         # the moment shown is gone (a continued run took its stop's away): live
         self.studio.emit("moments", MomentList(str(folder or ""), tuple(m.step for m in self.moments),
                                                tuple(m.epoch for m in self.moments),
                                                tuple(m.test_accuracy for m in self.moments),

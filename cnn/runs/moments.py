@@ -167,15 +167,20 @@ def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
 
 
-def remove_after(run_folder: Path, step: int) -> None:
-    """A continued run repeats what came after its checkpoint at `step`: the moments after it go."""
+def prune_for_resume(run_folder: Path, step: int, steps_per_epoch: int) -> None:
+    """A continued run repeats what came after its checkpoint at `step`: the moments after it go (damaged
+    files too; a link is removed itself), and so do those of earlier stops inside an epoch, the checkpoint's
+    own included. The run then keeps the moments an uninterrupted run keeps, the same bit for bit, and a run
+    stopped and continued many times does not grow by a moment each time."""
     folder = Path(run_folder) / MOMENTS
     if folder_problem(run_folder) is not None or not folder.is_dir():
         return
-    for path in folder.iterdir():
-        match = NAME.fullmatch(path.name)
-        if match and int(match.group(1)) > step and not stat.S_ISDIR(os.lstat(path).st_mode):
-            path.unlink(missing_ok=True)      # a damaged one too; a link is removed itself
+    paths = sorted(path for path in folder.iterdir() if NAME.fullmatch(path.name))
+    for index, path in enumerate(paths):
+        taken = int(NAME.fullmatch(path.name).group(1))
+        kept = taken % steps_per_epoch == 0 or is_early(taken, steps_per_epoch) or index == 0   # the run's start
+        if (taken > step or not kept) and not stat.S_ISDIR(os.lstat(path).st_mode):
+            path.unlink(missing_ok=True)
 
 
 def remove_all(run_folder: Path) -> list[str]:

@@ -26,7 +26,7 @@ from ..session import Session
 from ..train import EpochRecord, StepRecord
 from .lock import RunBusy, RunLock, busy, is_live
 from .metrics import METRICS_FILE, MetricsWriter, truncate_to_epoch
-from .moments import folder_problem, is_early, remove_after, write_moment
+from .moments import folder_problem, is_early, prune_for_resume, write_moment
 from .runfile import RunInfo, new_info, read_info, write_info
 from .store import BEST, LAST, RunStore, member_problem
 
@@ -93,7 +93,7 @@ class RunRecorder:
         try:
             info = read_info(folder)
             truncate_to_epoch(folder / METRICS_FILE, session.epochs_done, session.progress.step)
-            remove_after(folder, _global_step(session))   # its moments too: they are taken again, the same
+            prune_for_resume(folder, _global_step(session), session.steps_per_epoch)   # its moments too
             best = info.best_test_accuracy if (info.best_epoch or 0) <= session.epochs_done else None
             planned = _plan(session, session.epochs_done + epochs)
             info = info.with_changes(status="running", settings=session.config, epochs_done=session.epochs_done,
