@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workspace", choices=NAMES, help="open this workspace (default: the remembered one; "
                         "with --draw or --open-image: your-digit, with --click-cell: results)")
     parser.add_argument("--tab", choices=sorted(TABS), help="show this view of the network: the chosen layer, "
-                        "every layer's output and gradient (strip), both in Inspect, or the layers' health (in Train)")
+                        "every layer's output and gradient (strip), the weights over the run's "
+                        "moments (over-time), all in Inspect, or the layers' health (in Train)")
     parser.add_argument("--size", metavar="WIDTHxHEIGHT", type=window_size,
                         help="the window's size in pixels, e.g. 1024x768 (with --screenshot: the picture's; "
                              "default there 1600x1000)")
@@ -64,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-TABS = {"layer": "views_splitter", "strip": "strip_view", "health": "health_view"}   # the window's attributes
+TABS = {"layer": "views_splitter", "strip": "strip_view", "health": "health_view",
+        "over-time": "over_time_view"}   # the window's attributes
 SIZES = (400, 10000)             # the smallest and largest --size, each way
 
 

@@ -91,7 +91,10 @@ def _writer(network: Network, extra_header: dict | None = None, state: dict[str,
 
 
 def load(path) -> Network:
-    """Rebuild the network saved in `path`, or raise WeightsFileError and change nothing."""
+    """Rebuild the network saved in `path`, or raise WeightsFileError and change nothing. `path` may name
+    a moment of a recorded run (RUN_FOLDER@STEP, @first, @last, @best, @epochN: cnn.runs.specs)."""
+    from .runs.specs import resolve   # (cnn.runs reads weights files with this module)
+    path = resolve(path) or path
     def fail(problem):
         return WeightsFileError(f"{files.shown(path)}: {problem}")
     try:

@@ -214,7 +214,8 @@ def test_a_full_disk_while_recording_is_one_line_naming_the_run_file(tmp_path, c
     assert "--save" not in err and "Traceback" not in err
     events = [p.name for p in folder.iterdir() if p.name.startswith("events.out.tfevents.")]   # TensorBoard's
     assert len(events) == 1
-    assert sorted(p.name for p in folder.iterdir()) == sorted([".lock", BEST, LAST, METRICS_FILE, RUN_FILE, *events])
+    expected = [".lock", BEST, LAST, METRICS_FILE, RUN_FILE, "moments", *events]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(expected)
     assert load_checkpoint(folder / LAST).epoch == checkpoint_epoch
     assert read_info(folder).status == status_on_disk
     assert entry.status == "interrupted" and entry.openable

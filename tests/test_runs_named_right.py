@@ -207,9 +207,9 @@ def test_a_best_checkpoint_of_another_run_is_refused_before_anything_is_written(
     folder = recorded(tmp_path / "runs")
     other = recorded(tmp_path / "other", "--seed", "1")
     (other / BEST).replace(folder / BEST)
-    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    before = {path.name: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
     capsys.readouterr()
     assert main(["--continue", str(folder), "--epochs", "1", "--quiet"]) == 2
     assert one_error(capsys) == (f"cnn-train: error: {folder}: the checkpoint best.npz is of another network than "
                                  "run.json describes (seed 1 in best.npz, 0 in run.json); nothing was changed")
-    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    assert {path.name: path.read_bytes() for path in folder.rglob("*") if path.is_file()} == before

@@ -104,7 +104,7 @@ def test_the_tab_option_chooses_the_windows_central_tab(qtbot, tmp_path):
         holder = view.parentWidget().parentWidget()
         shown[name] = (window.workspaces.current, holder.tabText(holder.currentIndex()))
     assert shown == {"layer": ("inspect", "Layer"), "strip": ("inspect", "Network strip"),
-                     "health": ("train", "Health")}
+                     "health": ("train", "Health"), "over-time": ("inspect", "Over time")}
 
 @pytest.mark.slow
 @pytest.mark.parametrize("arguments, message", [

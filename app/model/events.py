@@ -33,6 +33,9 @@ EVENTS = {
     "layer_chosen": "the index of the layer the views of one layer show",
     "workspace_chosen": "the name of the workspace the window shows",
     "lesson_answer": "a lesson's Try it checked: the check's name, whether it is done, the answer in words",
+    "moments": "MomentList: the moments of the run shown, by step (app/model/timeline.py)",
+    "moment_chosen": "the step of the moment the views show and its epoch position (None, None: live)",
+    "over_time": "OverTime: each parameter's distribution at every moment, the chosen sample's probabilities",
 }
 
 Emit = Callable[..., None]

@@ -64,8 +64,15 @@ number to see where it comes from, edit a kernel, check the gradients, apply one
 layers, from a preset; add, remove, reorder and change them number by number (Undo, Ctrl+Z). Each row
 shows its output shape and parameters; an invalid row is red, with its reason. Apply starts a new run
 with that network; the preset box then says "custom network".</p>
+<p><b>The timeline</b> under the workspaces holds the moments of the run shown: its weights at step 0,
+at steps 1, 2, 4, … of the first epoch and at every epoch's end. Drag it, or press [ and ] (Home, End),
+and every view shows that moment's weights for the chosen image; the loss plot marks it. Live (L) goes
+back to the weights of now; training goes on meanwhile. Play animates the moments, GIF… saves the
+animation; Inspect ▸ Over time draws each parameter's distribution and the image's probabilities
+across the moments.</p>
 <p><b>Shortcuts</b>: Start F5 · Pause/Resume Space (also while a field has focus) · Stop Ctrl+. ·
 Reset Ctrl+R · previous/next image Alt+← / Alt+→ · next misclassified Ctrl+M · step through Ctrl+T ·
 open weights Ctrl+O · save weights Ctrl+S · export the workspace as PNG Ctrl+E · the workspaces
-Ctrl+1 … Ctrl+5. The learning rate can be typed while training and applies from the next step
+Ctrl+1 … Ctrl+5 · the timeline's moments [ ] Home End, live L. The learning rate can be typed while
+training and applies from the next step
 (Enter to take it).</p>"""

@@ -43,8 +43,8 @@ class Inspection:
             self.studio.guarded(lambda: self.emit_attribution(force=True))
 
     def evaluate_split(self, split: str) -> None:
-        """Every sample of a split ("test" or "train") with the current weights: evaluated."""
-        session = self.studio.session
+        """Every sample of a split ("test" or "train") with the weights shown: evaluated."""
+        session = self.studio.timeline.shown()
         if session is None:
             return
         data = session.dataset.train if split == "train" else session.dataset.test
@@ -52,8 +52,8 @@ class Inspection:
             session.network, split, data, session.dataset.classes, session.loss), None))
 
     def predict_split(self, split: str) -> None:
-        """The digits the network predicts for every image of `split` ('train' or 'test')."""
-        session = self.studio.session
+        """The digits the network shown predicts for every image of `split` ('train' or 'test')."""
+        session = self.studio.timeline.shown()
         if session is None:
             return
         data = session.dataset.train if split == "train" else session.dataset.test
@@ -67,7 +67,7 @@ class Inspection:
         """Stopped or paused within an epoch: the test set's results (the Results panel, the misclassified
         thumbnails) would be those of weights the steps since have changed, so they are computed again."""
         session = self.studio.session
-        if self.studio.unevaluated and session is not None:
+        if self.studio.unevaluated and session is not None and self.studio.moment is None:
             self.studio.unevaluated = False
             self.studio.guarded(lambda: self.emit_test_evaluation(
                 evaluate(session.network, session.dataset.test, session.loss)))
@@ -88,7 +88,7 @@ class Inspection:
                          epoch)
 
     def emit_snapshot(self) -> None:
-        session, layers, emit = self.studio.session, self.studio.layers, self.studio.emit
+        session, layers, emit = self.studio.timeline.shown(), self.studio.layers, self.studio.emit
         if isinstance(self.sample, ImageSample):
             snapshot = snapshot_of(session, self.sample, layers)
             emit("snapshot", snapshot)
@@ -106,7 +106,7 @@ class Inspection:
         if request is None or (running and now - self._explained_at < EXPLAIN_EVERY and not force):
             return
         self._explained_at = now
-        session = self.studio.session
+        session = self.studio.timeline.shown()   # the moment shown (time travel), or the weights now
         if isinstance(self.sample, ImageSample):
             x, sample = as_split(session, self.sample).x, (self.sample.name, self.sample.number)
             if self.sample.drawing:   # occlusion waits for the pen to lift

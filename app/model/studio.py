@@ -31,6 +31,7 @@ from app.model.model_info import default_layer, layer_infos, model_info
 from app.model.recording import RecordingFailed, epochs_to_train
 from app.model.state import RunState
 from app.model.throttle import RedrawThrottle
+from app.model.timeline import Timeline
 
 SLICE_SECONDS = 0.02        # training between two looks at the command queue
 HEALTH_INTERVAL = 0.2       # seconds between two health measurements (each a pass over the weights: ~0.5 ms)
@@ -54,6 +55,7 @@ class Studio:
         self.inspection = Inspection(self)
         self.runs = RunFolders(self, runs_dir)
         self.files = WeightsFiles(self)
+        self.timeline = Timeline(self)   # the moments of the run (time travel): `moment` chooses one
         self._raw, self._raw_source = None, STUDIO_DATA
         self._loop = None
         self._pending: list = []
@@ -69,9 +71,8 @@ class Studio:
             "load_weights": self.files.load, "save_weights": self.files.save, "send_weights": self.files.send,
             "apply_weights": self.files.apply, "open_run": self.runs.open, "continue_run": self.runs.continue_run,
             "reopen": self.reopen, "end_for_quit": self.end_for_quit, "select_layer": self.select_layer,
-            "select_workspace": self.select_workspace,
-            "check_lesson": lambda name, facts=None: check_lesson(self, name, facts),   # a lesson's Try it
-        }
+            "select_workspace": self.select_workspace, **self.timeline.commands,
+            "check_lesson": lambda name, facts=None: check_lesson(self, name, facts)}   # a lesson's Try it
 
     # -- the one route ---------------------------------------------------------------------
     def command(self, name: str, *values) -> None:
@@ -224,7 +225,7 @@ class Studio:
             if self._health:
                 self.emit("health", tuple(self._health))
                 self._health = []
-            if epochs:  # the newest epoch's predictions mark the misclassified thumbnails
+            if epochs and self.moment is None:  # the newest epoch's predictions mark the misclassified thumbnails
                 self.inspection.emit_predictions(epochs[-1].test_predictions)
                 if epochs[-1].test_outputs is not None:
                     self.inspection.emit_results(epochs[-1].test_outputs, epochs[-1].epoch)
@@ -249,6 +250,7 @@ class Studio:
     def install(self, session: Session, source: str, planned: int = 0) -> float:
         """Shows the session's network; returns its test accuracy."""
         self.session = session
+        self.timeline.forget()      # live: the moments of another network are not this one's
         self.unevaluated = False    # evaluated below
         layers = layer_infos(session)
         if self.layers is None or [layer.title for layer in layers] != [layer.title for layer in self.layers]:

@@ -31,6 +31,7 @@ class WeightsFiles:
             studio.end_run()
             accuracy = studio.install(session, path)
             studio.runs.weights_file = Path(path).name   # its first Start's run is named for it
+            studio.timeline.loaded(path)   # RUN@STEP: the timeline offers that run's moments
             studio.emit("loaded", path)
             studio.emit("message", f"Loaded weights from {path}: test accuracy {accuracy_text(accuracy)} on "
                                    f"{len(session.dataset.test.x):,} test images")

@@ -90,6 +90,8 @@ class Script:
             window.sample_picker.select("test", 0)
             window.sample_picker.jump_to_next_misclassified()
             window.step_through()
+        elif args.tab == "over-time" and window.over_time_view.data is None:
+            window.over_time_view.drawn.connect(self.finish_soon)   # once the moments are read and drawn
         else:
             self.finish_soon()
 

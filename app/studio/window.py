@@ -32,6 +32,7 @@ from app.studio.sample_picker import SamplePicker
 from app.studio.settings_panel import SettingsPanel, in_words
 from app.studio.settings_store import usable
 from app.studio.status_line import StatusLine
+from app.studio.time_travel import place_timeline, wire_timeline
 from app.studio.window_commands import Commands
 from app.studio.window_shown import Reports, SampleChoice
 from app.studio.workspaces import beside_lesson, place, place_lesson
@@ -111,6 +112,7 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.health_banner)
         layout.addWidget(beside_lesson(self), 1)   # the lesson pane joins it once the worker is there
+        layout.addWidget(place_timeline(self))
         self.setCentralWidget(central)
 
     def show_workspace(self, name: str) -> None:
@@ -190,6 +192,7 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         self.worker.snapshot.connect(self._snapshot_shown)
         self.worker.snapshot.connect(self.draw_feedback.frame_shown)
         self._route(self.draw_feedback.drawn, "views_drawn")
+        wire_timeline(self)
 
     def _wire_inspection(self) -> None:
         """Your digit, the attribution maps and the results: their requests to the worker (queued to its

@@ -3,13 +3,13 @@
 
 - Train: the run's settings and the network they make | the loss, or the layers' health;
 - Inspect: the sample and the network's layers | the chosen layer's weights, maps and gradients, or
-  every layer at once (the network strip);
+  every layer at once (the network strip), or the weights over the run's moments;
 - Your digit: the drawing pad and the network's answer | why it decided;
 - Results: the confusion matrix beside its gallery;
 - Runs: the recorded runs | their curves overlaid.
 
 The workspaces' tabs and the run controls share a toolbar above them (training goes on while another
-workspace is shown).
+workspace is shown); the timeline of the run's moments is under them (app/studio/time_travel.py).
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from app.studio.views.features import FeatureMapsView
 from app.studio.views.gradients import GradientsView
 from app.studio.views.health import HealthView
 from app.studio.views.loss import LossView
+from app.studio.views.over_time import OverTimeView
 from app.studio.views.results import ResultsView
 from app.studio.views.strip import StripView
 from app.studio.views.weights import WeightsView
@@ -142,6 +143,7 @@ def place(window) -> Workspaces:
     w.features_view, w.gradients_view = FeatureMapsView(), GradientsView()
     w.strip_view, w.health_view, w.compare_view = StripView(), HealthView(), CompareView()
     w.your_digit, w.attribution_view, w.results_view = YourDigitPanel(), AttributionView(), ResultsView()
+    w.over_time_view = OverTimeView()
     for view in (w.weights_view, w.features_view, w.gradients_view):
         w.layer_choice.changed.connect(view.show_layer)
     workspaces = Workspaces()
@@ -201,7 +203,7 @@ def _inspect(w) -> QWidget:
     w.inspect_panel = WidthFittingScrollArea(column(w.sample_picker, layers, w.network_summary))
     w.top_splitter = splitter(Qt.Horizontal, w.features_view, w.weights_view, sizes=[650, 350])
     w.views_splitter = splitter(Qt.Vertical, w.top_splitter, w.gradients_view, sizes=[600, 400])
-    w.tabs = tabs((w.views_splitter, "Layer"), (w.strip_view, "Network strip"))
+    w.tabs = tabs((w.views_splitter, "Layer"), (w.strip_view, "Network strip"), (w.over_time_view, "Over time"))
     corner = QWidget()
     corner_row = QHBoxLayout(corner)
     corner_row.setContentsMargins(0, 0, 4, 0)

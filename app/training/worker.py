@@ -41,6 +41,9 @@ class TrainingWorker(QObject):
     layer_chosen = Signal(int)
     workspace_chosen = Signal(str)
     lesson_answer = Signal(str, bool, str)
+    moments = Signal(object)
+    moment_chosen = Signal(object, object)
+    over_time = Signal(object)
 
     def __init__(self, data_path=None, runs_dir=None):
         super().__init__()

@@ -71,7 +71,7 @@ def backward(layer: Convolutional, output_gradient: np.ndarray, input_gradient: 
         flat = _flat(x, gradient.dtype)
         if k == 3 and gradient.dtype == np.float64:   # in float32 the nine sums' lanes spill: the row form is faster
             layer.grads["kernels"] = kernels.conv_kernel_gradient_3x3(flat.reshape(x.shape), gradient,
-                                                                       np.empty_like(weights))
+                                                                       np.zeros_like(weights))
         else:
             layer.grads["kernels"] = kernels.conv_kernel_gradient(flat, gradient, np.empty_like(weights))
         if not input_gradient:

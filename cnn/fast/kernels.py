@@ -108,13 +108,15 @@ def conv_forward_3x3(x, kernels, bias, out):
 
 @_compiled(fastmath={"reassoc"})
 def conv_kernel_gradient_3x3(x, gradient, out):
-    """conv_kernel_gradient for 3×3 kernels, x (N, C, H, W): the nine sums of a (d, c) pair in one
-    pass over ∂E/∂Y (nine running sums in vector lanes)."""
+    """conv_kernel_gradient for 3×3 kernels, x (N, C, H, W), `out` zero on entry: the nine sums of a
+    (d, c) pair in one pass over ∂E/∂Y (nine running sums in vector lanes)."""
     n, channels = x.shape[0], x.shape[1]
     depth, ho, wo = gradient.shape[1], gradient.shape[2], gradient.shape[3]
     for d in range(depth):
         for c in range(channels):
-            t00 = t01 = t02 = t10 = t11 = t12 = t20 = t21 = t22 = out[d, c, 0, 0] * 0
+            o = out[d, c]    # zero on entry: the sums start from it (and so in its dtype)
+            t00, t01, t02, t10, t11, t12, t20, t21, t22 = o[0, 0], o[0, 1], o[0, 2], o[1, 0], o[1, 1], o[1, 2], \
+                o[2, 0], o[2, 1], o[2, 2]
             for s in range(n):
                 for r in range(ho):
                     g, a, b, e = gradient[s, d, r], x[s, c, r], x[s, c, r + 1], x[s, c, r + 2]
@@ -129,7 +131,6 @@ def conv_kernel_gradient_3x3(x, gradient, out):
                         t20 += v * e[q]
                         t21 += v * e[q + 1]
                         t22 += v * e[q + 2]
-            o = out[d, c]
             o[0, 0], o[0, 1], o[0, 2], o[1, 0], o[1, 1], o[1, 2] = t00, t01, t02, t10, t11, t12
             o[2, 0], o[2, 1], o[2, 2] = t20, t21, t22
     return out

@@ -9,4 +9,7 @@ and checkpoints, written by the CLI and the studio alike and read without ever r
     opening   opening a recorded run to show or continue it
     export    metrics as CSV
     board     TensorBoard's event files of a run, written as it trains (events: their encoding)
+    moments   the weights at chosen steps, kept as the run trains (time travel)
+    specs     RUN_FOLDER@STEP (@first, @last, @best, @epochN): a moment named as a weights file
+    cli       cnn-runs: list, show, csv
 """

@@ -6,7 +6,9 @@ written at its start too, and a recording closed inside an epoch (Stop, Ctrl+C, 
 writes it at the step it stopped at: every run can be continued.
 
 The order at an epoch's end makes a SIGKILL at any moment cost at most the epoch in progress:
-the epoch's line first, then the checkpoint (atomic), then run.json (atomic). A continued run
+the epoch's line first, then the checkpoint (atomic), the moment (cnn.runs.moments, atomic), then
+run.json (atomic). Moments are kept at the run's start, after the first epoch's steps 1, 2, 4, 8, …,
+at every epoch's end and where a recording stopped inside an epoch. A continued run
 starts from the checkpoint and cuts metrics.jsonl back to that checkpoint's epoch and step.
 
 A killed process loses nothing the kernel already has, so these writes are not fsynced every
@@ -26,6 +28,7 @@ from ..train import EpochRecord, StepRecord
 from .board import RunBoard
 from .lock import RunBusy, RunLock, busy, is_live
 from .metrics import METRICS_FILE, MetricsWriter, truncate_to_epoch
+from .moments import folder_problem, is_early, prune_for_resume, write_moment
 from .runfile import RunInfo, new_info, read_info, write_info
 from .store import BEST, LAST, RunStore, member_problem
 
@@ -79,6 +82,7 @@ class RunRecorder:
         info = info.with_changes(epochs_done=session.epochs_done, **_within(session), **(engine or {}))
         try:
             session.save_checkpoint(folder / LAST, sync=False)   # continuable from its first step on
+            write_moment(folder, session.network, _global_step(session), session.steps_per_epoch)   # its first moment
             return cls(folder, session, info, lock)
         except BaseException:       # its first checkpoint or run.json could not be written (a full disk)
             lock.release()
@@ -89,7 +93,8 @@ class RunRecorder:
         """Record `epochs` more epochs of `session` into the existing run `folder`; its metrics are cut
         back to the session's epoch (a continued run repeats what came after it)."""
         folder = Path(folder)
-        problem = member_problem(folder)    # before anything is written: no write may follow a link out
+        # before anything is written: no write may follow a link out of the folder
+        problem = member_problem(folder) or folder_problem(folder)
         if problem is not None:
             raise ValueError(f"{folder}: {problem}")
         info = read_info(folder)
@@ -99,6 +104,7 @@ class RunRecorder:
         try:
             info = read_info(folder)
             truncate_to_epoch(folder / METRICS_FILE, session.epochs_done, session.progress.step)
+            prune_for_resume(folder, _global_step(session), session.steps_per_epoch)   # its moments too
             best = info.best_test_accuracy if (info.best_epoch or 0) <= session.epochs_done else None
             planned = _plan(session, session.epochs_done + epochs)
             info = info.with_changes(status="running", settings=session.config, epochs_done=session.epochs_done,
@@ -124,6 +130,8 @@ class RunRecorder:
             self.metrics.add_step(record)
             self.board.add_step(record)
             self._last_step = record
+            if is_early(record.global_step, record.steps_per_epoch) and self._holds(record):
+                write_moment(self.folder, self.session.network, record.global_step, record.steps_per_epoch)
             return
         self._last_step = None
         self.metrics.add_epoch(record)
@@ -133,6 +141,8 @@ class RunRecorder:
             self.last_sync = self.clock()
             os.fsync(self.metrics.file.fileno())
         self.session.save_checkpoint(self.folder / LAST, sync=sync)
+        spe = self.session.steps_per_epoch
+        write_moment(self.folder, self.session.network, record.epoch * spe, spe, record.test_loss, record.test_accuracy)
         changes = {"epochs_done": record.epoch, "step": 0, "steps_per_epoch": None}
         best = self.info.best_test_accuracy
         if record.test_accuracy == record.test_accuracy and (best is None or record.test_accuracy > best):
@@ -140,6 +150,12 @@ class RunRecorder:
             changes.update(best_test_accuracy=record.test_accuracy, best_epoch=record.epoch)
         self.info = self.info.with_changes(name=self._name_on_disk(), **changes)
         write_info(self.folder, self.info, sync=sync)
+
+    def _holds(self, record: StepRecord) -> bool:
+        """Whether the session's network holds the weights right after the record's step (our engine's
+        progress says so; the Keras engine's network is brought up to date at the epoch's end only)."""
+        progress = self.session.progress
+        return record.epoch == self.session.epochs_done + 1 and progress.step == record.step and progress.settled
 
     def flush(self) -> None:
         """Hand buffered steps to the operating system (the studio calls it when training pauses)."""
@@ -201,6 +217,7 @@ class RunRecorder:
             return {}, None   # at an epoch's end (its checkpoint is written), steps of another engine, or cut mid-step
         try:
             session.save_checkpoint(self.folder / LAST, sync=False)
+            write_moment(self.folder, session.network, last.global_step, last.steps_per_epoch)   # where it stopped
         except (OSError, ValueError, WriteInterrupted) as error:
             return {}, (f"{self.folder}: the checkpoint at epoch {last.epoch}, step {last.step} could not be "
                         f"written ({error}); the run goes on from its last checkpoint, "
@@ -213,6 +230,11 @@ def _within(session: Session) -> dict:
     """run.json's step and steps_per_epoch for the session as it stands."""
     step = session.progress.step
     return {"step": step, "steps_per_epoch": session.steps_per_epoch if step else None}
+
+
+def _global_step(session: Session) -> int:
+    """Updates taken before the session's weights: its completed epochs' and its epoch's so far."""
+    return session.epochs_done * session.steps_per_epoch + session.progress.step
 
 
 def _named(folder: Path, error: OSError) -> str:

@@ -5,6 +5,7 @@ new one, rename, delete, export. Each run is a folder:
     metrics.jsonl   per-step and per-epoch measurements, append-only (cnn.runs.metrics)
     last.npz        checkpoint after the newest finished epoch (weights + optimizer state)
     best.npz        checkpoint after the epoch with the best test accuracy
+    moments/        the weights at chosen steps (cnn.runs.moments)
     .lock           held by the recording process while it runs (cnn.runs.lock)
     events.out.tfevents.*   TensorBoard's view of it (cnn.runs.board)
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 from ..files import kind, open_regular
 from .lock import LOCK_FILE, is_live
 from .metrics import METRICS_FILE
+from .moments import MOMENTS, remove_all
 from .runfile import OWN_FILES, RUN_FILE, RunFileError, RunInfo, read_info, write_info
 
 LAST, BEST = "last.npz", "best.npz"
@@ -202,7 +204,8 @@ def delete(folder: Path) -> list[str]:
                 path.unlink()
         except FileNotFoundError:
             pass
+    kept = [f"{MOMENTS}/{name}" for name in remove_all(folder)]
     left = sorted(path.name for path in folder.iterdir())
     if not left:
         folder.rmdir()
-    return left
+    return [name for name in left if name != MOMENTS or not kept] + kept

@@ -1,0 +1,98 @@
+"""The timeline in the window (slow: the whole studio): after a run, its moments on the slider; the keys
+step through them and the kernels drawn are the moment's; Live comes back; the loss plot marks the moment;
+the weights over time are drawn; the current view's animation is saved as a GIF."""
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from cnn import io
+from cnn.runs.moments import list_moments
+
+
+def kernels_drawn(window):
+    return window.weights_view.main.cells.cells.reshape(5, 3, 3)
+
+
+@pytest.fixture
+def trained(window, qtbot):
+    with qtbot.waitSignal(window.training_finished, timeout=60000):
+        window.start()
+    qtbot.waitUntil(lambda: window.state == "idle", timeout=30000)
+    folder = window.worker.run_folder
+    steps = tuple(m.step for m in list_moments(folder)[0])
+    qtbot.waitUntil(lambda: window.timeline.steps == steps, timeout=10000)
+    return window, folder, steps
+
+
+def test_keys_step_through_the_moments_and_the_kernels_follow(trained, qtbot):
+    window, folder, steps = trained
+    bar = window.timeline
+    assert steps[0] == 0 and steps[-1] == 40 and bar.shown is None and bar.slider.isEnabled()
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key_Home)
+    qtbot.waitUntil(lambda: bar.shown == 0, timeout=10000)
+    first = io.load(f"{folder}@0").params["0.kernels"][:, 0]
+    qtbot.waitUntil(lambda: np.array_equal(kernels_drawn(window), first), timeout=10000)
+    qtbot.keyClick(window, Qt.Key_BracketRight)
+    qtbot.waitUntil(lambda: bar.shown == steps[1], timeout=10000)
+    qtbot.waitUntil(lambda: np.array_equal(kernels_drawn(window), io.load(f"{folder}@1").params["0.kernels"][:, 0]),
+                    timeout=10000)
+    assert "step 1 · epoch 0.05" in bar.label.text()
+    loss_marker = window.moment_markers[0][1]
+    assert loss_marker.isVisible() and loss_marker.value() == pytest.approx(1 / 20)
+    qtbot.keyClick(window, Qt.Key_End)
+    qtbot.waitUntil(lambda: bar.shown == 40, timeout=10000)
+    bar.live.click()
+    qtbot.waitUntil(lambda: bar.shown is None and not loss_marker.isVisible(), timeout=10000)
+    live = window.worker.session.network.params["0.kernels"][:, 0]
+    qtbot.waitUntil(lambda: np.array_equal(kernels_drawn(window), live), timeout=10000)
+
+
+def test_the_weights_over_time_are_drawn(trained, qtbot):
+    window, folder, steps = trained
+    window.tabs.setCurrentWidget(window.over_time_view)
+    qtbot.waitUntil(lambda: window.over_time_view.data is not None, timeout=20000)
+    data = window.over_time_view.data
+    assert data.steps == steps and data.probabilities.shape == (len(steps), 2)
+    assert window.over_time_view.parameter.currentText() == "0.kernels"
+
+
+def test_the_animation_is_saved_as_a_gif(trained, qtbot, tmp_path):
+    from PIL import Image
+    window, folder, steps = trained
+    path = tmp_path / "moments.gif"
+    with qtbot.waitSignal(window.timeline.gif_written, timeout=60000):
+        window.timeline.export_gif(path)
+    with Image.open(path) as gif:
+        assert gif.n_frames == len(steps)
+    qtbot.waitUntil(lambda: window.timeline.shown is None, timeout=10000)    # back to where it was: live
+
+
+@pytest.mark.slow
+def test_cnn_studio_draws_a_moment_and_names_a_missing_one(tmp_path):
+    """`cnn-studio --load RUN@STEP --screenshot P --exit-when-done`: the window at that moment, its label
+    saying so; a moment that is not there is one line naming it, exit 1."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from cnn.runs.store import RunStore
+    root = Path(__file__).resolve().parent.parent
+    environment = {**os.environ, "PYTHONPATH": str(root), "QT_QPA_PLATFORM": "offscreen"}
+    subprocess.run([sys.executable, "-m", "cnn", "--epochs", "1", "--limit", "10", "--quiet", "--runs",
+                    str(tmp_path / "runs")], check=True, env=environment, capture_output=True)
+    [entry] = RunStore(tmp_path / "runs").list()
+
+    def studio(spec):
+        return subprocess.run([sys.executable, "-m", "app", "--runs", str(tmp_path / "runs"), "--load", spec,
+                               "--exit-when-done", "--screenshot", str(tmp_path / "shot.png"), "--settings",
+                               str(tmp_path / "s.ini")], env=environment, capture_output=True, text=True, timeout=300)
+    result = studio(f"{entry.path}@4")
+    assert result.returncode == 0, result.stderr
+    from PySide6.QtGui import QImage
+    assert QImage(str(tmp_path / "shot.png")).width() == 1600
+    result = studio(f"{entry.path}@5")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith(f"cnn-studio: {entry.path}@5: no moment at step 5; the "
+                                                             "moments are at steps 0, 1, 2, 4, 8, 16, 20")
