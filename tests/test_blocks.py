@@ -106,7 +106,7 @@ def test_the_fast_step_trains_the_modern_network_as_the_plain_step(small_dataset
         np.testing.assert_allclose(results[1][0][name], value, rtol=1e-10, atol=1e-9, err_msg=name)
     for name, value in results[0][1].items():
         np.testing.assert_allclose(results[1][1][name], value, rtol=1e-10, atol=1e-12, err_msg=name)
-    assert results[1][1]["11.generator"].tolist() == [4, 11, 3]   # three steps, three masks
+    assert results[1][1]["15.generator"].tolist() == [4, 15, 3]   # three steps, three masks
 
 
 def test_the_modern_preset_is_a_run_setting_and_a_sentence_of_the_grammar():
