@@ -154,3 +154,19 @@ def test_grad_cam_takes_the_maps_after_batchnorm_and_relu_and_places_strided_pad
     cam = grad_cam(network, rng.random((1, 1, 28, 28)), 1)
     assert (cam.layer, cam.maps_layer) == (3, 6)
     assert cam.image.shape == (28, 28)
+
+
+def test_a_bias_before_batchnorm_is_too_small_to_check_in_training_mode_not_wrong(rng):
+    from cnn import arch
+    from cnn.gradcheck import check_network_gradients
+    from cnn.losses import LOSSES
+    network = arch.build(arch.parse("conv 2 3x3 bias=kernel, relu, dense 4, batchnorm, relu, dense 3"), 3)
+    x, y = rng.random((4, 1, 28, 28)), np.eye(3)[[0, 1, 2, 0]]
+    checks = check_network_gradients(network, x, y, LOSSES["softmax_cross_entropy"], training=True)
+    assert checks["3.bias"].verdict == "unresolved"        # exactly 0 through the batch's mean: rounding alone
+    assert {name: check.verdict for name, check in checks.items() if name != "3.bias"} == dict.fromkeys(
+        ["0.kernels", "0.biases", "3.weights", "4.gamma", "4.beta", "6.weights", "6.bias"], "agrees")
+    network.layers[3].params["bias"] += 1.0   # what the check could not resolve: 0 up to rounding, whatever the bias
+    with network.mode(training=True):
+        network.backward(LOSSES["softmax_cross_entropy"].prime(y, network.forward(x)))
+    assert np.abs(network.layers[3].grads["bias"]).max() < 1e-15
