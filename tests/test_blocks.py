@@ -170,3 +170,20 @@ def test_a_bias_before_batchnorm_is_too_small_to_check_in_training_mode_not_wron
     with network.mode(training=True):
         network.backward(LOSSES["softmax_cross_entropy"].prime(y, network.forward(x)))
     assert np.abs(network.layers[3].grads["bias"]).max() < 1e-15
+
+
+def test_the_step_throughs_copy_of_the_network_keeps_its_running_statistics(raw_mnist):
+    from app.model.snapshot import weights_of
+    from app.model.step_sample import rebuild
+    from cnn.config import RunConfig
+    from cnn.session import Session
+    session = Session(RunConfig.from_preset("digits", classes=(0, 1), limit=10, epochs=1, batch_size=4,
+                                            architecture="conv 2 3x3 bias=kernel, batchnorm, relu, dropout 0.5, "
+                                                         "dense 2"), raw_mnist)
+    for _ in session.run(1):
+        pass
+    assert session.network.buffers["1.running_var"].tolist() != [1.0, 1.0]
+    copy = rebuild(weights_of(session, 0)).network
+    x = session.dataset.test.x
+    assert np.array_equal(copy.predict(x), session.network.predict(x))
+    assert copy.buffers["3.generator"].tolist() == session.network.buffers["3.generator"].tolist() == [0, 3, 5]
