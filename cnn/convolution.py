@@ -1,18 +1,19 @@
 """Convolutional layer: Y_i = B_i + Σ_j X_j ⋆ K_ij, with stride s and zero padding P.
 
 Per sample, input X with C channels X_1..X_C, d kernels K_ij (k×k) linking output i with input
-channel j, and ⋆ the cross-correlation over X padded with P zeros, taken every s positions:
+channel j, and ⋆ the cross-correlation over X padded with zeros (P before, P′ after), taken every s
+positions:
 
     (X_j ⋆ K_ij)[r, c] = Σ_a,b X_j[s·r + a − P, s·c + b − P] · K_ij[a, b]
-    Y_i = B_i + Σ_j X_j ⋆ K_ij                  Ho = ⌊(H + 2P − k)/s⌋ + 1, Wo likewise
+    Y_i = B_i + Σ_j X_j ⋆ K_ij                  Ho = ⌊(H + P + P′ − k)/s⌋ + 1, Wo likewise
     ∂E/∂K_ij[a, b] = Σ_r,c X_j[s·r + a − P, s·c + b − P] · ∂E/∂Y_i[r, c]    (X_j ⋆ ∂E/∂Y_i, stride s)
     ∂E/∂B_i = ∂E/∂Y_i                           (summed over positions with one bias per kernel)
     ∂E/∂X_j = Σ_i ∂E/∂Y_i ∗ K_ij                 (∗ = full convolution of ∂E/∂Y_i spread out by s:
               ∂E/∂X_j[p, q] = Σ_i Σ_{r,c,a,b: s·r + a − P = p, s·c + b − P = q} ∂E/∂Y_i[r, c] · K_ij[a, b])
 
 With s = 1 and P = 0 (the original) these are DESIGN.md's valid cross-correlation and full
-convolution. pad=same pads so that Ho = ⌈H/s⌉, the extra row and column (if any) at the bottom
-and right, as TensorFlow and PyTorch do. The sums over windows are tensor contractions of the
+convolution. pad=N puts P = P′ = N zeros on every side; pad=same pads so that Ho = ⌈H/s⌉, an odd
+zero after (P′ = P + 1), as TensorFlow and PyTorch do. The sums over windows are tensor contractions of the
 windows' view (np.tensordot: one matrix product); the speed path's own lowering is cnn/fast/conv.py.
 ``reference_terms`` gives each X_j ⋆ K_ij alone: the step-through shows them term by term.
 """

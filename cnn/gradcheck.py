@@ -86,8 +86,15 @@ def check_network_gradients(network: Network, x: np.ndarray, y_true: np.ndarray,
 
 
 def _check(network, x, y_true, loss, h, max_entries, seed, cancelled, through_outputs) -> dict[str, GradientCheck]:
-    output_gradient = loss.prime(y_true, network.forward(x))
+    output = network.forward(x)
+    output_gradient = loss.prime(y_true, output)
     network.backward(output_gradient)
+    # The smallest derivative the differences can see: E (or y) is only known to a unit in its last place, ε|E|,
+    # so (E(θ+h) − E(θ−h))/2h cannot tell a gradient below about ε|E|/h from 0 (a bias before a batch
+    # normalization in training mode has a gradient of exactly 0, computed as rounding of 1e−17).
+    known_to = float(np.sum(np.abs(output_gradient)) * np.max(np.abs(output))) if through_outputs \
+        else abs(loss.value(y_true, output))
+    resolution = np.finfo(np.float64).eps * known_to / h
     inputs = list(network.inputs)
     rng = np.random.default_rng(seed)
     results = {}
@@ -116,6 +123,8 @@ def _check(network, x, y_true, loss, h, max_entries, seed, cancelled, through_ou
             if error >= AGREES:  # is the discrepancy the differences' own rounding? (see GradientCheck.verdict)
                 scale = np.linalg.norm(analytic[chosen]) + np.linalg.norm(numeric)
                 rounding = float(np.linalg.norm(numeric - differences(2 * h)) / scale) if scale > 0 else 0.0
+                if scale <= resolution * np.sqrt(chosen.size):   # both below what the differences resolve
+                    rounding = max(rounding, 1.0)
             results[f"{index}.{name}"] = GradientCheck(error, int(chosen.size), int(flat.size), rounding)
     network.forward(x)  # leave the per-layer records as for the checked sample
     return results

@@ -27,13 +27,15 @@ CASES = {  # optimizer settings, batch size, where the first part stops (epoch, 
     "sgd momentum, batch 3, epoch 1's last step": (dict(optimizer="sgd", momentum=0.9), 3, (1, 7)),
     "adam, batch 3, epoch 2": (dict(optimizer="adam"), 3, (2, 2)),
     "adam, per-sample, epoch 1": (dict(optimizer="adam"), 1, (1, 1)),
+    "batchnorm and dropout, batch 3, epoch 2": (dict(optimizer="sgd", momentum=0.9, architecture=(
+        "conv 2 3x3 stride=2 pad=same bias=kernel, batchnorm, relu, dropout 0.3, dense 2")), 3, (2, 4)),
 }
 
 
 def config_of(optimizer, batch_size):
     # digits: reshuffled every epoch; shift 1 draws every batch's moves from the epoch's generator too
     return RunConfig.from_preset("digits", classes=(0, 1), limit=10, epochs=3, batch_size=batch_size, shift=1,
-                                 learning_rate=0.01, lr_decay=0.7, architecture=ARCH, **optimizer)
+                                 learning_rate=0.01, lr_decay=0.7, **{"architecture": ARCH, **optimizer})
 
 
 def record(root, session, epochs, stop_at=None, folder=None):
@@ -59,8 +61,8 @@ def numbers(folder):
 
 
 def assert_same_state(a: Session, b: Session):
-    for name, value in a.network.params.items():
-        assert np.array_equal(b.network.params[name], value), name
+    for name, value in {**a.network.params, **a.network.buffers}.items():   # buffers: running statistics, masks
+        assert np.array_equal({**b.network.params, **b.network.buffers}[name], value), name
     sa, sb = a.optimizer.state_dict(), b.optimizer.state_dict()
     assert sa.keys() == sb.keys()
     for key, value in sa.items():

@@ -5,7 +5,7 @@ tensor with that sample's gradient; the views pick the layer they draw.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
@@ -127,6 +127,7 @@ class Weights:
     optimizer_state: dict          # the optimizer's state_dict(): rate, momentum and velocities or Adam's moments
     #                                (read-only copies; cnn.optim.from_state rebuilds it)
     version: int                   # the worker's count of weight changes: an update applies to this version only
+    buffers: dict = field(default_factory=dict)   # name → read-only copy: running statistics, dropout's generator
 
     @property
     def learning_rate(self) -> float:
@@ -144,7 +145,8 @@ def weights_of(session: Session, version: int) -> Weights:
     state = session.optimizer.state_dict()
     for key in session.optimizer.ARRAYS:
         state[key] = {name: read_only_copy(v) for name, v in state[key].items()}
-    return Weights(tuple(network.architecture()), network.dtype.name, params, state, version)
+    buffers = {name: read_only_copy(value) for name, value in network.buffers.items()}
+    return Weights(tuple(network.architecture()), network.dtype.name, params, state, version, buffers)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ def rebuild(weights) -> Rebuilt:
     """The network the weights describe, with its loss and the session's optimizer state."""
     network = Network.from_architecture(list(weights.architecture), weights.dtype)
     network.set_params(weights.params)
+    network.set_buffers(weights.buffers)   # batch normalization's running statistics: evaluation mode uses them
     return Rebuilt(network, loss_for(network), from_state(weights.optimizer_state))
 
 

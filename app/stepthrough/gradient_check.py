@@ -66,6 +66,7 @@ class GradientCheckPanel(QGroupBox):
         self._cancel = threading.Event()
         architecture, cancel, run = network.architecture(), self._cancel, self._run
         params = {name: value.copy() for name, value in network.params.items()}
+        buffers = {name: value.copy() for name, value in network.buffers.items()}
         x, y = x.astype(np.float64), y.astype(np.float64)
         self._kinks = kinks(trace)
 
@@ -73,6 +74,7 @@ class GradientCheckPanel(QGroupBox):
             try:
                 copy = Network.from_architecture(architecture, "float64")
                 copy.set_params(params)
+                copy.set_buffers(buffers)
                 result = check_network_gradients(copy, x, y, loss, max_entries=CHECK_ENTRIES, cancelled=cancel.is_set,
                                                  through_outputs=True)
             except InterruptedError:
