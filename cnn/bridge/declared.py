@@ -53,14 +53,28 @@ def check_model(config, fail: Callable[[str], Exception]) -> tuple[int, int]:
     if unknown:
         named = ", ".join(_name(layer).removeprefix("layer ") for layer in unknown)
         raise fail(f"layer{'s' if len(unknown) > 1 else ''} {named}: not supported; {READ}")
-    total = 0
-    for layer in body["layers"]:
-        shape, parameters = _layer(layer, shape, fail)
+    total, outputs = 0, {}
+    for layer in body["layers"]:   # a functional model's layers are listed in no chain order: each from its input's
+        shape, parameters = _layer(layer, outputs.get(_inbound(layer), shape), fail)
+        outputs[layer["config"].get("name")] = shape
         total += parameters
         if total > MAX_PARAMETERS:
             raise fail(f"{_name(layer)}: the model would have {total:,} parameters, more than the "
                        f"{MAX_PARAMETERS:,} allowed")
     return total, len(body["layers"])
+
+
+def _inbound(layer: dict):
+    """The name of the layer whose output a functional model's layer takes first (Keras 3's
+    inbound_nodes: args holding a __keras_tensor__ with its keras_history), or None."""
+    nodes = layer.get("inbound_nodes")
+    try:
+        argument = nodes[0]["args"][0]
+        argument = argument[0] if isinstance(argument, list) else argument
+        name = argument["config"]["keras_history"][0]
+    except (LookupError, TypeError):
+        return None
+    return name if isinstance(name, str) else None
 
 
 def _name(layer: dict) -> str:
