@@ -174,3 +174,11 @@ def test_a_keras_batch_normalization_with_its_own_epsilon_computes_the_same(mnis
     assert np.allclose(network.buffers["1.running_var"], moving + 1e-3 - 1e-5, rtol=1e-6)
     back, _ = to_keras(network)
     assert relative(keras.ops.convert_to_numpy(back(channels_last(x))), network.predict(x)) < 1e-5
+
+
+def test_a_28_by_28_input_flattened_is_read_as_the_engines_image(mnist):
+    model = keras.Sequential([keras.Input((28, 28)), L.Flatten(), L.Dense(5, activation="tanh"), L.Dense(3)])
+    network, _ = from_keras(model)
+    x = mnist.test.x[:100]
+    assert network.input_shape == (1, 28, 28)
+    assert relative(model.predict(x.reshape(-1, 28, 28), verbose=0), network.predict(x)) < 1e-5
