@@ -131,10 +131,8 @@ L = keras.layers
 
 
 @pytest.mark.parametrize("model, message", [
-    (lambda: model_of(L.Conv2D(4, 3, padding="same", name="c"), L.Flatten(), L.Dense(2)),
-     "layer 'c' (Conv2D): padding 'same': only 'valid' is read (the engine's convolutions are valid)"),
-    (lambda: model_of(L.Conv2D(4, 3, strides=2, name="c"), L.Flatten(), L.Dense(2)),
-     r"layer 'c' (Conv2D): strides (2, 2): only 1 is read"),
+    (lambda: model_of(L.Conv2D(4, 3, strides=(2, 1), name="c"), L.Flatten(), L.Dense(2)),
+     r"layer 'c' (Conv2D): strides (2, 1): only the same stride down and across is read"),
     (lambda: model_of(L.Conv2D(4, 3, dilation_rate=2, name="c"), L.Flatten(), L.Dense(2)),
      r"layer 'c' (Conv2D): dilation (2, 2): only 1 is read"),
     (lambda: model_of(L.Conv2D(4, (3, 5), name="c"), L.Flatten(), L.Dense(2)),
@@ -143,13 +141,24 @@ L = keras.layers
      r"layer 'p' (MaxPooling2D): strides (1, 1) with pool size (2, 2): only strides equal to the pool size are read"),
     (lambda: model_of(L.Conv2D(4, 3), L.MaxPooling2D(2, padding="same", name="p"), L.Flatten(), L.Dense(2)),
      "layer 'p' (MaxPooling2D): padding 'same': only 'valid' is read"),
-    (lambda: model_of(L.Flatten(), L.Dropout(0.5, name="d"), L.Dense(2)),
-     "layer 'd' (Dropout): not supported; the bridge reads Conv2D, PositionBias, MaxPooling2D, Flatten, Dense and "
-     "Activation (sigmoid, tanh, relu, softmax, linear) layers"),
-    (lambda: model_of(L.Conv2D(4, 3), L.BatchNormalization(name="b"), L.Flatten(), L.Dense(2)),
-     "layer 'b' (BatchNormalization): not supported"),
-    (lambda: model_of(L.Conv2D(4, 3), L.AveragePooling2D(2, name="a"), L.Flatten(), L.Dense(2)),
-     "layer 'a' (AveragePooling2D): not supported"),
+    (lambda: model_of(L.Flatten(), L.Dropout(0.5, noise_shape=(1, 784), name="d"), L.Dense(2)),
+     "layer 'd' (Dropout): rate 0.5, noise_shape (1, 784): only a rate below 1 and no noise_shape are read"),
+    (lambda: model_of(L.Conv2D(4, 3), L.BatchNormalization(axis=1, name="b"), L.Flatten(), L.Dense(2)),
+     "layer 'b' (BatchNormalization): axis 1: only a normalization over the last axis"),
+    (lambda: model_of(L.Conv2D(4, 3), L.Flatten(), L.BatchNormalization(name="b"), L.Dense(2)),
+     "layer 'b' (BatchNormalization): after a Flatten of a many-channel image its units are in Keras' order"),
+    (lambda: model_of(L.Conv2D(4, 3), L.AveragePooling2D(2, strides=1, name="a"), L.Flatten(), L.Dense(2)),
+     "layer 'a' (AveragePooling2D): strides (1, 1) with pool size (2, 2): only strides equal to the pool size"),
+    (lambda: model_of(L.ZeroPadding2D(((1, 2), (1, 1)), name="z"), L.Conv2D(4, 3), L.Flatten(), L.Dense(2)),
+     "layer 'z' (ZeroPadding2D): padding ((1, 2), (1, 1)): only the same N on every side, right before a Conv2D "
+     "with padding 'valid', is read"),
+    (lambda: model_of(L.ZeroPadding2D(3, name="z"), L.Conv2D(4, 3), L.Flatten(), L.Dense(2)),
+     "layer 'z' (ZeroPadding2D): padding 3: the engine pads a 3×3 kernel's input by at most 2"),
+    (lambda: model_of(L.Reshape((14, 56, 1), name="r"), L.Flatten(), L.Dense(2)),
+     "layer 'r' (Reshape): to (14, 56, 1): only a Reshape to the shape the image has already"),
+    (lambda: model_of(L.GlobalAveragePooling2D(keepdims=True, name="g"), L.Flatten(), L.Dense(2)),
+     "layer 'g' (GlobalAveragePooling2D): only the average of each channel of a channels-last image, without "
+     "keepdims, is read"),
     (lambda: model_of(L.Conv2D(4, 3), L.Dense(2, name="d")),
      "layer 'd' (Dense): gets a 26×26×4 image: put a Flatten before it"),
     (lambda: model_of(L.Flatten(), L.Dense(2, activation="elu", name="d")),
@@ -162,8 +171,8 @@ L = keras.layers
      "layer 'b' (PositionBias): a PositionBias is read only right after a Conv2D without a bias of its own"),
     (lambda: model_of(L.Conv2D(4, 3), L.Flatten(), L.Dense(2), shape=(32, 32, 3)),
      "the input is 32×32×3: the bridge reads 28×28×1 images (height × width × channels, channels last)"),
-    (lambda: model_of(L.Flatten(), L.Dense(2), shape=(28, 28)),
-     "the input is 28×28: the bridge reads 28×28×1 images"),
+    (lambda: model_of(L.Flatten(), L.Dense(2), shape=(28, 28, 2)),
+     "the input is 28×28×2: the bridge reads 28×28×1 images"),
 ])
 def test_unsupported_models_are_refused_naming_the_layer_and_the_reason(model, message):
     with pytest.raises(BridgeError) as caught:
@@ -231,9 +240,9 @@ def test_the_studio_opens_a_keras_model(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: window.model is not None and window.model.source == str(path), timeout=60000)
     for name, value in network.params.items():
         assert np.array_equal(window.worker.session.network.params[name], value), name
-    bad = tmp_path / "dropout.keras"
-    model_of(L.Flatten(), L.Dropout(0.1, name="drop"), L.Dense(2)).save(bad)
+    bad = tmp_path / "leaky.keras"
+    model_of(L.Flatten(), L.Dense(2), L.LeakyReLU(name="drop")).save(bad)
     with qtbot.waitSignal(window.error_shown, timeout=60000) as blocker:
         window.open_weights(str(bad))
-    assert blocker.args[0].startswith(f"{bad}: layer 'drop' (Dropout): not supported")
+    assert blocker.args[0].startswith(f"{bad}: layer 'drop' (LeakyReLU): not supported")
     assert np.array_equal(window.worker.session.network.params["3.weights"], network.params["3.weights"])

@@ -117,6 +117,34 @@ def test_the_keras_engine_repeats_the_numpy_engines_run(dtype, optimizer, tmp_pa
                                atol=1e-20 if dtype == "float64" else 1e-3 * np.max(moment))
 
 
+BLOCKS = "conv 4 3x3 stride=2 pad=same bias=kernel, relu, avgpool 2, conv 6 3x3 pad=1, tanh, globalavgpool, dense 2"
+
+
+@pytest.mark.slow
+def test_strides_padding_and_average_pooling_train_through_keras_as_through_numpy(tmp_path, capsys):
+    from cnn.cli import main
+    common = ["--arch", BLOCKS, "--limit", "30", "--epochs", "2", "--dtype", "float64", "--quiet", "--save"]
+    assert main(common + [str(tmp_path / "numpy.npz")]) == 0
+    ours = re.sub(r"\(\d+\.\d s\)", "", capsys.readouterr().out)
+    assert main(common + [str(tmp_path / "keras.npz"), "--engine", "keras"]) == 0
+    theirs = re.sub(r"\(\d+\.\d s\)", "", capsys.readouterr().out)
+    assert theirs.replace("keras.npz", "numpy.npz") == ours and "epoch 2/2" in ours
+    numpy_net, keras_net = io.load(tmp_path / "numpy.npz"), io.load(tmp_path / "keras.npz")
+    assert numpy_net.layers[0].stride == 2 and numpy_net.layers[3].padding == 1
+    for name, value in numpy_net.params.items():
+        assert np.allclose(keras_net.params[name], value, rtol=1e-9, atol=1e-12), name
+
+
+@pytest.mark.slow
+def test_dropout_and_batch_normalization_are_refused_by_the_keras_engine_naming_them(capsys):
+    from cnn.cli import main
+    assert main(["--preset", "modern", "--limit", "20", "--epochs", "1", "--engine", "keras", "--quiet"]) == 2
+    assert capsys.readouterr().err == (
+        "cnn-train: error: --engine keras repeats the numpy engine's steps, which layers 1 (BatchNorm), 5 (BatchNorm), "
+        "9 (BatchNorm), 11 (Dropout) would not (dropout's masks, batch normalization's running variance); use "
+        "--engine numpy\n")
+
+
 SPLIT = """
 import sys
 import numpy as np

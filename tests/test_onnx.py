@@ -115,15 +115,16 @@ def refused(path, capsys) -> str:
 
 def test_a_refusal_names_every_unsupported_node_at_once(tmp_path, capsys):
     scale = numpy_helper.from_array(np.ones(1, np.float32), "s")
-    nodes = [helper.make_node("BatchNormalization", ["x", "s", "s", "s", "s"], ["a"], name="bn"),
+    nodes = [helper.make_node("InstanceNormalization", ["x", "s", "s"], ["a"], name="norm"),
              helper.make_node("LeakyRelu", ["a"], ["b"], name="leaky"),
              helper.make_node("Relu", ["b"], ["c"], name="fine"),
-             helper.make_node("GlobalAveragePool", ["c"], ["y"], name="gap")]
+             helper.make_node("GlobalMaxPool", ["c"], ["y"], name="gmp")]
     onnx.save(graph_model(nodes, [scale]), tmp_path / "m.onnx")
     assert refused(tmp_path / "m.onnx", capsys) == (
-        "3 nodes the importer does not read: node 'bn' (BatchNormalization), node 'leaky' (LeakyRelu), node 'gap' "
-        "(GlobalAveragePool); it reads Conv, Add, MaxPool, Flatten, Reshape, Gemm, MatMul, Sigmoid, Tanh, Relu, "
-        "Softmax, Identity and Constant")
+        "3 nodes the importer does not read: node 'norm' (InstanceNormalization), node 'leaky' (LeakyRelu), node "
+        "'gmp' (GlobalMaxPool); it reads Conv, Add, MaxPool, AveragePool, GlobalAveragePool, ReduceMean, "
+        "BatchNormalization, Dropout, Flatten, Reshape, Gemm, MatMul, Sigmoid, Tanh, Relu, Softmax, Identity and "
+        "Constant")
 
 
 def conv_weights(**attributes):
@@ -132,8 +133,23 @@ def conv_weights(**attributes):
 
 
 @pytest.mark.parametrize("case, message", [
-    (lambda: graph_model(*conv_weights(strides=[2, 2])), "node 'c' (Conv): strides [2, 2]: only 1 is read"),
-    (lambda: graph_model(*conv_weights(pads=[1, 1, 1, 1])), "node 'c' (Conv): padding [1, 1, 1, 1]: only none is read"),
+    (lambda: graph_model(*conv_weights(strides=[2, 1])),
+     "node 'c' (Conv): strides [2, 1]: only the same stride down and across is read"),
+    (lambda: graph_model(*conv_weights(pads=[0, 0, 1, 1])),
+     "node 'c' (Conv): pads [0, 0, 1, 1]: only N on every side (below the kernel size 3) or those of 'same' "
+     "([1, 1, 1, 1]) are read"),
+    (lambda: graph_model(*conv_weights(auto_pad="SAME_LOWER", strides=[2, 2])),
+     "node 'c' (Conv): auto_pad SAME_LOWER: only NOTSET, VALID and SAME_UPPER are read"),
+    (lambda: graph_model([helper.make_node("ReduceMean", ["x"], ["y"], name="m", axes=[1])], opset=17),
+     "node 'm' (ReduceMean): axes [1]: only the mean over height and width (2, 3) is read"),
+    (lambda: graph_model([helper.make_node("BatchNormalization", ["x", "s", "s", "s", "s"], ["y", "m", "v"],
+                                           name="b", training_mode=1)],
+                         [numpy_helper.from_array(np.ones(1, np.float32), "s")]),
+     "node 'b' (BatchNormalization): training_mode: only inference batch normalization (one output) is read"),
+    (lambda: graph_model([helper.make_node("Dropout", ["x", "r", "t"], ["y"], name="d")],
+                         [numpy_helper.from_array(np.array(0.5, np.float32), "r"),
+                          numpy_helper.from_array(np.array(True), "t")]),
+     "node 'd' (Dropout): training_mode true: only the inference graph's dropout is read"),
     (lambda: graph_model(*conv_weights(), shape=(None, 3, 28, 28)),
      "the input is N×3×28×28: the importer reads N×1×28×28 images (batch, channels, height, width)"),
     (lambda: graph_model([helper.make_node("Relu", ["x"], ["a"], name="r"), helper.make_node("Relu", ["x"], ["y"])]),
@@ -333,3 +349,104 @@ def test_onnx_export_and_import_never_import_tensorflow(tmp_path):
                           env={"PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+BLOCKS = ("conv 4 3x3 stride=2 pad=1, batchnorm, tanh, avgpool 2, conv 6 5x5 stride=2 pad=same, relu, globalavgpool, "
+          "dense 12, batchnorm, relu, dropout 0.3, dense 3, softmax")
+
+
+def blocks_network(name, dtype):
+    """The modern preset's network, or BLOCKS, with parameters and running statistics as after training."""
+    from cnn.presets import modern_network
+    ours = modern_network(10, 1, dtype) if name == "modern" else arch.build(arch.parse(BLOCKS), 3, 1, dtype)
+    rng = np.random.default_rng(5)
+    ours.set_params({k: v + 0.1 * rng.standard_normal(v.shape) for k, v in ours.params.items()})
+    ours.set_buffers({k: rng.random(v.shape) + 0.5 if k.endswith("var") else
+                      rng.standard_normal(v.shape) if k.endswith("mean") else v for k, v in ours.buffers.items()})
+    return ours
+
+
+def relative(theirs, ours) -> float:
+    return float(np.max(np.abs(theirs - ours)) / max(1.0, np.max(np.abs(theirs))))
+
+
+@pytest.mark.parametrize("name", ["modern", "blocks"])
+def test_the_new_blocks_compute_the_engines_evaluation_outputs_in_onnx(name, images):
+    """float32 in onnxruntime; float64 in onnx's reference evaluator (onnxruntime's CPU has no float64
+    Conv), to 1e-12 but for ε: an attribute is a float32, 1e-5 as 9.99999975e-6."""
+    ours = blocks_network(name, "float32")
+    model = to_onnx(ours)
+    ops = {node.op_type for node in model.graph.node}
+    assert {"BatchNormalization", "Dropout"} <= ops
+    assert name == "modern" or {"AveragePool", "GlobalAveragePool"} <= ops
+    x = images.astype(np.float32)
+    assert relative(runtime(model, x), ours.predict(x)) < 1e-5
+    ours = blocks_network(name, "float64")
+    theirs = ReferenceEvaluator(to_onnx(ours)).run(None, {"image": images})[0]
+    assert relative(theirs, ours.predict(images)) < 1e-11
+
+
+@pytest.mark.parametrize("name", ["modern", "blocks"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_new_blocks_come_back_from_onnx_bit_for_bit(name, dtype, tmp_path, capsys):
+    ours = blocks_network(name, dtype)
+    io.save(ours, tmp_path / "w.npz")
+    assert export_main([str(tmp_path / "w.npz"), str(tmp_path / "m.onnx")]) == 0
+    assert import_main([str(tmp_path / "m.onnx"), str(tmp_path / "back.npz")]) == 0
+    back = io.load(tmp_path / "back.npz")
+    assert layout(back) == layout(ours)
+    for key, value in {**ours.params, **ours.buffers}.items():
+        if not key.endswith("generator"):      # a dropout's mask stream: a model file does not hold it
+            assert np.array_equal({**back.params, **back.buffers}[key], value), key
+
+
+def test_onnx_padding_and_batch_normalization_of_other_writers_are_read(images):
+    """pads of 'same' given as numbers, auto_pad SAME_UPPER, and a batch normalization with its own ε
+    (folded into the running variance) compute what onnxruntime computes."""
+    rng = np.random.default_rng(2)
+    arrays = {"w": rng.standard_normal((3, 1, 3, 3)), "v": rng.standard_normal((2, 3, 3, 3)),
+              "g": rng.random(2) + 0.5, "b": rng.standard_normal(2), "m": rng.standard_normal(2), "s": rng.random(2)}
+    nodes = [helper.make_node("Conv", ["x", "w"], ["a"], strides=[2, 2], pads=[0, 0, 1, 1]),
+             helper.make_node("Conv", ["a", "v"], ["c"], auto_pad="SAME_UPPER", strides=[2, 2]),
+             helper.make_node("BatchNormalization", ["c", "g", "b", "m", "s"], ["y"], epsilon=1e-3)]
+    model = graph_model(nodes, [numpy_helper.from_array(v.astype(np.float32), k) for k, v in arrays.items()])
+    network = from_onnx_model(model)
+    assert [layer.padding for layer in network.layers[:2]] == ["same", "same"]
+    x = images.astype(np.float32)
+    assert relative(runtime_named(model, x), network.predict(x)) < 1e-5
+
+
+def from_onnx_model(model):
+    from cnn.bridge.onnx_in import from_onnx
+    return from_onnx(model, Path("."))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dynamo", [True, False], ids=["torch.export", "torchscript"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_torch_onnx_exports_of_the_new_blocks_are_imported(dynamo, dtype, images, tmp_path, capsys):
+    """A torch model in evaluation mode with strides, padding, batch normalization (both exporters may
+    fold it into the layer before), average pooling, the global average and dropout."""
+    import torch
+    torch.manual_seed(0)
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, stride=2, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.AvgPool2d(2),
+                          nn.Conv2d(4, 6, 3, padding="same"), nn.BatchNorm2d(6), nn.Tanh(), nn.Dropout(0.3),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 12), nn.BatchNorm1d(12), nn.ReLU(),
+                          nn.Dropout(0.5), nn.Linear(12, 3)).to(getattr(torch, dtype))
+    with torch.no_grad():
+        for norm in (m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)):
+            norm.running_mean.normal_()
+            norm.running_var.uniform_(0.5, 1.5)
+            norm.weight.uniform_(0.5, 1.5)
+            norm.bias.normal_()
+    model.eval()
+    x = torch.from_numpy(images.astype(dtype))
+    torch.onnx.export(model, (x[:1],), str(tmp_path / "m.onnx"), dynamo=dynamo)
+    capsys.readouterr()
+    assert import_main([str(tmp_path / "m.onnx"), str(tmp_path / "w.npz")]) == 0
+    ours = io.load(tmp_path / "w.npz")
+    assert ours.layers[0].stride == 2 and ours.layers[0].padding == 1 and ours.dtype == np.dtype(dtype)
+    with torch.no_grad():
+        theirs = model(x).numpy()
+    assert relative(theirs, ours.predict(images)) < (1e-5 if dtype == "float32" else 1e-12)

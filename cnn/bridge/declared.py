@@ -17,12 +17,14 @@ from typing import Callable
 from ..arch.grammar import IMAGE_SHAPE, LIMITS
 from ..arch.shapes import MAX_PARAMETERS
 
-READ = "the bridge reads Conv2D, PositionBias, MaxPooling2D, Flatten, Dense and Activation (sigmoid, tanh, relu, " \
-       "softmax, linear) layers, and the bias branch cnn-export writes"
+READ = "the bridge reads Conv2D, ZeroPadding2D, PositionBias, MaxPooling2D, AveragePooling2D, " \
+       "GlobalAveragePooling2D, Dropout, BatchNormalization, Reshape (28×28 to 28×28×1), Flatten, Dense and " \
+       "Activation (sigmoid, tanh, relu, softmax, linear) layers, and the bias branch cnn-export writes"
 REGISTERED_NAME = "cnn_studio>PositionBias"      # our PositionBias layer (cnn.bridge.position_bias)
 MODELS = ("Sequential", "Functional")
-LAYERS = ("InputLayer", "Conv2D", "PositionBias", "MaxPooling2D", "Flatten", "Dense", "Activation", "ReLU", "Softmax",
-          "Rescaling", "GlobalAveragePooling2D", "Reshape", "Add")   # the last four: cnn-export's bias branch
+LAYERS = ("InputLayer", "Conv2D", "ZeroPadding2D", "PositionBias", "MaxPooling2D", "AveragePooling2D", "Flatten",
+          "Dense", "Activation", "ReLU", "Softmax", "Dropout", "BatchNormalization",
+          "Rescaling", "GlobalAveragePooling2D", "Reshape", "Add")   # Rescaling, Add: cnn-export's bias branch
 MAX_VALUES = LIMITS["depth"] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2]   # the largest output a layer of ours makes
 MAX_BATCH = LIMITS["size"]
 WINDOW = LIMITS["kernel size"]                                   # kernels, pooling windows, strides, dilation
@@ -45,16 +47,34 @@ def check_model(config, fail: Callable[[str], Exception]) -> tuple[int, int]:
     for declared in (config.get("build_config"), {"input_shape": body.get("build_input_shape")}):
         if isinstance(declared, dict) and declared.get("input_shape") is not None:
             shape = _shape(declared["input_shape"], "the model's input shape", fail)
-    total = 0
-    for layer in body["layers"]:
-        if not isinstance(layer, dict) or not isinstance(layer.get("config"), dict):
-            raise fail("config.json: a layer that is not a Keras layer's config")
-        shape, parameters = _layer(layer, shape, fail)
+    if not all(isinstance(layer, dict) and isinstance(layer.get("config"), dict) for layer in body["layers"]):
+        raise fail("config.json: a layer that is not a Keras layer's config")
+    unknown = [layer for layer in body["layers"] if layer.get("class_name") not in LAYERS]
+    if unknown:
+        named = ", ".join(_name(layer).removeprefix("layer ") for layer in unknown)
+        raise fail(f"layer{'s' if len(unknown) > 1 else ''} {named}: not supported; {READ}")
+    total, outputs = 0, {}
+    for layer in body["layers"]:   # a functional model's layers are listed in no chain order: each from its input's
+        shape, parameters = _layer(layer, outputs.get(_inbound(layer), shape), fail)
+        outputs[layer["config"].get("name")] = shape
         total += parameters
         if total > MAX_PARAMETERS:
             raise fail(f"{_name(layer)}: the model would have {total:,} parameters, more than the "
                        f"{MAX_PARAMETERS:,} allowed")
     return total, len(body["layers"])
+
+
+def _inbound(layer: dict):
+    """The name of the layer whose output a functional model's layer takes first (Keras 3's
+    inbound_nodes: args holding a __keras_tensor__ with its keras_history), or None."""
+    nodes = layer.get("inbound_nodes")
+    try:
+        argument = nodes[0]["args"][0]
+        argument = argument[0] if isinstance(argument, list) else argument
+        name = argument["config"]["keras_history"][0]
+    except (LookupError, TypeError):
+        return None
+    return name if isinstance(name, str) else None
 
 
 def _name(layer: dict) -> str:
@@ -87,8 +107,12 @@ def _layer(layer: dict, shape, fail) -> tuple[tuple | None, int]:
         output, parameters = (*shape[:-1], units), (shape[-1] + 1) * units
     elif kind == "Conv2D":
         output, parameters = _conv(config, shape, refuse)
-    elif kind == "MaxPooling2D":
+    elif kind in ("MaxPooling2D", "AveragePooling2D"):
         output, parameters = _pool(config, shape, refuse), 0
+    elif kind == "ZeroPadding2D":
+        output, parameters = _zero_padding(config, shape, refuse), 0
+    elif kind == "BatchNormalization":
+        output, parameters = shape, 4 * shape[-1]
     elif kind == "PositionBias":
         output, parameters = shape, math.prod(shape)
     elif kind == "Flatten":
@@ -145,6 +169,17 @@ def _conv(config: dict, shape: tuple, refuse) -> tuple[tuple, int]:
         raise refuse(f"a {k[0]}×{k[1]} kernel does not fit the {height}×{width} input")
     bias = filters if config.get("use_bias", True) else 0
     return (*sizes, filters), k[0] * k[1] * channels * filters + bias
+
+
+def _zero_padding(config: dict, shape: tuple, refuse) -> tuple:
+    """(top, bottom) and (left, right) given as N, [N, M] (each on both sides) or [[t, b], [l, r]]."""
+    padding = config.get("padding", 1)
+    if isinstance(padding, list) and len(padding) == 2 and all(isinstance(side, list) for side in padding):
+        pairs = [_pair(side, "padding", refuse) for side in padding]
+    else:
+        pairs = [(n, n) for n in _pair(padding, "padding", refuse)]
+    height, width, channels = _image(shape, refuse)
+    return height + sum(pairs[0]), width + sum(pairs[1]), channels
 
 
 def _pool(config: dict, shape: tuple, refuse) -> tuple:

@@ -9,6 +9,10 @@ v = μ v − η_e g, θ += v at the epoch's rate η_e, or Adam (cnn.adam's rule,
 operations, its step count going on over the run). Each step's gradient is averaged over the global
 batch: every replica adds its samples' losses divided by the whole batch's size, and the
 replicas' gradients are summed (strategy.reduce) before the one update.
+
+Strides, padding and average pooling go across; Dropout and BatchNorm do not (Keras draws other
+masks, and its moving variance is the batch's biased one, ours the unbiased): such a network is
+refused in one line naming those layers.
 """
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ from types import MappingProxyType
 
 import numpy as np
 
+from ..batchnorm import BatchNorm
+from ..dropout import Dropout
 from ..session import Session
 from ..evaluation import evaluate
 from ..train import EpochRecord, StepRecord, TrainingDiverged, shifted
@@ -220,6 +226,12 @@ def keras_run(session: Session, epochs: int, strategy):
 def _keras_records(session: Session, epochs: int, strategy):
     if session.config.weight_decay:
         raise ValueError("--engine keras trains without weight decay; use --engine numpy for --weight-decay")
+    random = [f"{index} ({type(layer).__name__})" for index, layer in enumerate(session.network.layers)
+              if isinstance(layer, (Dropout, BatchNorm))]
+    if random:
+        raise ValueError(f"--engine keras repeats the numpy engine's steps, which layer{'s' * (len(random) > 1)} "
+                         f"{', '.join(random)} would not (dropout's masks, batch normalization's running "
+                         "variance); use --engine numpy")
     if strategy.num_replicas_in_sync > session.config.batch_size:
         raise ValueError(f"--replicas: {strategy.num_replicas_in_sync} replicas split a batch of "
                          f"{session.config.batch_size}: each needs at least one sample; raise --batch-size")

@@ -3,10 +3,15 @@ same weights; a .keras file, a SavedModel folder or a .tflite file, each written
 
 One writer per layer kind (WRITERS); a new kind is one entry:
 
-    Convolutional   Conv2D (bias_mode kernel: its bias)
+    Convolutional   Conv2D (bias_mode kernel: its bias), strides s; pad=same as padding='same' (Keras
+                    pads as we do: ⌊total/2⌋ before, the rest after); pad=N as ZeroPadding2D(N), then 'valid'
                     bias_mode position: Conv2D without bias, then Add of a bias branch (below)
     MaxPool2D       MaxPooling2D
-    Reshape         Flatten (an image flattened right before a Dense)
+    AvgPool2D       AveragePooling2D;  GlobalAvgPool  GlobalAveragePooling2D
+    Dropout         Dropout (rate p; identity in inference, as ours in evaluation)
+    BatchNorm       BatchNormalization (γ, β, the running mean and variance; ε = 1e−5, and Keras' momentum
+                    0.9 is PyTorch's and ours 0.1: moving ← 0.9 moving + 0.1 batch)
+    Reshape         Flatten (an image flattened right before a Dense, a Dropout between allowed)
     Dense           Dense (the kernel transposed; after a flatten its rows permuted, cnn.bridge.links)
     activations     Activation (sigmoid, tanh, relu, softmax)
 
@@ -24,10 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..activations import ReLU, Sigmoid, Softmax, Tanh
+from ..batchnorm import EPS, MOMENTUM, BatchNorm
 from ..convolution import Convolutional
 from ..dense import Dense
+from ..dropout import Dropout
 from ..network import Network
-from ..pooling import MaxPool2D
+from ..pooling import AvgPool2D, GlobalAvgPool, MaxPool2D
 from ..reshape import Reshape
 from . import BridgeError, keras_module, links
 
@@ -43,6 +50,7 @@ class Building:
     image: object                                   # the model's input tensor
     network: Network
     pending: list = field(default_factory=list)     # (our parameter name, link maker, layer, attribute)
+    buffers: list = field(default_factory=list)     # (our buffer name, layer, attribute): running statistics
     flattened: tuple | None = None                  # the (C, H, W) image the last flatten made a vector of
 
     def layer(self, kind, *args, **kwargs):
@@ -50,11 +58,12 @@ class Building:
 
 
 def _conv(layer: Convolutional, x, index: int, named: str, b: Building):
-    if layer.stride != 1 or layer.padding not in ("valid", 0):   # until the bridge writes them
-        raise BridgeError(f"layer {index} (Convolutional, stride {layer.stride}, padding {layer.padding}): "
-                          "only stride 1 without padding goes to Keras yet")
+    padding = layer.padding if layer.padding in ("valid", "same") else "valid"
+    if layer.padding not in ("valid", "same", 0):
+        x = b.layer("ZeroPadding2D", layer.padding, name=f"{index}_padding")(x)
     per_kernel = layer.bias_mode == "kernel"
-    conv = b.layer("Conv2D", layer.depth, layer.kernel_size, use_bias=per_kernel, name=named)
+    conv = b.layer("Conv2D", layer.depth, layer.kernel_size, strides=layer.stride, padding=padding,
+                   use_bias=per_kernel, name=named)
     b.pending.append((f"{index}.kernels", links.conv_kernels, conv, "kernel"))
     y = conv(x)
     if per_kernel:
@@ -74,8 +83,28 @@ def _pool(layer: MaxPool2D, x, index: int, named: str, b: Building):
     return b.layer("MaxPooling2D", layer.pool_size, name=named)(x)
 
 
+def _avgpool(layer: AvgPool2D, x, index: int, named: str, b: Building):
+    return b.layer("AveragePooling2D", layer.pool_size, name=named)(x)
+
+
+def _global_avgpool(layer: GlobalAvgPool, x, index: int, named: str, b: Building):
+    return b.layer("GlobalAveragePooling2D", name=named)(x)
+
+
+def _dropout(layer: Dropout, x, index: int, named: str, b: Building):
+    return b.layer("Dropout", layer.p, name=named)(x)
+
+
+def _batchnorm(layer: BatchNorm, x, index: int, named: str, b: Building):
+    norm = b.layer("BatchNormalization", axis=-1, momentum=1 - MOMENTUM, epsilon=EPS, name=named)
+    b.pending += [(f"{index}.gamma", links.same, norm, "gamma"), (f"{index}.beta", links.same, norm, "beta")]
+    b.buffers += [(f"{index}.running_mean", norm, "moving_mean"), (f"{index}.running_var", norm, "moving_variance")]
+    return norm(x)
+
+
 def _reshape(layer: Reshape, x, index: int, named: str, b: Building):
-    following = b.network.layers[index + 1] if index + 1 < len(b.network.layers) else None
+    rest = b.network.layers[index + 1:]
+    following = next((later for later in rest if not isinstance(later, Dropout)), None)
     if len(layer.input_shape) != 3 or len(layer.out_shape) != 1 or not isinstance(following, Dense):
         raise BridgeError(f"layer {index} (Reshape {layer.input_shape} → {layer.out_shape}): only a flatten "
                           "of an image right before a dense layer has a Keras equivalent")
@@ -95,12 +124,14 @@ def _activation(layer, x, index: int, named: str, b: Building):
     return b.layer("Activation", ACTIVATION_NAMES[type(layer)], name=named)(x)
 
 
-WRITERS = {Convolutional: _conv, MaxPool2D: _pool, Reshape: _reshape, Dense: _dense,
+WRITERS = {Convolutional: _conv, MaxPool2D: _pool, AvgPool2D: _avgpool, GlobalAvgPool: _global_avgpool,
+           Dropout: _dropout, BatchNorm: _batchnorm, Reshape: _reshape, Dense: _dense,
            **dict.fromkeys(ACTIVATION_NAMES, _activation)}
 
 
 def to_keras(network: Network):
-    """(keras.Model, [Link]): the same function as `network`, on (N, H, W, C) images."""
+    """(keras.Model, [Link]): the same function as `network` in evaluation mode (the Keras model called
+    with training=False, as predict does), on (N, H, W, C) images; the running statistics are copied."""
     keras = keras_module()
     if len(network.input_shape) != 3:
         raise BridgeError(f"the network takes {network.input_shape}, not images (channels, height, width)")
@@ -116,6 +147,8 @@ def to_keras(network: Network):
     linked = [make(name, getattr(layer, attribute)) for name, make, layer, attribute in building.pending]
     assert sorted(link.name for link in linked) == sorted(network.params)
     links.assign(linked, network.params)
+    for name, layer, attribute in building.buffers:
+        getattr(layer, attribute).assign(network.buffers[name])
     return model, linked
 
 

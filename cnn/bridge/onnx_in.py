@@ -3,10 +3,14 @@ writes for the same networks (either exporter; weights inside the file or in a d
 
 Read: one chain of nodes from one (N, 1, 28, 28) float32 or float64 input to one output, each node
 fed by the one before and otherwise by constants, of these operators (READERS, one entry each):
-Conv (square kernel, stride 1, no padding or dilation, one group; an Add of a (D, H', W') constant
-after it is the engine's bias per position, of a (D,) one its bias per kernel), MaxPool (square,
-strides = size, no padding), Flatten and Reshape that flatten an image, Gemm and MatMul (+ Add),
-Sigmoid, Tanh, Relu, Softmax over a vector, Identity; Constant nodes give values. Every node of
+Conv (square kernel and strides; pads N on every side, or those of 'same' (auto_pad SAME_UPPER);
+no dilation, one group; an Add of a (D, H', W') constant after it is the engine's bias per
+position, of a (D,) one its bias per kernel), MaxPool and AveragePool (square, strides = size, no
+padding), GlobalAveragePool and ReduceMean over (2, 3), BatchNormalization (inference: its ε goes
+into the running variance, the engine's ε being 1e−5), Dropout (inference; read as the engine's
+Dropout of that ratio, the identity in evaluation), Flatten and Reshape that flatten an image,
+Gemm and MatMul (+ Add), Sigmoid, Tanh, Relu, Softmax over a vector, Identity; Constant nodes give
+values. Every node of
 another operator is named in the one refusal.
 
 A hostile file costs no more than its size: it is refused past MAX_FILE_BYTES before it is read,
@@ -26,11 +30,13 @@ import numpy as np
 from ..activations import ReLU, Sigmoid, Softmax, Tanh
 from ..arch import IMAGE_SHAPE
 from ..arch.shapes import MAX_PARAMETERS
-from ..convolution import Convolutional
+from ..batchnorm import EPS, BatchNorm
+from ..convolution import Convolutional, padding_sides
 from ..dense import Dense
+from ..dropout import Dropout
 from ..files import open_regular
 from ..network import Network
-from ..pooling import MaxPool2D
+from ..pooling import AvgPool2D, GlobalAvgPool, MaxPool2D
 from ..reshape import Reshape
 from . import BridgeError
 from .onnx_out import onnx_module
@@ -51,6 +57,7 @@ class State:
     constants: dict
     layers: list = field(default_factory=list)
     values: dict = field(default_factory=dict)
+    buffers: dict = field(default_factory=dict)    # running statistics
 
     def add(self, layer, **params) -> None:
         index = len(self.layers)
@@ -88,15 +95,17 @@ def _image(state: State, node) -> tuple:
     return state.shape
 
 
-def _window(node, given: dict, size_name: str, allowed: set) -> int:
-    """The square window of a Conv or MaxPool; refuses padding, dilation and attributes not in `allowed`."""
+def _window(node, given: dict, size_name: str, allowed: set, padded: bool = False) -> int:
+    """The square window of a Conv or a pooling; refuses padding (unless `padded`: the Conv reads it),
+    dilation and attributes not in `allowed`."""
     unknown = sorted(set(given) - allowed)
     if unknown:
         raise BridgeError(f"{where(node)}: attribute {unknown[0]} is not read")
     size = list(given.get(size_name) or [])
     if len(size) != 2 or size[0] != size[1]:
         raise BridgeError(f"{where(node)}: {size_name} {size}: only square 2-D windows are read")
-    if any(given.get("pads", [0]) or [0]) or given.get("auto_pad", b"NOTSET") not in (b"NOTSET", b"VALID"):
+    unpadded = not any(given.get("pads", [0]) or [0]) and given.get("auto_pad", b"NOTSET") in (b"NOTSET", b"VALID")
+    if not padded and not unpadded:
         raise BridgeError(f"{where(node)}: padding {given.get('pads') or given.get('auto_pad')!r}: only none is read")
     if any(d != 1 for d in given.get("dilations", [1, 1])):
         raise BridgeError(f"{where(node)}: dilations {given['dilations']}: only 1 is read")
@@ -110,20 +119,47 @@ def _conv(state: State, node) -> None:
     if weights.ndim != 4 or weights.shape[1] != channels:
         raise BridgeError(f"{where(node)}: weights of shape {weights.shape} for a {channels}-channel input")
     given.setdefault("kernel_shape", list(weights.shape[2:]))
-    k = _window(node, given, "kernel_shape", {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"})
+    k = _window(node, given, "kernel_shape", {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"},
+                padded=True)
     if list(weights.shape[2:]) != [k, k] or given.get("group", 1) != 1:
         raise BridgeError(f"{where(node)}: groups {given.get('group')} or weights {weights.shape}: only one group of "
                           f"{k}×{k} kernels is read")
-    if list(given.get("strides", [1, 1])) != [1, 1]:
-        raise BridgeError(f"{where(node)}: strides {given['strides']}: only 1 is read")
-    if k > min(height, width):
+    strides = list(given.get("strides", [1, 1]))
+    if len(strides) != 2 or strides[0] != strides[1] or strides[0] < 1:
+        raise BridgeError(f"{where(node)}: strides {strides}: only the same stride down and across is read")
+    padding = _conv_padding(node, given, k, strides[0], (height, width))
+    if k > min(height, width) and padding == "valid":
         raise BridgeError(f"{where(node)}: a {k}×{k} kernel does not fit the {height}×{width} input")
     biases = state.constant(node, 2, "bias") if len(node.input) > 2 and node.input[2] else None
     depth = weights.shape[0]
     if biases is not None and biases.shape != (depth,):
         raise BridgeError(f"{where(node)}: bias of shape {biases.shape}, not ({depth},)")
-    conv = Convolutional(state.shape, k, depth, "kernel", rng=0, dtype=state.dtype)
+    try:
+        conv = Convolutional(state.shape, k, depth, "kernel", rng=0, dtype=state.dtype, stride=strides[0],
+                             padding=padding)
+    except ValueError as error:
+        raise BridgeError(f"{where(node)}: {error}") from None
     state.add(conv, kernels=weights, biases=np.zeros(depth) if biases is None else biases)
+
+
+def _conv_padding(node, given: dict, k: int, stride: int, size: tuple):
+    """The engine's padding for a Conv's pads [top, left, bottom, right] or auto_pad: 'valid', N or 'same'."""
+    auto = given.get("auto_pad", b"NOTSET")
+    height, width = size
+    same = [*(padding_sides("same", n, k, stride)[0] for n in size), *(padding_sides("same", n, k, stride)[1]
+                                                                         for n in size)]
+    if auto == b"SAME_UPPER" or (auto == b"SAME_LOWER" and same[:2] == same[2:]):
+        return "same"
+    if auto not in (b"NOTSET", b"VALID"):
+        raise BridgeError(f"{where(node)}: auto_pad {auto.decode(errors='replace')}: only NOTSET, VALID and SAME_UPPER "
+                          "are read")
+    pads = list(given.get("pads") or [0, 0, 0, 0]) if auto == b"NOTSET" else [0, 0, 0, 0]
+    if len(set(pads)) == 1 and len(pads) == 4 and 0 <= pads[0] < k:
+        return "valid" if pads[0] == 0 else int(pads[0])
+    if pads == same:
+        return "same"
+    raise BridgeError(f"{where(node)}: pads {pads}: only N on every side (below the kernel size {k}) or those of "
+                      f"'same' ({same}) are read")
 
 
 def _add(state: State, node) -> None:
@@ -140,7 +176,8 @@ def _add(state: State, node) -> None:
             state.values[f"{index}.biases"] = kernel + squeezed.reshape(depth)
             return
         if squeezed.shape == (depth, height, width):
-            position = Convolutional(conv.input_shape, conv.kernel_size, depth, "position", rng=0, dtype=state.dtype)
+            position = Convolutional(conv.input_shape, conv.kernel_size, depth, "position", rng=0, dtype=state.dtype,
+                                     stride=conv.stride, padding=conv.padding)
             state.layers[index] = position
             state.values[f"{index}.biases"] = np.asarray(kernel[:, None, None] + squeezed, dtype=state.dtype)
             return
@@ -155,13 +192,71 @@ def _pool(state: State, node) -> None:
     given = attributes(state, node)
     channels, height, width = _image(state, node)
     p = _window(node, given, "kernel_shape", {"kernel_shape", "strides", "pads", "dilations", "auto_pad",
-                                              "ceil_mode", "storage_order"})
+                                              "ceil_mode", "storage_order", "count_include_pad"})
     if list(given.get("strides", [1, 1])) != [p, p] or given.get("ceil_mode", 0) or len(node.output) > 1:
         raise BridgeError(f"{where(node)}: strides {given.get('strides', [1, 1])} with kernel {p}: only strides equal "
                           "to the window, ceil_mode 0 and one output are read")
     if p > min(height, width):
         raise BridgeError(f"{where(node)}: a {p}×{p} window does not fit the {height}×{width} input")
-    state.add(MaxPool2D(state.shape, p, dtype=state.dtype))
+    state.add((AvgPool2D if node.op_type == "AveragePool" else MaxPool2D)(state.shape, p, dtype=state.dtype))
+
+
+def _global_avgpool(state: State, node) -> None:
+    _image(state, node)
+    state.add(GlobalAvgPool(state.shape, dtype=state.dtype))
+
+
+def _reduce_mean(state: State, node) -> None:
+    """The mean over an image's height and width (torch's x.mean((2, 3)), AdaptiveAvgPool2d(1) via
+    torch.export): the global average pooling. The axes are an attribute before opset 18, an input from it."""
+    given = attributes(state, node)
+    axes = given.get("axes")
+    if len(node.input) > 1 and node.input[1]:
+        axes = state.constant(node, 1, "axes").reshape(-1).tolist()
+    _image(state, node)
+    if sorted(a % 4 for a in (axes or [])) != [2, 3] or given.get("noop_with_empty_axes", 0):
+        raise BridgeError(f"{where(node)}: axes {axes}: only the mean over height and width (2, 3) is read")
+    state.add(GlobalAvgPool(state.shape, dtype=state.dtype))
+
+
+def _batchnorm(state: State, node) -> None:
+    """Inference batch normalization over the channels (after a Conv) or the units (after a Gemm)."""
+    given = attributes(state, node)
+    if given.get("training_mode", 0) or len([name for name in node.output if name]) > 1:
+        raise BridgeError(f"{where(node)}: training_mode: only inference batch normalization (one output) is read")
+    unknown = sorted(set(given) - {"epsilon", "momentum", "training_mode", "spatial"})
+    if unknown or given.get("spatial", 1) != 1:
+        raise BridgeError(f"{where(node)}: attribute {(unknown or ['spatial 0'])[0]} is not read")
+    channels = state.shape[0]
+    named = ("scale", "bias", "mean", "variance")
+    gamma, beta, mean, variance = (state.constant(node, position, what) for position, what in enumerate(named, 1))
+    if any(value.shape != (channels,) for value in (gamma, beta, mean, variance)):
+        raise BridgeError(f"{where(node)}: scale, bias, mean and variance must be ({channels},)")
+    epsilon = float(given.get("epsilon", 1e-5))
+    if np.float32(epsilon) != np.float32(EPS):     # an attribute is a float32: 1e-5 is the engine's ε
+        variance = variance.astype(np.float64) + epsilon - EPS
+    if np.any(variance <= 0) or not np.all(np.isfinite(variance)):
+        raise BridgeError(f"{where(node)}: epsilon {epsilon:g} with a variance of {float(np.min(variance)):.3g}: the "
+                          "engine's ε is 1e-05")
+    index = len(state.layers)
+    state.add(BatchNorm(state.shape, dtype=state.dtype), gamma=gamma, beta=beta)
+    state.buffers.update({f"{index}.running_mean": np.asarray(mean, dtype=state.dtype),
+                          f"{index}.running_var": np.asarray(variance, dtype=state.dtype)})
+
+
+def _dropout(state: State, node) -> None:
+    """Dropout in an inference graph: the identity; read as the engine's Dropout of the same ratio."""
+    given = attributes(state, node)
+    ratio = given.get("ratio", 0.5)
+    if len(node.input) > 1 and node.input[1]:
+        ratio = state.constant(node, 1, "ratio")
+    if len(node.input) > 2 and node.input[2] and bool(np.any(state.constant(node, 2, "training_mode"))):
+        raise BridgeError(f"{where(node)}: training_mode true: only the inference graph's dropout is read")
+    ratio = np.asarray(ratio).reshape(-1)
+    ratio = float(str(ratio[0])) if ratio.size == 1 else -1.0    # a float32 0.3 is read as 0.3, its shortest decimal
+    if not 0.0 <= ratio < 1.0:
+        raise BridgeError(f"{where(node)}: a ratio of {ratio}: only one ratio from 0 to below 1 is read")
+    state.add(Dropout(ratio, 0, len(state.layers), dtype=state.dtype))
 
 
 def _flatten_to(state: State, node, target: list) -> None:
@@ -233,6 +328,11 @@ READERS = {   # ONNX operator → reader(state, node): adds the layer (or change
     "Conv": _conv,
     "Add": _add,
     "MaxPool": _pool,
+    "AveragePool": _pool,
+    "GlobalAveragePool": _global_avgpool,
+    "ReduceMean": _reduce_mean,
+    "BatchNormalization": _batchnorm,
+    "Dropout": _dropout,
     "Flatten": _flatten,
     "Reshape": _reshape,
     "Gemm": _gemm,
@@ -303,6 +403,7 @@ def from_onnx(model, folder: Path) -> Network:
         raise BridgeError("the model has no layers the engine computes")
     network = Network(state.layers)
     network.set_params(state.values)
+    network.set_buffers({**network.buffers, **state.buffers})
     return network
 
 
@@ -359,10 +460,11 @@ def _constant_node(onnx, node, folder: Path) -> np.ndarray:
 def _array(onnx, tensor, folder: Path) -> np.ndarray:
     """A TensorProto's values, its declared size checked against the bytes that hold it first."""
     named = f"constant '{tensor.name[:60]}'"
-    kinds = {onnx.TensorProto.FLOAT: np.float32, onnx.TensorProto.DOUBLE: np.float64, onnx.TensorProto.INT64: np.int64}
+    kinds = {onnx.TensorProto.FLOAT: np.float32, onnx.TensorProto.DOUBLE: np.float64, onnx.TensorProto.INT64: np.int64,
+             onnx.TensorProto.BOOL: np.bool_}       # a bool: a Dropout's training_mode
     if tensor.data_type not in kinds:
         raise BridgeError(f"{named} is {onnx.TensorProto.DataType.Name(tensor.data_type)}; the importer reads "
-                          "float32, float64 and int64 constants")
+                          "float32, float64, int64 and bool constants")
     dims = list(tensor.dims)
     if any(d < 0 for d in dims) or math.prod(dims) > MAX_VALUES:
         raise BridgeError(f"{named} declares {dims[:8]}: more than the {MAX_VALUES:,} values a constant may hold")
@@ -373,7 +475,8 @@ def _array(onnx, tensor, folder: Path) -> np.ndarray:
     elif tensor.HasField("raw_data"):
         data = tensor.raw_data
     else:
-        typed = {np.float32: tensor.float_data, np.float64: tensor.double_data, np.int64: tensor.int64_data}
+        typed = {np.float32: tensor.float_data, np.float64: tensor.double_data, np.int64: tensor.int64_data,
+                 np.bool_: tensor.int32_data}
         values = typed[kinds[tensor.data_type]]
         if len(values) != count:
             raise BridgeError(f"{named} declares {count:,} values but holds {len(values):,}")

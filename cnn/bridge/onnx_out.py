@@ -2,9 +2,14 @@
 
 The graph keeps the engine's layout (N, C, H, W), so every parameter goes across as it is:
 
-    Convolutional   Conv (kernels (D, C, k, k); bias_mode kernel: its B input (D,))
+    Convolutional   Conv (kernels (D, C, k, k); bias_mode kernel: its B input (D,)), strides, pads
+                    (pad=same: auto_pad SAME_UPPER)
                     bias_mode position: Conv without B, then Add of the (D, H', W') biases
-    MaxPool2D       MaxPool, kernel and strides the pool size
+    MaxPool2D       MaxPool, kernel and strides the pool size;  AvgPool2D  AveragePool, the same
+    GlobalAvgPool   GlobalAveragePool, then Flatten ((N, C, 1, 1) → (N, C), as ours)
+    BatchNorm       BatchNormalization (γ, β, running mean and variance; ε = 1e−5, momentum 0.9 in ONNX's
+                    sense: running ← 0.9 running + 0.1 batch, ours)
+    Dropout         Dropout with its ratio and no training_mode: the identity in inference
     Reshape         Flatten (to a vector) or Reshape [-1, …]
     Dense           Gemm(X, W, b) with transB = 1: W stays (out, in)
     activations     Sigmoid, Tanh, Relu, Softmax (axis −1)
@@ -16,10 +21,12 @@ free ("N"). The model is checked (onnx.checker, full) before it is written, atom
 from __future__ import annotations
 
 from ..activations import ReLU, Sigmoid, Softmax, Tanh
+from ..batchnorm import EPS, MOMENTUM, BatchNorm
 from ..convolution import Convolutional
 from ..dense import Dense
+from ..dropout import Dropout
 from ..network import Network
-from ..pooling import MaxPool2D
+from ..pooling import AvgPool2D, GlobalAvgPool, MaxPool2D
 from ..reshape import Reshape
 from . import BridgeError
 
@@ -59,7 +66,11 @@ def _conv(layer: Convolutional, graph: Graph, x: str, out: str, index: int) -> s
     k, s = layer.kernel_size, layer.stride
     (top, bottom), (left, right) = layer.pads
     inputs = [x, graph.constant(f"{index}.kernels", layer.params["kernels"])]
-    attributes = dict(kernel_shape=[k, k], strides=[s, s], pads=[top, left, bottom, right], dilations=[1, 1], group=1)
+    attributes = dict(kernel_shape=[k, k], strides=[s, s], dilations=[1, 1], group=1)
+    if layer.padding == "same":      # ONNX's SAME_UPPER: the odd zero after, as ours (and read back as 'same')
+        attributes["auto_pad"] = "SAME_UPPER"
+    else:
+        attributes["pads"] = [top, left, bottom, right]
     if layer.bias_mode == "kernel":
         return graph.node("Conv", [*inputs, graph.constant(f"{index}.biases", layer.params["biases"])], out,
                           **attributes)
@@ -67,9 +78,29 @@ def _conv(layer: Convolutional, graph: Graph, x: str, out: str, index: int) -> s
     return graph.node("Add", [convolved, graph.constant(f"{index}.biases", layer.params["biases"])], out)
 
 
-def _pool(layer: MaxPool2D, graph: Graph, x: str, out: str, index: int) -> str:
-    p = layer.pool_size
-    return graph.node("MaxPool", [x], out, kernel_shape=[p, p], strides=[p, p], pads=[0, 0, 0, 0])
+def _pool(op: str):
+    def write(layer, graph: Graph, x: str, out: str, index: int) -> str:
+        p = layer.pool_size
+        return graph.node(op, [x], out, kernel_shape=[p, p], strides=[p, p], pads=[0, 0, 0, 0])
+    return write
+
+
+def _global_avgpool(layer: GlobalAvgPool, graph: Graph, x: str, out: str, index: int) -> str:
+    return graph.node("Flatten", [graph.node("GlobalAveragePool", [x], f"{index}.pooled")], out, axis=1)
+
+
+def _batchnorm(layer: BatchNorm, graph: Graph, x: str, out: str, index: int) -> str:
+    inputs = [x, *(graph.constant(f"{index}.{name}", values) for name, values in (
+        ("gamma", layer.params["gamma"]), ("beta", layer.params["beta"]),
+        ("running_mean", layer.buffers["running_mean"]), ("running_var", layer.buffers["running_var"])))]
+    return graph.node("BatchNormalization", inputs, out, epsilon=EPS, momentum=1 - MOMENTUM)
+
+
+def _dropout(layer: Dropout, graph: Graph, x: str, out: str, index: int) -> str:
+    import numpy as np
+    ratio = graph.onnx.numpy_helper.from_array(np.array(layer.p, dtype=layer.dtype), f"{index}.ratio")   # a scalar
+    graph.initializers.append(ratio)
+    return graph.node("Dropout", [x, ratio.name], out)
 
 
 def _reshape(layer: Reshape, graph: Graph, x: str, out: str, index: int) -> str:
@@ -91,7 +122,11 @@ def _activation(op: str, **attributes):
 
 WRITERS = {   # layer kind → writer(layer, graph, input name, output name, layer index) → output name
     Convolutional: _conv,
-    MaxPool2D: _pool,
+    MaxPool2D: _pool("MaxPool"),
+    AvgPool2D: _pool("AveragePool"),
+    GlobalAvgPool: _global_avgpool,
+    BatchNorm: _batchnorm,
+    Dropout: _dropout,
     Reshape: _reshape,
     Dense: _dense,
     Sigmoid: _activation("Sigmoid"),

@@ -1,12 +1,20 @@
 """Keras model or .keras file → Network (cnn-import, and File ▸ Open in the studio).
 
-Reads a Sequential or a plain chain of Conv2D (valid padding, stride 1, square kernels),
-MaxPooling2D (square, stride = size, valid), Flatten, Dense and activations (sigmoid, tanh, relu,
-softmax, linear; inline or as Activation / ReLU / Softmax layers) on 28×28×1 channels-last images,
+Reads a Sequential or a plain chain of Conv2D (square kernels and strides; padding 'valid', 'same',
+or a ZeroPadding2D of N on every side right before a 'valid' one), MaxPooling2D and AveragePooling2D
+(square, stride = size, valid), GlobalAveragePooling2D, Dropout, BatchNormalization (over the last
+axis), Flatten, Dense and activations (sigmoid, tanh, relu, softmax, linear; inline or as Activation
+/ ReLU / Softmax layers) on 28×28×1 channels-last images (or 28×28 ones, a Reshape to 28×28×1 first),
 in float32 or float64; a bias per position after a Conv2D as cnn-export writes it (a bias branch
 of Keras' own layers, added) or as older exports did (our registered PositionBias). One reader per
 Keras layer class (READERS); a new kind is one entry. Anything else is refused naming the layer
-and the reason. A .keras file is never given to Keras before its config.json has been read as
+and the reason; every layer of a kind not read is named in the one refusal.
+
+A BatchNormalization's ε (Keras' default 1e−3) goes into the running variance: the engine's ε is
+1e−5, and (x − μ)/√(σ² + ε) = (x − μ)/√((σ² + ε − 1e−5) + 1e−5), so inference computes the same;
+training on takes the engine's ε and momentum (0.1, Keras' 0.9; Keras' default is 0.99).
+
+A .keras file is never given to Keras before its config.json has been read as
 plain JSON and found to name only Keras' own classes and ours (no Lambda, no other module) and
 to declare no more than the engine's limits, members and sizes included (cnn.bridge.declared);
 Keras then loads it in safe mode without compiling: no code from the file runs.
@@ -23,11 +31,13 @@ import numpy as np
 
 from ..activations import ReLU, Sigmoid, Softmax, Tanh
 from ..arch import IMAGE_SHAPE
+from ..batchnorm import EPS, BatchNorm
 from ..convolution import Convolutional
 from ..dense import Dense
+from ..dropout import Dropout
 from ..files import open_regular
 from ..network import Network
-from ..pooling import MaxPool2D
+from ..pooling import AvgPool2D, GlobalAvgPool, MaxPool2D
 from ..reshape import Reshape
 from .. import jsonfile
 from . import BridgeError, declared, keras_module, links
@@ -113,7 +123,9 @@ class Reading:
     layers: list = field(default_factory=list)
     linked: list = field(default_factory=list)
     values: dict = field(default_factory=dict)     # parameters no Keras variable holds (a missing bias: zeros)
+    buffers: dict = field(default_factory=dict)    # running statistics, ours
     flattened: tuple | None = None                 # the image the last Flatten made a vector of
+    padding: int = 0                               # a ZeroPadding2D's N, for the Conv2D that follows
 
     def add(self, layer) -> int:
         self.layers.append(layer)
@@ -125,11 +137,15 @@ class Reading:
 
 
 def _conv(layer, reading: Reading, refuse) -> None:
-    k = _checked_conv(layer, reading.shape, refuse)
+    k, stride = _checked_conv(layer, reading.shape, refuse)
+    padding, reading.padding = reading.padding or layer.padding, 0
     following, index = reading.following(), len(reading.layers)
     per_position = not layer.use_bias and type(following).__name__ in ("PositionBias", "BiasBranch")
-    conv = Convolutional(reading.shape, k, layer.filters, "position" if per_position else "kernel", "normal",
-                         rng=0, dtype=reading.dtype)
+    try:
+        conv = Convolutional(reading.shape, k, layer.filters, "position" if per_position else "kernel", "normal",
+                             rng=0, dtype=reading.dtype, stride=stride, padding=padding)
+    except ValueError as error:
+        raise refuse(str(error)) from None
     reading.add(conv)
     reading.linked.append(links.conv_kernels(f"{index}.kernels", layer.kernel))
     if layer.use_bias:
@@ -154,6 +170,69 @@ def _bias_alone(layer, reading: Reading, refuse) -> None:
 
 def _pool(layer, reading: Reading, refuse) -> None:
     reading.add(MaxPool2D(reading.shape, _checked_pool(layer, reading.shape, refuse), dtype=reading.dtype))
+
+
+def _zero_padding(layer, reading: Reading, refuse) -> None:
+    sides = {int(n) for pair in layer.padding for n in pair}
+    following = reading.following()
+    if len(sides) != 1 or type(following).__name__ != "Conv2D" or following.padding != "valid" \
+            or layer.data_format != "channels_last":
+        raise refuse(f"padding {tuple(map(tuple, layer.padding))}: only the same N on every side, right before a "
+                     "Conv2D with padding 'valid', is read")
+    n = sides.pop()
+    if n >= following.kernel_size[0]:
+        raise refuse(f"padding {n}: the engine pads a {following.kernel_size[0]}×{following.kernel_size[0]} kernel's "
+                     f"input by at most {following.kernel_size[0] - 1}")
+    reading.padding = n
+
+
+def _avgpool(layer, reading: Reading, refuse) -> None:
+    reading.add(AvgPool2D(reading.shape, _checked_pool(layer, reading.shape, refuse), dtype=reading.dtype))
+
+
+def _global_avgpool(layer, reading: Reading, refuse) -> None:
+    if len(reading.shape) != 3 or layer.keepdims or layer.data_format != "channels_last":
+        raise refuse("only the average of each channel of a channels-last image, without keepdims, is read")
+    reading.add(GlobalAvgPool(reading.shape, dtype=reading.dtype))
+
+
+def _dropout(layer, reading: Reading, refuse) -> None:
+    if layer.noise_shape is not None or not 0.0 <= float(layer.rate) < 1.0:
+        raise refuse(f"rate {layer.rate}, noise_shape {layer.noise_shape}: only a rate below 1 and no noise_shape "
+                     "are read")
+    reading.add(Dropout(float(layer.rate), 0, len(reading.layers), dtype=reading.dtype))
+
+
+def _batchnorm(layer, reading: Reading, refuse) -> None:
+    axis = layer.axis if isinstance(layer.axis, int) else (list(layer.axis) + [None])[0]
+    if axis not in (-1, len(reading.shape)) or getattr(layer, "renorm", False):
+        raise refuse(f"axis {layer.axis}: only a normalization over the last axis (the channels, or a vector's "
+                     "units) without renorm is read")
+    if reading.flattened is not None and reading.flattened[0] > 1:
+        raise refuse("after a Flatten of a many-channel image its units are in Keras' order (height, width, "
+                     "channels), not the engine's: put it before the Flatten")
+    index = reading.add(BatchNorm(reading.shape, dtype=reading.dtype))
+    channels = reading.shape[0]
+    for name, present, variable, absent in (("gamma", layer.scale, "gamma", 1.0), ("beta", layer.center, "beta", 0.0)):
+        if present:
+            reading.linked.append(links.same(f"{index}.{name}", getattr(layer, variable)))
+        else:
+            reading.values[f"{index}.{name}"] = np.full(channels, absent, dtype=reading.dtype)
+    variance = np.asarray(layer.moving_variance.numpy())
+    if float(layer.epsilon) != EPS:
+        variance = variance.astype(np.float64) + float(layer.epsilon) - EPS
+    if np.any(variance <= 0):
+        raise refuse(f"epsilon {layer.epsilon} with a moving variance of {float(np.min(variance)):.3g}: the "
+                     "engine's ε is 1e-05")
+    reading.buffers[f"{index}.running_mean"] = np.asarray(layer.moving_mean.numpy())
+    reading.buffers[f"{index}.running_var"] = variance
+
+
+def _reshape(layer, reading: Reading, refuse) -> None:
+    target = tuple(layer.target_shape)
+    if target != _hwc(reading.shape):
+        raise refuse(f"to {target}: only a Reshape to the shape the image has already (a 28×28 input to "
+                     "28×28×1) is read")
 
 
 def _flatten(layer, reading: Reading, refuse) -> None:
@@ -189,7 +268,13 @@ def _softmax(layer, reading: Reading, refuse) -> None:
 
 READERS = {   # Keras layer class (exactly: no subclass) → reader(layer, reading, refuse); a new kind is one entry
     "Conv2D": _conv,
+    "ZeroPadding2D": _zero_padding,
     "MaxPooling2D": _pool,
+    "AveragePooling2D": _avgpool,
+    "GlobalAveragePooling2D": _global_avgpool,
+    "Dropout": _dropout,
+    "BatchNormalization": _batchnorm,
+    "Reshape": _reshape,
     "Flatten": _flatten,
     "Dense": _dense,
     "Activation": lambda layer, reading, refuse: _activation(layer.activation, reading, refuse),
@@ -204,6 +289,7 @@ def from_keras(model) -> tuple[Network, list[links.Link]]:
     from .position_bias import PositionBias
     readers = {getattr(keras.layers, name): reader for name, reader in READERS.items()}
     readers.update({PositionBias: _bias_alone, BiasBranch: _bias_alone})
+    _refuse_unknown(model, keras, readers)
     reading = Reading(_chain(model, keras), _input(model), _dtype(model))
     while reading.position < len(reading.chain):
         layer = reading.chain[reading.position]
@@ -211,17 +297,25 @@ def from_keras(model) -> tuple[Network, list[links.Link]]:
 
         def refuse(reason, layer=layer):
             return BridgeError(f"layer '{layer.name}' ({type(layer).__name__}): {reason}")
-        reader = readers.get(type(layer))
-        if reader is None:
-            raise refuse(f"not supported; {READ}")
-        reader(layer, reading, refuse)
+        readers[type(layer)](layer, reading, refuse)
     layers, linked, values = reading.layers, reading.linked, reading.values
     if not layers:
         raise BridgeError("the model has no layers")
     network = Network(layers)
     values.update(links.keras_values(linked))
     network.set_params(values)
+    network.set_buffers({**network.buffers, **reading.buffers})
     return network, linked
+
+
+def _refuse_unknown(model, keras, readers) -> None:
+    """Every layer of a kind no reader reads, named in one line (the bias branch's parts aside)."""
+    branch = (keras.layers.Add, keras.layers.Rescaling, keras.layers.InputLayer)
+    unknown = [layer for layer in getattr(model, "layers", []) if type(layer) not in readers
+               and not isinstance(layer, branch)]
+    if unknown:
+        named = ", ".join(f"'{layer.name}' ({type(layer).__name__})" for layer in unknown)
+        raise BridgeError(f"layer{'s' if len(unknown) > 1 else ''} {named}: not supported; {READ}")
 
 
 def _chain(model, keras) -> list:
@@ -313,16 +407,18 @@ def _hwc(shape: tuple) -> tuple:
 
 
 def _input(model) -> tuple:
+    """Ours (1, 28, 28) for a 28×28×1 input, or a 28×28 one: with one channel the values are the same."""
     shape = tuple(model.inputs[0].shape)
     c, h, w = IMAGE_SHAPE
-    if shape[1:] != (h, w, c):
+    if shape[1:] not in ((h, w, c), (h, w)):
         raise BridgeError(f"the input is {'×'.join(str(d) for d in shape[1:])}: the bridge reads {h}×{w}×{c} images "
                           "(height × width × channels, channels last)")
     return IMAGE_SHAPE
 
 
 def _dtype(model) -> str:
-    kinds = {np.dtype(variable.dtype).name for variable in model.weights} or {"float32"}
+    kinds = {np.dtype(variable.dtype).name for variable in model.weights
+             if np.dtype(variable.dtype).kind == "f"} or {"float32"}   # a Dropout's seed state is an integer
     if len(kinds) > 1:
         raise BridgeError(f"the model mixes {sorted(kinds)}; the engine computes in one of float32 and float64")
     kind = kinds.pop()
@@ -334,10 +430,11 @@ def _dtype(model) -> str:
 def _checked_conv(layer, shape, refuse) -> int:
     if len(shape) != 3:
         raise refuse(f"needs an image but gets a {shape[0]}-vector")
-    if layer.padding != "valid":
-        raise refuse(f"padding '{layer.padding}': only 'valid' is read (the engine's convolutions are valid)")
-    if tuple(layer.strides) != (1, 1):
-        raise refuse(f"strides {tuple(layer.strides)}: only 1 is read")
+    if layer.padding not in ("valid", "same"):
+        raise refuse(f"padding '{layer.padding}': only 'valid' and 'same' are read")
+    strides = tuple(layer.strides)
+    if strides[0] != strides[1]:
+        raise refuse(f"strides {strides}: only the same stride down and across is read")
     if tuple(layer.dilation_rate) != (1, 1):
         raise refuse(f"dilation {tuple(layer.dilation_rate)}: only 1 is read")
     if layer.data_format != "channels_last":
@@ -347,9 +444,9 @@ def _checked_conv(layer, shape, refuse) -> int:
     k = tuple(layer.kernel_size)
     if k[0] != k[1]:
         raise refuse(f"kernel {k[0]}×{k[1]}: only square kernels are read")
-    if k[0] > min(shape[1:]):
+    if k[0] > min(shape[1:]) and layer.padding == "valid":
         raise refuse(f"a {k[0]}×{k[0]} kernel does not fit the {shape[1]}×{shape[2]} input")
-    return k[0]
+    return k[0], strides[0]
 
 
 def _checked_pool(layer, shape, refuse) -> int:
