@@ -29,6 +29,7 @@ from . import kernels
 MIN_HALF = 16        # smaller halves: the thread hand-over costs more than the second core gives
 SPLIT_AT = 1 << 16   # a parameter of this many values or more is summed and updated by both threads (in_parts)
 PROBE_EVERY = 50     # steps between two tries of the way not taken
+TRIES = 3            # steps each way is tried at first
 _pool: ThreadPoolExecutor | None = None
 
 
@@ -57,8 +58,9 @@ def replica(network: Network) -> Network:
 
 class Chooser:
     """Two threads or one for the next step: the way whose steps took less time lately (a moving
-    average), each way tried first once; every PROBE_EVERY-th step the other way, whose time then
-    replaces its old average (a lucky try is corrected by the steps that follow it)."""
+    average). At first each way is tried TRIES times, alternately, and its fastest try is its time (one
+    try can land on a moment another program took the core); then every PROBE_EVERY-th step goes the
+    other way, whose time replaces its old average (a lucky try is corrected by the steps after it)."""
 
     def __init__(self):
         self.seconds: dict[bool, float | None] = {True: None, False: None}   # two threads? → step time
@@ -67,52 +69,54 @@ class Chooser:
 
     def next(self) -> bool:
         self.steps += 1
-        untried = [way for way in (True, False) if self.seconds[way] is None]
-        if untried:
-            return untried[0]
+        if self.steps <= 2 * TRIES:
+            return self.steps % 2 == 1
         best = self.seconds[True] <= self.seconds[False]
         self._probe = self.steps % PROBE_EVERY == 0
         return not best if self._probe else best
 
     def took(self, two_threads: bool, seconds: float) -> None:
         before = self.seconds[two_threads]
-        fresh = before is None or self._probe
-        self.seconds[two_threads] = seconds if fresh else 0.8 * before + 0.2 * seconds
+        if self.steps <= 2 * TRIES:
+            self.seconds[two_threads] = seconds if before is None else min(before, seconds)
+        else:
+            self.seconds[two_threads] = seconds if self._probe else 0.8 * before + 0.2 * seconds
 
 
 class Halves:
-    """forward(x) and backward(∂E/∂output) of `network` on a batch, split in two halves run at once
-    (or one after the other, when that is faster: Chooser)."""
+    """A training pass of `network` on a batch (forward, loss, backward: `passes`), split in two halves
+    run at once (or one after the other, when that is faster: Chooser)."""
 
     def __init__(self, network: Network, forward, backward):
         self.network, self._forward, self._backward = network, forward, backward
         self.twin = replica(network)
         self._buffers: tuple[dict, dict] = ({}, {})
-        self._half = 0
         self.chooser = Chooser()
-        self._two_threads, self._started = True, 0.0
+        self._two_threads = True
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def passes(self, x: np.ndarray, y: np.ndarray, loss, share: float = 1.0) -> float:
+        """Forward, loss and backward of each half at once, one hand-over between the threads a step;
+        the batch's mean loss. A mean over the batch is its halves' means weighted by their sizes, so
+        each half's ∂E/∂output is its own loss's derivative times its share of the batch (× `share`)."""
         self._sync()
-        self._two_threads, self._started = self.chooser.next(), time.perf_counter()
-        self._half = len(x) // 2
-        first, second = x[:self._half], x[self._half:]
-        outputs = self._both(lambda: self._forward(self.network, first), lambda: self._forward(self.twin, second))
-        self.network.halves = (self.twin,)    # network.outputs hold the first half's; batch_output joins them
-        return np.concatenate(outputs)
+        self._two_threads, started = self.chooser.next(), time.perf_counter()
+        h = len(x) // 2
 
-    def backward(self, gradient: np.ndarray, input_gradient: bool) -> dict:
-        h = self._half
-        first, _ = self._both(
-            lambda: self._backward(self.network, gradient[:h], self._buffers[0], input_gradient),
-            lambda: self._backward(self.twin, gradient[h:], self._buffers[1], input_gradient))
+        def half(network, xs, ys, buffers) -> float:
+            output = self._forward(network, xs)
+            weight = len(xs) / len(x)
+            self._backward(network, loss.prime(ys, output) * (weight * share), buffers, False)
+            return loss.value(ys, output) * weight
+        first, second = self._both(lambda: half(self.network, x[:h], y[:h], self._buffers[0]),
+                                   lambda: half(self.twin, x[h:], y[h:], self._buffers[1]))
+        self.network.halves = (self.twin,)    # network.outputs hold the first half's; batch_output joins them
         self.norms = {}   # ‖∂E/∂θ‖₂ of each summed gradient, taken in the same pass as the sum
         for index, (layer, twin) in enumerate(zip(self.network.layers, self.twin.layers, strict=True)):
             for name, grad in layer.grads.items():
                 squares = self.in_parts(_add_and_square, grad, twin.grads[name])
                 self.norms[f"{index}.{name}"] = math.sqrt(float(sum(squares)))
-        self.chooser.took(self._two_threads, time.perf_counter() - self._started)
-        return first  # factors of one sample's Dense ∂E/∂W: none for halves of ≥ MIN_HALF samples
+        self.chooser.took(self._two_threads, time.perf_counter() - started)
+        return first + second
 
     def in_parts(self, work, *arrays: np.ndarray) -> tuple:
         """work(*parts) on the flattened arrays: a large one's two halves at once (both threads, when the

@@ -59,15 +59,17 @@ class FastStep:
         """Forward and backward on (x, y) (in halves when worth it), the loss's derivative times `share`:
         the loss, and the factors of one sample's Dense ∂E/∂W."""
         halves = self._split = self._halves_for(len(x))
-        output = forward(self.network, x) if halves is None else halves.forward(self.network.as_input(x))
+        if halves is not None:
+            value = halves.passes(self.network.as_input(x), y, self.loss, share)
+            check_loss(value)
+            return value, {}   # no one-sample factors: each half has at least MIN_HALF samples
+        output = forward(self.network, x)
         value = self.loss.value(y, output)
         check_loss(value)
         gradient = self.loss.prime(y, output)
         if share != 1.0:
             gradient = gradient * share
-        factors = backward(self.network, gradient, self._buffers, input_gradient=False) if halves is None \
-            else halves.backward(gradient, input_gradient=False)
-        return value, factors
+        return value, backward(self.network, gradient, self._buffers, input_gradient=False)
 
     def _chunk_pass(self, x: np.ndarray, y: np.ndarray, share: float) -> float:
         """_pass on a chunk, a one-sample chunk's Dense ∂E/∂W written out to be summed."""
