@@ -110,11 +110,11 @@ def test_a_folder_of_badly_named_or_no_sections_is_refused(tmp_path):
 
 
 def test_values_a_step_cannot_take_are_named():
-    section = parse_section("---\ntitle: A\nshow: tab loss; tab sideways; step sideways 0; load none.npz\ntry: x\n"
-                            "check: one_found\n---\nbody", 1, "a", "a.md")
+    section = parse_section("---\ntitle: A\nshow: tab loss; tab sideways; step sideways 0; load none.npz; "
+                            "moment first; moment soon\ntry: x\ncheck: one_found\n---\nbody", 1, "a", "a.md")
     assert [problems(step) for step in section.show] == [
         None, "tab sideways: not a value this step takes", "step sideways 0: not a value this step takes",
-        "load none.npz: not a value this step takes"]
+        "load none.npz: not a value this step takes", None, "moment soon: not a value this step takes"]
     assert "forward" in PHASES
 
 

@@ -46,7 +46,9 @@ VERBS = {
     "sample": ("select_sample", 2),     # train|test and the image's number
     "misclassified": ("select_sample", 0),   # the next test image the network gets wrong
     "step": ("send_weights", 2),        # the step-through, at this phase of this layer
+    "moment": ("moment", 1),            # the timeline at the run's first moment (step 0), or live
 }
+MOMENTS = {"first": 0, "live": None}     # a moment step's value → the step the timeline shows
 
 
 class LessonError(ValueError):
@@ -164,5 +166,6 @@ def problems(step: Step) -> str | None:
         "tab": lambda: values[0] in TABS, "layer": lambda: values[0].isdigit(),
         "sample": lambda: values[0] in SPLITS and values[1].isdigit(),
         "step": lambda: values[0] in PHASES and values[1].isdigit(), "misclassified": lambda: True,
+        "moment": lambda: values[0] in MOMENTS,
     }
     return None if checks[verb]() else f"{verb} {' '.join(values)}: not a value this step takes"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from app.model.lesson import Section, Step, is_trained, preset_config, shipped
+from app.model.lesson import MOMENTS, Section, Step, is_trained, preset_config, shipped
 
 
 # the tabs a step shows, as the window's attributes (app/model/lesson.py's TABS)
@@ -92,6 +92,9 @@ class ShowMe(QObject):
         self.phase = (phase, int(layer))
         self.window.step_through()     # send_weights: the step-through opens on the model's weights
         self.waiting = "step"
+
+    def _moment(self, which: str) -> None:
+        self.window.send("moment", MOMENTS[which])   # the views follow; a run without moments says so
 
     # -- the model's answers ----------------------------------------------------------------------
     def _model_changed(self, _info) -> None:
