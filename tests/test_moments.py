@@ -183,3 +183,20 @@ def test_the_budgets_of_the_original_experiment_and_the_digits_preset(tmp_path):
         checkpoints = 2 * size * (2 if momentum else 1)        # last and best, velocity included
         assert count >= (25 if budget == 100e6 else 1)
         assert count * size + checkpoints <= budget * 0.95, (count, size)   # 5% kept for metrics.jsonl and run.json
+
+
+def test_a_moment_listed_again_is_read_once_and_a_rewritten_one_again(tmp_path, monkeypatch):
+    from cnn.runs import moments as module
+    network = original_network(2, seed=0)
+    for step in (0, 1, 2):
+        write_moment(tmp_path, network, step, 10)
+    reads = []
+    real = module._read_moment
+    monkeypatch.setattr(module, "_read_moment", lambda path, step: reads.append(step) or real(path, step))
+    monkeypatch.setattr(module, "_known", {})
+    first, _ = list_moments(tmp_path)
+    again, _ = list_moments(tmp_path)
+    assert [m.step for m in first] == [m.step for m in again] == [0, 1, 2] and reads == [0, 1, 2]
+    write_moment(tmp_path, network, 1, 10, test_loss=0.5, test_accuracy=0.75)   # the same step written anew
+    third, _ = list_moments(tmp_path)
+    assert reads == [0, 1, 2, 1] and third[1].test_accuracy == 0.75

@@ -122,12 +122,27 @@ def list_moments(run_folder: Path) -> tuple[list[Moment], list[Damaged]]:
             damaged.append(Damaged(name, "not a moment's file name (step-NNNNNNNNN.npz)"))
             continue
         try:
-            if stat.S_ISLNK(os.lstat(folder / name).st_mode):
+            found = os.lstat(folder / name)
+            if stat.S_ISLNK(found.st_mode):
                 raise OSError("is a symbolic link; a run folder's files must be its own")
-            moments.append(_read_moment(folder / name, int(match.group(1))))
+            moments.append(_read_known(folder / name, int(match.group(1)), found))
         except (io.WeightsFileError, OSError, ValueError) as error:
             damaged.append(Damaged(name, str(error).removeprefix(f"{folder / name}: ")))
     return moments, damaged
+
+
+_known: dict[tuple, Moment] = {}   # (path, inode, size, mtime) → its moment: a file listed again is not read again
+KNOWN_AT_MOST = 4096
+
+
+def _read_known(path: Path, step: int, found: os.stat_result) -> Moment:
+    """_read_moment, once per version of the file (the studio lists a run's moments after every epoch)."""
+    key = (str(path), found.st_ino, found.st_size, found.st_mtime_ns)
+    if key not in _known:
+        if len(_known) >= KNOWN_AT_MOST:
+            _known.clear()
+        _known[key] = _read_moment(path, step)
+    return _known[key]
 
 
 def _read_moment(path: Path, step: int) -> Moment:
