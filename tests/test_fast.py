@@ -250,3 +250,45 @@ def test_one_thread_or_two_give_the_same_numbers(ten_digits):
         results.append(network.params)
     for name, value in results[0].items():
         np.testing.assert_array_equal(results[1][name], value)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_a_step_allocates_nothing_the_size_of_the_dense_weights(small_dataset, momentum):
+    """The original network's 3380×100 weights are 2.7 MB, its activations for one sample a few kB: a
+    per-sample step (plain SGD or momentum) makes no array as large as the weights, not even for a
+    moment (numpy's SGD.step makes η g); the velocity is made once."""
+    batch = 1
+    import tracemalloc
+    network = original_network(2, seed=0, dtype="float64")
+    step = FastStep(network, BCE, SGD(0.1, momentum))
+    x, y = small_dataset.train.x[:batch], small_dataset.train.y[:batch]
+    for _ in range(3):
+        step(x, y)
+    weights = network.params["3.weights"].nbytes
+    tracemalloc.start()
+    try:
+        step(x, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < weights / 2, f"a step allocated {peak:,} bytes at its peak; the weights are {weights:,}"
+
+
+def test_the_fast_momentum_step_is_sgds_to_the_last_bit(small_dataset):
+    from cnn.fast import kernels
+    if not kernels.AVAILABLE:
+        pytest.fail("numba is a dependency: the compiled loops must be there")
+    results = []
+    for fast in (True, False):
+        network = original_network(2, seed=0, dtype="float32")
+        optimizer = SGD(0.1, 0.9)
+        step = FastStep(network, BCE, optimizer)
+        if not fast:   # the optimizer's own step, on the gradients the fast pass leaves
+            step._update = lambda factors, step=step, optimizer=optimizer: (
+                [step.network.layers[int(k.split(".")[0])].grads.__setitem__("weights", np.outer(u, v))
+                 for k, (u, v) in factors.items()], optimizer.step(step.network))
+        for start in range(0, 12, 4):
+            step(small_dataset.train.x[start:start + 4], small_dataset.train.y[start:start + 4])
+        results.append(network.params)
+    for name, value in results[1].items():
+        assert np.array_equal(results[0][name], value), name

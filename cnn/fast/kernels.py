@@ -277,3 +277,12 @@ def sigmoid_gradient(output, gradient, out):
     """out = (1 − σ) · σ · ∂E/∂Y, 1-D, in that order."""
     for i in range(len(out)):
         out[i] = (1 - output[i]) * output[i] * gradient[i]
+
+
+@_compiled
+def momentum_step(param, velocity, gradient, momentum, rate):
+    """v = μ v − η g, then θ += v, in one pass (1-D arrays), each operation rounded as numpy's in SGD.step."""
+    for i in range(len(param)):
+        value = velocity[i] * momentum - rate * gradient[i]
+        velocity[i] = value
+        param[i] += value

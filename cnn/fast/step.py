@@ -99,24 +99,51 @@ class FastStep:
         return norms
 
     def _update(self, factors: dict) -> None:
-        """The optimizer's step; plain SGD's in one pass per parameter (BLAS ger for u vᵀ, axpy otherwise)."""
+        """The optimizer's step. SGD's without weight decay here, in one pass per parameter: plain, BLAS
+        ger for u vᵀ and axpy otherwise; with momentum, v = μ v − η g and θ += v in one compiled pass
+        (numpy's SGD.step makes a parameter-sized η g first). Large parameters on both threads."""
         network, optimizer = self.network, self.optimizer
-        if not isinstance(optimizer, SGD) or optimizer.momentum or optimizer.weight_decay:   # ∂E/∂W written out
-            for key, (u, v) in factors.items():
+        momentum = getattr(optimizer, "momentum", 0.0)
+        if not isinstance(optimizer, SGD) or optimizer.weight_decay or (momentum and not kernels.AVAILABLE):
+            for key, (u, v) in factors.items():    # ∂E/∂W written out for the optimizer's own step
                 layer = network.layers[int(key.split(".")[0])]
                 layer.grads["weights"] = np.multiply(u[:, None], v[None, :], out=self._buffer(key, layer))
             optimizer.step(network)
             return
         lr = optimizer.current_learning_rate
+        split = self._split.in_parts if self._split is not None and kernels.AVAILABLE else _whole
         for index, layer in enumerate(network.layers):
             for name, param in layer.params.items():
                 key = f"{index}.{name}"
-                if key in factors:
+                if momentum:
+                    velocity = _velocity(optimizer, key, param)
+                    if key in factors:
+                        velocity *= momentum
+                        add_outer(velocity, -lr, *factors[key])
+                        add_scaled(param, 1.0, velocity)
+                    else:
+                        mu, rate = param.dtype.type(momentum), param.dtype.type(lr)   # as numpy rounds them
+                        split(lambda p, v, g, mu=mu, rate=rate: kernels.momentum_step(p, v, g, mu, rate), param,
+                              velocity, layer.grads[name])
+                elif key in factors:
                     add_outer(param, -lr, *factors[key])
-                elif self._split is not None and kernels.AVAILABLE:   # a large one by both threads
-                    self._split.in_parts(lambda p, g: kernels.add_scaled(p, -lr, g), param, layer.grads[name])
+                elif split is not _whole:
+                    split(lambda p, g: kernels.add_scaled(p, -lr, g), param, layer.grads[name])
                 else:
                     add_scaled(param, -lr, layer.grads[name])
+
+
+def _whole(work, *arrays: np.ndarray) -> tuple:
+    """in_parts' contract on one thread: work on the flattened arrays."""
+    return (work(*(array.reshape(-1) for array in arrays)),)
+
+
+def _velocity(optimizer: SGD, key: str, param: np.ndarray) -> np.ndarray:
+    """The optimizer's velocity of a parameter (made as SGD.step makes it): its state, for checkpoints."""
+    velocity = optimizer.velocity.get(key)
+    if velocity is None or velocity.shape != param.shape or velocity.dtype != param.dtype:
+        velocity = optimizer.velocity[key] = np.zeros_like(param)
+    return velocity
 
 
 def _norm(array: np.ndarray) -> float:
