@@ -82,7 +82,7 @@ PRESETS = {preset.name: preset for preset in (
     Preset("original", "the blog post's experiment: digits 0 and 1, 100 images each, per-sample SGD",
            original_network, (0, 1), 100, 20, 0.1, 1, 0.0, "float64", False),
     Preset("digits", "all ten digits, the full training set, mini-batch SGD with momentum, images moved "
-           "by up to one pixel", digits_network, tuple(range(10)), None, 8, 0.08, 128, 0.9,
+           "by up to one pixel", digits_network, tuple(range(10)), None, 7, 0.08, 128, 0.9,
            "float32", True, 0.65, 1),
     Preset("modern", "all ten digits, padded convolutions with batch normalization, dropout, Adam with a decaying "
            "step, images moved by up to one pixel", modern_network, tuple(range(10)), None, 5, 0.003, 128, 0.0,
