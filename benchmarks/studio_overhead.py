@@ -1,5 +1,6 @@
 """What the window costs: samples per second training in the studio (offscreen, all four views
-drawing) against the same run without a window, and how long a pause takes to take effect.
+drawing, the run recorded as the studio records every run) against the same run without a window,
+with and without recording it, and how long a pause takes to take effect.
 
     QT_QPA_PLATFORM=offscreen python -m benchmarks.studio_overhead [--preset original] [--epochs 3]
 """
@@ -16,17 +17,26 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from cnn.config import RunConfig  # noqa: E402
 from cnn.data import load_mnist  # noqa: E402
+from cnn.runs.recorder import RunRecorder  # noqa: E402
 from cnn.session import Session  # noqa: E402
 from cnn.train import StepRecord  # noqa: E402
 
 
-def headless(config: RunConfig, raw) -> float:
+def headless(config: RunConfig, raw, recorded: bool = False) -> float:
+    """Samples per second of the run without a window; `recorded`: into a run folder, as the studio
+    records every run (checkpoints, moments, TensorBoard's events), so the window's own share shows."""
     session = Session(config, raw)
-    samples, started = 0, time.perf_counter()
-    for record in session.run():
-        if isinstance(record, StepRecord):
-            samples += record.batch_size
-    return samples / (time.perf_counter() - started)
+    with tempfile.TemporaryDirectory() as folder:
+        samples, started = 0, time.perf_counter()
+        recorder = RunRecorder.start(folder, session, config.epochs, source="bundled MNIST") if recorded else None
+        for record in session.run():
+            if recorder is not None:
+                recorder.add(record)
+            if isinstance(record, StepRecord):
+                samples += record.batch_size
+        if recorder is not None:
+            recorder.close()
+        return samples / (time.perf_counter() - started)
 
 
 def studio(config: RunConfig, window_class, settings_class) -> tuple[float, list[float]]:
@@ -93,17 +103,21 @@ def main(argv=None) -> int:
     QApplication.instance() or QApplication(sys.argv[:1])
     config = RunConfig.from_preset(args.preset, epochs=args.epochs)
     raw = load_mnist()
-    without, within, pauses = [], [], []
-    for _ in range(args.repeats):  # interleaved, so drift in the machine's speed hits both alike
+    without, recorded, within, pauses = [], [], [], []
+    load = os.getloadavg()
+    for _ in range(args.repeats):  # interleaved, so drift in the machine's speed hits all alike
         without.append(headless(config, raw))
+        recorded.append(headless(config, raw, recorded=True))
         rate, latencies = studio(config, MainWindow, QSettings)
         within.append(rate)
         pauses.extend(latencies)
-    a, b = statistics.median(without), statistics.median(within)
+    a, r, b = statistics.median(without), statistics.median(recorded), statistics.median(within)
     print(f"preset {args.preset}, {args.epochs} epochs, batch {config.batch_size}, {config.dtype}, "
-          f"median of {args.repeats}")
-    print(f"without a window: {a:10,.0f} samples/s")
-    print(f"in the studio:    {b:10,.0f} samples/s   ({100 * (1 - b / a):.1f}% slower)")
+          f"median of {args.repeats}; load average before {load[0]:.2f}, after {os.getloadavg()[0]:.2f}")
+    print(f"without a window:           {a:10,.0f} samples/s   ({', '.join(f'{v:,.0f}' for v in without)})")
+    print(f"without a window, recorded: {r:10,.0f} samples/s   ({100 * (1 - r / a):.1f}% slower)")
+    print(f"in the studio (recorded):   {b:10,.0f} samples/s   ({100 * (1 - b / a):.1f}% slower; "
+          f"{100 * (1 - b / r):.1f}% slower than recorded without a window)")
     print(f"pause takes effect in: median {1000 * statistics.median(pauses):.1f} ms, "
           f"max {1000 * max(pauses):.1f} ms over {len(pauses)} pauses")
     return 0

@@ -38,9 +38,10 @@ class Checkpoint:
 
 
 def save_checkpoint(path, network: Network, optimizer: Optimizer, *, epoch: int, config: RunConfig | dict | None = None,
-                    sync: bool = True, progress: EpochProgress | None = None) -> None:
+                    sync: bool = True, progress: EpochProgress | None = None, extra: dict | None = None) -> None:
     """Write weights, optimizer state, `epoch` (epochs completed), how far the next epoch has come
-    (`progress`; None: not begun) and the settings to `path` atomically (sync: as cnn.atomic.write_atomically's).
+    (`progress`; None: not begun) and the settings to `path` atomically (sync: as cnn.atomic.write_atomically's);
+    `extra`: more header entries (a run's epoch-end moment shares the file: cnn.runs.moments).
     A checkpoint is a run folder's own file: a symbolic link at `path` is refused (atomic.WriteError),
     never written through."""
     if not (isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0):
@@ -60,8 +61,9 @@ def save_checkpoint(path, network: Network, optimizer: Optimizer, *, epoch: int,
         unknown = sorted(set(arrays) - set(network.params))
         if unknown:
             raise ValueError(f"the optimizer holds {key} arrays for parameters the network lacks: {unknown}")
-    header = {CHECKPOINT_KEY: {"epoch": epoch, **within, "config": config,
-                               "optimizer": {**state, **{key: sorted(arrays) for key, arrays in groups.items()}}}}
+    header = {**(extra or {}), CHECKPOINT_KEY: {"epoch": epoch, **within, "config": config,
+                                               "optimizer": {**state, **{key: sorted(arrays)
+                                                                         for key, arrays in groups.items()}}}}
     io.save(network, path, extra_header=header,
             state={f"{key}/{name}": np.asarray(value, dtype=network.dtype)
                    for key, arrays in groups.items() for name, value in arrays.items()},

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import stat
+from pathlib import Path
 from typing import BinaryIO, Callable
 
 KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device",
@@ -107,3 +109,16 @@ def not_a_file(path) -> str | None:
     except OSError:
         return None
     return None if stat.S_ISREG(mode) else f"is {kind(mode)}, not a file"
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """`target` becomes the same file as `source`, atomically: a hard link (a copy where links cannot
+    be made). `source` is only ever replaced by a rename, never written in place, so sharing its
+    inode is safe, and costs no copy."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.link.tmp")
+    temporary.unlink(missing_ok=True)
+    try:
+        os.link(source, temporary, follow_symlinks=False)
+    except OSError:
+        shutil.copyfile(source, temporary, follow_symlinks=False)
+    os.replace(temporary, target)

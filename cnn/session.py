@@ -111,11 +111,11 @@ class Session:
             return f"at epoch {self.epochs_done + 1}, step {self.progress.step} of {self.steps_per_epoch}"
         return f"after epoch {self.epochs_done}"
 
-    def save_checkpoint(self, path, sync: bool = True) -> None:
+    def save_checkpoint(self, path, sync: bool = True, extra: dict | None = None) -> None:
         """Weights, optimizer state, completed epochs, the step within the next one and the settings,
-        written atomically (cnn.checkpoint)."""
+        written atomically (cnn.checkpoint); `extra`: more header entries."""
         save_checkpoint(path, self.network, self.optimizer, epoch=self.epochs_done, config=self.config, sync=sync,
-                        progress=self.progress)
+                        progress=self.progress, extra=extra)
 
     def can_resume(self, config: RunConfig) -> bool:
         """Whether `config` keeps this session's data and network settings."""

@@ -201,3 +201,15 @@ def test_a_moment_listed_again_is_read_once_and_a_rewritten_one_again(tmp_path, 
     write_moment(tmp_path, network, 1, 10, test_loss=0.5, test_accuracy=0.75)   # the same step written anew
     third, _ = list_moments(tmp_path)
     assert reads == [0, 1, 2, 1] and third[1].test_accuracy == 0.75
+
+
+def test_an_epochs_moment_is_its_checkpoint_not_a_second_copy(tmp_path, raw_mnist):
+    session = Session(CONFIG, raw_mnist)
+    folder, seen = record(tmp_path, session, 2)
+    moments, _ = list_moments(folder)
+    last_epoch = moments[-1]
+    assert last_epoch.step == 40 and last_epoch.epoch_end == 2
+    assert os.path.samefile(last_epoch.path, folder / "last.npz")            # one file, two names
+    first_epoch = [m for m in moments if m.step == 20][0]
+    assert not os.path.samefile(first_epoch.path, folder / "last.npz")      # the checkpoint moved on by a rename
+    assert_same(io.load(first_epoch.path), seen[20])                         # and the moment kept its weights

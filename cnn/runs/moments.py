@@ -84,6 +84,31 @@ def folder_problem(run_folder: Path) -> str | None:
 def write_moment(run_folder: Path, network: Network, step: int, steps_per_epoch: int,
                  test_loss: float | None = None, test_accuracy: float | None = None) -> Path:
     """The network's weights as the moment at `step`, written atomically (replacing one at that step)."""
+    return io.save(network, _folder(run_folder) / file_name(step),
+                   extra_header=header_entry(step, steps_per_epoch, test_loss, test_accuracy), sync=False,
+                   follow_links=False)
+
+
+def header_entry(step: int, steps_per_epoch: int, test_loss: float | None = None,
+                 test_accuracy: float | None = None) -> dict:
+    """What a moment's header says of it (a checkpoint that is also the moment carries it too)."""
+    entry = {"step": step, "steps_per_epoch": steps_per_epoch}
+    if test_accuracy is not None and test_accuracy == test_accuracy:
+        entry.update(test_loss=float(test_loss), test_accuracy=float(test_accuracy))
+    return {MOMENT_KEY: entry}
+
+
+def share_moment(run_folder: Path, checkpoint: Path, step: int) -> Path:
+    """The moment at `step` as the same file as `checkpoint` (written with header_entry): a hard link,
+    made atomically (a copy where links cannot be made). The checkpoint is only ever replaced by a
+    rename, never written in place, so the moment keeps these weights. No second 2.7 MB write."""
+    target = _folder(run_folder) / file_name(step)
+    files.link_or_copy(checkpoint, target)
+    return target
+
+
+def _folder(run_folder: Path) -> Path:
+    """The run's moments folder, made if missing; refused if it is not the run's own folder."""
     folder = Path(run_folder) / MOMENTS
     problem = folder_problem(run_folder)
     if problem is not None:
@@ -92,11 +117,7 @@ def write_moment(run_folder: Path, network: Network, step: int, steps_per_epoch:
         folder.mkdir(exist_ok=True)
     except OSError as error:
         raise OSError(f"{folder}: the moments folder cannot be made ({error.strerror or error})") from None
-    entry = {"step": step, "steps_per_epoch": steps_per_epoch}
-    if test_accuracy is not None and test_accuracy == test_accuracy:
-        entry.update(test_loss=float(test_loss), test_accuracy=float(test_accuracy))
-    return io.save(network, folder / file_name(step), extra_header={MOMENT_KEY: entry}, sync=False,
-                   follow_links=False)
+    return folder
 
 
 def list_moments(run_folder: Path) -> tuple[list[Moment], list[Damaged]]:

@@ -22,13 +22,14 @@ import os
 import time
 from pathlib import Path
 
+from .. import files
 from ..atomic import WriteError, WriteInterrupted, sync_path
 from ..session import Session
 from ..train import EpochRecord, StepRecord
 from .board import RunBoard
 from .lock import RunBusy, RunLock, busy, is_live
 from .metrics import METRICS_FILE, MetricsWriter, truncate_to_epoch
-from .moments import folder_problem, is_early, prune_for_resume, write_moment
+from .moments import folder_problem, header_entry, is_early, prune_for_resume, share_moment, write_moment
 from .runfile import RunInfo, new_info, read_info, write_info
 from .store import BEST, LAST, RunStore, member_problem
 
@@ -140,13 +141,15 @@ class RunRecorder:
         if sync:
             self.last_sync = self.clock()
             os.fsync(self.metrics.file.fileno())
-        self.session.save_checkpoint(self.folder / LAST, sync=sync)
         spe = self.session.steps_per_epoch
-        write_moment(self.folder, self.session.network, record.epoch * spe, spe, record.test_loss, record.test_accuracy)
+        moment = header_entry(record.epoch * spe, spe, record.test_loss, record.test_accuracy)
+        self.session.save_checkpoint(self.folder / LAST, sync=sync, extra=moment)   # also the epoch's moment
+
+        share_moment(self.folder, self.folder / LAST, record.epoch * spe)
         changes = {"epochs_done": record.epoch, "step": 0, "steps_per_epoch": None}
         best = self.info.best_test_accuracy
         if record.test_accuracy == record.test_accuracy and (best is None or record.test_accuracy > best):
-            _link_or_copy(self.folder / LAST, self.folder / BEST)
+            files.link_or_copy(self.folder / LAST, self.folder / BEST)
             changes.update(best_test_accuracy=record.test_accuracy, best_epoch=record.epoch)
         self.info = self.info.with_changes(name=self._name_on_disk(), **changes)
         write_info(self.folder, self.info, sync=sync)
@@ -253,16 +256,3 @@ def _sync_files(*paths: Path) -> None:
     """fsync the checkpoints written without it (run.json's last write syncs the folder)."""
     for path in paths:
         sync_path(path)
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    """`target` becomes the same file as `source`, atomically. `source` is only ever replaced by a
-    rename, never written in place, so sharing its inode is safe (and costs no copy)."""
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.link.tmp")
-    temporary.unlink(missing_ok=True)
-    try:
-        os.link(source, temporary, follow_symlinks=False)
-    except OSError:
-        import shutil
-        shutil.copyfile(source, temporary, follow_symlinks=False)
-    os.replace(temporary, target)
