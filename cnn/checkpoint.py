@@ -1,6 +1,6 @@
-"""Checkpoints: a weights file (cnn.io's format, written by the same atomic save) that also holds
+"""Checkpoints: a weights file (cnn.weights_file's format, written by the same atomic save) that also holds
 the optimizer's state, the number of completed epochs and the run's settings, so that a run
-continued from it repeats the uninterrupted run bit for bit. It opens with plain ``cnn.io.load``
+continued from it repeats the uninterrupted run bit for bit. It opens with plain ``cnn.weights_file.load``
 as weights; ``load_checkpoint`` reads the rest, never unpickling, and checks all of it.
 """
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import io
+from . import weights_file
 from .config import RunConfig
-from .io import HEADER_KEY, STATE_PREFIX, WeightsFileError
+from .weights_file import HEADER_KEY, STATE_PREFIX, WeightsFileError
 from .network import Network
 from .optim import OPTIMIZERS, Optimizer, from_state
 from .train import EpochProgress
@@ -64,7 +64,7 @@ def save_checkpoint(path, network: Network, optimizer: Optimizer, *, epoch: int,
     header = {**(extra or {}), CHECKPOINT_KEY: {"epoch": epoch, **within, "config": config,
                                                "optimizer": {**state, **{key: sorted(arrays)
                                                                          for key, arrays in groups.items()}}}}
-    io.save(network, path, extra_header=header,
+    weights_file.save(network, path, extra_header=header,
             state={f"{key}/{name}": np.asarray(value, dtype=network.dtype)
                    for key, arrays in groups.items() for name, value in arrays.items()},
             sync=sync, follow_links=False)
@@ -73,14 +73,14 @@ def save_checkpoint(path, network: Network, optimizer: Optimizer, *, epoch: int,
 def load_checkpoint(path) -> Checkpoint:
     """Read a checkpoint, or raise WeightsFileError naming the file and the problem."""
     path = Path(path)
-    network = io.load(path)  # every weights check; raises WeightsFileError naming the file
+    network = weights_file.load(path)  # every weights check; raises WeightsFileError naming the file
 
     def fail(problem):
         return WeightsFileError(f"{path}: {problem}")
     try:
         with zipfile.ZipFile(path) as archive:
             members = {name[:-4] if name.endswith(".npy") else name: name for name in archive.namelist()}
-            header = io._read_header(archive, members[HEADER_KEY], fail)
+            header = weights_file._read_header(archive, members[HEADER_KEY], fail)
             entry = header.get(CHECKPOINT_KEY)
             if not isinstance(entry, dict):
                 raise fail("a weights file, not a checkpoint (no optimizer state or epoch count)")
@@ -142,7 +142,7 @@ def _optimizer_state(entry, archive, members, network: Network, fail) -> dict:
             member = members.get(STATE_PREFIX + key + "/" + name)
             if member is None:
                 raise fail(f"the optimizer's {key} of {name} is missing")
-            state[key][name] = io._read_array(archive, member, params[name], fail)
+            state[key][name] = weights_file._read_array(archive, member, params[name], fail)
     try:
         optimizer = from_state(state)  # the optimizer's own checks
     except (ValueError, TypeError, KeyError) as error:

@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 
-from . import arch, atomic, io
+from . import arch, atomic, weights_file
 from .bridge import BridgeUnavailable
 from .bridge.cluster import CONNECT_TIMEOUT, Unreachable
 from .config import RunConfig, SettingError
@@ -226,7 +226,7 @@ def _main(args) -> int:
         return _fail(f"error: {error}", 1)
     except RecordingError as error:
         return _fail(f"error: the run could not be recorded: {error}; it stopped there, its last checkpoint kept", 1)
-    except (DataFileError, io.WeightsFileError, ValueError, RunBusy, OSError) as error:
+    except (DataFileError, weights_file.WeightsFileError, ValueError, RunBusy, OSError) as error:
         return _fail(f"error: {error}", 2)
     except TrainingDiverged as error:
         return _fail(str(error), 1)
@@ -239,7 +239,7 @@ def _main(args) -> int:
 
 def _check_save(path: str) -> None:
     try:
-        io.check_save_target(path)
+        weights_file.check_save_target(path)
     except atomic.WriteError as error:
         raise ValueError(f"--save {error}") from None
 
@@ -282,7 +282,7 @@ def _new_session(args) -> tuple[Session, int]:
         config = config.with_changes(limit=None if args.limit == "all" else args.limit)
     choice = data_choice(args.data, args.raw, args.test_share)   # --raw without a folder: refused
     raw = download_mnist() if args.download else load_mnist(choice)
-    network = io.load(args.load) if args.load is not None else None
+    network = weights_file.load(args.load) if args.load is not None else None
     if network is not None and args.dtype:
         network.astype(args.dtype)
     session = Session(config, raw, network, source=args.data or BUNDLED, weights=args.load)
@@ -317,7 +317,7 @@ def _report(args, session: Session) -> int:
 def _save(session: Session, path: str) -> int:
     """Saves the trained weights; if `path` fails, they go to the temp folder and one line says where."""
     try:
-        rescued = io.save_or_rescue(session.network, path)
+        rescued = weights_file.save_or_rescue(session.network, path)
     except atomic.WriteInterrupted as interrupted:
         return _fail(str(interrupted), 130)
     except KeyboardInterrupt:

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from . import io
+from . import weights_file
 from .conventions import add_common_options, configure
 from .files import shown
 from .pictures import PictureError, load_digit, read_grey
@@ -63,8 +63,8 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     configure(args, "cnn-predict")
     try:
-        network = io.load(args.load)
-    except (io.WeightsFileError, ValueError, OSError) as error:
+        network = weights_file.load(args.load)
+    except (weights_file.WeightsFileError, ValueError, OSError) as error:
         print(f"cnn-predict: {error}", file=sys.stderr)
         return 2
     outputs = network.output_shape[0] if len(network.output_shape) == 1 else 0

@@ -46,9 +46,9 @@ def small_dataset(raw_mnist):
 def bad_weights_file(path, content: bytes | None):
     """`content` written at `path`, or (None) a real weights file cut short by its last 40 bytes."""
     if content is None:
-        from cnn import io
+        from cnn import weights_file
         from cnn.presets import original_network
-        io.save(original_network(seed=5), path)
+        weights_file.save(original_network(seed=5), path)
         path.write_bytes(path.read_bytes()[:-40])
     else:
         path.write_bytes(content)

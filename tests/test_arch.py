@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from app.model.run_labels import summary
-from cnn import arch, cli, io
+from cnn import arch, cli, weights_file
 from cnn.checkpoint import load_checkpoint
 from cnn.config import RunConfig, SettingError
 from cnn.data import load_mnist
@@ -142,7 +142,7 @@ def test_json_layers_are_checked_against_the_shapes_that_reach_them(tmp_path):
 
 def test_a_json_file_header_or_list_is_read_as_the_spec(tmp_path):
     weights = tmp_path / "digits.npz"
-    io.save(digits_network(), weights)
+    weights_file.save(digits_network(), weights)
     header = tmp_path / "arch.json"
     header.write_text(json.dumps({"architecture": digits_network().architecture()}))
     assert arch.read_spec(str(header)) == DIGITS
@@ -215,7 +215,7 @@ def test_cli_errors_are_one_line(capsys, tmp_path):
     assert cli_error(capsys, "--arch", "conv 5 3x3, dense 10") == \
         "cnn-train: error: --arch: token 2 'dense 10': the last layer gives 10 outputs, but 2 classes are chosen"
     weights = tmp_path / "w.npz"
-    io.save(original_network(), weights)
+    weights_file.save(original_network(), weights)
     assert cli_error(capsys, "--arch", ORIGINAL, "--load", str(weights)) == \
         "cnn-train: error: --arch and --load both say which network to train; give one of them"
 
@@ -226,7 +226,7 @@ def test_cli_trains_the_architecture_and_records_it(capsys, tmp_path):
     assert cli.main(["--arch", spec, "--limit", "20", "--epochs", "1", "--batch-size", "8", "--quiet",
                      "--runs", str(tmp_path / "runs"), "--save", str(saved)]) == 0
     assert "test accuracy" in capsys.readouterr().out
-    network = io.load(saved)
+    network = weights_file.load(saved)
     assert arch.describe(network) == spec
     [run] = RunStore(tmp_path / "runs").list()
     info = read_info(run.path)
@@ -267,8 +267,8 @@ def test_the_newer_blocks_go_from_text_to_a_network_and_back(tmp_path):
     assert network.layers[0].pads == ((0, 1), (0, 1))   # 28 → 14 with a 3×3 kernel: one zero after
     assert arch.text(arch.from_json(json.loads(json.dumps(network.architecture())))) == BLOCKS
     network.layers[1].buffers["running_mean"][:] = 0.5
-    io.save(network, tmp_path / "w.npz")
-    loaded = io.load(tmp_path / "w.npz")
+    weights_file.save(network, tmp_path / "w.npz")
+    loaded = weights_file.load(tmp_path / "w.npz")
     assert arch.describe(loaded) == BLOCKS
     assert np.array_equal(loaded.buffers["1.running_mean"], network.buffers["1.running_mean"])
     x = np.random.default_rng(0).random((3, 1, 28, 28))

@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from cnn import arch, io
+from cnn import arch, weights_file
 from cnn.bridge import BridgeError, keras_module, links
 from cnn.bridge.cli import export_main, import_main
 from cnn.bridge.export import save_keras, to_keras
@@ -214,10 +214,10 @@ def test_a_config_naming_another_module_is_refused_before_keras_reads_it(tmp_pat
 
 def test_the_commands_carry_a_network_across_and_back(tmp_path, capsys):
     network = arch.build(arch.parse(CUSTOM), 3, 2, "float64")
-    io.save(network, tmp_path / "w.npz")
+    weights_file.save(network, tmp_path / "w.npz")
     assert export_main([str(tmp_path / "w.npz"), str(tmp_path / "m.keras")]) == 0
     assert import_main([str(tmp_path / "m.keras"), str(tmp_path / "back.npz")]) == 0
-    back = io.load(tmp_path / "back.npz")
+    back = weights_file.load(tmp_path / "back.npz")
     for name in network.params:
         assert np.array_equal(back.params[name], network.params[name])
     capsys.readouterr()

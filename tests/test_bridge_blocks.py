@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnn import arch, io
+from cnn import arch, weights_file
 from cnn.bridge import BridgeError, keras_module
 from cnn.bridge.cli import export_main, import_main
 from cnn.bridge.export import to_keras
@@ -61,7 +61,7 @@ def test_the_new_blocks_go_to_keras_with_the_engines_outputs_and_come_back_bit_f
                                                                                       mnist, tmp_path):
     network = modern_network(10, 1, dtype) if text == "modern" else arch.build(arch.parse(text), 3, 1, dtype)
     trained_like(network)
-    io.save(network, tmp_path / "w.npz")
+    weights_file.save(network, tmp_path / "w.npz")
     assert export_main([str(tmp_path / "w.npz"), str(tmp_path / "m.keras")]) == 0
     model = keras.saving.load_model(tmp_path / "m.keras")
     x = mnist.test.x[:100].astype(dtype)
@@ -73,7 +73,7 @@ def test_the_new_blocks_go_to_keras_with_the_engines_outputs_and_come_back_bit_f
     norm = next(layer for layer in model.layers if type(layer).__name__ == "BatchNormalization")
     assert (norm.momentum, norm.epsilon) == (0.9, 1e-5)
     assert import_main([str(tmp_path / "m.keras"), str(tmp_path / "back.npz")]) == 0
-    back = io.load(tmp_path / "back.npz")
+    back = weights_file.load(tmp_path / "back.npz")
     assert layout(back) == layout(network)
     for name, value in {**network.params, **network.buffers}.items():
         ours_back = {**back.params, **back.buffers}[name]
@@ -83,7 +83,7 @@ def test_the_new_blocks_go_to_keras_with_the_engines_outputs_and_come_back_bit_f
 def test_the_modern_network_as_savedmodel_and_tflite_computes_the_engines_outputs(mnist, tmp_path, capsys):
     import tensorflow as tf
     network = trained_like(modern_network(10, 1, "float32"))
-    io.save(network, tmp_path / "w.npz")
+    weights_file.save(network, tmp_path / "w.npz")
     x = mnist.test.x[:100]
     ours = network.predict(x)
     assert export_main([str(tmp_path / "w.npz"), str(tmp_path / "saved"), "--format", "savedmodel"]) == 0
@@ -128,7 +128,7 @@ def test_models_trained_in_plain_keras_are_imported_and_train_on(make, front, mn
     model.fit(train, mnist.train.y[:2000], batch_size=128, epochs=2, verbose=0)
     model.save(tmp_path / "m.keras")
     assert import_main([str(tmp_path / "m.keras"), str(tmp_path / "w.npz")]) == 0
-    network = io.load(tmp_path / "w.npz")
+    network = weights_file.load(tmp_path / "w.npz")
     x = mnist.test.x[:100]
     theirs = model.predict(x.reshape(-1, *front), verbose=0)
     assert relative(theirs, network.predict(x)) < 1e-5
@@ -139,7 +139,7 @@ def test_models_trained_in_plain_keras_are_imported_and_train_on(make, front, mn
                           cwd=ROOT, capture_output=True, text=True, timeout=900, env={"PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr[-2000:]
     assert "test accuracy" in done.stdout
-    on = io.load(tmp_path / "on.npz")
+    on = weights_file.load(tmp_path / "on.npz")
     assert layout(on) == layout(network)
     assert any(not np.array_equal(on.params[name], value) for name, value in network.params.items())
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn import io
+from cnn import weights_file
 from cnn.bridge import load_any
 from cnn.bridge.cli import export_main, import_main
 from cnn.cli import main
@@ -50,7 +50,7 @@ def a_keras_file(path: Path) -> Path:
 
 
 def test_without_tensorflow_the_commands_say_how_to_install_it(no_tensorflow, tmp_path, capsys):
-    io.save(original_network(), tmp_path / "w.npz")
+    weights_file.save(original_network(), tmp_path / "w.npz")
     assert export_main([str(tmp_path / "w.npz"), str(tmp_path / "m.keras")]) == 3
     assert capsys.readouterr().err == f"cnn-export: {HINT}\n"
     assert not (tmp_path / "m.keras").exists()

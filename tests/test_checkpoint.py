@@ -6,11 +6,11 @@ import zipfile
 import numpy as np
 import pytest
 
-from cnn import SGD, Convolutional, Dense, Network, ReLU, Reshape, arch, io
+from cnn import Convolutional, Dense, Network, ReLU, Reshape, SGD, arch, weights_file
 from cnn.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from cnn.config import RunConfig
 from cnn.data import Dataset, Split
-from cnn.io import WeightsFileError
+from cnn.weights_file import WeightsFileError
 from cnn.losses import LOSSES
 from cnn.optim import MIN_LEARNING_RATE
 from cnn.presets import original_network
@@ -105,9 +105,9 @@ def from_state_of(checkpoint):
 def test_a_weights_file_with_a_negative_running_variance_is_refused(tmp_path):
     network = blocks()
     network.layers[1].buffers["running_var"][0] = -1.0
-    io.save(network, tmp_path / "w.npz")
+    weights_file.save(network, tmp_path / "w.npz")
     with pytest.raises(WeightsFileError, match=r"w.npz: 1.running_var holds a negative variance$"):
-        io.load(tmp_path / "w.npz")
+        weights_file.load(tmp_path / "w.npz")
 
 
 def test_without_the_optimizer_state_the_continued_run_differs(small_dataset, tmp_path):
@@ -195,7 +195,7 @@ def test_a_checkpoint_opens_as_weights_and_holds_the_settings(small_dataset, raw
     session = Session(config, raw_mnist)
     list(session.run(1))
     session.save_checkpoint(tmp_path / "c.npz")
-    weights = io.load(tmp_path / "c.npz")
+    weights = weights_file.load(tmp_path / "c.npz")
     assert all(np.array_equal(weights.params[k], v) for k, v in session.network.params.items())
     checkpoint = load_checkpoint(tmp_path / "c.npz")
     assert isinstance(checkpoint, Checkpoint) and checkpoint.epoch == 1
@@ -266,7 +266,7 @@ def test_bad_checkpoints_are_refused_naming_the_file(checkpoint_bytes, tmp_path,
 
 
 def test_a_plain_weights_file_is_not_a_checkpoint(tmp_path):
-    io.save(original_network(), tmp_path / "w.npz")
+    weights_file.save(original_network(), tmp_path / "w.npz")
     with pytest.raises(WeightsFileError, match="w.npz: a weights file, not a checkpoint"):
         load_checkpoint(tmp_path / "w.npz")
 

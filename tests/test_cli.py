@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from cnn import io
+from cnn import weights_file
 from cnn.cli import main
 from cnn.presets import original_network
 
@@ -96,7 +96,7 @@ def test_bad_weights_file_message(tmp_path, capsys):
 
 
 def test_loaded_network_must_fit_the_classes(tmp_path, capsys):
-    io.save(original_network(3), tmp_path / "three.npz")
+    weights_file.save(original_network(3), tmp_path / "three.npz")
     assert main(["--load", str(tmp_path / "three.npz"), "--epochs", "0"]) == 2
     assert capsys.readouterr().err == (f"cnn-train: error: {tmp_path / 'three.npz'}: the network has 3 outputs, but 2 "
                                        "classes are chosen (0, 1); choose 3 classes, or weights trained on 2\n")
@@ -117,7 +117,7 @@ def test_full_original_experiment_reaches_98_percent():
 def test_weights_for_other_images_name_the_file_and_the_fix(tmp_path, capsys):
     from cnn import Dense, Network, Reshape, Sigmoid
     small = Network([Reshape((1, 32, 32), (1024,)), Dense(1024, 2, rng=0), Sigmoid()])
-    io.save(small, tmp_path / "32.npz")
+    weights_file.save(small, tmp_path / "32.npz")
     assert main(["--load", str(tmp_path / "32.npz"), "--epochs", "0", "--limit", "5"]) == 2
     assert capsys.readouterr().err == (f"cnn-train: error: {tmp_path / '32.npz'}: the network takes inputs "
                                        "(1, 32, 32), but the images are (1, 28, 28); use weights made for 28×28 "

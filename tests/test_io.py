@@ -6,8 +6,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from cnn import io
-from cnn.io import WeightsFileError
+from cnn import weights_file
+from cnn.weights_file import WeightsFileError
 from cnn.presets import digits_network, original_network
 
 
@@ -15,8 +15,8 @@ from cnn.presets import digits_network, original_network
 def test_round_trip_is_bit_exact(tmp_path, build, dtype):
     network = build(seed=4, dtype=dtype)
     path = tmp_path / "weights.npz"
-    io.save(network, path)
-    loaded = io.load(path)
+    weights_file.save(network, path)
+    loaded = weights_file.load(path)
     assert loaded.architecture() == network.architecture()
     assert loaded.dtype == network.dtype
     for name, value in network.params.items():
@@ -28,7 +28,7 @@ def test_round_trip_is_bit_exact(tmp_path, build, dtype):
 
 
 def test_file_holds_named_arrays_and_header(tmp_path):
-    io.save(original_network(), tmp_path / "w.npz")
+    weights_file.save(original_network(), tmp_path / "w.npz")
     with np.load(tmp_path / "w.npz", allow_pickle=False) as archive:
         assert set(archive.files) == {"__header__", "0.kernels", "0.biases", "3.weights", "3.bias",
                                       "5.weights", "5.bias"}
@@ -99,10 +99,10 @@ BAD_FILES = [
 @pytest.mark.parametrize("change, message", BAD_FILES)
 def test_bad_weights_files(tmp_path, change, message):
     path = tmp_path / "bad.npz"
-    io.save(original_network(), path)
+    weights_file.save(original_network(), path)
     rewrite(path, change)
     with pytest.raises(WeightsFileError, match=message) as error:
-        io.load(path)
+        weights_file.load(path)
     assert str(path) in str(error.value)
     assert isinstance(error.value, ValueError)
 
@@ -113,7 +113,7 @@ NOT_WEIGHTS = "expected an .npz saved by cnn-train or the studio"
 def test_every_way_an_archive_is_not_one_is_said_in_the_projects_words(tmp_path):
     """Not Python's "(File is not a zip file)": each case in words, as a bad data file gets (cnn.mnist_files)."""
     good = tmp_path / "good.npz"
-    io.save(original_network(), good)
+    weights_file.save(original_network(), good)
     data = good.read_bytes()
     (tmp_path / "text.npz").write_text("hello")
     (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
@@ -136,18 +136,18 @@ def test_every_way_an_archive_is_not_one_is_said_in_the_projects_words(tmp_path)
              "none.npz": "no such file"}
     for name, message in cases.items():
         with pytest.raises(WeightsFileError) as error:
-            io.load(tmp_path / name)
+            weights_file.load(tmp_path / name)
         assert str(error.value) == f"{tmp_path / name}: {message}"
         assert "File is not a zip file" not in str(error.value)
 
 
 def test_a_weights_file_whose_name_is_not_utf8_loads_and_is_named_with_its_bytes_escaped(tmp_path):
     name = os.fsdecode(b"\xff\xfe-weights.npz")      # surrogates on Linux: bytes that are no UTF-8
-    io.save(original_network(seed=3), tmp_path / name)
-    assert io.load(tmp_path / name).architecture() == original_network().architecture()
+    weights_file.save(original_network(seed=3), tmp_path / name)
+    assert weights_file.load(tmp_path / name).architecture() == original_network().architecture()
     (tmp_path / name).write_text("no weights")
     with pytest.raises(WeightsFileError) as error:
-        io.load(tmp_path / name)
+        weights_file.load(tmp_path / name)
     assert str(error.value).startswith(f"{tmp_path}/\\xff\\xfe-weights.npz: not a weights file")
     str(error.value).encode("utf-8")     # printable: no lone surrogates left
 
@@ -155,19 +155,19 @@ def test_a_weights_file_whose_name_is_not_utf8_loads_and_is_named_with_its_bytes
 def test_truncated_member_data(tmp_path):
     """A zip whose member declares more data than it holds."""
     good = tmp_path / "good.npz"
-    io.save(original_network(), good)
+    weights_file.save(original_network(), good)
     out = tmp_path / "short.npz"
     with zipfile.ZipFile(good) as source, zipfile.ZipFile(out, "w") as target:
         for item in source.infolist():
             payload = source.read(item)
             target.writestr(item.filename, payload[:-80] if item.filename == "3.weights.npy" else payload)
     with pytest.raises(WeightsFileError, match="3.weights is truncated"):
-        io.load(out)
+        weights_file.load(out)
 
 
 def test_absurd_declared_shape_is_refused_before_reading(tmp_path):
     good = tmp_path / "good.npz"
-    io.save(original_network(), good)
+    weights_file.save(original_network(), good)
     buffer = bytes_io.BytesIO()
     np.lib.format.write_array_header_1_0(buffer, {"descr": "<f8", "fortran_order": False,
                                                   "shape": (10**9, 10**9)})
@@ -179,19 +179,19 @@ def test_absurd_declared_shape_is_refused_before_reading(tmp_path):
                 payload = b"\x93NUMPY\x01\x00" + buffer.getvalue()[8:]
             target.writestr(item.filename, payload)
     with pytest.raises(WeightsFileError, match=r"5.bias declares shape \(1000000000, 1000000000\)"):
-        io.load(out)
+        weights_file.load(out)
 
 
 def test_failed_save_leaves_the_old_file(tmp_path, monkeypatch):
     path = tmp_path / "w.npz"
-    io.save(original_network(seed=1), path)
+    weights_file.save(original_network(seed=1), path)
     before = path.read_bytes()
     def broken_savez(file, **arrays):
         file.write(b"partial")
         raise OSError("disk full")
     monkeypatch.setattr(np, "savez", broken_savez)
     with pytest.raises(OSError, match="disk full"):
-        io.save(original_network(seed=2), path)
+        weights_file.save(original_network(seed=2), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["w.npz"]
 
@@ -202,17 +202,17 @@ def test_corrupt_compressed_weights(tmp_path):
     path = tmp_path / "packed.npz"
     with np.load(_saved(tmp_path, network)) as archive:
         np.savez_compressed(path, **{name: archive[name] for name in archive.files})
-    assert io.load(path).architecture() == network.architecture()
+    assert weights_file.load(path).architecture() == network.architecture()
     payload = bytearray(path.read_bytes())
     start = payload.index(b"3.weights.npy") + 60
     payload[start:start + 64] = bytes(64)
     path.write_bytes(bytes(payload))
     with pytest.raises(WeightsFileError, match="packed.npz: not a readable weights archive"):
-        io.load(path)
+        weights_file.load(path)
 
 
 def _saved(tmp_path, network):
-    io.save(network, tmp_path / "plain.npz")
+    weights_file.save(network, tmp_path / "plain.npz")
     return tmp_path / "plain.npz"
 
 
@@ -229,7 +229,7 @@ def test_a_header_numpy_cannot_tokenize(tmp_path):
                 payload[at + 3:at + 4] = b"\n"      # "(2,\n": the bracket never closes
             target.writestr(item.filename, bytes(payload))
     with pytest.raises(WeightsFileError, match=r"bad-header.npz: 5.bias is not a .npy array \("):
-        io.load(out)
+        weights_file.load(out)
 
 
 def test_files_saved_before_bias_mode_was_named_still_load():
@@ -245,12 +245,12 @@ def test_files_saved_before_bias_mode_was_named_still_load():
                                                        "bias=kernel init=he, relu, maxpool 2, dense 2 init=xavier"),
                                             2, 1, "float32")}
     for name, built in expected.items():
-        loaded = io.load(data / name)
+        loaded = weights_file.load(data / name)
         assert loaded.architecture() == built.architecture()
         assert loaded.params.keys() == built.params.keys()
         assert all(np.array_equal(loaded.params[k], v) for k, v in built.params.items())
-    assert io.load(data / "position_bias_v1.npz").layers[0].bias_mode == "position"
-    assert io.load(data / "digits_v1.npz").layers[0].bias_mode == "kernel"
+    assert weights_file.load(data / "position_bias_v1.npz").layers[0].bias_mode == "position"
+    assert weights_file.load(data / "digits_v1.npz").layers[0].bias_mode == "kernel"
 
 
 def header_of(text: bytes):
@@ -274,8 +274,8 @@ HEADER_AS_DATA = {   # red team F12 (d)(e): each was "an encrypted zip: maximum 
 def test_a_hostile_header_is_one_short_line_in_the_projects_words(tmp_path, case):
     change, message = HEADER_AS_DATA[case]
     path = tmp_path / "bad.npz"
-    io.save(original_network(), path)
+    weights_file.save(original_network(), path)
     rewrite(path, change)
     with pytest.raises(WeightsFileError) as error:
-        io.load(path)
+        weights_file.load(path)
     assert str(error.value) == f"{path}: {message}"

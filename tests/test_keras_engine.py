@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnn import io
+from cnn import weights_file
 from cnn.checkpoint import load_checkpoint
 from cnn.runs.metrics import METRICS_FILE, read_records
 from cnn.runs.store import RunStore
@@ -50,7 +50,7 @@ def test_digits_learn_to_97_percent_in_one_epoch_on_two_devices(tmp_path):
     checkpoint = load_checkpoint(entry.path / "last.npz")
     assert checkpoint.epoch == 1 and checkpoint.config["preset"] == "digits"
     assert sorted(checkpoint.optimizer_state["velocity"]) == sorted(checkpoint.network.params)
-    saved = io.load(tmp_path / "w.npz")
+    saved = weights_file.load(tmp_path / "w.npz")
     for name, value in saved.params.items():
         assert np.array_equal(checkpoint.network.params[name], value)
     records = list(read_records(entry.path / METRICS_FILE))
@@ -129,7 +129,7 @@ def test_strides_padding_and_average_pooling_train_through_keras_as_through_nump
     assert main(common + [str(tmp_path / "keras.npz"), "--engine", "keras"]) == 0
     theirs = re.sub(r"\(\d+\.\d s\)", "", capsys.readouterr().out)
     assert theirs.replace("keras.npz", "numpy.npz") == ours and "epoch 2/2" in ours
-    numpy_net, keras_net = io.load(tmp_path / "numpy.npz"), io.load(tmp_path / "keras.npz")
+    numpy_net, keras_net = weights_file.load(tmp_path / "numpy.npz"), weights_file.load(tmp_path / "keras.npz")
     assert numpy_net.layers[0].stride == 2 and numpy_net.layers[3].padding == 1
     for name, value in numpy_net.params.items():
         assert np.allclose(keras_net.params[name], value, rtol=1e-9, atol=1e-12), name

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnn import io
+from cnn import weights_file
 from cnn.bridge.cli import export_main, import_main
 from cnn.data import load_mnist, prepare
 from cnn.presets import digits_network, original_network
@@ -43,7 +43,7 @@ def images():
 
 
 def exported(tmp_path, network, name, *options) -> Path:
-    io.save(network, tmp_path / "w.npz")
+    weights_file.save(network, tmp_path / "w.npz")
     assert export_main([str(tmp_path / "w.npz"), str(tmp_path / name), *options]) == 0
     return tmp_path / name
 
@@ -63,7 +63,7 @@ def test_the_original_networks_keras_file_loads_in_plain_keras(images, tmp_path,
     theirs = np.load(tmp_path / "y.npy")
     assert theirs.dtype == np.float64 and np.max(np.abs(theirs - network.forward(images))) < 1e-12
     assert import_main([str(model), str(tmp_path / "back.npz")]) == 0   # and it comes back, bit for bit
-    back = io.load(tmp_path / "back.npz")
+    back = weights_file.load(tmp_path / "back.npz")
     assert back.layers[0].bias_mode == "position"
     for name, value in network.params.items():
         assert np.array_equal(back.params[name], value)

@@ -4,7 +4,7 @@ keeps its input's shape, so the network's input is the first declaring layer's: 
 import numpy as np
 import pytest
 
-from cnn import arch, io
+from cnn import arch, weights_file
 from cnn.cli import main as cnn_train
 from cnn.gradcheck import check_network_gradients
 from cnn.network import Network
@@ -37,6 +37,6 @@ def test_cnn_train_trains_and_saves_it(tmp_path, capsys):
     assert cnn_train(["--arch", "relu, dense 2, sigmoid", "--limit", "10", "--epochs", "1", "--quiet",
                       "--save", str(saved)]) == 0
     assert "expects input" not in capsys.readouterr().err
-    network = io.load(saved)
+    network = weights_file.load(saved)
     assert network.input_shape == (1, 28, 28) and arch.describe(network) == "relu, dense 2, sigmoid"
     assert np.isfinite(network.forward(np.zeros((1, 1, 28, 28)))).all()

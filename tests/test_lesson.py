@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnn import io
+from cnn import weights_file
 from cnn.config import RunConfig
 from cnn.session import build_network
 from cnn.train import evaluate
@@ -57,7 +57,7 @@ def network_of(section):
         if step.verb in ("preset", "trained"):
             network = build_network(preset_config(step.values[0]))
         elif step.verb == "load":
-            network = io.load(shipped(step.values[0]))
+            network = weights_file.load(shipped(step.values[0]))
     return network
 
 
@@ -79,7 +79,7 @@ def test_every_show_me_step_and_every_try_it_check_exists():
 
 
 def test_the_shipped_network_reads_ten_digits():
-    network = io.load(shipped("digits.npz"))
+    network = weights_file.load(shipped("digits.npz"))
     assert network.layers[-1].params["weights"].shape[0] == 10
     from cnn.data import load_mnist
     from cnn.session import Session

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from cnn import io
+from cnn import weights_file
 from cnn.cli import main
 from cnn.runs.moments import list_moments
 from cnn.runs.store import RunStore
@@ -31,7 +31,7 @@ def test_train_load_at_step_0_evaluates_the_untrained_network_as_the_run_started
 
 def test_train_load_at_the_last_moment_is_the_run_as_it_ended(run, tmp_path, capsys):
     assert main(["--load", f"{run}@last", "--epochs", "0", *SMALL, "--save", str(tmp_path / "w.npz")]) == 0
-    saved, last = io.load(tmp_path / "w.npz"), io.load(run / "last.npz")
+    saved, last = weights_file.load(tmp_path / "w.npz"), weights_file.load(run / "last.npz")
     assert all(np.array_equal(saved.params[name], value) for name, value in last.params.items())
     assert main(["--load", f"{run}@epoch2", "--epochs", "1", *SMALL]) == 0    # and training goes on from it
     assert re.search(r"^epoch 1/1 ", capsys.readouterr().out, re.M)
@@ -61,7 +61,7 @@ def test_export_writes_a_moment_as_a_keras_model(run, tmp_path, capsys):
     from cnn.bridge.reading import load_network
     assert export_main([f"{run}@1", str(tmp_path / "m.keras")]) == 0
     assert capsys.readouterr().out.startswith(f"wrote {tmp_path / 'm.keras'}")
-    first, back = io.load(f"{run}@1"), load_network(tmp_path / "m.keras")
+    first, back = weights_file.load(f"{run}@1"), load_network(tmp_path / "m.keras")
     assert all(np.array_equal(back.params[name], value) for name, value in first.params.items())
     assert export_main([f"{run}@3", str(tmp_path / "n.keras")]) == 2
     assert f"{run}@3: no moment at step 3" in capsys.readouterr().err

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from cnn import io
+from cnn import weights_file
 from cnn.config import RunConfig
 from cnn.presets import digits_network, original_network
 from cnn.runs.moments import MOMENTS, list_moments, write_moment
@@ -48,9 +48,9 @@ def test_the_moments_of_a_run_are_its_exact_weights_at_the_chosen_steps(tmp_path
     moments, damaged = list_moments(folder)
     early = [step for step in range(1, 20) if bin(step).count("1") == 1]   # powers of two inside epoch 1
     assert [m.step for m in moments] == [0, *early, 20, 40, 60] and damaged == []
-    assert_same(io.load(moments[0].path), build_network(CONFIG).params)   # the untrained network, seed 0
+    assert_same(weights_file.load(moments[0].path), build_network(CONFIG).params)   # the untrained network, seed 0
     for moment in moments[1:]:
-        assert_same(io.load(moment.path), seen[moment.step])
+        assert_same(weights_file.load(moment.path), seen[moment.step])
     assert [m.epoch_end for m in moments[-3:]] == [1, 2, 3] and all(m.test_accuracy is None for m in moments[:-3])
     assert moments[3].step == 4 and moments[3].epoch == pytest.approx(4 / 20)
 
@@ -80,7 +80,7 @@ def test_a_run_stopped_inside_an_epoch_keeps_that_moment_and_goes_on_consistentl
     assert [m.step for m in moments] == sorted(reference)     # the stop's own moment went: as if never stopped
     for moment in moments:
         expected = straight[moment.step] if moment.step else build_network(CONFIG).params
-        assert_same(io.load(moment.path), expected)
+        assert_same(weights_file.load(moment.path), expected)
         if moment.step in reference:
             assert moment.test_accuracy == reference[moment.step].test_accuracy
 
@@ -104,7 +104,7 @@ def test_a_damaged_moment_is_listed_with_its_reason_and_stops_nothing_else(tmp_p
     cut.write_bytes(cut.read_bytes()[:-100])
     (moments / "step-000000002.npz").write_bytes(b"")
     (moments / "notes.txt").write_text("mine")
-    io.save(original_network(), moments / "step-000000003.npz")         # a weights file, not a moment
+    weights_file.save(original_network(), moments / "step-000000003.npz")         # a weights file, not a moment
     (moments / "step-000000005.npz").symlink_to(moments / "step-000000008.npz")
     listed, damaged = list_moments(folder)
     assert [m.step for m in listed] == [0, 1, 8, 16, 20]
@@ -115,9 +115,9 @@ def test_a_damaged_moment_is_listed_with_its_reason_and_stops_nothing_else(tmp_p
     assert "empty" in reasons["step-000000002.npz"] and "not a moment" in reasons["step-000000003.npz"]
     assert "truncated" in reasons["step-000000004.npz"] or "damaged" in reasons["step-000000004.npz"]
     assert inspect(folder).openable and open_run(folder)
-    with pytest.raises(io.WeightsFileError, match=r"@4: the moment at step 4 is damaged: .*"):
-        io.load(f"{folder}@4")
-    assert_same(io.load(f"{folder}@8"), io.load(moments / "step-000000008.npz").params)
+    with pytest.raises(weights_file.WeightsFileError, match=r"@4: the moment at step 4 is damaged: .*"):
+        weights_file.load(f"{folder}@4")
+    assert_same(weights_file.load(f"{folder}@8"), weights_file.load(moments / "step-000000008.npz").params)
 
 
 def test_a_linked_moments_folder_is_never_written_through(tmp_path, raw_mnist):
@@ -157,20 +157,20 @@ def test_specs_name_the_moment_or_say_in_one_line_why_not(tmp_path, raw_mnist):
     best = max((m for m in list_moments(folder)[0] if m.test_accuracy is not None), key=lambda m: m.test_accuracy)
     assert find(folder, "best").test_accuracy == best.test_accuracy
     assert find(folder, "first").step == 0 and find(folder, "last").step == 60 and find(folder, "epoch2").step == 40
-    assert_same(io.load(f"{folder}@16"), seen[16])
-    assert_same(io.load(f"{folder}@epoch0"), build_network(CONFIG).params)
+    assert_same(weights_file.load(f"{folder}@16"), seen[16])
+    assert_same(weights_file.load(f"{folder}@epoch0"), build_network(CONFIG).params)
     cases = {"17": r"@17: no moment at step 17; the moments are at steps 0, 1, 2, 4, 8, 16, 20, 40, 60$",
              "epoch7": r"@epoch7: no moment at the end of epoch 7 \(step 140\); the moments are at steps 0, 1,",
              "soon": r"@soon: after the @ comes a step \(17\), first, last, best or epochN"}
     for selector, message in cases.items():
-        with pytest.raises(io.WeightsFileError, match=message) as error:
-            io.load(f"{folder}@{selector}")
+        with pytest.raises(weights_file.WeightsFileError, match=message) as error:
+            weights_file.load(f"{folder}@{selector}")
         assert "\n" not in str(error.value) and str(error.value).startswith(f"{folder}@{selector}: ")
-    with pytest.raises(io.WeightsFileError, match="@last: no such run folder"):
-        io.load(f"{tmp_path / 'gone'}@last")
+    with pytest.raises(weights_file.WeightsFileError, match="@last: no such run folder"):
+        weights_file.load(f"{tmp_path / 'gone'}@last")
     plain = tmp_path / "w@1.npz"      # a file whose name holds an @ is that file
-    io.save(original_network(seed=3), plain)
-    assert_same(io.load(plain), original_network(seed=3).params)
+    weights_file.save(original_network(seed=3), plain)
+    assert_same(weights_file.load(plain), original_network(seed=3).params)
 
 
 def test_the_budgets_of_the_original_experiment_and_the_digits_preset(tmp_path):
@@ -212,4 +212,4 @@ def test_an_epochs_moment_is_its_checkpoint_not_a_second_copy(tmp_path, raw_mnis
     assert os.path.samefile(last_epoch.path, folder / "last.npz")            # one file, two names
     first_epoch = [m for m in moments if m.step == 20][0]
     assert not os.path.samefile(first_epoch.path, folder / "last.npz")      # the checkpoint moved on by a rename
-    assert_same(io.load(first_epoch.path), seen[20])                         # and the moment kept its weights
+    assert_same(weights_file.load(first_epoch.path), seen[20])                         # and the moment kept its weights

@@ -14,7 +14,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
-from cnn import arch, io
+from cnn import arch, weights_file
 from cnn.bridge import BridgeError
 from cnn.bridge.cli import export_main, import_main
 from cnn.bridge.onnx_in import MAX_FILE_BYTES, load_onnx_network
@@ -81,14 +81,14 @@ def test_float64_models_compute_the_engines_outputs_to_the_last_digits(name, ima
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_a_round_trip_through_onnx_changes_no_bit(name, dtype, tmp_path, capsys):
     ours = network(name, dtype)
-    io.save(ours, tmp_path / "w.npz")
+    weights_file.save(ours, tmp_path / "w.npz")
     assert export_main([str(tmp_path / "w.npz"), str(tmp_path / "m.onnx")]) == 0
     assert import_main([str(tmp_path / "m.onnx"), str(tmp_path / "back.npz")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out == [f"wrote {tmp_path / 'm.onnx'}: {len(ours.layers)} layers, "
                    f"{sum(p.size for p in ours.params.values()):,} parameters, {dtype}",
                    f"wrote {tmp_path / 'back.npz'}: {len(ours.layers)} layers, {dtype}"]
-    back = io.load(tmp_path / "back.npz")
+    back = weights_file.load(tmp_path / "back.npz")
     assert layout(back) == layout(ours)
     for key, value in ours.params.items():
         assert back.params[key].dtype == value.dtype and np.array_equal(back.params[key], value)
@@ -232,7 +232,7 @@ def test_constants_and_external_data_are_checked_before_they_are_read(tmp_path, 
 
 
 def test_the_format_is_told_by_the_suffix_or_the_option(tmp_path, capsys):
-    io.save(original_network(2, 0, "float32"), tmp_path / "w.npz")
+    weights_file.save(original_network(2, 0, "float32"), tmp_path / "w.npz")
     assert export_main([str(tmp_path / "w.npz"), str(tmp_path / "m.h5")]) == 2
     assert capsys.readouterr().err == f"cnn-export: error: {tmp_path / 'm.h5'}: the format is told by the suffix " \
                                       "(.keras, .onnx, .tflite) or --format; .h5 is none of them\n"
@@ -278,7 +278,7 @@ def test_torch_onnx_exports_of_the_presets_networks_are_imported(name, dynamo, d
     torch.onnx.export(model, (x[:1],), str(path), dynamo=dynamo)
     capsys.readouterr()
     assert import_main([str(path), str(tmp_path / "w.npz")]) == 0
-    ours = io.load(tmp_path / "w.npz")
+    ours = weights_file.load(tmp_path / "w.npz")
     expected = {"original": original_network(2, 0, dtype), "digits": digits_network(10, 0, dtype)}[name]
     assert layout(ours) == layout(expected) and ours.dtype == np.dtype(dtype)
     with torch.no_grad():
@@ -328,7 +328,7 @@ def test_the_studio_opens_an_onnx_model(tmp_path):
 
 def test_without_onnx_the_commands_say_how_to_install_it(monkeypatch, tmp_path, capsys):
     from cnn.bridge.onnx_out import INSTALL_HINT
-    io.save(original_network(2, 0, "float32"), tmp_path / "w.npz")
+    weights_file.save(original_network(2, 0, "float32"), tmp_path / "w.npz")
     save_onnx(original_network(2, 0, "float32"), tmp_path / "m.onnx")
     monkeypatch.setitem(sys.modules, "onnx", None)      # import onnx now raises ImportError
     assert export_main([str(tmp_path / "w.npz"), str(tmp_path / "new.onnx")]) == 3
@@ -340,7 +340,7 @@ def test_without_onnx_the_commands_say_how_to_install_it(monkeypatch, tmp_path, 
 
 @pytest.mark.slow
 def test_onnx_export_and_import_never_import_tensorflow(tmp_path):
-    io.save(digits_network(10, 0, "float32"), tmp_path / "w.npz")
+    weights_file.save(digits_network(10, 0, "float32"), tmp_path / "w.npz")
     script = ("import sys; from cnn.bridge.cli import export_main, import_main; "
               f"assert export_main([{str(tmp_path / 'w.npz')!r}, {str(tmp_path / 'm.onnx')!r}]) == 0; "
               f"assert import_main([{str(tmp_path / 'm.onnx')!r}, {str(tmp_path / 'b.npz')!r}]) == 0; "
@@ -390,10 +390,10 @@ def test_the_new_blocks_compute_the_engines_evaluation_outputs_in_onnx(name, ima
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_the_new_blocks_come_back_from_onnx_bit_for_bit(name, dtype, tmp_path, capsys):
     ours = blocks_network(name, dtype)
-    io.save(ours, tmp_path / "w.npz")
+    weights_file.save(ours, tmp_path / "w.npz")
     assert export_main([str(tmp_path / "w.npz"), str(tmp_path / "m.onnx")]) == 0
     assert import_main([str(tmp_path / "m.onnx"), str(tmp_path / "back.npz")]) == 0
-    back = io.load(tmp_path / "back.npz")
+    back = weights_file.load(tmp_path / "back.npz")
     assert layout(back) == layout(ours)
     for key, value in {**ours.params, **ours.buffers}.items():
         if not key.endswith("generator"):      # a dropout's mask stream: a model file does not hold it
@@ -445,7 +445,7 @@ def test_torch_onnx_exports_of_the_new_blocks_are_imported(dynamo, dtype, images
     torch.onnx.export(model, (x[:1],), str(tmp_path / "m.onnx"), dynamo=dynamo)
     capsys.readouterr()
     assert import_main([str(tmp_path / "m.onnx"), str(tmp_path / "w.npz")]) == 0
-    ours = io.load(tmp_path / "w.npz")
+    ours = weights_file.load(tmp_path / "w.npz")
     assert ours.layers[0].stride == 2 and ours.layers[0].padding == 1 and ours.dtype == np.dtype(dtype)
     with torch.no_grad():
         theirs = model(x).numpy()

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn import io
+from cnn import weights_file
 from cnn.config import RunConfig
 from cnn.pictures import MAX_DECLARED_SIDE, MAX_SIDE, PictureError, load_digit, read_grey
 from cnn.predict import main
@@ -30,7 +30,7 @@ def trained(raw_mnist, tmp_path_factory):
     for _ in session.run(3):
         pass
     path = tmp_path_factory.mktemp("weights") / "zero-one.npz"
-    io.save(session.network, path)
+    weights_file.save(session.network, path)
     return path, session
 
 
@@ -75,7 +75,7 @@ def test_mnist_digits_on_paper_are_predicted_as_the_network_predicts_them(traine
 def test_raw_mnist_pngs_agree_with_the_engine_on_all_100(raw_mnist, tmp_path, capsys):
     """MNIST's test images saved as PNGs, read --raw: the same inputs, so the same answers as the engine's."""
     weights = Path(__file__).parent / "data" / "digits_v1.npz"
-    network = io.load(weights)
+    network = weights_file.load(weights)
     images = raw_mnist["x_test"][:100]
     files = []
     for n, pixels in enumerate(images):

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cnn import io
+from cnn import weights_file
 from cnn.config import RunConfig
-from cnn.io import WeightsFileError
+from cnn.weights_file import WeightsFileError
 from cnn.presets import original_network
 
 
@@ -24,14 +24,14 @@ from cnn.presets import original_network
 @pytest.fixture(scope="module")
 def good_bytes(tmp_path_factory):
     path = tmp_path_factory.mktemp("good") / "good.npz"
-    io.save(original_network(seed=3), path)
+    weights_file.save(original_network(seed=3), path)
     return path.read_bytes()
 
 
 def load_bytes(tmp_path, payload: bytes):
     path = tmp_path / "fuzz.npz"
     path.write_bytes(payload)
-    return io.load(path)
+    return weights_file.load(path)
 
 
 @pytest.mark.slow
@@ -110,13 +110,13 @@ def test_object_arrays_are_never_unpickled(tmp_path, good_bytes, monkeypatch):
 
 SAVER = textwrap.dedent("""
     import sys
-    from cnn import io
+    from cnn import weights_file
     from cnn.presets import original_network
     networks = [original_network(seed=1), original_network(seed=2)]
     print("ready", flush=True)
     i = 0
     while True:
-        io.save(networks[i % 2], sys.argv[1])
+        weights_file.save(networks[i % 2], sys.argv[1])
         i += 1
 """)
 
@@ -127,7 +127,7 @@ def test_killing_a_saving_process_never_breaks_the_file(tmp_path):
     the two versions it writes, and the next save clears the dead process's temporary file."""
     path = tmp_path / "weights.npz"
     versions = [original_network(seed=s).params["0.kernels"] for s in (1, 2)]
-    io.save(original_network(seed=1), path)
+    weights_file.save(original_network(seed=1), path)
     rng = np.random.default_rng(0)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     for _ in range(12):
@@ -139,9 +139,9 @@ def test_killing_a_saving_process_never_breaks_the_file(tmp_path):
             pass
         child.send_signal(signal.SIGKILL)
         child.wait()
-        kernels = io.load(path).params["0.kernels"]
+        kernels = weights_file.load(path).params["0.kernels"]
         assert any(np.array_equal(kernels, v) for v in versions)
-    io.save(original_network(seed=1), path)
+    weights_file.save(original_network(seed=1), path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["weights.npz"]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnn import io
+from cnn import weights_file
 from cnn.checkpoint import load_checkpoint
 from cnn.cli import main
 from cnn.config import RunConfig
@@ -50,7 +50,7 @@ def epoch_lines(folder):
 
 
 def assert_same_weights(path_a, path_b):
-    a, b = io.load(path_a).params, io.load(path_b).params
+    a, b = weights_file.load(path_a).params, weights_file.load(path_b).params
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
 
 
@@ -107,7 +107,7 @@ def test_continue_finishes_the_planned_epochs_of_an_interrupted_run(tmp_path, ca
     assert main(["--continue", str(folder), "--quiet", "--save", str(tmp_path / "continued.npz")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert [line.split()[1] for line in out if line.startswith("epoch ")] == ["3/4", "4/4"]
-    io.save(straight.network, tmp_path / "straight.npz")
+    weights_file.save(straight.network, tmp_path / "straight.npz")
     assert_same_weights(tmp_path / "straight.npz", tmp_path / "continued.npz")
     assert epoch_lines(folder) == epoch_lines(the_run(tmp_path / "reference").path)
     steps = [r.global_step for r in read_records(folder / METRICS_FILE) if not isinstance(r, EpochRecord)]

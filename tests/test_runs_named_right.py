@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn import io
+from cnn import weights_file
 from cnn.atomic import MAX_PID
 from cnn.checkpoint import load_checkpoint, save_checkpoint
 from cnn.cli import main
@@ -62,14 +62,14 @@ def test_a_leftover_whose_pid_is_no_pid_never_stops_a_save(tmp_path, capsys, pid
     leftover.write_bytes(b"not ours to judge")
     assert main(["--epochs", "1", *SMALL, "--save", str(tmp_path / "w.npz")]) == 0
     assert capsys.readouterr().err == ""
-    io.load(tmp_path / "w.npz")
+    weights_file.load(tmp_path / "w.npz")
     assert leftover.read_bytes() == b"not ours to judge"
 
 
 def test_a_folder_named_as_a_dead_save_s_leftover_never_stops_a_save(tmp_path, capsys):
     (tmp_path / f".w.npz.{MAX_PID}.ab.tmp").mkdir()          # no process has that id: an orphan's name
     assert main(["--epochs", "1", *SMALL, "--save", str(tmp_path / "w.npz")]) == 0
-    io.load(tmp_path / "w.npz")
+    weights_file.load(tmp_path / "w.npz")
     assert (tmp_path / f".w.npz.{MAX_PID}.ab.tmp").is_dir()
 
 
@@ -92,9 +92,10 @@ def test_a_save_failing_in_an_unforeseen_way_still_keeps_the_weights(tmp_path, m
     monkeypatch.setattr(cnn.atomic, "_remove_orphans", broken)
     monkeypatch.setattr(cnn.atomic, "rescue_folders", lambda: [tmp_path / "rescue"])
     (tmp_path / "rescue").mkdir()
-    rescued = io.save_or_rescue(network, tmp_path / "w.npz")
+    rescued = weights_file.save_or_rescue(network, tmp_path / "w.npz")
     assert rescued is not None and rescued.reason == "something unforeseen"
-    assert rescued.path.parent == tmp_path / "rescue" and io.load(rescued.path).architecture() == network.architecture()
+    assert rescued.path.parent == tmp_path / "rescue"
+    assert weights_file.load(rescued.path).architecture() == network.architecture()
 
 
 # -- F10, F12 (f): --runs where no run can be recorded ----------------------------------------------

@@ -13,7 +13,7 @@ from PySide6.QtCore import QSettings, Qt
 
 from app.studio.run_rows import BEST, EPOCHS, RUN, STATUS
 from app.studio.window import MainWindow
-from cnn import io
+from cnn import weights_file
 from cnn.checkpoint import load_checkpoint
 from cnn.cli import main as cnn_train
 from cnn.runs.metrics import METRICS_FILE, read_records
@@ -203,7 +203,7 @@ def damaged_runs(root, raw_mnist, monkeypatch):
     (folders["no run.json"] / "run.json").unlink()
     (folders["no checkpoint"] / LAST).unlink()
     (folders["corrupt checkpoint"] / LAST).write_bytes(b"PK\x03\x04 nothing")
-    params = io.load(good.path / LAST).params                 # a zip whose directory reads, arrays do not
+    params = weights_file.load(good.path / LAST).params                 # a zip whose directory reads, arrays do not
     np.savez(folders["bad weights"] / LAST, **{"__header__": np.frombuffer(b"{}", dtype=np.uint8), **params})
     with open(folders["torn metrics"] / METRICS_FILE, "ab") as file:
         file.write(b'{"type":"steps","epoch":2,"st')

@@ -1,5 +1,5 @@
 """Saving weights never destroys a file it should not touch and never loses a finished training:
-the rules of cnn.atomic through cnn.io.save, and the CLI's one-line reports."""
+the rules of cnn.atomic through cnn.weights_file.save, and the CLI's one-line reports."""
 import errno
 import os
 import shutil
@@ -12,7 +12,7 @@ import uuid
 import numpy as np
 import pytest
 
-from cnn import atomic, io
+from cnn import atomic, weights_file
 from cnn.cli import main
 from cnn.presets import original_network
 
@@ -33,7 +33,7 @@ def rescue_folder(tmp_path, monkeypatch):
 
 
 def kernels(path) -> np.ndarray:
-    return io.load(path).params["0.kernels"]
+    return weights_file.load(path).params["0.kernels"]
 
 
 def test_a_symlink_is_written_through_to_its_target(tmp_path, network):
@@ -42,7 +42,7 @@ def test_a_symlink_is_written_through_to_its_target(tmp_path, network):
     target.write_bytes(b"old")
     link = tmp_path / "link.npz"
     link.symlink_to(target)
-    assert io.save(network, link) == target
+    assert weights_file.save(network, link) == target
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert np.array_equal(kernels(target), network.params["0.kernels"])
     assert sorted(p.name for p in target.parent.iterdir()) == ["weights.npz"]
@@ -53,7 +53,7 @@ def test_a_replaced_file_keeps_its_mode(tmp_path, network, mode):
     path = tmp_path / "w.npz"
     path.write_bytes(b"old")
     path.chmod(mode)
-    io.save(network, path)
+    weights_file.save(network, path)
     assert stat.S_IMODE(path.stat().st_mode) == mode
     assert np.array_equal(kernels(path), network.params["0.kernels"])
 
@@ -63,7 +63,7 @@ def test_a_replaced_file_keeps_its_owner_when_root_saves(tmp_path, network):
     path = tmp_path / "w.npz"
     path.write_bytes(b"old")
     os.chown(path, 1234, 4321)
-    io.save(network, path)
+    weights_file.save(network, path)
     assert (path.stat().st_uid, path.stat().st_gid) == (1234, 4321)
 
 
@@ -71,7 +71,7 @@ def test_a_replaced_file_keeps_its_owner_when_root_saves(tmp_path, network):
 def test_a_new_file_gets_the_umask_mode(tmp_path, network, umask, mode):
     previous = os.umask(umask)
     try:
-        io.save(network, tmp_path / "new.npz")
+        weights_file.save(network, tmp_path / "new.npz")
     finally:
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "new.npz").stat().st_mode) == mode
@@ -92,7 +92,7 @@ def test_targets_that_cannot_be_written_are_refused(tmp_path, network, make, mes
     before = sorted(os.listdir(tmp_path))
     path = make(tmp_path)
     with pytest.raises(atomic.WriteError) as error:
-        io.save(network, path)
+        weights_file.save(network, path)
     assert str(error.value) == f"{path}: {message.format(d=tmp_path)}"
     assert sorted(os.listdir(tmp_path)) == before
     assert stat.S_ISFIFO(os.lstat(tmp_path / "fifo").st_mode)
@@ -102,7 +102,7 @@ def test_a_device_is_never_replaced(network):
     """`--save /dev/null` as root once turned the device into a regular 0600 file."""
     before = os.stat("/dev/null")
     with pytest.raises(atomic.WriteError, match=r"^/dev/null: is a character device, not a file; it is left alone$"):
-        io.save(network, "/dev/null")
+        weights_file.save(network, "/dev/null")
     after = os.stat("/dev/null")
     assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
     assert stat.S_IMODE(after.st_mode) == stat.S_IMODE(before.st_mode)
@@ -110,17 +110,17 @@ def test_a_device_is_never_replaced(network):
 
 def test_empty_paths_are_refused(network):
     with pytest.raises(atomic.WriteError, match="^'': the path is empty$"):
-        io.save(network, "")
-    with pytest.raises(io.WeightsFileError, match="^'': the path is empty$"):
-        io.load("")
+        weights_file.save(network, "")
+    with pytest.raises(weights_file.WeightsFileError, match="^'': the path is empty$"):
+        weights_file.load("")
 
 
 def test_a_fifo_or_a_folder_is_not_loaded_as_weights(tmp_path):
     os.mkfifo(tmp_path / "w.npz")   # opening it to read would wait for a writer forever
-    with pytest.raises(io.WeightsFileError, match=r"w.npz: is a FIFO \(named pipe\), not a file$"):
-        io.load(tmp_path / "w.npz")
-    with pytest.raises(io.WeightsFileError, match=f"^{tmp_path}: is a folder, not a file$"):
-        io.load(tmp_path)
+    with pytest.raises(weights_file.WeightsFileError, match=r"w.npz: is a FIFO \(named pipe\), not a file$"):
+        weights_file.load(tmp_path / "w.npz")
+    with pytest.raises(weights_file.WeightsFileError, match=f"^{tmp_path}: is a folder, not a file$"):
+        weights_file.load(tmp_path)
 
 
 def test_orphans_of_a_name_with_glob_characters_are_cleared(tmp_path, network):
@@ -129,7 +129,7 @@ def test_orphans_of_a_name_with_glob_characters_are_cleared(tmp_path, network):
     orphan = tmp_path / ".w[1]*.npz.999999999.dead.tmp"    # no process has that id
     orphan.write_bytes(b"partial")
     (tmp_path / ".other.npz.999999999.dead.tmp").write_bytes(b"someone else's")
-    io.save(network, path)
+    weights_file.save(network, path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.npz.999999999.dead.tmp", "w[1]*.npz"]
 
 
@@ -152,7 +152,7 @@ def test_a_failed_save_goes_to_the_temp_folder(tmp_path, network, rescue_folder,
         beside = written_path(file).startswith(str(tmp_path / ".w.npz."))
         return disk_full(file) if beside else real_savez(file, **arrays)
     monkeypatch.setattr(np, "savez", full_beside_the_target)
-    rescued = io.save_or_rescue(network, path)
+    rescued = weights_file.save_or_rescue(network, path)
     assert rescued.intended == str(path) and rescued.reason == "No space left on device"
     assert rescued.path.parent == rescue_folder and rescued.path.name.startswith("cnn-weights-w-")
     assert str(rescued) == (f"could not save the weights to {path} (No space left on device); "
@@ -164,14 +164,14 @@ def test_a_failed_save_goes_to_the_temp_folder(tmp_path, network, rescue_folder,
 
 def test_ctrl_c_during_a_save_leaves_the_old_file(tmp_path, network, monkeypatch):
     path = tmp_path / "w.npz"
-    io.save(original_network(seed=1), path)
+    weights_file.save(original_network(seed=1), path)
     before = path.read_bytes()
     def interrupted(file, **arrays):
         file.write(b"partial")
         raise KeyboardInterrupt
     monkeypatch.setattr(np, "savez", interrupted)
     with pytest.raises(atomic.WriteInterrupted, match=f"^interrupted while saving; {path} was left as it was$"):
-        io.save(network, path)
+        weights_file.save(network, path)
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["w.npz"]
 
 
@@ -214,7 +214,7 @@ def test_a_save_failing_at_the_end_is_rescued_in_one_line(tmp_path, capsys, resc
                    f"they were saved to {rescued}\n")
     assert out.splitlines()[-1].startswith("test accuracy: ")
     assert os.listdir(tmp_path / "out") == []
-    io.load(rescued)
+    weights_file.load(rescued)
 
 
 SIGINT_WHILE_SAVING = textwrap.dedent("""
@@ -233,7 +233,7 @@ SIGINT_WHILE_SAVING = textwrap.dedent("""
 
 def test_ctrl_c_during_the_final_save_prints_one_line(tmp_path):
     path = tmp_path / "w.npz"
-    io.save(original_network(seed=1), path)
+    weights_file.save(original_network(seed=1), path)
     before = path.read_bytes()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     result = subprocess.run([sys.executable, "-c", SIGINT_WHILE_SAVING, str(path)], capture_output=True,
@@ -259,7 +259,7 @@ SIGINT_JUST_AFTER_THE_RENAME = textwrap.dedent("""
 def test_ctrl_c_just_after_the_rename_says_the_weights_were_saved(tmp_path):
     """SIGINT is held back around the rename, so the message can tell which side of it Ctrl-C fell on."""
     path = tmp_path / "w.npz"
-    io.save(original_network(seed=1), path)
+    weights_file.save(original_network(seed=1), path)
     before = path.read_bytes()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     result = subprocess.run([sys.executable, "-c", SIGINT_JUST_AFTER_THE_RENAME, str(path)], capture_output=True,
@@ -267,7 +267,7 @@ def test_ctrl_c_just_after_the_rename_says_the_weights_were_saved(tmp_path):
     assert result.returncode == 130
     assert result.stderr == f"cnn-train: interrupted; the weights were saved to {path}\n"
     assert path.read_bytes() != before and os.listdir(tmp_path) == ["w.npz"]
-    io.load(path)
+    weights_file.load(path)
 
 
 # --- real filesystems (slow: mount) --------------------------------------------------------------
@@ -301,7 +301,7 @@ def test_a_full_disk_at_the_end_sends_the_weights_to_the_temp_folder(tmpfs, tmp_
     assert result.stderr == (f"cnn-train: could not save the weights to {path} (No space left on device); "
                              f"they were saved to {rescued}\n")
     assert os.listdir(tmpfs) == []   # no temporary file left on the full disk
-    assert io.load(rescued).architecture() == original_network().architecture()
+    assert weights_file.load(rescued).architecture() == original_network().architecture()
 
 
 @pytest.mark.slow
@@ -316,6 +316,6 @@ def test_a_read_only_filesystem_is_refused_before_training(tmpfs, capsys):
 def test_a_failed_save_names_the_target_not_the_temporary_file(tmp_path, network, monkeypatch):
     monkeypatch.setattr(np, "savez", disk_full)
     with pytest.raises(atomic.WriteError) as error:
-        io.save(network, tmp_path / "w.npz")
+        weights_file.save(network, tmp_path / "w.npz")
     assert str(error.value) == f"{tmp_path / 'w.npz'}: No space left on device"
     assert os.listdir(tmp_path) == []

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QStatusBar, QTreeWidgetItem
 
-from cnn import io
+from cnn import weights_file
 from cnn.config import RunConfig
 from cnn.presets import PRESETS
 from cnn.runs.recorder import RunRecorder
@@ -180,7 +180,7 @@ def test_opening_weights_leaves_no_run_selected(window, qtbot, tmp_path):
     panel = window.runs_panel
     qtbot.waitUntil(lambda: panel.current is not None and panel.selected_path() == panel.current, timeout=10000)
     path = tmp_path / "weights.npz"
-    io.save(window.worker.session.network, str(path))
+    weights_file.save(window.worker.session.network, str(path))
     with qtbot.waitSignal(window.worker.loaded, timeout=10000):
         window.open_weights(str(path))
     qtbot.waitUntil(lambda: panel.current is None, timeout=10000)

@@ -14,7 +14,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from app.studio.window import MainWindow
-from cnn import io
+from cnn import weights_file
 from cnn.presets import original_network
 from cnn.train import StepRecord
 
@@ -108,7 +108,7 @@ def test_opening_weights_updates_the_kernels(window, qtbot, tmp_path):
     network = original_network(seed=99)
     network.params["0.kernels"][...] = np.arange(45).reshape(5, 1, 3, 3) / 10
     path = tmp_path / "w.npz"
-    io.save(network, path)
+    weights_file.save(network, path)
     window.open_weights(str(path))
     qtbot.waitUntil(lambda: window.model.source == str(path), timeout=10000)
     qtbot.waitUntil(lambda: window.weights_view.snapshot is not None and np.array_equal(
@@ -141,7 +141,7 @@ def test_save_weights_from_the_window(window, qtbot, tmp_path):
     window.save_weights(str(path))
     qtbot.waitUntil(lambda: path.exists(), timeout=10000)
     # the file holds the session's weights: tests/test_studio_model_runs.py
-    assert set(io.load(path).params) == set(window.model.parameter_names)
+    assert set(weights_file.load(path).params) == set(window.model.parameter_names)
 
 
 def test_nonsense_settings_are_refused_with_a_message(window, qtbot):

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor
 
-from cnn import io
+from cnn import weights_file
 from cnn.presets import PRESETS, digits_network
 
 from app.model.help import ABOUT, TOUR
@@ -197,7 +197,7 @@ def test_opening_a_digits_file_under_the_original_preset(window, qtbot, tmp_path
         window.start()
     assert window.loss_view.steps.count == 40
     path = tmp_path / "digits.npz"
-    io.save(digits_network(10, seed=1, dtype="float32"), path)
+    weights_file.save(digits_network(10, seed=1, dtype="float32"), path)
     busy = []   # what the status line shows when it says what it is doing (recorded on the GUI thread)
     bar = window.status.progress_bar
     window.statusBar().messageChanged.connect(

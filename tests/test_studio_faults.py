@@ -11,7 +11,7 @@ import pytest
 import shiboken6
 from PySide6.QtCore import QSettings, Qt
 
-from cnn import io
+from cnn import weights_file
 from cnn.presets import original_network
 
 from app.main import main
@@ -174,7 +174,7 @@ def test_a_failed_open_is_not_remembered_a_good_one_is(window, qtbot, tmp_path):
         window.open_weights(str(bad))
     assert window.recent.paths() == []
     good = tmp_path / "good.npz"
-    io.save(original_network(seed=3), good)
+    weights_file.save(original_network(seed=3), good)
     with qtbot.waitSignal(window.worker.loaded, timeout=20000):
         window.open_weights(str(good))
     qtbot.waitUntil(lambda: window.recent.paths() == [str(good)], timeout=30000)

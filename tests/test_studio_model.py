@@ -230,11 +230,11 @@ def test_where_a_network_stands_in_words():
 def test_a_run_is_named_for_loaded_weights_or_a_custom_network(tmp_path):
     """Runs from loaded weights, from a network of your own and from a preset were all called like
     'original lr 0.1 seed 0': the list could not tell them apart."""
-    from cnn import io
+    from cnn import weights_file
     from cnn.runs.runfile import read_info
     studio, _ = studio_with(tmp_path / "runs")
     studio.command("configure", CONFIG)
-    io.save(studio.session.network, tmp_path / "w1.npz")
+    weights_file.save(studio.session.network, tmp_path / "w1.npz")
     studio.command("load_weights", str(tmp_path / "w1.npz"))
     studio.command("start", CONFIG.with_changes(epochs=1))
     run_out(studio)

@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import bad_weights_file
 
-from cnn import io
+from cnn import weights_file
 from cnn.config import RunConfig
 from cnn.network import Network
 from cnn.presets import original_network
@@ -103,7 +103,7 @@ def test_opening_a_weights_file_shows_its_network(tmp_path):
     network = original_network(seed=99)
     network.params["0.kernels"][...] = np.arange(45).reshape(5, 1, 3, 3) / 10
     path = tmp_path / "w.npz"
-    io.save(network, path)
+    weights_file.save(network, path)
     studio, events = configured()
     studio.command("load_weights", str(path))
     assert_params(studio, network.params)
@@ -133,7 +133,7 @@ def test_saved_weights_are_the_sessions(tmp_path):
     path = tmp_path / "saved.npz"
     studio.command("save_weights", str(path))
     assert events.last("saved") == str(path)
-    loaded = io.load(path)
+    loaded = weights_file.load(path)
     for name, value in studio.session.network.params.items():
         np.testing.assert_array_equal(loaded.params[name], value, err_msg=name)
 
@@ -333,7 +333,7 @@ def test_a_run_continued_in_the_studio_repeats_a_run_never_interrupted(tmp_path,
     studio.command("continue_run", str(entry.path), 1)
     assert studio.runs.folder == entry.path and studio.state is RunState.RUNNING
     run_out(studio)
-    assert_params(studio, io.load(tmp_path / "straight.npz").params)
+    assert_params(studio, weights_file.load(tmp_path / "straight.npz").params)
     assert read_info(entry.path).status == "finished" and read_info(entry.path).epochs_done == 3
 
 
@@ -341,7 +341,7 @@ def test_a_run_whose_checkpoint_cannot_be_loaded_leaves_the_session_alone(tmp_pa
     """test_damaged_run_folders_are_listed_with_their_reasons: opening a damaged checkpoint keeps the session."""
     from cnn.runs.store import LAST
     folder = recorded_run(tmp_path)
-    params = io.load(folder / LAST).params                 # a zip whose directory reads, arrays do not
+    params = weights_file.load(folder / LAST).params                 # a zip whose directory reads, arrays do not
     np.savez(folder / LAST, **{"__header__": np.frombuffer(b"{}", dtype=np.uint8), **params})
     studio, events = configured()
     session = studio.session

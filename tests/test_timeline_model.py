@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from cnn import io
+from cnn import weights_file
 from cnn.config import RunConfig
 from cnn.evaluation import results_of
 from cnn.runs.moments import list_moments
@@ -59,7 +59,7 @@ def moment_session(studio, step):
     [moment] = [m for m in list_moments(studio.runs.folder)[0] if m.step == step]
     session = studio.session
     shown = type(session).__new__(type(session))
-    shown.__dict__.update(session.__dict__, network=io.load(moment.path))
+    shown.__dict__.update(session.__dict__, network=weights_file.load(moment.path))
     return shown
 
 
@@ -129,7 +129,7 @@ def test_training_goes_on_live_while_a_moment_is_shown(trained):
         studio.command("views_drawn", 0.0)
     studio.flush(force=True)
     assert not np.array_equal(studio.session.network.params["0.kernels"], before)     # it trains
-    first = io.load(list_moments(studio.runs.folder)[0][0].path).params["0.kernels"]
+    first = weights_file.load(list_moments(studio.runs.folder)[0][0].path).params["0.kernels"]
     assert np.array_equal(kernels(events.last("snapshot")), first)   # the views stay at 0
     studio.command("moment", None)
     assert np.array_equal(kernels(events.last("snapshot")),
@@ -152,7 +152,7 @@ def test_the_weights_over_time(trained):
     moments = list_moments(studio.runs.folder)[0]
     assert over.steps == tuple(m.step for m in moments) and over.sample == "test 5"
     for i, moment in enumerate(moments):
-        network = io.load(moment.path)
+        network = weights_file.load(moment.path)
         for name, value in network.params.items():
             assert np.array_equal(over.bands[name][i], np.percentile(value, PERCENTILES))
         x = studio.session.dataset.test.x[5:6]
@@ -168,11 +168,12 @@ def test_a_moment_loaded_as_weights_offers_its_runs_moments(trained):
     other = Studio(emit=events)
     other.command("load_weights", f"{folder}@epoch1")
     assert events.of("failed") == []
-    assert np.array_equal(other.session.network.params["0.kernels"], io.load(f"{folder}@20").params["0.kernels"])
+    moment = weights_file.load(f"{folder}@20")
+    assert np.array_equal(other.session.network.params["0.kernels"], moment.params["0.kernels"])
     other.command("list_moments")
     assert events.last("moments").steps[-1] == 40
     other.command("moment", 0)
-    assert np.array_equal(kernels(events.last("snapshot")), io.load(f"{folder}@0").params["0.kernels"])
+    assert np.array_equal(kernels(events.last("snapshot")), weights_file.load(f"{folder}@0").params["0.kernels"])
 
 
 def test_another_network_goes_live_and_leaves_no_moments_drawn(trained):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from cnn import io
+from cnn import weights_file
 from cnn.runs.moments import list_moments
 
 
@@ -31,11 +31,12 @@ def test_keys_step_through_the_moments_and_the_kernels_follow(trained, qtbot):
     window.activateWindow()
     qtbot.keyClick(window, Qt.Key_Home)
     qtbot.waitUntil(lambda: bar.shown == 0, timeout=10000)
-    first = io.load(f"{folder}@0").params["0.kernels"][:, 0]
+    first = weights_file.load(f"{folder}@0").params["0.kernels"][:, 0]
     qtbot.waitUntil(lambda: np.array_equal(kernels_drawn(window), first), timeout=10000)
     qtbot.keyClick(window, Qt.Key_BracketRight)
     qtbot.waitUntil(lambda: bar.shown == steps[1], timeout=10000)
-    qtbot.waitUntil(lambda: np.array_equal(kernels_drawn(window), io.load(f"{folder}@1").params["0.kernels"][:, 0]),
+    at_one = weights_file.load(f"{folder}@1").params["0.kernels"][:, 0]
+    qtbot.waitUntil(lambda: np.array_equal(kernels_drawn(window), at_one),
                     timeout=10000)
     assert "step 1 · epoch 0.05" in bar.label.text()
     loss_marker = window.moment_markers[0][1]

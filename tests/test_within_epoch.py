@@ -11,7 +11,7 @@ import pytest
 from cnn.checkpoint import load_checkpoint, save_checkpoint
 from cnn.cli import main
 from cnn.config import RunConfig
-from cnn.io import HEADER_KEY, WeightsFileError
+from cnn.weights_file import HEADER_KEY, WeightsFileError
 from cnn.runs.metrics import METRICS_FILE, MetricsWriter, iter_lines, read_records, truncate_to_epoch
 from cnn.runs.opening import open_run
 from cnn.runs.recorder import CheckpointNotWritten, RunRecorder
@@ -228,8 +228,8 @@ def test_cnn_train_stops_at_the_step_on_ctrl_c_and_sigterm_and_continues_exactly
         signal.default_int_handler    # the handlers are the program's again
     monkeypatch.setattr(RunRecorder, "add", real_add)
     assert main(["--continue", str(entry.path), "--quiet", "--save", str(tmp_path / "continued.npz")]) == 0
-    from cnn import io
-    a, b = io.load(tmp_path / "straight.npz").params, io.load(tmp_path / "continued.npz").params
+    from cnn import weights_file
+    a, b = weights_file.load(tmp_path / "straight.npz").params, weights_file.load(tmp_path / "continued.npz").params
     assert all(np.array_equal(a[k], b[k]) for k in a)
     lines = [json.loads(line) for line in (entry.path / METRICS_FILE).read_text().splitlines()]
     assert sum(len(line["loss"]) for line in lines if line["type"] == "steps") == 40

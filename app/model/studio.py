@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import traceback
 
-from cnn import io
+from cnn import weights_file
 from cnn.config import RunConfig
 from cnn.data import DataFileError, load_mnist
 from cnn.runs.opening import BUNDLED
@@ -35,7 +35,7 @@ from app.model.timeline import Timeline
 
 SLICE_SECONDS = 0.02        # training between two looks at the command queue
 HEALTH_INTERVAL = 0.2       # seconds between two health measurements (each a pass over the weights: ~0.5 ms)
-REFUSED = (io.WeightsFileError, DataFileError, ValueError, OSError)   # a bad file or setting: a message
+REFUSED = (weights_file.WeightsFileError, DataFileError, ValueError, OSError)   # a bad file or setting: a message
 STUDIO_DATA = object()      # load_raw's default: the data the studio was started with
 
 

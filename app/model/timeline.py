@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn import io
+from cnn import weights_file
 from cnn.runs.moments import Moment, list_moments
 from cnn.runs.specs import find, split_spec
 from cnn.train import evaluate
@@ -118,7 +118,7 @@ class Timeline:
             return
         try:
             self.network(moment)
-        except (io.WeightsFileError, ValueError) as error:
+        except (weights_file.WeightsFileError, ValueError) as error:
             studio.emit("failed", f"The moment at step {step} cannot be shown: {error}")
             return
         studio.moment = step
@@ -158,7 +158,7 @@ class Timeline:
         """The moment's network, loaded once (a few are kept); it must be the shown network's shape."""
         network = self._networks.pop(moment.step, None)
         if network is None:
-            network = io.load(moment.path)
+            network = weights_file.load(moment.path)
             live = self.studio.session.network
             if {k: v.shape for k, v in network.params.items()} != {k: v.shape for k, v in live.params.items()}:
                 raise ValueError(f"{moment.path}: it is of another network than the one shown")
@@ -211,7 +211,7 @@ class Timeline:
             x, label, name = data.x[index:index + 1], int(data.labels[index]), f"{split} {index}"
         bands, probabilities = {}, []
         for moment in self.moments:
-            network = self._networks.get(moment.step) or io.load(moment.path)
+            network = self._networks.get(moment.step) or weights_file.load(moment.path)
             network.astype(session.network.dtype.name)
             if moment.step not in self._bands:
                 self._bands[moment.step] = {name: np.percentile(value, PERCENTILES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnn import io
+from cnn import weights_file
 from cnn.bridge import load_any
 from cnn.config import RunConfig
 from cnn.evaluation import accuracy_text, evaluate
@@ -46,7 +46,7 @@ class WeightsFiles:
 
         def save():
             try:
-                io.save(studio.session.network, path)
+                weights_file.save(studio.session.network, path)
             except OSError as error:  # named by the chosen path: never the temporary file beside it
                 raise OSError(f"{path}: could not save the weights: {error.strerror or error}") from None
             studio.emit("saved", path)

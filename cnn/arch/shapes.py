@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..convolution import output_size
 from .grammar import IMAGE_SHAPE, ArchitectureError, LayerSpec, parse, text
 
-MAX_PARAMETERS = 50_000_000         # as many as a weights file may declare (cnn.io)
+MAX_PARAMETERS = 50_000_000         # as many as a weights file may declare (cnn.weights_file)
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,8 @@ def keras_module():
 
 def load_any(path):
     """The network in a weights file, or in a .keras or .onnx model through the bridge (the studio's
-    File ▸ Open). Raises ValueError (io.WeightsFileError or BridgeError) naming the file and the problem."""
-    from .. import io
+    File ▸ Open). Raises ValueError (weights_file.WeightsFileError or BridgeError) naming the file and the problem."""
+    from .. import weights_file
     if str(path).lower().endswith(".onnx"):
         from .onnx_in import load_onnx_network
         try:
@@ -66,4 +66,4 @@ def load_any(path):
             return load_network(path)
         except BridgeUnavailable as error:
             raise BridgeError(f"{path}: {error}") from None
-    return io.load(path)
+    return weights_file.load(path)

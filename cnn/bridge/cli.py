@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import atomic, io
+from .. import atomic, weights_file
 from ..conventions import add_common_options, configure
 from . import BridgeError, BridgeUnavailable
 
@@ -52,7 +52,7 @@ def export_main(argv=None) -> int:
 
     def work():
         kind = model_format(args.model, args.format)
-        network = io.load(args.weights)
+        network = weights_file.load(args.weights)
         note = ""
         if kind == "onnx":
             from .onnx_out import save_onnx
@@ -80,14 +80,14 @@ def import_main(argv=None) -> int:
 
     def work():
         kind = model_format(args.model, None, ("keras", "onnx"))
-        io.check_save_target(args.weights)
+        weights_file.check_save_target(args.weights)
         if kind == "onnx":
             from .onnx_in import load_onnx_network
             network = load_onnx_network(args.model)
         else:
             from .reading import load_network
             network = load_network(args.model)
-        io.save(network, args.weights)
+        weights_file.save(network, args.weights)
         return f"wrote {args.weights}: {len(network.layers)} layers, {network.dtype.name}"
     return _run("cnn-import", work)
 
@@ -98,7 +98,7 @@ def _run(program: str, work) -> int:
     except BridgeUnavailable as error:
         print(f"{program}: {error}", file=sys.stderr)
         return 3
-    except (BridgeError, io.WeightsFileError, atomic.WriteError, ValueError, OSError) as error:
+    except (BridgeError, weights_file.WeightsFileError, atomic.WriteError, ValueError, OSError) as error:
         print(f"{program}: error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import io
+from .. import weights_file
 from ..data import DataFileError, load_mnist
 from ..evaluation import accuracy_text
 from ..session import Session, loss_for
@@ -112,8 +112,8 @@ def _accuracy(moment, test) -> str:
     if test is None:
         return "—"
     try:
-        network = io.load(moment.path)
-    except io.WeightsFileError as error:
+        network = weights_file.load(moment.path)
+    except weights_file.WeightsFileError as error:
         return f"— ({error})"
     return accuracy_text(evaluate(network, test, loss_for(network)).accuracy)
 

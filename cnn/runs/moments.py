@@ -1,6 +1,6 @@
 """Moments: the weights of a run at chosen steps, kept so that any point of training can be looked at
 again or used as a weights file (time travel). A run folder keeps them in `moments/`, one weights file
-per moment (cnn.io's format, the run's dtype, bit for bit), named by the step it was taken after:
+per moment (cnn.weights_file's format, the run's dtype, bit for bit), named by the step it was taken after:
 
     moments/step-000000000.npz   before any update
     moments/step-000000001.npz   after the first update; then 2, 4, 8, … while the first epoch lasts
@@ -23,7 +23,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import files, io
+from .. import files, weights_file
 from ..network import Network
 
 MOMENTS = "moments"                       # the run folder's sub-folder of moments
@@ -84,7 +84,7 @@ def folder_problem(run_folder: Path) -> str | None:
 def write_moment(run_folder: Path, network: Network, step: int, steps_per_epoch: int,
                  test_loss: float | None = None, test_accuracy: float | None = None) -> Path:
     """The network's weights as the moment at `step`, written atomically (replacing one at that step)."""
-    return io.save(network, _folder(run_folder) / file_name(step),
+    return weights_file.save(network, _folder(run_folder) / file_name(step),
                    extra_header=header_entry(step, steps_per_epoch, test_loss, test_accuracy), sync=False,
                    follow_links=False)
 
@@ -147,7 +147,7 @@ def list_moments(run_folder: Path) -> tuple[list[Moment], list[Damaged]]:
             if stat.S_ISLNK(found.st_mode):
                 raise OSError("is a symbolic link; a run folder's files must be its own")
             moments.append(_read_known(folder / name, int(match.group(1)), found))
-        except (io.WeightsFileError, OSError, ValueError) as error:
+        except (weights_file.WeightsFileError, OSError, ValueError) as error:
             damaged.append(Damaged(name, str(error).removeprefix(f"{folder / name}: ")))
     return moments, damaged
 
@@ -169,19 +169,19 @@ def _read_known(path: Path, step: int, found: os.stat_result) -> Moment:
 def _read_moment(path: Path, step: int) -> Moment:
     """The moment's header, checked: it must say the step its name says."""
     def fail(problem):
-        return io.WeightsFileError(f"{path}: {problem}")
+        return weights_file.WeightsFileError(f"{path}: {problem}")
     try:
         with files.open_regular(path, fail) as file:
-            io._check_zip(file, fail)
+            weights_file._check_zip(file, fail)
             with zipfile.ZipFile(file) as archive:
                 members = {name[:-4] if name.endswith(".npy") else name: name for name in archive.namelist()}
-                if io.HEADER_KEY not in members:
+                if weights_file.HEADER_KEY not in members:
                     raise fail("not a CNN Studio weights file (no header)")
-                header = io._read_header(archive, members[io.HEADER_KEY], fail)
-    except io.WeightsFileError:
+                header = weights_file._read_header(archive, members[weights_file.HEADER_KEY], fail)
+    except weights_file.WeightsFileError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError) as error:
-        raise fail(f"not a readable weights archive ({io._damage(error)})") from None
+        raise fail(f"not a readable weights archive ({weights_file._damage(error)})") from None
     entry = header.get(MOMENT_KEY)
     if not isinstance(entry, dict):
         raise fail("a weights file, not a moment (its header says no step)")

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..checkpoint import Checkpoint, load_checkpoint
 from ..config import RunConfig
 from ..files import kind
-from ..io import WeightsFileError
+from ..weights_file import WeightsFileError
 from .lock import busy
 from .runfile import MAX_EPOCHS, RUN_FILE, RunInfo
 from .store import BEST, LAST, inspect

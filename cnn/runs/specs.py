@@ -1,5 +1,5 @@
 """A moment of a recorded run named as a weights file: RUN_FOLDER@STEP, @first, @last, @best (the epoch's
-end with the best test accuracy) or @epochN (the end of epoch N; @epoch0 is the run's start). cnn.io.load
+end with the best test accuracy) or @epochN (the end of epoch N; @epoch0 is the run's start). cnn.weights_file.load
 resolves such a name to the moment's file, so every command that takes a weights file takes a moment."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from ..io import WeightsFileError
+from ..weights_file import WeightsFileError
 from .moments import Moment, list_moments
 
 SELECTOR = re.compile(r"\d{1,9}|first|last|best|epoch\d{1,6}")
