@@ -59,9 +59,10 @@ class GradientCheckPanel(QGroupBox):
         self._kinks = ""
         self._finished.connect(self._done)
 
-    def start(self, network: Network, x: np.ndarray, y: np.ndarray, loss, trace) -> None:
-        """Checks a float64 copy of `network` on (x, y); `trace` (of the same pass) tells where
-        ReLUs sit at their kink."""
+    def start(self, network: Network, x: np.ndarray, y: np.ndarray, loss, trace, training: bool = False) -> None:
+        """Checks a float64 copy of `network` on (x, y), in training mode (dropout's next mask held, the
+        sample's batch statistics) or evaluation mode; `trace` (of the same pass) tells where ReLUs sit
+        at their kink."""
         self.clear()
         self._cancel = threading.Event()
         architecture, cancel, run = network.architecture(), self._cancel, self._run
@@ -76,7 +77,7 @@ class GradientCheckPanel(QGroupBox):
                 copy.set_params(params)
                 copy.set_buffers(buffers)
                 result = check_network_gradients(copy, x, y, loss, max_entries=CHECK_ENTRIES, cancelled=cancel.is_set,
-                                                 through_outputs=True)
+                                                 through_outputs=True, training=training)
             except InterruptedError:
                 return
             except Exception as error:  # reported in the window, never lost on a thread
