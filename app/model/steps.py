@@ -11,7 +11,7 @@ from cnn.network import Network
 from cnn.activations import softmax
 from cnn.trace import Trace, read_only_copy
 
-from app.model import steps_blocks as blocks
+from app.model.steps_blocks import KINDS as BLOCK_KINDS, backward as block_backward, forward as block_forward
 from app.model.step_types import D, Panel, Step, input_panel as _input_panel, scale_of as _scale, shape_text, \
     sub as _sub
 
@@ -68,8 +68,8 @@ def _forward(t: Trace, network: Network, layer) -> Step:
     kind, x, y = layer.kind, layer.input[0], layer.output[0]
     title = f"Forward · layer {layer.index} · {kind}"
     shapes = f"<i>X</i>: {shape_text(x.shape)} → <i>Y</i>: {shape_text(y.shape)}."
-    if kind in blocks.KINDS:
-        return blocks.forward(layer, network.layers[layer.index], t.training, title)
+    if kind in BLOCK_KINDS:
+        return block_forward(layer, network.layers[layer.index], t.training, title)
     if kind == "Convolutional":
         conv: Convolutional = network.layers[layer.index]
         d, c, k = conv.depth, conv.input_shape[0], conv.kernel_size
@@ -153,8 +153,8 @@ def _at(conv: Convolutional, out: str, offset: str, axis: int) -> str:
 
 def _backward(t: Trace, network: Network, layer) -> Step:
     kind = layer.kind
-    if kind in blocks.KINDS:
-        return blocks.backward(layer, network.layers[layer.index], t.training,
+    if kind in BLOCK_KINDS:
+        return block_backward(layer, network.layers[layer.index], t.training,
                                f"Backward · layer {layer.index} · {kind}")
     dy, dx, x = layer.output_gradient[0], layer.input_gradient[0], layer.input[0]
     title = f"Backward · layer {layer.index} · {kind}"
