@@ -168,12 +168,18 @@ def rounding_note(names: list[str]) -> str:
 
 def kinks(trace) -> str:
     """ReLU inputs at the kink, where no derivative exists: a central difference there sees the
-    average of both sides (½), the engine uses 0; it shows up as a large error in the biases."""
+    average of both sides (½), the engine uses 0; it shows up as a large error in the biases. In training
+    mode a batch normalization of dense units gives one sample's units exactly β (σ² = 0): 0 on a new network."""
     counts = [(layer.index, int(np.sum(np.abs(layer.input) <= 1e-6))) for layer in trace.layers if layer.kind == "ReLU"]
     where = ", ".join(f"{count:,} in layer {index}" for index, count in counts if count)
     if not where:
         return ""
+    normalized = [index for index, count in counts if count and index > 0 and trace.training
+                  and trace.layers[index - 1].kind == "BatchNorm" and trace.layers[index - 1].input.ndim == 2]
     return (f"<br><b>Note:</b> ReLU inputs within h of the kink at 0 ({where}; blank image patches with a zero "
             "bias land exactly there). The derivative does not exist at 0: the engine uses 0, a central "
             "difference averages both sides, so the biases that move those inputs show a large error that "
-            "says nothing about the gradient elsewhere.")
+            "says nothing about the gradient elsewhere."
+            + (f" Layer {normalized[0] - 1} normalizes dense units over a batch of this one sample: each unit's "
+               "output is exactly its β (0 on a new network), so its ReLU sits at the kink and β looks wrong; "
+               "once training has moved β from 0 it does not." if normalized else ""))

@@ -139,8 +139,12 @@ class StepThroughWindow(StepThroughLayout, QDialog):
         if not self.has_modes:
             return ""
         if self.training_mode:
+            scores = self.network.forward(self.sample[2])   # layers outside a pass are in evaluation mode
+            best = int(np.argmax(scores[0]))
             return (" · <b>training mode</b>: dropout's mask of the next step and this sample's batch statistics, "
-                    "as Apply update computes them")
+                    f"as Apply update computes them (evaluation mode predicts <b>{self.model.classes[best]}</b>, "
+                    f"{'p' if self.loss.on_logits else 'output'} "
+                    f"{self.loss.probabilities(scores)[0][best]:.4f})")
         return (" · <b>evaluation mode</b>: no dropout, batch normalization's running averages, as predictions "
                 "(Apply update takes a training step: untick to see it)")
 
