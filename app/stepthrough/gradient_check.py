@@ -22,6 +22,7 @@ from cnn.network import Network
 CHECK_ENTRIES = 2000        # entries per tensor compared (all of a smaller tensor)
 MIN_HEIGHT = 100            # the results table before a check
 SHOWN_ROWS = 12             # the table is tall enough for this many tensors' rows (the digits network has 8)
+SHIFT_FREE = "agrees: 0 (batchnorm after it)"   # a bias right before a batch normalization, in training mode
 VERDICTS = {  # GradientCheck.verdict: what the table says and its colour
     "agrees": ("agrees", "#c7e9c0"),
     "rounding": ("agrees within rounding", "#c7e9c0"),
@@ -57,6 +58,7 @@ class GradientCheckPanel(QGroupBox):
         layout.addWidget(self.note)
         self._run, self._thread, self._cancel = 0, None, threading.Event()
         self._kinks = ""
+        self._shift_free: set[str] = set()
         self._finished.connect(self._done)
 
     def start(self, network: Network, x: np.ndarray, y: np.ndarray, loss, trace, training: bool = False) -> None:
@@ -70,6 +72,7 @@ class GradientCheckPanel(QGroupBox):
         buffers = {name: value.copy() for name, value in network.buffers.items()}
         x, y = x.astype(np.float64), y.astype(np.float64)
         self._kinks = kinks(trace)
+        self._shift_free = shift_free(trace) if training else set()
 
         def check():
             try:
@@ -131,6 +134,8 @@ class GradientCheckPanel(QGroupBox):
         sampled = 0
         for row, (name, check) in enumerate(result.items()):
             verdict, colour = VERDICTS[check.verdict]
+            if check.verdict == "unresolved" and name in self._shift_free:
+                verdict, colour = SHIFT_FREE, VERDICTS["agrees"][1]
             cells = (name, f"{check.checked:,}" + ("" if check.checked == check.total else f" of {check.total:,}"),
                      f"{check.relative_error:.2e}", verdict)
             for column, text in enumerate(cells):
@@ -143,7 +148,8 @@ class GradientCheckPanel(QGroupBox):
         self._fit_columns()
         self._fit_rows()
         worst = max(check.relative_error for check in result.values())
-        tiny = [name for name, check in result.items() if check.verdict in ("rounding", "unresolved")]
+        tiny = [name for name, check in result.items() if check.verdict in ("rounding", "unresolved")
+                and name not in self._shift_free]
         self.note.setText(
             f"Central differences of the outputs <i>y</i>, h = 10<sup>−6</sup>, on a float64 copy, times "
             f"∂<i>E</i>/∂<i>y</i>. Worst relative error {worst:.1e} (green &lt; 10<sup>−6</sup>, amber &lt; "
@@ -164,6 +170,15 @@ def rounding_note(names: list[str]) -> str:
             "2h: where the discrepancy is within 3× that rounding the gradient agrees within rounding (green); "
             "where the rounding is half the gradient or more, the differences cannot check it (grey). A wrong "
             "gradient differs from both differences by far more than they differ from each other (red).")
+
+
+def shift_free(trace) -> set[str]:
+    """The biases whose gradient is exactly 0 in training mode: one per kernel or unit, right before a batch
+    normalization, which subtracts the batch's mean and so any shift they add. Their differences are rounding
+    (below what they resolve): agreeing with 0 is all a check can show, and all there is."""
+    return {f"{layer.index}.{name}" for layer, after in zip(trace.layers, trace.layers[1:], strict=False)
+            if after.kind == "BatchNorm"
+            for name, value in layer.params.items() if name in ("biases", "bias") and value.ndim == 1}
 
 
 def kinks(trace) -> str:
