@@ -560,3 +560,10 @@ def test_the_new_blocks_step_in_training_mode_and_evaluation_mode_is_a_tick_away
     np.testing.assert_array_equal(stepper.trace.layers[4].output, stepper.trace.layers[4].input)   # no dropout
     stepper.evaluation_box.click()
     assert stepper.trace.training and stepper.apply_button.isEnabled()
+    shown, version = dict(stepper.trace.new_params), stepper.weights.version
+    drawn = int(stepper.weights.buffers["4.generator"][2])
+    qtbot.mouseClick(stepper.apply_button, Qt.LeftButton)    # the engine's step: the same mask, the same statistics
+    qtbot.waitUntil(lambda: stepper.weights.version != version, timeout=10000)
+    for name, value in stepper.weights.params.items():
+        np.testing.assert_array_equal(shown[name], value)
+    assert stepper.weights.buffers["4.generator"][2] == drawn + 1   # the step drew the mask shown; the next is new
