@@ -97,7 +97,7 @@ class ArchitectureEditor(QDialog):
         bottom.addWidget(self.apply)
         bottom.addWidget(close)
         layout.addLayout(bottom)
-        self.resize(900, 480)
+        self.resize(1000, 480)   # every column, Problem included, on a 1024-wide screen
 
     def _edit_buttons(self) -> QHBoxLayout:
         """Add (a layer of the kind chosen beside it), Remove, Move up, Move down and Undo (also Ctrl+Z)."""
