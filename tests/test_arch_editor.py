@@ -49,10 +49,10 @@ def test_an_invalid_layer_is_marked_with_its_reason_and_apply_waits(editor):
     [(row, reason)] = editor.problems()
     assert row == 3 and reason == "a 14×14 kernel does not fit the 8×13×13 input after maxpool"
     assert editor.cell_text(3, "Problem") == reason
-    assert editor.table.item(3, 7).background().color() == INVALID
+    assert editor.table.item(3, 10).background().color() == INVALID
     assert column(editor, "Output")[3:] == ["—"] * 6 and column(editor, "Parameters")[3:] == ["—"] * 6
-    assert editor.table.item(3, 5).toolTip() == reason and "a layer above cannot be built" in \
-        editor.table.item(4, 6).toolTip()                # each "—" says why in its tooltip
+    assert editor.table.item(3, 8).toolTip() == reason and "a layer above cannot be built" in \
+        editor.table.item(4, 9).toolTip()                # each "—" says why in its tooltip
     assert not editor.apply.isEnabled() and "1 layer to fix" in editor.summary.text()
     editor.table.cellWidget(3, 2).setValue(3)
     assert editor.problems() == [] and editor.apply.isEnabled()
@@ -93,7 +93,7 @@ def test_changing_a_rows_kind_gives_that_layer_its_numbers(editor):
     assert editor.specs[1] == arch.LayerSpec("dense", 10, init="xavier")
     assert editor.problems()[0] == (2, "maxpool needs an image (channels×height×width) but gets a 10-vector after "
                                        "dense")
-    assert not editor.table.cellWidget(1, 2).isEnabled() and editor.table.cellWidget(1, 4).isEnabled()
+    assert not editor.table.cellWidget(1, 2).isEnabled() and editor.table.cellWidget(1, 7).isEnabled()   # Init
 
 
 def test_apply_starts_a_new_run_with_that_network(window, qtbot):
@@ -110,3 +110,78 @@ def test_apply_starts_a_new_run_with_that_network(window, qtbot):
     assert arch.describe(network) == "conv 3 5x5 bias=kernel, relu, maxpool 2, dense 2"
     assert window.worker.session.config.architecture == "conv 3 5x5 bias=kernel, relu, maxpool 2, dense 2"
     assert np.isfinite(network.params["4.weights"]).all() and network.params["4.weights"].shape == (2, 432)
+
+
+def typed_into(editor, qtbot, row, name, text):
+    """Select the field's text and type `text` over it, as a user does."""
+    from PySide6.QtCore import Qt
+    field = editor.table.cellWidget(row, editor_columns().index(name))
+    field.setFocus()
+    field.selectAll()
+    qtbot.keyClick(field, Qt.Key_Delete)
+    qtbot.keyClicks(field, text)
+    return field
+
+
+def editor_columns():
+    from app.studio.arch_editor import COLUMNS
+    return COLUMNS
+
+
+def test_stride_pad_and_dropout_p_are_typed_and_the_shapes_follow(editor, qtbot):
+    editor.set_network("conv 8 3x3, relu, dropout 0.5, dense 10", "digits", 10)
+    assert editor.table.cellWidget(0, editor_columns().index("P")).isEnabled() is False
+    assert editor.table.cellWidget(2, editor_columns().index("Stride")).isEnabled() is False
+    typed_into(editor, qtbot, 0, "Stride", "2")
+    assert column(editor, "Output")[0] == "8×13×13"
+    typed_into(editor, qtbot, 0, "Pad", "same")
+    assert column(editor, "Output")[0] == "8×14×14"
+    typed_into(editor, qtbot, 0, "Pad", "1")
+    assert column(editor, "Output")[0] == "8×14×14"      # ⌊(28 + 2 − 3)/2⌋ + 1
+    typed_into(editor, qtbot, 2, "P", "0.3")
+    assert editor.text.text() == "conv 8 3x3 stride=2 pad=1, relu, dropout 0.3, dense 10"
+    assert editor.apply.isEnabled() and editor.problems() == []
+    network = arch.build(arch.parse(editor.text.text()), 10, 0, "float64")
+    assert network.layers[0].stride == 2 and network.layers[0].padding == 1 and network.layers[2].p == 0.3
+
+
+@pytest.mark.parametrize("name, text, reason", [
+    ("Stride", "two", "stride: stride must be a whole number, not 'two'"),
+    ("Stride", "0", "stride: stride must be ≥ 1"),
+    ("Pad", "full", "pad: pad must be valid or same or a whole number, not 'full'"),
+    ("P", "1.5", "p: the probability must be from 0 to below 1, not 1.5"),
+])
+def test_a_value_typed_wrong_shows_the_grammars_reason_and_apply_waits(editor, qtbot, name, text, reason):
+    editor.set_network("conv 8 3x3, relu, dropout 0.5, dense 10", "digits", 10)
+    row = 2 if name == "P" else 0
+    field = typed_into(editor, qtbot, row, name, text)
+    assert editor.problems() == [(row, reason)]
+    assert editor.cell_text(row, "Problem") == reason and "\n" not in reason
+    assert editor.table.item(row, editor_columns().index("Problem")).background().color() == INVALID
+    assert not editor.apply.isEnabled() and editor.summary.text() == "1 layer to fix (red rows)"
+    assert field.toolTip() == reason
+    typed_into(editor, qtbot, row, name, "1" if name != "P" else "0.2")   # mended: the row and Apply are back
+    assert editor.problems() == [] and editor.apply.isEnabled() and field.toolTip() != reason
+
+
+def test_a_padding_the_kernel_cannot_take_is_the_rows_problem(editor, qtbot):
+    editor.set_network("conv 8 3x3, relu, dense 10", "digits", 10)
+    typed_into(editor, qtbot, 0, "Pad", "5")
+    assert editor.problems() == [(0, "pad=5 must be less than the kernel size 3 (more adds outputs that see only "
+                                     "zeros)")]
+    assert not editor.apply.isEnabled()
+
+
+def test_the_modern_preset_and_every_new_block_are_shown_with_their_shapes(editor):
+    editor.set_network(None, "modern", 10)
+    assert editor.problems() == [] and editor.apply.isEnabled()
+    text = ("conv 8 3x3 stride=2 pad=same, batchnorm, relu, avgpool 2, dropout 0.3, conv 16 3x3 pad=1, relu, "
+            "globalavgpool, dense 10")
+    editor.set_network(text, "modern", 10)
+    assert editor.text.text() == text
+    assert column(editor, "Output") == ["8×14×14", "8×14×14", "8×14×14", "8×7×7", "8×7×7", "16×7×7", "16×7×7", "16",
+                                        "10"]
+    params = column(editor, "Parameters")
+    assert params[1] == "16" and params[4] == "0"     # batchnorm's γ and β per channel; dropout has none
+    pad = editor.table.cellWidget(0, editor_columns().index("Pad"))
+    assert pad.text() == "same" and editor.table.cellWidget(4, editor_columns().index("P")).text() == "0.3"

@@ -53,6 +53,31 @@ def test_update_ratios_equal_the_change_of_the_weights(raw_mnist, momentum):
     np.testing.assert_equal(health.saturated[4], saturated_share(session.network.outputs[4]))
 
 
+BLOCKS = ("conv 4 3x3 stride=2 pad=same, batchnorm, relu, avgpool 2, dropout 0.3, conv 6 3x3 pad=1, relu, "
+          "globalavgpool, dense 2")
+
+
+@pytest.mark.parametrize("settings", [
+    {"weight_decay": 0.01}, {"weight_decay": 0.01, "momentum": 0.9}, {"weight_decay": 0.01, "optimizer": "adam"},
+    {"lr_decay": 0.5, "epochs": 2}, {"architecture": BLOCKS, "weight_decay": 0.001, "lr_decay": 0.5, "epochs": 2},
+    {"architecture": BLOCKS, "optimizer": "adam", "weight_decay": 0.001, "lr_decay": 0.5, "epochs": 2}])
+def test_update_ratios_with_weight_decay_a_decaying_rate_and_the_new_blocks(raw_mnist, settings):
+    session = Session(RunConfig.from_preset("original", limit=10, batch_size=5, **settings), raw_mnist)
+    loop = session.run(settings.get("epochs", 1))
+    for record in loop:   # into the last epoch (the second, where a decaying rate has moved)
+        if record.epoch == settings.get("epochs", 1) and record.step >= 2:
+            break
+    before = {name: value.copy() for name, value in session.network.params.items()}
+    record = next(loop)
+    ratios = update_ratios(session.network, session.optimizer, record.grad_norms)
+    for name, after in session.network.params.items():
+        direct = np.linalg.norm(after - before[name]) / np.linalg.norm(after)
+        assert ratios[name] == pytest.approx(direct, rel=1e-5), name
+    if "architecture" in settings:   # ReLU after batch normalization: a dead channel is one zero everywhere
+        health = measure(session.network, session.optimizer, record)
+        assert set(health.dead) == {2, 6} and health.saturated == {}
+
+
 def step(n, zero):
     norms = {"0.kernels": 0.0 if zero else 0.3, "0.biases": 0.0 if zero else 0.1}
     return StepRecord(1, n, 100, n, 1, 0.5, MappingProxyType(norms))

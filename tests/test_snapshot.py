@@ -78,3 +78,44 @@ def test_training_after_a_snapshot_is_unchanged(raw_mnist):
     assert losses[0] == losses[1] and len(losses[0]) == 10
     for name, value in plain.network.params.items():
         np.testing.assert_array_equal(watched.network.params[name], value)
+
+
+BLOCKS = ("conv 8 3x3 stride=2 pad=same, batchnorm, relu, avgpool 2, dropout 0.3, conv 16 3x3 pad=1, relu, "
+          "globalavgpool, dense 10")
+
+
+def test_the_snapshot_of_the_new_blocks_is_the_evaluation_pass_and_changes_no_buffer(raw_mnist):
+    from cnn.network import Network
+    session = Session(RunConfig.from_preset("digits", limit=5, batch_size=8, dtype="float64", architecture=BLOCKS,
+                                            optimizer="adam"), raw_mnist)
+    loop = session.run(1)
+    for _ in range(3):    # the running statistics and dropout's generator move away from their start
+        next(loop)
+    buffers = {name: value.copy() for name, value in session.network.buffers.items()}
+    snapshot = take_snapshot(session, "test", 2)
+    for name, value in session.network.buffers.items():
+        np.testing.assert_array_equal(value, buffers[name])
+    assert buffers["1.running_var"].min() != 1.0 and buffers["4.generator"][2] == 3
+    copy = Network.from_architecture(session.network.architecture(), "float64")   # a fresh copy: evaluation mode
+    copy.set_params(session.network.params)
+    copy.set_buffers(buffers)
+    x, y = session.dataset.test.x[2:3], session.dataset.test.y[2:3]
+    session_copy = type("S", (), {"network": copy, "loss": session.loss})
+    outputs, above, input_gradient = direct_pass(session_copy, x, y)
+    assert [state.output.shape for state in snapshot.layers] == [
+        (8, 14, 14), (8, 14, 14), (8, 14, 14), (8, 7, 7), (8, 7, 7), (16, 7, 7), (16, 7, 7), (16,), (10,)]
+    assert [state.info.kind for state in snapshot.layers][1::3] == ["BatchNorm", "Dropout", "GlobalAvgPool"]
+    np.testing.assert_array_equal(snapshot.layers[4].output, snapshot.layers[3].output)   # dropout: identity
+    for state, output, gradient in zip(snapshot.layers, outputs, above, strict=True):
+        np.testing.assert_allclose(state.output, output, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(state.output_gradient, gradient, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(snapshot.input_gradient, input_gradient, rtol=1e-10, atol=1e-13)
+    assert list(snapshot.layers[1].params) == ["gamma", "beta"] and snapshot.layers[1].grads["gamma"].shape == (8,)
+
+
+def test_the_weights_of_an_adam_session_say_it_has_no_momentum(raw_mnist):
+    from app.model.snapshot import weights_of
+    session = Session(RunConfig.from_preset("digits", limit=5, batch_size=8, optimizer="adam"), raw_mnist)
+    assert weights_of(session, 0).momentum == 0.0
+    sgd = Session(RunConfig.from_preset("digits", limit=5, batch_size=8, momentum=0.5), raw_mnist)
+    assert weights_of(sgd, 0).momentum == 0.5

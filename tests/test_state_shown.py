@@ -229,7 +229,7 @@ def test_a_new_invalid_row_shows_its_red_while_selected(editor):
     editor.add_layer("conv")                        # a convolution after the last dense layer: invalid, and selected
     row = 9
     assert row in dict(editor.problems()) and editor.table.currentRow() == row
-    rect = editor.table.visualItemRect(editor.table.item(row, 7))
+    rect = editor.table.visualItemRect(editor.table.item(row, 8))
     image = editor.table.viewport().grab().toImage()
     centre = rect.center() + QPoint(rect.width() // 4, 0)      # right of the text, inside the frame
     assert QColor(image.pixel(centre)) == INVALID

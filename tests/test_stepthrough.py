@@ -520,3 +520,50 @@ def test_at_1024_by_768_nothing_in_the_step_through_is_squeezed_below_its_minimu
     dialog.close()
     dialog.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+
+
+BLOCKS = ("conv 4 3x3 stride=2 pad=same bias=kernel, batchnorm, relu, avgpool 2, dropout 0.3, conv 6 3x3 pad=1, "
+          "relu, globalavgpool, dense 2")
+
+
+@pytest.mark.slow
+def test_the_new_blocks_step_in_training_mode_and_evaluation_mode_is_a_tick_away(window, qtbot):
+    from app.model.state import RunState
+    from cnn import arch
+    window.edit_architecture()
+    window.arch_editor.set_layers(arch.parse(BLOCKS))
+    with qtbot.waitSignal(window.worker.finished, timeout=60000):
+        window.arch_editor.apply.click()
+    qtbot.waitUntil(lambda: window.state is RunState.IDLE, timeout=10000)
+    window.sample_picker.select("test", 3)
+    window.step_through()
+    qtbot.waitUntil(lambda: window.step_window is not None and window.step_window.isVisible()
+                    and window.step_window.trace is not None and len(window.step_window.trace.layers) == 9,
+                    timeout=10000)
+    stepper = window.step_window
+    assert stepper.evaluation_box.isVisible() and not stepper.evaluation_box.isChecked()
+    assert stepper.trace.training and "<b>training mode</b>" in stepper.header.text()
+    assert stepper.apply_button.isEnabled()
+    dropout = next(n for n, s in enumerate(stepper.steps) if s.title == "Forward · layer 4 · Dropout")
+    stepper.step_list.setCurrentRow(dropout)
+    assert "M" in [panel.key for panel in stepper.panels if panel.isVisible()]
+    with qtbot.waitSignal(stepper.checker._finished, timeout=60000):
+        qtbot.mouseClick(stepper.checker.button, Qt.LeftButton)
+    verdicts = [stepper.checker.table.item(row, 3).text() for row in range(stepper.checker.table.rowCount())]
+    assert len(verdicts) == len(stepper.network.params)
+    assert set(verdicts) <= {"agrees", "agrees within rounding", "agrees: 0 (batchnorm after it)"}
+    assert verdicts[1] == "agrees: 0 (batchnorm after it)"   # 0.biases, one per kernel, right before the batchnorm
+    stepper.evaluation_box.click()
+    assert not stepper.trace.training and "<b>evaluation mode</b>" in stepper.header.text()
+    assert not stepper.apply_button.isEnabled() and stepper.checker.table.rowCount() == 0
+    assert "M" not in [panel.key for panel in stepper.panels if panel.isVisible()]
+    np.testing.assert_array_equal(stepper.trace.layers[4].output, stepper.trace.layers[4].input)   # no dropout
+    stepper.evaluation_box.click()
+    assert stepper.trace.training and stepper.apply_button.isEnabled()
+    shown, version = dict(stepper.trace.new_params), stepper.weights.version
+    drawn = int(stepper.weights.buffers["4.generator"][2])
+    qtbot.mouseClick(stepper.apply_button, Qt.LeftButton)    # the engine's step: the same mask, the same statistics
+    qtbot.waitUntil(lambda: stepper.weights.version != version, timeout=10000)
+    for name, value in stepper.weights.params.items():
+        np.testing.assert_array_equal(shown[name], value)
+    assert stepper.weights.buffers["4.generator"][2] == drawn + 1   # the step drew the mask shown; the next is new

@@ -70,17 +70,22 @@ def norm(array: np.ndarray) -> float:
 
 
 def update_ratios(network: Network, optimizer: Optimizer, grad_norms: Mapping[str, float]) -> dict[str, float]:
-    """‖ΔW‖/‖W‖ of the step just taken, W after it. Plain SGD moved W by −lr·∂E/∂W, so ‖ΔW‖ is lr times
-    the norm the step recorded; with momentum W moved by the velocity; Adam's change is recomputed from its moments."""
-    ratios = {}
+    """‖ΔW‖/‖W‖ of the step just taken, W after it, at the step's rate η (the schedule's current one).
+    Plain SGD moved W by −η·∂E/∂W, so ‖ΔW‖ is η times the norm the step recorded; with momentum W moved by
+    the velocity; Adam's change is recomputed from its moments. Weight decay λ is part of the change: with
+    plain SGD ΔW = −η(∂E/∂W + λW_before), with Adam −ηλW_before besides the moments' step; W_before follows
+    from W after."""
+    ratios, lr, decay = {}, optimizer.current_learning_rate, optimizer.weight_decay
     for name, param in network.params.items():
         change = optimizer.last_change(name) if isinstance(optimizer, Adam) else None
         if change is not None:
-            change = norm(change)
+            change = norm(param - (param - change) / (1 - lr * decay)) if decay else norm(change)
         elif isinstance(optimizer, SGD) and optimizer.momentum and name in optimizer.velocity:
             change = norm(optimizer.velocity[name])
+        elif decay:
+            change = norm(param - (param + lr * network.grads[name]) / (1 - lr * decay))
         else:
-            change = optimizer.learning_rate * grad_norms[name]
+            change = lr * grad_norms[name]
         size = norm(param)
         ratios[name] = change / size if size > 0 else math.nan
     return ratios

@@ -106,11 +106,13 @@ def parameter_cells(layers, index: int, name: str, array: np.ndarray, classes, s
         return kernel_cells(symbol or "K", array)
     if kind == "Dense" and name == "weights":
         return dense_cells(symbol or "W", array, input_maps_shape(layers, index), unit_names(layers, index, classes))
-    if array.ndim == 1:       # a bias per kernel or per unit: a strip, one cell per value
-        label = "kernel" if kind == "Convolutional" else "unit"
-        symbol = symbol or "B"
+    if array.ndim == 1:       # a bias per kernel or unit, batch normalization's γ or β per channel: one cell a value
+        role = {"gamma": ("γ", "scale"), "beta": ("β", "shift")}.get(name, ("B", "bias"))
+        label = "kernel" if kind == "Convolutional" else \
+            "channel" if kind == "BatchNorm" and len(layers[index].input_shape) == 3 else "unit"
+        symbol = symbol or role[0]
         return Cells(array.reshape(1, -1, 1, 1), "", label, (), tuple(map(str, range(array.size))),
-                     lambda _r, i, _y, _x: f"{symbol}[{i}] ({label} {i}'s bias): {array[i]:+.6g}")
+                     lambda _r, i, _y, _x: f"{symbol}[{i}] ({label} {i}'s {role[1]}): {array[i]:+.6g}")
     return map_cells(symbol or "B", array.reshape(-1, *array.shape[-2:]), "kernel", columns=8)
 
 

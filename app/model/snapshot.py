@@ -136,7 +136,8 @@ class Weights:
 
     @property
     def momentum(self) -> float:
-        return self.optimizer_state["momentum"]
+        """SGD's μ; Adam has none (0)."""
+        return self.optimizer_state.get("momentum", 0.0)
 
 
 def weights_of(session: Session, version: int) -> Weights:

@@ -5,44 +5,19 @@ Every array is one sample's (the batch axis dropped) and read-only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
 
 from cnn.convolution import Convolutional
 from cnn.network import Network
 from cnn.activations import softmax
 from cnn.trace import Trace, read_only_copy
 
+from app.model.steps_blocks import KINDS as BLOCK_KINDS, backward as block_backward, forward as block_forward
+from app.model.step_types import D, Panel, Step, input_panel as _input_panel, scale_of as _scale, shape_text, \
+    sub as _sub
 
-@dataclass(frozen=True)
-class Panel:
-    key: str            # what the array is, for hover and click handling: 'X', 'K', 'terms', 'Y', 'dK', …
-    title: str          # rich text: 'X', '∂E/∂K'
-    array: np.ndarray   # (d, C, h, w), (C, h, w), (rows, cols) or (n,)
-    scale: str          # 'signed' (diverging, white = 0), 'gray' (an image in [0, 1]) or 'positive'
+__all__ = ["D", "Panel", "Step", "build_steps", "shape_text"]
 
-
-@dataclass(frozen=True)
-class Step:
-    phase: str          # 'forward', 'loss', 'loss gradient', 'backward' or 'update'
-    layer: int | None   # the layer's index, for forward, backward and update steps
-    title: str          # the entry in the list of steps
-    formula: str        # rich text
-    explanation: str    # rich text: the formula applied to this network's shapes
-    panels: tuple[Panel, ...]
-
-
-def shape_text(shape) -> str:
-    return "×".join(map(str, shape)) if len(shape) else "scalar"
-
-
-def _sub(name: str, index: str) -> str:
-    return f"<i>{name}</i><sub>{index}</sub>"
-
-
-D = "∂<i>E</i>/∂"
-PARAMETER_SYMBOLS = {"kernels": "K", "biases": "B", "weights": "W", "bias": "B"}
+PARAMETER_SYMBOLS = {"kernels": "K", "biases": "B", "weights": "W", "bias": "B", "gamma": "γ", "beta": "β"}
 
 ACTIVATIONS = {   # forward formula, backward formula, the local derivative (from X and Y) and its name
     "Sigmoid": ("<i>Y</i> = σ(<i>X</i>) = 1 / (1 + <i>e</i><sup>−<i>X</i></sup>)",
@@ -84,24 +59,17 @@ def build_steps(t: Trace, network: Network) -> list[Step]:
     convolution's per-(i, j) terms)."""
     steps = [_forward(t, network, layer) for layer in t.layers]
     steps += _loss_steps(t)
-    steps += [_backward(t, layer) for layer in reversed(t.layers)]
+    steps += [_backward(t, network, layer) for layer in reversed(t.layers)]
     steps += [_update(t, layer) for layer in t.layers if layer.params]
     return steps
-
-
-def _input_panel(layer, key="X", title="<i>X</i>") -> Panel:
-    x = layer.input[0]
-    return Panel(key, title, x, "gray" if layer.index == 0 else _scale(x))
-
-
-def _scale(array) -> str:
-    return "positive" if array.size and float(np.min(array)) >= 0 else "signed"
 
 
 def _forward(t: Trace, network: Network, layer) -> Step:
     kind, x, y = layer.kind, layer.input[0], layer.output[0]
     title = f"Forward · layer {layer.index} · {kind}"
     shapes = f"<i>X</i>: {shape_text(x.shape)} → <i>Y</i>: {shape_text(y.shape)}."
+    if kind in BLOCK_KINDS:
+        return block_forward(layer, network.layers[layer.index], t.training, title)
     if kind == "Convolutional":
         conv: Convolutional = network.layers[layer.index]
         d, c, k = conv.depth, conv.input_shape[0], conv.kernel_size
@@ -112,10 +80,11 @@ def _forward(t: Trace, network: Network, layer) -> Step:
         return Step("forward", layer.index, title,
                     "<i>Y</i><sub>i</sub> = <i>B</i><sub>i</sub> + Σ<sub>j</sub> "
                     f"{_sub('X', 'j')} ⋆ {_sub('K', 'ij')}",
-                    f"{d} kernels {_sub('K', 'ij')} of {k}×{k} over {c} input channel{'s' * (c > 1)}; ⋆ is the valid "
-                    "cross-correlation: <i>Y</i><sub>i</sub>[r, c] = "
+                    f"{d} kernels {_sub('K', 'ij')} of {k}×{k} over {c} input channel{'s' * (c > 1)}; ⋆ is the "
+                    f"{correlation_text(conv)}: <i>Y</i><sub>i</sub>[r, c] = "
                     f"<i>B</i><sub>i</sub>{'[r, c]' * per_position} + Σ<sub>j</sub> "
-                    f"Σ<sub>a,b</sub> {_sub('X', 'j')}[r+a, c+b] · {_sub('K', 'ij')}[a, b]. "
+                    f"Σ<sub>a,b</sub> {_sub('X', 'j')}[{_at(conv, 'r', 'a', 0)}, {_at(conv, 'c', 'b', 1)}] · "
+                    f"{_sub('K', 'ij')}[a, b]{' (0 outside X)' * any(map(any, conv.pads))}. "
                     f"Each term {_sub('X', 'j')} ⋆ {_sub('K', 'ij')} is shown, then summed with <i>B</i><sub>i</sub> "
                     f"({bias_text}). {shapes} Hover over <i>Y</i> to see the window and the {k * k * c} products "
                     "behind a pixel; click a kernel value to edit it.",
@@ -165,8 +134,28 @@ def _loss_steps(t: Trace) -> list[Step]:
     ]
 
 
-def _backward(t: Trace, layer) -> Step:
+def correlation_text(conv: Convolutional) -> str:
+    """'valid cross-correlation', or with its stride s and its padding's zeros."""
+    (top, bottom), (left, right) = conv.pads
+    if conv.stride == 1 and not any((top, bottom, left, right)):
+        return "valid cross-correlation"
+    pads = f"{top}" if len({top, bottom, left, right}) == 1 else \
+        f"{top} above, {bottom} below, {left} left, {right} right"
+    return (f"cross-correlation with stride <i>s</i> = {conv.stride} and padding <i>P</i> = {pads} "
+            f"(pad={conv.padding}: zeros around X)")
+
+
+def _at(conv: Convolutional, out: str, offset: str, axis: int) -> str:
+    """The input row (or column) behind output `out` and kernel offset: 'r+a', or 's·r + a − P'."""
+    stride, before = conv.stride, conv.pads[axis][0]
+    return (f"{stride}{out}" if stride > 1 else out) + f" + {offset}" + (f" − {before}" if before else "")
+
+
+def _backward(t: Trace, network: Network, layer) -> Step:
     kind = layer.kind
+    if kind in BLOCK_KINDS:
+        return block_backward(layer, network.layers[layer.index], t.training,
+                               f"Backward · layer {layer.index} · {kind}")
     dy, dx, x = layer.output_gradient[0], layer.input_gradient[0], layer.input[0]
     title = f"Backward · layer {layer.index} · {kind}"
     shapes = f"{D}<i>Y</i>: {shape_text(dy.shape)} → {D}<i>X</i>: {shape_text(dx.shape)}."
@@ -178,13 +167,18 @@ def _backward(t: Trace, layer) -> Step:
         per_kernel = layer.params["biases"].ndim == 1
         bias = f"{D}<i>B</i><sub>i</sub> = Σ<sub>r,c</sub> {D}<i>Y</i><sub>i</sub>[r, c]" if per_kernel \
             else f"{D}<i>B</i><sub>i</sub> = {D}<i>Y</i><sub>i</sub>"
+        conv = network.layers[layer.index]
         return Step("backward", layer.index, title,
                     f"{D}{_sub('K', 'ij')} = {_sub('X', 'j')} ⋆ {D}<i>Y</i><sub>i</sub><br>{bias}<br>"
                     f"{D}{_sub('X', 'j')} = Σ<sub>i</sub> {D}<i>Y</i><sub>i</sub> ∗ {_sub('K', 'ij')}",
-                    f"⋆ is the valid cross-correlation: each of the {k}×{k} entries of {D}{_sub('K', 'ij')} sums "
+                    f"⋆ is the {correlation_text(conv)}: {D}{_sub('K', 'ij')}[a, b] = Σ<sub>r,c</sub> "
+                    f"{_sub('X', 'j')}[{_at(conv, 'r', 'a', 0)}, {_at(conv, 'c', 'b', 1)}] · "
+                    f"{D}<i>Y</i><sub>i</sub>[r, c]; each of the {k}×{k} entries of {D}{_sub('K', 'ij')} sums "
                     f"{ho}×{wo} products of {_sub('X', 'j')} and {D}<i>Y</i><sub>i</sub> (hover over {D}<i>K</i> to "
-                    f"see the region). ∗ is the full convolution (a correlation with <i>K</i> rotated by 180°), so "
-                    f"{D}<i>X</i> regains the input's size. {shapes}",
+                    f"see the region). ∗ is the full convolution (a correlation with <i>K</i> rotated by 180°"
+                    + (f", {D}<i>Y</i> spread out by {conv.stride}" if conv.stride > 1 else "")
+                    + f"), so {D}<i>X</i> regains the input's size"
+                    + (" (the padding's share is cut off)" if any(map(any, conv.pads)) else "") + f". {shapes}",
                     (dy_panel, _input_panel(layer), Panel("dK", f"{D}<i>K</i>", layer.grads["kernels"], "signed"),
                      Panel("dB", f"{D}<i>B</i>", layer.grads["biases"], "signed"),
                      Panel("K", "<i>K</i>", layer.params["kernels"], "signed"), dx_panel))
@@ -211,26 +205,33 @@ def _backward(t: Trace, layer) -> Step:
     return Step("backward", layer.index, title, formula, f"Element by element. {shapes}", (*panels, dx_panel))
 
 
+def _gradient(t: Trace, symbol: str) -> str:
+    """∂E/∂W, or with weight decay the g = ∂E/∂W + λW that SGD steps along."""
+    return f"({D}<i>{symbol}</i> + λ<i>{symbol}</i>)" if t.weight_decay else f"{D}<i>{symbol}</i>"
+
+
 def _update(t: Trace, layer) -> Step:
     if t.adam is not None:
         return _adam_update(t, layer)
     panels, lines = [], []
-    step_formula = f"μ<i>v</i> − η {D}" if t.momentum else f"−η {D}"
     for name, value in layer.params.items():
         symbol = PARAMETER_SYMBOLS.get(name, name)
+        step = f"μ<i>v</i> − η {_gradient(t, symbol)}" if t.momentum else f"−η {_gradient(t, symbol)}"
         update = t.updates[f"{layer.index}.{name}"]
         panels += [Panel(symbol, f"<i>{symbol}</i>", value, "signed"),
-                   Panel(f"step {symbol}", f"{step_formula}<i>{symbol}</i>", update, "signed"),
+                   Panel(f"step {symbol}", step, update, "signed"),
                    Panel(f"new {symbol}", f"<i>{symbol}</i> after", t.new_params[f"{layer.index}.{name}"], "signed")]
-        lines.append(f"<i>{symbol}</i> ← <i>{symbol}</i> + {step_formula}<i>{symbol}</i>" if t.momentum
-                     else f"<i>{symbol}</i> ← <i>{symbol}</i> − η {D}<i>{symbol}</i>")
+        lines.append(f"<i>{symbol}</i> ← <i>{symbol}</i> + {step}" if t.momentum
+                     else f"<i>{symbol}</i> ← <i>{symbol}</i> − η {_gradient(t, symbol)}")
+    decay = (f" Weight decay λ = {t.weight_decay:g} adds λθ to each gradient (as torch.optim.SGD's weight_decay)."
+             if t.weight_decay else "")
     if t.momentum:
         kind = (f"One step of SGD with momentum μ = {t.momentum:g} on this sample, η = {t.learning_rate:g}: the "
-                "step is the new velocity <i>v</i> ← μ<i>v</i> − η ∂E/∂θ (<i>v</i>: the optimizer's, from training). ")
+                "step is the new velocity <i>v</i> ← μ<i>v</i> − η ∂E/∂θ (<i>v</i>: the optimizer's, from training).")
     else:
-        kind = f"One step of plain SGD on this sample, η = {t.learning_rate:g} (the learning rate of this epoch). "
+        kind = f"One step of plain SGD on this sample, η = {t.learning_rate:g} (the learning rate of this epoch)."
     return Step("update", layer.index, f"Update · layer {layer.index} · {layer.kind}", "<br>".join(lines),
-                kind + "“After” is the weights plus the step, exactly what the engine's step computes. "
+                kind + decay + " “After” is the weights plus the step, exactly what the engine's step computes. "
                 "<b>Apply update</b> takes that step on the model (its optimizer's velocity too).", tuple(panels))
 
 
@@ -242,16 +243,19 @@ def _adam_update(t: Trace, layer) -> Step:
         symbol = PARAMETER_SYMBOLS.get(name, name)
         symbols.append(f"<i>{symbol}</i>")
         panels += [Panel(symbol, f"<i>{symbol}</i>", value, "signed"),
-                   Panel(f"step {symbol}", f"−η m̂/(√v̂ + ε) of <i>{symbol}</i>", t.updates[f"{layer.index}.{name}"],
-                         "signed"),
+                   Panel(f"step {symbol}", ("−ηλθ " if t.weight_decay else "") + f"−η m̂/(√v̂ + ε) of <i>{symbol}</i>",
+                         t.updates[f"{layer.index}.{name}"], "signed"),
                    Panel(f"new {symbol}", f"<i>{symbol}</i> after", t.new_params[f"{layer.index}.{name}"], "signed")]
     formula = (f"<i>g</i> = {D}θ,  <i>m</i> ← β₁<i>m</i> + (1 − β₁)<i>g</i>,  "
                "<i>v</i> ← β₂<i>v</i> + (1 − β₂)<i>g</i>²<br>"
                "m̂ = <i>m</i> / (1 − β₁<sup>t</sup>),  v̂ = <i>v</i> / (1 − β₂<sup>t</sup>),  "
-               "θ ← θ − η m̂ / (√v̂ + ε)   (θ: " + ", ".join(symbols) + ")")
+               "θ ← θ " + ("− ηλθ " if t.weight_decay else "") + "− η m̂ / (√v̂ + ε)   (θ: " + ", ".join(symbols) + ")")
     explanation = (f"One step of Adam on this sample, η = {t.learning_rate:g}, β₁ = {beta1:g}, β₂ = {beta2:g}, "
-                   f"ε = {eps:g}, t = {steps}: <i>m</i> and <i>v</i> are running averages of the gradient and its "
-                   "square (the optimizer's, from training), so each weight gets its own step size, about η in "
+                   f"ε = {eps:g}, t = {steps}"
+                   + (f", weight decay λ = {t.weight_decay:g} (decoupled from the moments, as torch.optim.AdamW)"
+                      if t.weight_decay else "")
+                   + ": <i>m</i> and <i>v</i> are running averages of the gradient and its square (the optimizer's, "
+                   "from training), so each weight gets its own step size, about η in "
                    "size whatever the gradient's scale. “After” is the weights plus the step, exactly what the "
                    "engine's step computes. <b>Apply update</b> takes that step on the model (its moments too).")
     return Step("update", layer.index, f"Update · layer {layer.index} · {layer.kind}", formula, explanation,

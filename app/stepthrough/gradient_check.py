@@ -22,6 +22,7 @@ from cnn.network import Network
 CHECK_ENTRIES = 2000        # entries per tensor compared (all of a smaller tensor)
 MIN_HEIGHT = 100            # the results table before a check
 SHOWN_ROWS = 12             # the table is tall enough for this many tensors' rows (the digits network has 8)
+SHIFT_FREE = "agrees: 0 (batchnorm after it)"   # a bias right before a batch normalization, in training mode
 VERDICTS = {  # GradientCheck.verdict: what the table says and its colour
     "agrees": ("agrees", "#c7e9c0"),
     "rounding": ("agrees within rounding", "#c7e9c0"),
@@ -57,11 +58,13 @@ class GradientCheckPanel(QGroupBox):
         layout.addWidget(self.note)
         self._run, self._thread, self._cancel = 0, None, threading.Event()
         self._kinks = ""
+        self._shift_free: set[str] = set()
         self._finished.connect(self._done)
 
-    def start(self, network: Network, x: np.ndarray, y: np.ndarray, loss, trace) -> None:
-        """Checks a float64 copy of `network` on (x, y); `trace` (of the same pass) tells where
-        ReLUs sit at their kink."""
+    def start(self, network: Network, x: np.ndarray, y: np.ndarray, loss, trace, training: bool = False) -> None:
+        """Checks a float64 copy of `network` on (x, y), in training mode (dropout's next mask held, the
+        sample's batch statistics) or evaluation mode; `trace` (of the same pass) tells where ReLUs sit
+        at their kink."""
         self.clear()
         self._cancel = threading.Event()
         architecture, cancel, run = network.architecture(), self._cancel, self._run
@@ -69,6 +72,7 @@ class GradientCheckPanel(QGroupBox):
         buffers = {name: value.copy() for name, value in network.buffers.items()}
         x, y = x.astype(np.float64), y.astype(np.float64)
         self._kinks = kinks(trace)
+        self._shift_free = shift_free(trace) if training else set()
 
         def check():
             try:
@@ -76,7 +80,7 @@ class GradientCheckPanel(QGroupBox):
                 copy.set_params(params)
                 copy.set_buffers(buffers)
                 result = check_network_gradients(copy, x, y, loss, max_entries=CHECK_ENTRIES, cancelled=cancel.is_set,
-                                                 through_outputs=True)
+                                                 through_outputs=True, training=training)
             except InterruptedError:
                 return
             except Exception as error:  # reported in the window, never lost on a thread
@@ -130,6 +134,8 @@ class GradientCheckPanel(QGroupBox):
         sampled = 0
         for row, (name, check) in enumerate(result.items()):
             verdict, colour = VERDICTS[check.verdict]
+            if check.verdict == "unresolved" and name in self._shift_free:
+                verdict, colour = SHIFT_FREE, VERDICTS["agrees"][1]
             cells = (name, f"{check.checked:,}" + ("" if check.checked == check.total else f" of {check.total:,}"),
                      f"{check.relative_error:.2e}", verdict)
             for column, text in enumerate(cells):
@@ -142,7 +148,8 @@ class GradientCheckPanel(QGroupBox):
         self._fit_columns()
         self._fit_rows()
         worst = max(check.relative_error for check in result.values())
-        tiny = [name for name, check in result.items() if check.verdict in ("rounding", "unresolved")]
+        tiny = [name for name, check in result.items() if check.verdict in ("rounding", "unresolved")
+                and name not in self._shift_free]
         self.note.setText(
             f"Central differences of the outputs <i>y</i>, h = 10<sup>−6</sup>, on a float64 copy, times "
             f"∂<i>E</i>/∂<i>y</i>. Worst relative error {worst:.1e} (green &lt; 10<sup>−6</sup>, amber &lt; "
@@ -165,14 +172,29 @@ def rounding_note(names: list[str]) -> str:
             "gradient differs from both differences by far more than they differ from each other (red).")
 
 
+def shift_free(trace) -> set[str]:
+    """The biases whose gradient is exactly 0 in training mode: one per kernel or unit, right before a batch
+    normalization, which subtracts the batch's mean and so any shift they add. Their differences are rounding
+    (below what they resolve): agreeing with 0 is all a check can show, and all there is."""
+    return {f"{layer.index}.{name}" for layer, after in zip(trace.layers, trace.layers[1:], strict=False)
+            if after.kind == "BatchNorm"
+            for name, value in layer.params.items() if name in ("biases", "bias") and value.ndim == 1}
+
+
 def kinks(trace) -> str:
     """ReLU inputs at the kink, where no derivative exists: a central difference there sees the
-    average of both sides (½), the engine uses 0; it shows up as a large error in the biases."""
+    average of both sides (½), the engine uses 0; it shows up as a large error in the biases. In training
+    mode a batch normalization of dense units gives one sample's units exactly β (σ² = 0): 0 on a new network."""
     counts = [(layer.index, int(np.sum(np.abs(layer.input) <= 1e-6))) for layer in trace.layers if layer.kind == "ReLU"]
     where = ", ".join(f"{count:,} in layer {index}" for index, count in counts if count)
     if not where:
         return ""
+    normalized = [index for index, count in counts if count and index > 0 and trace.training
+                  and trace.layers[index - 1].kind == "BatchNorm" and trace.layers[index - 1].input.ndim == 2]
     return (f"<br><b>Note:</b> ReLU inputs within h of the kink at 0 ({where}; blank image patches with a zero "
             "bias land exactly there). The derivative does not exist at 0: the engine uses 0, a central "
             "difference averages both sides, so the biases that move those inputs show a large error that "
-            "says nothing about the gradient elsewhere.")
+            "says nothing about the gradient elsewhere."
+            + (f" Layer {normalized[0] - 1} normalizes dense units over a batch of this one sample: each unit's "
+               "output is exactly its β (0 on a new network), so its ReLU sits at the kink and β looks wrong; "
+               "once training has moved β from 0 it does not." if normalized else ""))

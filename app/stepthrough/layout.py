@@ -10,8 +10,8 @@ explanation, up to PANELS arrays and the hover read-out.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QListWidget, QPushButton, QScrollArea,
-                               QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QListWidget, QPushButton,
+                               QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from app.stepthrough.array_panel import ArrayPanel
 from app.stepthrough.gradient_check import GradientCheckPanel
@@ -52,6 +52,10 @@ class StepThroughLayout:
         navigation = QHBoxLayout()
         navigation.addWidget(self.previous_button)
         navigation.addWidget(self.next_button)
+        self.evaluation_box = QCheckBox("Evaluation mode (as predictions)")
+        self.evaluation_box.setToolTip("Dropout keeps every value and batch normalization uses its running averages, "
+                                       "as predictions do. Off: training mode, as Apply update computes")
+        self.evaluation_box.hide()   # shown for a network with dropout or batch normalization
         self.editor = KernelEditor()
         self.checker = GradientCheckPanel()
         self.apply_button = QPushButton("Apply update")
@@ -65,6 +69,7 @@ class StepThroughLayout:
         column.addWidget(QLabel("<b>Steps</b>"))
         column.addWidget(self.step_list, 2)
         column.addLayout(navigation)
+        column.addWidget(self.evaluation_box)
         column.addWidget(self.editor)
         column.addWidget(self.checker, 1)
         # Scrolled when the window is lower than the column (1024×768): squeezed, the kernel table got a

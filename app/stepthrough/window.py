@@ -61,6 +61,7 @@ class StepThroughWindow(StepThroughLayout, QDialog):
         self.editor.refused.connect(self.status.setText)
         self.checker.requested.connect(self.check_gradients)
         self.apply_button.clicked.connect(self.apply_update)
+        self.evaluation_box.toggled.connect(lambda _on: self.recompute())
         for panel in self.panels:
             panel.hovered.connect(self.hover)
             panel.clicked.connect(self._clicked)
@@ -73,6 +74,7 @@ class StepThroughWindow(StepThroughLayout, QDialog):
         rebuilt = rebuild(weights)
         self.network, self.loss, self.optimizer = rebuilt.network, rebuilt.loss, rebuilt.optimizer
         self.editor.set_network(self.network, weights.params)
+        self.evaluation_box.setVisible(self.has_modes)
         self.apply_button.setEnabled(True)
         applied, self.awaiting_apply, self.is_stale = self.awaiting_apply, False, False
         if not applied:  # opened on other weights: what an earlier update did is not about these
@@ -102,9 +104,13 @@ class StepThroughWindow(StepThroughLayout, QDialog):
     def recompute(self) -> None:
         """Trace the sample with the current (possibly edited) weights and redraw everything."""
         _, _, x, y = self.sample
-        self.trace = trace(self.network, x, y, self.loss, self.optimizer)
+        self.trace = trace(self.network, x, y, self.loss, self.optimizer, training=self.training_mode)
         if self.model_loss is None:
             self.model_loss = self.trace.loss
+        if self.has_modes and not self.training_mode:   # Apply takes a training step: the steps shown must be its own
+            self.apply_button.setEnabled(False)
+        elif not self.awaiting_apply and not self.is_stale:
+            self.apply_button.setEnabled(True)
         self.checker.clear()
         self.steps = build_steps(self.trace, self.network)
         current = min(self.current, len(self.steps) - 1)
@@ -118,6 +124,29 @@ class StepThroughWindow(StepThroughLayout, QDialog):
         self.step_list.blockSignals(False)
         self.show_step(current)
         self._update_header()
+
+    @property
+    def has_modes(self) -> bool:
+        """Whether the network computes otherwise in training than in evaluation (dropout, batch normalization)."""
+        return self.network is not None and any(layer.buffers for layer in self.network.layers)
+
+    @property
+    def training_mode(self) -> bool:
+        """The pass shown is in training mode (as Apply update computes it) unless evaluation mode is ticked."""
+        return self.has_modes and not self.evaluation_box.isChecked()
+
+    def _mode_text(self) -> str:
+        if not self.has_modes:
+            return ""
+        if self.training_mode:
+            scores = self.network.forward(self.sample[2])   # layers outside a pass are in evaluation mode
+            best = int(np.argmax(scores[0]))
+            return (" · <b>training mode</b>: dropout's mask of the next step and this sample's batch statistics, "
+                    f"as Apply update computes them (evaluation mode predicts <b>{self.model.classes[best]}</b>, "
+                    f"{'p' if self.loss.on_logits else 'output'} "
+                    f"{self.loss.probabilities(scores)[0][best]:.4f})")
+        return (" · <b>evaluation mode</b>: no dropout, batch normalization's running averages, as predictions "
+                "(Apply update takes a training step: untick to see it)")
 
     @property
     def edited(self) -> bool:
@@ -137,7 +166,7 @@ class StepThroughWindow(StepThroughLayout, QDialog):
         kind = "p" if self.loss.on_logits else "output"
         text = (f"<b>{title}</b> · {shown_label} · predicted <b>{classes[best]}</b> "
                 f"({kind} {probabilities[best]:.4f}) {verdict} · loss <b><i>E</i> = {self.trace.loss:.8g}</b>"
-                f" · {self.weights.dtype}, η = {self.weights.learning_rate:g}")
+                f" · {self.weights.dtype}, η = {self.weights.learning_rate:g}" + self._mode_text())
         if self.edited:
             text += (f" · <span style='color:#b35c00'>kernels edited (the model's weights give "
                      f"<i>E</i> = {self.model_loss:.8g})</span>")
@@ -188,10 +217,11 @@ class StepThroughWindow(StepThroughLayout, QDialog):
             return
         step, source = self.steps[self.current], self.panel(key)
         layer = self.trace.layers[step.layer] if step.layer is not None else None
-        if step.phase == "forward" and layer is not None and layer.kind == "Convolutional" and key in ("Y", "terms"):
-            explanation = explain.convolution_pixel(layer, key, index)
+        conv = self.network.layers[step.layer] if layer is not None and layer.kind == "Convolutional" else None
+        if step.phase == "forward" and conv is not None and key in ("Y", "terms"):
+            explanation = explain.convolution_pixel(layer, key, index, conv.stride, conv.pads)
         elif step.phase == "backward" and key == "dK":
-            explanation = explain.kernel_gradient(layer, index)
+            explanation = explain.kernel_gradient(layer, index, conv.stride, conv.pads)
         else:  # any other number: its value, its cell outlined (a vector's cells are not drawn as such)
             pixel = [(key, index[:-2], slice(index[-2], index[-2] + 1), slice(index[-1], index[-1] + 1))] \
                 if len(index) >= 2 else []
@@ -222,7 +252,7 @@ class StepThroughWindow(StepThroughLayout, QDialog):
 
     def check_gradients(self) -> None:
         _, _, x, y = self.sample
-        self.checker.start(self.network, x, y, self.loss, self.trace)
+        self.checker.start(self.network, x, y, self.loss, self.trace, training=self.training_mode)
 
     # -- applying the update ------------------------------------------------------------------
     def apply_update(self) -> None:

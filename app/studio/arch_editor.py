@@ -16,10 +16,12 @@ from cnn import arch
 from cnn.arch.grammar import CHOICES, LIMITS, LayerSpec
 from cnn.presets import PRESETS
 
-COLUMNS = ("Layer", "Size", "Kernel", "Bias", "Init", "Output", "Parameters", "Problem")
-SIZE_NAMES = {"conv": "depth", "maxpool": "window", "dense": "units"}
+from app.studio.arch_fields import FIELDS, typed_field
+
+COLUMNS = ("Layer", "Size", "Kernel", "Stride", "Pad", "P", "Bias", "Init", "Output", "Parameters", "Problem")
+SIZE_NAMES = {"conv": "depth", "maxpool": "window", "avgpool": "window", "dense": "units"}
 NEW_LAYER = {"conv": LayerSpec("conv", 8, 3, "kernel", "he"), "maxpool": LayerSpec("maxpool", 2),
-             "dense": LayerSpec("dense", 10, init="xavier")}
+             "avgpool": LayerSpec("avgpool", 2), "dense": LayerSpec("dense", 10, init="xavier")}
 UNKNOWN = "not known: a layer above cannot be built, so this layer's input shape is unknown"
 INVALID = QColor(255, 220, 220)
 UNDO_LIMIT = 200          # edits kept for Undo
@@ -64,6 +66,7 @@ class ArchitectureEditor(QDialog):
         self.history: list[tuple[list[LayerSpec], int]] = []   # (layers, selected row) before each edit, for Undo
         self.classes = 2
         self.rows: list[arch.Row] = []
+        self.typed_problems: dict[int, str] = {}   # row → the grammar's reason for a field typed wrong
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         self.preset = QComboBox()
@@ -94,7 +97,7 @@ class ArchitectureEditor(QDialog):
         bottom.addWidget(self.apply)
         bottom.addWidget(close)
         layout.addLayout(bottom)
-        self.resize(900, 480)
+        self.resize(1000, 480)   # every column, Problem included, on a 1024-wide screen
 
     def _edit_buttons(self) -> QHBoxLayout:
         """Add (a layer of the kind chosen beside it), Remove, Move up, Move down and Undo (also Ctrl+Z)."""
@@ -136,6 +139,7 @@ class ArchitectureEditor(QDialog):
 
     def set_layers(self, specs: list[LayerSpec]) -> None:
         self.specs = list(specs)
+        self.typed_problems = {}
         self.table.setRowCount(len(self.specs))
         for row, spec in enumerate(self.specs):
             self._fill_row(row, spec)
@@ -187,10 +191,20 @@ class ArchitectureEditor(QDialog):
         self._remember()
         if "kind" in changes and changes["kind"] != spec.kind:
             self.specs[row] = NEW_LAYER.get(changes["kind"], LayerSpec(changes["kind"]))
+            self.typed_problems.pop(row, None)
             self._fill_row(row, self.specs[row])
         else:
             self.specs[row] = replace(spec, **changes)
         self._replan()
+
+    def typed(self, row: int, attribute: str, value, error: str | None) -> None:
+        """A stride, pad or P typed in row `row`: the layer takes it, or the row shows the grammar's reason."""
+        if error is not None:
+            self.typed_problems[row] = error
+            self._replan()
+            return
+        self.typed_problems.pop(row, None)
+        self.edit(row, **{attribute: value})
 
     # -- the table -----------------------------------------------------------------------------
     def _fill_row(self, row: int, spec: LayerSpec) -> None:
@@ -206,7 +220,10 @@ class ArchitectureEditor(QDialog):
         kernel = self._spin(spec.kernel, LIMITS["kernel size"], spec.kind == "conv",
                             lambda value, r=row: self.edit(r, kernel=value), "kernel K of K×K")
         self.table.setCellWidget(row, 2, kernel)
-        for column, name, used in ((3, "bias", spec.kind == "conv"), (4, "init", spec.kind in ("conv", "dense"))):
+        for name in FIELDS:
+            self.table.setCellWidget(row, COLUMNS.index(name), typed_field(
+                spec, name, lambda attribute, value, error, r=row: self.typed(r, attribute, value, error)))
+        for column, name, used in ((6, "bias", spec.kind == "conv"), (7, "init", spec.kind in ("conv", "dense"))):
             choice = QComboBox()
             choice.addItems(CHOICES[name] if used else ("–",))   # a layer without it shows a dash
             choice.setCurrentText(getattr(spec, name))
@@ -233,16 +250,17 @@ class ArchitectureEditor(QDialog):
             # a last layer with the wrong number of outputs shows its shape and count all the same.
             known = row.output_shape is not None
             shape = "×".join(map(str, row.output_shape)) if known else "—"
-            cells = (shape, f"{row.parameters:,}" if known else "—", row.problem or "")
-            tip = row.problem or ("" if row.input_shape is not None else UNKNOWN)
-            for column, text in zip((5, 6, 7), cells, strict=True):
+            problem = self.typed_problems.get(index) or row.problem
+            cells = (shape, f"{row.parameters:,}" if known else "—", problem or "")
+            tip = problem or ("" if row.input_shape is not None else UNKNOWN)
+            for column, text in zip((8, 9, 10), cells, strict=True):
                 item = QTableWidgetItem(text)
                 item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
                 item.setToolTip(tip)
-                if row.problem:
+                if problem:
                     item.setBackground(QBrush(INVALID))
                 self.table.setItem(index, column, item)
-        problems = [row.problem for row in self.rows if row.problem]
+        problems = [problem for _, problem in self.problems()]
         self.text.setText(arch.text(self.specs))
         self.apply.setEnabled(bool(self.specs) and not problems)
         total = sum(row.parameters for row in self.rows)
@@ -255,7 +273,8 @@ class ArchitectureEditor(QDialog):
 
     def problems(self) -> list[tuple[int, str]]:
         """(row, reason) of every invalid layer."""
-        return [(index, row.problem) for index, row in enumerate(self.rows) if row.problem]
+        found = [(index, self.typed_problems.get(index) or row.problem) for index, row in enumerate(self.rows)]
+        return [(index, problem) for index, problem in found if problem]
 
     def cell_text(self, row: int, column: str) -> str:
         item = self.table.item(row, COLUMNS.index(column))

@@ -127,6 +127,15 @@ def _parse_token(token: str, index: int) -> LayerSpec:
     return LayerSpec(kind, size, kernel, **settings)
 
 
+def field(key: str, value: str):
+    """One typed value as the grammar reads it: 'stride' and 'pad' (conv's options) or 'p' (dropout's
+    probability); raises ArchitectureError with the grammar's one-line reason (what the editor shows)."""
+    def fail(reason):
+        return ArchitectureError(reason)
+    value = value.strip().lower()
+    return _probability(value, fail) if key == "p" else _option(key, value, fail)
+
+
 def _option(key: str, value: str, fail):
     """An option's value: stride a whole number, pad valid, same or a whole number (0 is valid)."""
     if key == "stride":

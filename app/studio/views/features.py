@@ -14,7 +14,9 @@ from app.widgets.imaging import DIVERGING, GRAY, SEQUENTIAL, MosaicImage, image_
 
 ACTIVATIONS = ("Sigmoid", "ReLU", "Tanh", "Softmax")
 FORMULAS = {"Convolutional": "Y = B + Σ X ⋆ K", "Dense": "Y = W X + B", "Sigmoid": "σ(X)", "ReLU": "max(X, 0)",
-            "Tanh": "tanh(X)", "Softmax": "softmax(X)", "MaxPool2D": "max over windows", "Reshape": "reshaped"}
+            "Tanh": "tanh(X)", "Softmax": "softmax(X)", "MaxPool2D": "max over windows", "Reshape": "reshaped",
+            "AvgPool2D": "mean over windows", "GlobalAvgPool": "mean of each map",
+            "BatchNorm": "γ (X − μ_run)/√(σ²_run + ε) + β", "Dropout": "Y = X (evaluation: no dropout)"}
 
 
 def levels_for(kind: str, array: np.ndarray):

@@ -10,7 +10,7 @@ from app.model.layer_cells import map_cells, parameter_cells
 from app.studio.views.snapshot_view import SnapshotView
 from app.widgets.grid_plot import GridPlot
 
-SYMBOLS = {"kernels": "∂E/∂K", "weights": "∂E/∂W"}
+SYMBOLS = {"kernels": "∂E/∂K", "weights": "∂E/∂W", "gamma": "∂E/∂γ"}   # the one drawn: the first of these
 
 
 class GradientsView(SnapshotView):

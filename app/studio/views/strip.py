@@ -11,7 +11,7 @@ from app.studio.views.features import levels_for
 from app.widgets.grid_plot import GridPlot
 
 ROW_HEIGHT = 118      # pixels per layer
-COLUMNS = 16          # maps per row of a layer's panel
+COLUMNS = 8           # maps per row of a layer's panel: 16 maps of 28×28 in one row were 14 px each
 
 
 class StripView(QWidget):

@@ -13,6 +13,8 @@ from app.widgets.grid_plot import GridPlot
 from app.widgets.imaging import symmetric_levels
 
 HINT = "Hover over a weight to read its value."
+WHAT = {"kernels": "<b>Kernels</b> K<sub>ij</sub>", "weights": "<b>Weights</b> W",
+        "gamma": "<b>γ</b> (the scale)"}
 
 
 class WeightsView(SnapshotView):
@@ -70,7 +72,7 @@ class WeightsView(SnapshotView):
             return
         state, infos = s.layers[self.layer], [layer.info for layer in s.layers]
         names = list(state.params)
-        main_name = next((n for n in names if n in ("kernels", "weights")), None)
+        main_name = next((n for n in names if n in ("kernels", "weights")), names[0] if names else None)
         self.main.plot.setVisible(main_name is not None)
         self.bias.plot.setVisible(len(names) > (main_name is not None))
         templates = main_name == "weights" and input_maps_shape(infos, self.layer) is not None
@@ -81,13 +83,14 @@ class WeightsView(SnapshotView):
             return
         if main_name is not None:
             cells = parameter_cells(infos, self.layer, main_name, state.params[main_name], s.classes)
-            what = "<b>Kernels</b> K<sub>ij</sub>" if main_name == "kernels" else "<b>Weights</b> W"
+            what = WHAT.get(main_name, f"<b>{main_name}</b>")
             if templates and not self.all_units.isChecked():
                 self._show_unit(cells, state)
             else:
                 if templates:
                     what += ", one row per output unit, each in its input's shape"
-                self.title.setText(f"{what} of {state.info.title}; its biases below")
+                below = "β (the shift) below" if main_name == "gamma" else "its biases below"
+                self.title.setText(f"{what} of {state.info.title}; {below}")
                 self.main.show(cells, aspect=self._aspect())
         for name in names:
             if name != main_name:
