@@ -99,3 +99,9 @@ def test_show_lists_the_moments_when_the_runs_data_is_gone(tmp_path, cli_mnist_o
     assert any(line.startswith("the moments inside an epoch are not evaluated: the run's data cannot be read (")
                for line in out)
     assert "step 0  epoch 0  test accuracy —" in out and out[-1].startswith("step 20  epoch 1  test accuracy ")
+
+
+def test_show_of_a_folder_that_is_no_run_says_so_and_fails(tmp_path, capsys):
+    assert main(["show", str(tmp_path)]) == 2
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"{tmp_path.name}  unreadable  (not a run folder (no run.json))"]

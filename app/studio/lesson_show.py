@@ -56,6 +56,7 @@ class ShowMe(QObject):
     def _trained(self, name: str) -> None:
         model = self.window.model
         if model is not None and is_trained(model.config, self.window.trained, name):
+            self.window.settings_panel.set_config(model.config)   # the form says what trained it (not a draft)
             return
         config = preset_config(name)
         self.window.banner.hide()

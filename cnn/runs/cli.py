@@ -82,6 +82,8 @@ def run_line(entry) -> str:
 def show(folder: Path, evaluate_all: bool = True) -> int:
     entry = inspect(_run_folder(folder))
     print(run_line(entry))
+    if entry.info is None and not (Path(folder) / "moments").is_dir():
+        return 2    # not a run at all: the line above says why
     test = None
     if entry.info is not None:
         for name, value in entry.info.settings.as_dict().items():
