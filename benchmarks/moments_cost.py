@@ -4,7 +4,7 @@ digits preset.
 
     python -m benchmarks.moments_cost [--epochs 20] [--digits-epochs 8] [--digits-limit all]
 
-The time is measured inside the writes (each write_moment call), so that another process on a shared
+The time is measured inside the writes (each write_moment and share_moment call), so that another process on a shared
 machine slows the training and the writes alike rather than one of two separate runs. A shorter run
 (fewer epochs, a digits limit) also prints the folder size its planned run would have: its moments at
 their measured size, counted by the rule (step 0, steps 1, 2, 4, … of the first epoch, every epoch's end).
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import cnn.runs.recorder as recorder_module
 from cnn.config import RunConfig
+from cnn.presets import PRESETS
 from cnn.data import load_mnist
 from cnn.runs.moments import MOMENTS, list_moments
 from cnn.runs.recorder import RunRecorder
@@ -37,15 +38,18 @@ def planned_count(steps_per_epoch: int, epochs: int) -> int:
 
 def measure(name: str, config: RunConfig, epochs: int, planned_epochs: int, raw, root: Path) -> None:
     spent = []
-    real = recorder_module.write_moment
+    real = {name: getattr(recorder_module, name) for name in ("write_moment", "share_moment")}
 
-    def timed_write(*args, **kwargs):
-        started = time.perf_counter()
-        try:
-            return real(*args, **kwargs)
-        finally:
-            spent.append(time.perf_counter() - started)
-    recorder_module.write_moment = timed_write
+    def timed(function):
+        def call(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent.append(time.perf_counter() - started)
+        return call
+    for name, function in real.items():   # an epoch's end shares its checkpoint's file: that link is timed too
+        setattr(recorder_module, name, timed(function))
     try:
         session = Session(config, raw)
         started = time.perf_counter()
@@ -55,7 +59,8 @@ def measure(name: str, config: RunConfig, epochs: int, planned_epochs: int, raw,
         recorder.close()
         total = time.perf_counter() - started
     finally:
-        recorder_module.write_moment = real
+        for name, function in real.items():
+            setattr(recorder_module, name, function)
     moments, _ = list_moments(recorder.folder)
     size = folder_bytes(recorder.folder)
     moment_size = folder_bytes(recorder.folder / MOMENTS) / len(moments)
@@ -70,7 +75,7 @@ def measure(name: str, config: RunConfig, epochs: int, planned_epochs: int, raw,
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=20, help="epochs of the original experiment")
-    parser.add_argument("--digits-epochs", type=int, default=8)
+    parser.add_argument("--digits-epochs", type=int, default=PRESETS["digits"].epochs)
     parser.add_argument("--digits-limit", default="all", help="images per class for digits, or 'all'")
     args = parser.parse_args(argv)
     raw = load_mnist()
