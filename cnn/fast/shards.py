@@ -5,8 +5,8 @@ without it), so two halves of a batch run on two cores at the same time. Each ha
 own shallow copy of the layers: the copies share the parameters (the same `params` dict) and keep
 their own activations and gradients. Each half takes its forward pass, its loss and its backward
 pass in one hand-over to the second thread: the batch's mean loss is the halves' means weighted by
-their sizes, so each half's ∂E/∂output is its own times its share (exact for even batches: a power
-of two). Each parameter's gradient is the first half's plus the second's, a sum in another order
+their sizes, so each half's ∂E/∂output is its own times its share (exact for an even batch: a halving
+is exact in binary). Each parameter's gradient is the first half's plus the second's, a sum in another order
 than one pass's, so equal to it within rounding (tests/test_fast.py). The split does not depend on
 the machine: two halves on one core give the same numbers, one after the other.
 
