@@ -84,7 +84,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as root:
         measure("original", RunConfig.from_preset("original", epochs=args.epochs), args.epochs, 20, raw, Path(root))
         measure("digits", RunConfig.from_preset("digits", epochs=args.digits_epochs, limit=limit),
-                args.digits_epochs, 8, raw, Path(root))
+                args.digits_epochs, PRESETS["digits"].epochs, raw, Path(root))
     return 0
 
 
