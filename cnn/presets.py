@@ -85,6 +85,6 @@ PRESETS = {preset.name: preset for preset in (
            "by up to one pixel", digits_network, tuple(range(10)), None, 7, 0.08, 128, 0.9,
            "float32", True, 0.65, 1),
     Preset("modern", "all ten digits, padded convolutions with batch normalization, dropout, Adam with a decaying "
-           "step, images moved by up to one pixel", modern_network, tuple(range(10)), None, 5, 0.003, 128, 0.0,
-           "float32", True, 0.5, 1, "adam"),
+           "step, images moved by up to one pixel", modern_network, tuple(range(10)), None, 6, 0.003, 128, 0.0,
+           "float32", True, 0.6, 1, "adam"),
 )}
