@@ -7,8 +7,8 @@ import numpy as np
 from .layer import Layer
 
 
-class MaxPool2D(Layer):
-    """(N, C, H, W) → (N, C, H//p, W//p). The gradient goes to the first maximum of each window."""
+class WindowPool(Layer):
+    """What max and average pooling share: non-overlapping p×p windows of (C, H, W) inputs."""
 
     def __init__(self, input_shape, pool_size: int = 2, dtype="float64"):
         super().__init__(dtype)
@@ -22,6 +22,10 @@ class MaxPool2D(Layer):
 
     def config(self) -> dict:
         return {"input_shape": list(self.input_shape), "pool_size": self.pool_size}
+
+
+class MaxPool2D(WindowPool):
+    """(N, C, H, W) → (N, C, H//p, W//p). The gradient goes to the first maximum of each window."""
 
     def _offsets(self) -> list[tuple]:
         """Indices of the p·p strided views x[:, :, i::p, j::p] of the cropped input, in window order."""
@@ -54,22 +58,9 @@ class MaxPool2D(Layer):
         return input_gradient
 
 
-class AvgPool2D(Layer):
+class AvgPool2D(WindowPool):
     """(N, C, H, W) → (N, C, H//p, W//p), the mean of each p×p window (stride p; a ragged edge is dropped):
         Y[r, c] = (1/p²) Σ_a,b X[p·r + a, p·c + b]      ∂E/∂X[p·r + a, p·c + b] = ∂E/∂Y[r, c] / p²."""
-
-    def __init__(self, input_shape, pool_size: int = 2, dtype="float64"):
-        super().__init__(dtype)
-        self.input_shape, self.pool_size = tuple(input_shape), int(pool_size)
-        if len(self.input_shape) != 3 or self.pool_size < 1 or self.pool_size > min(self.input_shape[1:]):
-            raise ValueError(f"cannot pool {self.input_shape} with pool_size {pool_size}")
-
-    def output_shape(self, input_shape=None) -> tuple:
-        c, h, w = self.input_shape
-        return (c, h // self.pool_size, w // self.pool_size)
-
-    def config(self) -> dict:
-        return {"input_shape": list(self.input_shape), "pool_size": self.pool_size}
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         self.input = input

@@ -1,5 +1,7 @@
 import os
+import struct
 import tempfile
+import zlib
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The studio records every run in the user's application-data folder unless told otherwise: in the
@@ -122,3 +124,22 @@ def _continued_run_repeats(continued, whole_records, network, whole, arrays, who
 @pytest.fixture
 def continued_run_repeats():
     return _continued_run_repeats
+
+
+# Pictures the image readers' tests share (tests/test_predict.py, tests/test_image_files.py).
+def on_a_page(digit: np.ndarray, size=(300, 400), at=(20, 30), scale=4) -> np.ndarray:
+    """A 28×28 white-on-black digit drawn dark-on-light, `scale` times larger, on a white page."""
+    page = np.ones(size)
+    big = np.kron(digit, np.ones((scale, scale)))
+    page[at[0]:at[0] + big.shape[0], at[1]:at[1] + big.shape[1]] = 1 - big
+    return page
+
+
+def absurd_png(path, width=100_000, height=100_000) -> str:
+    """A PNG whose header declares width × height pixels, with one short row of data."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                     + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+    return str(path)

@@ -2,10 +2,8 @@
 name before they are decoded. (cnn-predict reads with Pillow: tests/test_predict.py.)"""
 import gzip
 import os
-import struct
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +11,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from app.widgets.image_files import MAX_DECLARED_SIDE, MAX_SIDE, ImageFileError, load_digit, read_grey
+from tests.conftest import absurd_png, on_a_page
 
 
 def save_png(path, grey: np.ndarray) -> str:
@@ -20,24 +19,6 @@ def save_png(path, grey: np.ndarray) -> str:
     pixels = np.ascontiguousarray((np.clip(grey, 0, 1) * 255).round().astype(np.uint8))
     image = QImage(pixels.data, pixels.shape[1], pixels.shape[0], pixels.strides[0], QImage.Format_Grayscale8)
     assert image.copy().save(str(path), "PNG")
-    return str(path)
-
-
-def on_a_page(digit: np.ndarray, size=(300, 400), at=(20, 30), scale=4) -> np.ndarray:
-    """A 28×28 white-on-black digit drawn dark-on-light, `scale` times larger, on a white page."""
-    page = np.ones(size)
-    big = np.kron(digit, np.ones((scale, scale)))
-    page[at[0]:at[0] + big.shape[0], at[1]:at[1] + big.shape[1]] = 1 - big
-    return page
-
-
-def absurd_png(path, width=100_000, height=100_000) -> str:
-    """A PNG whose header declares width × height pixels, with one short row of data."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-                     + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
     return str(path)
 
 

@@ -5,10 +5,8 @@ import gzip
 import json
 import os
 import re
-import struct
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +19,7 @@ from cnn.pictures import MAX_DECLARED_SIDE, MAX_SIDE, PictureError, load_digit, 
 from cnn.predict import main
 from cnn.preprocess import preprocess
 from cnn.session import Session
+from tests.conftest import absurd_png, on_a_page
 
 
 @pytest.fixture(scope="module")
@@ -37,24 +36,6 @@ def trained(raw_mnist, tmp_path_factory):
 def save_png(path, grey: np.ndarray) -> str:
     """(H, W) floats in [0, 1] as an 8-bit grey PNG."""
     Image.fromarray((np.clip(grey, 0, 1) * 255).round().astype(np.uint8), "L").save(path, "PNG")
-    return str(path)
-
-
-def on_a_page(digit: np.ndarray, size=(300, 400), at=(20, 30), scale=4) -> np.ndarray:
-    """A 28×28 white-on-black digit drawn dark-on-light, `scale` times larger, on a white page."""
-    page = np.ones(size)
-    big = np.kron(digit, np.ones((scale, scale)))
-    page[at[0]:at[0] + big.shape[0], at[1]:at[1] + big.shape[1]] = 1 - big
-    return page
-
-
-def absurd_png(path, width=100_000, height=100_000) -> str:
-    """A PNG whose header declares width × height pixels, with one short row of data."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-                     + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
     return str(path)
 
 

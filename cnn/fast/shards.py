@@ -5,15 +5,15 @@ without it), so two halves of a batch run on two cores at the same time. Each ha
 own shallow copy of the layers: the copies share the parameters (the same `params` dict) and keep
 their own activations and gradients. Each half takes its forward pass, its loss and its backward
 pass in one hand-over to the second thread: the batch's mean loss is the halves' means weighted by
-their sizes, so each half's ∂E/∂output is its own times its share (exact for an even batch: a halving
-is exact in binary). Each parameter's gradient is the first half's plus the second's, a sum in another order
-than one pass's, so equal to it within rounding (tests/test_fast.py). The split does not depend on
+their sizes, so each half's ∂E/∂output is its own times its share (exact for an even batch: a
+halving is exact in binary). Each parameter's gradient is the first half's plus the second's, a sum
+in another order than one pass's, so equal to it within rounding (tests/test_fast.py). The split does not depend on
 the machine: two halves on one core give the same numbers, one after the other.
 
 When another program keeps a core busy, the two threads wait for each other at every step and one
 after the other on this thread is faster; `Chooser` times both ways (TRIES times each at first) and
-takes the faster, trying the other way every PROBE_EVERY steps to notice when the core is free again. Either way the numbers are
-the same.
+takes the faster, trying the other way every PROBE_EVERY steps to notice when the core is free again.
+Either way the numbers are the same.
 """
 from __future__ import annotations
 
