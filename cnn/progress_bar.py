@@ -13,8 +13,10 @@ FALLBACK_SIZE = (80, 24)    # a terminal that tells no size (a pseudo-terminal n
 
 
 class ProgressBar:
-    def __init__(self, stream, mininterval: float = 0.1):
-        self.stream, self.mininterval = stream, mininterval
+    def __init__(self, stream, mininterval: float | None = None):
+        """mininterval: seconds between redraws at least (None: tqdm's own, 0.1, or TQDM_MININTERVAL's)."""
+        self.stream = stream
+        self.options = {} if mininterval is None else {"mininterval": mininterval}
         self.bar: tqdm | None = None
         self.epoch: int | None = None
 
@@ -25,8 +27,8 @@ class ProgressBar:
             self.bar = tqdm(total=record.steps_per_epoch, initial=record.step, file=self.stream,
                             desc=f"epoch {record.epoch}", unit="sample",
                             unit_scale=record.batch_size if record.batch_size > 1 else False,   # steps → samples
-                            mininterval=self.mininterval, leave=False, smoothing=0.1,
-                            postfix={"loss": f"{record.loss:.4f}"}, **_size(self.stream))
+                            leave=False, smoothing=0.1, postfix={"loss": f"{record.loss:.4f}"},
+                            **self.options, **_size(self.stream))
             return
         self.bar.set_postfix(loss=f"{record.loss:.4f}", refresh=False)
         self.bar.update(record.step - self.bar.n)

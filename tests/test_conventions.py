@@ -101,7 +101,9 @@ def test_cnn_train_on_a_terminal_draws_tqdms_bar_from_an_unknown_rate(tmp_path):
     import subprocess
     import sys
     master, slave = pty.openpty()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "COLUMNS": "120"}
+    # every step redrawn (tqdm reads TQDM_*): a 200-step epoch may end within tqdm's 0.1 s between redraws
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "COLUMNS": "120", "TQDM_MININTERVAL": "0",
+           "TQDM_MINITERS": "1"}
     process = subprocess.Popen([sys.executable, "-m", "cnn", "--epochs", "2", "--quiet"], stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=slave, env=env)
     os.close(slave)

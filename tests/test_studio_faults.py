@@ -31,6 +31,7 @@ def test_garbage_remembered_values_become_defaults_and_are_named_once(qtbot, tmp
     path = tmp_path / "garbage.ini"
     settings = QSettings(str(path), QSettings.IniFormat)
     settings.setValue("run/config", json.dumps({"seed": 2**31 + 5, "epochs": 3}))   # RunConfig takes up to 2³²−1
+    settings.setValue("lesson/closed", True)   # the offscreen screen is 800 px wide: the studio with the lesson is 943
     settings.sync()
     with open(path, "a") as file:
         file.write("\n[window]\ngeometry=hello\ntrain_splitter=@ByteArray(garbage)\nworkspace=3\ntrain_tab=graphs\n"
@@ -144,10 +145,13 @@ def test_windows_closed_one_after_another_are_deleted_by_qt(qtbot, tmp_path):
 def test_trains_sub_tab_and_the_exact_geometry_are_remembered(qtbot, tmp_path):
     """The Health sub-tab of Train came back as Loss; the window came back 10 px lower, then 1 px right."""
     path = tmp_path / "s.ini"
+    closed = QSettings(str(path), QSettings.IniFormat)
+    closed.setValue("lesson/closed", True)     # the offscreen screen is 800 px wide: the studio with the lesson is 943
+    closed.sync()
     window = open_window(qtbot, path)
     window.show_workspace("train")
     window.train_tabs.setCurrentWidget(window.health_view)
-    window.setGeometry(window.geometry().adjusted(13, 17, -29, -31))
+    window.setGeometry(window.geometry().adjusted(-9, 17, -9, -31))   # moved and shorter (it is as narrow as it goes)
     geometry = window.geometry()
     window.close()
     again = open_window(qtbot, path)

@@ -27,9 +27,8 @@ def needed(window) -> dict[str, list[QWidget]]:
                            window.your_digit.label, window.your_digit.step_button, window.attribution_view.caption],
             "results": [window.results_view.matrix, window.results_view.gallery, window.results_view.evaluate_button],
             "runs": [window.runs_panel.tree, window.runs_panel.export_button, window.compare_view.graphics],
-            "all": controls + [window.workspaces.tabBar(), window.status.progress_bar,   # the lesson beside them
-                               window.lesson.page, window.lesson.show_button, window.lesson.check_button,
-                               window.lesson.next]}
+            "all": controls + [window.workspaces.tabBar(), window.status.progress_bar],
+            "lesson": [window.lesson.page, window.lesson.show_button, window.lesson.check_button, window.lesson.next]}
 
 
 def visible_rect(widget: QWidget) -> QRect:
@@ -58,7 +57,8 @@ def show_at(window, qtbot, size: tuple[int, int], name: str) -> QWidget:
     window.show_workspace(name)
     qtbot.waitUntil(lambda: window.width() == width and window.height() == height, timeout=30000)
     page = window.workspaces.currentWidget()
-    wanted = needed(window)[name] + needed(window)["all"]
+    # the lesson beside every workspace but Runs, where it steps aside for the runs' curves
+    wanted = needed(window)[name] + needed(window)["all"] + (needed(window)["lesson"] if name != "runs" else [])
     try:   # laid out (the scrolled columns fit their width a moment later); the assertions say what is cut
         qtbot.waitUntil(lambda: not cut_widgets(page) and all(map(whole_on_screen, wanted)), timeout=5000)
     except qtbot.TimeoutError:
@@ -110,8 +110,10 @@ def test_every_workspace_fits_the_screen(window, qtbot, size):
             if combo.isVisible() and combo is not window.layer_combo:   # the layer picker leaves the tabs their room
                 text = combo.fontMetrics().horizontalAdvance(combo.currentText())
                 assert text + 20 <= combo.width(), (name, combo.currentText(), combo.width())
-        for widget in needed(window)[name] + needed(window)["all"]:
+        lesson = needed(window)["lesson"] if name != "runs" else []
+        for widget in needed(window)[name] + needed(window)["all"] + lesson:
             assert whole_on_screen(widget), (name, type(widget).__name__, visible_rect(widget), widget.size())
+        assert window.lesson.isVisible() == (name != "runs"), name    # it steps aside on Runs only
         shown = [f for f in window.scene_fitters if f.graphics.isVisible()]
         qtbot.waitUntil(lambda shown=shown: all(drawn_width(f) <= f.graphics.viewport().width() + 2
                                                 for f in shown), timeout=30000)

@@ -164,6 +164,11 @@ class LessonPane(QFrame):
         self.window.settings.setValue("lesson/closed", False)
         self.show()
 
+    def step_aside(self, aside: bool) -> None:
+        """The lesson says nothing of Runs: there it steps aside for the runs' curves (their legends and
+        ticks need the width at 1024×768), and comes back on the workspaces it explains."""
+        self.setVisible(not aside and not remembered_closed(self.window.settings))
+
 
 def remembered_section(settings, count: int) -> int:
     """The section the learner was at (1 when none, or an unusable value)."""

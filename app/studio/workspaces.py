@@ -180,6 +180,7 @@ def place_lesson(window) -> None:
     window.lesson_splitter.setSizes([LESSON_WIDTH, 1300])
     window.lesson.open_section(remembered_section(window.settings, len(window.lesson.sections)))
     window.lesson.setVisible(not remembered_closed(window.settings))
+    window.workspaces.currentChanged.connect(lambda index: window.lesson.step_aside(NAMES[index] == "runs"))
 
 
 def _train(w) -> QWidget:
