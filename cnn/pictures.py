@@ -20,6 +20,16 @@ MAX_PIXELS = 40_000_000     # declared width × height above this is refused (a 
 MAX_DECLARED_SIDE = 20_000  # nor a side longer than this
 MAX_SIDE = 1024             # larger pictures are decoded scaled down to this longest side (the digit ends at 20 px)
 RAW_SIDE = 28               # --raw: pictures are MNIST's size, taken as they are
+
+
+def size_problem(width: int, height: int) -> str | None:
+    """Why a picture that declares width × height pixels is not decoded here (this reader's and the
+    studio's, app/widgets/image_files.py), or None."""
+    if width * height > MAX_PIXELS:
+        return f"the image declares {width}×{height} pixels, more than the {MAX_PIXELS // 1_000_000} million read here"
+    if max(width, height) > MAX_DECLARED_SIDE:
+        return f"the image declares {width}×{height} pixels, a side longer than the {MAX_DECLARED_SIDE:,} read here"
+    return None
 FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "PPM", "TGA", "ICO")   # Pillow's names; no others are tried
 DRAWING = "which is not read here; open a PNG, JPEG, BMP… picture of the digit"
 SNIFFED = 4096              # bytes looked at to tell a drawing
@@ -92,12 +102,9 @@ def _decode(file, fail, raw: bool) -> np.ndarray:
         width, height = image.size
         if width <= 0 or height <= 0:
             raise fail("the image declares no size")
-        if width * height > MAX_PIXELS:
-            raise fail(f"the image declares {width}×{height} pixels, more than the {MAX_PIXELS // 1_000_000} "
-                       "million read here")
-        if max(width, height) > MAX_DECLARED_SIDE:
-            raise fail(f"the image declares {width}×{height} pixels, a side longer than the {MAX_DECLARED_SIDE:,} "
-                       "read here")
+        problem = size_problem(width, height)
+        if problem:
+            raise fail(problem)
         if raw and (width, height) != (RAW_SIDE, RAW_SIDE):
             raise fail(f"is {width}×{height} pixels; --raw reads {RAW_SIDE}×{RAW_SIDE} pictures as they are")
         try:

@@ -12,12 +12,10 @@ from PySide6.QtCore import QFile, QFileDevice, QIODevice, QLoggingCategory, QSiz
 from PySide6.QtGui import QImage, QImageReader, QPainter
 
 from cnn.files import open_regular, shown
+from cnn.pictures import MAX_DECLARED_SIDE, MAX_PIXELS, MAX_SIDE, size_problem  # noqa: F401 (the bounds, one place)
 from cnn.preprocess import EmptyImage, Preprocessed, preprocess
 from cnn.quiet import stderr_filtered
 
-MAX_PIXELS = 40_000_000   # declared width × height above this is refused (a 7000×5700 photo still opens)
-MAX_DECLARED_SIDE = 20_000  # nor a side longer than this
-MAX_SIDE = 1024           # larger pictures are decoded scaled down to this longest side (the digit ends at 20 px)
 FORMATS = "PNG, JPEG, BMP"
 # The formats (as Qt's readers name them) decoded here: pixels, bounded by the size they declare.
 RASTER_FORMATS = frozenset({"bmp", "gif", "icns", "ico", "jpeg", "pbm", "pgm", "png", "ppm", "tga", "tiff", "wbmp",
@@ -82,12 +80,9 @@ def _decode(reader: QImageReader, fail) -> np.ndarray:
     width, height = size.width(), size.height()
     if width <= 0 or height <= 0:
         raise fail("the image declares no size its reader accepts")
-    if width * height > MAX_PIXELS:
-        raise fail(f"the image declares {width}×{height} pixels, more than the {MAX_PIXELS // 1_000_000} million "
-                   "read here")
-    if max(width, height) > MAX_DECLARED_SIDE:
-        raise fail(f"the image declares {width}×{height} pixels, a side longer than the {MAX_DECLARED_SIDE:,} "
-                   "read here")
+    problem = size_problem(width, height)
+    if problem:
+        raise fail(problem)
     scale = min(1.0, MAX_SIDE / max(width, height))
     if scale < 1.0:
         reader.setScaledSize(QSize(max(1, round(width * scale)), max(1, round(height * scale))))
