@@ -39,7 +39,7 @@ def headless(config: RunConfig, raw, recorded: bool = False) -> float:
         return samples / (time.perf_counter() - started)
 
 
-def studio(config: RunConfig, window_class, settings_class) -> tuple[float, list[float]]:
+def studio(config: RunConfig, window_class, settings_class) -> tuple[float, list[float], float]:
     with tempfile.TemporaryDirectory() as folder:
         # The studio records every run; here into the temporary folder, not the user's (the cost counts).
         window = window_class(settings_class(os.path.join(folder, "s.ini"), settings_class.IniFormat),
@@ -50,13 +50,15 @@ def studio(config: RunConfig, window_class, settings_class) -> tuple[float, list
         window.settings_panel.set_config(config)
         window.reset()
         wait(lambda: window.worker.session is not None and window.worker.session.config == config)
+        settled(window)   # the new network's evaluation and first snapshot are done: Start is not queued behind them
         finished = []
-        window.training_finished.connect(lambda: finished.append(time.perf_counter()))
-        started = time.perf_counter()
+        window.training_finished.connect(lambda: finished.append((time.perf_counter(), time.thread_time())))
+        started, gui_started = time.perf_counter(), time.thread_time()
         window.start()
         wait(lambda: finished, timeout=3600)
         samples = config.epochs * len(window.worker.session.dataset.train.x)
-        rate = samples / (finished[0] - started)
+        rate = samples / (finished[0][0] - started)
+        gui_share = (finished[0][1] - gui_started) / (finished[0][0] - started)   # the window thread's CPU
         # Pause latency: from the request to the window showing 'Paused'.
         latencies = []
         window.settings_panel.epochs.setValue(1000)
@@ -71,7 +73,16 @@ def studio(config: RunConfig, window_class, settings_class) -> tuple[float, list
             window.toggle_pause()
             wait(lambda: window.state == "running")
         window.close()
-    return rate, latencies
+    return rate, latencies, gui_share
+
+
+def settled(window) -> None:
+    """Waits until the worker has carried out every command sent so far (its queue is taken in order)."""
+    from PySide6.QtCore import QThread, QTimer
+    done = []
+    QTimer.singleShot(0, window.worker, lambda: done.append(QThread.currentThread()))
+    wait(lambda: done)
+    assert done[0] is window.worker.thread(), "the check ran on the worker's thread"
 
 
 def wait(condition, timeout: float = 60.0, poll_seconds: float = 0.02) -> None:
@@ -103,13 +114,14 @@ def main(argv=None) -> int:
     QApplication.instance() or QApplication(sys.argv[:1])
     config = RunConfig.from_preset(args.preset, epochs=args.epochs)
     raw = load_mnist()
-    without, recorded, within, pauses = [], [], [], []
+    without, recorded, within, pauses, gui = [], [], [], [], []
     load = os.getloadavg()
     for _ in range(args.repeats):  # interleaved, so drift in the machine's speed hits all alike
         without.append(headless(config, raw))
         recorded.append(headless(config, raw, recorded=True))
-        rate, latencies = studio(config, MainWindow, QSettings)
+        rate, latencies, gui_share = studio(config, MainWindow, QSettings)
         within.append(rate)
+        gui.append(gui_share)
         pauses.extend(latencies)
     a, r, b = statistics.median(without), statistics.median(recorded), statistics.median(within)
     print(f"preset {args.preset}, {args.epochs} epochs, batch {config.batch_size}, {config.dtype}, "
@@ -118,6 +130,8 @@ def main(argv=None) -> int:
     print(f"without a window, recorded: {r:10,.0f} samples/s   ({100 * (1 - r / a):.1f}% slower)")
     print(f"in the studio (recorded):   {b:10,.0f} samples/s   ({100 * (1 - b / a):.1f}% slower; "
           f"{100 * (1 - b / r):.1f}% slower than recorded without a window)")
+    print(f"the window's thread while training: {100 * statistics.median(gui):.1f}% of a core "
+          f"({', '.join(f'{100 * v:.1f}%' for v in gui)})")
     print(f"pause takes effect in: median {1000 * statistics.median(pauses):.1f} ms, "
           f"max {1000 * max(pauses):.1f} ms over {len(pauses)} pauses")
     return 0

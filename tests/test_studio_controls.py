@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
 
 from cnn import weights_file
 from cnn.presets import PRESETS, digits_network
@@ -39,14 +40,18 @@ def test_a_learning_rate_can_be_typed_while_training(window, qtbot):
 
 def test_space_pauses_and_resumes_while_a_settings_field_has_focus(window, qtbot):
     start_long_run(window, qtbot)
-    field = window.settings_panel.learning_rate.lineEdit()
-    window.settings_panel.learning_rate.setFocus()
+    window.activateWindow()     # as for a user: the keys go to the active window's focused widget
+    qtbot.waitUntil(window.isActiveWindow)
+    spin_box = window.settings_panel.learning_rate
+    field = spin_box.lineEdit()
+    spin_box.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is spin_box)
     with qtbot.waitSignal(window.worker.state_changed, timeout=10000) as paused:
-        qtbot.keyClick(field, Qt.Key_Space)
+        qtbot.keyClick(spin_box, Qt.Key_Space)
     assert paused.args == [RunState.PAUSED]
     qtbot.waitUntil(lambda: window.state is RunState.PAUSED)   # the window has heard it too
     with qtbot.waitSignal(window.worker.state_changed, timeout=10000) as resumed:
-        qtbot.keyClick(field, Qt.Key_Space)
+        qtbot.keyClick(spin_box, Qt.Key_Space)
     assert resumed.args == [RunState.RUNNING]
     assert " " not in field.text()
     window.stop()

