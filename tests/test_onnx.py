@@ -17,7 +17,8 @@ from onnx.reference import ReferenceEvaluator
 from cnn import arch, weights_file
 from cnn.bridge import BridgeError
 from cnn.bridge.cli import export_main, import_main
-from cnn.bridge.onnx_in import MAX_FILE_BYTES, load_onnx_network
+from cnn.bridge.onnx_file import MAX_FILE_BYTES
+from cnn.bridge.onnx_in import load_onnx_network
 from cnn.bridge.onnx_out import save_onnx, to_onnx
 from cnn.data import load_mnist, prepare
 from cnn.presets import digits_network, original_network

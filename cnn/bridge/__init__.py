@@ -7,7 +7,10 @@ package imports neither Keras nor TensorFlow; `keras_module()` does, when the br
     export        Network → Keras model, .keras, SavedModel, .tflite (cnn-export)
     reading       Keras model or .keras file → Network, refusing what it cannot read (cnn-import)
     onnx_out      Network → ONNX model (cnn-export M.onnx; the onnx package, no TensorFlow)
-    onnx_in       .onnx file → Network (cnn-import M.onnx)
+    onnx_in       .onnx file → Network (cnn-import M.onnx): the chain of nodes, one reader per operator
+    onnx_file     the .onnx file and its graph checked within bounds; its input; its constants' values
+    onnx_convolutions  the readers of Conv (and its bias), the pools and the global mean
+    onnx_layers   the reading state, and the readers of the other nodes (Gemm, BatchNormalization, …)
     losses        our losses, written in TensorFlow
     engine        cnn-train --engine keras
 """
