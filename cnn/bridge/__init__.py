@@ -6,6 +6,9 @@ package imports neither Keras nor TensorFlow; `keras_module()` does, when the br
     position_bias the registered Keras layer older exports wrote for the one bias per output position
     export        Network → Keras model, .keras, SavedModel, .tflite (cnn-export)
     reading       Keras model or .keras file → Network, refusing what it cannot read (cnn-import)
+    keras_chain   a Keras model's layers as the one chain the importer reads (a bias branch as one)
+    keras_convolutions  the readers of Conv2D (its padding and bias) and the pooling layers
+    keras_layers  the reading state, and the readers of the other layers (Dense, BatchNormalization, …)
     onnx_out      Network → ONNX model (cnn-export M.onnx; the onnx package, no TensorFlow)
     onnx_in       .onnx file → Network (cnn-import M.onnx): the chain of nodes, one reader per operator
     onnx_file     the .onnx file and its graph checked within bounds; its input; its constants' values
