@@ -4,7 +4,6 @@ which are never links), a replaced file keeps its mode (and owner), a new file g
 and a path that is not a regular file is refused, never replaced."""
 from __future__ import annotations
 
-import glob
 import os
 import secrets
 import signal
@@ -165,8 +164,15 @@ def _remove_orphans(target: Path) -> None:
     """Temporary files of earlier writes to `target` whose process no longer runs. A leftover whose
     pid field is no process id this program writes (not ASCII digits, out of range), or that is not
     a regular file, is left alone: it never stops the write."""
-    for orphan in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):   # escaped: a name may hold [ or *
-        pid = process_id(orphan.name[len(target.name) + 2:].split(".", 1)[0])
+    prefix = f".{target.name}."
+    try:
+        with os.scandir(target.parent) as entries:   # (a run's files are rewritten every epoch: no pathlib glob)
+            names = [entry.name for entry in entries if entry.name.startswith(prefix) and entry.name.endswith(".tmp")]
+    except OSError:
+        return
+    for name in names:
+        orphan = target.parent / name
+        pid = process_id(name[len(prefix):].split(".", 1)[0])
         try:
             if pid is not None and stat.S_ISREG(os.lstat(orphan).st_mode) and not running(pid):
                 orphan.unlink(missing_ok=True)

@@ -21,6 +21,7 @@ class RunFolders:
         self.runs_dir = Path(runs_dir) if runs_dir is not None else None   # None: nothing is recorded
         self.recording = Recording(self.runs_dir)
         self.weights_file: str | None = None   # the name of the file the network's weights were loaded from
+        self._changed = False    # an epoch was recorded since run_changed was last sent
 
     @property
     def folder(self) -> Path | None:
@@ -45,7 +46,14 @@ class RunFolders:
         studio.emit("current_run", str(self.recording.folder or ""))
 
     def keep(self, record) -> None:
-        if self.recording.keep(record):
+        self._changed = self.recording.keep(record) or self._changed
+
+    def tell_changes(self) -> None:
+        """run_changed for the epochs recorded since it was last sent. It goes with the views' frames (Studio.flush),
+        not at every epoch: the original network's epochs take 0.08 s, and each re-read of the run by the Runs
+        panel and the timeline held the GIL that training needs."""
+        if self._changed:
+            self._changed = False
             self.studio.emit("run_changed", str(self.recording.folder))
 
     def stop_recording(self) -> str | None:

@@ -3,9 +3,8 @@
 command by one route, `command(name, *values)`. What changes is sent as events (app/model/events.py)
 through `emit`; the views draw what they are sent.
 
-It runs on the worker's thread (app/training/worker.py gives it a timer and turns its events into
-Qt signals), or with no Qt at all: `tick()` trains one slice, so a test or a script drives it as
-`studio.command("start", config)` then `while studio.tick(): ...`.
+It runs on the worker's thread (app/training/worker.py: a timer, and its events as Qt signals), or with
+no Qt at all: `studio.command("start", config)`, then `while studio.tick(): ...` (one slice a tick).
 """
 from __future__ import annotations
 
@@ -218,6 +217,7 @@ class Studio:
         if not force and not self.throttle.due(now):
             return
         self.throttle.emitted(now)
+        self.runs.tell_changes()   # with the frame: the Runs panel and the timeline re-read the run
         if self._pending:
             epochs = [record for record in self._pending if isinstance(record, EpochRecord)]
             self.emit("records", tuple(self._pending))

@@ -185,6 +185,7 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         self.draw_feedback = DrawFeedback(self)
         self.worker.records.connect(self.draw_feedback.frame_arrived)
         self.worker.snapshot.connect(self.draw_feedback.frame_arrived)
+        self.worker.state_changed.connect(self.draw_feedback.restart)
         for view in self.views:
             view.subscribe(self.worker)
         self.status.subscribe(self.worker)

@@ -15,27 +15,10 @@ import zlib
 
 import numpy as np
 
+from ..fast import tally
+from ..fast.tally import crc32c
+
 HISTOGRAM_BINS = 30
-
-
-def _crc32c_table() -> list[int]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1   # Castagnoli's polynomial, reflected
-        table.append(crc)
-    return table
-
-
-_TABLE = _crc32c_table()
-
-
-def crc32c(data: bytes) -> int:
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc = _TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
 
 
 def masked_crc32c(data: bytes) -> int:
@@ -106,10 +89,9 @@ def scalar(tag: str, value: float) -> bytes:
 def histogram(tag: str, values: np.ndarray, bins: int = HISTOGRAM_BINS) -> bytes:
     """Summary.Value: tag = 1, histo = 5; HistogramProto: min 1, max 2, num 3, sum 4, sum_squares 5,
     bucket_limit 6 and bucket 7 (bucket i counts the values from limit i−1 up to limit i)."""
-    values = np.asarray(values).ravel()
-    low, high = float(values.min()), float(values.max())
-    counts, edges = np.histogram(values, bins=bins, range=(low, high) if low < high else None)
-    histo = (_double(1, low) + _double(2, high) + _double(3, values.size)
+    values = np.asarray(values, dtype=np.float64).ravel()
+    counts, edges = tally.histogram(values, bins)
+    histo = (_double(1, float(values.min())) + _double(2, float(values.max())) + _double(3, values.size)
              + _double(4, float(values.sum(dtype=np.float64))) + _double(5, float(np.dot(values, values)))
              + _packed_doubles(6, edges[1:]) + _packed_doubles(7, counts))
     return _bytes(1, tag.encode()) + _bytes(5, histo)

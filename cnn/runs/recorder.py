@@ -82,8 +82,9 @@ class RunRecorder:
         info = new_info(name or default_name(session), session.config, session.network.architecture(), source, planned)
         info = info.with_changes(epochs_done=session.epochs_done, **_within(session), **(engine or {}))
         try:
-            session.save_checkpoint(folder / LAST, sync=False)   # continuable from its first step on
-            write_moment(folder, session.network, _global_step(session), session.steps_per_epoch)   # its first moment
+            step = _global_step(session)   # continuable from its first step on; the same file is its first moment
+            session.save_checkpoint(folder / LAST, sync=False, extra=header_entry(step, session.steps_per_epoch))
+            share_moment(folder, folder / LAST, step)
             return cls(folder, session, info, lock)
         except BaseException:       # its first checkpoint or run.json could not be written (a full disk)
             lock.release()
@@ -218,9 +219,10 @@ class RunRecorder:
         progress = session.progress
         if last is None or session.epochs_done != last.epoch - 1 or progress.step != last.step or not progress.settled:
             return {}, None   # at an epoch's end (its checkpoint is written), steps of another engine, or cut mid-step
-        try:
-            session.save_checkpoint(self.folder / LAST, sync=False)
-            write_moment(self.folder, session.network, last.global_step, last.steps_per_epoch)   # where it stopped
+        try:   # where it stopped: the checkpoint's file is the moment too
+            session.save_checkpoint(self.folder / LAST, sync=False, extra=header_entry(last.global_step,
+                                                                                        last.steps_per_epoch))
+            share_moment(self.folder, self.folder / LAST, last.global_step)
         except (OSError, ValueError, WriteInterrupted) as error:
             return {}, (f"{self.folder}: the checkpoint at epoch {last.epoch}, step {last.step} could not be "
                         f"written ({error}); the run goes on from its last checkpoint, "
