@@ -2,7 +2,7 @@
 drawing, the run recorded as the studio records every run) against the same run without a window,
 with and without recording it, and how long a pause takes to take effect.
 
-    QT_QPA_PLATFORM=offscreen python -m benchmarks.studio_overhead [--preset original] [--epochs N] [--repeats 3]
+    QT_QPA_PLATFORM=offscreen python -m benchmarks.studio_overhead [--preset original] [--epochs N] [--repeats 5]
 """
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=None,
                         help="the preset's own (the original experiment: 20); a run of a few tenths of a second "
                              "measures mostly the start and the first frames")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -118,6 +118,8 @@ def main(argv=None) -> int:
     raw = load_mnist()
     without, recorded, within, pauses, gui = [], [], [], [], []
     load = os.getloadavg()
+    warm = RunConfig.from_preset(args.preset, epochs=1)   # compiled loops loaded, data and code paged in: for all alike
+    headless(warm, raw), headless(warm, raw, recorded=True)
     for _ in range(args.repeats):  # interleaved, so drift in the machine's speed hits all alike
         without.append(headless(config, raw))
         recorded.append(headless(config, raw, recorded=True))

@@ -36,6 +36,18 @@ class History:
         self.x[self.count], self.y[self.count] = x, y  # (plain floats: an np.mean per point is dear on the GUI thread)
         self.count += 1
 
+    def extend(self, xs, ys) -> None:
+        """append() of each pair in turn; a frame's points in one copy while they fit and no point is
+        averaged yet (the window's thread takes thousands at a frame)."""
+        xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+        n = len(xs)
+        if self.stride == 1 and self.count + n <= self.capacity:
+            self.x[self.count:self.count + n], self.y[self.count:self.count + n] = xs, ys
+            self.count += n
+            return
+        for x, y in zip(xs.tolist(), ys.tolist(), strict=True):
+            self.append(x, y)
+
     def data(self) -> tuple[np.ndarray, np.ndarray]:
         """Copies (plots keep a reference to what they are given)."""
         return self.x[:self.count].copy(), self.y[:self.count].copy()

@@ -8,8 +8,11 @@ for two million series), or at most MAX_SERIES when no names are given."""
 from __future__ import annotations
 
 import math
+from itertools import chain
 from pathlib import Path
 from typing import Collection
+
+import numpy as np
 
 from cnn.runs.metrics import METRICS_FILE, ReadStats, read_records
 from cnn.train import EpochRecord, StepRecord
@@ -37,27 +40,26 @@ class RunCurves:
         self.last_x = 0.0
 
     def add(self, records) -> None:
+        steps = [record for record in records if not isinstance(record, EpochRecord)]
         for record in records:
-            if isinstance(record, EpochRecord):
-                if self.keep_losses and len(self.epochs) < MAX_EPOCHS:
-                    self.epochs.append((float(record.epoch), record.train_loss, record.test_loss,
-                                        100 * record.test_accuracy))
-                continue
-            x = record.position
-            self.last_x = x
-            if self.keep_losses and record.loss > 0 and math.isfinite(record.loss):  # (a log axis cannot show 0)
-                self.steps.append(x, record.loss)
-                self.averages.append(x, self.average.add(record.loss))
-            if not self.keep_norms:
-                continue
-            for name, norm in record.grad_norms.items():
-                if norm > 0 and math.isfinite(norm):
-                    history = self.norms.get(name)
-                    if history is None:
-                        if not self._takes(name):
-                            continue
-                        history = self.norms[name] = History(self.capacity)
-                    history.append(x, norm)
+            if isinstance(record, EpochRecord) and self.keep_losses and len(self.epochs) < MAX_EPOCHS:
+                self.epochs.append((float(record.epoch), record.train_loss, record.test_loss,
+                                    100 * record.test_accuracy))
+        if not steps:
+            return
+        x = np.array([record.position for record in steps])   # a frame's steps as columns: one copy per series
+        self.last_x = float(x[-1])
+        if self.keep_losses:
+            loss = np.array([record.loss for record in steps])
+            shown = (loss > 0) & np.isfinite(loss)   # (a log axis cannot show 0)
+            self.steps.extend(x[shown], loss[shown])
+            self.averages.extend(x[shown], [self.average.add(value) for value in loss[shown].tolist()])
+        if self.keep_norms:
+            for name in dict.fromkeys(chain.from_iterable(record.grad_norms for record in steps)):
+                norms = np.array([record.grad_norms.get(name, math.nan) for record in steps])
+                shown = (norms > 0) & np.isfinite(norms)
+                if shown.any() and (name in self.norms or self._takes(name)):
+                    self.norms.setdefault(name, History(self.capacity)).extend(x[shown], norms[shown])
 
     def _takes(self, name: str) -> bool:
         return name in self.names if self.names is not None else len(self.norms) < MAX_SERIES

@@ -58,17 +58,17 @@ def histogram(values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
 @_compiled
 def _counts(values, edges):
     """numpy's counting for equal bins: the index from the value's place in the range, then moved by one
-    where rounding put it across an edge; the last bin holds its right edge."""
+    where rounding put it across an edge; the last bin holds its right edge. (numpy divides by the width
+    where this multiplies by its reciprocal: the first guess may differ by one, the moves make both the
+    bin the edges say.)"""
     bins = edges.size - 1
     first, last = edges[0], edges[bins]
-    width = last - first
+    scale = bins / (last - first)
     counts = np.zeros(bins, dtype=np.int64)
     for x in values:
         if x < first or x > last:
             continue
-        i = int((x - first) / width * bins)
-        if i == bins:
-            i -= 1
+        i = min(int((x - first) * scale), bins - 1)
         if x < edges[i]:
             i -= 1
         if i != bins - 1 and x >= edges[i + 1]:

@@ -7,7 +7,7 @@ import json
 import math
 import os
 import socket
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -55,9 +55,10 @@ class RunInfo:
         return replace(self, updated=now(), **changes)
 
     def as_json(self) -> dict:
-        fields = asdict(self)
-        fields["settings"] = {**self.settings.as_dict(), "classes": list(self.settings.classes)}
-        return {"format": FORMAT, "version": VERSION, **fields}
+        """The fields as JSON's types (no deep copy: run.json is written at every epoch's end)."""
+        values = {field.name: getattr(self, field.name) for field in fields(self)}
+        values["settings"] = {**self.settings.as_dict(), "classes": list(self.settings.classes)}
+        return {"format": FORMAT, "version": VERSION, **values}
 
 
 def now() -> str:

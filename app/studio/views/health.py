@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
@@ -145,14 +146,17 @@ class HealthView(QWidget):
         self.norms_plot.enableAutoRange(x=False)
 
     def add_records(self, records) -> None:
+        steps = [record for record in records if isinstance(record, StepRecord)]
+        for record in steps:
+            self.zeros.see(record)
+        if steps:   # a frame's steps as columns: one copy per series
+            x = np.array([record.position for record in steps])
+            for name, series in self.norms.items():
+                norms = np.array([record.grad_norms.get(name, math.nan) for record in steps])
+                shown = (norms > 0) & np.isfinite(norms)   # a log axis cannot show 0
+                series.history.extend(x[shown], norms[shown])
         for record in records:
-            if isinstance(record, StepRecord):
-                x = record.position
-                self.zeros.see(record)
-                for name, norm in record.grad_norms.items():
-                    if name in self.norms and norm > 0 and math.isfinite(norm):  # a log axis cannot show 0
-                        self.norms[name].history.append(x, norm)
-            elif isinstance(record, HealthRecord):
+            if isinstance(record, HealthRecord):
                 for name, ratio in record.update_ratios.items():
                     if name in self.ratios and ratio > 0 and math.isfinite(ratio):
                         self.ratios[name].history.append(record.x, ratio)
