@@ -77,6 +77,7 @@ class SamplePicker(QGroupBox):
         self.predicted_labels: dict[str, np.ndarray] = {}
         self.pending_jump: str | None = None   # a split whose predictions were asked for a jump
         self.page_start = -1
+        self._marks: list[bool] = []     # which of the strip's thumbnails are framed red
         self.split.currentIndexChanged.connect(self._split_changed)
         self.index.valueChanged.connect(self._index_changed)
         self.previous.clicked.connect(lambda: self.index.setValue(self.index.value() - 1))
@@ -101,7 +102,7 @@ class SamplePicker(QGroupBox):
         if split == "test":
             self.predicted_labels.pop("train", None)
         self.predicted_labels[split] = predicted
-        self._refresh_strip(force=True)
+        self._mark_strip()
         self._count_wrong()
         if self.pending_jump == split:
             self.pending_jump = None
@@ -175,6 +176,20 @@ class SamplePicker(QGroupBox):
         self._refresh_strip()
         self.sample_changed.emit(*self.current)
 
+    def _mark_strip(self) -> None:
+        """New predictions: the thumbnails are drawn again only if their red frames change (each epoch's
+        predictions come while training; drawing 48 icons each time held the GIL training needs)."""
+        split, index = self.current
+        labels, predicted = self.labels[split], self.predicted_labels.get(split)
+        start = (index // PAGE) * PAGE
+        shown = range(start, min(start + PAGE, len(labels)))
+        marks = [predicted is not None and predicted[i] != labels[i] for i in shown]
+        if start != self.page_start or self.strip.count() != len(shown) or marks != self._marks:
+            self._refresh_strip(force=True)
+            return
+        for row, i in enumerate(shown):
+            self.strip.item(row).setToolTip(_tip(i, labels, predicted))
+
     def _refresh_strip(self, force: bool = False) -> None:
         split, index = self.current
         start = (index // PAGE) * PAGE
@@ -183,12 +198,13 @@ class SamplePicker(QGroupBox):
             self.strip.clear()
             images, labels = self.images[split], self.labels[split]
             predicted = self.predicted_labels.get(split)
+            self._marks = []
             for i in range(start, min(start + PAGE, len(images))):
                 wrong = predicted is not None and predicted[i] != labels[i]
+                self._marks.append(wrong)
                 item = QListWidgetItem(thumbnail(images[i], QColor(214, 39, 40) if wrong else None), "")
                 item.setData(Qt.UserRole, i)
-                item.setToolTip(f"#{i}: label {labels[i]}"
-                                + (f", predicted {predicted[i]}" if predicted is not None else ""))
+                item.setToolTip(_tip(i, labels, predicted))
                 self.strip.addItem(item)
         row = index - self.page_start
         if self.image_shown is not None:   # no MNIST image is the sample: none highlighted
@@ -196,3 +212,7 @@ class SamplePicker(QGroupBox):
             self.strip.clearSelection()
         elif 0 <= row < self.strip.count():
             self.strip.setCurrentRow(row)
+
+
+def _tip(i: int, labels: np.ndarray, predicted: np.ndarray | None) -> str:
+    return f"#{i}: label {labels[i]}" + (f", predicted {predicted[i]}" if predicted is not None else "")
