@@ -77,3 +77,19 @@ def test_the_left_panel_never_scrolls_sideways(qtbot):
     qtbot.waitExposed(area)
     area.horizontalScrollBar().setValue(120)   # what ensureWidgetVisible does on focusing a field
     assert area.horizontalScrollBar().value() == 0
+
+
+def test_every_preset_comes_back_from_the_panel_as_cnn_train_runs_it(qtbot):
+    """The panel holds every training setting a preset has (digits and modern reshuffle every epoch, the
+    original keeps the stored order): Start trains what cnn-train --preset trains."""
+    from app.studio.settings_panel import SettingsPanel
+    from cnn.config import RunConfig
+    from cnn.presets import PRESETS
+    panel = SettingsPanel()
+    qtbot.addWidget(panel)
+    for name in PRESETS:
+        panel.preset.setCurrentIndex(panel.preset.findData(name))
+        assert panel.config() == RunConfig.from_preset(name), name
+    assert {RunConfig.from_preset(name).reshuffle for name in PRESETS} == {True, False}
+    panel.reshuffle.click()                     # as a user does: the box is the setting
+    assert panel.config().reshuffle is not RunConfig.from_preset(name).reshuffle

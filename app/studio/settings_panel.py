@@ -5,7 +5,8 @@ refused with RunConfig's own reason, in the field's label's words (`refused`).""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGridLayout, QGroupBox, QToolButton, QWidget
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QToolButton,
+                               QWidget)
 
 from cnn.config import RunConfig, SettingError
 from cnn.layer import DTYPES
@@ -131,11 +132,23 @@ class SettingsPanel(QGroupBox):
         self.optimizer.addItems(CHOICES["optimizer"])
         self.optimizer.setToolTip("sgd: θ −= η ∂E/∂θ (with momentum below); adam: per-weight steps from running "
                                   "moments of the gradient (β₁ 0.9, β₂ 0.999, ε 1e-8)")
+        self.reshuffle = QCheckBox(LABELS["reshuffle"].lower())
+        self.reshuffle.setToolTip(SETTINGS["reshuffle"].help[:1].upper() + SETTINGS["reshuffle"].help[1:])
         for name, field in self.numbers.items():
             if name == "momentum":
                 self.form.addRow(LABELS["optimizer"], self.optimizer)
-            self.form.addRow(LABELS[name], field)
+            self.form.addRow(LABELS[name], self._with_reshuffle(field) if name == "shift" else field)
             field.refused.connect(lambda text, name=name: self.refused.emit(self.reason(name, text)))
+
+    def _with_reshuffle(self, shift: QWidget) -> QWidget:
+        """The shift and the reshuffle box share a row (both say how the training images are drawn; a row
+        of its own did not fit 1280×720)."""
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(shift, 1)
+        layout.addWidget(self.reshuffle)
+        return row
 
     def reason(self, name: str, text: str) -> str:
         """Why the typed `text` is not a value for setting `name`, in RunConfig's words."""
@@ -208,6 +221,7 @@ class SettingsPanel(QGroupBox):
             field.setValue(field.minimum() if value is None else value)
         self.dtype.setCurrentText(config.dtype)
         self.optimizer.setCurrentText(config.optimizer)
+        self.reshuffle.setChecked(config.reshuffle)
         self.architecture = config.architecture
 
     def config(self) -> RunConfig:
@@ -220,6 +234,6 @@ class SettingsPanel(QGroupBox):
         try:
             return RunConfig(preset=self.preset.currentData(), classes=classes, dtype=self.dtype.currentText(),
                              architecture=self.architecture, optimizer=self.optimizer.currentText(),
-                             **values).with_changes()
+                             reshuffle=self.reshuffle.isChecked(), **values).with_changes()
         except ValueError as error:
             raise ValueError(in_words(str(error))) from None
