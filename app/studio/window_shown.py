@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cnn.pictures import DRAWING_SUFFIXES, SUFFIXES
 from cnn.settings import DATA_AND_NETWORK
 
 from app.model.model_info import trained_after, trained_text
 from app.model.state import RunState
 from app.widgets.dropped import dropped_files
-from app.widgets.image_files import DRAWING_SUFFIXES, IMAGE_SUFFIXES
 
 
 class SampleChoice:
@@ -73,7 +73,7 @@ class SampleChoice:
     def dropEvent(self, event) -> None:
         files = dropped_files(event.mimeData())
         if files:
-            if Path(files[0]).suffix.lower() in IMAGE_SUFFIXES + DRAWING_SUFFIXES:   # a drawing: refused, named
+            if Path(files[0]).suffix.lower() in SUFFIXES + DRAWING_SUFFIXES:   # a drawing: refused, named
                 self.show_workspace("your-digit")
                 self.your_digit.open_image(files[0])
             else:
