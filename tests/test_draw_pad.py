@@ -1,5 +1,6 @@
 """The drawing pad and the Your digit panel without the studio around them: a known stroke gives
-known 28×28 pixels, undo, clear, and the throttle while a stroke goes on."""
+known 28×28 pixels, undo, clear, and the throttle while a stroke goes on. Open picture reads
+with cnn.pictures: the 28×28 cnn-predict sees, bit for bit, and its one-line refusals, nothing changed."""
 import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt
