@@ -51,6 +51,8 @@ def test_training_kept_nowhere_is_asked_about_and_kept_or_discarded(window, qtbo
     assert window.kept.at_risk and window.worker.run_folder is None
     panel, model, session = window.settings_panel, window.model, window.worker.session
     before = panel.config()
+    sent = []
+    window.command.connect(lambda name, values: sent.append((name, *values)))   # every command to the model
     asked = []
     keep = answering(None, asked)                          # Esc: the default that loses nothing
     panel.preset.setCurrentIndex(panel.preset.findData("digits"))
@@ -66,7 +68,8 @@ def test_training_kept_nowhere_is_asked_about_and_kept_or_discarded(window, qtbo
         "default": "Keep the trained network", "buttons": asked[0]["buttons"]}
     assert sorted(asked[0]["buttons"]) == ["Discard its training", "Keep the trained network"]
     assert panel.config() == before and panel.preset.currentData() == before.preset   # every setting as it was
-    qtbot.wait(200)                                       # a configure sent would have replaced it by now
+    assert "configure" not in [command[0] for command in sent]          # no new network asked for
+    assert [c for c in sent if c[0] == "set_learning_rate"][-1] == ("set_learning_rate", before.learning_rate)
     assert window.model is model and window.worker.session is session
 
     asked.clear()
@@ -74,7 +77,7 @@ def test_training_kept_nowhere_is_asked_about_and_kept_or_discarded(window, qtbo
     with qtbot.waitSignal(window.worker.model_changed, timeout=20000) as changed:
         panel.class_buttons[2].click()
     discard.stop()
-    assert len(asked) == 1 and changed.args[0].classes == (0, 1, 2)
+    assert len(asked) == 1 and changed.args[0].classes == (0, 1, 2) and ("configure", panel.config()) in sent
     qtbot.waitUntil(lambda: window.kept.steps == 0 and window.worker.session is not session, timeout=10000)
     assert not any(window.trained)
 
