@@ -1,5 +1,7 @@
 """Picture files (PNG, JPEG, BMP and the other raster formats Pillow reads) → grey levels, without Qt:
-for cnn-predict and for a --data folder of images. Bounded before decoding: only a regular file is
+the one reader of picture files, for cnn-predict, a --data folder of images and the studio (Your digit's
+Open picture and dropped files; app/widgets/image_files.py keeps only the file dialog's filter and the
+drawing pad's QImage). Bounded before decoding: only a regular file is
 opened, the format is told by the content whatever the name, drawings (SVG, PDF) are refused, and
 the size a picture declares is held to MAX_PIXELS (Pillow's own MAX_IMAGE_PIXELS is set to it too)
 and MAX_DECLARED_SIDE before a pixel is decoded; large pictures are decoded scaled down. Every
@@ -23,14 +25,21 @@ RAW_SIDE = 28               # --raw: pictures are MNIST's size, taken as they ar
 
 
 def size_problem(width: int, height: int) -> str | None:
-    """Why a picture that declares width × height pixels is not decoded here (this reader's and the
-    studio's, app/widgets/image_files.py), or None."""
+    """Why a picture that declares width × height pixels is not decoded here, or None."""
     if width * height > MAX_PIXELS:
         return f"the image declares {width}×{height} pixels, more than the {MAX_PIXELS // 1_000_000} million read here"
     if max(width, height) > MAX_DECLARED_SIDE:
         return f"the image declares {width}×{height} pixels, a side longer than the {MAX_DECLARED_SIDE:,} read here"
     return None
+
+
 FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "PPM", "TGA", "ICO")   # Pillow's names; no others are tried
+KINDS = "PNG, JPEG, BMP, GIF, TIFF, WebP, PNM, TGA, ICO"                      # the same, in the words of the messages
+# The names these formats' files go by (the studio's file dialog offers them, a dropped file with one is
+# opened as a picture); the content decides all the same.
+SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pbm", ".pgm", ".ppm", ".pnm",
+            ".tga", ".ico")
+DRAWING_SUFFIXES = (".svg", ".svgz", ".pdf")   # refused by name when their content is a drawing
 DRAWING = "which is not read here; open a PNG, JPEG, BMP… picture of the digit"
 SNIFFED = 4096              # bytes looked at to tell a drawing
 
@@ -93,7 +102,7 @@ def _decode(file, fail, raw: bool) -> np.ndarray:
         try:
             image = Image.open(file, formats=FORMATS)
         except UnidentifiedImageError:
-            raise fail("not an image (PNG, JPEG, BMP and the other formats Pillow reads)") from None
+            raise fail(f"not an image ({KINDS})") from None
         except (Image.DecompressionBombWarning, Image.DecompressionBombError):
             raise fail(f"the image declares more than the {MAX_PIXELS // 1_000_000} million pixels read here") from None
         except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:

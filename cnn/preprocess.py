@@ -14,7 +14,7 @@ grey levels or colours of any size:
 5. placed in 28×28 so that the centre of mass falls on the centre, by whole pixels.
 
 Every stage is kept (`Preprocessed`), so the studio can show why a digit was misread. Decoding
-image files is the caller's job (app/widgets/image_files.py); this module sees only arrays.
+picture files is cnn.pictures' job (cnn-predict's and the studio's); this module sees only arrays.
 """
 from __future__ import annotations
 

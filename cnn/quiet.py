@@ -1,4 +1,4 @@
-"""Lines that C libraries (libpng, TensorFlow's logging) write straight to file descriptor 2 while a
+"""Lines that C libraries (TensorFlow's logging, its converters) write straight to file descriptor 2 while a
 call runs, kept from the terminal: sys.stderr never sees them, so the descriptor itself points at a
 temporary file meanwhile, and afterwards the lines `keep` accepts are written back, in order."""
 from __future__ import annotations

@@ -126,7 +126,7 @@ def continued_run_repeats():
     return _continued_run_repeats
 
 
-# Pictures the image readers' tests share (tests/test_predict.py, tests/test_image_files.py).
+# Pictures the picture reader's tests share (tests/test_pictures.py, tests/test_predict.py).
 def on_a_page(digit: np.ndarray, size=(300, 400), at=(20, 30), scale=4) -> np.ndarray:
     """A 28×28 white-on-black digit drawn dark-on-light, `scale` times larger, on a white page."""
     page = np.ones(size)

@@ -1,5 +1,6 @@
 """The drawing pad and the Your digit panel without the studio around them: a known stroke gives
-known 28×28 pixels, undo, clear, and the throttle while a stroke goes on."""
+known 28×28 pixels, undo, clear, and the throttle while a stroke goes on. Open picture reads
+with cnn.pictures: the 28×28 cnn-predict sees, bit for bit, and its one-line refusals, nothing changed."""
 import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt
@@ -77,31 +78,91 @@ def test_a_click_without_moving_draws_a_dot_the_brushs_width(panel):
     assert abs(len(rows) - pad.brush_width) <= 3 and abs(len(columns) - pad.brush_width) <= 3
 
 
-def test_opened_pictures_whose_names_are_not_utf8_or_that_are_drawings(panel, qtbot, tmp_path):
-    """A PNG named in bytes that are no UTF-8 opens (Qt is given the open file, not a path it re-encodes), its
-    name shown with the bytes escaped; an SVG, a FIFO are refused by name, nothing changed."""
+def colour_page(path) -> str:
+    """A 1500×1100 RGBA PNG: a blue-green 7 with soft edges on a half-transparent pink ground (transparency,
+    colour and a picture scaled down on reading: every step of the reader counts)."""
+    from PIL import Image
+    rows, columns = np.mgrid[0:1100, 0:1500]
+    ink = np.clip(1 - np.minimum(np.abs(rows - 300), np.abs(columns + rows * 0.6 - 1400)) / 60, 0, 1)
+    ink[(rows < 240) | (rows > 900) | (columns < 500) | (columns > 1200)] = 0
+    rgba = np.empty((1100, 1500, 4), np.uint8)
+    rgba[..., 0] = np.round(250 - 230 * ink)
+    rgba[..., 1] = np.round(200 - 90 * ink)
+    rgba[..., 2] = np.round(210 - 60 * ink)
+    rgba[..., 3] = np.round(120 + 135 * ink)
+    Image.fromarray(rgba, "RGBA").save(path)
+    return str(path)
+
+
+def test_an_opened_picture_is_the_digit_cnn_predict_sees_to_the_last_bit(panel, qtbot, tmp_path):
+    """Open picture reads with cnn.pictures, as cnn-predict does: the same 28×28, bit for bit, and the same
+    grey picture in the first stage; a name that is not UTF-8 opens, shown with its bytes escaped."""
     import os
 
-    from PySide6.QtGui import QImage
-    page = QImage(60, 60, QImage.Format_Grayscale8)
-    page.fill(255)
-    for row in range(10, 50):
-        for column in range(27, 33):
-            page.setPixel(column, row, 0)
-    name = tmp_path / os.fsdecode(b"\xff\xfe-bad.png")
-    assert page.save(str(tmp_path / "good.png"), "PNG")
-    os.rename(tmp_path / "good.png", name)
+    from cnn.pictures import read_grey
+    from cnn.predict import seen
+    path = colour_page(tmp_path / os.fsdecode(b"\xff\xfe-seven.png"))
     with qtbot.waitSignal(panel.sample_chosen, timeout=5000) as chosen:
-        assert panel.open_image(str(name))
-    assert chosen.args[0].name == "\\xff\\xfe-bad.png" and chosen.args[0].image.max() > 0.9
-    (tmp_path / "drawing.png").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>')
-    os.mkfifo(tmp_path / "pipe.png")
-    for bad, problem in (("drawing.png", "an SVG drawing, which is not read here; open a PNG, JPEG, BMP… picture "
-                                         "of the digit"), ("pipe.png", "is a FIFO (named pipe), not a file")):
+        assert panel.open_image(path)
+    predicted = seen(path, raw=False)            # cnn-predict's code path for the same file
+    assert chosen.args[0].image.dtype == predicted.dtype and chosen.args[0].image.tobytes() == predicted.tobytes()
+    assert np.array_equal(panel.preprocessed.grey, read_grey(path) / 255.0)
+    assert chosen.args[0].name == "\\xff\\xfe-seven.png" and predicted.max() > 0.5
+
+
+def bad_pictures(folder) -> dict:
+    """A file of each kind Open picture refuses, and the start of what it says about it after the name."""
+    import gzip
+    import os
+
+    from tests.conftest import absurd_png
+    colour_page(folder / "whole.png")
+    (folder / "cut.png").write_bytes((folder / "whole.png").read_bytes()[:2000])
+    (folder / "notes.png").write_text("this is not an image\n")
+    (folder / "empty.png").write_bytes(b"")
+    absurd_png(folder / "huge.png")
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>'
+    (folder / "drawing.png").write_text(svg)
+    (folder / "drawing.svgz").write_bytes(gzip.compress(svg.encode()))
+    (folder / "paper.pdf").write_bytes(b"%PDF-1.7\n")
+    (folder / "blank.png").write_bytes(b"P5 4 4 255\n" + b"\xff" * 16)   # a PGM of white paper, named .png
+    (folder / "folder.png").mkdir()
+    os.mkfifo(folder / "pipe.png")   # opened to read, it would wait for a writer for ever
+    drawing = "which is not read here; open a PNG, JPEG, BMP… picture of the digit"
+    return {"cut.png": "could not be decoded (",
+            "notes.png": "not an image (PNG, JPEG, BMP, GIF, TIFF, WebP, PNM, TGA, ICO)",
+            "empty.png": "the file is empty",
+            "huge.png": "the image declares more than the 40 million pixels read here",
+            "drawing.png": f"an SVG drawing, {drawing}", "drawing.svgz": f"an SVG drawing (compressed), {drawing}",
+            "paper.pdf": f"a PDF document, {drawing}", "blank.png": "no ink", "folder.png": "is a folder, not a file",
+            "pipe.png": "is a FIFO (named pipe), not a file"}
+
+
+def test_every_bad_file_is_one_line_naming_it_and_changes_nothing(panel, qtbot, tmp_path):
+    """Truncated, not a picture, empty, huge, drawings, no ink, a folder, a FIFO: Open picture says cnn.pictures'
+    one line naming the file (cnn-predict's message), and the drawing shown stays the sample."""
+    from cnn.pictures import PictureError, load_digit
+    with qtbot.waitSignal(panel.sample_chosen, timeout=5000) as chosen:
+        panel.pad.draw_stroke([(140, 40), (140, 240)], width=20)
+    stages = {key: item.image.copy() for key, (_, item) in panel.stage_images.items()}
+    for name, problem in bad_pictures(tmp_path).items():
+        path = str(tmp_path / name)
+        with pytest.raises(PictureError) as refused:
+            load_digit(path)                              # cnn-predict's reader
         with qtbot.waitSignal(panel.failed, timeout=5000) as failed:
-            assert not panel.open_image(str(tmp_path / bad))
-        assert failed.args[0] == f"{tmp_path / bad}: {problem}"
-        assert panel.current is chosen.args[0]
+            assert not panel.open_image(path)
+        message = failed.args[0]
+        assert message == str(refused.value) and message.startswith(f"{path}: {problem}") and "\n" not in message
+        assert panel.current is chosen.args[0] and panel.source == "drawing" and len(panel.pad.strokes) == 1
+        assert all(np.array_equal(item.image, stages[key]) for key, (_, item) in panel.stage_images.items())
+
+
+def test_the_file_dialog_offers_the_suffixes_the_reader_takes():
+    from cnn.pictures import SUFFIXES
+    from app.widgets.image_files import FILE_FILTER
+    offered = FILE_FILTER.split(";;")[0]
+    assert offered.startswith("Pictures (") and offered[len("Pictures ("):-1].split() == [f"*{s}" for s in SUFFIXES]
+    assert FILE_FILTER.endswith(";;All files (*)")
 
 
 def test_dropped_file_urls_keep_the_bytes_of_names_that_are_not_utf8():

@@ -69,7 +69,7 @@ def test_cnn_train_trains_on_a_folder_of_pictures(tmp_path, raw_mnist, capsys):
      "{root}: the class folders differ between train/ and test/: only in train/: b; only in test/: c"),
     (lambda root: [write(root / c / f"{n}.png", np.zeros((28, 28), np.uint8)) for c in "ab" for n in range(2)]
      + [(root / "b" / "notes.png").write_text("not a picture")],
-     "{root}/b/notes.png: not an image (PNG, JPEG, BMP and the other formats Pillow reads)"),
+     "{root}/b/notes.png: not an image (PNG, JPEG, BMP, GIF, TIFF, WebP, PNM, TGA, ICO)"),
     (lambda root: [write(root / c / f"{n}.png", np.zeros((30 if c + str(n) == "a0" else 28, 28), np.uint8))
                    for c in "ab" for n in range(2)],
      "{root}/a/0.png: is 28×30 pixels; --raw reads 28×28 pictures as they are"),

@@ -1,7 +1,5 @@
-"""cnn-predict (cnn/predict.py) and the picture files it reads with Pillow (cnn/pictures.py): one line (or
-JSON object) per file, the others still predicted when one fails, bad files refused by name before they
-are decoded, and no Qt needed."""
-import gzip
+"""cnn-predict (cnn/predict.py): one line (or JSON object) per file, the others still predicted when one
+fails, and no Qt needed. The picture reader itself (cnn/pictures.py, the studio's too): tests/test_pictures.py."""
 import json
 import os
 import re
@@ -15,11 +13,11 @@ from PIL import Image
 
 from cnn import weights_file
 from cnn.config import RunConfig
-from cnn.pictures import MAX_DECLARED_SIDE, MAX_SIDE, PictureError, load_digit, read_grey
 from cnn.predict import main
 from cnn.preprocess import preprocess
 from cnn.session import Session
 from tests.conftest import absurd_png, on_a_page
+from tests.test_pictures import DRAWING, SVG
 
 
 @pytest.fixture(scope="module")
@@ -81,23 +79,6 @@ def test_raw_refuses_a_picture_that_is_not_28x28(trained, tmp_path, capsys):
         "file": path, "error": "is 30×32 pixels; --raw reads 28×28 pictures as they are"}
 
 
-def test_a_dark_on_light_png_is_preprocessed_like_mnist(tmp_path):
-    digit = np.zeros((28, 28))
-    digit[4:24, 12:16] = 1.0                                   # a '1' as MNIST draws it: 20 rows, centred
-    page = on_a_page(digit, size=(500, 700), at=(350, 540), scale=5)   # bottom-right corner of a white page
-    result = load_digit(save_png(tmp_path / "one.png", page))
-    assert result.inverted
-    np.testing.assert_allclose(result.image, digit, atol=1 / 255)
-
-
-def test_transparency_is_white_paper_and_colour_is_luma(tmp_path):
-    rgba = np.zeros((10, 10, 4), np.uint8)
-    rgba[2:8, 2:8] = (255, 0, 0, 255)                       # opaque red on a transparent ground
-    Image.fromarray(rgba, "RGBA").save(tmp_path / "red.png")
-    grey = read_grey(tmp_path / "red.png")
-    assert grey[0, 0] == 255 and grey[5, 5] == round(0.299 * 255)
-
-
 def test_bad_files_get_one_line_each_and_the_others_are_predicted(trained, tmp_path, capsys):
     weights, session = trained
     good = save_png(tmp_path / "good.png", session.dataset.test.x[0, 0])
@@ -116,52 +97,12 @@ def test_bad_files_get_one_line_each_and_the_others_are_predicted(trained, tmp_p
     assert out.splitlines() == [out.splitlines()[0]] and out.startswith(f"{good}: ")
     errors = err.splitlines()
     assert len(errors) == 6
-    assert errors[0] == f"cnn-predict: {text}: not an image (PNG, JPEG, BMP and the other formats Pillow reads)"
+    assert errors[0] == f"cnn-predict: {text}: not an image (PNG, JPEG, BMP, GIF, TIFF, WebP, PNM, TGA, ICO)"
     assert errors[1] == f"cnn-predict: {empty}: the file is empty"
     assert errors[2].startswith(f"cnn-predict: {blank}: no ink")
     assert errors[3] == f"cnn-predict: {absurd}: the image declares more than the 40 million pixels read here"
     assert errors[4] == f"cnn-predict: {missing}: no such file"
     assert errors[5].startswith(f"cnn-predict: {cut}: could not be decoded (")
-
-
-def test_a_side_longer_than_the_limit_is_refused_before_decoding(tmp_path):
-    long = absurd_png(tmp_path / "long.png", width=MAX_DECLARED_SIDE + 1, height=10)
-    with pytest.raises(PictureError) as error:
-        read_grey(long)
-    assert str(error.value) == (f"{long}: the image declares {MAX_DECLARED_SIDE + 1}×10 pixels, a side longer than "
-                                f"the {MAX_DECLARED_SIDE:,} read here")
-
-
-def test_large_pictures_are_decoded_scaled_down(tmp_path):
-    page = np.ones((1500, 3000))
-    page[200:1200, 1000:1300] = 0.0
-    assert read_grey(save_png(tmp_path / "large.png", page)).shape == (MAX_SIDE // 2, MAX_SIDE)
-    with pytest.raises(PictureError, match="is a folder"):
-        read_grey(tmp_path)
-
-
-SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">'
-       '<rect width="100" height="100" fill="white"/><rect x="45" y="20" width="10" height="60"/></svg>')
-DRAWING = "which is not read here; open a PNG, JPEG, BMP… picture of the digit"
-
-
-def test_a_drawing_is_refused_by_its_content_whatever_its_name(tmp_path):
-    for name, data, kind in (("digit.png", SVG.encode(), "an SVG drawing"),
-                             ("packed.jpg", gzip.compress(SVG.encode()), "an SVG drawing (compressed)"),
-                             ("paper.bmp", b"%PDF-1.7\n", "a PDF document")):
-        (tmp_path / name).write_bytes(data)
-        with pytest.raises(PictureError) as error:
-            read_grey(tmp_path / name)
-        assert str(error.value) == f"{tmp_path / name}: {kind}, {DRAWING}"
-
-
-def test_a_fifo_or_a_device_is_never_opened_as_a_picture(tmp_path):
-    fifo = tmp_path / "pipe.png"
-    os.mkfifo(fifo)     # opened to read, it would wait for a writer for ever
-    with pytest.raises(PictureError, match=f"^{fifo}: is a FIFO \\(named pipe\\), not a file$"):
-        read_grey(fifo)
-    with pytest.raises(PictureError, match="^/dev/null: is a character device, not a file$"):
-        read_grey("/dev/null")
 
 
 def test_show_prints_the_28x28_the_network_sees(trained, tmp_path, capsys):
@@ -187,7 +128,6 @@ def test_a_picture_whose_name_is_not_utf8_is_read_and_named_with_its_bytes_escap
     weights, session = trained
     name = os.fsdecode(b"\xff\xfe-bad.png")            # surrogates on Linux: bytes that are no UTF-8
     os.rename(save_png(tmp_path / "good.png", on_a_page(session.dataset.test.x[0, 0])), tmp_path / name)
-    assert read_grey(tmp_path / name).shape == (300, 400)
     assert main(["--load", str(weights), str(tmp_path / name)]) == 0
     assert capsys.readouterr().out.startswith(f"{tmp_path}/\\xff\\xfe-bad.png: ")
 

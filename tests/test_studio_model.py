@@ -265,3 +265,46 @@ def test_the_time_left_after_a_start_inside_an_epoch_counts_only_this_starts_ste
         tracker.add([StepRecord(1, step, 469, step, 128, 0.5, {})])
     left = (8 * 469 - 400) * 128 / 1280    # every remaining step at the measured rate
     assert abs(tracker.seconds_left() - left) < 0.02 * left
+
+
+def test_the_model_says_whether_the_training_of_the_network_shown_is_kept(tmp_path):
+    """What a new network in its place would lose (app/model/keeping.py): training with no run recorded is kept
+    nowhere until saved; a recorded run, stopped or finished, holds it in its last checkpoint; a step-through
+    update is kept nowhere; a new network has nothing to lose."""
+    from pathlib import Path
+
+    from cnn.runs.runfile import read_info
+
+    from app.model.keeping import Kept
+    from app.model.snapshot import StepRequest
+    one_epoch = CONFIG.with_changes(epochs=1)
+    studio, events = studio_with()                       # no runs folder: nothing is recorded
+    studio.command("configure", one_epoch)
+    assert events.last("kept") == Kept() and not Kept().at_risk
+    studio.command("start", one_epoch)
+    run_out(studio)
+    assert events.last("kept") == Kept(steps=20) and events.last("kept").at_risk
+    assert events.last("kept").question().startswith("The network shown has trained 20 training steps since it")
+    studio.command("save_weights", str(tmp_path / "kept.npz"))
+    assert events.last("kept") == Kept(steps=20, file=str(tmp_path / "kept.npz")) and not events.last("kept").at_risk
+    assert events.last("kept").note() == f"A new network for the changed settings; the trained weights stay in " \
+                                         f"{tmp_path / 'kept.npz'}."
+    studio.command("configure", CONFIG)
+    assert events.last("kept") == Kept()
+
+    recorded, events = studio_with(tmp_path / "runs")
+    recorded.command("configure", CONFIG)
+    recorded.command("start", CONFIG)
+    for _ in range(7):                                   # one record a tick: a stop after 7 steps of the first epoch
+        recorded.tick()
+    recorded.command("stop")
+    name = read_info(Path(events.last("current_run"))).name
+    assert events.last("kept") == Kept(steps=7, run=name) and not events.last("kept").at_risk
+    assert events.last("kept").note() == (f"A new network for the changed settings; the run “{name}” stays in the "
+                                          "Runs panel (Ctrl+5: Open or Continue goes on with it).")
+    recorded.command("send_weights")
+    session = recorded.session
+    request = StepRequest(dict(events.last("weights").params), session.dataset.test.x[3:4],
+                          session.dataset.test.y[3:4])
+    recorded.command("apply_weights", events.last("weights").version, request)
+    assert events.last("kept") == Kept(steps=8) and events.last("kept").at_risk   # a step no run records

@@ -81,7 +81,7 @@ def test_a_file_that_is_no_picture_is_reported_and_changes_nothing(window, qtbot
     bad.write_text("hello")
     with qtbot.waitSignal(window.error_shown, timeout=5000) as blocker:
         assert not window.your_digit.open_image(str(bad))
-    assert blocker.args[0] == f"{bad}: not an image (PNG, JPEG, BMP and the other formats Qt reads)"
+    assert blocker.args[0] == f"{bad}: not an image (PNG, JPEG, BMP, GIF, TIFF, WebP, PNM, TGA, ICO)"
     assert window.image_sample is None
     assert window.banner.isVisible()
     page = np.ones((100, 100))

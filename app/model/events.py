@@ -25,6 +25,7 @@ EVENTS = {
     "history": "RunCurves: an opened run's curves, sent after its model_changed",
     "run_changed": "a run folder was made, got an epoch, or ended",
     "current_run": "the run folder the network belongs to ('' for none yet)",
+    "kept": "Kept: whether the training of the network shown is kept (a run's checkpoint, a file), when it changes",
     "run_opened": "the RunConfig of a run just opened (after its model_changed)",
     "update_applied": "the step-through's update: test accuracy before and after it",
     "attribution": "Attribution of the chosen sample, when a view asked",

@@ -9,7 +9,9 @@ from cnn.runs.opening import data_path, open_run
 from cnn.runs.recorder import CheckpointNotWritten, default_name
 from cnn.runs.store import LAST
 from cnn.session import Session
+from cnn.train import StepRecord
 
+from app.model.keeping import Kept
 from app.model.recording import NotRecorded, Recording
 from app.model.run_curves import read_curves
 from app.model.state import RunState
@@ -22,6 +24,7 @@ class RunFolders:
         self.recording = Recording(self.runs_dir)
         self.weights_file: str | None = None   # the name of the file the network's weights were loaded from
         self._changed = False    # an epoch was recorded since run_changed was last sent
+        self.kept = Kept()                     # whether the network's training is kept (app/model/keeping.py)
 
     @property
     def folder(self) -> Path | None:
@@ -46,6 +49,8 @@ class RunFolders:
         studio.emit("current_run", str(self.recording.folder or ""))
 
     def keep(self, record) -> None:
+        if isinstance(record, StepRecord):
+            self.kept = self.kept.trained()
         self._changed = self.recording.keep(record) or self._changed
 
     def tell_changes(self) -> None:
@@ -57,8 +62,9 @@ class RunFolders:
             self.studio.emit("run_changed", str(self.recording.folder))
 
     def stop_recording(self) -> str | None:
-        """Ends the recording; returns what went wrong, if anything (also sent as failed)."""
-        problem = None
+        """Ends the recording; returns what went wrong, if anything (also sent as failed). A recording that
+        ends well leaves the weights as they are in the run's last checkpoint: kept."""
+        problem, recorder = None, self.recording.recorder
         try:
             folder = self.recording.end()
         except CheckpointNotWritten as error:
@@ -70,7 +76,22 @@ class RunFolders:
             self.studio.emit("failed", problem)
         if folder is not None:
             self.studio.emit("run_changed", str(folder))
+        if recorder is not None and not recorder.failed and problem is None:
+            self.kept = self.kept.in_run(recorder.info.name)
+        self.studio.emit("kept", self.kept)
         return problem
+
+    def new_network(self) -> None:
+        """A network made or opened: no run until its first Start, no training of its own yet."""
+        self.set_folder(None)
+        self.weights_file = None   # (named for the weights file it was loaded from: WeightsFiles.load)
+        self.kept = Kept()
+        self.studio.emit("kept", self.kept)
+
+    def changed_outside_runs(self, saved_to: str | None = None) -> None:
+        """The weights were saved to a file (`saved_to`), or changed by the step-through's update."""
+        self.kept = self.kept.in_file(saved_to) if saved_to else self.kept.trained()
+        self.studio.emit("kept", self.kept)
 
     def set_folder(self, folder) -> None:
         self.recording.folder = Path(folder) if folder is not None else None

@@ -256,8 +256,7 @@ class Studio:
         if self.layers is None or [layer.title for layer in layers] != [layer.title for layer in self.layers]:
             self.layer = default_layer(layers)   # another network: its first convolution; the same: the same layer
         self.layers = layers
-        self.runs.set_folder(None)  # a new network: its first Start makes a new run
-        self.runs.weights_file = None   # (named for the weights file it was loaded from: WeightsFiles.load)
+        self.runs.new_network()     # its first Start makes a new run; it has no training of its own yet
         self.version += 1
         self.emit("model_changed", model_info(session, source, planned))
         self.emit("layer_chosen", self.layer)

@@ -50,6 +50,7 @@ class WeightsFiles:
             except OSError as error:  # named by the chosen path: never the temporary file beside it
                 raise OSError(f"{path}: could not save the weights: {error.strerror or error}") from None
             studio.emit("saved", path)
+            studio.runs.changed_outside_runs(saved_to=path)
             studio.emit("message", f"Saved weights to {path}")
         studio.guarded(save)
 
@@ -89,6 +90,7 @@ class WeightsFiles:
             network.set_params(before)
             raise ValueError(f"The update was not applied: {problem}.") from None
         studio.version += 1
+        studio.runs.changed_outside_runs()   # one step no run records
         after = evaluate(network, test, session.loss)
         studio.inspection.emit_test_evaluation(after)
         studio.inspection.emit_snapshot()

@@ -12,7 +12,7 @@ from cnn.config import RunConfig, SettingError
 from cnn.layer import DTYPES
 from cnn.presets import PRESETS
 from cnn.ranges import CHOICES, RANGES, shown
-from cnn.settings import LABELS, SETTINGS
+from cnn.settings import DATA_AND_NETWORK, LABELS, SETTINGS
 
 from app.studio.fields import DECIMALS, NumberField
 from app.widgets.wheel_guard import guard_wheel
@@ -75,6 +75,7 @@ class SettingsPanel(QGroupBox):
         form.addRow(LABELS["dtype"], self.dtype)
         self._architecture: str | None = None    # the network (cnn.arch grammar) set by --arch or the editor
         self._quiet = False                      # set_config at work: its changes are not the user's
+        self._settled: RunConfig | None = None  # the settings before the edit at hand (undo_edit)
         self.set_config(RunConfig())
         guard_wheel(self)
         self.preset.currentIndexChanged.connect(self._apply_preset)
@@ -82,6 +83,10 @@ class SettingsPanel(QGroupBox):
             button.clicked.connect(self._edited)
         for field in (self.limit, self.seed):
             field.valueChanged.connect(self._edited)
+        for field in self.numbers.values():
+            if field not in (self.limit, self.seed):
+                field.valueChanged.connect(self._settle)
+        self.optimizer.currentTextChanged.connect(self._settle)
         self.dtype.currentTextChanged.connect(self._edited)
         self.learning_rate.valueChanged.connect(self.learning_rate_changed)
 
@@ -180,12 +185,31 @@ class SettingsPanel(QGroupBox):
             self.form.labelForField(field).setEnabled(enabled)
 
     def _apply_preset(self) -> None:
-        self.set_config(RunConfig.from_preset(self.preset.currentData()))
+        self._fill(RunConfig.from_preset(self.preset.currentData()))   # the settings before it stay at hand
         self._edited()
 
     def _edited(self) -> None:
         if not self._quiet:
-            self.network_edited.emit()
+            self.network_edited.emit()   # the receiver may undo_edit: the settings before it are still at hand
+        self._settle()
+
+    def _settle(self, *_) -> None:
+        """The settings as they stand are what an edit to come goes back to (undo_edit); settings that make
+        no run (one class, a number half typed) leave the last that did."""
+        if not self._quiet:
+            try:
+                self._settled = self.config()
+            except ValueError:
+                pass
+
+    def undo_edit(self, network: RunConfig) -> None:
+        """The edit at hand is not taken: the fields go back to the settings before it, the data and network
+        ones to `network`'s (the network shown)."""
+        before = self._settled or network
+        try:
+            self.set_config(before.with_changes(**{name: getattr(network, name) for name in DATA_AND_NETWORK}))
+        except ValueError:
+            self.set_config(network)
 
     @property
     def architecture(self) -> str | None:
@@ -204,6 +228,11 @@ class SettingsPanel(QGroupBox):
                                if text is not None else PRESET_TIP)
 
     def set_config(self, config: RunConfig) -> None:
+        self._fill(config)
+        self._settle()
+
+    def _fill(self, config: RunConfig) -> None:
+        """The fields show `config`; not the user's changes (no network_edited)."""
         self._quiet = True
         try:
             self._set_fields(config)

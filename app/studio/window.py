@@ -21,6 +21,7 @@ from app.studio.step_link import StepThroughLink
 from app.studio.draw_feedback import DrawFeedback
 from app.studio.health_banner import HealthBanner
 from app.model.help import ABOUT
+from app.model.keeping import Kept
 from app.studio.help_window import show_tour
 from app.studio.layer_picker import LayerChoice
 from app.studio.menus import build_menus
@@ -65,6 +66,7 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         self.setAcceptDrops(True)
         self.state = RunState.IDLE
         self.model, self.trained = None, (0, 0)
+        self.kept, self.replaced_note = Kept(), ""   # the network's training kept? (app/studio/replacing.py)
         self.shown_run = ""       # the run folder the network shown belongs to ('' for none): reopened at start
         self.arch_editor = None   # made when first opened (edit_architecture)
         self.closed = False
@@ -147,6 +149,7 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         self._wire_views()
         # Slots of objects living on the GUI thread, so queued there (a lambda would run on the worker's thread).
         self.worker.model_changed.connect(self.on_model_changed)
+        self.worker.kept.connect(self.on_kept)
         self.worker.state_changed.connect(self.on_state_changed)
         self.worker.failed.connect(self.show_error)
         self.worker.message.connect(self.show_message)

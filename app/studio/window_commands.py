@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFileDialog
 from cnn.config import RunConfig
 
 from app.studio.arch_editor import ArchitectureEditor
+from app.studio.replacing import may_replace
 from app.model.state import RunState
 
 WEIGHTS_FILTER = "CNN Studio weights (*.npz);;All files (*)"
@@ -38,6 +39,9 @@ class Commands:
             return
         config = self._settings_or_error() if self.state is RunState.IDLE else None
         if config is None:
+            return
+        if self.model is not None and not self._panel_describes(self.model.config) and not may_replace(self):
+            self.settings_panel.undo_edit(self.model.config)   # (settings that waited for Start: a new network)
             return
         self.banner.hide()
         self.send("start", config)  # the views set their x range when the run starts (run_started)
@@ -72,6 +76,9 @@ class Commands:
         if config.limit is not None and config.batch_size > config.limit * len(config.classes):
             return
         if self.state is RunState.IDLE and self.model is not None and not self._panel_describes(self.model.config):
+            if not may_replace(self):        # training kept nowhere: the user keeps the network
+                self.settings_panel.undo_edit(self.model.config)
+                return
             self.send("configure", config)   # its model_changed redraws every view and the summary
 
     def toggle_pause(self) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cnn.pictures import DRAWING_SUFFIXES, SUFFIXES
 from cnn.settings import DATA_AND_NETWORK
 
 from app.model.model_info import trained_after, trained_text
 from app.model.state import RunState
 from app.widgets.dropped import dropped_files
-from app.widgets.image_files import DRAWING_SUFFIXES, IMAGE_SUFFIXES
 
 
 class SampleChoice:
@@ -73,7 +73,7 @@ class SampleChoice:
     def dropEvent(self, event) -> None:
         files = dropped_files(event.mimeData())
         if files:
-            if Path(files[0]).suffix.lower() in IMAGE_SUFFIXES + DRAWING_SUFFIXES:   # a drawing: refused, named
+            if Path(files[0]).suffix.lower() in SUFFIXES + DRAWING_SUFFIXES:   # a drawing: refused, named
                 self.show_workspace("your-digit")
                 self.your_digit.open_image(files[0])
             else:
@@ -89,6 +89,9 @@ class Reports:
         """A new or loaded network: the fields show the settings it runs with (a loaded digits network
         switches the preset box too), the picker its data."""
         self.model, self.trained = info, info.trained
+        if self.replaced_note:       # where the training of the network it replaced stays
+            self.show_message(self.replaced_note)
+            self.replaced_note = ""
         if not self._panel_describes(info.config):
             self.settings_panel.blockSignals(True)
             self.settings_panel.set_config(info.config)
@@ -103,6 +106,10 @@ class Reports:
         else:
             self.send("select_sample", *self.sample_picker.current)
         self.step_link.model_changed()
+
+    def on_kept(self, kept) -> None:
+        """Whether the network's training is kept (a run's checkpoint, a file): a new one replaces it freely."""
+        self.kept = kept
 
     def _panel_describes(self, config) -> bool:
         """Whether the fields already hold this network's data and network settings: then what the user

@@ -33,6 +33,7 @@ class TrainingWorker(QObject):
     history = Signal(object)
     run_changed = Signal(str)
     current_run = Signal(str)
+    kept = Signal(object)
     run_opened = Signal(object)
     update_applied = Signal(float, float)
     attribution = Signal(object)

@@ -12,13 +12,14 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
                                QListWidgetItem, QPushButton, QSlider, QVBoxLayout, QWidget)
 
 from cnn.files import shown
+from cnn.pictures import PictureError, load_digit
 from cnn.preprocess import EmptyImage, Preprocessed, preprocess
 
 from app.model import digit_answer
 from app.studio.sample_picker import thumbnail
 from app.studio.views.draw_pad import DEFAULT_WIDTH, DrawPad
 from app.model.my_samples import ImageSample
-from app.widgets.image_files import FILE_FILTER, ImageFileError, load_digit
+from app.widgets.image_files import FILE_FILTER
 from app.widgets.imaging import GRAY, image_plot
 from app.widgets.wheel_guard import guard_wheel
 
@@ -63,7 +64,7 @@ class YourDigitPanel(QWidget):
         self.undo_button, self.clear_button = QPushButton("Undo"), QPushButton("Clear")
         self.undo_button.setShortcut("Ctrl+Z")
         self.open_button = QPushButton("Open image…")
-        self.open_button.setToolTip("A PNG, JPEG or BMP of a digit: dark ink on paper or white on black")
+        self.open_button.setToolTip("A PNG, JPEG, BMP… of a digit: dark ink on paper or white on black")
         self.undo_button.clicked.connect(self.pad.undo)
         self.clear_button.clicked.connect(self.pad.clear)
         self.open_button.clicked.connect(self.open_dialog)
@@ -196,10 +197,11 @@ class YourDigitPanel(QWidget):
         self.bars_widget.getAxis("bottom").setTicks(None)
 
     def open_image(self, path) -> bool:
-        """Preprocess the picture in `path` and choose it; a bad file is reported, nothing changes."""
+        """Preprocess the picture in `path` as cnn-predict does (cnn.pictures) and choose it; a bad file is
+        reported in cnn.pictures' one line naming it, and nothing changes."""
         try:
             result = load_digit(path)
-        except (ImageFileError, OSError) as error:
+        except PictureError as error:
             self.failed.emit(str(error))
             return False
         self.source = shown(Path(path).name)   # a name that is not UTF-8 shown with its bytes escaped

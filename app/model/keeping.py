@@ -1,0 +1,45 @@
+"""Whether the training of the network shown is kept somewhere, Qt-free: what a new network in its place
+(another preset, other classes…) would lose. The studio model follows it (app/model/run_folders.py) and
+sends it as `kept`; the window asks before a new network replaces training kept nowhere
+(app/studio/replacing.py)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Kept:
+    steps: int = 0     # training steps (and step-through updates) since the network was made or opened
+    run: str = ""      # the run whose last checkpoint holds these weights, by its name ('' none)
+    file: str = ""     # the file they were saved to after their last step ('' none)
+
+    def trained(self, steps: int = 1) -> "Kept":
+        """After `steps` more steps: the weights are new, kept nowhere yet."""
+        return Kept(self.steps + steps)
+
+    def in_run(self, name: str) -> "Kept":
+        return replace(self, run=name)
+
+    def in_file(self, path: str) -> "Kept":
+        return replace(self, file=path)
+
+    @property
+    def at_risk(self) -> bool:
+        """Whether a new network in its place loses training: it trained, and neither a run nor a file holds it."""
+        return self.steps > 0 and not self.run and not self.file
+
+    def question(self) -> str:
+        """What replacing the network loses, for the question asked first."""
+        steps = f"{self.steps:,} training step{'s' * (self.steps != 1)}"
+        return (f"The network shown has trained {steps} since it was made or opened, and its weights are neither "
+                "saved nor recorded in a run. A new network for the changed settings replaces it: that training "
+                "is lost.")
+
+    def note(self) -> str:
+        """Where the training of a network just replaced stays ('' when it had none, or it was discarded)."""
+        if self.steps and self.run:
+            return (f"A new network for the changed settings; the run “{self.run}” stays in the Runs panel "
+                    "(Ctrl+5: Open or Continue goes on with it).")
+        if self.steps and self.file:
+            return f"A new network for the changed settings; the trained weights stay in {self.file}."
+        return ""

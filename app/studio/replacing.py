@@ -1,0 +1,31 @@
+"""A new network in place of the one shown (another preset, other classes, images per class, seed or
+type), as a careful desktop program does it: training kept nowhere (app/model/keeping.py) is not
+discarded without asking, and the answer that loses nothing is the default; training kept in a run
+is replaced at once, the status bar saying where it stays."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QMessageBox
+
+TITLE = "Replace the trained network?"
+ADVICE = ("Keep it to go on training it, or to save its weights first (File ▸ Save weights, Ctrl+S); "
+          "the settings then go back to the network's.")
+KEEP, DISCARD = "Keep the trained network", "Discard its training"
+
+
+def may_replace(window) -> bool:
+    """Whether a new network may replace the one shown; the user is asked when that would lose training.
+    When it may, the note saying where the training stays waits in `window.replaced_note` for the new network."""
+    kept = window.kept
+    if kept.at_risk:
+        box = QMessageBox(QMessageBox.Warning, TITLE, kept.question(), QMessageBox.NoButton, window)
+        box.setObjectName("replace-network")
+        box.setInformativeText(ADVICE)
+        keep = box.addButton(KEEP, QMessageBox.RejectRole)
+        discard = box.addButton(DISCARD, QMessageBox.DestructiveRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)     # Esc, or closing the box, keeps the network
+        box.exec()
+        if box.clickedButton() is not discard:
+            return False
+    window.replaced_note = kept.note()
+    return True

@@ -1,0 +1,99 @@
+"""A click on a preset or a class in the settings panel makes a new network: training kept nowhere is not
+discarded without asking (app/studio/replacing.py), and training kept in a run is replaced at once, the status
+bar saying the run stays. Driven with pytest-qt on the window fixture (0 and 1, 20 images, 20 steps an epoch);
+the question is answered from the test."""
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from cnn.runs.runfile import read_info
+
+pytestmark = pytest.mark.slow  # every test opens the whole studio
+
+
+def answering(answer: str | None, asked: list) -> QTimer:
+    """A timer that answers the next question box by its button `answer` (None: Esc), noting what it said."""
+    timer = QTimer()
+
+    def look():
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            timer.stop()
+            asked.append({"title": box.windowTitle(), "text": box.text(), "more": box.informativeText(),
+                          "default": box.defaultButton().text(), "buttons": [b.text() for b in box.buttons()]})
+            if answer is None:
+                box.reject()
+            else:
+                next(b for b in box.buttons() if b.text() == answer).click()
+    timer.timeout.connect(look)
+    timer.start(20)
+    return timer
+
+
+def train_one_epoch(window, qtbot) -> None:
+    window.settings_panel.epochs.setValue(1)
+    with qtbot.waitSignal(window.training_finished, timeout=60000):
+        window.start()
+    qtbot.waitUntil(lambda: window.state.name == "IDLE" and window.kept.steps == 20, timeout=10000)
+
+
+def test_training_kept_nowhere_is_asked_about_and_kept_or_discarded(window, qtbot, tmp_path):
+    """The runs folder cannot be written: the run is not recorded. A preset chosen asks first; Keep (the default)
+    leaves the network and puts every setting back; a class clicked then Discard makes the new network."""
+    runs = tmp_path / "runs"
+    if runs.is_dir():
+        shutil.rmtree(runs)
+    runs.write_text("not a folder")                       # nothing can be recorded under it
+    train_one_epoch(window, qtbot)
+    assert window.kept.at_risk and window.worker.run_folder is None
+    panel, model, session = window.settings_panel, window.model, window.worker.session
+    before = panel.config()
+    sent = []
+    window.command.connect(lambda name, values: sent.append((name, *values)))   # every command to the model
+    asked = []
+    keep = answering(None, asked)                          # Esc: the default that loses nothing
+    panel.preset.setCurrentIndex(panel.preset.findData("digits"))
+    keep.stop()
+    assert len(asked) == 1
+    assert asked[0] == {
+        "title": "Replace the trained network?",
+        "text": "The network shown has trained 20 training steps since it was made or opened, and its weights are "
+                "neither saved nor recorded in a run. A new network for the changed settings replaces it: that "
+                "training is lost.",
+        "more": "Keep it to go on training it, or to save its weights first (File ▸ Save weights, Ctrl+S); the "
+                "settings then go back to the network's.",
+        "default": "Keep the trained network", "buttons": asked[0]["buttons"]}
+    assert sorted(asked[0]["buttons"]) == ["Discard its training", "Keep the trained network"]
+    assert panel.config() == before and panel.preset.currentData() == before.preset   # every setting as it was
+    assert "configure" not in [command[0] for command in sent]          # no new network asked for
+    assert [c for c in sent if c[0] == "set_learning_rate"][-1] == ("set_learning_rate", before.learning_rate)
+    assert window.model is model and window.worker.session is session
+
+    asked.clear()
+    discard = answering("Discard its training", asked)
+    with qtbot.waitSignal(window.worker.model_changed, timeout=20000) as changed:
+        panel.class_buttons[2].click()
+    discard.stop()
+    assert len(asked) == 1 and changed.args[0].classes == (0, 1, 2) and ("configure", panel.config()) in sent
+    qtbot.waitUntil(lambda: window.kept.steps == 0 and window.worker.session is not session, timeout=10000)
+    assert not any(window.trained)
+
+
+def test_training_kept_in_a_run_is_replaced_at_once_and_the_run_stays(window, qtbot, tmp_path):
+    train_one_epoch(window, qtbot)
+    folder = Path(window.worker.run_folder)
+    name = read_info(folder).name
+    assert window.kept.run == name and not window.kept.at_risk
+    asked = []
+    never = answering(None, asked)                         # would note (and close) a question: none is asked
+    with qtbot.waitSignal(window.worker.model_changed, timeout=20000) as changed:
+        window.settings_panel.class_buttons[2].click()
+    never.stop()
+    assert asked == [] and changed.args[0].classes == (0, 1, 2)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("A new network"), timeout=10000)
+    assert window.statusBar().currentMessage() == (f"A new network for the changed settings; the run “{name}” stays "
+                                                   "in the Runs panel (Ctrl+5: Open or Continue goes on with it).")
+    assert (folder / "last.npz").is_file() and read_info(folder).epochs_done == 1
