@@ -9,6 +9,7 @@ problem is a PictureError naming the file."""
 from __future__ import annotations
 
 import os
+import re
 import struct
 import warnings
 import zlib
@@ -103,8 +104,11 @@ def _decode(file, fail, raw: bool) -> np.ndarray:
             image = Image.open(file, formats=FORMATS)
         except UnidentifiedImageError:
             raise fail(f"not an image ({KINDS})") from None
-        except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-            raise fail(f"the image declares more than the {MAX_PIXELS // 1_000_000} million pixels read here") from None
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+            declared = re.search(r"\((\d+) pixels\)", str(error))   # Pillow: "Image size (400000000 pixels) …"
+            size = f" {int(declared.group(1)):,} pixels," if declared else ""
+            raise fail(f"the image declares{size} more than the {MAX_PIXELS // 1_000_000} million pixels read "
+                       "here") from None
         except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:
             raise fail(f"could not be decoded ({error})") from None
     with image:

@@ -132,7 +132,7 @@ def bad_pictures(folder) -> dict:
     return {"cut.png": "could not be decoded (",
             "notes.png": "not an image (PNG, JPEG, BMP, GIF, TIFF, WebP, PNM, TGA, ICO)",
             "empty.png": "the file is empty",
-            "huge.png": "the image declares more than the 40 million pixels read here",
+            "huge.png": "the image declares 10,000,000,000 pixels, more than the 40 million pixels read here",
             "drawing.png": f"an SVG drawing, {drawing}", "drawing.svgz": f"an SVG drawing (compressed), {drawing}",
             "paper.pdf": f"a PDF document, {drawing}", "blank.png": "no ink", "folder.png": "is a folder, not a file",
             "pipe.png": "is a FIFO (named pipe), not a file"}

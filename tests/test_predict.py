@@ -100,7 +100,8 @@ def test_bad_files_get_one_line_each_and_the_others_are_predicted(trained, tmp_p
     assert errors[0] == f"cnn-predict: {text}: not an image (PNG, JPEG, BMP, GIF, TIFF, WebP, PNM, TGA, ICO)"
     assert errors[1] == f"cnn-predict: {empty}: the file is empty"
     assert errors[2].startswith(f"cnn-predict: {blank}: no ink")
-    assert errors[3] == f"cnn-predict: {absurd}: the image declares more than the 40 million pixels read here"
+    assert errors[3] == (f"cnn-predict: {absurd}: the image declares 10,000,000,000 pixels, more than the 40 million "
+                         "pixels read here")
     assert errors[4] == f"cnn-predict: {missing}: no such file"
     assert errors[5].startswith(f"cnn-predict: {cut}: could not be decoded (")
 

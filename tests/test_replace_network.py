@@ -60,7 +60,7 @@ def test_training_kept_nowhere_is_asked_about_and_kept_or_discarded(window, qtbo
     assert len(asked) == 1
     assert asked[0] == {
         "title": "Replace the trained network?",
-        "text": "The network shown has trained 20 training steps since it was made or opened, and its weights are "
+        "text": "The network shown has taken 20 training steps since it was made or opened, and its weights are "
                 "neither saved nor recorded in a run. A new network for the changed settings replaces it: that "
                 "training is lost.",
         "more": "Keep it to go on training it, or to save its weights first (File ▸ Save weights, Ctrl+S); the "

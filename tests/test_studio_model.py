@@ -284,7 +284,7 @@ def test_the_model_says_whether_the_training_of_the_network_shown_is_kept(tmp_pa
     studio.command("start", one_epoch)
     run_out(studio)
     assert events.last("kept") == Kept(steps=20) and events.last("kept").at_risk
-    assert events.last("kept").question().startswith("The network shown has trained 20 training steps since it")
+    assert events.last("kept").question().startswith("The network shown has taken 20 training steps since it")
     studio.command("save_weights", str(tmp_path / "kept.npz"))
     assert events.last("kept") == Kept(steps=20, file=str(tmp_path / "kept.npz")) and not events.last("kept").at_risk
     assert events.last("kept").note() == f"A new network for the changed settings; the trained weights stay in " \
@@ -308,3 +308,16 @@ def test_the_model_says_whether_the_training_of_the_network_shown_is_kept(tmp_pa
                           session.dataset.test.y[3:4])
     recorded.command("apply_weights", events.last("weights").version, request)
     assert events.last("kept") == Kept(steps=8) and events.last("kept").at_risk   # a step no run records
+
+
+def test_start_after_a_finished_run_says_it_trains_as_many_epochs_again(tmp_path):
+    studio, events = studio_with(tmp_path)
+    studio.command("configure", CONFIG)
+    studio.command("start", CONFIG)
+    run_out(studio)
+    assert studio.session.epochs_done == 2 and not any("planned epoch" in m for m in events.of("message"))
+    studio.command("start", CONFIG)
+    assert events.last("message") == ("The network had trained its 2 planned epochs: Start trains 2 more, 4 in all "
+                                      "(Epochs is the run's total).")
+    run_out(studio)
+    assert studio.session.epochs_done == 4

@@ -31,7 +31,7 @@ class Kept:
     def question(self) -> str:
         """What replacing the network loses, for the question asked first."""
         steps = f"{self.steps:,} training step{'s' * (self.steps != 1)}"
-        return (f"The network shown has trained {steps} since it was made or opened, and its weights are neither "
+        return (f"The network shown has taken {steps} since it was made or opened, and its weights are neither "
                 "saved nor recorded in a run. A new network for the changed settings replaces it: that training "
                 "is lost.")
 

@@ -36,8 +36,14 @@ class RunFolders:
         """The run's recorder while it trains, else None."""
         return self.recording.recorder
 
-    def record(self, epochs: int) -> None:
+    def record(self, epochs: int, grown: bool = False) -> None:
+        """Record `epochs` epochs of the session; `grown`: the network had done the planned epochs, and Start
+        trains that many again (app/model/recording.py's epochs_to_train), which the user is told."""
         studio = self.studio
+        done = studio.session.epochs_done
+        if grown and done:
+            studio.emit("message", f"The network had trained its {done} planned epoch{'s' * (done != 1)}: Start "
+                                   f"trains {epochs} more, {done + epochs} in all (Epochs is the run's total).")
         try:
             curves = self.recording.begin(studio.session, epochs, studio.source(),
                                           default_name(studio.session, self.weights_file))

@@ -116,7 +116,7 @@ class Studio:
                     self.emit("message", "The data or network settings changed: starting from a fresh network.")
                 self.install_fresh(config)
             epochs = epochs_to_train(self.session.epochs_done, config.epochs)
-            self.runs.record(epochs)
+            self.runs.record(epochs, grown=self.session.epochs_done >= config.epochs)
             self._loop = self.session.run(epochs)
             self._last_health = -1.0  # a run's first step is always measured
             self.throttle.reset()
