@@ -11,6 +11,7 @@ from app.studio.workspaces import reveal
 from app.widgets.plots import LogAxis
 from cnn.evaluation import evaluate
 from cnn.train import EpochRecord
+from tests.conftest import worker_settled
 
 
 def use_preset(window, qtbot, preset, **fields):
@@ -157,11 +158,13 @@ def test_health_curves_of_earlier_networks_do_not_stay(window, qtbot):
 def test_next_misclassified_counts_now_and_works_on_the_training_set(window, qtbot):
     picker, session = window.sample_picker, window.worker.session
     qtbot.waitUntil(lambda: picker.wrong("test") is not None)
+    worker_settled(window, qtbot)   # (the network is the worker's: read it when the worker waits)
     wrong_test = np.flatnonzero(np.asarray(session.dataset.classes)[evaluate(
         session.network, session.dataset.test, session.loss).predictions] != session.dataset.test.labels)
     assert picker.next_wrong.text() == f"Next misclassified ({wrong_test.size})"
     picker.select("train", 0)
     assert picker.next_wrong.text() == "Find misclassified"     # no stale count from the test set
+    worker_settled(window, qtbot)
     train = session.dataset.train
     predicted = np.asarray(session.dataset.classes)[evaluate(session.network, train, session.loss).predictions]
     wrong_train = np.flatnonzero(predicted != train.labels)
@@ -178,6 +181,7 @@ def test_next_misclassified_counts_now_and_works_on_the_training_set(window, qtb
                     and picker.wrong("test") is not None, timeout=20000)
     assert picker.next_wrong.text() == "Find misclassified"
     picker.select("test", 0)
+    worker_settled(window, qtbot)
     new = window.worker.session
     wrong_new = np.flatnonzero(np.asarray(new.dataset.classes)[evaluate(
         new.network, new.dataset.test, new.loss).predictions] != new.dataset.test.labels)

@@ -38,9 +38,11 @@ def cell_at(x: float, y: float, shape: tuple[int, int], columns: int, count: int
 
 
 def symmetric_levels(*arrays: np.ndarray) -> tuple[float, float]:
-    """One symmetric scale (−m, m) over all the arrays, so white is exactly zero."""
-    m = max((float(np.nanmax(np.abs(a))) for a in arrays if a.size), default=0.0)
-    m = m if m > 0 and np.isfinite(m) else 1.0
+    """One symmetric scale (−m, m) over all the finite values of the arrays, so white is exactly zero ((−1, 1)
+    when none is finite: a diverged network's gradients)."""
+    finite = [np.abs(a[np.isfinite(a)]) for a in arrays]
+    m = max((float(a.max()) for a in finite if a.size), default=0.0)
+    m = m if m > 0 else 1.0
     return (-m, m)
 
 
