@@ -308,6 +308,9 @@ def test_the_model_says_whether_the_training_of_the_network_shown_is_kept(tmp_pa
                           session.dataset.test.y[3:4])
     recorded.command("apply_weights", events.last("weights").version, request)
     assert events.last("kept") == Kept(steps=8) and events.last("kept").at_risk   # a step no run records
+    recorded.command("open_run", events.last("current_run"))   # an opened run's network is its checkpoint's
+    assert events.last("kept") == Kept(run=name) and not events.last("kept").at_risk
+    assert f"the run “{name}” stays in the Runs panel" in events.last("kept").note()
 
 
 def test_start_after_a_finished_run_says_it_trains_as_many_epochs_again(tmp_path):

@@ -36,8 +36,9 @@ class Kept:
                 "is lost.")
 
     def note(self) -> str:
-        """Where the training of a network just replaced stays ('' when it had none, or it was discarded)."""
-        if self.steps and self.run:
+        """Where a network just replaced stays: the run holding it, or the file its training was saved to ('' when
+        neither)."""
+        if self.run:
             return (f"A new network for the changed settings; the run “{self.run}” stays in the Runs panel "
                     "(Ctrl+5: Open or Continue goes on with it).")
         if self.steps and self.file:

@@ -122,6 +122,8 @@ class RunFolders:
         planned = max(info.epochs_planned, 1)
         studio.install(session, f"run “{info.name}”", planned)
         self.set_folder(folder)
+        self.kept = Kept(run=info.name)    # its network is the run's last checkpoint
+        studio.emit("kept", self.kept)
         studio.emit("run_opened", session.config.with_changes(epochs=planned))   # its plan
         studio.emit("history", curves)
         ignored = f" ({METRICS_FILE}: gradient norms under names that are not this network's parameters were " \
