@@ -85,3 +85,20 @@ def test_the_lesson_option_opens_a_section_with_its_show_me_applied(tmp_path):
     assert remembered.value("window/workspace") == "your-digit"     # where its Show me turned
     recent = remembered.value("recent")                               # the shipped network it opened
     assert str(shipped("digits.npz")) in (recent if isinstance(recent, list) else [recent])
+
+
+def test_the_try_it_waits_for_training_to_pause_before_checking_by_itself(window, qtbot):
+    from app.model.state import RunState
+    lesson = window.lesson
+    window.settings_panel.epochs.setValue(500)
+    window.start()
+    qtbot.waitUntil(lambda: window.state is RunState.RUNNING, timeout=10000)
+    qtbot.waitUntil(lambda: lesson.changes > 3, timeout=20000)       # frames came while training
+    before = lesson.checked
+    lesson.check_if_changed()                                        # the timer's look, while training runs
+    assert lesson.checked == before
+    window.toggle_pause()
+    qtbot.waitUntil(lambda: window.state is RunState.PAUSED, timeout=10000)
+    lesson.check_if_changed()
+    assert lesson.checked != before and lesson.checked[0] == lesson.changes   # checked once paused
+    window.stop()

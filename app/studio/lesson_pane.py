@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QSizePo
 
 from app.model.lesson import load_sections, shown_markdown
 from app.model.lesson_checks import StepFacts
+from app.model.state import RunState
 from app.studio.lesson_show import ShowMe
 
 CHECK_EVERY = 1000    # ms between two looks at whether the Try it is done (only when something changed)
@@ -142,8 +143,11 @@ class LessonPane(QFrame):
 
     def check_if_changed(self) -> None:
         """By itself, once a second, while the pane is shown, its task not done, and the model showed
-        something new (or the step-through changed)."""
-        if not self.isVisible() or self.section.number in self.done or self.window.model is None:
+        something new (or the step-through changed); not while training runs (each check is work on the
+        training's thread: the original network trained 4% slower), but within a second of a pause or the
+        end. Check answers at any time."""
+        if not self.isVisible() or self.section.number in self.done or self.window.model is None \
+                or self.window.state is RunState.RUNNING:
             return
         if self.checked != (self.changes, step_facts(self.window.step_window)):
             self.check()
