@@ -97,3 +97,22 @@ def test_training_kept_in_a_run_is_replaced_at_once_and_the_run_stays(window, qt
     assert window.statusBar().currentMessage() == (f"A new network for the changed settings; the run “{name}” stays "
                                                    "in the Runs panel (Ctrl+5: Open or Continue goes on with it).")
     assert (folder / "last.npz").is_file() and read_info(folder).epochs_done == 1
+
+
+def test_reset_asks_before_it_discards_training_kept_nowhere(window, qtbot, tmp_path):
+    runs = tmp_path / "runs"
+    if runs.is_dir():
+        shutil.rmtree(runs)
+    runs.write_text("not a folder")                       # nothing can be recorded under it
+    train_one_epoch(window, qtbot)
+    session, asked = window.worker.session, []
+    keep = answering(None, asked)
+    window.reset()                                         # Ctrl+R, the Reset button
+    keep.stop()
+    assert len(asked) == 1 and asked[0]["title"] == "Replace the trained network?"
+    assert window.worker.session is session and window.kept.at_risk
+    discard = answering("Discard its training", asked)
+    with qtbot.waitSignal(window.worker.model_changed, timeout=20000):
+        window.reset()
+    discard.stop()
+    qtbot.waitUntil(lambda: window.worker.session is not session and window.kept.steps == 0, timeout=10000)

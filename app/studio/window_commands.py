@@ -94,6 +94,9 @@ class Commands:
         config = self._settings_or_error()
         if config is None:
             return
+        recording = self.state is not RunState.IDLE and bool(self.shown_run)   # its stop keeps it in the run
+        if not recording and not may_replace(self):   # training kept nowhere: asked first, as for a preset
+            return
         self.send("configure", config)  # the views clear when the new network arrives (model_changed)
 
     def open_weights(self, path: str) -> None:
