@@ -78,9 +78,9 @@ def studio(config: RunConfig, window_class, settings_class) -> tuple[float, list
 
 def settled(window) -> None:
     """Waits until the worker has carried out every command sent so far (its queue is taken in order)."""
-    from PySide6.QtCore import QThread, QTimer
+    from PySide6.QtCore import QThread
     done = []
-    QTimer.singleShot(0, window.worker, lambda: done.append(QThread.currentThread()))
+    window.worker.after_commands(lambda: done.append(QThread.currentThread()))
     wait(lambda: done)
     assert done[0] is window.worker.thread(), "the check ran on the worker's thread"
 

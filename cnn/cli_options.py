@@ -11,7 +11,7 @@ from .conventions import add_common_options
 from .image_folder import add_folder_options
 from .layer import DTYPES
 from .presets import PRESETS
-from .ranges import CHOICES, RANGES, shown, whole_option
+from .ranges import CHOICES, RANGES, number_option, shown, whole_option
 from .settings import OPTIONS, SETTINGS
 
 DESCRIPTION = """cnn-train: with no arguments, the original experiment (20 epochs, lr 0.1, per-sample SGD on 100
@@ -94,14 +94,7 @@ def _replicas(text: str) -> int:
     return value
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = None
-    if value is None or not 0 < value <= 86400:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds more than 0 and at most 86400, not {text!r}")
-    return value
+_seconds = number_option("a number of seconds more than 0 and at most 86400", lambda value: 0 < value <= 86400)
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:

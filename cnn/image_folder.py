@@ -22,6 +22,7 @@ import numpy as np
 from .mnist_files import IDX_FILES, MAX_IMAGES, DataFileError
 from .pictures import PictureError, read_grey
 from .preprocess import EmptyImage, preprocess
+from .ranges import number_option
 
 DEFAULT_TEST_SHARE = 0.1
 SPLIT_SEED = 0           # the held-out share is drawn with this seed: every run of a folder tests on the same images
@@ -53,14 +54,7 @@ def add_folder_options(parser: argparse.ArgumentParser) -> None:
                              f"out as the test set (default {DEFAULT_TEST_SHARE})")
 
 
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = None
-    if value is None or not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be a fraction more than 0 and less than 1, not {text!r}")
-    return value
+_share = number_option("a fraction more than 0 and less than 1", lambda value: 0 < value < 1)
 
 
 def data_choice(path, raw: bool = False, test_share: float | None = None):

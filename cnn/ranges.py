@@ -102,3 +102,18 @@ def whole_option(expected: str):
             raise argparse.ArgumentTypeError(f"invalid int value: {shown(text)!r}") from None
     whole.__name__ = "int"
     return whole
+
+
+def number_option(expected: str, within):
+    """argparse's type for a number option: float(), refused as "must be `expected`, not 'text'" when it is
+    no number or `within(value)` is false."""
+    def number(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or not within(value):
+            raise argparse.ArgumentTypeError(f"must be {expected}, not {text!r}")
+        return value
+    number.__name__ = "float"
+    return number

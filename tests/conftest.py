@@ -148,7 +148,6 @@ def absurd_png(path, width=100_000, height=100_000) -> str:
 def worker_settled(window, qtbot) -> None:
     """Waits until the studio's worker has carried out every command sent so far (its queue is taken in
     order): a test may then read the worker's network on its own thread without racing a snapshot."""
-    from PySide6.QtCore import QTimer
     done = []
-    QTimer.singleShot(0, window.worker, lambda: done.append(True))
+    window.worker.after_commands(lambda: done.append(True))
     qtbot.waitUntil(lambda: bool(done), timeout=20000)

@@ -41,16 +41,22 @@ def test_update_ratios_equal_the_change_of_the_weights(raw_mnist, momentum):
     session = Session(RunConfig.from_preset("original", limit=5, momentum=momentum), raw_mnist)
     loop = session.run(1)
     for _ in range(3):      # with momentum, the velocity carries earlier steps
-        before = {name: value.copy() for name, value in session.network.params.items()}
-        record = next(loop)
-        ratios = update_ratios(session.network, session.optimizer, record.grad_norms)
-        for name, after in session.network.params.items():
-            direct = np.linalg.norm(after - before[name]) / np.linalg.norm(after)
-            assert ratios[name] == pytest.approx(direct, rel=1e-6), name
+        record = assert_ratios_are_the_change(session, loop, rel=1e-6)
     health = measure(session.network, session.optimizer, record)
     assert health.global_step == 3 and set(health.update_ratios) == set(session.network.params)
     assert set(health.saturated) == {1, 4, 6} and health.dead == {}
     np.testing.assert_equal(health.saturated[4], saturated_share(session.network.outputs[4]))
+
+
+def assert_ratios_are_the_change(session, loop, rel: float):
+    """The next step's update ratios equal ‖θ after − θ before‖ / ‖θ after‖ of every parameter; returns its record."""
+    before = {name: value.copy() for name, value in session.network.params.items()}
+    record = next(loop)
+    ratios = update_ratios(session.network, session.optimizer, record.grad_norms)
+    for name, after in session.network.params.items():
+        direct = np.linalg.norm(after - before[name]) / np.linalg.norm(after)
+        assert ratios[name] == pytest.approx(direct, rel=rel), name
+    return record
 
 
 BLOCKS = ("conv 4 3x3 stride=2 pad=same, batchnorm, relu, avgpool 2, dropout 0.3, conv 6 3x3 pad=1, relu, "
@@ -67,12 +73,7 @@ def test_update_ratios_with_weight_decay_a_decaying_rate_and_the_new_blocks(raw_
     for record in loop:   # into the last epoch (the second, where a decaying rate has moved)
         if record.epoch == settings.get("epochs", 1) and record.step >= 2:
             break
-    before = {name: value.copy() for name, value in session.network.params.items()}
-    record = next(loop)
-    ratios = update_ratios(session.network, session.optimizer, record.grad_norms)
-    for name, after in session.network.params.items():
-        direct = np.linalg.norm(after - before[name]) / np.linalg.norm(after)
-        assert ratios[name] == pytest.approx(direct, rel=1e-5), name
+    record = assert_ratios_are_the_change(session, loop, rel=1e-5)
     if "architecture" in settings:   # ReLU after batch normalization: a dead channel is one zero everywhere
         health = measure(session.network, session.optimizer, record)
         assert set(health.dead) == {2, 6} and health.saturated == {}

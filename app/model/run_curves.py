@@ -24,6 +24,18 @@ MAX_EPOCHS = 100_000
 MAX_SERIES = 64          # gradient-norm series kept when the names are not given
 
 
+def norm_column(steps, name: str) -> list[float]:
+    """Each step's ‖∂E/∂θ‖ of parameter `name` (NaN where a step has none)."""
+    return [record.grad_norms.get(name, math.nan) for record in steps]
+
+
+def on_log_axis(x: np.ndarray, values) -> tuple[np.ndarray, np.ndarray]:
+    """The points (x, value) a log axis can show: finite values above 0."""
+    values = np.asarray(values, dtype=float)
+    shown = (values > 0) & np.isfinite(values)
+    return x[shown], values[shown]
+
+
 class RunCurves:
     """The loss curves (steps, their moving average, epochs) and, with norms=True, each parameter's
     gradient norm per step."""
@@ -50,16 +62,14 @@ class RunCurves:
         x = np.array([record.position for record in steps])   # a frame's steps as columns: one copy per series
         self.last_x = float(x[-1])
         if self.keep_losses:
-            loss = np.array([record.loss for record in steps])
-            shown = (loss > 0) & np.isfinite(loss)   # (a log axis cannot show 0)
-            self.steps.extend(x[shown], loss[shown])
-            self.averages.extend(x[shown], [self.average.add(value) for value in loss[shown].tolist()])
+            at, loss = on_log_axis(x, [record.loss for record in steps])
+            self.steps.extend(at, loss)
+            self.averages.extend(at, [self.average.add(value) for value in loss.tolist()])
         if self.keep_norms:
             for name in dict.fromkeys(chain.from_iterable(record.grad_norms for record in steps)):
-                norms = np.array([record.grad_norms.get(name, math.nan) for record in steps])
-                shown = (norms > 0) & np.isfinite(norms)
-                if shown.any() and (name in self.norms or self._takes(name)):
-                    self.norms.setdefault(name, History(self.capacity)).extend(x[shown], norms[shown])
+                at, norms = on_log_axis(x, norm_column(steps, name))
+                if at.size and (name in self.norms or self._takes(name)):
+                    self.norms.setdefault(name, History(self.capacity)).extend(at, norms)
 
     def _takes(self, name: str) -> bool:
         return name in self.names if self.names is not None else len(self.norms) < MAX_SERIES

@@ -67,6 +67,11 @@ class TrainingWorker(QObject):
             self._timer = None  # deleted here, on the thread that started it
         self.moveToThread(QCoreApplication.instance().thread())
 
+    def after_commands(self, callback) -> None:
+        """Calls `callback()` on the worker's thread once every command sent before has been carried out (its
+        queue is taken in order): a test or a benchmark then knows the model waits."""
+        QTimer.singleShot(0, self, callback)
+
     def _relay(self, name: str, *values) -> None:
         getattr(self, name).emit(*values)
         if name == "state_changed":

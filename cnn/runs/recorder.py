@@ -82,9 +82,7 @@ class RunRecorder:
         info = new_info(name or default_name(session), session.config, session.network.architecture(), source, planned)
         info = info.with_changes(epochs_done=session.epochs_done, **_within(session), **(engine or {}))
         try:
-            step = _global_step(session)   # continuable from its first step on; the same file is its first moment
-            session.save_checkpoint(folder / LAST, sync=False, extra=header_entry(step, session.steps_per_epoch))
-            share_moment(folder, folder / LAST, step)
+            _save_last(folder, session, _global_step(session))   # continuable from its first step on; its first moment
             return cls(folder, session, info, lock)
         except BaseException:       # its first checkpoint or run.json could not be written (a full disk)
             lock.release()
@@ -142,11 +140,8 @@ class RunRecorder:
         if sync:
             self.last_sync = self.clock()
             os.fsync(self.metrics.file.fileno())
-        spe = self.session.steps_per_epoch
-        moment = header_entry(record.epoch * spe, spe, record.test_loss, record.test_accuracy)
-        self.session.save_checkpoint(self.folder / LAST, sync=sync, extra=moment)   # also the epoch's moment
-
-        share_moment(self.folder, self.folder / LAST, record.epoch * spe)
+        _save_last(self.folder, self.session, record.epoch * self.session.steps_per_epoch, sync=sync,
+                   test_loss=record.test_loss, test_accuracy=record.test_accuracy)   # also the epoch's moment
         changes = {"epochs_done": record.epoch, "step": 0, "steps_per_epoch": None}
         best = self.info.best_test_accuracy
         if record.test_accuracy == record.test_accuracy and (best is None or record.test_accuracy > best):
@@ -219,16 +214,22 @@ class RunRecorder:
         progress = session.progress
         if last is None or session.epochs_done != last.epoch - 1 or progress.step != last.step or not progress.settled:
             return {}, None   # at an epoch's end (its checkpoint is written), steps of another engine, or cut mid-step
-        try:   # where it stopped: the checkpoint's file is the moment too
-            session.save_checkpoint(self.folder / LAST, sync=False, extra=header_entry(last.global_step,
-                                                                                        last.steps_per_epoch))
-            share_moment(self.folder, self.folder / LAST, last.global_step)
+        try:
+            _save_last(self.folder, session, last.global_step)   # where it stopped: its moment too
         except (OSError, ValueError, WriteInterrupted) as error:
             return {}, (f"{self.folder}: the checkpoint at epoch {last.epoch}, step {last.step} could not be "
                         f"written ({error}); the run goes on from its last checkpoint, "
                         + (f"at epoch {self.info.epochs_done + 1}, step {self.info.step}" if self.info.step
                            else f"after epoch {self.info.epochs_done}" if self.info.epochs_done else "at its start"))
         return {"step": last.step, "steps_per_epoch": last.steps_per_epoch}, None
+
+
+def _save_last(folder: Path, session: Session, step: int, sync: bool = False, test_loss: float | None = None,
+               test_accuracy: float | None = None) -> None:
+    """The `last` checkpoint, which is also the run's moment at `step` (the same file under a second name)."""
+    extra = header_entry(step, session.steps_per_epoch, test_loss, test_accuracy)
+    session.save_checkpoint(folder / LAST, sync=sync, extra=extra)
+    share_moment(folder, folder / LAST, step)
 
 
 def _within(session: Session) -> dict:

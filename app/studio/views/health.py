@@ -15,6 +15,7 @@ from cnn.train import StepRecord
 
 from app.model.health import HealthRecord
 from app.model.history import History
+from app.model.run_curves import norm_column, on_log_axis
 from app.widgets.plots import CurveReadout, fit_legend, log_plot
 
 COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
@@ -152,9 +153,7 @@ class HealthView(QWidget):
         if steps:   # a frame's steps as columns: one copy per series
             x = np.array([record.position for record in steps])
             for name, series in self.norms.items():
-                norms = np.array([record.grad_norms.get(name, math.nan) for record in steps])
-                shown = (norms > 0) & np.isfinite(norms)   # a log axis cannot show 0
-                series.history.extend(x[shown], norms[shown])
+                series.history.extend(*on_log_axis(x, norm_column(steps, name)))
         for record in records:
             if isinstance(record, HealthRecord):
                 for name, ratio in record.update_ratios.items():
