@@ -1,4 +1,6 @@
+import atexit
 import os
+import shutil
 import struct
 import tempfile
 import zlib
@@ -7,6 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The studio records every run in the user's application-data folder unless told otherwise: in the
 # tests (and the studios they start) that folder is a fresh temporary one, never the user's.
 os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="cnn-studio-tests-")
+atexit.register(shutil.rmtree, os.environ["XDG_DATA_HOME"], ignore_errors=True)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
