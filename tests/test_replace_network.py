@@ -116,3 +116,54 @@ def test_reset_asks_before_it_discards_training_kept_nowhere(window, qtbot, tmp_
         window.reset()
     discard.stop()
     qtbot.waitUntil(lambda: window.worker.session is not session and window.kept.steps == 0, timeout=10000)
+
+
+def test_a_file_a_run_an_edited_architecture_or_a_show_me_asks_first_too(window, qtbot, tmp_path):
+    """Every other way to put a network in place of the one shown asks the same question, naming what would
+    replace it: Keep (Esc) leaves the network and sends nothing; the architecture editor's Apply asks once."""
+    from app.model.lesson import shipped
+
+    runs = tmp_path / "runs"
+    if runs.is_dir():
+        shutil.rmtree(runs)
+    runs.write_text("not a folder")                       # nothing can be recorded under it
+    train_one_epoch(window, qtbot)
+    session, panel = window.worker.session, window.settings_panel
+    sent = []
+    window.command.connect(lambda name, values: sent.append(name))
+
+    def keep(action) -> str:
+        asked = []
+        timer = answering(None, asked)
+        action()
+        timer.stop()
+        assert len(asked) == 1 and asked[0]["title"] == "Replace the trained network?", asked
+        assert window.worker.session is session and window.kept.at_risk
+        return asked[0]["text"].split("in a run. ")[1]
+
+    assert keep(lambda: window.open_weights(str(shipped("digits.npz")))) == (
+        "The network in digits.npz replaces it: that training is lost.")
+    assert keep(lambda: window.open_run(str(tmp_path / "20261207-101010-digits"))) == (
+        "The network of the run in 20261207-101010-digits replaces it: that training is lost.")
+    assert keep(lambda: window.continue_run(str(tmp_path / "20261207-101010-digits"), 2)).startswith(
+        "The network of the run in 20261207-101010-digits")
+    architecture = "conv 4 3x3, sigmoid, dense 2, sigmoid"
+    assert keep(lambda: window.apply_architecture(architecture)) == (
+        "A new network of the edited architecture replaces it: that training is lost.")
+    assert panel.architecture is None                      # the settings still describe the network shown
+    lesson = window.lesson
+    for number, words in ((2, "Show me's network replaces it"), (11, "The network in digits.npz replaces it")):
+        lesson.open_section(number)
+        assert keep(lesson.show_button.click).startswith(words)
+        assert lesson.status.text().startswith("Show me stopped: the trained network was kept")
+        assert lesson.show_button.isEnabled()
+    assert not {"load_weights", "open_run", "continue_run", "configure", "start"} & set(sent)
+
+    asked = []
+    discard = answering("Discard its training", asked)
+    with qtbot.waitSignal(window.worker.model_changed, timeout=20000) as changed:
+        window.apply_architecture(architecture)
+    discard.stop()
+    assert len(asked) == 1                                 # not asked again by the Reset and Start it makes
+    assert changed.args[0].config.architecture == architecture and panel.architecture == architecture
+    qtbot.waitUntil(lambda: window.state.name != "IDLE" or window.kept.steps > 0, timeout=20000)

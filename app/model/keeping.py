@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+SETTINGS = "A new network for the changed settings"    # what replaces the network, unless told otherwise
+
 
 @dataclass(frozen=True)
 class Kept:
@@ -28,19 +30,18 @@ class Kept:
         """Whether a new network in its place loses training: it trained, and neither a run nor a file holds it."""
         return self.steps > 0 and not self.run and not self.file
 
-    def question(self) -> str:
-        """What replacing the network loses, for the question asked first."""
+    def question(self, replacement: str = SETTINGS) -> str:
+        """What replacing the network by `replacement` loses, for the question asked first."""
         steps = f"{self.steps:,} training step{'s' * (self.steps != 1)}"
         return (f"The network shown has taken {steps} since it was made or opened, and its weights are neither "
-                "saved nor recorded in a run. A new network for the changed settings replaces it: that training "
-                "is lost.")
+                f"saved nor recorded in a run. {replacement} replaces it: that training is lost.")
 
-    def note(self) -> str:
-        """Where a network just replaced stays: the run holding it, or the file its training was saved to ('' when
-        neither)."""
+    def note(self, replacement: str = SETTINGS) -> str:
+        """Where a network just replaced by `replacement` stays: the run holding it, or the file its training was
+        saved to ('' when neither)."""
         if self.run:
-            return (f"A new network for the changed settings; the run “{self.run}” stays in the Runs panel "
+            return (f"{replacement}; the run “{self.run}” stays in the Runs panel "
                     "(Ctrl+5: Open or Continue goes on with it).")
         if self.steps and self.file:
-            return f"A new network for the changed settings; the trained weights stay in {self.file}."
+            return f"{replacement}; the trained weights stay in {self.file}."
         return ""

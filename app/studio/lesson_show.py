@@ -6,6 +6,10 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from app.model.lesson import MOMENTS, Section, Step, is_trained, preset_config, shipped
+from app.studio.replacing import may_replace
+
+REPLACEMENT = "Show me's network"      # the question's words for it (app/studio/replacing.py)
+KEPT = "the trained network was kept: save it (File ▸ Save weights), then Show me again"
 
 
 # the tabs a step shows, as the window's attributes (app/model/lesson.py's TABS)
@@ -50,6 +54,9 @@ class ShowMe(QObject):
         model, config = self.window.model, preset_config(name)
         if model is not None and model.config == config and not any(self.window.trained):
             return    # that untrained network is shown already
+        if not may_replace(self.window, REPLACEMENT):
+            self._failed(KEPT)
+            return
         self.window.send("configure", config)
         self.waiting = "model"
 
@@ -59,6 +66,9 @@ class ShowMe(QObject):
             self.window.settings_panel.set_config(model.config)   # the form says what trained it (not a draft)
             return
         config = preset_config(name)
+        if not may_replace(self.window, REPLACEMENT):
+            self._failed(KEPT)
+            return
         self.window.banner.hide()
         self.window.send("configure", config)
         self.window.send("start", config)
@@ -70,7 +80,9 @@ class ShowMe(QObject):
         model = self.window.model
         if model is not None and model.source == path and not any(self.window.trained):
             return
-        self.window.open_weights(path)
+        if not self.window.open_weights(path):   # the trained network kept
+            self._failed(KEPT)
+            return
         self.waiting = "model"
 
     def _workspace(self, name: str) -> None:

@@ -1,10 +1,12 @@
 """A new network in place of the one shown (another preset, other classes, images per class, seed or
-type), as a careful desktop program does it: training kept nowhere (app/model/keeping.py) is not
-discarded without asking, and the answer that loses nothing is the default; training kept in a run
-is replaced at once, the status bar saying where it stays."""
+type; an edited architecture, a file or run opened, a lesson's Show me), as a careful desktop program does
+it: training kept nowhere (app/model/keeping.py) is not discarded without asking, and the answer that loses
+nothing is the default; training kept in a run is replaced at once, the status bar saying where it stays."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox
+
+from app.model.keeping import SETTINGS
 
 TITLE = "Replace the trained network?"
 ADVICE = ("Keep it to go on training it, or to save its weights first (File ▸ Save weights, Ctrl+S); "
@@ -12,12 +14,13 @@ ADVICE = ("Keep it to go on training it, or to save its weights first (File ▸ 
 KEEP, DISCARD = "Keep the trained network", "Discard its training"
 
 
-def may_replace(window) -> bool:
-    """Whether a new network may replace the one shown; the user is asked when that would lose training.
+def may_replace(window, replacement: str = SETTINGS) -> bool:
+    """Whether `replacement` (the question's words for it) may replace the network shown; the user is asked
+    when that would lose training.
     When it may, the note saying where the training stays waits in `window.replaced_note` for the new network."""
     kept = window.kept
     if kept.at_risk:
-        box = QMessageBox(QMessageBox.Warning, TITLE, kept.question(), QMessageBox.NoButton, window)
+        box = QMessageBox(QMessageBox.Warning, TITLE, kept.question(replacement), QMessageBox.NoButton, window)
         box.setObjectName("replace-network")
         box.setInformativeText(ADVICE)
         keep = box.addButton(KEEP, QMessageBox.RejectRole)
@@ -27,5 +30,5 @@ def may_replace(window) -> bool:
         box.exec()
         if box.clickedButton() is not discard:
             return False
-    window.replaced_note = kept.note()
+    window.replaced_note = kept.note(replacement)
     return True

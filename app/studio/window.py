@@ -222,6 +222,7 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
     # -- what is shown -----------------------------------------------------------------
     def show_error(self, text: str) -> None:
         text = in_words(text)  # field labels, not RunConfig's names
+        self.replaced_note = ""   # a file that failed to open replaced nothing: no note of where the network stays
         self.step_link.error_shown(text)
         self.banner.show_text(text)
         self.statusBar().showMessage(text.splitlines()[0], 10000)

@@ -60,9 +60,14 @@ class Commands:
         if self.state is not RunState.IDLE:
             self.show_error("Stop the run first: a new network starts a new run.")
             return
+        if not may_replace(self, "A new network of the edited architecture"):   # asked once, not by Reset and Start
+            return
         self.settings_panel.architecture = text
-        self.reset()
-        self.start()
+        config = self._settings_or_error()
+        if config is not None:
+            self.banner.hide()
+            self.send("configure", config)
+            self.send("start", config)
 
     def _network_edited(self) -> None:
         """A data or network setting changed while idle: the new, untrained network is shown at once (the
@@ -99,10 +104,14 @@ class Commands:
             return
         self.send("configure", config)  # the views clear when the new network arrives (model_changed)
 
-    def open_weights(self, path: str) -> None:
-        """Asks the worker to read the file; it goes into Open recent once it has been read (loaded)."""
+    def open_weights(self, path: str) -> bool:
+        """Asks the worker to read the file; it goes into Open recent once it has been read (loaded). False when
+        the user keeps the trained network instead (app/studio/replacing.py)."""
+        if not may_replace(self, f"The network in {Path(path).name}"):
+            return False
         self.banner.hide()
         self.send("load_weights", str(path))
+        return True
 
     def save_weights(self, path: str) -> None:
         """Asks the worker to write the file; it goes into Open recent once it has been written (saved)."""
@@ -137,13 +146,15 @@ class Commands:
 
     def open_run(self, folder: str) -> None:
         """Show a recorded run: its last checkpoint's network and its curves."""
-        self.banner.hide()
-        self.send("open_run", str(folder))
+        if may_replace(self, f"The network of the run in {Path(folder).name}"):
+            self.banner.hide()
+            self.send("open_run", str(folder))
 
     def continue_run(self, folder: str, epochs: int) -> None:
         """Train a recorded run for `epochs` more epochs, in its own folder."""
-        self.banner.hide()
-        self.send("continue_run", str(folder), int(epochs))
+        if may_replace(self, f"The network of the run in {Path(folder).name}"):
+            self.banner.hide()
+            self.send("continue_run", str(folder), int(epochs))
 
     def overlay_runs(self, folders) -> None:
         """Overlay the ticked runs' curves (beside the Runs panel)."""
