@@ -77,6 +77,30 @@ def test_the_status_bar_drops_training_stopped_when_a_run_starts(qtbot):
     assert bar.currentMessage() == "Learning rate 0.5 from the next step"
 
 
+def test_a_note_stays_readable_before_the_epochs_lines_cover_it(qtbot):
+    """What a command did ("Start trains 24 more…") was replaced by the next epoch's line within a second: it
+    now stays NOTE_SECONDS (on the line's clock) unless it is cleared, then the newest epoch's line shows."""
+    from app.studio.status_line import NOTE_SECONDS
+    bar, now = QStatusBar(), [100.0]
+    qtbot.addWidget(bar)
+    line = StatusLine(bar, clock=lambda: now[0])
+    epoch = [EpochRecord(e, 30, 0.5, 0.4, 0.9, 1.0, np.zeros(0, int)) for e in (1, 2, 3)]
+    line.on_records(epoch[:1])
+    assert bar.currentMessage().startswith("Epoch 1/")                  # no note: each epoch's line shows
+    note = "The network had trained its 24 planned epochs: Start trains 24 more, 48 in all."
+    bar.showMessage(note, 30000)
+    now[0] += NOTE_SECONDS - 0.5
+    line.on_records(epoch[1:2])
+    assert bar.currentMessage() == note
+    now[0] += 1.0
+    line.on_records(epoch[2:])
+    assert bar.currentMessage().startswith("Epoch 3/")
+    bar.showMessage("Learning rate 0.5 from the next step", 4000)
+    bar.clearMessage()                                                   # a note gone (its time up) is not waited for
+    line.on_records(epoch[:1])
+    assert bar.currentMessage().startswith("Epoch 1/")
+
+
 def increasing(view):
     return all(np.all(np.diff(series.history.data()[0]) >= 0)
                for group in (view.norms, view.ratios, view.activations) for series in group.values())

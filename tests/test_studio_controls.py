@@ -1,5 +1,6 @@
 """Issue 12's defects in the window and its run controls, each driven as a user would (keys,
 clicks, files) under pytest-qt. Waits for signals and states only."""
+import itertools
 import re
 
 import numpy as np
@@ -15,6 +16,7 @@ from app.model.help import ABOUT, TOUR
 from app.studio.window import MainWindow
 from app.model.progress import ProgressTracker
 from app.model.state import RunState
+from app.studio.status_line import NOTE_SECONDS
 
 LONG = 10000   # epochs: a run no test here can finish
 
@@ -146,6 +148,7 @@ def test_the_status_bar_and_the_progress_bar_count_epochs_alike_and_the_network_
     qtbot.waitUntil(lambda: window.state is RunState.IDLE, timeout=30000)
     messages = []
     window.statusBar().messageChanged.connect(messages.append)
+    window.status.clock = itertools.count(0, NOTE_SECONDS).__next__   # every note outlived: each epoch's line shows
     with qtbot.waitSignal(window.training_finished, timeout=30000):
         window.start()                                  # two more: the run's epochs 3 and 4, of 4 now
     qtbot.waitUntil(lambda: window.state is RunState.IDLE, timeout=30000)

@@ -5,6 +5,8 @@ label shows them, in the room the state and the progress bar leave, elided only 
 whole bar, with the whole text as its tooltip."""
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar
 
@@ -18,6 +20,7 @@ from app.model.state import RunState
 # they go when a run starts or resumes, never outliving the state they describe.
 ENDED = "Training stopped", "Training finished"
 BAR_WIDTHS = 200, 400   # the progress bar's least and most
+NOTE_SECONDS = 6.0      # a note (what a command did, an error) stays this long before an epoch's line covers it
 
 
 class MessageLabel(QLabel):
@@ -44,15 +47,16 @@ class MessageLabel(QLabel):
 
 
 class StatusLine(QObject):
-    def __init__(self, status_bar: QStatusBar):
+    def __init__(self, status_bar: QStatusBar, clock=time.monotonic):
         super().__init__(status_bar)
-        self.status_bar = status_bar
+        self.status_bar, self.clock = status_bar, clock
+        self._epoch_text, self._note_since = "", None   # the last epoch's line; when the last note was shown
         self.progress = ProgressTracker()
         self.state = RunState.IDLE
         self._busy_text = ""
         self.message = MessageLabel()
         self.message.setObjectName("status-message")
-        status_bar.messageChanged.connect(self.message.show_text)
+        status_bar.messageChanged.connect(self._message_changed)
         self.state_label = QLabel(RunState.IDLE.label)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
@@ -94,13 +98,21 @@ class StatusLine(QObject):
     @Slot(object)
     def on_records(self, records) -> None:
         self.progress.add(records)
-        for record in records:
-            if isinstance(record, EpochRecord):
-                self.status_bar.showMessage(
-                    f"Epoch {record.epoch}/{self.progress.epochs}: train loss "
-                    f"{record.train_loss:.4g}, test loss {record.test_loss:.4g}, "
-                    f"test accuracy {accuracy_text(record.test_accuracy)}", 10000)
+        epochs = [record for record in records if isinstance(record, EpochRecord)]
+        noted = self._note_since is not None and self.clock() - self._note_since < NOTE_SECONDS
+        if epochs and not (noted and self.status_bar.currentMessage()):   # (the bar counts the epochs meanwhile)
+            record = epochs[-1]
+            self._epoch_text = (f"Epoch {record.epoch}/{self.progress.epochs}: train loss "
+                                f"{record.train_loss:.4g}, test loss {record.test_loss:.4g}, "
+                                f"test accuracy {accuracy_text(record.test_accuracy)}")
+            self.status_bar.showMessage(self._epoch_text, 10000)
         self._show_progress()
+
+    @Slot(str)
+    def _message_changed(self, text: str) -> None:
+        self.message.show_text(text)
+        if text and text != self._epoch_text:   # a note: the next epochs' lines wait NOTE_SECONDS to cover it
+            self._note_since = self.clock()
 
     @Slot(object)
     def on_state_changed(self, state: RunState) -> None:
