@@ -144,7 +144,7 @@ def test_every_bad_file_is_one_line_naming_it_and_changes_nothing(panel, qtbot, 
     from cnn.pictures import PictureError, load_digit
     with qtbot.waitSignal(panel.sample_chosen, timeout=5000) as chosen:
         panel.pad.draw_stroke([(140, 40), (140, 240)], width=20)
-    stages = {key: item.image.copy() for key, (_, item) in panel.stage_images.items()}
+    stages = {key: item.image.copy() for key, (_, item, _) in panel.stage_images.items()}
     for name, problem in bad_pictures(tmp_path).items():
         path = str(tmp_path / name)
         with pytest.raises(PictureError) as refused:
@@ -154,7 +154,7 @@ def test_every_bad_file_is_one_line_naming_it_and_changes_nothing(panel, qtbot, 
         message = failed.args[0]
         assert message == str(refused.value) and message.startswith(f"{path}: {problem}") and "\n" not in message
         assert panel.current is chosen.args[0] and panel.source == "drawing" and len(panel.pad.strokes) == 1
-        assert all(np.array_equal(item.image, stages[key]) for key, (_, item) in panel.stage_images.items())
+        assert all(np.array_equal(item.image, stages[key]) for key, (_, item, _) in panel.stage_images.items())
 
 
 def test_the_file_dialog_offers_the_suffixes_the_reader_takes():
@@ -194,3 +194,28 @@ def test_undo_after_clear_brings_the_drawing_back_until_a_new_stroke(panel, qtbo
     pad.undo()
     pad.undo()
     assert pad.is_empty
+
+
+def test_each_stage_shows_its_pictures_edge_so_an_all_ink_crop_is_not_white_on_white(panel, qtbot, tmp_path):
+    """A solid block of ink crops to all ink: drawn white, on the white panel it could not be told from it. Each
+    stage draws the edge of its picture, and clearing the only picture takes the edges away with it."""
+    from PIL import Image
+
+    def edges_fit() -> None:
+        for key, (view, item, edge) in panel.stage_images.items():
+            rows, columns = getattr(panel.preprocessed, key).shape
+            assert edge.rect() == item.boundingRect() and (edge.rect().width(), edge.rect().height()) in (
+                (columns, rows), (rows, columns)), key
+            assert edge.isVisible() and edge in view.addedItems and edge.pen().color().value() < 200, key
+    with qtbot.waitSignal(panel.sample_chosen, timeout=5000):
+        panel.pad.draw_stroke([(140, 40), (140, 240)], width=20)
+    edges_fit()
+    panel.pad.clear()
+    assert all(edge.rect().isEmpty() for _, _, edge in panel.stage_images.values())
+    page = np.full((60, 40), 255, np.uint8)
+    page[10:50, 12:28] = 0                                # the ink: a black block on white paper
+    Image.fromarray(page, "L").save(tmp_path / "block.png")
+    with qtbot.waitSignal(panel.sample_chosen, timeout=5000):
+        assert panel.open_image(str(tmp_path / "block.png"))
+    assert panel.preprocessed.cropped.min() == 1.0        # every pixel of the crop is ink
+    edges_fit()

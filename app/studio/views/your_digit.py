@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QListView, QListWidget,
-                               QListWidgetItem, QPushButton, QSlider, QVBoxLayout, QWidget)
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGraphicsRectItem, QGridLayout, QHBoxLayout, QLabel, QListView,
+                               QListWidget, QListWidgetItem, QPushButton, QSlider, QVBoxLayout, QWidget)
 
 from cnn.files import shown
 from cnn.pictures import PictureError, load_digit
@@ -100,7 +100,12 @@ class YourDigitPanel(QWidget):
             view = image_plot(title, self.stages.ci, 0, column)
             item = pg.ImageItem()
             view.addItem(item)
-            self.stage_images[key] = (view, item)
+            # the picture's edge, drawn: a crop that is all ink is white on the white panel without it
+            edge = QGraphicsRectItem()
+            edge.setPen(pg.mkPen((128, 128, 128), width=1, cosmetic=True))
+            edge.setZValue(1)
+            view.addItem(edge)
+            self.stage_images[key] = (view, item, edge)
         self.answer = QLabel(digit_answer.PROMPT)
         self.answer.setObjectName("answer")
         self.answer.setTextFormat(Qt.RichText)
@@ -175,8 +180,9 @@ class YourDigitPanel(QWidget):
         self.label.blockSignals(True)
         self.label.setCurrentIndex(self.label.findData(self.current.label) if self.current is not None else 0)
         self.label.blockSignals(False)
-        for _, item in self.stage_images.values():
+        for _, item, edge in self.stage_images.values():
             item.clear()
+            edge.setRect(QRectF())     # no picture, no edge
         if self.preprocessed is not None:
             self._show_stages(self.preprocessed)
         else:
@@ -226,10 +232,11 @@ class YourDigitPanel(QWidget):
 
     def _show_stages(self, result: Preprocessed) -> None:
         for key, _ in STAGES:
-            view, item = self.stage_images[key]
+            view, item, edge = self.stage_images[key]
             item.setImage(getattr(result, key), levels=(0, 1))   # the picture as it looks; then ink white on black
             item.setColorMap(GRAY)
-            view.autoRange(padding=0.02)
+            edge.setRect(item.boundingRect())
+            view.autoRange(padding=0.02, items=[item])
 
     # -- your samples ------------------------------------------------------------------------------
     def keep(self) -> None:
