@@ -252,3 +252,23 @@ def test_a_scene_that_grows_is_drawn_smaller_without_a_resize(qtbot):
     for column in range(8):
         graphics.ci.addPlot(row=0, col=column).setMinimumWidth(80)   # 640 px wanted in a 300 px view
     qtbot.waitUntil(lambda: fitter.scale < 1 and drawn_width(fitter) <= graphics.viewport().width() + 2)
+
+
+def test_the_settings_column_needs_no_scroll_bar_once_the_timeline_bar_shows(window, qtbot):
+    """At 1280×720 the timeline bar of a recorded run took the room of the settings column's last rows and the
+    whole column scrolled (settings too). The network summary gives up rows first, down to FEW_ROWS with a
+    scroll bar of its own; where there is room it lists every layer."""
+    from app.studio.layer_picker import FEW_ROWS
+    window.settings_panel.epochs.setValue(1)
+    with qtbot.waitSignal(window.training_finished, timeout=60000):
+        window.start()
+    qtbot.waitUntil(lambda: window.timeline.isVisible(), timeout=20000)
+    summary, column = window.train_summary, window.left_panel
+    row = summary.sizeHintForRow(0)
+    show_at(window, qtbot, (1280, 720), "train")
+    qtbot.waitUntil(lambda: not column.verticalScrollBar().isVisible(), timeout=10000)
+    assert summary.count() == len(window.model.layers) > FEW_ROWS
+    assert summary.height() >= FEW_ROWS * row and whole_on_screen(summary) and whole_on_screen(window.settings_panel)
+    show_at(window, qtbot, (1600, 1000), "train")
+    qtbot.waitUntil(lambda: summary.height() == summary.maximumHeight() >= summary.count() * row, timeout=10000)
+    assert not summary.verticalScrollBar().isVisible() and not column.verticalScrollBar().isVisible()

@@ -4,8 +4,11 @@ a new network keeps it when its layers are the same, and otherwise starts at the
 convolution); a click asks the model (`requested`), and what it chose comes back (`show`)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QListWidget, QListWidgetItem
+
+
+FEW_ROWS = 4    # a network summary short of room shows this many layers and scrolls, rather than its column
 
 
 class LayerChoice(QObject):
@@ -73,5 +76,15 @@ class NetworkSummary(QListWidget):
                 item = QListWidgetItem(layer.title)
                 item.setData(Qt.UserRole, layer.index)
                 self.addItem(item)
-            self.setFixedHeight(self.sizeHintForRow(0) * self.count() + 2 * self.frameWidth() + 2)
+            # every layer when there is room; in a short window (1280×720 with the timeline bar, a long network)
+            # FEW_ROWS and a scroll bar of its own, so that the settings above it need none
+            row, frame = self.sizeHintForRow(0), 2 * self.frameWidth() + 2
+            self.setMinimumHeight(row * min(self.count(), FEW_ROWS) + frame)
+            self.setMaximumHeight(row * self.count() + frame)
+            self.updateGeometry()
         self.setCurrentRow(index)
+
+    def sizeHint(self) -> QSize:
+        """FEW_ROWS: the column (a scroll area with word-wrapped text, which asks every widget its hint for
+        its least height) needs no scroll bar for the rest; the room left then lets the summary grow to all."""
+        return QSize(super().sizeHint().width(), self.minimumHeight())

@@ -124,15 +124,14 @@ def reveal(widget: QWidget) -> None:
         child, parent = parent, holder
 
 
-def column(*widgets, stretch: int | None = None) -> QWidget:
-    """Widgets one above the other (the last takes what room is left, or `stretch`)."""
+def column(*widgets, grows: int | None = None) -> QWidget:
+    """Widgets one above the other, from the top; widgets[grows] takes the room left, up to its largest size."""
     widget = QWidget()
     layout = QVBoxLayout(widget)
     layout.setContentsMargins(2, 2, 2, 2)
     for i, child in enumerate(widgets):
-        layout.addWidget(child, 1 if i == stretch else 0)
-    if stretch is None:
-        layout.addStretch(1)
+        layout.addWidget(child, 100 if i == grows else 0)
+    layout.addStretch(1)     # what is left below
     return widget
 
 
@@ -190,7 +189,7 @@ def _train(w) -> QWidget:
     w.model_label.setObjectName("model")
     w.train_summary = NetworkSummary(w.layer_choice)
     w.settings_panel.form.setVerticalSpacing(3)   # the digits network's ten layers below them at 1280×720
-    w.left_panel = WidthFittingScrollArea(column(w.settings_panel, w.model_label, w.train_summary))
+    w.left_panel = WidthFittingScrollArea(column(w.settings_panel, w.model_label, w.train_summary, grows=2))
     w.train_tabs = tabs((w.loss_view, "Loss"), (w.health_view, "Health"))
     w.train_splitter = splitter(Qt.Horizontal, w.left_panel, w.train_tabs, sizes=[340, 1260], stretch=1)
     return w.train_splitter
@@ -201,7 +200,7 @@ def _inspect(w) -> QWidget:
     guard_wheel(w.sample_picker)   # as the settings: the wheel scrolls the panel unless a field is focused
     w.network_summary = NetworkSummary(w.layer_choice)
     layers = QLabel("<b>Layers</b>: click one to show it")
-    w.inspect_panel = WidthFittingScrollArea(column(w.sample_picker, layers, w.network_summary))
+    w.inspect_panel = WidthFittingScrollArea(column(w.sample_picker, layers, w.network_summary, grows=2))
     w.top_splitter = splitter(Qt.Horizontal, w.features_view, w.weights_view, sizes=[650, 350])
     w.views_splitter = splitter(Qt.Vertical, w.top_splitter, w.gradients_view, sizes=[600, 400])
     w.tabs = tabs((w.views_splitter, "Layer"), (w.strip_view, "Network strip"), (w.over_time_view, "Over time"))
