@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QGraphicsRectItem, QGridLayout, QHBoxLayout, QLabel, QListView,
-                               QListWidget, QListWidgetItem, QPushButton, QSlider, QVBoxLayout, QWidget)
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QListView, QListWidget,
+                               QListWidgetItem, QPushButton, QSlider, QVBoxLayout, QWidget)
 
 from cnn.files import shown
 from cnn.pictures import PictureError, load_digit
@@ -17,14 +17,11 @@ from cnn.preprocess import EmptyImage, Preprocessed, preprocess
 
 from app.model import digit_answer
 from app.studio.sample_picker import thumbnail
+from app.studio.views.digit_stages import DigitStages
 from app.studio.views.draw_pad import DEFAULT_WIDTH, DrawPad
 from app.model.my_samples import ImageSample
 from app.widgets.image_files import FILE_FILTER
-from app.widgets.imaging import GRAY, image_plot
 from app.widgets.wheel_guard import guard_wheel
-
-STAGES = (("grey", "your picture"), ("cropped", "cropped"), ("image", "28×28 seen"))
-
 
 class YourDigitPanel(QWidget):
     sample_chosen = Signal(object)     # ImageSample: show this image everywhere
@@ -93,19 +90,8 @@ class YourDigitPanel(QWidget):
     def _reading_column(self) -> QVBoxLayout:
         """What the network makes of the picture: the preprocessing's stages, the answer, the class bars,
         the true digit you pick."""
-        self.stages = pg.GraphicsLayoutWidget()
-        self.stages.setMinimumSize(200, 90)
-        self.stage_images = {}
-        for column, (key, title) in enumerate(STAGES):
-            view = image_plot(title, self.stages.ci, 0, column)
-            item = pg.ImageItem()
-            view.addItem(item)
-            # the picture's edge, drawn: a crop that is all ink is white on the white panel without it
-            edge = QGraphicsRectItem()
-            edge.setPen(pg.mkPen((128, 128, 128), width=1, cosmetic=True))
-            edge.setZValue(1)
-            view.addItem(edge)
-            self.stage_images[key] = (view, item, edge)
+        self.stages = DigitStages()
+        self.stage_images = self.stages.images
         self.answer = QLabel(digit_answer.PROMPT)
         self.answer.setObjectName("answer")
         self.answer.setTextFormat(Qt.RichText)
@@ -180,11 +166,9 @@ class YourDigitPanel(QWidget):
         self.label.blockSignals(True)
         self.label.setCurrentIndex(self.label.findData(self.current.label) if self.current is not None else 0)
         self.label.blockSignals(False)
-        for _, item, edge in self.stage_images.values():
-            item.clear()
-            edge.setRect(QRectF())     # no picture, no edge
+        self.stages.clear_stages()
         if self.preprocessed is not None:
-            self._show_stages(self.preprocessed)
+            self.stages.show_stages(self.preprocessed)
         else:
             self._clear_bars()             # no picture of yours left: no bar of the drawing's answer
         self.answer.setText(digit_answer.prompt(self.classes, self.untrained))
@@ -225,20 +209,11 @@ class YourDigitPanel(QWidget):
     def show_image(self, result: Preprocessed, name: str, drawing: bool) -> None:
         """Shows the stages and chooses the 28×28 image as the sample."""
         self.preprocessed = result
-        self._show_stages(result)
+        self.stages.show_stages(result)
         self.current = ImageSample(name, -1, result.image, self.label.currentData(), drawing)
         self._set_buttons()
         self.sample_chosen.emit(self.current)
 
-    def _show_stages(self, result: Preprocessed) -> None:
-        for key, _ in STAGES:
-            view, item, edge = self.stage_images[key]
-            item.setImage(getattr(result, key), levels=(0, 1))   # the picture as it looks; then ink white on black
-            item.setColorMap(GRAY)
-            edge.setRect(item.boundingRect())
-            view.autoRange(padding=0.02, items=[item])
-
-    # -- your samples ------------------------------------------------------------------------------
     def keep(self) -> None:
         """Adds the image shown to the session's list of your samples."""
         if self.current is None:
