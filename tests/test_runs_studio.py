@@ -1,5 +1,6 @@
 """The studio's runs (pytest-qt, offscreen): recorded, listed, reopened, overlaid, continued; a new
 run on changed settings; closing while training; damaged run folders. No sleeps."""
+import itertools
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 
 from app.studio.run_rows import BEST, EPOCHS, RUN, STATUS
+from app.studio.status_line import NOTE_SECONDS
 from app.studio.window import MainWindow
 from cnn import weights_file
 from cnn.checkpoint import load_checkpoint
@@ -401,6 +403,7 @@ def test_every_counter_uses_the_runs_own_epochs_and_the_shown_run_is_the_selecte
     own epoch numbers and one planned total; the run shown is the selected row."""
     messages = []
     window.statusBar().messageChanged.connect(messages.append)
+    window.status.clock = itertools.count(0, NOTE_SECONDS).__next__   # every note outlived: each epoch's line shows
     window.settings_panel.epochs.setValue(50)
     window.start()
     qtbot.waitUntil(lambda: window.worker.recorder is not None and window.worker.recorder.info.epochs_done >= 1,
