@@ -38,6 +38,13 @@ def pytest_ignore_collect(collection_path, config):
     return None
 
 
+@pytest.fixture(autouse=True)
+def quit_without_a_question(monkeypatch):
+    """A studio closed by a test, or at its end, holding training kept nowhere would ask (a modal box nobody
+    answers here): it quits, unless the test answers the question itself (tests/test_quit_studio.py)."""
+    monkeypatch.setattr("app.studio.quitting.ask", lambda window, text: True)
+
+
 @pytest.fixture(scope="session")
 def raw_mnist():
     return load_mnist()

@@ -120,9 +120,11 @@ def test_closing_while_training_keeps_the_step_and_asks_nothing(qtbot, tmp_path,
 
 @pytest.mark.slow  # the whole studio
 def test_quitting_unrecorded_training_asks_and_staying_keeps_the_network(qtbot, tmp_path, monkeypatch):
+    """Training no run records is asked about before anything stops: No leaves it paused where it was (it was
+    stopped); once idle it is asked about again (it quit without a word); saved, nothing is asked."""
     blocked = tmp_path / "a file, not a folder"
     blocked.write_text("x")
-    answers, asked = [False, True], []
+    answers, asked = [False, False, True], []
     monkeypatch.setattr(app.studio.quitting, "ask", lambda window, text: asked.append(text) or answers.pop(0))
     window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), runs_dir=blocked)
     qtbot.addWidget(window)
@@ -134,12 +136,19 @@ def test_quitting_unrecorded_training_asks_and_staying_keeps_the_network(qtbot, 
     qtbot.waitUntil(lambda: window.model.config.limit == 10, timeout=10000)
     pause_at(monkeypatch, window.worker, 1, 5)
     window.start()
-    qtbot.waitUntil(lambda: window.state == "paused", timeout=30000)
+    qtbot.waitUntil(lambda: window.state == "paused" and window.kept.steps == 5, timeout=30000)
     window.close()
-    assert asked == ["This training is not recorded as a run (at epoch 1, step 5 of 20): quitting loses it. "
-                     "Save the weights first (File ▸ Save weights) to keep them."]
-    assert not window.closed and window.isVisible() and window.state == "idle"   # stopped, nothing lost
+    assert asked == ["The network shown has taken 5 training steps since it was made or opened, and its weights are "
+                     "neither saved nor recorded in a run. Quitting loses that training; save the weights first "
+                     "(File ▸ Save weights) to keep them."]
+    assert not window.closed and window.isVisible() and window.state == "paused"   # as it was: nothing stopped
     assert window.worker.session.progress.step == 5
     monkeypatch.setattr(RunFolders, "keep", KEEP)
-    window.close()          # idle now: nothing is training, so nothing is asked
-    assert window.closed and len(asked) == 1
+    window.stop()
+    qtbot.waitUntil(lambda: window.state == "idle")
+    window.close()          # idle, and still kept nowhere: asked again
+    assert len(asked) == 2 and not window.closed and window.kept.at_risk
+    window.save_weights(str(tmp_path / "kept.npz"))
+    qtbot.waitUntil(lambda: not window.kept.at_risk, timeout=10000)
+    window.close()          # saved: nothing to ask
+    assert window.closed and len(asked) == 2

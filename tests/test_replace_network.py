@@ -37,7 +37,8 @@ def train_one_epoch(window, qtbot) -> None:
     window.settings_panel.epochs.setValue(1)
     with qtbot.waitSignal(window.training_finished, timeout=60000):
         window.start()
-    qtbot.waitUntil(lambda: window.state.name == "IDLE" and window.kept.steps == 20, timeout=10000)
+    qtbot.waitUntil(lambda: window.state.name == "IDLE" and not window.kept.recording
+                    and (window.kept.steps == 20 or bool(window.kept.run)), timeout=10000)   # nowhere, or in its run
 
 
 def test_training_kept_nowhere_is_asked_about_and_kept_or_discarded(window, qtbot, tmp_path):
@@ -143,16 +144,16 @@ def test_a_file_a_run_an_edited_architecture_or_a_show_me_asks_first_too(window,
 
     assert keep(lambda: window.open_weights(str(shipped("digits.npz")))) == (
         "The network in digits.npz replaces it: that training is lost.")
-    assert keep(lambda: window.open_run(str(tmp_path / "20261207-101010-digits"))) == (
-        "The network of the run in 20261207-101010-digits replaces it: that training is lost.")
+    assert keep(lambda: window.open_run(str(tmp_path / "20261207-101010-digits"))) == (   # (no run.json: its folder)
+        "The network of the run “20261207-101010-digits” replaces it: that training is lost.")
     assert keep(lambda: window.continue_run(str(tmp_path / "20261207-101010-digits"), 2)).startswith(
-        "The network of the run in 20261207-101010-digits")
+        "The network of the run “20261207-101010-digits”")
     architecture = "conv 4 3x3, sigmoid, dense 2, sigmoid"
     assert keep(lambda: window.apply_architecture(architecture)) == (
         "A new network of the edited architecture replaces it: that training is lost.")
     assert panel.architecture is None                      # the settings still describe the network shown
     lesson = window.lesson
-    for number, words in ((2, "Show me's network replaces it"), (11, "The network in digits.npz replaces it")):
+    for number, words in ((2, "The lesson's network replaces it"), (11, "The network in digits.npz replaces it")):
         lesson.open_section(number)
         assert keep(lesson.show_button.click).startswith(words)
         assert lesson.status.text().startswith("Show me stopped: the trained network was kept")
@@ -167,3 +168,25 @@ def test_a_file_a_run_an_edited_architecture_or_a_show_me_asks_first_too(window,
     assert len(asked) == 1                                 # not asked again by the Reset and Start it makes
     assert changed.args[0].config.architecture == architecture and panel.architecture == architecture
     qtbot.waitUntil(lambda: window.state.name != "IDLE" or window.kept.steps > 0, timeout=20000)
+
+
+def test_training_no_run_records_is_asked_about_while_it_runs_too(window, qtbot, tmp_path):
+    """The window heard how much training was kept nowhere only when a run stopped: Open weights and Reset while it
+    ran (or was paused) replaced the network without a word."""
+    from app.model.lesson import shipped
+    runs = tmp_path / "runs"
+    if runs.is_dir():
+        shutil.rmtree(runs)
+    runs.write_text("not a folder")                       # nothing can be recorded under it
+    window.settings_panel.epochs.setValue(500)
+    window.start()
+    qtbot.waitUntil(lambda: window.state.name == "RUNNING" and window.kept.at_risk, timeout=20000)
+    session = window.worker.session
+    for action in (lambda: window.open_weights(str(shipped("digits.npz"))), window.reset):
+        asked = []
+        keep = answering(None, asked)
+        action()
+        keep.stop()
+        assert len(asked) == 1 and asked[0]["title"] == "Replace the trained network?", asked
+    assert window.worker.session is session and window.state.name == "RUNNING"    # it trains on, as it was
+    window.stop()

@@ -269,8 +269,8 @@ def test_the_time_left_after_a_start_inside_an_epoch_counts_only_this_starts_ste
 
 def test_the_model_says_whether_the_training_of_the_network_shown_is_kept(tmp_path):
     """What a new network in its place would lose (app/model/keeping.py): training with no run recorded is kept
-    nowhere until saved; a recorded run, stopped or finished, holds it in its last checkpoint; a step-through
-    update is kept nowhere; a new network has nothing to lose."""
+    nowhere until saved; a recorded run holds it in its checkpoints while it records and in its last one once
+    stopped; a step-through update after it is kept nowhere, one step; a new network has nothing to lose."""
     from pathlib import Path
 
     from cnn.runs.runfile import read_info
@@ -286,7 +286,7 @@ def test_the_model_says_whether_the_training_of_the_network_shown_is_kept(tmp_pa
     assert events.last("kept") == Kept(steps=20) and events.last("kept").at_risk
     assert events.last("kept").question().startswith("The network shown has taken 20 training steps since it")
     studio.command("save_weights", str(tmp_path / "kept.npz"))
-    assert events.last("kept") == Kept(steps=20, file=str(tmp_path / "kept.npz")) and not events.last("kept").at_risk
+    assert events.last("kept") == Kept(file=str(tmp_path / "kept.npz")) and not events.last("kept").at_risk
     assert events.last("kept").note() == f"A new network for the changed settings; the trained weights stay in " \
                                          f"{tmp_path / 'kept.npz'}."
     studio.command("configure", CONFIG)
@@ -295,11 +295,14 @@ def test_the_model_says_whether_the_training_of_the_network_shown_is_kept(tmp_pa
     recorded, events = studio_with(tmp_path / "runs")
     recorded.command("configure", CONFIG)
     recorded.command("start", CONFIG)
+    name = read_info(Path(events.last("current_run"))).name
+    assert events.last("kept") == Kept(run=name, recording=True)   # its first checkpoint, and it records the rest
     for _ in range(7):                                   # one record a tick: a stop after 7 steps of the first epoch
         recorded.tick()
+    recorded.flush(force=True)                           # a frame: the window hears of the steps
+    assert events.last("kept") == Kept(steps=7, run=name, recording=True) and not events.last("kept").at_risk
     recorded.command("stop")
-    name = read_info(Path(events.last("current_run"))).name
-    assert events.last("kept") == Kept(steps=7, run=name) and not events.last("kept").at_risk
+    assert events.last("kept") == Kept(run=name) and not events.last("kept").at_risk
     assert events.last("kept").note() == (f"A new network for the changed settings; the run “{name}” stays in the "
                                           "Runs panel (Ctrl+5: Open or Continue goes on with it).")
     recorded.command("send_weights")
@@ -307,7 +310,9 @@ def test_the_model_says_whether_the_training_of_the_network_shown_is_kept(tmp_pa
     request = StepRequest(dict(events.last("weights").params), session.dataset.test.x[3:4],
                           session.dataset.test.y[3:4])
     recorded.command("apply_weights", events.last("weights").version, request)
-    assert events.last("kept") == Kept(steps=8) and events.last("kept").at_risk   # a step no run records
+    assert events.last("kept") == Kept(steps=1, run=name) and events.last("kept").at_risk   # a step no run records
+    assert events.last("kept").question().startswith(
+        "The network shown has taken 1 training step since its weights were last saved or recorded, and its")
     recorded.command("open_run", events.last("current_run"))   # an opened run's network is its checkpoint's
     assert events.last("kept") == Kept(run=name) and not events.last("kept").at_risk
     assert f"the run “{name}” stays in the Runs panel" in events.last("kept").note()

@@ -11,37 +11,44 @@ SETTINGS = "A new network for the changed settings"    # what replaces the netwo
 
 @dataclass(frozen=True)
 class Kept:
-    steps: int = 0     # training steps (and step-through updates) since the network was made or opened
-    run: str = ""      # the run whose last checkpoint holds these weights, by its name ('' none)
-    file: str = ""     # the file they were saved to after their last step ('' none)
+    steps: int = 0     # training steps (and step-through updates) since the weights were last kept (0: made, opened)
+    run: str = ""      # the run whose checkpoint kept them last, by its name ('' none)
+    file: str = ""     # the file they were last saved to ('' none)
+    recording: bool = False   # a run records them as they train: its checkpoint at the stop keeps the rest
 
     def trained(self, steps: int = 1) -> "Kept":
-        """After `steps` more steps: the weights are new, kept nowhere yet."""
-        return Kept(self.steps + steps)
+        """After `steps` more steps: weights no checkpoint or file holds yet (where the last ones are stays)."""
+        return replace(self, steps=self.steps + steps)
 
-    def in_run(self, name: str) -> "Kept":
-        return replace(self, run=name)
+    def in_run(self, name: str, recording: bool = False) -> "Kept":
+        """The run `name`'s checkpoint holds the weights (`recording`: and records them as they go on)."""
+        return Kept(run=name, recording=recording)
 
     def in_file(self, path: str) -> "Kept":
-        return replace(self, file=path)
+        return Kept(file=path)
 
     @property
     def at_risk(self) -> bool:
-        """Whether a new network in its place loses training: it trained, and neither a run nor a file holds it."""
-        return self.steps > 0 and not self.run and not self.file
+        """Whether a new network in its place, or quitting, loses training: steps no run or file holds."""
+        return self.steps > 0 and not self.recording
+
+    def loss(self) -> str:
+        """What is at risk, in words."""
+        steps = f"{self.steps:,} training step{'s' * (self.steps != 1)}"
+        since = "its weights were last saved or recorded" if self.run or self.file else "it was made or opened"
+        return (f"The network shown has taken {steps} since {since}, and its weights are neither saved nor "
+                "recorded in a run.")
 
     def question(self, replacement: str = SETTINGS) -> str:
         """What replacing the network by `replacement` loses, for the question asked first."""
-        steps = f"{self.steps:,} training step{'s' * (self.steps != 1)}"
-        return (f"The network shown has taken {steps} since it was made or opened, and its weights are neither "
-                f"saved nor recorded in a run. {replacement} replaces it: that training is lost.")
+        return f"{self.loss()} {replacement} replaces it: that training is lost."
 
     def note(self, replacement: str = SETTINGS) -> str:
-        """Where a network just replaced by `replacement` stays: the run holding it, or the file its training was
-        saved to ('' when neither)."""
+        """Where the weights of a network just replaced by `replacement` stay: the run holding them, or the file they
+        were saved to ('' when neither)."""
         if self.run:
             return (f"{replacement}; the run “{self.run}” stays in the Runs panel "
                     "(Ctrl+5: Open or Continue goes on with it).")
-        if self.steps and self.file:
+        if self.file:
             return f"{replacement}; the trained weights stay in {self.file}."
         return ""

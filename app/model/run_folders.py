@@ -2,6 +2,7 @@
 trains (the rules: app/model/recording.py), opened from the Runs panel, continued."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from cnn.runs.metrics import METRICS_FILE, ReadStats
@@ -24,7 +25,7 @@ class RunFolders:
         self.recording = Recording(self.runs_dir)
         self.weights_file: str | None = None   # the name of the file the network's weights were loaded from
         self._changed = False    # an epoch was recorded since run_changed was last sent
-        self.kept = Kept()                     # whether the network's training is kept (app/model/keeping.py)
+        self.kept = self._kept_told = Kept()   # whether the network's training is kept (app/model/keeping.py)
 
     @property
     def folder(self) -> Path | None:
@@ -53,19 +54,32 @@ class RunFolders:
         if curves is not None:
             studio.emit("history", curves)
         studio.emit("current_run", str(self.recording.folder or ""))
+        if self.recording.recorder is not None:   # its first checkpoint holds the weights, and it records the rest
+            self.kept = self.kept.in_run(self.recording.recorder.info.name, recording=True)
+            self._tell_kept()
 
     def keep(self, record) -> None:
         if isinstance(record, StepRecord):
             self.kept = self.kept.trained()
-        self._changed = self.recording.keep(record) or self._changed
+            if self.kept.steps == 1 and self.kept.at_risk:   # training no run records: the window knows at once
+                self._tell_kept()
+        if self.recording.keep(record):   # an epoch recorded: its checkpoint holds the weights
+            self._changed = True
+            self.kept = self.kept.in_run(self.recording.recorder.info.name, recording=True)
 
     def tell_changes(self) -> None:
-        """run_changed for the epochs recorded since it was last sent. It goes with the views' frames (Studio.flush),
-        not at every epoch: the original network's epochs take 0.08 s, and each re-read of the run by the Runs
-        panel and the timeline held the GIL that training needs."""
+        """run_changed for the epochs recorded since it was last sent, and `kept` if it changed. They go with the
+        views' frames (Studio.flush), not at every epoch: the original network's epochs take 0.08 s, and each re-read
+        of the run by the Runs panel and the timeline held the GIL that training needs."""
         if self._changed:
             self._changed = False
             self.studio.emit("run_changed", str(self.recording.folder))
+        if self.kept != self._kept_told:
+            self._tell_kept()
+
+    def _tell_kept(self) -> None:
+        self._kept_told = self.kept
+        self.studio.emit("kept", self.kept)
 
     def stop_recording(self) -> str | None:
         """Ends the recording; returns what went wrong, if anything (also sent as failed). A recording that
@@ -84,7 +98,9 @@ class RunFolders:
             self.studio.emit("run_changed", str(folder))
         if recorder is not None and not recorder.failed and problem is None:
             self.kept = self.kept.in_run(recorder.info.name)
-        self.studio.emit("kept", self.kept)
+        else:   # the steps after its last good checkpoint are kept nowhere
+            self.kept = replace(self.kept, recording=False)
+        self._tell_kept()
         return problem
 
     def new_network(self) -> None:
@@ -92,12 +108,12 @@ class RunFolders:
         self.set_folder(None)
         self.weights_file = None   # (named for the weights file it was loaded from: WeightsFiles.load)
         self.kept = Kept()
-        self.studio.emit("kept", self.kept)
+        self._tell_kept()
 
     def changed_outside_runs(self, saved_to: str | None = None) -> None:
         """The weights were saved to a file (`saved_to`), or changed by the step-through's update."""
         self.kept = self.kept.in_file(saved_to) if saved_to else self.kept.trained()
-        self.studio.emit("kept", self.kept)
+        self._tell_kept()
 
     def set_folder(self, folder) -> None:
         self.recording.folder = Path(folder) if folder is not None else None
@@ -123,7 +139,7 @@ class RunFolders:
         studio.install(session, f"run “{info.name}”", planned)
         self.set_folder(folder)
         self.kept = Kept(run=info.name)    # its network is the run's last checkpoint
-        studio.emit("kept", self.kept)
+        self._tell_kept()
         studio.emit("run_opened", session.config.with_changes(epochs=planned))   # its plan
         studio.emit("history", curves)
         ignored = f" ({METRICS_FILE}: gradient norms under names that are not this network's parameters were " \

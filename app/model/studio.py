@@ -163,13 +163,10 @@ class Studio:
 
     def end_for_quit(self) -> None:
         """The window is closing: the run ends (its checkpoint at the step it is at) and quit_ready says what
-        quitting would lose: training that is not recorded, or a checkpoint that could not be written."""
-        lost = ""
-        if self.state is not RunState.IDLE and self.runs.recorder is None and self.session is not None:
-            lost = (f"This training is not recorded as a run ({self.session.where()}): quitting loses it. "
-                    "Save the weights first (File ▸ Save weights) to keep them.")
+        quitting would lose: a checkpoint that could not be written. (Training kept nowhere the window asks about
+        before, from `kept`.)"""
         problem = self.end_run() if self.state is not RunState.IDLE else None
-        self.emit("quit_ready", lost or problem or "")
+        self.emit("quit_ready", problem or "")
 
     def shutdown(self) -> None:
         self.end_run()

@@ -8,8 +8,8 @@ from PySide6.QtCore import QObject, Signal
 from app.model.lesson import MOMENTS, Section, Step, is_trained, preset_config, shipped
 from app.studio.replacing import may_replace
 
-REPLACEMENT = "Show me's network"      # the question's words for it (app/studio/replacing.py)
-KEPT = "the trained network was kept: save it (File ▸ Save weights), then Show me again"
+REPLACEMENT = "The lesson's network"    # the question's words for it (app/studio/replacing.py)
+KEPT = "the trained network was kept: save it (File ▸ Save weights), then Show me again."
 
 
 # the tabs a step shows, as the window's attributes (app/model/lesson.py's TABS)

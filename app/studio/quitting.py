@@ -1,7 +1,8 @@
-"""Closing the studio while it trains loses nothing: the worker ends the run, its recording writing
-a checkpoint of the weights at the step it is at, while the window waits in a local event loop (it
-keeps drawing; the worker's thread does the writing). The user is asked first only if quitting
-would lose something: training that is not recorded, or a checkpoint that could not be written."""
+"""Closing the studio loses nothing without a question: training kept nowhere (neither saved nor recorded in a
+run: app/model/keeping.py) is asked about before anything stops, and No leaves it as it was. A run in progress is
+then ended by the worker, its recording writing a checkpoint of the weights at the step it is at, while the window
+waits in a local event loop (it keeps drawing; the worker's thread does the writing); a checkpoint that could not
+be written is asked about too."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEventLoop, QObject, Slot
@@ -26,6 +27,15 @@ def ask(window, text: str) -> bool:
     answer = QMessageBox.question(window, "Quit CNN Studio?", f"{text}\n\nQuit anyway?",
                                   QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
     return answer == QMessageBox.Yes
+
+
+def may_quit(window) -> bool:
+    """Whether quitting may lose the training of the network shown: asked when it is kept nowhere (not when the
+    studio was told to exit when done, app/studio/scripted.py)."""
+    kept = window.kept
+    return not kept.at_risk or window.unattended or ask(
+        window, f"{kept.loss()} Quitting loses that training; save the weights first (File ▸ Save weights) to "
+                "keep them.")
 
 
 def end_run_before_closing(window) -> bool:

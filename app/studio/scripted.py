@@ -45,6 +45,7 @@ class Script:
                     window.show_error(f"{path}: could not write the PNG file")
             else:
                 window.export_png(Path(path), whole_window=True)
+        window.unattended = True   # told to exit when done: nobody to ask
         window.close()
 
     def finish_soon(self) -> None:

@@ -25,7 +25,7 @@ from app.model.keeping import Kept
 from app.studio.help_window import show_tour
 from app.studio.layer_picker import LayerChoice
 from app.studio.menus import build_menus
-from app.studio.quitting import end_run_before_closing
+from app.studio.quitting import end_run_before_closing, may_quit
 from app.model.remembered import clamp_to_screen, remember, restore
 from app.studio.run_controls import RunControls
 from app.studio.runs_panel import RunsPanel
@@ -67,6 +67,7 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         self.state = RunState.IDLE
         self.model, self.trained = None, (0, 0)
         self.kept, self.replaced_note = Kept(), ""   # the network's training kept? (app/studio/replacing.py)
+        self.unattended = False      # closing asks about training kept nowhere (app/studio/quitting.py) unless set
         self.shown_run = ""       # the run folder the network shown belongs to ('' for none): reopened at start
         self.arch_editor = None   # made when first opened (edit_architecture)
         self.closed = False
@@ -260,7 +261,8 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         if self.closed:  # a second close (pytest-qt closes every window it was given) finds nothing to do
             event.accept()
             return
-        if self.state is not RunState.IDLE and self.thread.isRunning() and not end_run_before_closing(self):
+        if (getattr(self, "_ending_for_quit", False) or not may_quit(self)
+                or (self.state is not RunState.IDLE and self.thread.isRunning() and not end_run_before_closing(self))):
             event.ignore()   # the user stays (or the run is being ended already)
             return
         self.closed = True

@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog
 
 from cnn.config import RunConfig
+from cnn.runs.runfile import read_info
 
 from app.studio.arch_editor import ArchitectureEditor
 from app.studio.replacing import may_replace
@@ -99,8 +100,7 @@ class Commands:
         config = self._settings_or_error()
         if config is None:
             return
-        recording = self.state is not RunState.IDLE and bool(self.shown_run)   # its stop keeps it in the run
-        if not recording and not may_replace(self):   # training kept nowhere: asked first, as for a preset
+        if not may_replace(self, "A fresh network"):   # training kept nowhere: asked first, as for a preset
             return
         self.send("configure", config)  # the views clear when the new network arrives (model_changed)
 
@@ -146,13 +146,13 @@ class Commands:
 
     def open_run(self, folder: str) -> None:
         """Show a recorded run: its last checkpoint's network and its curves."""
-        if may_replace(self, f"The network of the run in {Path(folder).name}"):
+        if may_replace(self, run_named(folder)):
             self.banner.hide()
             self.send("open_run", str(folder))
 
     def continue_run(self, folder: str, epochs: int) -> None:
         """Train a recorded run for `epochs` more epochs, in its own folder."""
-        if may_replace(self, f"The network of the run in {Path(folder).name}"):
+        if may_replace(self, run_named(folder)):
             self.banner.hide()
             self.send("continue_run", str(folder), int(epochs))
 
@@ -164,3 +164,12 @@ class Commands:
         self.send("set_learning_rate", value)  # also when idle: a Start may be on its way
         if self.state is not RunState.IDLE:
             self.statusBar().showMessage(f"Learning rate {value:g} from the next step", 4000)
+
+
+def run_named(folder) -> str:
+    """The question's words for a recorded run's network: by the run's name, as the Runs panel lists it."""
+    try:
+        name = read_info(Path(folder)).name
+    except (OSError, ValueError):
+        name = Path(folder).name
+    return f"The network of the run “{name}”"
