@@ -114,6 +114,15 @@ def test_every_workspace_fits_the_screen(window, qtbot, size):
         for widget in needed(window)[name] + needed(window)["all"] + lesson:
             assert whole_on_screen(widget), (name, type(widget).__name__, visible_rect(widget), widget.size())
         assert window.lesson.isVisible() == (name != "runs"), name    # it steps aside on Runs only
+        if name == "results":   # the confusion matrix's titles and counts whole ("% right" read "% righ")
+            matrix = window.results_view.matrix
+            qtbot.waitUntil(lambda m=matrix: m.columnCount() == 11 and m.item(9, 10) is not None, timeout=30000)
+            header, metrics = matrix.horizontalHeader(), matrix.fontMetrics()
+            for column in range(11):
+                title = matrix.horizontalHeaderItem(column).text()
+                texts = [matrix.item(row, column).text() for row in range(10)]
+                assert header.sectionSize(column) >= max(map(metrics.horizontalAdvance, texts)), (size, title)
+            assert header.sectionSize(10) >= header.sectionSizeHint(10), size
         shown = [f for f in window.scene_fitters if f.graphics.isVisible()]
         qtbot.waitUntil(lambda shown=shown: all(drawn_width(f) <= f.graphics.viewport().width() + 2
                                                 for f in shown), timeout=30000)

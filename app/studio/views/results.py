@@ -119,6 +119,9 @@ class ResultsView(QWidget):
         self.matrix.setRowCount(k)
         self.matrix.setColumnCount(k + 1)
         self.matrix.setHorizontalHeaderLabels([f"→{c}" for c in results.classes] + ["% right"])
+        header = self.matrix.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.Stretch)
+        header.setSectionResizeMode(k, QHeaderView.ResizeToContents)   # its title whole ("% righ" with ten digits)
         self.matrix.setVerticalHeaderLabels([str(c) for c in results.classes])
         largest_wrong = max(int((matrix - np.diag(np.diag(matrix))).max(initial=0)), 1)
         for t in range(k):
