@@ -207,6 +207,9 @@ def test_applying_the_update_takes_one_engine_step_and_moves_the_loss(window, st
     assert stepper.trace.loss == loss_after
     assert f"moved <i>E</i> from {loss_before:.8g} to {loss_after:.8g}" in stepper.header.text()
     assert stepper.apply_button.isEnabled()
+    # the network is no longer the new one it was: the summary says what changed it
+    qtbot.waitUntil(lambda: "(network (seed 0), 1 step-through update;" in window.model_label.text(), timeout=10000)
+    assert "new network" not in window.model_label.text()
 
 
 def test_with_momentum_the_update_says_so(window, stepper, qtbot):

@@ -65,7 +65,7 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         self.setWindowTitle("CNN Studio")
         self.setAcceptDrops(True)
         self.state = RunState.IDLE
-        self.model, self.trained = None, (0, 0)
+        self.model, self.trained, self.updates = None, (0, 0), 0   # updates: the step-through's, to the network shown
         self.kept, self.replaced_note = Kept(), ""   # the network's training kept? (app/studio/replacing.py)
         self.unattended = False      # closing asks about training kept nowhere (app/studio/quitting.py) unless set
         self.shown_run = ""       # the run folder the network shown belongs to ('' for none): reopened at start
@@ -167,6 +167,7 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         self.worker.current_run.connect(self.runs_panel.set_current)
         self.worker.run_opened.connect(self.on_run_opened)
         self.worker.records.connect(self._count_training)
+        self.worker.update_applied.connect(self._count_update)
         self.worker.run_started.connect(self.on_run_started)
         self.worker.current_run.connect(self._run_shown)
         self.worker.loaded.connect(self.recent.add)

@@ -88,7 +88,7 @@ class Reports:
     def on_model_changed(self, info) -> None:
         """A new or loaded network: the fields show the settings it runs with (a loaded digits network
         switches the preset box too), the picker its data."""
-        self.model, self.trained = info, info.trained
+        self.model, self.trained, self.updates = info, info.trained, 0
         if self.replaced_note:       # where the training of the network it replaced stays
             self.show_message(self.replaced_note)
             self.replaced_note = ""
@@ -142,11 +142,20 @@ class Reports:
                 self.trained = trained
                 self._describe_model()
 
+    def _count_update(self, *_losses) -> None:
+        """The step-through applied one update to the network shown."""
+        if self.model is not None:
+            self.updates += 1
+            self._describe_model()
+
     def _describe_model(self) -> None:
         info = self.model
         source = info.source
         if any(self.trained):  # "new network (seed 0)" is no longer new once it has trained a step
             source = f"{source.replace('new network', 'network')}, {trained_text(self.trained)}"
+        if self.updates:       # nor once the step-through has updated it
+            source = (f"{source.replace('new network', 'network')}, {self.updates:,} step-through "
+                      f"update{'s' * (self.updates != 1)}")
         self.model_label.setText(f"<b>Network</b> ({source}; {info.parameter_count:,} parameters, "
                                  f"{info.config.dtype}, loss: {info.loss_name.replace('_', ' ')}); click a layer "
                                  "to show it:")
