@@ -145,9 +145,9 @@ def test_a_file_a_run_an_edited_architecture_or_a_show_me_asks_first_too(window,
     assert keep(lambda: window.open_weights(str(shipped("digits.npz")))) == (
         "The network in digits.npz replaces it: that training is lost.")
     assert keep(lambda: window.open_run(str(tmp_path / "20261207-101010-digits"))) == (   # (no run.json: its folder)
-        "The network of the run “20261207-101010-digits” replaces it: that training is lost.")
+        "The last checkpoint of the run “20261207-101010-digits” replaces it: that training is lost.")
     assert keep(lambda: window.continue_run(str(tmp_path / "20261207-101010-digits"), 2)).startswith(
-        "The network of the run “20261207-101010-digits”")
+        "The last checkpoint of the run “20261207-101010-digits”")
     architecture = "conv 4 3x3, sigmoid, dense 2, sigmoid"
     assert keep(lambda: window.apply_architecture(architecture)) == (
         "A new network of the edited architecture replaces it: that training is lost.")
@@ -189,4 +189,12 @@ def test_training_no_run_records_is_asked_about_while_it_runs_too(window, qtbot,
         keep.stop()
         assert len(asked) == 1 and asked[0]["title"] == "Replace the trained network?", asked
     assert window.worker.session is session and window.state.name == "RUNNING"    # it trains on, as it was
+    assert asked[0]["text"].startswith("The network shown has taken ") and " so far (it trains on while you " \
+        "choose) since it was made or opened" in asked[0]["text"]          # the count goes on behind the question
+    window.edit_architecture()     # its Apply (a new network, a new run) waits for the run to stop, and says so
+    editor = window.arch_editor
+    assert not editor.apply.isEnabled() and editor.apply.toolTip().startswith("Stop the run first")
     window.stop()
+    qtbot.waitUntil(lambda: window.state.name == "IDLE", timeout=10000)
+    assert editor.apply.isEnabled() and editor.apply.toolTip() == ""
+    editor.close()

@@ -287,7 +287,7 @@ def test_the_model_says_whether_the_training_of_the_network_shown_is_kept(tmp_pa
     assert events.last("kept").question().startswith("The network shown has taken 20 training steps since it")
     studio.command("save_weights", str(tmp_path / "kept.npz"))
     assert events.last("kept") == Kept(file=str(tmp_path / "kept.npz")) and not events.last("kept").at_risk
-    assert events.last("kept").note() == f"A new network for the changed settings; the trained weights stay in " \
+    assert events.last("kept").note() == f"A new network for the changed settings; the weights saved last stay in " \
                                          f"{tmp_path / 'kept.npz'}."
     studio.command("configure", CONFIG)
     assert events.last("kept") == Kept()
@@ -312,7 +312,8 @@ def test_the_model_says_whether_the_training_of_the_network_shown_is_kept(tmp_pa
     recorded.command("apply_weights", events.last("weights").version, request)
     assert events.last("kept") == Kept(steps=1, run=name) and events.last("kept").at_risk   # a step no run records
     assert events.last("kept").question().startswith(
-        "The network shown has taken 1 training step since its weights were last saved or recorded, and its")
+        "The network shown has taken 1 training step since its weights were last saved or recorded, and that step "
+        "is kept nowhere.")
     recorded.command("open_run", events.last("current_run"))   # an opened run's network is its checkpoint's
     assert events.last("kept") == Kept(run=name) and not events.last("kept").at_risk
     assert f"the run “{name}” stays in the Runs panel" in events.last("kept").note()

@@ -144,6 +144,17 @@ def test_no_such_moment_is_one_line_and_changes_nothing(trained):
     assert events.last("failed").startswith("No moment at step 17; the moments are at steps 0, 1, 2, 4,")
 
 
+def test_a_network_no_run_recorded_says_it_has_no_moments_in_words():
+    """'No moment at step 0; the moments are at steps none' read like a bug (a lesson's Show me, runs unrecorded)."""
+    events = Recorder()
+    studio = Studio(emit=events)                       # no runs folder: nothing is recorded
+    studio.command("configure", RunConfig(limit=5, epochs=1))
+    studio.command("moment", 0)
+    assert studio.moment is None
+    assert events.last("failed").startswith("This network has no moments to go back to: they are kept by a "
+                                            "recorded run")
+
+
 def test_the_weights_over_time(trained):
     studio, events = trained
     studio.command("select_sample", "test", 5)

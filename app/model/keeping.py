@@ -32,16 +32,19 @@ class Kept:
         """Whether a new network in its place, or quitting, loses training: steps no run or file holds."""
         return self.steps > 0 and not self.recording
 
-    def loss(self) -> str:
-        """What is at risk, in words."""
+    def loss(self, running: bool = False) -> str:
+        """What is at risk, in words (`running`: training goes on while the user reads it)."""
         steps = f"{self.steps:,} training step{'s' * (self.steps != 1)}"
-        since = "its weights were last saved or recorded" if self.run or self.file else "it was made or opened"
-        return (f"The network shown has taken {steps} since {since}, and its weights are neither saved nor "
-                "recorded in a run.")
+        going_on = " so far (it trains on while you choose)" if running else ""
+        if self.run or self.file:
+            return (f"The network shown has taken {steps}{going_on} since its weights were last saved or recorded, "
+                    f"and {'that step is' if self.steps == 1 else 'those steps are'} kept nowhere.")
+        return (f"The network shown has taken {steps}{going_on} since it was made or opened, and its weights are "
+                "neither saved nor recorded in a run.")
 
-    def question(self, replacement: str = SETTINGS) -> str:
+    def question(self, replacement: str = SETTINGS, running: bool = False) -> str:
         """What replacing the network by `replacement` loses, for the question asked first."""
-        return f"{self.loss()} {replacement} replaces it: that training is lost."
+        return f"{self.loss(running)} {replacement} replaces it: that training is lost."
 
     def note(self, replacement: str = SETTINGS) -> str:
         """Where the weights of a network just replaced by `replacement` stay: the run holding them, or the file they
@@ -50,5 +53,5 @@ class Kept:
             return (f"{replacement}; the run “{self.run}” stays in the Runs panel "
                     "(Ctrl+5: Open or Continue goes on with it).")
         if self.file:
-            return f"{replacement}; the trained weights stay in {self.file}."
+            return f"{replacement}; the weights saved last stay in {self.file}."
         return ""

@@ -128,7 +128,11 @@ class Timeline:
     def _moment(self, step: int) -> Moment | None:
         found = [m for m in self.moments if m.step == step]
         if not found:
-            shown = ", ".join(str(m.step) for m in self.moments[:12]) or "none"
+            if not self.moments:
+                self.studio.emit("failed", "This network has no moments to go back to: they are kept by a recorded "
+                                           "run (Runs ▸ Open one, or train with a runs folder that can be written)")
+                return None
+            shown = ", ".join(str(m.step) for m in self.moments[:12])
             self.studio.emit("failed", f"No moment at step {step}; the moments are at steps {shown}")
             return None
         return found[0]

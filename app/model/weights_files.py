@@ -42,6 +42,7 @@ class WeightsFiles:
         if studio.session is None:
             studio.emit("failed", "There is no network to save yet.")
             return
+        running = studio.state is RunState.RUNNING
         studio.pause()
 
         def save():
@@ -51,7 +52,8 @@ class WeightsFiles:
                 raise OSError(f"{path}: could not save the weights: {error.strerror or error}") from None
             studio.emit("saved", path)
             studio.runs.changed_outside_runs(saved_to=path)
-            studio.emit("message", f"Saved weights to {path}")
+            studio.emit("message", f"Saved weights to {path}" + ("; training paused to save them (Space goes on)"
+                                                                 if running else ""))
         studio.guarded(save)
 
     def send(self) -> None:

@@ -65,6 +65,7 @@ class ArchitectureEditor(QDialog):
         self.specs: list[LayerSpec] = []
         self.history: list[tuple[list[LayerSpec], int]] = []   # (layers, selected row) before each edit, for Undo
         self.classes = 2
+        self.valid, self.training = False, False   # Apply: a network without problems, and no run training
         self.rows: list[arch.Row] = []
         self.typed_problems: dict[int, str] = {}   # row → the grammar's reason for a field typed wrong
         layout = QVBoxLayout(self)
@@ -121,6 +122,15 @@ class ArchitectureEditor(QDialog):
         return buttons
 
     # -- what the editor holds -----------------------------------------------------------------
+    def set_training(self, training: bool) -> None:
+        """While a run trains (or is paused), Apply, which makes a new network and a new run, waits for its stop."""
+        self.training = training
+        self._enable_apply()
+
+    def _enable_apply(self) -> None:
+        self.apply.setEnabled(self.valid and not self.training)
+        self.apply.setToolTip("Stop the run first: a new network starts a new run." if self.training else "")
+
     def set_network(self, text: str | None, preset: str, classes: int) -> None:
         """Show `text` (cnn.arch grammar), or the preset's network when it is None, for `classes` outputs."""
         self.classes = classes
@@ -262,7 +272,8 @@ class ArchitectureEditor(QDialog):
                 self.table.setItem(index, column, item)
         problems = [problem for _, problem in self.problems()]
         self.text.setText(arch.text(self.specs))
-        self.apply.setEnabled(bool(self.specs) and not problems)
+        self.valid = bool(self.specs) and not problems
+        self._enable_apply()
         total = sum(row.parameters for row in self.rows)
         if not self.specs:
             self.summary.setText("Add a layer to begin.")

@@ -8,6 +8,8 @@ from __future__ import annotations
 from PySide6.QtCore import QEventLoop, QObject, Slot
 from PySide6.QtWidgets import QMessageBox
 
+from app.model.state import RunState
+
 
 class _Waiter(QObject):
     """Lives on the GUI thread, so the worker's quit_ready reaches it queued, inside its loop."""
@@ -33,9 +35,10 @@ def may_quit(window) -> bool:
     """Whether quitting may lose the training of the network shown: asked when it is kept nowhere (not when the
     studio was told to exit when done, app/studio/scripted.py)."""
     kept = window.kept
-    return not kept.at_risk or window.unattended or ask(
-        window, f"{kept.loss()} Quitting loses that training; save the weights first (File ▸ Save weights) to "
-                "keep them.")
+    if not kept.at_risk or window.unattended:
+        return True
+    return ask(window, f"{kept.loss(window.state is RunState.RUNNING)} Quitting loses that training; save the "
+                       "weights first (File ▸ Save weights) to keep them.")
 
 
 def end_run_before_closing(window) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QMessageBox
 
 from app.model.keeping import SETTINGS
+from app.model.state import RunState
 
 TITLE = "Replace the trained network?"
 ADVICE = "Keep it to go on training it, or to save its weights first (File ▸ Save weights, Ctrl+S)"
@@ -21,7 +22,8 @@ def may_replace(window, replacement: str = SETTINGS) -> bool:
     When it may, the note saying where the training stays waits in `window.replaced_note` for the new network."""
     kept, settings = window.kept, replacement == SETTINGS
     if kept.at_risk:
-        box = QMessageBox(QMessageBox.Warning, TITLE, kept.question(replacement), QMessageBox.NoButton, window)
+        running = window.state is RunState.RUNNING
+        box = QMessageBox(QMessageBox.Warning, TITLE, kept.question(replacement, running), QMessageBox.NoButton, window)
         box.setObjectName("replace-network")
         box.setInformativeText(ADVICE + (SETTINGS_BACK if settings else "."))
         keep = box.addButton(KEEP, QMessageBox.RejectRole)

@@ -53,6 +53,7 @@ class Commands:
         if self.arch_editor is None:
             self.arch_editor = ArchitectureEditor(self)
             self.arch_editor.applied.connect(self.apply_architecture)
+        self.arch_editor.set_training(self.state is not RunState.IDLE)
         self.arch_editor.set_network(config.architecture, config.preset, len(config.classes))
         self.arch_editor.show()
         self.arch_editor.raise_()
@@ -102,6 +103,7 @@ class Commands:
             return
         if not may_replace(self, "A fresh network"):   # training kept nowhere: asked first, as for a preset
             return
+        self.banner.hide()   # what it said was about the network replaced
         self.send("configure", config)  # the views clear when the new network arrives (model_changed)
 
     def open_weights(self, path: str) -> bool:
@@ -167,9 +169,10 @@ class Commands:
 
 
 def run_named(folder) -> str:
-    """The question's words for a recorded run's network: by the run's name, as the Runs panel lists it."""
+    """The question's words for what opening or continuing a recorded run puts in place: by the run's name, as the
+    Runs panel lists it."""
     try:
         name = read_info(Path(folder)).name
     except (OSError, ValueError):
         name = Path(folder).name
-    return f"The network of the run “{name}”"
+    return f"The last checkpoint of the run “{name}”"

@@ -164,6 +164,8 @@ class Reports:
         self.state = state
         self.controls.set_state(state)
         self.settings_panel.set_editable(state is RunState.IDLE)
+        if self.arch_editor is not None:
+            self.arch_editor.set_training(state is not RunState.IDLE)
         self.runs_panel.set_busy(state is not RunState.IDLE)
         self.step_link.state_changed(state)
 
