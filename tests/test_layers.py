@@ -138,8 +138,9 @@ def test_a_saturating_run_is_warned_about(window, qtbot):
     qtbot.waitUntil(lambda: "exactly 0 since epoch 0." in window.health_view.norms_plot.titleLabel.text)
     window.stop()
     qtbot.waitUntil(lambda: window.worker.session is not None)
-    window.reset()          # a new network: the warning goes
+    window.reset()          # a new network: the warning goes, and so does the title's word of its zero norms
     qtbot.waitUntil(lambda: not window.health_banner.isVisible(), timeout=20000)
+    assert "exactly 0" not in window.health_view.norms_plot.titleLabel.text
 
 
 def test_health_curves_of_earlier_networks_do_not_stay(window, qtbot):

@@ -123,6 +123,7 @@ class HealthView(QWidget):
                                                    self.activations_legend, f"{what}: layer {layer.index} {layer.kind}")
         self.fit_legends(self.graphics.width())
         self.set_epochs(1)
+        self.redraw()      # the title too: no word of the last network's zero norms stays
 
     def show_history(self, curves) -> None:
         """An opened run's gradient norms (RunCurves, after its model_changed), or the run's curves as on
