@@ -137,6 +137,7 @@ def test_a_file_a_run_an_edited_architecture_or_a_show_me_asks_first_too(window,
         asked = []
         timer = answering(None, asked)
         action()
+        qtbot.waitUntil(lambda: len(asked) == 1, timeout=20000)   # a file is read first: its question comes after
         timer.stop()
         assert len(asked) == 1 and asked[0]["title"] == "Replace the trained network?", asked
         assert window.worker.session is session and window.kept.at_risk
@@ -144,6 +145,14 @@ def test_a_file_a_run_an_edited_architecture_or_a_show_me_asks_first_too(window,
 
     assert keep(lambda: window.open_weights(str(shipped("digits.npz")))) == (
         "The network in digits.npz replaces it: that training is lost.")
+    (tmp_path / "bad.npz").write_bytes(b"not a zip archive")   # refused before anything is asked
+    asked = []
+    never = answering(None, asked)
+    with qtbot.waitSignal(window.error_shown, timeout=20000) as refused:
+        window.open_weights(str(tmp_path / "bad.npz"))
+    never.stop()
+    assert asked == [] and refused.args[0].startswith(f"{tmp_path / 'bad.npz'}: not a weights file")
+    assert window.worker.session is session and window.kept.at_risk
     assert keep(lambda: window.open_run(str(tmp_path / "20261207-101010-digits"))) == (   # (no run.json: its folder)
         "The last checkpoint of the run “20261207-101010-digits” replaces it: that training is lost.")
     assert keep(lambda: window.continue_run(str(tmp_path / "20261207-101010-digits"), 2)).startswith(
@@ -186,6 +195,7 @@ def test_training_no_run_records_is_asked_about_while_it_runs_too(window, qtbot,
         asked = []
         keep = answering(None, asked)
         action()
+        qtbot.waitUntil(lambda asked=asked: len(asked) == 1, timeout=20000)      # (the file is read first)
         keep.stop()
         assert len(asked) == 1 and asked[0]["title"] == "Replace the trained network?", asked
     assert window.worker.session is session and window.state.name == "RUNNING"    # it trains on, as it was

@@ -330,3 +330,27 @@ def test_start_after_a_finished_run_says_it_trains_as_many_epochs_again(tmp_path
                                       "(Epochs is the run's total).")
     run_out(studio)
     assert studio.session.epochs_done == 4
+
+
+def test_a_file_is_checked_before_the_question_and_its_network_is_the_one_loaded(tmp_path):
+    """check_weights reads the file before the window asks about training kept nowhere: an unreadable file is
+    refused then (no `readable`); a readable one's network is loaded as read, unless the file changed since."""
+    import numpy as np
+
+    from cnn import weights_file
+    studio, events = studio_with()
+    studio.command("configure", CONFIG)
+    path = tmp_path / "w.npz"
+    weights_file.save(studio.session.network, path)
+    (tmp_path / "bad.npz").write_bytes(b"PK not a zip")
+    studio.command("check_weights", str(tmp_path / "bad.npz"))
+    assert events.of("readable") == [] and events.last("failed").startswith(f"{tmp_path / 'bad.npz'}: ")
+    studio.command("check_weights", str(path))
+    assert events.last("readable") == str(path)
+    other = Studio(emit=Recorder())
+    other.command("configure", CONFIG.with_changes(seed=1))
+    weights_file.save(other.session.network, path)     # changed after the check: the load reads it again
+    studio.command("load_weights", str(path))
+    assert events.last("loaded") == str(path)
+    for name, value in other.session.network.params.items():
+        assert np.array_equal(studio.session.network.params[name], value), name

@@ -15,6 +15,7 @@ EVENTS = {
     "failed": "a message for the user; the model is as it was",
     "busy": "what a long command is doing ('' when it is done)",
     "loaded": "a weights file was read and its network is shown",
+    "readable": "a weights file checked before its network replaces training kept nowhere: it reads (check_weights)",
     "saved": "the network was written to this file",
     "message": "a status-bar note",
     "finished": "a run completed all its epochs",

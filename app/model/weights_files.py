@@ -2,6 +2,7 @@
 the step-through's copy of the weights and its Apply (one real engine step on its sample)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from cnn import weights_file
@@ -19,14 +20,38 @@ from app.model.state import RunState
 class WeightsFiles:
     def __init__(self, studio):
         self.studio = studio
+        self._read = None    # (path, the file's stat signature, its network): checked, for the load that follows
+
+    def check(self, path: str) -> None:
+        """Read the file before the window asks whether its network may replace training kept nowhere: a file that
+        cannot be read is refused first (failed, nothing asked), a readable one is said (readable) and its network
+        kept for the load."""
+        def check():
+            self._read = None
+            signature, network = _signature(path), load_any(path)
+            config_for(network, self._config(), path)    # what the load would refuse, refused now
+            self._read = (path, signature, network)
+            self.studio.emit("readable", path)
+        self.studio.guarded(check, busy=f"Reading {path}…")
+
+    def _network(self, path: str):
+        """The file's network (a weights file, or a .keras or .onnx model through the bridge): the one `check`
+        read if the file has not changed since."""
+        read, self._read = self._read, None
+        if read is not None and read[0] == path and read[1] == _signature(path):
+            return read[2]
+        return load_any(path)
+
+    def _config(self) -> RunConfig:
+        return self.studio.session.config if self.studio.session else RunConfig()
 
     def load(self, path: str) -> None:
         """Replace the network by the file's, or report why not and keep the current one."""
         studio = self.studio
 
         def load():
-            network = load_any(path)   # a weights file, or a .keras model through the bridge
-            config = config_for(network, studio.session.config if studio.session else RunConfig(), path)
+            network = self._network(path)
+            config = config_for(network, self._config(), path)
             session = Session(config, studio.load_raw(), network, source=studio.source())
             studio.end_run()
             accuracy = studio.install(session, path)
@@ -104,3 +129,9 @@ class WeightsFiles:
                                f"{accuracy_text(after.accuracy)}.")
         studio.emit("update_applied", accuracy_before, after.accuracy)
         studio.emit("weights", weights_of(session, studio.version))
+
+
+def _signature(path: str) -> tuple:
+    """What tells a file changed since it was read: its inode, size and modification time (OSError if it is gone)."""
+    found = os.stat(path)
+    return found.st_ino, found.st_size, found.st_mtime_ns

@@ -80,7 +80,7 @@ class ShowMe(QObject):
         model = self.window.model
         if model is not None and model.source == path and not any(self.window.trained):
             return
-        if not self.window.open_weights(path):   # the trained network kept
+        if not self.window.open_weights(path, readable=True):   # (shipped: it reads) the trained network kept
             self._failed(KEPT)
             return
         self.waiting = "model"

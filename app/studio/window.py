@@ -69,8 +69,7 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         self.kept, self.replaced_note = Kept(), ""   # the network's training kept? (app/studio/replacing.py)
         self.unattended = False      # closing asks about training kept nowhere (app/studio/quitting.py) unless set
         self.shown_run = ""       # the run folder the network shown belongs to ('' for none): reopened at start
-        self.arch_editor = None   # made when first opened (edit_architecture)
-        self.closed = False
+        self.arch_editor, self.closed = None, False   # the editor: made when first opened (edit_architecture)
         self.clamp_on_show = True   # False: the size asked for (cnn-studio --size), whatever the screen
         OPEN_WINDOWS.add(self)
         self.collector = GuiThreadCollector(self)
@@ -170,8 +169,9 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         self.worker.update_applied.connect(self._count_update)
         self.worker.run_started.connect(self.on_run_started)
         self.worker.current_run.connect(self._run_shown)
-        self.worker.loaded.connect(self.recent.add)
-        self.worker.saved.connect(self.recent.add)
+        for read_or_written in (self.worker.loaded, self.worker.saved):
+            read_or_written.connect(self.recent.add)
+        self.worker.readable.connect(self._file_readable)
         self.settings_panel.refused.connect(self.show_error)
         self.step_link = StepThroughLink(self)
         self.thread.start()

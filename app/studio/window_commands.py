@@ -106,14 +106,27 @@ class Commands:
         self.banner.hide()   # what it said was about the network replaced
         self.send("configure", config)  # the views clear when the new network arrives (model_changed)
 
-    def open_weights(self, path: str) -> bool:
-        """Asks the worker to read the file; it goes into Open recent once it has been read (loaded). False when
-        the user keeps the trained network instead (app/studio/replacing.py)."""
+    _checking = ""     # the file read before the question about training kept nowhere (_file_readable)
+
+    def open_weights(self, path: str, readable: bool = False) -> bool:
+        """Asks the worker to read the file; it goes into Open recent once it has been read (loaded). Over training
+        kept nowhere the file is read first (check_weights), and the question asked once it reads: a file that
+        cannot be read is refused before anything is asked. `readable`: it is known to read (a lesson's). False
+        when the user keeps the trained network instead (app/studio/replacing.py)."""
+        if self.kept.at_risk and not readable:
+            self._checking = str(path)
+            self.send("check_weights", str(path))
+            return True
         if not may_replace(self, f"The network in {Path(path).name}"):
             return False
         self.banner.hide()
         self.send("load_weights", str(path))
         return True
+
+    def _file_readable(self, path: str) -> None:
+        if path == self._checking:
+            self._checking = ""
+            self.open_weights(path, readable=True)
 
     def save_weights(self, path: str) -> None:
         """Asks the worker to write the file; it goes into Open recent once it has been written (saved)."""

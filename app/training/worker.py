@@ -45,6 +45,7 @@ class TrainingWorker(QObject):
     moments = Signal(object)
     moment_chosen = Signal(object, object)
     over_time = Signal(object)
+    readable = Signal(str)
 
     def __init__(self, data_path=None, runs_dir=None):
         super().__init__()
