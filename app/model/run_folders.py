@@ -61,7 +61,7 @@ class RunFolders:
     def keep(self, record) -> None:
         if isinstance(record, StepRecord):
             self.kept = self.kept.trained()
-            if self.kept.steps == 1 and self.kept.at_risk:   # training no run records: the window knows at once
+            if self.kept.at_risk and not self._kept_told.at_risk:   # training no run keeps: the window knows at once
                 self._tell_kept()
         if self.recording.keep(record):   # an epoch recorded: its checkpoint holds the weights
             self._changed = True

@@ -31,6 +31,14 @@ def ask(window, text: str) -> bool:
     return answer == QMessageBox.Yes
 
 
+def may_close(window) -> bool:
+    """Whether the window may close now: not while a run is being ended for a quit already, nor when the user
+    chose to stay; a run in progress is ended first (its checkpoint written)."""
+    if getattr(window, "_ending_for_quit", False) or not may_quit(window):
+        return False
+    return window.state is RunState.IDLE or not window.thread.isRunning() or end_run_before_closing(window)
+
+
 def may_quit(window) -> bool:
     """Whether quitting may lose the training of the network shown: asked when it is kept nowhere (not when the
     studio was told to exit when done, app/studio/scripted.py)."""
@@ -42,10 +50,8 @@ def may_quit(window) -> bool:
 
 
 def end_run_before_closing(window) -> bool:
-    """Ends the window's run for a quit and waits for it; returns whether the window may close (False
-    while it already waits, or when the user chose to stay)."""
-    if getattr(window, "_ending_for_quit", False):
-        return False
+    """Ends the window's run for a quit and waits for it; returns whether the window may close (False when the
+    user chose to stay)."""
     window._ending_for_quit = True
     waiter = _Waiter()
     try:

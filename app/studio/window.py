@@ -25,7 +25,7 @@ from app.model.keeping import Kept
 from app.studio.help_window import show_tour
 from app.studio.layer_picker import LayerChoice
 from app.studio.menus import build_menus
-from app.studio.quitting import end_run_before_closing, may_quit
+from app.studio.quitting import may_close
 from app.model.remembered import clamp_to_screen, remember, restore
 from app.studio.run_controls import RunControls
 from app.studio.runs_panel import RunsPanel
@@ -262,8 +262,7 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         if self.closed:  # a second close (pytest-qt closes every window it was given) finds nothing to do
             event.accept()
             return
-        if (getattr(self, "_ending_for_quit", False) or not may_quit(self)
-                or (self.state is not RunState.IDLE and self.thread.isRunning() and not end_run_before_closing(self))):
+        if not may_close(self):
             event.ignore()   # the user stays (or the run is being ended already)
             return
         self.closed = True

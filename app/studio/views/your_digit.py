@@ -23,6 +23,7 @@ from app.model.my_samples import ImageSample
 from app.widgets.image_files import FILE_FILTER
 from app.widgets.wheel_guard import guard_wheel
 
+
 class YourDigitPanel(QWidget):
     sample_chosen = Signal(object)     # ImageSample: show this image everywhere
     drawing_withdrawn = Signal(object, object)   # the pad's drawing is gone (undo, clear): it, and the sample
