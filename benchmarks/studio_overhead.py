@@ -2,7 +2,7 @@
 drawing, the run recorded as the studio records every run) against the same run without a window,
 with and without recording it, and how long a pause takes to take effect.
 
-    QT_QPA_PLATFORM=offscreen python -m benchmarks.studio_overhead [--preset original] [--epochs N] [--repeats 5]
+    QT_QPA_PLATFORM=offscreen python -m benchmarks.studio_overhead [--preset original] [--epochs N] [--repeats 9]
 """
 from __future__ import annotations
 
@@ -37,6 +37,14 @@ def headless(config: RunConfig, raw, recorded: bool = False) -> float:
         if recorder is not None:
             recorder.close()
         return samples / (time.perf_counter() - started)
+
+
+def in_studio(config: RunConfig, window_class, settings_class, pauses: list, gui: list) -> float:
+    """studio()'s samples per second; its pause latencies and window-thread share are added to the lists."""
+    rate, latencies, gui_share = studio(config, window_class, settings_class)
+    pauses.extend(latencies)
+    gui.append(gui_share)
+    return rate
 
 
 def studio(config: RunConfig, window_class, settings_class) -> tuple[float, list[float], float]:
@@ -107,7 +115,7 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=None,
                         help="the preset's own (the original experiment: 20); a run of a few tenths of a second "
                              "measures mostly the start and the first frames")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=9)
     args = parser.parse_args(argv)
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -120,20 +128,27 @@ def main(argv=None) -> int:
     load = os.getloadavg()
     warm = RunConfig.from_preset(args.preset, epochs=1)   # compiled loops loaded, data and code paged in: for all alike
     headless(warm, raw), headless(warm, raw, recorded=True)
-    for _ in range(args.repeats):  # interleaved, so drift in the machine's speed hits all alike
-        without.append(headless(config, raw))
-        recorded.append(headless(config, raw, recorded=True))
-        rate, latencies, gui_share = studio(config, MainWindow, QSettings)
-        within.append(rate)
-        gui.append(gui_share)
-        pauses.extend(latencies)
+    for round_ in range(args.repeats):
+        # Each round runs all three, in an order that turns, and its ratios compare runs seconds apart: this
+        # machine's speed drifts by a fifth over a minute, which the medians of the columns alone carry.
+        runs = [lambda: without.append(headless(config, raw)),
+                lambda: recorded.append(headless(config, raw, recorded=True)),
+                lambda: within.append(in_studio(config, MainWindow, QSettings, pauses, gui))]
+        for run in runs[round_ % 3:] + runs[:round_ % 3]:
+            run()
     a, r, b = statistics.median(without), statistics.median(recorded), statistics.median(within)
+    studio_cost = [1 - s / w for s, w in zip(within, without)]
+    recording_cost = [1 - s / w for s, w in zip(recorded, without)]
     print(f"preset {args.preset}, {config.epochs} epochs, batch {config.batch_size}, {config.dtype}, "
-          f"median of {args.repeats}; load average before {load[0]:.2f}, after {os.getloadavg()[0]:.2f}")
-    print(f"without a window:           {a:10,.0f} samples/s   ({', '.join(f'{v:,.0f}' for v in without)})")
-    print(f"without a window, recorded: {r:10,.0f} samples/s   ({100 * (1 - r / a):.1f}% slower)")
-    print(f"in the studio (recorded):   {b:10,.0f} samples/s   ({100 * (1 - b / a):.1f}% slower; "
-          f"{100 * (1 - b / r):.1f}% slower than recorded without a window)")
+          f"{args.repeats} rounds; load average before {load[0]:.2f}, after {os.getloadavg()[0]:.2f}")
+    for label, column in (("without a window:          ", without), ("without a window, recorded:", recorded),
+                          ("in the studio (recorded):  ", within)):
+        print(f"{label} {statistics.median(column):10,.0f} samples/s median   ({', '.join(f'{v:,.0f}' for v in column)})")
+    print(f"the studio's cost, round by round: {', '.join(f'{100 * c:.1f}%' for c in studio_cost)}; "
+          f"median {100 * statistics.median(studio_cost):.1f}% slower than without a window "
+          f"(of the columns' medians: {100 * (1 - b / a):.1f}%)")
+    print(f"recording's share, round by round: median {100 * statistics.median(recording_cost):.1f}% "
+          f"(of the medians: {100 * (1 - r / a):.1f}%)")
     print(f"the window's thread while training: {100 * statistics.median(gui):.1f}% of a core "
           f"({', '.join(f'{100 * v:.1f}%' for v in gui)})")
     print(f"pause takes effect in: median {1000 * statistics.median(pauses):.1f} ms, "

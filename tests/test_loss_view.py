@@ -101,3 +101,39 @@ def test_the_test_error_axis_labels_at_least_two_ticks_whatever_its_range(qtbot)
         labels = labelled_ticks(axis)
         assert len(labels) >= 2, (errors, labels, axis.range)
         assert len(set(labels)) == len(labels), (errors, labels)      # distinct: no "1.2 1.2"
+
+
+def test_a_frame_of_records_is_painted_once(qtbot):
+    """The plots' auto ranges settle when the data is set, not while painting: a range that moved in the
+    paint moved the axes and asked for a second paint of the plot, at every frame of a run."""
+    import math
+
+    from PySide6.QtCore import QEvent, QObject
+
+    from cnn.train import StepRecord
+
+    class Paints(QObject):
+        count = 0
+
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Paint:
+                self.count += 1
+            return False
+
+    view = shown(qtbot, 360, 620)
+    view.show_run(0, 5)
+    paints = Paints()
+    view.graphics.viewport().installEventFilter(paints)
+    counts, step = [], 0
+    for n in range(1, 6):
+        steps = []
+        for _ in range(100):
+            step += 1
+            steps.append(StepRecord(n, step - 100 * (n - 1), 100, step, 1, 0.3 + (0.1 + n / 50) * math.sin(step), {}))
+        paints.count = 0
+        view.add_records((*steps, EpochRecord(n, 5, 0.2, 0.25, 0.95, 1.0, np.zeros(0, int))))
+        qtbot.waitUntil(lambda: paints.count > 0)       # the frame's paint
+        for _ in range(5):                              # and whatever it asks for after
+            QApplication.processEvents()
+        counts.append(paints.count)
+    assert counts[1:] == [1] * 4, counts    # (the first lays the axes out for their tick labels)

@@ -101,6 +101,39 @@ def test_a_note_stays_readable_before_the_epochs_lines_cover_it(qtbot):
     assert bar.currentMessage().startswith("Epoch 1/")
 
 
+def test_the_progress_bar_is_painted_with_the_rest_of_the_frame(qtbot):
+    """QProgressBar.setValue repaints at once, and a repaint at once paints the whole window's pending
+    updates with it (the plots a frame changed, which then were painted twice a frame): the line's progress
+    is painted with the rest, once the frame's slots are done."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    class Paints(QObject):
+        count = 0
+
+        def eventFilter(self, watched, event):
+            self.count += event.type() == QEvent.Paint
+            return False
+
+    bar = QStatusBar()
+    qtbot.addWidget(bar)
+    line = StatusLine(bar)
+    bar.show()
+    qtbot.waitExposed(bar)
+    line.on_run_started(0, 4)
+    line.on_state_changed(RunState.RUNNING)
+    QApplication.processEvents()
+    paints = Paints()
+    line.progress_bar.installEventFilter(paints)
+    for epoch in range(1, 4):
+        value = line.progress_bar.value()
+        line.on_records([*steps(epoch, 4), EpochRecord(epoch, 4, 0.5, 0.4, 0.9, 1.0, np.zeros(0, int))])
+        assert paints.count == 0, "painted within the slot"
+        assert line.progress_bar.value() > value and f"epoch {epoch}/4" in line.progress_bar.format()
+        qtbot.waitUntil(lambda: paints.count > 0)      # painted when the event loop comes to it
+        paints.count = 0
+
+
 def increasing(view):
     return all(np.all(np.diff(series.history.data()[0]) >= 0)
                for group in (view.norms, view.ratios, view.activations) for series in group.values())

@@ -175,6 +175,7 @@ def test_clicking_a_cell_of_the_confusion_matrix_filters_the_gallery(window, qtb
 
 
 def test_galleries_of_hardest_examples_and_confident_mistakes(window, qtbot):
+    window.show_workspace("results")
     view = window.results_view
     qtbot.waitUntil(lambda: "test" in view.results, timeout=10000)
     true, predicted, losses, outputs = per_sample(window.worker.session)   # sigmoid outputs: taken as they are
@@ -198,10 +199,28 @@ def test_galleries_of_hardest_examples_and_confident_mistakes(window, qtbot):
 def test_results_follow_every_epoch(window, qtbot):
     epochs = []
     window.worker.evaluated.connect(lambda results, epoch: epochs.append(epoch))
+    window.show_workspace("results")
     with qtbot.waitSignal(window.training_finished, timeout=60000):
         window.start()
     qtbot.waitUntil(lambda: 2 in epochs, timeout=10000)
     assert "after epoch 2" in window.results_view.caption.text()
+
+
+def test_results_that_arrive_while_hidden_are_shown_when_the_panel_is(window, qtbot):
+    """Each epoch's matrix is filled only when the Results workspace is shown (filling it hidden cost the
+    window's thread, and training the GIL, at every epoch); turning to it shows the newest."""
+    epochs = []
+    window.worker.evaluated.connect(lambda results, epoch: epochs.append(epoch))
+    window.show_workspace("train")
+    with qtbot.waitSignal(window.training_finished, timeout=60000):
+        window.start()
+    qtbot.waitUntil(lambda: 2 in epochs, timeout=10000)
+    view = window.results_view
+    assert view.stale and "after epoch 2" not in view.caption.text()
+    window.show_workspace("results")
+    assert not view.stale and "after epoch 2" in view.caption.text()
+    matrix = view.results["test"].confusion()
+    assert [[int(view.matrix.item(t, p).text()) for p in range(2)] for t in range(2)] == matrix.tolist()
 
 
 def test_a_stop_within_an_epoch_evaluates_the_weights_it_leaves(window, qtbot):
@@ -223,6 +242,7 @@ def test_a_stop_within_an_epoch_evaluates_the_weights_it_leaves(window, qtbot):
                     timeout=20000)
     # the results are those of the weights the stop left: tests/test_studio_model_runs.py
     qtbot.waitUntil(lambda: window.results_view.results["test"] is results[-1][0], timeout=10000)
+    window.show_workspace("results")
     assert "with the current weights" in window.results_view.caption.text()
 
 

@@ -72,6 +72,14 @@ def log_plot(layout: pg.GraphicsLayout, row: int, col: int, **kwargs) -> pg.Plot
     return plot
 
 
+def settle(graphics: pg.GraphicsView) -> None:
+    """Fit the plots' auto ranges to data just set, now rather than in the next paint: a range that
+    changes while painting (pyqtgraph's way) moves the axes and asks for a second paint of the plot,
+    every frame of a training run."""
+    graphics.scene().prepareForPaint()
+    graphics.scene().prepareForPaint()
+
+
 def fit_legend(legend: pg.LegendItem, width: float, most: int) -> None:
     """As many legend columns (up to `most`) as fit `width`: a wider legend widened the plots beyond their
     panel (cut off, or the whole scene drawn smaller with the legend over the axes)."""

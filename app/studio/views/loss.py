@@ -12,7 +12,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.model.run_curves import AVERAGE_WINDOW, RunCurves
-from app.widgets.plots import CurveReadout, fit_legend, log_plot
+from app.widgets.plots import CurveReadout, fit_legend, log_plot, settle
 
 HINT = "Hover over a plot to read its values; the wheel zooms, dragging pans."
 LEGEND_COLUMNS = 3        # at most; fewer when the panel is narrower than the legend's row
@@ -138,6 +138,7 @@ class LossView(QWidget):
             self.zero_error_curve.setData(x[zero], drawn[zero])
         if self.steps.stride > 1:
             self.plot.setTitle(f"Loss (older steps averaged {self.steps.stride} to a point)", size="9pt")
+        settle(self.graphics)
 
     def eventFilter(self, watched, event) -> bool:
         if watched is self.graphics and event.type() == QEvent.Resize:   # before pyqtgraph lays out the new size

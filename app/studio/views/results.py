@@ -65,6 +65,7 @@ class ResultsView(QWidget):
         layout.addWidget(self.caption)
         layout.addWidget(splitter, 1)
         self.results: dict = {}          # split → SampleResults
+        self.stale = False               # results arrived while hidden: the matrix shows them when shown
         self.epoch: dict = {}            # split → the epoch its results are from, or None
         self.images, self.labels = {}, {}
         self.chosen_cell: tuple[int, int] | None = None
@@ -97,6 +98,13 @@ class ResultsView(QWidget):
             self.results.pop("train", None)
         self.results[results.split], self.epoch[results.split] = results, epoch
         if results.split == self.current_split:
+            self.stale = not self.isVisible()   # a hidden matrix is filled when shown: each epoch's would cost
+            if not self.stale:                  # the window's thread (and training the GIL) for nothing
+                self._show()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.stale:
             self._show()
 
     # -- the matrix ----------------------------------------------------------------------------------
@@ -107,6 +115,7 @@ class ResultsView(QWidget):
         self._show()
 
     def _show(self) -> None:
+        self.stale = False
         results = self.results.get(self.current_split)
         if results is None:
             self.matrix.setRowCount(0)
