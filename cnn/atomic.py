@@ -32,11 +32,11 @@ class WriteInterrupted(KeyboardInterrupt):
         super().__init__(f"interrupted while saving; {self.path} was left as it was")
 
 
-def writable_target(path, follow_links: bool = True) -> Path:
+def writable_target(path, follow_links: bool = True, tried: bool = True) -> Path:
     """The regular file a write to `path` creates or replaces (a symlink's final target). Raises
     WriteError when it cannot be written: an empty path, a folder, a device or other non-regular
     file (a symbolic link too, with follow_links=False), a missing folder, a folder this process may
-    not write in (tried, not guessed)."""
+    not write in (tried, not guessed; tried=False leaves that to the caller's own first write)."""
     text = os.fspath(path)
     if not text:
         raise WriteError(path, "the path is empty")
@@ -58,13 +58,18 @@ def writable_target(path, follow_links: bool = True) -> Path:
         raise WriteError(path, error.strerror or str(error)) from None
     if mode is not None and not stat.S_ISREG(mode):
         raise WriteError(path, f"is {kind(mode)}, not a file; it is left alone")
-    try:
-        descriptor, probe = _create_beside(target)
-        os.close(descriptor)
-        os.unlink(probe)
-    except OSError as error:
-        raise WriteError(path, f"cannot write in {target.parent} ({error.strerror or error})") from None
+    if tried:
+        try:
+            descriptor, probe = _create_beside(target)
+            os.close(descriptor)
+            os.unlink(probe)
+        except OSError as error:
+            raise _not_writable(path, target, error) from None
     return target
+
+
+def _not_writable(path, target: Path, error: OSError) -> WriteError:
+    return WriteError(path, f"cannot write in {target.parent} ({error.strerror or error})")
 
 
 def write_atomically(path, write: Callable[[BinaryIO], None], *, sync: bool = True, follow_links: bool = True) -> Path:
@@ -78,12 +83,12 @@ def write_atomically(path, write: Callable[[BinaryIO], None], *, sync: bool = Tr
     process loses nothing the kernel has): for files rewritten often whose writer syncs them
     now and then (a run's checkpoints, cnn.runs.recorder). follow_links=False refuses a symbolic
     link at `path` (WriteError) instead of writing through it."""
-    target = writable_target(path, follow_links)
-    _remove_orphans(target)
+    target = writable_target(path, follow_links, tried=False)   # the temporary file is the try (a run's files
+    _remove_orphans(target)                                      # are written every epoch: one file less each)
     try:
         descriptor, temporary = _create_beside(target)
     except OSError as error:
-        raise WriteError(path, error.strerror or str(error)) from None
+        raise _not_writable(path, target, error) from None
     replaced = False
     try:
         with os.fdopen(descriptor, "wb") as file:

@@ -62,6 +62,40 @@ def test_without_an_answer_from_the_views_records_wait_and_are_never_dropped():
     assert steps == list(range(1, 41))
 
 
+def test_a_running_training_makes_snapshots_only_for_a_workspace_that_draws_them():
+    """A snapshot is a forward and backward pass on the training thread: while training runs, frames in
+    Train, Results or Runs carry none (a `frame` ends them); a turn to Inspect or Your digit sends one at
+    once and every frame has one again; a pause or the run's end sends one wherever the window is."""
+    studio, events = studio_with()
+    studio.throttle.min_interval = 0.0     # a frame at every tick the views answered
+    studio.command("configure", CONFIG)
+    assert studio.workspace == "train"
+    before = len(events.of("snapshot"))
+    studio.command("start", CONFIG)
+    for _ in range(5):
+        studio.tick()
+        studio.command("views_drawn", 0.0)
+    assert len(events.of("snapshot")) == before and len(events.of("frame")) == 5
+    studio.command("select_workspace", "inspect")
+    assert len(events.of("snapshot")) == before + 1
+    snapshot = events.of("snapshot")[-1]
+    assert (snapshot.split, snapshot.index) == ("test", 0)
+    for _ in range(3):
+        studio.tick()
+        studio.command("views_drawn", 0.0)
+    assert len(events.of("snapshot")) == before + 4 and len(events.of("frame")) == 5
+    studio.command("select_workspace", "results")
+    studio.tick()
+    studio.command("views_drawn", 0.0)
+    assert len(events.of("snapshot")) == before + 4 and len(events.of("frame")) == 6
+    studio.command("pause")
+    assert len(events.of("snapshot")) == before + 5      # paused: the views show where it stopped
+    studio.command("resume")
+    run_out(studio)
+    assert studio.state is RunState.IDLE
+    assert len(events.of("snapshot")) == before + 6      # the end's
+
+
 def test_pause_holds_the_run_and_resume_goes_on_exactly():
     studio, events = studio_with()
     studio.command("configure", CONFIG)

@@ -8,6 +8,7 @@ from typing import Callable
 EVENTS = {
     "records": "tuple of StepRecord / EpochRecord, every one, in order",
     "snapshot": "Snapshot of the chosen sample",
+    "frame": "None: a frame's end while training runs in a workspace that shows no snapshot (none was made for it)",
     "image_snapshot": "Snapshot of your latest image, with every snapshot: Your digit follows the weights",
     "model_changed": "ModelInfo of a network now shown",
     "state_changed": "RunState",

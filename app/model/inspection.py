@@ -13,6 +13,7 @@ from app.model.explainer import explain
 from app.model.my_samples import ImageSample, as_split, snapshot_of
 from app.model.snapshot import take_snapshot
 from app.model.state import RunState
+from app.model.workspace_names import SNAPSHOT_WORKSPACES
 
 EXPLAIN_EVERY = 1.0         # while training runs, the attribution maps follow at most this often (seconds)
 
@@ -23,6 +24,7 @@ class Inspection:
         self.sample = ("test", 0)      # (split, index), or an ImageSample
         self.image: ImageSample | None = None   # your latest image, chosen or not
         self.attribution_request = None   # AttributionRequest while a view shows the maps
+        self.unsent = False            # frames went without a snapshot (no view shown draws one)
         self._explained_at = 0.0
 
     def select_sample(self, split: str, index: int) -> None:
@@ -87,7 +89,22 @@ class Inspection:
         self.studio.emit("evaluated", results_of("test", dataset.test, dataset.classes, session.loss, test_outputs),
                          epoch)
 
+    def end_frame(self, running: bool) -> None:
+        """A frame's snapshot; while training runs in a workspace with no view of one, `frame` instead: its
+        forward and backward pass would be the training thread's time for nothing (a turn sends it)."""
+        if running and self.studio.workspace not in SNAPSHOT_WORKSPACES:
+            self.unsent = True
+            self.studio.emit("frame", None)
+        else:
+            self.emit_snapshot()
+
+    def catch_up(self) -> None:
+        """A workspace shown: the snapshot that frames went without, if it has a view of one."""
+        if self.unsent and self.studio.workspace in SNAPSHOT_WORKSPACES and self.studio.session is not None:
+            self.studio.guarded(self.emit_snapshot)
+
     def emit_snapshot(self) -> None:
+        self.unsent = False
         session, layers, emit = self.studio.timeline.shown(), self.studio.layers, self.studio.emit
         if isinstance(self.sample, ImageSample):
             snapshot = snapshot_of(session, self.sample, layers)

@@ -157,6 +157,7 @@ class Studio:
         if name in NAMES and name != self.workspace:
             self.workspace = name
             self.emit("workspace_chosen", name)
+            self.inspection.catch_up()
 
     def views_drawn(self, draw_seconds: float) -> None:
         """The views drew the last frame, in draw_seconds: the next one may go when the throttle allows."""
@@ -228,7 +229,7 @@ class Studio:
                 if epochs[-1].test_outputs is not None:
                     self.inspection.emit_results(epochs[-1].test_outputs, epochs[-1].epoch)
         if self.session is not None:
-            self.inspection.emit_snapshot()
+            self.inspection.end_frame(running=not force and self.state is RunState.RUNNING)
 
     def end_run(self) -> str | None:
         """Ends the run (its recording writes a checkpoint of the weights as they are); returns what went

@@ -10,6 +10,9 @@ TIPS = {"train": "The run's settings, the loss and the layers' health",
         "your-digit": "Draw a digit or open a picture: what the network reads, and why",
         "results": "The confusion matrix and its images",
         "runs": "The recorded runs: open, continue, compare their curves"}
+# The workspaces whose views draw the chosen sample's snapshot (Inspect) or your image's (Your digit): in the
+# others a running training makes none for its frames
+SNAPSHOT_WORKSPACES = ("inspect", "your-digit")
 # The splitters whose positions are remembered (app/model/remembered.py), as attributes of the window
 SPLITTERS = ("train_splitter", "inspect_splitter", "views_splitter", "top_splitter",
              "digit_splitter", "runs_splitter")

@@ -188,15 +188,16 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         """The views subscribe to the worker; the draw feedback brackets them (its docstring says why)
         and answers the worker's frames with views_drawn, the back-pressure."""
         self.draw_feedback = DrawFeedback(self)
-        self.worker.records.connect(self.draw_feedback.frame_arrived)
-        self.worker.snapshot.connect(self.draw_feedback.frame_arrived)
+        for part in (self.worker.records, self.worker.snapshot, self.worker.frame):
+            part.connect(self.draw_feedback.frame_arrived)
         self.worker.state_changed.connect(self.draw_feedback.restart)
         for view in self.views:
             view.subscribe(self.worker)
         self.status.subscribe(self.worker)
         self._wire_inspection()
         self.worker.snapshot.connect(self._snapshot_shown)
-        self.worker.snapshot.connect(self.draw_feedback.frame_shown)
+        for end in (self.worker.snapshot, self.worker.frame):   # a frame ends with its snapshot, or with none
+            end.connect(self.draw_feedback.frame_shown)
         self._route(self.draw_feedback.drawn, "views_drawn")
         wire_timeline(self)
 

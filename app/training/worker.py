@@ -16,6 +16,7 @@ from app.model.state import RunState
 class TrainingWorker(QObject):
     records = Signal(object)
     snapshot = Signal(object)
+    frame = Signal(object)
     image_snapshot = Signal(object)
     model_changed = Signal(object)
     state_changed = Signal(object)
