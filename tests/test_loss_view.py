@@ -104,8 +104,8 @@ def test_the_test_error_axis_labels_at_least_two_ticks_whatever_its_range(qtbot)
 
 
 def test_a_frame_of_records_is_painted_once(qtbot):
-    """The plots' auto ranges settle when the data is set, not while painting: a range that moved in the
-    paint moved the axes and asked for a second paint of the plot, at every frame of a run."""
+    """pyqtgraph's auto range moved while painting, which moved the axes and asked for a second paint of the
+    plot at every frame of a run; the ranges on whole decades (DecadeRange) are set with the data."""
     import math
 
     from PySide6.QtCore import QEvent, QObject
@@ -137,3 +137,34 @@ def test_a_frame_of_records_is_painted_once(qtbot):
             QApplication.processEvents()
         counts.append(paints.count)
     assert counts[1:] == [1] * 4, counts    # (the first lays the axes out for their tick labels)
+
+
+def test_the_loss_axes_keep_to_whole_decades_until_the_user_zooms(qtbot):
+    """The y ranges follow the curves by whole decades (an axis that moved at every frame was laid out and
+    drawn anew each time); a zoom by hand keeps the user's range, the plot's auto-range button gives it back."""
+    view = shown(qtbot, 500, 400)
+    plot, error = view.plot, view.error_plot
+
+    def decades(item):
+        low, high = item.vb.viewRange()[1]
+        return round(low + 0.02 * (high - low) / 1.04, 6), round(high - 0.02 * (high - low) / 1.04, 6)
+
+    view.add_records([epoch(1, 0.97)])                  # losses 0.1 and 0.12, error 3%
+    assert decades(plot) == (-1, 0) and decades(error) == (0, 1)
+    moved = []
+    plot.vb.sigYRangeChanged.connect(lambda *_: moved.append(1))
+    view.add_records([epoch(2, 0.98)])                  # 0.05 and 0.06: a decade lower, 2% error: the same
+    assert decades(plot) == (-2, 0) and decades(error) == (0, 1) and len(moved) == 1
+    view.add_records([epoch(3, 0.985)])                 # 0.033, 0.04, 1.5%: within them, nothing moves
+    assert len(moved) == 1
+    plot.vb.scaleBy(y=0.5)                              # as the wheel does, which then says so:
+    plot.vb.sigRangeChangedManually.emit([False, True])
+    zoomed = plot.vb.viewRange()[1]
+    view.add_records([epoch(40, 0.99)])                 # 0.0025: the user's range stays
+    assert plot.vb.viewRange()[1] == zoomed
+    plot.autoBtnClicked()                               # the "A" button: the decades again at the next frame
+    view.add_records([epoch(41, 0.99)])
+    assert decades(plot) == (-3, 0)
+    view.clear()                                        # a new network's curves start afresh
+    view.add_records([epoch(1, 0.5)])
+    assert decades(plot) == (-1, 0) and decades(error) == (1, 2)

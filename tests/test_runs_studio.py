@@ -24,13 +24,14 @@ from cnn.runs.store import LAST, RunStore, inspect
 from cnn.train import EpochRecord
 
 ROOT = Path(__file__).resolve().parent.parent
+LONG_ENOUGH = 500      # epochs: a run that goes on until it is stopped
 
 
 def train_to_the_end(window, qtbot):
     with qtbot.waitSignal(window.training_finished, timeout=60000):
         window.start()
-    qtbot.waitUntil(lambda: window.worker.recorder is None and window.runs_panel.entries
-                    and all(e.status != "running" for e in window.runs_panel.entries.values()), timeout=10000)
+    qtbot.waitUntil(lambda: window.worker.recorder is None and runs(window)
+                    and all(e.status != "running" for e in runs(window)), timeout=10000)
 
 
 def runs(window):
@@ -265,6 +266,27 @@ def test_damaged_run_folders_are_listed_with_their_reasons(qtbot, tmp_path, raw_
     assert [row[0] for row in shown_epochs(window)] == [1.0]
 
 
+def test_the_runs_list_follows_a_run_while_shown_and_catches_up_when_shown_again(window, qtbot):
+    """While it is shown, the list follows the run it records, epoch by epoch; hidden, it is left as it was
+    (each frame's row cost the training the GIL) and shows the run as it is when shown again."""
+    window.settings_panel.epochs.setValue(LONG_ENOUGH)
+    window.show_workspace("runs")
+    window.start()
+    qtbot.waitUntil(lambda: window.worker.recorder is not None, timeout=10000)
+    path = window.worker.recorder.folder
+    qtbot.waitUntil(lambda: window.runs_panel._item(path) is not None
+                    and window.runs_panel.entries[path].info.epochs_done >= 1, timeout=30000)
+    window.show_workspace("train")
+    shown = window.runs_panel.entries[path].info.epochs_done
+    qtbot.waitUntil(lambda: window.worker.recorder.info.epochs_done >= shown + 2, timeout=30000)
+    assert window.runs_panel.entries[path].info.epochs_done == shown       # hidden: not followed
+    window.stop()
+    qtbot.waitUntil(lambda: window.worker.recorder is None, timeout=10000)
+    window.show_workspace("runs")
+    entry = window.runs_panel.entries[path]
+    assert entry.info.epochs_done == read_info(path).epochs_done >= shown + 2 and entry.status == "interrupted"
+
+
 def test_rename_delete_and_export(window, qtbot, tmp_path):
     train_to_the_end(window, qtbot)
     panel = window.runs_panel
@@ -419,6 +441,7 @@ def test_every_counter_uses_the_runs_own_epochs_and_the_shown_run_is_the_selecte
     assert info.epochs_done == info.epochs_planned == info.settings.epochs == done + 2
     assert [m for m in messages if m.startswith("Epoch ")][-1].startswith(f"Epoch {done + 2}/{done + 2}: ")
     assert window.status.progress_bar.format().startswith(f"epoch {done + 2}/{done + 2} ")
+    window.show_workspace("runs")                            # (a hidden list reads the folder when shown)
     assert window.runs_panel._item(entry.path).text(EPOCHS).startswith(f"{done + 2}/{done + 2}")
 
     window.settings_panel.epochs.setValue(7)

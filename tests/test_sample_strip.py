@@ -18,6 +18,7 @@ def red_framed(picker) -> list[int]:
 def test_new_predictions_reframe_the_strip_only_where_they_change(qtbot):
     picker = SamplePicker()
     qtbot.addWidget(picker)
+    picker.show()
     rng = np.random.default_rng(0)
     images = {split: rng.uniform(size=(PAGE + 10, 28, 28)) for split in ("train", "test")}
     labels = {split: np.arange(PAGE + 10) % 10 for split in ("train", "test")}
@@ -37,3 +38,20 @@ def test_new_predictions_reframe_the_strip_only_where_they_change(qtbot):
     fixed[2] = labels["test"][2]
     picker.set_predictions("test", fixed)
     assert red_framed(picker) == [5] and picker.next_wrong.text() != "None misclassified"
+
+
+def test_a_hidden_strip_is_framed_when_it_is_shown(qtbot):
+    """Each epoch's predictions reach the strip while Inspect is hidden: it is framed when shown, not at every
+    epoch (drawing its thumbnails held the GIL the training needs)."""
+    picker = SamplePicker()
+    qtbot.addWidget(picker)
+    images = {split: np.random.default_rng(1).uniform(size=(PAGE, 28, 28)) for split in ("train", "test")}
+    labels = {split: np.arange(PAGE) % 10 for split in ("train", "test")}
+    picker.set_data(images, labels)
+    predicted = labels["test"].copy()
+    predicted[[1, 4]] = (predicted[[1, 4]] + 1) % 10
+    picker.set_predictions("test", predicted)
+    assert red_framed(picker) == [] and picker.unmarked
+    assert picker.next_wrong.text() != "None misclassified"     # the count follows at once
+    picker.show()
+    assert red_framed(picker) == [1, 4] and not picker.unmarked

@@ -1,6 +1,7 @@
 """Issue 20, item 7: the state after each action is the state the user sees. Each defect a new user
 found, driven as the user met it (pytest-qt, offscreen); the views alone where that shows it, the
 whole studio where it takes the worker. Waits for signals and states only."""
+import math
 from types import MappingProxyType, SimpleNamespace
 
 import numpy as np
@@ -25,6 +26,7 @@ from app.studio.settings_panel import SettingsPanel
 from app.studio.status_line import StatusLine
 from app.studio.views.health import HealthView
 from app.studio.views.loss import LossView
+from app.studio.workspaces import reveal
 from app.model.health import HealthRecord
 from app.model.run_curves import RunCurves
 from app.model.state import RunState
@@ -44,11 +46,46 @@ def health(epoch, count, per_epoch=4):
             for s in range(1, count + 1)]
 
 
+def test_the_health_plots_keep_to_whole_decades(qtbot):
+    """The norms' and update ratios' y ranges follow their curves by whole decades (DecadeRange), as the loss's
+    do: an axis that moved at every frame of a run was laid out and drawn anew each time."""
+    view = HealthView()
+    qtbot.addWidget(view)
+    view.show()
+    view.set_model(SimpleNamespace(parameter_names=("0.kernels",), layers=(SimpleNamespace(index=1, kind="ReLU"),)))
+    view.add_records([*steps(1, 4), *health(1, 4)])        # norms 0.1 … 0.4, ratios 0.01
+    assert view.ranges[0].decades == (-1, 0) and view.ranges[1].decades == (-2, -1)
+    low, high = view.norms_plot.vb.viewRange()[1]
+    assert math.isclose(low, -1.02) and math.isclose(high, 0.02)
+    view.set_model(SimpleNamespace(parameter_names=("0.kernels",), layers=()))
+    assert view.ranges[0].decades is None                  # a new network's curves start afresh
+
+
+def test_a_hidden_health_view_takes_its_records_when_shown(qtbot):
+    """Records that come while Health is hidden wait (each frame's processing cost the window's thread and
+    training the GIL) and are taken, in order, when it is shown; a new network drops them."""
+    view = HealthView()
+    qtbot.addWidget(view)
+    view.set_model(SimpleNamespace(parameter_names=("0.kernels",), layers=(SimpleNamespace(index=1, kind="ReLU"),)))
+    view.add_records([*steps(1, 4), *health(1, 4)])
+    view.add_records([*steps(2, 2), *health(2, 2)])
+    assert view.norms["0.kernels"].history.count == 0 and len(view.waiting) == 12
+    view.show()
+    x, y = view.norms["0.kernels"].history.data()
+    assert list(x) == [0.25, 0.5, 0.75, 1.0, 1.25, 1.5] and y[-1] == pytest.approx(0.2)
+    assert list(view.activations[1].history.data()[0]) == list(x) and view.waiting == []
+    view.hide()
+    view.add_records(steps(3, 1))
+    view.set_model(SimpleNamespace(parameter_names=("0.kernels",), layers=()))
+    assert view.waiting == []
+
+
 def test_the_runs_curves_after_stop_then_start_cut_every_health_curve_alike(qtbot):
     """Start goes on from epoch 1's checkpoint after a Stop in epoch 2: the run's curves as on disk
     (epoch 1) replace the norms, and the update ratios and dead ReLUs of the stopped epoch go too."""
     view = HealthView()
     qtbot.addWidget(view)
+    view.show()
     view.set_model(SimpleNamespace(parameter_names=("0.kernels",), layers=(SimpleNamespace(index=1, kind="ReLU"),)))
     shown = [*steps(1, 4), *health(1, 4), *steps(2, 3), *health(2, 3)]    # stopped at step 3 of epoch 2
     view.add_records(shown)
@@ -146,6 +183,7 @@ def test_stop_then_start_in_the_studio(window, qtbot):
     window.settings_panel.limit.setValue(150)
     window.settings_panel.epochs.setValue(LONG)
     view = window.health_view
+    reveal(view)                  # (a hidden Health view takes its records when shown)
     window.start()
     qtbot.waitUntil(lambda: any(x > 1.05 for x in view.ratios[next(iter(view.ratios))].history.data()[0]),
                     timeout=60000)

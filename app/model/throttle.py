@@ -11,7 +11,8 @@ passes the clock's reading, so the rule is tested with plain numbers.
 from __future__ import annotations
 
 MIN_INTERVAL = 1 / 30       # seconds between two frames, at least
-DRAW_SHARE = 0.1            # the most of the time the views may spend drawing
+DRAW_SHARE = 0.05           # the most of the time the views may spend drawing: on the original network
+                            # each tenth cost training a tenth of its speed (benchmarks/studio_overhead.py)
 
 
 class RedrawThrottle:

@@ -105,8 +105,14 @@ class RunsPanel(QWidget):
             self.overlay_changed.emit(self.ticked())
 
     @Slot(str)
+    def run_changed(self, folder: str) -> None:
+        """The worker recorded an epoch, started or ended a run: its row, unless the panel is hidden (it reads
+        the whole folder when shown; at every frame of a run, the row cost the GIL training needs)."""
+        if self.isVisible():
+            self.update_run(folder)
+
     def update_run(self, folder: str) -> None:
-        """One run changed (the worker recorded an epoch, started or ended a run): its row only."""
+        """One run changed: its row only."""
         path = Path(folder)
         item = self._item(path)
         if item is None:

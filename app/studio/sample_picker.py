@@ -32,6 +32,7 @@ class SamplePicker(QGroupBox):
 
     def __init__(self, parent=None):
         super().__init__("Sample", parent)
+        self.unmarked = False     # predictions came while hidden: the strip's frames follow when shown
         grid = QGridLayout(self)
         self.split = QComboBox()
         self.split.addItem("test set", "test")
@@ -102,7 +103,9 @@ class SamplePicker(QGroupBox):
         if split == "test":
             self.predicted_labels.pop("train", None)
         self.predicted_labels[split] = predicted
-        self._mark_strip()
+        self.unmarked = not self.isVisible()   # a hidden strip (Inspect not shown) is marked when shown: each
+        if not self.unmarked:                  # epoch's predictions cost the GIL training needs for nothing
+            self._mark_strip()
         self._count_wrong()
         if self.pending_jump == split:
             self.pending_jump = None
@@ -176,9 +179,15 @@ class SamplePicker(QGroupBox):
         self._refresh_strip()
         self.sample_changed.emit(*self.current)
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.unmarked:
+            self._mark_strip()
+
     def _mark_strip(self) -> None:
         """New predictions: the thumbnails are drawn again only if their red frames change (each epoch's
         predictions come while training; drawing 48 icons each time held the GIL training needs)."""
+        self.unmarked = False
         split, index = self.current
         labels, predicted = self.labels[split], self.predicted_labels.get(split)
         start = (index // PAGE) * PAGE

@@ -161,7 +161,7 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         self.worker.layer_chosen.connect(self.layer_choice.show)
         self._route(self.workspaces.turned, "select_workspace")
         self.worker.workspace_chosen.connect(self.workspaces.follow)
-        self.worker.run_changed.connect(self.runs_panel.update_run)
+        self.worker.run_changed.connect(self.runs_panel.run_changed)
         self.worker.run_changed.connect(self.compare_view.refresh_run)
         self.worker.current_run.connect(self.runs_panel.set_current)
         self.worker.run_opened.connect(self.on_run_opened)

@@ -72,12 +72,40 @@ def log_plot(layout: pg.GraphicsLayout, row: int, col: int, **kwargs) -> pg.Plot
     return plot
 
 
-def settle(graphics: pg.GraphicsView) -> None:
-    """Fit the plots' auto ranges to data just set, now rather than in the next paint: a range that
-    changes while painting (pyqtgraph's way) moves the axes and asks for a second paint of the plot,
-    every frame of a training run."""
-    graphics.scene().prepareForPaint()
-    graphics.scene().prepareForPaint()
+class DecadeRange:
+    """A log plot's y range on whole decades about its data, while the user has not zoomed or dragged it
+    (then it is theirs, until the plot's auto-range button gives it back). pyqtgraph's auto range moved with
+    every frame of a run: the axis was laid out and drawn anew each time and the plot painted twice, most of
+    what a frame cost the window's thread (and training the GIL). A decade's range moves rarely."""
+
+    def __init__(self, plot: pg.PlotItem):
+        self.plot, self.following, self.decades = plot, True, None
+        plot.enableAutoRange(y=False)
+        plot.vb.sigRangeChangedManually.connect(self._moved_by_hand)
+
+    def _moved_by_hand(self, axes) -> None:
+        if axes[1]:
+            self.following = False
+
+    def reset(self) -> None:
+        """A new network: the range follows its curves again."""
+        self.following, self.decades = True, None
+
+    def follow(self, *columns: np.ndarray) -> None:
+        """The range for these values (those a log axis shows: finite, above 0), unless the user has it."""
+        if self.plot.vb.state["autoRange"][1] is not False:   # the auto-range button: the range is ours again
+            self.plot.enableAutoRange(y=False)
+            self.following, self.decades = True, None
+        shown = [column[np.isfinite(column) & (column > 0)] for column in map(np.asarray, columns)]
+        shown = [column for column in shown if len(column)]
+        if not self.following or not shown:
+            return
+        low = math.floor(math.log10(min(column.min() for column in shown)))
+        high = math.ceil(math.log10(max(column.max() for column in shown)))
+        decades = (low, max(high, low + 1))
+        if decades != self.decades:
+            self.decades = decades
+            self.plot.setYRange(*decades, padding=0.02)
 
 
 def fit_legend(legend: pg.LegendItem, width: float, most: int) -> None:

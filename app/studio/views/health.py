@@ -16,7 +16,7 @@ from cnn.train import StepRecord
 from app.model.health import HealthRecord
 from app.model.history import History
 from app.model.run_curves import norm_column, on_log_axis
-from app.widgets.plots import CurveReadout, fit_legend, log_plot
+from app.widgets.plots import CurveReadout, DecadeRange, fit_legend, log_plot
 
 COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
            (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
@@ -27,6 +27,7 @@ NORMS_TITLE = "Gradient norm ‖∂E/∂θ‖ per step"
 # a plot title) kept the plots that wide in a 230 px panel, drawn smaller with the legends over the axes.
 ACTIVATIONS_TITLE = "Saturated sigmoids, dead ReLUs (%)"
 TITLE_SIZE = "9pt"
+WAITING_MOST = 50_000   # records kept for a hidden view before it takes them anyway (memory stays flat)
 
 
 class Series:
@@ -38,8 +39,11 @@ class Series:
         if legend is not None:
             legend.addItem(self.curve, name)
 
-    def redraw(self) -> None:
-        self.curve.setData(*self.history.data())
+    def redraw(self) -> np.ndarray:
+        """The curve drawn again; returns its values."""
+        x, y = self.history.data()
+        self.curve.setData(x, y)
+        return y
 
 
 class HealthView(QWidget):
@@ -74,10 +78,12 @@ class HealthView(QWidget):
                 plot.setXLink(self.norms_plot)
         self.readouts = [CurveReadout(plot, lambda p=plot: self._series_of(p), self._show)
                          for plot in (self.norms_plot, self.ratio_plot, self.activations_plot)]
+        self.ranges = DecadeRange(self.norms_plot), DecadeRange(self.ratio_plot)
         self.norms: dict[str, Series] = {}
         self.ratios: dict[str, Series] = {}
         self.activations: dict[str, Series] = {}
         self.zeros = ZeroRun()     # the norms a log axis cannot draw, named in the title
+        self.waiting: list = []    # records that came while the view was hidden (add_records)
         self.dirty = False
         self.graphics.installEventFilter(self)   # the legends fit the width before pyqtgraph lays it out
 
@@ -112,7 +118,9 @@ class HealthView(QWidget):
             if legend is not None:
                 legend.clear()
         self.norms, self.ratios, self.activations = {}, {}, {}
-        self.zeros = ZeroRun()
+        self.zeros, self.waiting = ZeroRun(), []
+        for decades in self.ranges:
+            decades.reset()
         for i, name in enumerate(info.parameter_names):
             colour = COLOURS[i % len(COLOURS)]
             self.norms[name] = Series(self.norms_plot, colour, self.legend, name)
@@ -130,6 +138,7 @@ class HealthView(QWidget):
         disk when Start goes on with it (a stopped epoch's steps cut); new steps go on from them. Update
         ratios and activations are not recorded with runs: they are cut at the same place (an opened
         run has none; after Stop then Start the stopped epoch's go, as its norms do)."""
+        self._take_waiting()     # the records before it, then the cut
         norms, end = curves.part(losses=False, norms=True).norms, max(curves.last_x, curves.epochs_done)
         for name, series in self.norms.items():
             if name in norms:
@@ -148,6 +157,18 @@ class HealthView(QWidget):
         self.norms_plot.enableAutoRange(x=False)
 
     def add_records(self, records) -> None:
+        """A frame's records (steps, epochs, HealthRecords). While the view is hidden they wait, up to
+        WAITING_MOST, and are taken together when it is shown: each frame's cost the window's thread, and
+        training the GIL, for curves no one saw."""
+        self.waiting.extend(record for record in records if isinstance(record, (StepRecord, HealthRecord)))
+        self.dirty = True
+        if self.isVisible() or len(self.waiting) > WAITING_MOST:
+            self._take_waiting()
+        if self.isVisible():
+            self.redraw()
+
+    def _take_waiting(self) -> None:
+        records, self.waiting = self.waiting, []
         steps = [record for record in records if isinstance(record, StepRecord)]
         for record in steps:
             self.zeros.see(record)
@@ -163,17 +184,17 @@ class HealthView(QWidget):
                 for index, share in (*record.saturated.items(), *record.dead.items()):
                     if index in self.activations:
                         self.activations[index].history.append(record.x, 100 * share)
-        self.dirty = True
-        if self.isVisible():
-            self.redraw()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        self._take_waiting()
         if self.dirty:
             self.redraw()
 
     def redraw(self) -> None:
-        for series in (*self.norms.values(), *self.ratios.values(), *self.activations.values()):
+        for decades, group in zip(self.ranges, (self.norms, self.ratios), strict=True):
+            decades.follow(*(series.redraw() for series in group.values()))
+        for series in self.activations.values():
             series.redraw()
         first = self.zeros.first
         title = NORMS_TITLE if first is None else \

@@ -12,7 +12,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.model.run_curves import AVERAGE_WINDOW, RunCurves
-from app.widgets.plots import CurveReadout, fit_legend, log_plot, settle
+from app.widgets.plots import CurveReadout, DecadeRange, fit_legend, log_plot
 
 HINT = "Hover over a plot to read its values; the wheel zooms, dragging pans."
 LEGEND_COLUMNS = 3        # at most; fewer when the panel is narrower than the legend's row
@@ -76,6 +76,7 @@ class LossView(QWidget):
         self.fit_legend(self.graphics.width())
         self.readouts = [CurveReadout(plot, self._loss_series, self._show),
                          CurveReadout(error, self._error_series, self._show)]
+        self.ranges = DecadeRange(plot), DecadeRange(error)
         self.clear()
 
     def subscribe(self, worker) -> None:
@@ -92,6 +93,8 @@ class LossView(QWidget):
         self.set_epochs(1)
         self.plot.setTitle(None)
         self.curves = RunCurves(norms=False)
+        for decades in self.ranges:
+            decades.reset()
         for curve in (self.step_curve, self.average_curve, self.train_curve, self.test_curve, self.error_curve,
                       self.zero_error_curve):
             curve.setData([], [])
@@ -126,8 +129,10 @@ class LossView(QWidget):
         return x, train, test, 100 - accuracy
 
     def redraw(self) -> None:
-        self.step_curve.setData(*self.steps.data())
-        self.average_curve.setData(*self.averages.data())
+        steps, averages = self.steps.data(), self.averages.data()
+        self.step_curve.setData(*steps)
+        self.average_curve.setData(*averages)
+        train = test = drawn = np.empty(0)
         if self.epochs:
             x, train, test, error = self.epoch_columns()
             positive = (train > 0) & (test > 0)
@@ -136,9 +141,10 @@ class LossView(QWidget):
             drawn, zero = error_floored(error)
             self.error_curve.setData(x, drawn)
             self.zero_error_curve.setData(x[zero], drawn[zero])
+        self.ranges[0].follow(steps[1], averages[1], train, test)
+        self.ranges[1].follow(drawn)
         if self.steps.stride > 1:
             self.plot.setTitle(f"Loss (older steps averaged {self.steps.stride} to a point)", size="9pt")
-        settle(self.graphics)
 
     def eventFilter(self, watched, event) -> bool:
         if watched is self.graphics and event.type() == QEvent.Resize:   # before pyqtgraph lays out the new size
