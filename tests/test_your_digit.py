@@ -196,26 +196,25 @@ def test_galleries_of_hardest_examples_and_confident_mistakes(window, qtbot):
     assert f"test image #{wrong[0] if len(wrong) == 1 else view.shown[0]}</b>" in window.step_window.header.text()
 
 
-def test_results_follow_every_epoch(window, qtbot):
+def trained_two_epochs_in(window, qtbot, workspace):
+    """The Results view after a two-epoch run trained with `workspace` shown."""
     epochs = []
     window.worker.evaluated.connect(lambda results, epoch: epochs.append(epoch))
-    window.show_workspace("results")
+    window.show_workspace(workspace)
     with qtbot.waitSignal(window.training_finished, timeout=60000):
         window.start()
     qtbot.waitUntil(lambda: 2 in epochs, timeout=10000)
-    assert "after epoch 2" in window.results_view.caption.text()
+    return window.results_view
+
+
+def test_results_follow_every_epoch(window, qtbot):
+    assert "after epoch 2" in trained_two_epochs_in(window, qtbot, "results").caption.text()
 
 
 def test_results_that_arrive_while_hidden_are_shown_when_the_panel_is(window, qtbot):
     """Each epoch's matrix is filled only when the Results workspace is shown (filling it hidden cost the
     window's thread, and training the GIL, at every epoch); turning to it shows the newest."""
-    epochs = []
-    window.worker.evaluated.connect(lambda results, epoch: epochs.append(epoch))
-    window.show_workspace("train")
-    with qtbot.waitSignal(window.training_finished, timeout=60000):
-        window.start()
-    qtbot.waitUntil(lambda: 2 in epochs, timeout=10000)
-    view = window.results_view
+    view = trained_two_epochs_in(window, qtbot, "train")
     assert view.stale and "after epoch 2" not in view.caption.text()
     window.show_workspace("results")
     assert not view.stale and "after epoch 2" in view.caption.text()
