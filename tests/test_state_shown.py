@@ -80,6 +80,20 @@ def test_a_hidden_health_view_takes_its_records_when_shown(qtbot):
     assert view.waiting == []
 
 
+def test_a_hidden_health_view_keeps_a_bounded_number_of_records(qtbot, monkeypatch):
+    """Past WAITING_MOST records a hidden view takes them anyway: a long run with Health never shown keeps
+    curves of bounded size, not every record."""
+    import app.studio.views.health as health_module
+    monkeypatch.setattr(health_module, "WAITING_MOST", 6)
+    view = HealthView()
+    qtbot.addWidget(view)
+    view.set_model(SimpleNamespace(parameter_names=("0.kernels",), layers=()))
+    view.add_records(steps(1, 4))
+    assert len(view.waiting) == 4 and view.norms["0.kernels"].history.count == 0
+    view.add_records(steps(2, 4))
+    assert view.waiting == [] and view.norms["0.kernels"].history.count == 8
+
+
 def test_the_runs_curves_after_stop_then_start_cut_every_health_curve_alike(qtbot):
     """Start goes on from epoch 1's checkpoint after a Stop in epoch 2: the run's curves as on disk
     (epoch 1) replace the norms, and the update ratios and dead ReLUs of the stopped epoch go too."""

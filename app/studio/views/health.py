@@ -27,7 +27,7 @@ NORMS_TITLE = "Gradient norm ‖∂E/∂θ‖ per step"
 # a plot title) kept the plots that wide in a 230 px panel, drawn smaller with the legends over the axes.
 ACTIVATIONS_TITLE = "Saturated sigmoids, dead ReLUs (%)"
 TITLE_SIZE = "9pt"
-WAITING_MOST = 50_000   # records kept for a hidden view before it takes them anyway (memory stays flat)
+WAITING_MOST = 5_000    # records kept for a hidden view before it takes them anyway (a few MB at most)
 
 
 class Series:
