@@ -165,6 +165,11 @@ def test_the_loss_axes_keep_to_whole_decades_until_the_user_zooms(qtbot):
     plot.autoBtnClicked()                               # the "A" button: the decades again at the next frame
     view.add_records([epoch(41, 0.99)])
     assert decades(plot) == (-3, 0)
-    view.clear()                                        # a new network's curves start afresh
+    plot.vb.scaleBy(y=0.5)
+    plot.vb.sigRangeChangedManually.emit([False, True])
+    view.show_run(41, 60)                               # a run goes on: x takes its length, y fits again
+    assert decades(plot) == (-3, 0)
+    view.clear()                                        # a new network: one decade until its curves come
+    assert decades(plot) == (-1, 0) and decades(error) == (0, 2)
     view.add_records([epoch(1, 0.5)])
     assert decades(plot) == (-1, 0) and decades(error) == (1, 2)

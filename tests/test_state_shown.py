@@ -58,7 +58,7 @@ def test_the_health_plots_keep_to_whole_decades(qtbot):
     low, high = view.norms_plot.vb.viewRange()[1]
     assert math.isclose(low, -1.02) and math.isclose(high, 0.02)
     view.set_model(SimpleNamespace(parameter_names=("0.kernels",), layers=()))
-    assert view.ranges[0].decades is None                  # a new network's curves start afresh
+    assert view.ranges[1].decades == (-1, 0)               # a new network: one decade until its curves come
 
 
 def test_a_hidden_health_view_takes_its_records_when_shown(qtbot):

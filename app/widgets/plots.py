@@ -78,18 +78,22 @@ class DecadeRange:
     every frame of a run: the axis was laid out and drawn anew each time and the plot painted twice, most of
     what a frame cost the window's thread (and training the GIL). A decade's range moves rarely."""
 
-    def __init__(self, plot: pg.PlotItem):
-        self.plot, self.following, self.decades = plot, True, None
+    def __init__(self, plot: pg.PlotItem, empty: tuple[int, int] = (-1, 0)):
+        """`empty`: the decades shown while there is nothing to show."""
+        self.plot, self.following, self.decades, self.empty = plot, True, None, empty
         plot.enableAutoRange(y=False)
         plot.vb.sigRangeChangedManually.connect(self._moved_by_hand)
+        self._show(empty)
 
     def _moved_by_hand(self, axes) -> None:
         if axes[1]:
             self.following = False
 
     def reset(self) -> None:
-        """A new network: the range follows its curves again."""
+        """A new network or a new run: the range follows the curves again (a zoom by hand is let go, as the
+        x axis is by the run's length)."""
         self.following, self.decades = True, None
+        self._show(self.empty)
 
     def follow(self, *columns: np.ndarray) -> None:
         """The range for these values (those a log axis shows: finite, above 0), unless the user has it."""
@@ -102,7 +106,9 @@ class DecadeRange:
             return
         low = math.floor(math.log10(min(column.min() for column in shown)))
         high = math.ceil(math.log10(max(column.max() for column in shown)))
-        decades = (low, max(high, low + 1))
+        self._show((low, max(high, low + 1)))
+
+    def _show(self, decades: tuple[int, int]) -> None:
         if decades != self.decades:
             self.decades = decades
             self.plot.setYRange(*decades, padding=0.02)

@@ -52,9 +52,12 @@ class LossView(QWidget):
         plot.setClipToView(True)
         self.step_curve = plot.plot(pen=pg.mkPen((120, 120, 120, 90), width=1), antialias=False)
         self.average_curve = plot.plot(pen=pg.mkPen((31, 119, 180), width=2))
-        self.train_curve = plot.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=(31, 119, 180))
+        # Markers outlined in their own colour: pyqtgraph's grey outlines hid the fill of a long run's crowded
+        # markers (800 epochs read as a grey band)
+        self.train_curve = plot.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=(31, 119, 180),
+                                     symbolPen=(31, 119, 180))
         self.test_curve = plot.plot(pen=pg.mkPen((255, 127, 14), width=1.5), symbol="s", symbolSize=7,
-                                    symbolBrush=(255, 127, 14))
+                                    symbolBrush=(255, 127, 14), symbolPen=(255, 127, 14))
         for curve, name in ((self.step_curve, "step loss"), (self.average_curve, f"mean of {AVERAGE_WINDOW} steps"),
                             (self.train_curve, "epoch train"), (self.test_curve, "epoch test")):
             self.legend.addItem(curve, name)
@@ -65,18 +68,19 @@ class LossView(QWidget):
         error.setMinimumHeight(90)
         error.setXLink(plot)
         self.error_curve = error.plot(pen=pg.mkPen((44, 160, 44), width=1.5), symbol="t", symbolSize=7,
-                                      symbolBrush=(44, 160, 44))
+                                      symbolBrush=(44, 160, 44), symbolPen=(44, 160, 44))
         self.legend.addItem(self.error_curve, "test error (100% − acc.)")
         # A log axis has no 0: an epoch with no test error is drawn at a floor below the smallest error
         # shown, with its own marker, so the line goes on (a gap looked as if training had stopped).
-        self.zero_error_curve = error.plot(pen=None, symbol="star", symbolSize=11, symbolBrush=(214, 39, 40))
+        self.zero_error_curve = error.plot(pen=None, symbol="star", symbolSize=11, symbolBrush=(214, 39, 40),
+                                           symbolPen=(214, 39, 40))
         self.legend.addItem(self.zero_error_curve, ZERO_NOTE)
         self.graphics.ci.layout.setRowStretchFactor(1, 3)
         self.graphics.ci.layout.setRowStretchFactor(2, 2)
         self.fit_legend(self.graphics.width())
         self.readouts = [CurveReadout(plot, self._loss_series, self._show),
                          CurveReadout(error, self._error_series, self._show)]
-        self.ranges = DecadeRange(plot), DecadeRange(error)
+        self.ranges = DecadeRange(plot), DecadeRange(error, empty=(0, 2))   # 0.1–1 and 1–100% when empty
         self.clear()
 
     def subscribe(self, worker) -> None:
@@ -86,7 +90,12 @@ class LossView(QWidget):
         worker.history.connect(self.show_history)
 
     def show_run(self, epochs_before: int, epochs_after: int) -> None:
+        """A run starts: the x axis takes its length, and the y axes fit the curves again (a zoom kept in y
+        alone cut a continued run's curves off)."""
         self.set_epochs(epochs_after)
+        for decades in self.ranges:
+            decades.reset()
+        self.redraw()
 
     def clear(self, _info=None) -> None:
         """A new network: no curve of the last one stays, and the x axis starts again."""
