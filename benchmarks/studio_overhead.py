@@ -137,13 +137,14 @@ def main(argv=None) -> int:
         for run in runs[round_ % 3:] + runs[:round_ % 3]:
             run()
     a, r, b = statistics.median(without), statistics.median(recorded), statistics.median(within)
-    studio_cost = [1 - s / w for s, w in zip(within, without)]
-    recording_cost = [1 - s / w for s, w in zip(recorded, without)]
+    studio_cost = [1 - s / w for s, w in zip(within, without, strict=True)]
+    recording_cost = [1 - s / w for s, w in zip(recorded, without, strict=True)]
     print(f"preset {args.preset}, {config.epochs} epochs, batch {config.batch_size}, {config.dtype}, "
           f"{args.repeats} rounds; load average before {load[0]:.2f}, after {os.getloadavg()[0]:.2f}")
     for label, column in (("without a window:          ", without), ("without a window, recorded:", recorded),
                           ("in the studio (recorded):  ", within)):
-        print(f"{label} {statistics.median(column):10,.0f} samples/s median   ({', '.join(f'{v:,.0f}' for v in column)})")
+        values = ", ".join(f"{v:,.0f}" for v in column)
+        print(f"{label} {statistics.median(column):10,.0f} samples/s median   ({values})")
     print(f"the studio's cost, round by round: {', '.join(f'{100 * c:.1f}%' for c in studio_cost)}; "
           f"median {100 * statistics.median(studio_cost):.1f}% slower than without a window "
           f"(of the columns' medians: {100 * (1 - b / a):.1f}%)")
