@@ -133,8 +133,8 @@ class StatusLine(QObject):
 
     def _show_progress(self) -> None:
         # QProgressBar.setValue repaints at once: the whole window's pending paints with it, the plots the
-        # frame's records changed too, which Qt then paints again for the rest of the frame (each plot twice a
-        # frame, a tenth of the training speed on the original network). With updates off it only marks itself.
+        # frame's records changed too, which Qt then painted again for the rest of the frame (each plot twice a
+        # frame). With its updates off, the bar is painted with the rest.
         self.progress_bar.setUpdatesEnabled(False)
         self.progress_bar.setValue(int(1000 * self.progress.fraction))
         self._set_format(self.progress.text(live=self.state is RunState.RUNNING, stopped=self.state is RunState.IDLE))

@@ -75,8 +75,8 @@ def log_plot(layout: pg.GraphicsLayout, row: int, col: int, **kwargs) -> pg.Plot
 class DecadeRange:
     """A log plot's y range on whole decades about its data, while the user has not zoomed or dragged it
     (then it is theirs, until the plot's auto-range button gives it back). pyqtgraph's auto range moved with
-    every frame of a run: the axis was laid out and drawn anew each time and the plot painted twice, most of
-    what a frame cost the window's thread (and training the GIL). A decade's range moves rarely."""
+    every frame of a run, while painting: the axis was laid out and drawn anew each time and the plot painted
+    twice, a third of what a frame cost the window's thread (and training the GIL). A decade moves rarely."""
 
     def __init__(self, plot: pg.PlotItem, empty: tuple[int, int] = (-1, 0)):
         """`empty`: the decades shown while there is nothing to show."""
