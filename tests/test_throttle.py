@@ -38,6 +38,17 @@ def test_a_slow_redraw_spreads_the_frames_to_keep_its_share():
     assert not throttle.due(now=2.02) and throttle.due(now=2.031)
 
 
+def test_one_slow_frame_holds_the_views_still_for_max_interval_at_most():
+    """A frame that took long (a collection, a run's first) spaced the next by its cost over the share: 0.6 s
+    at a twentieth, 12 s of views standing still. They wait MAX_INTERVAL at most."""
+    from app.model.throttle import MAX_INTERVAL
+    throttle = RedrawThrottle(min_interval=0.03, draw_share=0.05)
+    throttle.emitted(now=0.0)
+    throttle.drawn(draw_seconds=0.6)
+    assert throttle.interval == MAX_INTERVAL == 2.0
+    assert not throttle.due(now=1.99) and throttle.due(now=2.0)
+
+
 def test_reset_forgets_a_frame_in_flight():
     throttle = RedrawThrottle()
     throttle.emitted(now=5.0)

@@ -4,13 +4,15 @@ Drawing holds Python's GIL, which training needs too, so a frame goes out only w
 - the views have drawn the previous one (they say so, with how long it took: `drawn`), and
 - at least `min_interval` has passed since the last frame (at most ~30 redraws a second), and
 - at least `draw_seconds / draw_share` has passed: the views spend at most `draw_share` of the
-  time drawing, however slow a redraw is.
+  time drawing, however slow a redraw is, though never waiting more than MAX_INTERVAL for it (one
+  slow frame, a garbage collection or a run's first, held the views still for half a minute).
 A slow redraw therefore never floods the GUI's queue or starves training. No Qt here: the caller
 passes the clock's reading, so the rule is tested with plain numbers.
 """
 from __future__ import annotations
 
 MIN_INTERVAL = 1 / 30       # seconds between two frames, at least
+MAX_INTERVAL = 2.0          # and at most, once the views have drawn the last one
 DRAW_SHARE = 0.05           # the most of the time the views may spend drawing: on the original network
                             # each tenth cost training a tenth of its speed (benchmarks/studio_overhead.py)
 
@@ -31,7 +33,7 @@ class RedrawThrottle:
     @property
     def interval(self) -> float:
         """Seconds between frames that the last redraw's cost allows."""
-        return max(self.min_interval, self.draw_seconds / self.draw_share)
+        return min(max(self.min_interval, self.draw_seconds / self.draw_share), MAX_INTERVAL)
 
     def due(self, now: float) -> bool:
         """Whether a frame may go out at time `now` (seconds, any monotonic clock)."""
