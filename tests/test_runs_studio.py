@@ -281,7 +281,7 @@ def test_the_runs_list_follows_a_run_while_shown_and_catches_up_when_shown_again
     qtbot.waitUntil(lambda: window.worker.recorder.info.epochs_done >= shown + 2, timeout=30000)
     assert window.runs_panel.entries[path].info.epochs_done == shown       # hidden: not followed
     window.stop()
-    qtbot.waitUntil(lambda: window.worker.recorder is None, timeout=10000)
+    qtbot.waitUntil(lambda: window.state == "idle" and read_info(path).status == "interrupted", timeout=10000)
     window.show_workspace("runs")
     entry = window.runs_panel.entries[path]
     assert entry.info.epochs_done == read_info(path).epochs_done >= shown + 2 and entry.status == "interrupted"
