@@ -79,7 +79,10 @@ def test_training_kept_nowhere_is_asked_about_and_kept_or_discarded(window, qtbo
         panel.class_buttons[2].click()
     discard.stop()
     assert len(asked) == 1 and changed.args[0].classes == (0, 1, 2) and ("configure", panel.config()) in sent
-    qtbot.waitUntil(lambda: window.kept.steps == 0 and window.worker.session is not session, timeout=10000)
+    # the window's own view of the new network: its model_changed is queued on the GUI thread, and may come
+    # after the model has swapped the session (read across threads) and after Discard cleared window.kept
+    qtbot.waitUntil(lambda: window.kept.steps == 0 and window.worker.session is not session
+                    and window.model is not model, timeout=10000)
     assert not any(window.trained)
 
 
