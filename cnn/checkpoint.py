@@ -9,6 +9,7 @@ import math
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -44,6 +45,15 @@ def save_checkpoint(path, network: Network, optimizer: Optimizer, *, epoch: int,
     `extra`: more header entries (a run's epoch-end moment shares the file: cnn.runs.moments).
     A checkpoint is a run folder's own file: a symbolic link at `path` is refused (atomic.WriteError),
     never written through."""
+    checkpoint_later(path, network, optimizer, epoch=epoch, config=config, sync=sync, progress=progress,
+                     extra=extra)()
+
+
+def checkpoint_later(path, network: Network, optimizer: Optimizer, *, epoch: int,
+                     config: RunConfig | dict | None = None, sync: bool = True, progress: EpochProgress | None = None,
+                     extra: dict | None = None) -> Callable[[], Path]:
+    """save_checkpoint() in two halves (cnn.weights_file.save_later): what it holds is taken now, checked
+    (ValueError) and copied; the call returned writes it, on any thread, while training goes on."""
     if not (isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0):
         raise ValueError(f"epoch must be a whole number of completed epochs, not {epoch!r}")
     progress = progress or EpochProgress()
@@ -64,10 +74,10 @@ def save_checkpoint(path, network: Network, optimizer: Optimizer, *, epoch: int,
     header = {**(extra or {}), CHECKPOINT_KEY: {"epoch": epoch, **within, "config": config,
                                                "optimizer": {**state, **{key: sorted(arrays)
                                                                          for key, arrays in groups.items()}}}}
-    weights_file.save(network, path, extra_header=header,
-            state={f"{key}/{name}": np.asarray(value, dtype=network.dtype)
-                   for key, arrays in groups.items() for name, value in arrays.items()},
-            sync=sync, follow_links=False)
+    return weights_file.save_later(network, path, extra_header=header,   # (state_dict's arrays are its own copies)
+                                   state={f"{key}/{name}": np.asarray(value, dtype=network.dtype)
+                                          for key, arrays in groups.items() for name, value in arrays.items()},
+                                   sync=sync, follow_links=False)
 
 
 def load_checkpoint(path) -> Checkpoint:

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from . import arch
 from .activations import Sigmoid, Softmax
-from .checkpoint import Checkpoint, save_checkpoint
+from .checkpoint import Checkpoint, checkpoint_later
 from .config import RunConfig
 from .data import prepare
 from .losses import Loss, get_loss
@@ -114,8 +116,13 @@ class Session:
     def save_checkpoint(self, path, sync: bool = True, extra: dict | None = None) -> None:
         """Weights, optimizer state, completed epochs, the step within the next one and the settings,
         written atomically (cnn.checkpoint); `extra`: more header entries."""
-        save_checkpoint(path, self.network, self.optimizer, epoch=self.epochs_done, config=self.config, sync=sync,
-                        progress=self.progress, extra=extra)
+        self.checkpoint_later(path, sync, extra)()
+
+    def checkpoint_later(self, path, sync: bool = True, extra: dict | None = None) -> Callable[[], Path]:
+        """save_checkpoint() in two halves: the session as it is now, written by the call returned
+        (cnn.checkpoint.checkpoint_later), on any thread while training goes on."""
+        return checkpoint_later(path, self.network, self.optimizer, epoch=self.epochs_done, config=self.config,
+                                sync=sync, progress=self.progress, extra=extra)
 
     def can_resume(self, config: RunConfig) -> bool:
         """Whether `config` keeps this session's data and network settings."""

@@ -11,6 +11,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -40,6 +41,15 @@ def save(network: Network, path, *, extra_header: dict | None = None,
     A checkpoint adds `extra_header` entries to the JSON header and `state` arrays (stored under
     STATE_PREFIX); the file still loads as plain weights. sync, follow_links: as atomic.write_atomically's."""
     return atomic.write_atomically(path, _writer(network, extra_header, state), sync=sync, follow_links=follow_links)
+
+
+def save_later(network: Network, path, *, extra_header: dict | None = None,
+               state: dict[str, np.ndarray] | None = None, sync: bool = True,
+               follow_links: bool = True) -> Callable[[], Path]:
+    """save() in two halves: the network's arrays are copied now (`state`'s are taken as they are: the
+    caller's own copies), and the call returned writes them, on any thread, while training goes on."""
+    write = _writer(network, extra_header, state, copied=True)
+    return lambda: atomic.write_atomically(path, write, sync=sync, follow_links=follow_links)
 
 
 def check_save_target(path) -> Path:
@@ -81,11 +91,13 @@ def save_or_rescue(network: Network, path) -> Rescued | None:
     raise atomic.WriteError(path, f"{failure.reason}; no temporary or home folder could take a copy either")
 
 
-def _writer(network: Network, extra_header: dict | None = None, state: dict[str, np.ndarray] | None = None):
+def _writer(network: Network, extra_header: dict | None = None, state: dict[str, np.ndarray] | None = None,
+            copied: bool = False):
     header = {**(extra_header or {}), "format": FORMAT, "version": VERSION, "dtype": network.dtype.name,
               "architecture": network.architecture()}
-    arrays = {HEADER_KEY: np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **network.params,
-              **network.buffers,
+    own = {**network.params, **network.buffers}
+    arrays = {HEADER_KEY: np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+              **({name: value.copy() for name, value in own.items()} if copied else own),
               **{STATE_PREFIX + name: value for name, value in (state or {}).items()}}
     return lambda file: np.savez(file, **arrays)
 

@@ -5,6 +5,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -179,15 +180,18 @@ def test_continue_takes_no_settings(tmp_path, capsys):
 def test_sigkill_then_continue_equals_an_uninterrupted_run(tmp_path):
     """A recording cnn-train killed with SIGKILL after its first checkpoint, then --continue: the
     same final weights, bit for bit, as a run never interrupted."""
-    command = [sys.executable, "-m", "cnn", "--epochs", "8", "--limit", "50", "--quiet"]
+    command = [sys.executable, "-m", "cnn", "--epochs", "8", "--limit", "200", "--quiet"]
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run(command + ["--save", str(tmp_path / "straight.npz")], check=True, env=environment,
                    capture_output=True, timeout=600)
     child = subprocess.Popen(command + ["--runs", str(tmp_path / "runs")], stdout=subprocess.PIPE, text=True,
                              env=environment)
     try:
-        first = child.stdout.readline()     # printed after epoch 1's checkpoint was written
+        first = child.stdout.readline()     # printed at epoch 1's end, its files written on a thread meanwhile
         assert first.startswith("epoch 1/8")
+        folder = the_run(tmp_path / "runs").path
+        while read_info(folder).epochs_done < 1:   # run.json follows within milliseconds; 7 more epochs take far longer
+            time.sleep(0.001)
         child.send_signal(signal.SIGKILL)
     finally:
         child.wait(timeout=600)
@@ -234,6 +238,7 @@ def test_epochs_are_written_without_fsync_and_made_durable_every_minute_and_at_t
     for record in session.run(3):
         recorder.add(record)
         if isinstance(record, EpochRecord):
+            recorder.flush()                              # waits for the epoch's files (written on a thread)
             epochs += 1
             if epochs == 1:
                 assert synced == []                       # a killed process loses nothing: no fsync needed
@@ -241,6 +246,7 @@ def test_epochs_are_written_without_fsync_and_made_durable_every_minute_and_at_t
             elif epochs == 2:
                 assert len(synced) >= 3                   # metrics, checkpoint, run.json (and their folder)
                 synced.clear()
+    recorder.flush()
     assert synced == []
     recorder.close()
     assert len(synced) >= 3 and read_info(recorder.folder).status == "finished"

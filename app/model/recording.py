@@ -80,7 +80,8 @@ class Recording:
                               f"{TRAINING_GOES_ON}") from None
 
     def keep(self, record) -> bool:
-        """Write one training record; True when it ended an epoch (run.json changed)."""
+        """Write one training record; True when it ended an epoch (run.json changes once the recorder's
+        thread has written the epoch's files: `recorder.writing`)."""
         if self.recorder is None:
             return False
         try:

@@ -71,7 +71,8 @@ class RunFolders:
         """run_changed for the epochs recorded since it was last sent, and `kept` if it changed. They go with the
         views' frames (Studio.flush), not at every epoch: the original network's epochs take 0.08 s, and each re-read
         of the run by the Runs panel and the timeline held the GIL that training needs."""
-        if self._changed:
+        recorder = self.recording.recorder
+        if self._changed and not (recorder is not None and recorder.writing):   # run.json has the epoch
             self._changed = False
             self.studio.emit("run_changed", str(self.recording.folder))
         if self.kept != self._kept_told:

@@ -127,8 +127,8 @@ class Studio:
 
     def pause(self) -> None:
         if self.state is RunState.RUNNING:
+            self.guarded(self.runs.recording.flush)   # the epochs' files written: the frame's run_changed goes too
             self.flush(force=True)
-            self.guarded(self.runs.recording.flush)
             self.set_state(RunState.PAUSED)
             self.inspection.evaluate_if_moved()
 

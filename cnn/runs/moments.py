@@ -22,6 +22,7 @@ import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .. import files, weights_file
 from ..network import Network
@@ -84,9 +85,16 @@ def folder_problem(run_folder: Path) -> str | None:
 def write_moment(run_folder: Path, network: Network, step: int, steps_per_epoch: int,
                  test_loss: float | None = None, test_accuracy: float | None = None) -> Path:
     """The network's weights as the moment at `step`, written atomically (replacing one at that step)."""
-    return weights_file.save(network, _folder(run_folder) / file_name(step),
-                   extra_header=header_entry(step, steps_per_epoch, test_loss, test_accuracy), sync=False,
-                   follow_links=False)
+    return moment_later(run_folder, network, step, steps_per_epoch, test_loss, test_accuracy)()
+
+
+def moment_later(run_folder: Path, network: Network, step: int, steps_per_epoch: int,
+                 test_loss: float | None = None, test_accuracy: float | None = None) -> Callable[[], Path]:
+    """write_moment() in two halves: the weights are copied now, and written by the call returned
+    (cnn.weights_file.save_later)."""
+    return weights_file.save_later(network, _folder(run_folder) / file_name(step),
+                                   extra_header=header_entry(step, steps_per_epoch, test_loss, test_accuracy),
+                                   sync=False, follow_links=False)
 
 
 def header_entry(step: int, steps_per_epoch: int, test_loss: float | None = None,

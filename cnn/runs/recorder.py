@@ -5,9 +5,12 @@ updates run.json. A new run's `last` is
 written at its start too, and a recording closed inside an epoch (Stop, Ctrl+C, closing the studio)
 writes it at the step it stopped at: every run can be continued.
 
-The order at an epoch's end makes a SIGKILL at any moment cost at most the epoch in progress:
+The order at an epoch's end makes a SIGKILL at any moment cost at most the epoch in progress (and the
+one before, in the milliseconds its files take):
 the epoch's line first, then the checkpoint (atomic), the moment (cnn.runs.moments, atomic), then
-run.json (atomic). Moments are kept at the run's start, after the first epoch's steps 1, 2, 4, 8, …,
+run.json (atomic). The training thread takes what they hold and goes on; a thread of the recorder's
+own writes them in that order while the next epoch trains (cnn.runs.writes), and pausing (flush) and
+closing wait for them. Moments are kept at the run's start, after the first epoch's steps 1, 2, 4, 8, …,
 at every epoch's end and where a recording stopped inside an epoch. A continued run
 starts from the checkpoint and cuts metrics.jsonl back to that checkpoint's epoch and step.
 
@@ -20,7 +23,9 @@ from __future__ import annotations
 import logging
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 
 from .. import files
 from ..atomic import WriteError, WriteInterrupted, sync_path
@@ -29,9 +34,10 @@ from ..train import EpochRecord, StepRecord
 from .board import RunBoard
 from .lock import RunBusy, RunLock, busy, is_live
 from .metrics import METRICS_FILE, MetricsWriter, truncate_to_epoch
-from .moments import folder_problem, header_entry, is_early, prune_for_resume, share_moment, write_moment
+from .moments import folder_problem, header_entry, is_early, moment_later, prune_for_resume, share_moment
 from .runfile import RunInfo, new_info, read_info, write_info
 from .store import BEST, LAST, RunStore, member_problem
+from .writes import Writes
 
 SYNC_SECONDS = 60.0
 log = logging.getLogger("cnn.runs.recorder")
@@ -68,6 +74,9 @@ class RunRecorder:
             self.metrics.discard()
             raise
         self._last_step: StepRecord | None = None   # the newest step recorded, while its epoch has not ended
+        self._writes = Writes()      # the moments, checkpoints and run.json of the epochs, in order (cnn.runs.writes)
+        self._name = info.name       # the run's name as run.json had it at the last epoch's end
+        self._written = info         # run.json's info for the newest epoch whose checkpoint is written
         write_info(self.folder, self.info)
         log.info("recording the run in %s", self.folder)
 
@@ -119,19 +128,27 @@ class RunRecorder:
     def add(self, record: StepRecord | EpochRecord) -> None:
         """Record one training record; raises RecordingError naming the run file that could not be
         written (a full disk): the recording is then over, its last good checkpoint kept."""
-        try:
+        with self._failing():
             self._add(record)
+
+    @contextmanager
+    def _failing(self):
+        """An OSError (a file that could not be written) ends the recording: RecordingError naming it."""
+        try:
+            yield
         except OSError as error:
             self.failed = True
             raise RecordingError(_named(self.folder, error)) from None
 
     def _add(self, record: StepRecord | EpochRecord) -> None:
+        self._writes.check()   # an epoch's files that could not be written end the recording
         if isinstance(record, StepRecord):
             self.metrics.add_step(record)
             self.board.add_step(record)
             self._last_step = record
             if is_early(record.global_step, record.steps_per_epoch) and self._holds(record):
-                write_moment(self.folder, self.session.network, record.global_step, record.steps_per_epoch)
+                self._writes.submit(moment_later(self.folder, self.session.network, record.global_step,
+                                                 record.steps_per_epoch))
             return
         self._last_step = None
         self.metrics.add_epoch(record)
@@ -139,16 +156,26 @@ class RunRecorder:
         sync = self.clock() - self.last_sync >= SYNC_SECONDS
         if sync:
             self.last_sync = self.clock()
-            os.fsync(self.metrics.file.fileno())
-        _save_last(self.folder, self.session, record.epoch * self.session.steps_per_epoch, sync=sync,
-                   test_loss=record.test_loss, test_accuracy=record.test_accuracy)   # also the epoch's moment
+        write_last = _last_later(self.folder, self.session, record.epoch * self.session.steps_per_epoch, sync=sync,
+                                 test_loss=record.test_loss, test_accuracy=record.test_accuracy)  # the epoch's moment
         changes = {"epochs_done": record.epoch, "step": 0, "steps_per_epoch": None}
         best = self.info.best_test_accuracy
-        if record.test_accuracy == record.test_accuracy and (best is None or record.test_accuracy > best):
-            files.link_or_copy(self.folder / LAST, self.folder / BEST)
+        improved = record.test_accuracy == record.test_accuracy and (best is None or record.test_accuracy > best)
+        if improved:
             changes.update(best_test_accuracy=record.test_accuracy, best_epoch=record.epoch)
-        self.info = self.info.with_changes(name=self._name_on_disk(), **changes)
-        write_info(self.folder, self.info, sync=sync)
+        self.info = info = self.info.with_changes(name=self._name, **changes)
+        metrics = self.metrics.file
+
+        def write_epoch():   # on the writer's thread, in the order the module's docstring gives
+            if sync:
+                os.fsync(metrics.fileno())
+            write_last()
+            if improved:
+                files.link_or_copy(self.folder / LAST, self.folder / BEST)
+            self._written = info
+            self._name = self._name_on_disk()
+            write_info(self.folder, info.with_changes(name=self._name), sync=sync)
+        self._writes.submit(write_epoch)
 
     def _holds(self, record: StepRecord) -> bool:
         """Whether the session's network holds the weights right after the record's step (our engine's
@@ -157,9 +184,17 @@ class RunRecorder:
         return record.epoch == self.session.epochs_done + 1 and progress.step == record.step and progress.settled
 
     def flush(self) -> None:
-        """Hand buffered steps to the operating system (the studio calls it when training pauses)."""
-        self.metrics.flush()
-        self.board.flush()
+        """Hand buffered steps to the operating system, and wait for the epochs' files (the studio calls it
+        when training pauses). Raises RecordingError as add() does."""
+        with self._failing():
+            self.metrics.flush()
+            self.board.flush()
+            self._writes.wait()
+
+    @property
+    def writing(self) -> bool:
+        """Whether an epoch's files are still being written (run.json is the one before until then)."""
+        return self._writes.pending
 
     def _name_on_disk(self) -> str:
         """The run's name as run.json has it: a rename while recording (the studio's Runs panel) stays."""
@@ -179,7 +214,12 @@ class RunRecorder:
         error = None
         try:
             try:
-                if not self.failed:
+                self._writes.close()
+            except OSError as failure:
+                error = failure
+            self.info = self._written   # (an epoch whose checkpoint could not be written is not the run's)
+            try:
+                if not self.failed and error is None:
                     self.metrics.flush()
                     os.fsync(self.metrics.file.fileno())
             except OSError as failure:
@@ -224,12 +264,21 @@ class RunRecorder:
         return {"step": last.step, "steps_per_epoch": last.steps_per_epoch}, None
 
 
-def _save_last(folder: Path, session: Session, step: int, sync: bool = False, test_loss: float | None = None,
-               test_accuracy: float | None = None) -> None:
+def _save_last(folder: Path, session: Session, step: int, sync: bool = False) -> None:
     """The `last` checkpoint, which is also the run's moment at `step` (the same file under a second name)."""
-    extra = header_entry(step, session.steps_per_epoch, test_loss, test_accuracy)
-    session.save_checkpoint(folder / LAST, sync=sync, extra=extra)
-    share_moment(folder, folder / LAST, step)
+    _last_later(folder, session, step, sync)()
+
+
+def _last_later(folder: Path, session: Session, step: int, sync: bool = False, test_loss: float | None = None,
+                test_accuracy: float | None = None) -> Callable[[], None]:
+    """_save_last in two halves: the session is taken now, and written by the call returned."""
+    write = session.checkpoint_later(folder / LAST, sync=sync,
+                                     extra=header_entry(step, session.steps_per_epoch, test_loss, test_accuracy))
+
+    def save():
+        write()
+        share_moment(folder, folder / LAST, step)
+    return save
 
 
 def _within(session: Session) -> dict:
