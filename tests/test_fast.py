@@ -292,3 +292,29 @@ def test_the_fast_momentum_step_is_sgds_to_the_last_bit(small_dataset):
         results.append(network.params)
     for name, value in results[1].items():
         assert np.array_equal(results[0][name], value), name
+
+
+@pytest.mark.parametrize("input_shape, pool_size, batch", [
+    ((8, 26, 26), 2, 5), ((16, 11, 11), 2, 3), ((3, 9, 7), 3, 2), ((2, 5, 5), 1, 2), ((1, 4, 4), 4, 1),
+])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_compiled_max_pool_is_the_layers_own_bit_for_bit(rng, input_shape, pool_size, batch, dtype):
+    """Ties (ReLU's zeros, repeated values), NaN in a window, a ragged edge and negative gradients (whose
+    products with 0 are −0) included."""
+    from cnn.fast import kernels, pool
+    from cnn.pooling import MaxPool2D
+    if not kernels.AVAILABLE:
+        pytest.fail("numba is a dependency: the compiled loops must be there")
+    layer = MaxPool2D(input_shape, pool_size, dtype=dtype)
+    x = np.maximum(rng.integers(-3, 3, size=(batch, *input_shape)), 0).astype(dtype)   # many ties, many zeros
+    x[0, 0, 0, 0] = np.nan
+    x[-1, -1, -1, -1] = -0.0
+    expected = layer.forward(x)
+    dy = rng.normal(size=expected.shape).astype(dtype)
+    dx = layer.backward(dy)
+    output = pool.forward(layer, x)
+    assert output.dtype == expected.dtype and output.tobytes() == expected.tobytes()   # NaN and −0 too
+    gradient = pool.backward(layer, dy)
+    assert gradient.dtype == dx.dtype and gradient.tobytes() == dx.tobytes()
+    layer.forward(x)                             # the layer's own forward (the snapshot's): its own backward
+    assert pool.backward(layer, dy).tobytes() == dx.tobytes()

@@ -12,6 +12,8 @@ tests use the layers' own textbook methods. What it changes, and where it pays:
 - convolutions by compiled loops (numba, `kernels.py`): a layer with few values per window (a first
   convolution of one channel) summed directly, plane by plane; wider ones as GEMMs in a "wide"
   layout with the layout changes around them compiled (`conv.py`); without numba, numpy does the same;
+- max pooling by compiled loops that keep where each window's maximum was, so that backward writes
+  each input's gradient once (`pool.py`; bit for bit the layer's own);
 - the sigmoid through exp of a clipped input, in three passes (`sigmoid.py`);
 - the first convolution skips ∂E/∂X, which nobody reads while training;
 - gradient norms with numpy's own loops (BLAS dot wakes OpenBLAS threads between steps), or taken in
