@@ -100,6 +100,7 @@ def test_continue_finishes_the_planned_epochs_of_an_interrupted_run(tmp_path, ca
         recorder.add(record)
         if record.epoch == 3 and getattr(record, "step", 0) == 7:
             break
+    recorder.flush()   # the epochs' files its thread was writing are on disk: a dead process's threads die with it
     recorder.metrics.file.write(b'{"type":"steps","epo')   # killed in the middle of a line
     recorder.metrics.file.flush()
     recorder._lock.release()                                # as the kernel does for a dead process

@@ -22,6 +22,7 @@ import os
 import socket
 import time
 from pathlib import Path
+from typing import Callable
 
 from ..atomic import WriteError
 from ..files import open_own
@@ -58,7 +59,7 @@ class RunBoard:
         if at:   # a continued run: what older files hold from here on is dropped
             self._write(events.event(at + 1, self.clock(), session_start=True))
         else:
-            self._write(events.event(0, self.clock(), self._weights()))
+            self._write(events.event(0, self.clock(), _weights(session.network.params)))
         self.flush()
         log.debug("TensorBoard events go to %s", self.path)
 
@@ -73,23 +74,24 @@ class RunBoard:
             self.loss_sum, self.samples = 0.0, 0
 
     def add_epoch(self, record: EpochRecord) -> None:
+        self.epoch_later(record)()
+
+    def epoch_later(self, record: EpochRecord) -> Callable[[], None]:
+        """add_epoch in two halves: the epoch's numbers and a copy of the weights are taken now; the call
+        returned makes the histograms and the picture and writes the event, on any thread (the recorder's
+        writer: the histograms' loops let go of the GIL). Each event is one write of the file, whole."""
         self.loss_sum, self.samples = 0.0, 0
-        step = record.epoch * self.steps_per_epoch
+        step, wall = record.epoch * self.steps_per_epoch, self.clock()
         values = [events.scalar("epoch/train_loss", record.train_loss),
                   events.scalar("epoch/test_loss", record.test_loss),
                   events.scalar("epoch/test_accuracy", record.test_accuracy),
                   events.scalar("epoch/learning_rate", self.session.optimizer.current_learning_rate)]
-        self._write(events.event(step, self.clock(), values + self._weights()))
-        self.flush()
+        params = {name: value.copy() for name, value in self.session.network.params.items()}
 
-    def _weights(self) -> list[bytes]:
-        """A histogram of each parameter, and the first convolution's kernels as a picture."""
-        params = self.session.network.params
-        values = [events.histogram(f"weights/{name}", value) for name, value in params.items() if value.size]
-        kernels = next((value for name, value in params.items() if name.endswith(".kernels")), None)
-        if kernels is not None and kernels.ndim == 4:
-            values.append(events.image("kernels/first_convolution", events.kernel_grid(kernels)))
-        return values
+        def write():
+            self._write(events.event(step, wall, values + _weights(params)))
+            self.flush()
+        return write
 
     def _write(self, data: bytes) -> None:
         try:
@@ -113,3 +115,12 @@ class RunBoard:
                 self.file.close()
             except OSError:
                 pass
+
+
+def _weights(params: dict) -> list[bytes]:
+    """A histogram of each parameter, and the first convolution's kernels as a picture."""
+    values = [events.histogram(f"weights/{name}", value) for name, value in params.items() if value.size]
+    kernels = next((value for name, value in params.items() if name.endswith(".kernels")), None)
+    if kernels is not None and kernels.ndim == 4:
+        values.append(events.image("kernels/first_convolution", events.kernel_grid(kernels)))
+    return values

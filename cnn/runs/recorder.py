@@ -152,7 +152,7 @@ class RunRecorder:
             return
         self._last_step = None
         self.metrics.add_epoch(record)
-        self.board.add_epoch(record)
+        write_board = self.board.epoch_later(record)
         sync = self.clock() - self.last_sync >= SYNC_SECONDS
         if sync:
             self.last_sync = self.clock()
@@ -169,6 +169,7 @@ class RunRecorder:
         def write_epoch():   # on the writer's thread, in the order the module's docstring gives
             if sync:
                 os.fsync(metrics.fileno())
+            write_board()   # TensorBoard's event of the epoch (its histograms, its picture), as metrics' line: first
             write_last()
             if improved:
                 files.link_or_copy(self.folder / LAST, self.folder / BEST)
