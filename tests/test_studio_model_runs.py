@@ -10,6 +10,7 @@ from cnn import weights_file
 from cnn.config import RunConfig
 from cnn.network import Network
 from cnn.presets import original_network
+from cnn.runs.runfile import read_info
 from cnn.train import EpochRecord, StepRecord
 
 from app.model.events import Recorder
@@ -361,6 +362,47 @@ def test_a_runs_folder_that_cannot_be_written_is_said_and_training_goes_on(tmp_p
     run_out(studio)
     assert studio.session.epochs_done == 1 and len(events.of("finished")) == 1
     assert blocked.read_text() == "x"
+
+
+
+def test_a_checkpoint_that_cannot_be_written_stops_training_and_counts_the_steps_since_the_last_good_one(tmp_path):
+    """The recorder writes an epoch's files on a thread of its own: when epoch 2's checkpoint fails, the
+    training stops at the next record, says so naming the file once, and what would be lost counts from
+    epoch 1's checkpoint, not from epoch 2's end."""
+    from cnn.runs.recorder import RunRecorder
+    config = CONFIG.with_changes(epochs=3)
+    studio, events = configured(tmp_path, config=config)
+    studio.command("start", config)
+    session = studio.session
+    checkpoint_later = session.checkpoint_later
+
+    def full_at_epoch_2(path, sync=True, extra=None):
+        write = checkpoint_later(path, sync, extra)
+        if session.epochs_done < 2:
+            return write
+
+        def fail():
+            raise OSError(28, "No space left on device")
+        return fail
+    session.checkpoint_later = full_at_epoch_2
+    original_add = RunRecorder.add
+
+    def add_and_wait(recorder, record):   # each epoch's files written before the next record (which raises)
+        original_add(recorder, record)
+        if isinstance(record, EpochRecord):
+            recorder._writes._jobs.join()
+    RunRecorder.add = add_and_wait
+    try:
+        run_out(studio)
+    finally:
+        RunRecorder.add = original_add
+    folder = studio.runs.folder
+    assert events.last("failed") == (f"Training stopped: the run could not be recorded: {folder}: No space left on "
+                                     "device. Its last checkpoint is kept.")
+    assert session.epochs_done == 2 and studio.state is RunState.IDLE
+    kept = events.last("kept")
+    assert kept.at_risk and kept.steps == 21    # epoch 2's 20 steps and one of epoch 3: epoch 1's is the last
+    assert read_info(folder).epochs_done == 1
 
 
 # -- tests/test_your_digit.py --------------------------------------------------------------------------------

@@ -87,8 +87,8 @@ class Recording:
         try:
             self.recorder.add(record)
         except (OSError, ValueError) as error:
-            raise RecordingFailed(f"Training stopped: the run could not be recorded in {self.recorder.folder} "
-                                  f"({error}). Its last checkpoint is kept.") from None
+            raise RecordingFailed(f"Training stopped: the run could not be recorded: {error}. "
+                                  "Its last checkpoint is kept.") from None
         return isinstance(record, EpochRecord)
 
     def flush(self) -> None:

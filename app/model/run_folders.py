@@ -99,8 +99,9 @@ class RunFolders:
             self.studio.emit("run_changed", str(folder))
         if recorder is not None and not recorder.failed and problem is None:
             self.kept = self.kept.in_run(recorder.info.name)
-        else:   # the steps after its last good checkpoint are kept nowhere
-            self.kept = replace(self.kept, recording=False)
+        else:   # the steps after its last good checkpoint are kept nowhere (its epochs since, too, written or not)
+            lost = recorder.unkept_steps if recorder is not None else 0
+            self.kept = replace(self.kept, recording=False, steps=max(self.kept.steps, lost))
         self._tell_kept()
         return problem
 

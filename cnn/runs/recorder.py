@@ -25,7 +25,6 @@ import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
 
 from .. import files
 from ..atomic import WriteError, WriteInterrupted, sync_path
@@ -156,8 +155,9 @@ class RunRecorder:
         sync = self.clock() - self.last_sync >= SYNC_SECONDS
         if sync:
             self.last_sync = self.clock()
-        write_last = _last_later(self.folder, self.session, record.epoch * self.session.steps_per_epoch, sync=sync,
-                                 test_loss=record.test_loss, test_accuracy=record.test_accuracy)  # the epoch's moment
+        step = record.epoch * self.session.steps_per_epoch
+        write_last = self.session.checkpoint_later(self.folder / LAST, sync=sync, extra=header_entry(
+            step, self.session.steps_per_epoch, record.test_loss, record.test_accuracy))   # also the epoch's moment
         changes = {"epochs_done": record.epoch, "step": 0, "steps_per_epoch": None}
         best = self.info.best_test_accuracy
         improved = record.test_accuracy == record.test_accuracy and (best is None or record.test_accuracy > best)
@@ -171,9 +171,10 @@ class RunRecorder:
                 os.fsync(metrics.fileno())
             write_board()   # TensorBoard's event of the epoch (its histograms, its picture), as metrics' line: first
             write_last()
+            self._written = info   # the checkpoint holds the epoch: so will run.json, even if what follows fails
+            share_moment(self.folder, self.folder / LAST, step)
             if improved:
                 files.link_or_copy(self.folder / LAST, self.folder / BEST)
-            self._written = info
             self._name = self._name_on_disk()
             write_info(self.folder, info.with_changes(name=self._name), sync=sync)
         self._writes.submit(write_epoch)
@@ -191,6 +192,12 @@ class RunRecorder:
             self.metrics.flush()
             self.board.flush()
             self._writes.wait()
+
+    @property
+    def unkept_steps(self) -> int:
+        """Steps the session has taken since the newest checkpoint written (after a failure: the last good one)."""
+        written = self._written
+        return _global_step(self.session) - written.epochs_done * self.session.steps_per_epoch - (written.step or 0)
 
     @property
     def writing(self) -> bool:
@@ -267,19 +274,8 @@ class RunRecorder:
 
 def _save_last(folder: Path, session: Session, step: int, sync: bool = False) -> None:
     """The `last` checkpoint, which is also the run's moment at `step` (the same file under a second name)."""
-    _last_later(folder, session, step, sync)()
-
-
-def _last_later(folder: Path, session: Session, step: int, sync: bool = False, test_loss: float | None = None,
-                test_accuracy: float | None = None) -> Callable[[], None]:
-    """_save_last in two halves: the session is taken now, and written by the call returned."""
-    write = session.checkpoint_later(folder / LAST, sync=sync,
-                                     extra=header_entry(step, session.steps_per_epoch, test_loss, test_accuracy))
-
-    def save():
-        write()
-        share_moment(folder, folder / LAST, step)
-    return save
+    session.save_checkpoint(folder / LAST, sync=sync, extra=header_entry(step, session.steps_per_epoch))
+    share_moment(folder, folder / LAST, step)
 
 
 def _within(session: Session) -> dict:
@@ -294,8 +290,9 @@ def _global_step(session: Session) -> int:
 
 
 def _named(folder: Path, error: OSError) -> str:
-    """The failed write's message, naming the file (a WriteError's does already)."""
-    return str(error) if isinstance(error, WriteError) else f"{folder}: {error.strerror or error}"
+    """The failed write's message, naming the file (a WriteError's does already, and so may the error's own)."""
+    text = str(error) if isinstance(error, WriteError) else error.strerror or str(error)
+    return text if isinstance(error, WriteError) or text.startswith(str(folder)) else f"{folder}: {text}"
 
 
 def _plan(session: Session, planned: int) -> int:

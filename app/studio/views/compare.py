@@ -147,7 +147,7 @@ class CompareView(QWidget):
         self.fit_legend(self.graphics.width())
         self.hint.setText(" · ".join(self.errors.values()) if self.errors else
                           ("Tick runs in the Runs panel to compare their curves." if not self.folders else
-                           "Reading…" if not self.ready() else f"{len(valid)} runs overlaid"))
+                           "Reading…" if not self.ready() else f"{len(valid)} run{'s' * (len(valid) != 1)} overlaid"))
         if self.ready():
             self.shown.emit()
 
