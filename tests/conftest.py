@@ -161,3 +161,19 @@ def worker_settled(window, qtbot) -> None:
     done = []
     window.worker.after_commands(lambda: done.append(True))
     qtbot.waitUntil(lambda: bool(done), timeout=20000)
+
+
+def checkpoints_fail_from(session, epoch: int) -> None:
+    """The session's checkpoints are taken as ever, but writing them fails (a full disk) once `epoch` epochs
+    are done: what the recorder's writer thread then meets."""
+    checkpoint_later = session.checkpoint_later
+
+    def later(path, sync=True, extra=None):
+        write = checkpoint_later(path, sync, extra)
+        if session.epochs_done < epoch:
+            return write
+
+        def fail():
+            raise OSError(28, "No space left on device")
+        return fail
+    session.checkpoint_later = later

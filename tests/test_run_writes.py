@@ -4,6 +4,8 @@ import threading
 
 import pytest
 
+from tests.conftest import checkpoints_fail_from
+
 import cnn.runs.recorder as recorder_module
 from cnn.checkpoint import load_checkpoint
 from cnn.config import RunConfig
@@ -112,21 +114,10 @@ def test_training_goes_on_while_an_epochs_files_are_written(tmp_path, raw_mnist,
     assert [r.epoch for r in read_records(recorder.folder / METRICS_FILE) if isinstance(r, EpochRecord)] == [1, 2, 3]
 
 
-def test_an_epochs_checkpoint_that_cannot_be_written_ends_the_recording_at_the_next_record(tmp_path, raw_mnist,
-                                                                                          monkeypatch):
+def test_an_epochs_checkpoint_that_cannot_be_written_ends_the_recording_at_the_next_record(tmp_path, raw_mnist):
     session = Session(CONFIG, raw_mnist)
     recorder = RunRecorder.start(tmp_path, session, 3, source="bundled MNIST")
-    checkpoint_later = session.checkpoint_later
-
-    def full_at_epoch_2(path, sync=True, extra=None):
-        write = checkpoint_later(path, sync, extra)
-        if session.epochs_done < 2:
-            return write
-
-        def fail():
-            raise OSError(28, "No space left on device")
-        return fail
-    monkeypatch.setattr(session, "checkpoint_later", full_at_epoch_2)
+    checkpoints_fail_from(session, 2)
     with pytest.raises(RecordingError, match="No space left on device"):
         for record in session.run(3):
             recorder.add(record)

@@ -4,7 +4,7 @@ tests/test_stepthrough.py): each test names the GUI test whose model assertions 
 import numpy as np
 import pytest
 
-from tests.conftest import bad_weights_file
+from tests.conftest import bad_weights_file, checkpoints_fail_from
 
 from cnn import weights_file
 from cnn.config import RunConfig
@@ -374,17 +374,7 @@ def test_a_checkpoint_that_cannot_be_written_stops_training_and_counts_the_steps
     studio, events = configured(tmp_path, config=config)
     studio.command("start", config)
     session = studio.session
-    checkpoint_later = session.checkpoint_later
-
-    def full_at_epoch_2(path, sync=True, extra=None):
-        write = checkpoint_later(path, sync, extra)
-        if session.epochs_done < 2:
-            return write
-
-        def fail():
-            raise OSError(28, "No space left on device")
-        return fail
-    session.checkpoint_later = full_at_epoch_2
+    checkpoints_fail_from(session, 2)
     original_add = RunRecorder.add
 
     def add_and_wait(recorder, record):   # each epoch's files written before the next record (which raises)
