@@ -1,18 +1,17 @@
 """Recording a run while it trains: the CLI and the studio's worker hand every training record to
 a RunRecorder, which appends it to metrics.jsonl (and to TensorBoard's event file, cnn.runs.board)
 and, at each epoch's end, writes the `last` checkpoint (and `best`, when test accuracy improved) and
-updates run.json. A new run's `last` is
-written at its start too, and a recording closed inside an epoch (Stop, Ctrl+C, closing the studio)
-writes it at the step it stopped at: every run can be continued.
+updates run.json. A new run's `last` is written at its start too, and a recording closed inside an
+epoch (Stop, Ctrl+C, closing the studio) writes it at the step it stopped at: every run can be continued.
 
 The order at an epoch's end makes a SIGKILL at any moment cost at most the epoch in progress (and the
-one before, in the milliseconds its files take):
-the epoch's line first, then the checkpoint (atomic), the moment (cnn.runs.moments, atomic), then
-run.json (atomic). The training thread takes what they hold and goes on; a thread of the recorder's
-own writes them in that order while the next epoch trains (cnn.runs.writes), and pausing (flush) and
-closing wait for them. Moments are kept at the run's start, after the first epoch's steps 1, 2, 4, 8, …,
-at every epoch's end and where a recording stopped inside an epoch. A continued run
-starts from the checkpoint and cuts metrics.jsonl back to that checkpoint's epoch and step.
+one before, in the milliseconds its files take): the epoch's line first, then the checkpoint (atomic),
+the moment (cnn.runs.moments, atomic), then run.json (atomic). The training thread takes what they hold
+and goes on; a thread of the recorder's own writes them in that order while the next epoch trains
+(cnn.runs.writes), and pausing (flush) and closing wait for them. Moments are kept at the run's start,
+after the first epoch's steps 1, 2, 4, 8, …, at every epoch's end and where a recording stopped inside
+an epoch. A continued run starts from the checkpoint and cuts metrics.jsonl back to that checkpoint's
+epoch and step.
 
 A killed process loses nothing the kernel already has, so these writes are not fsynced every
 epoch (that cost the original network's 200-image epochs ~15%); they are made durable against a
@@ -74,8 +73,7 @@ class RunRecorder:
             raise
         self._last_step: StepRecord | None = None   # the newest step recorded, while its epoch has not ended
         self._writes = Writes()      # the moments, checkpoints and run.json of the epochs, in order (cnn.runs.writes)
-        self._name = info.name       # the run's name as run.json had it at the last epoch's end
-        self._written = info         # run.json's info for the newest epoch whose checkpoint is written
+        self._written = info         # run.json's info for the newest epoch whose checkpoint is written (its name too)
         write_info(self.folder, self.info)
         log.info("recording the run in %s", self.folder)
 
@@ -125,14 +123,13 @@ class RunRecorder:
             raise
 
     def add(self, record: StepRecord | EpochRecord) -> None:
-        """Record one training record; raises RecordingError naming the run file that could not be
-        written (a full disk): the recording is then over, its last good checkpoint kept."""
+        """Record one; a run file that cannot be written (a full disk) ends the recording: RecordingError."""
         with self._failing():
             self._add(record)
 
     @contextmanager
     def _failing(self):
-        """An OSError (a file that could not be written) ends the recording: RecordingError naming it."""
+        """An OSError (a file not written) ends the recording, its last good checkpoint kept: RecordingError."""
         try:
             yield
         except OSError as error:
@@ -163,7 +160,7 @@ class RunRecorder:
         improved = record.test_accuracy == record.test_accuracy and (best is None or record.test_accuracy > best)
         if improved:
             changes.update(best_test_accuracy=record.test_accuracy, best_epoch=record.epoch)
-        self.info = info = self.info.with_changes(name=self._name, **changes)
+        self.info = info = self.info.with_changes(name=self._written.name, **changes)
         metrics = self.metrics.file
 
         def write_epoch():   # on the writer's thread, in the order the module's docstring gives
@@ -175,8 +172,8 @@ class RunRecorder:
             share_moment(self.folder, self.folder / LAST, step)
             if improved:
                 files.link_or_copy(self.folder / LAST, self.folder / BEST)
-            self._name = self._name_on_disk()
-            write_info(self.folder, info.with_changes(name=self._name), sync=sync)
+            self._written = written = info.with_changes(name=self._name_on_disk())
+            write_info(self.folder, written, sync=sync)
         self._writes.submit(write_epoch)
 
     def _holds(self, record: StepRecord) -> bool:
@@ -238,7 +235,8 @@ class RunRecorder:
             except OSError as failure:
                 error = error or (None if self.failed else failure)
             within, problem = self._save_within_epoch() if error is None and not self.failed else ({}, None)
-            _sync_files(self.folder / LAST, self.folder / BEST)
+            for path in (self.folder / LAST, self.folder / BEST):   # not fsynced yet (run.json syncs the folder)
+                sync_path(path)
             status = "finished" if self.info.epochs_done >= self.info.epochs_planned else "interrupted"
             self.info = self.info.with_changes(status=status, pid=None, name=self._name_on_disk(), **within)
             try:
@@ -300,9 +298,3 @@ def _plan(session: Session, planned: int) -> int:
     checkpoints'), so that the two never disagree."""
     session.config = session.config.with_changes(epochs=planned)
     return planned
-
-
-def _sync_files(*paths: Path) -> None:
-    """fsync the checkpoints written without it (run.json's last write syncs the folder)."""
-    for path in paths:
-        sync_path(path)
