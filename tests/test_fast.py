@@ -318,3 +318,31 @@ def test_the_compiled_max_pool_is_the_layers_own_bit_for_bit(rng, input_shape, p
     assert gradient.dtype == dx.dtype and gradient.tobytes() == dx.tobytes()
     layer.forward(x)                             # the layer's own forward (the snapshot's): its own backward
     assert pool.backward(layer, dy).tobytes() == dx.tobytes()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_compiled_relu_is_the_layers_own_bit_for_bit(rng, dtype):
+    """NaN, ±0 and ±∞ in the input, and negative, infinite and NaN gradients where the unit is off (whose
+    products with the mask's 0 are −0 and NaN)."""
+    from cnn.activations import ReLU
+    from cnn.fast import kernels, relu
+    if not kernels.AVAILABLE:
+        pytest.fail("numba is a dependency: the compiled loops must be there")
+    layer = ReLU(dtype=dtype)
+    x = rng.normal(size=(3, 2, 5, 7)).astype(dtype)
+    x.reshape(-1)[:6] = [np.nan, -0.0, 0.0, np.inf, -np.inf, -1.0]
+    expected = layer.forward(x)
+    dy = rng.normal(size=x.shape).astype(dtype)
+    dy.reshape(-1)[:6] = [1.0, -2.0, np.inf, -np.inf, np.nan, -3.0]
+    with np.errstate(invalid="ignore"):          # ∞ · 0 is NaN, as it should be
+        dx, wide_dx = layer.backward(dy), dy.astype("float64") * (x > 0)
+    output = relu.forward(layer, x)
+    assert output.dtype == expected.dtype and output.tobytes() == expected.tobytes()
+    gradient = relu.backward(layer, dy)
+    assert gradient.dtype == dx.dtype and gradient.tobytes() == dx.tobytes()
+    # a gradient of another dtype keeps its own, as the product with the mask does
+    assert relu.backward(layer, dy.astype("float64")).tobytes() == wide_dx.tobytes()
+    other = np.abs(rng.normal(size=x.shape)).astype(dtype)
+    layer.forward(other)                         # the layer's own forward (the snapshot's): its own mask
+    with np.errstate(invalid="ignore"):
+        assert relu.backward(layer, dy).tobytes() == layer.backward(dy).tobytes() != dx.tobytes()

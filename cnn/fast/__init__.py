@@ -12,6 +12,8 @@ tests use the layers' own textbook methods. What it changes, and where it pays:
 - convolutions by compiled loops (numba, `kernels.py`): a layer with few values per window (a first
   convolution of one channel) summed directly, plane by plane; wider ones as GEMMs in a "wide"
   layout with the layout changes around them compiled (`conv.py`); without numba, numpy does the same;
+- ReLU by compiled loops, one pass each way, its output kept in place of its mask (`relu.py`; bit
+  for bit the layer's own);
 - max pooling by compiled loops that keep where each window's maximum was, so that backward writes
   each input's gradient once (`pool.py`; bit for bit the layer's own);
 - the sigmoid through exp of a clipped input, in three passes (`sigmoid.py`);

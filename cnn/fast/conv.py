@@ -80,7 +80,9 @@ def backward(layer: Convolutional, output_gradient: np.ndarray, input_gradient: 
     kept = _columns.get(layer)
     cols = kept[1] if kept is not None and kept[0] is layer.input else wide_columns(x, k)   # else: its own forward
     rows = wide_rows(gradient, x.shape[3])
-    layer.grads["kernels"] = (rows @ cols.T).reshape(weights.shape)
+    # (D, C·k·k) as the transpose of cols · rowsᵀ: OpenBLAS is up to 1.6× faster with the long sum this way round.
+    # Contiguous: the halves add their gradients in place (shards.py), which a strided view would not take.
+    layer.grads["kernels"] = np.ascontiguousarray((cols @ rows.T).T).reshape(weights.shape)
     if not input_gradient:
         return None
     blocks = (weights.reshape(d, -1).T @ rows).reshape(c, k, k, -1)

@@ -33,7 +33,9 @@ AVAILABLE = numba is not None
 def _compiled(function=None, **options):
     if function is None:
         return lambda function: _compiled(function, **options)
-    return numba.njit(cache=True, nogil=True, **options)(function) if AVAILABLE else function
+    # error_model="numpy": a float division by zero gives inf or NaN, as numpy's; the check for it that numba
+    # makes otherwise stops a loop with a division from being vectorised (1/(1 + e) ran 4× slower)
+    return numba.njit(cache=True, nogil=True, error_model="numpy", **options)(function) if AVAILABLE else function
 
 
 @_compiled(fastmath={"reassoc"})
@@ -260,7 +262,7 @@ def negate_clipped(x, limit, out):
     below = False
     for i in range(len(x)):
         value = x[i]
-        below = below or value < -limit
+        below |= value < -limit   # not `or`: its branch stops the loop from being vectorised
         out[i] = -(value if not value < -limit else -limit)
     return below
 

@@ -12,7 +12,7 @@ from ..network import Network
 from ..optim import SGD, Optimizer
 from ..memory import training_samples
 from ..step import NonFinite, StepResult, check_loss, check_norms, in_chunks
-from . import conv, kernels, pool, sigmoid
+from . import conv, kernels, pool, relu, sigmoid
 from .blas import add_outer, add_scaled
 from .guard import FiniteGuard
 from .shards import Halves, worth_splitting
@@ -161,7 +161,8 @@ def forward(network: Network, x: np.ndarray) -> np.ndarray:
         network.inputs[index] = x
         kind = type(layer)
         x = sigmoid.forward(layer, x) if kind is Sigmoid else conv.forward(layer, x) if conv.takes(layer) \
-            else pool.forward(layer, x) if pool.takes(layer) else layer.forward(x)
+            else relu.forward(layer, x) if relu.takes(layer) else pool.forward(layer, x) if pool.takes(layer) \
+            else layer.forward(x)
         network.outputs[index] = x
     return x
 
@@ -182,6 +183,8 @@ def backward(network: Network, gradient: np.ndarray, buffers: dict | None = None
             gradient = _dense_backward(f"{index}.weights", layer, gradient, factors, buffers)
         elif type(layer) is Sigmoid:
             gradient = sigmoid.backward(layer, gradient)
+        elif relu.takes(layer):
+            gradient = relu.backward(layer, gradient)
         elif pool.takes(layer):
             gradient = pool.backward(layer, gradient)
         else:
