@@ -287,6 +287,26 @@ def test_the_runs_list_follows_a_run_while_shown_and_catches_up_when_shown_again
     assert entry.info.epochs_done == read_info(path).epochs_done >= shown + 2 and entry.status == "interrupted"
 
 
+def test_a_paused_run_says_paused_in_the_list(window, qtbot):
+    """run.json says running while the studio holds a paused run; its row says what the user sees."""
+    window.settings_panel.epochs.setValue(LONG_ENOUGH)
+    window.show_workspace("runs")
+    window.start()
+    qtbot.waitUntil(lambda: window.worker.recorder is not None, timeout=10000)
+    path = window.worker.recorder.folder
+    row = lambda: window.runs_panel._item(path)   # noqa: E731
+    qtbot.waitUntil(lambda: row() is not None and row().text(STATUS) == "running", timeout=30000)
+    window.toggle_pause()
+    qtbot.waitUntil(lambda: window.state == "paused", timeout=10000)
+    assert row().text(STATUS) == "paused" and read_info(path).status == "running"
+    window.toggle_pause()
+    qtbot.waitUntil(lambda: window.state == "running", timeout=10000)
+    assert row().text(STATUS) == "running"
+    window.stop()
+    qtbot.waitUntil(lambda: window.state == "idle" and read_info(path).status == "interrupted", timeout=10000)
+    qtbot.waitUntil(lambda: row().text(STATUS).split("\n")[0] == "interrupted", timeout=10000)
+
+
 def test_rename_delete_and_export(window, qtbot, tmp_path):
     train_to_the_end(window, qtbot)
     panel = window.runs_panel

@@ -300,3 +300,16 @@ def test_bad_weights_files_of_every_kind_leave_the_model_alone(window, qtbot, tm
     qtbot.waitUntil(lambda: window.banner.isVisibleTo(window), timeout=10000)
     assert window.banner.text.text().startswith(f"{path}: ") and message in window.banner.text.text()
     assert window.model is model
+
+
+def test_a_new_network_from_the_settings_takes_the_old_networks_error_away(window, qtbot):
+    """An error about the network shown (here a made-up one) goes when another preset replaces the network,
+    as it goes at Reset."""
+    window.show_error("Training stopped: the run could not be recorded")
+    assert window.banner.isVisibleTo(window)
+    old = window.model
+    panel = window.settings_panel
+    panel.preset.setCurrentIndex(panel.preset.findData("digits" if panel.preset.currentData() != "digits"
+                                                       else "original"))
+    qtbot.waitUntil(lambda: window.model is not old, timeout=30000)
+    assert not window.banner.isVisibleTo(window)

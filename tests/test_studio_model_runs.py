@@ -1,6 +1,8 @@
 """What the studio model does with a run, a weights file, a bad setting and the step-through's Apply,
 driven with no Qt at all. These were asserted by opening the whole window (tests/test_studio.py,
 tests/test_stepthrough.py): each test names the GUI test whose model assertions it now carries."""
+import shutil
+
 import numpy as np
 import pytest
 
@@ -394,6 +396,32 @@ def test_a_checkpoint_that_cannot_be_written_stops_training_and_counts_the_steps
     assert kept.at_risk and kept.steps == 21    # epoch 2's 20 steps and one of epoch 3: epoch 1's is the last
     assert read_info(folder).epochs_done == 1
 
+
+
+def test_a_run_folder_deleted_while_training_stops_it_and_says_nothing_is_kept(tmp_path):
+    """The folder removed by hand after epoch 1: epoch 2's files cannot be written, and the message does not
+    claim a checkpoint that went with the folder."""
+    from cnn.runs.recorder import RunRecorder
+    config = CONFIG.with_changes(epochs=3)
+    studio, events = configured(tmp_path, config=config)
+    studio.command("start", config)
+    original_add = RunRecorder.add
+
+    def add_then_delete(recorder, record):
+        original_add(recorder, record)
+        if isinstance(record, EpochRecord) and record.epoch == 1:
+            recorder._writes._jobs.join()
+            shutil.rmtree(recorder.folder)
+    RunRecorder.add = add_then_delete
+    try:
+        run_out(studio)
+    finally:
+        RunRecorder.add = original_add
+    folder = studio.runs.folder
+    message = events.last("failed")
+    assert message.startswith("Training stopped: the run could not be recorded: ")
+    assert message.endswith(f"No checkpoint is left in {folder}.") and "is kept" not in message
+    assert studio.state is RunState.IDLE and not folder.exists()
 
 # -- tests/test_your_digit.py --------------------------------------------------------------------------------
 def test_your_image_is_read_by_the_network_and_followed_through_training():

@@ -97,3 +97,18 @@ def test_cnn_studio_draws_a_moment_and_names_a_missing_one(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith(f"cnn-studio: {entry.path}@5: no moment at step 5; the "
                                                              "moments are at steps 0, 1, 2, 4, 8, 16, 20")
+
+
+def test_the_results_say_which_moment_they_are_of(trained, qtbot):
+    """The confusion matrix's caption names the moment the timeline shows, not 'the current weights'."""
+    window, folder, steps = trained
+    window.show_workspace("results")
+    caption = window.results_view.caption
+    window.activateWindow()
+    for key, words in ((Qt.Key_Home, "Test set</b> at the moment shown, the run's start:"),
+                       (Qt.Key_BracketRight, "Test set</b> at the moment shown, step 1 (epoch 0.05):"),
+                       (Qt.Key_End, "Test set</b> at the moment shown, after epoch 2:")):
+        qtbot.keyClick(window, key)
+        qtbot.waitUntil(lambda words=words: words in caption.text(), timeout=20000)
+    window.timeline.live.click()
+    qtbot.waitUntil(lambda: "Test set</b> with the current weights:" in caption.text(), timeout=20000)

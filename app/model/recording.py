@@ -17,7 +17,7 @@ from cnn.config import RunConfig
 from cnn.files import naming
 from cnn.runs.lock import RunBusy
 from cnn.runs.recorder import RunRecorder
-from cnn.runs.store import inspect
+from cnn.runs.store import LAST, inspect
 from cnn.session import Session
 from cnn.train import EpochRecord
 
@@ -87,8 +87,10 @@ class Recording:
         try:
             self.recorder.add(record)
         except (OSError, ValueError) as error:
-            raise RecordingFailed(f"Training stopped: the run could not be recorded: {error}. "
-                                  "Its last checkpoint is kept.") from None
+            folder = self.recorder.folder   # moved or deleted while training: nothing of the run is kept there
+            kept = "Its last checkpoint is kept." if (folder / LAST).is_file() else \
+                f"No checkpoint is left in {folder}."
+            raise RecordingFailed(f"Training stopped: the run could not be recorded: {error}. {kept}") from None
         return isinstance(record, EpochRecord)
 
     def flush(self) -> None:

@@ -42,8 +42,9 @@ def runs_tree() -> QTreeWidget:
     return tree
 
 
-def fill_row(item: QTreeWidgetItem, entry: RunEntry, ticked: bool, current: Path | None) -> None:
-    """One run's row: texts, tooltip (its folder and any reason), tick box, colour."""
+def fill_row(item: QTreeWidgetItem, entry: RunEntry, ticked: bool, current: Path | None, paused: bool = False) -> None:
+    """One run's row: texts, tooltip (its folder and any reason), tick box, colour; `paused`: the current
+    run's training is paused (its run.json says running)."""
     info = entry.info
     if info is None:
         texts = (f"{entry.path.name}\n{entry.reason}", "", "", "damaged")
@@ -53,7 +54,8 @@ def fill_row(item: QTreeWidgetItem, entry: RunEntry, ticked: bool, current: Path
         # interrupted run stopped stands under its status, where the eye looks for it.
         detail = entry.reason if entry.reason is not None else summary(info.settings, ARCHITECTURE_ROOM)
         texts = (f"{info.name}\n{local_time(info.created)}\n{detail}", f"{info.epochs_done}/{info.epochs_planned}",
-                 best, entry.status + stopped_at(entry) if entry.reason is None else "damaged")
+                 best, "damaged" if entry.reason is not None else "paused" if paused and entry.path == current
+                 and entry.status == "running" else entry.status + stopped_at(entry))
     for column, text in enumerate(texts):
         item.setText(column, text)
     tip = f"{entry.path}" + (f"\n{entry.reason}" if entry.reason else "")

@@ -34,6 +34,7 @@ class RunsPanel(QWidget):
         self.store = RunStore(root)
         self.current: Path | None = None    # the run the studio's network belongs to
         self.busy = False                   # training: another run cannot be opened
+        self.paused = False                 # the current run's training is paused
         self.entries: dict[Path, RunEntry] = {}
         self.tree = runs_tree()
         self.tree.itemChanged.connect(self._item_changed)
@@ -95,7 +96,7 @@ class RunsPanel(QWidget):
             self.entries[entry.path] = entry
             item = QTreeWidgetItem()
             item.setData(0, PATH_ROLE, str(entry.path))
-            fill_row(item, entry, entry.path in ticked, self.current)
+            fill_row(item, entry, entry.path in ticked, self.current, self.paused)
             self.tree.addTopLevelItem(item)
             if entry.path == selected:
                 item.setSelected(True)
@@ -120,7 +121,7 @@ class RunsPanel(QWidget):
             return
         self.entries[path] = entry = inspect(path)
         self.tree.blockSignals(True)
-        fill_row(item, entry, item.checkState(RUN) == Qt.Checked, self.current)
+        fill_row(item, entry, item.checkState(RUN) == Qt.Checked, self.current, self.paused)
         self.tree.blockSignals(False)
         self._update_buttons()
 
@@ -179,8 +180,12 @@ class RunsPanel(QWidget):
         self.tree.blockSignals(False)
         self._update_buttons()
 
-    def set_busy(self, busy: bool) -> None:
-        self.busy = busy
+    def set_busy(self, busy: bool, paused: bool = False) -> None:
+        """Training (another run cannot be opened); `paused`: the run shown is paused, which its row says
+        (its run.json says running: the studio still holds it)."""
+        self.busy, was_paused, self.paused = busy, self.paused, paused
+        if paused != was_paused and self.current is not None and self._item(self.current) is not None:
+            self.update_run(str(self.current))
         self._update_buttons()
 
     # -- commands -------------------------------------------------------------------------

@@ -86,6 +86,7 @@ class Commands:
             if not may_replace(self):        # training kept nowhere: the user keeps the network
                 self.settings_panel.undo_edit(self.model.config)
                 return
+            self.banner.hide()               # what it said was about the network replaced, as Reset's
             self.send("configure", config)   # its model_changed redraws every view and the summary
 
     def toggle_pause(self) -> None:

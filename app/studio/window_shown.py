@@ -166,7 +166,7 @@ class Reports:
         self.settings_panel.set_editable(state is RunState.IDLE)
         if self.arch_editor is not None:
             self.arch_editor.set_training(state is not RunState.IDLE)
-        self.runs_panel.set_busy(state is not RunState.IDLE)
+        self.runs_panel.set_busy(state is not RunState.IDLE, paused=state is RunState.PAUSED)
         self.step_link.state_changed(state)
 
     def on_test_predictions(self, digits) -> None:

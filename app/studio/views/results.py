@@ -66,7 +66,8 @@ class ResultsView(QWidget):
         layout.addWidget(splitter, 1)
         self.results: dict = {}          # split → SampleResults
         self.stale = False               # results arrived while hidden: the matrix shows them when shown
-        self.epoch: dict = {}            # split → the epoch its results are from, or None
+        self.when: dict = {}             # split → when its weights are from ("after epoch 3", …)
+        self.moment = "with the current weights"   # what the timeline shows: results from now on are of it
         self.images, self.labels = {}, {}
         self.chosen_cell: tuple[int, int] | None = None
         self.shown: list[int] = []       # sample indices in the gallery, in order
@@ -85,7 +86,7 @@ class ResultsView(QWidget):
         return self.split.currentData()
 
     def set_model(self, info) -> None:
-        self.images, self.labels, self.results, self.epoch = info.images, info.labels, {}, {}
+        self.images, self.labels, self.results, self.when = info.images, info.labels, {}, {}
         self.chosen_cell = None
         self._show()
 
@@ -96,11 +97,18 @@ class ResultsView(QWidget):
     def show_results(self, results, epoch: int | None = None) -> None:
         if epoch is not None:   # the weights moved on: the training set's evaluation is for older ones
             self.results.pop("train", None)
-        self.results[results.split], self.epoch[results.split] = results, epoch
+        self.results[results.split] = results
+        self.when[results.split] = f"after epoch {epoch}" if epoch else self.moment
         if results.split == self.current_split:
             self.stale = not self.isVisible()   # a hidden matrix is filled when shown: each epoch's would cost
             if not self.stale:                  # the window's thread (and training the GIL) for nothing
                 self._show()
+
+    def moment_chosen(self, step: int | None, position: float | None) -> None:
+        """The timeline shows the moment at `step` (`position` epochs in), or None: the weights now."""
+        self.moment = "with the current weights" if step is None else "at the moment shown, " + (
+            "the run's start" if step == 0 else f"after epoch {position:g}" if position == int(position)
+            else f"step {step:,} (epoch {position:.2f})")
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -151,8 +159,7 @@ class ResultsView(QWidget):
             item.setTextAlignment(Qt.AlignCenter)
             item.setFlags(item.flags() & ~Qt.ItemIsSelectable)
             self.matrix.setItem(t, k, item)
-        epoch = self.epoch.get(self.current_split)
-        when = f"after epoch {epoch}" if epoch else "with the current weights"
+        when = self.when.get(self.current_split, "with the current weights")
         self.caption.setText(f"<b>{self.split.currentText().capitalize()}</b> {when}: accuracy "
                              f"<b>{accuracy_text(results.accuracy)}</b> ({int(np.trace(matrix)):,} of "
                              f"{int(matrix.sum()):,}). Rows: the true digit, columns (→): the prediction, and "
