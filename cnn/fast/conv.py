@@ -28,6 +28,7 @@ from . import kernels
 
 DIRECT_BELOW = 32   # values per window (C·k²) under which the compiled loops sum without a GEMM
 _columns: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # layer → (its input, its wide columns)
+_biases: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()    # layer → (its biases, them as (D, Ho, Wo))
 
 
 def takes(layer) -> bool:
@@ -45,7 +46,7 @@ def forward(layer: Convolutional, input: np.ndarray) -> np.ndarray:
     padded = layer.padded(input)
     weights, d, k = layer.params["kernels"], layer.depth, layer.kernel_size
     output = np.empty((input.shape[0], d, *layer.out_hw), dtype=np.result_type(input, weights))
-    bias = np.broadcast_to(layer.bias_term(), output.shape[1:])
+    bias = _bias(layer, output.shape[1:])
     if direct(layer):
         if k == 3:
             return kernels.conv_forward_3x3(np.ascontiguousarray(padded, dtype=output.dtype), weights, bias, output)
@@ -58,6 +59,16 @@ def forward(layer: Convolutional, input: np.ndarray) -> np.ndarray:
     ho, wo = layer.out_hw
     np.add(products.reshape(d, len(input), ho, padded.shape[3])[:, :, :, :wo].transpose(1, 0, 2, 3), bias, out=output)
     return output
+
+
+def _bias(layer: Convolutional, shape: tuple) -> np.ndarray:
+    """layer.bias_term() broadcast to (D, Ho, Wo), a view of the biases (which steps update in place), made
+    again only when they are another array: np.broadcast_to holds the GIL the other half waits for."""
+    biases = layer.params["biases"]
+    kept = _biases.get(layer)
+    if kept is None or kept[0] is not biases:
+        kept = _biases[layer] = (biases, np.broadcast_to(layer.bias_term(), shape))
+    return kept[1]
 
 
 def backward(layer: Convolutional, output_gradient: np.ndarray, input_gradient: bool = True) -> np.ndarray | None:
@@ -90,9 +101,12 @@ def backward(layer: Convolutional, output_gradient: np.ndarray, input_gradient: 
 
 
 def wide_columns(x: np.ndarray, k: int) -> np.ndarray:
-    """(N, C, H, W) → (C·k·k, N·Ho·W): row (c, i, j), column (n, p) holds plane (n, c) at p + i·W + j."""
+    """(N, C, H, W) → (C·k·k, N·Ho·W): row (c, i, j), column (n, p) holds plane (n, c) at p + i·W + j
+    (0 past the plane's end)."""
     n, c, h, w = x.shape
     length = (h - k + 1) * w
+    if kernels.AVAILABLE:   # compiled, without the GIL: numpy's copy of the strided view below holds it
+        return _wide_columns(_flat(x, x.dtype), k, w, np.empty((c * k * k, n * length), dtype=x.dtype))
     planes = np.zeros((n, c, h * w + k), dtype=x.dtype)    # k spare values: the last rows' wide columns read them
     planes[:, :, :h * w] = x.reshape(n, c, h * w)
     s = planes.strides
@@ -130,3 +144,22 @@ def _add_windows(blocks: np.ndarray, shape: tuple) -> np.ndarray:
 def _flat(x: np.ndarray, dtype) -> np.ndarray:
     """(N, C, H, W) → (N, C, H·W), contiguous: the planes as the compiled loops read them."""
     return np.ascontiguousarray(x, dtype=dtype).reshape(*x.shape[:2], -1)
+
+
+@kernels._compiled
+def _wide_columns(planes, k, width, out):
+    """wide_columns from the flat planes (N, C, H·W) into `out` (C·k·k, N·L), L = Ho·W."""
+    n, channels, size = planes.shape
+    length = out.shape[1] // n
+    for c in range(channels):
+        for i in range(k):
+            for j in range(k):
+                row, offset = out[(c * k + i) * k + j], i * width + j
+                inside = min(length, size - offset)   # the last k − 1 wide columns read past the plane: 0
+                for s in range(n):
+                    source, target = planes[s, c, offset:offset + inside], row[s * length:(s + 1) * length]
+                    for p in range(inside):
+                        target[p] = source[p]
+                    for p in range(inside, length):
+                        target[p] = 0
+    return out
