@@ -366,28 +366,32 @@ def test_a_runs_folder_that_cannot_be_written_is_said_and_training_goes_on(tmp_p
     assert blocked.read_text() == "x"
 
 
+def run_out_epoch_by_epoch(studio, monkeypatch, then=lambda recorder, record: None):
+    """run_out, each epoch's files written before the next record is taken (at which a failed write is
+    raised), and then(recorder, record) called after each."""
+    from cnn.runs.recorder import RunRecorder
+    add = RunRecorder.add
 
-def test_a_checkpoint_that_cannot_be_written_stops_training_and_counts_the_steps_since_the_last_good_one(tmp_path):
+    def add_and_wait(recorder, record):
+        add(recorder, record)
+        if isinstance(record, EpochRecord):
+            recorder._writes._jobs.join()
+            then(recorder, record)
+    monkeypatch.setattr(RunRecorder, "add", add_and_wait)
+    run_out(studio)
+
+
+def test_a_checkpoint_that_cannot_be_written_stops_training_and_counts_the_steps_since_the_last_good_one(
+        tmp_path, monkeypatch):
     """The recorder writes an epoch's files on a thread of its own: when epoch 2's checkpoint fails, the
     training stops at the next record, says so naming the file once, and what would be lost counts from
     epoch 1's checkpoint, not from epoch 2's end."""
-    from cnn.runs.recorder import RunRecorder
     config = CONFIG.with_changes(epochs=3)
     studio, events = configured(tmp_path, config=config)
     studio.command("start", config)
     session = studio.session
     checkpoints_fail_from(session, 2)
-    original_add = RunRecorder.add
-
-    def add_and_wait(recorder, record):   # each epoch's files written before the next record (which raises)
-        original_add(recorder, record)
-        if isinstance(record, EpochRecord):
-            recorder._writes._jobs.join()
-    RunRecorder.add = add_and_wait
-    try:
-        run_out(studio)
-    finally:
-        RunRecorder.add = original_add
+    run_out_epoch_by_epoch(studio, monkeypatch)
     folder = studio.runs.folder
     assert events.last("failed") == (f"Training stopped: the run could not be recorded: {folder}: No space left on "
                                      "device. Its last checkpoint is kept.")
@@ -397,26 +401,14 @@ def test_a_checkpoint_that_cannot_be_written_stops_training_and_counts_the_steps
     assert read_info(folder).epochs_done == 1
 
 
-
-def test_a_run_folder_deleted_while_training_stops_it_and_says_nothing_is_kept(tmp_path):
+def test_a_run_folder_deleted_while_training_stops_it_and_says_nothing_is_kept(tmp_path, monkeypatch):
     """The folder removed by hand after epoch 1: epoch 2's files cannot be written, and the message does not
     claim a checkpoint that went with the folder."""
-    from cnn.runs.recorder import RunRecorder
     config = CONFIG.with_changes(epochs=3)
     studio, events = configured(tmp_path, config=config)
     studio.command("start", config)
-    original_add = RunRecorder.add
-
-    def add_then_delete(recorder, record):
-        original_add(recorder, record)
-        if isinstance(record, EpochRecord) and record.epoch == 1:
-            recorder._writes._jobs.join()
-            shutil.rmtree(recorder.folder)
-    RunRecorder.add = add_then_delete
-    try:
-        run_out(studio)
-    finally:
-        RunRecorder.add = original_add
+    run_out_epoch_by_epoch(studio, monkeypatch, lambda recorder, record: record.epoch == 1
+                           and shutil.rmtree(recorder.folder))
     folder = studio.runs.folder
     message = events.last("failed")
     assert message.startswith("Training stopped: the run could not be recorded: ")
