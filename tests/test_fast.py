@@ -346,3 +346,16 @@ def test_the_compiled_relu_is_the_layers_own_bit_for_bit(rng, dtype):
     layer.forward(other)                         # the layer's own forward (the snapshot's): its own mask
     with np.errstate(invalid="ignore"):
         assert relu.backward(layer, dy).tobytes() == layer.backward(dy).tobytes() != dx.tobytes()
+
+
+@pytest.mark.parametrize("shape, k", [((3, 8, 13, 13), 3), ((2, 3, 12, 9), 5), ((2, 2, 5, 5), 1), ((1, 1, 3, 3), 3)])
+def test_the_compiled_wide_columns_are_numpys_bit_for_bit(rng, monkeypatch, shape, k):
+    """The last k − 1 wide columns of each plane read past its end: zeros, as numpy's form pads."""
+    from cnn.fast import conv, kernels
+    if not kernels.AVAILABLE:
+        pytest.fail("numba is a dependency: the compiled loops must be there")
+    x = rng.normal(size=shape)
+    compiled = conv.wide_columns(x, k)
+    monkeypatch.setattr(kernels, "AVAILABLE", False)
+    expected = conv.wide_columns(x, k)
+    assert compiled.shape == expected.shape and compiled.tobytes() == expected.tobytes()

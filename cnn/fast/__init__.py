@@ -11,7 +11,10 @@ tests use the layers' own textbook methods. What it changes, and where it pays:
   pass (no parameter-sized temporary); a large parameter on both threads (`step.py`, `kernels.py`);
 - convolutions by compiled loops (numba, `kernels.py`): a layer with few values per window (a first
   convolution of one channel) summed directly, plane by plane; wider ones as GEMMs in a "wide"
-  layout with the layout changes around them compiled (`conv.py`); without numba, numpy does the same;
+  layout with the layout changes around them, the columns included, compiled (`conv.py`); without
+  numba, numpy does the same;
+- compiled loops vectorise (numpy's error model: no division-by-zero test in a loop) and run without
+  the GIL, which the two halves of a batch would otherwise wait for each other on;
 - ReLU by compiled loops, one pass each way, its output kept in place of its mask (`relu.py`; bit
   for bit the layer's own);
 - max pooling by compiled loops that keep where each window's maximum was, so that backward writes
