@@ -112,3 +112,18 @@ def test_the_results_say_which_moment_they_are_of(trained, qtbot):
         qtbot.waitUntil(lambda words=words: words in caption.text(), timeout=20000)
     window.timeline.live.click()
     qtbot.waitUntil(lambda: "Test set</b> with the current weights:" in caption.text(), timeout=20000)
+
+
+def test_keys_pressed_faster_than_the_views_draw_add_up_and_live_puts_the_slider_at_the_end(trained, qtbot):
+    window, folder, steps = trained
+    bar = window.timeline
+    window.show_workspace("results")    # each moment's test results are computed: the views lag the keys
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key_Home)
+    qtbot.waitUntil(lambda: bar.shown == 0 and not bar.waiting, timeout=20000)
+    for _ in range(4):
+        qtbot.keyClick(window, Qt.Key_BracketRight)    # no wait between them
+    qtbot.waitUntil(lambda: bar.shown == steps[4], timeout=20000)
+    qtbot.keyClick(window, Qt.Key_L)
+    qtbot.waitUntil(lambda: bar.shown is None, timeout=20000)
+    assert bar.slider.value() == len(steps) - 1 and bar.label.text() == f"live · {len(steps)} moments"

@@ -119,9 +119,11 @@ class TimelineBar(QWidget):
         """The model shows this moment now (None: live); its views follow with the snapshot."""
         self.shown = step
         self.live.setChecked(step is None)
-        if step is not None and step in self.steps:
+        # the slider shows it (live: at the newest), unless the user moved it on meanwhile (pending)
+        index = len(self.steps) - 1 if step is None else self.steps.index(step) if step in self.steps else -1
+        if index >= 0 and not self.pending:
             self.slider.blockSignals(True)
-            self.slider.setValue(self.steps.index(step))
+            self.slider.setValue(index)
             self.slider.blockSignals(False)
         self._label()
 
@@ -147,7 +149,7 @@ class TimelineBar(QWidget):
             self.label.setToolTip("A recorded run keeps moments: Start records one")
             return
         if self.shown is None:
-            self.label.setText(f"live · {len(self.steps)} moments")
+            self.label.setText(f"live · {len(self.steps)} moment{'s' * (len(self.steps) != 1)}")
             return
         i = self.steps.index(self.shown) if self.shown in self.steps else 0
         accuracy = self.accuracies[i]
@@ -171,7 +173,8 @@ class TimelineBar(QWidget):
     def step_by(self, delta: int) -> None:
         if not self.steps:
             return
-        index = self.steps.index(self.shown) if self.shown in self.steps else len(self.steps)
+        # from the moment asked for last (keys pressed faster than the views draw add up), or from live
+        index = self.slider.value() if self.shown is not None or self.waiting else len(self.steps)
         self.go_to(min(max(index + delta, 0), len(self.steps) - 1))
 
     def go_to(self, index: int) -> None:
