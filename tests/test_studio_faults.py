@@ -272,3 +272,16 @@ def test_a_scripted_run_that_cannot_be_recorded_says_it_stops_and_exits_1(tmp_pa
     said = [line for line in result.stderr.splitlines() if line.startswith("cnn-studio:")]
     assert said == [f"cnn-studio: This run is not recorded: {runs}: the runs folder is a file (or part of its path "
                     f"is), not a folder."]
+
+
+def test_a_settings_error_said_at_start_goes_once_the_user_fixes_the_setting(window, qtbot):
+    type_into(qtbot, window.settings_panel.batch_size, "5000")
+    window.start()      # the model finds it against the data: its answer comes back
+    qtbot.waitUntil(lambda: "Batch size must be at most" in window.banner.text.text()
+                    and window.banner.isVisibleTo(window), timeout=20000)
+    assert window.state == "idle"
+    type_into(qtbot, window.settings_panel.batch_size, "4")
+    assert not window.banner.isVisibleTo(window)
+    window.show_error("Another error, about a file")   # not the settings': an edit leaves it
+    type_into(qtbot, window.settings_panel.batch_size, "5")
+    assert window.banner.isVisibleTo(window)

@@ -54,6 +54,7 @@ class SettingsPanel(QGroupBox):
     learning_rate_changed = Signal(float)
     refused = Signal(str)           # a typed value was not taken: why, in the field's words
     network_edited = Signal()       # the user changed a data or network setting (preset, classes, images, seed, type)
+    settled = Signal()              # the user's edit left settings that make a run
 
     def __init__(self, parent=None):
         super().__init__("Run settings", parent)
@@ -200,7 +201,8 @@ class SettingsPanel(QGroupBox):
             try:
                 self._settled = self.config()
             except ValueError:
-                pass
+                return
+            self.settled.emit()
 
     def undo_edit(self, network: RunConfig) -> None:
         """The edit at hand is not taken: the fields go back to the settings before it, the data and network

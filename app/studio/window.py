@@ -4,8 +4,7 @@ The window wires, the views subscribe, the worker emits: each view connects itse
 signals (`subscribe`), the run controls and the status line follow the worker's state. Every
 command goes to the studio model (app/model/studio.py) by one route, `send`. The window's parts:
 its commands (window_commands.py), and the chosen sample and what it shows of the model's reports
-(window_shown.py).
-"""
+(window_shown.py)."""
 from __future__ import annotations
 
 import sys
@@ -86,6 +85,7 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         build_menus(self)
         self.settings_panel.learning_rate_changed.connect(self._learning_rate_changed)
         self.settings_panel.network_edited.connect(self._network_edited)
+        self.settings_panel.settled.connect(self._settings_fixed)
         self.sample_picker.sample_changed.connect(self._picker_changed)
         self._start_worker(data_path)
         place_lesson(self)

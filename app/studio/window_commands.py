@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from cnn.config import RunConfig
 from cnn.runs.runfile import read_info
+from cnn.settings import LABELS
 
 from app.studio.arch_editor import ArchitectureEditor
 from app.studio.replacing import may_replace
@@ -33,6 +34,14 @@ class Commands:
         except ValueError as error:
             self.show_error(str(error))
             return None
+
+    def _settings_fixed(self) -> None:
+        """An edit left settings that make a run: an error the banner says about a setting ("Batch size must
+        be at most the 20 training images, not 5000", beside a field that now says 4) goes; Start checks
+        them again."""
+        text = self.banner.text.text()
+        if any(text.startswith(f"{label} must be ") for label in LABELS.values()):
+            self.banner.hide()
 
     def start(self) -> None:
         if self.state is RunState.PAUSED:
