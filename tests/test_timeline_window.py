@@ -127,3 +127,26 @@ def test_keys_pressed_faster_than_the_views_draw_add_up_and_live_puts_the_slider
     qtbot.keyClick(window, Qt.Key_L)
     qtbot.waitUntil(lambda: bar.shown is None, timeout=20000)
     assert bar.slider.value() == len(steps) - 1 and bar.label.text() == f"live · {len(steps)} moments"
+
+
+def test_the_misclassified_count_is_never_another_moments(trained, qtbot):
+    """Predictions computed at one moment (Results) are not counted at another shown elsewhere; asked for
+    there, they are that moment's own."""
+    from cnn.evaluation import evaluate
+    window, folder, steps = trained
+    bar, picker = window.timeline, window.sample_picker
+    window.show_workspace("results")
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key_Home)
+    qtbot.waitUntil(lambda: bar.shown == 0 and picker.wrong("test") is not None, timeout=20000)
+    window.show_workspace("train")
+    qtbot.keyClick(window, Qt.Key_End)
+    qtbot.waitUntil(lambda: bar.shown == steps[-1], timeout=20000)
+    window.show_workspace("inspect")
+    qtbot.waitUntil(lambda: picker.next_wrong.text() == "Find misclassified", timeout=20000)
+    session = window.worker.session
+    expected = evaluate(weights_file.load(f"{folder}@{steps[-1]}"), session.dataset.test, session.loss)
+    wrong = int(np.sum(expected.predictions != session.dataset.test.labels))
+    picker.next_wrong.click()
+    qtbot.waitUntil(lambda: picker.wrong("test") is not None, timeout=20000)
+    assert picker.wrong("test").size == wrong

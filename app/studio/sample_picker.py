@@ -103,14 +103,23 @@ class SamplePicker(QGroupBox):
         if split == "test":
             self.predicted_labels.pop("train", None)
         self.predicted_labels[split] = predicted
-        self.unmarked = not self.isVisible()   # a hidden strip (Inspect not shown) is marked when shown: each
-        if not self.unmarked:                  # epoch's predictions cost the GIL training needs for nothing
-            self._mark_strip()
-        self._count_wrong()
+        self._predictions_changed()
         if self.pending_jump == split:
             self.pending_jump = None
             if self.current[0] == split:
                 self.jump_to_next_misclassified()
+
+    def forget_predictions(self, *_) -> None:
+        """Other weights are shown (a moment of the timeline, or live again): the predictions known are of the
+        weights before; the moment's come with its test results, or when asked for (Find misclassified)."""
+        self.predicted_labels = {}
+        self._predictions_changed()
+
+    def _predictions_changed(self) -> None:
+        self.unmarked = not self.isVisible()   # a hidden strip (Inspect not shown) is marked when shown: each
+        if not self.unmarked:                  # epoch's predictions cost the GIL training needs for nothing
+            self._mark_strip()
+        self._count_wrong()
 
     def wrong(self, split: str) -> np.ndarray | None:
         """Indices of the split's misclassified images, or None before its predictions are known."""
