@@ -39,12 +39,14 @@ def test_keys_step_through_the_moments_and_the_kernels_follow(trained, qtbot):
     qtbot.waitUntil(lambda: np.array_equal(kernels_drawn(window), at_one),
                     timeout=10000)
     assert "step 1 · epoch 0.05" in bar.label.text()
+    assert "binary cross entropy), shown as it was at step 1 (epoch 0.05); click" in window.model_label.text()
     loss_marker = window.moment_markers[0][1]
     assert loss_marker.isVisible() and loss_marker.value() == pytest.approx(1 / 20)
     qtbot.keyClick(window, Qt.Key_End)
     qtbot.waitUntil(lambda: bar.shown == 40, timeout=10000)
     bar.live.click()
     qtbot.waitUntil(lambda: bar.shown is None and not loss_marker.isVisible(), timeout=10000)
+    assert "shown as it was" not in window.model_label.text()
     live = window.worker.session.network.params["0.kernels"][:, 0]
     qtbot.waitUntil(lambda: np.array_equal(kernels_drawn(window), live), timeout=10000)
 

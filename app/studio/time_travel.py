@@ -28,6 +28,7 @@ def wire_timeline(window) -> None:
     worker.moment_chosen.connect(bar.mark_plots)
     worker.moment_chosen.connect(window.results_view.moment_chosen)   # before the moment's results come
     worker.moment_chosen.connect(window.sample_picker.forget_predictions)
+    worker.moment_chosen.connect(window.moment_shown)
     bar.marked.connect(lambda position: mark(window, position))
     view.wanted.connect(lambda: window.send("over_time"))
     worker.moments.connect(view.moments_arrived)

@@ -157,8 +157,16 @@ class Reports:
             source = (f"{source.replace('new network', 'network')}, {self.updates:,} step-through "
                       f"update{'s' * (self.updates != 1)}")
         self.model_label.setText(f"<b>Network</b> ({source}; {info.parameter_count:,} parameters, "
-                                 f"{info.config.dtype}, loss: {info.loss_name.replace('_', ' ')}); click a layer "
-                                 "to show it:")
+                                 f"{info.config.dtype}, loss: {info.loss_name.replace('_', ' ')}){self.moment_note}; "
+                                 "click a layer to show it:")
+
+    moment_note = ""   # the timeline's moment the views show, said after the network's description
+
+    def moment_shown(self, step: int | None, position: float | None) -> None:
+        """The views show the network as it was at `step` (None: as it is)."""
+        self.moment_note = "" if step is None else f", shown as it was at step {step:,} (epoch {position:.2f})"
+        if self.model is not None:
+            self._describe_model()
 
     def on_state_changed(self, state: RunState) -> None:
         self.state = state
