@@ -58,3 +58,24 @@ def test_new_levels_do_not_re_lay_out_the_plot(qtbot):
         QApplication.processEvents()
         shapes.append((grid.bar.axis.width(), grid.plot.vb.sceneBoundingRect()))
     assert all(shape == shapes[0] for shape in shapes), shapes
+
+
+def test_a_grid_drawn_before_its_view_had_its_size_turns_to_fit_it(qtbot):
+    """Eight 3×3 kernels of one channel, first drawn for a tall view, stood in a column a few pixels wide
+    once the view was laid out wide; a resize turns them into a row."""
+    import pyqtgraph as pg
+
+    from app.model.layer_cells import kernel_cells
+    from app.widgets.grid_plot import GridPlot
+    graphics = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(graphics)
+    grid = GridPlot(graphics.ci, 0, 0)
+    grid.show(kernel_cells("0.kernels", np.arange(72.0).reshape(8, 1, 3, 3)), aspect=0.2)
+    assert grid.cells.cells.shape == (8, 1, 3, 3) and grid.cells.row_title == "kernel i"
+    graphics.resize(600, 150)
+    graphics.show()
+    qtbot.waitExposed(graphics)
+    qtbot.waitUntil(lambda: grid.cells.cells.shape == (1, 8, 3, 3), timeout=5000)
+    assert grid.cells.col_title == "kernel i" and grid.image.image.shape[1] > grid.image.image.shape[0]
+    graphics.resize(150, 600)
+    qtbot.waitUntil(lambda: grid.cells.cells.shape == (8, 1, 3, 3), timeout=5000)

@@ -10,6 +10,7 @@ from app.model.grid import Grid, fitted
 from app.widgets.imaging import DIVERGING, symmetric_levels
 
 MAX_LABELS = 40   # more row or column names than this: every n-th
+TURN_MARGIN = 0.3  # a resized view turns a grid when the other way round fits its shape this much better (log ratio)
 TICK_FONT = pg.QtGui.QFont()
 TICK_FONT.setPointSize(7)
 
@@ -69,6 +70,7 @@ class GridPlot:
         self._bar_ticks = None
         self._bar_width = 0
         self.cells = None
+        self._given = None       # (cells, levels, colour map) of a grid drawn either way round, as given
         plot.vb.sigResized.connect(self._relabel)
         self._layout = None      # what the axes, colour map and range were last set for
         self._title = None
@@ -80,7 +82,8 @@ class GridPlot:
 
     def show(self, cells, levels=None, colormap=DIVERGING, aspect: float | None = None) -> None:
         """Draws `cells`; levels default to one symmetric scale (white is exactly zero)."""
-        if cells.transposable and aspect:
+        self._given = (cells, levels, colormap) if cells.transposable and aspect else None
+        if self._given is not None:
             cells = min((cells, cells.transposed()), key=lambda c: misfit(c.cells.shape, aspect))
         self.cells = cells
         rows, cols, h, w = cells.cells.shape
@@ -124,7 +127,15 @@ class GridPlot:
             axis.setWidth(width)
 
     def _relabel(self, *_args) -> None:
-        """A new size: as many row and column names as fit."""
+        """A new size: the grid's better way round for it (the first drawing can come before the view has its
+        size: eight kernels stood in a column 4 pixels wide), and as many row and column names as fit."""
+        box = self.plot.vb
+        if self._given is not None and box.height() > 10 and box.width() > 10:
+            cells, aspect = self._given[0], box.width() / box.height()
+            other = cells.transposed() if self.cells.cells.shape == cells.cells.shape else cells
+            if misfit(other.cells.shape, aspect) < misfit(self.cells.cells.shape, aspect) - TURN_MARGIN:
+                self.show(*self._given, aspect=aspect)
+                return
         if self.cells is not None and self.image.grid is not None:
             self._label(self.image.grid, self.cells)
 
