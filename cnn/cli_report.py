@@ -1,6 +1,7 @@
-"""What every cnn-train run ends with: each test image's prediction (unless --quiet), the confusion
-matrix with each class's accuracy, the test accuracy, and the trained weights saved (to the temp
-folder, said in one line, when --save's path fails); and the one line a failure prints."""
+"""What every cnn-train run ends with: each test image's prediction (unless --quiet; of a test set of
+more than EVERY_PREDICTION images, each misclassified one's), the confusion matrix with each class's
+accuracy, the test accuracy, and the trained weights saved (to the temp folder, said in one line, when
+--save's path fails); and the one line a failure prints."""
 from __future__ import annotations
 
 import sys
@@ -9,14 +10,24 @@ from . import atomic, weights_file
 from .evaluation import accuracy_text, confusion_matrix, evaluate, format_confusion
 from .session import Session
 
+EVERY_PREDICTION = 1000   # a larger test set prints its misclassified images only (10,000 lines flooded the terminal)
+
 
 def report(args, session: Session) -> int:
     """The predictions, the confusion matrix with each class's accuracy, the test accuracy and the
     saved weights, as every run ends."""
     result = evaluate(session.network, session.dataset.test, session.loss)
     if not args.quiet:
-        for predicted, true in zip(result.predictions, session.dataset.test.labels, strict=True):
-            print(f"pred: {session.config.classes[predicted]}, true: {true}")
+        predicted = [session.config.classes[p] for p in result.predictions]
+        labels = session.dataset.test.labels
+        if len(labels) <= EVERY_PREDICTION:
+            for guess, true in zip(predicted, labels, strict=True):
+                print(f"pred: {guess}, true: {true}")
+        else:
+            wrong = [i for i, (guess, true) in enumerate(zip(predicted, labels, strict=True)) if guess != true]
+            print(f"the {len(wrong):,} of the {len(labels):,} test images misclassified:")
+            for i in wrong:
+                print(f"pred: {predicted[i]}, true: {labels[i]} (test image #{i})")
     matrix = confusion_matrix(session.dataset.test.y.argmax(axis=1), result.predictions, len(session.config.classes))
     print(format_confusion(matrix, session.config.classes))
     print(f"test accuracy: {accuracy_text(result.accuracy)}")

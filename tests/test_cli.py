@@ -137,3 +137,18 @@ def test_confusion_matrix_before_the_last_line_agrees_with_the_predictions(capsy
         counts = [sum(1 for p, t in pairs if t == true and p == predicted) for predicted in (3, 5, 8)]
         assert [int(v) for v in row[1:4]] == counts
         assert row[4] == f"{100 * counts[(3, 5, 8).index(true)] / sum(counts):.1f}%"
+
+
+def test_a_large_test_set_prints_only_its_misclassified_images(capsys):
+    """10,000 lines of `pred: P, true: T` flooded the terminal: above 1,000 test images only the mistakes,
+    numbered, and how many they are; the count agrees with the accuracy printed."""
+    assert main(["--preset", "digits", "--epochs", "1", "--limit", "110", "--batch-size", "64"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    header = next(line for line in out if line.startswith("the "))
+    wrong, total = (int(n.replace(",", "")) for n in re.fullmatch(r"the ([\d,]+) of the ([\d,]+) test images "
+                                                                  r"misclassified:", header).groups())
+    predictions = [line for line in out if line.startswith("pred:")]
+    assert total == 1100 and len(predictions) == wrong > 0
+    assert all((m := re.fullmatch(r"pred: (\d), true: (\d) \(test image #\d+\)", line)) and m[1] != m[2]
+               for line in predictions)
+    assert out[-1] == f"test accuracy: {100 * (total - wrong) / total:.2f}%"
