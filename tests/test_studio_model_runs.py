@@ -415,6 +415,22 @@ def test_a_run_folder_deleted_while_training_stops_it_and_says_nothing_is_kept(t
     assert message.endswith(f"No checkpoint is left in {folder}.") and "is kept" not in message
     assert studio.state is RunState.IDLE and not folder.exists()
 
+
+def test_start_after_the_runs_folder_was_deleted_says_a_new_run_records_it(tmp_path):
+    one, two = CONFIG.with_changes(epochs=1), CONFIG.with_changes(epochs=2)
+    studio, events = configured(tmp_path, config=one)
+    studio.command("start", one)
+    run_out(studio)
+    gone = studio.runs.folder
+    shutil.rmtree(gone)
+    studio.command("start", two)
+    new = studio.runs.folder
+    assert new is not None and new.exists() and studio.session.epochs_done == 1
+    assert events.last("message") == (f"The run's folder {gone} is gone or damaged: the training goes on as a new "
+                                      f"run, {new.name}, from epoch 2.")
+    run_out(studio)
+    assert read_info(new).epochs_done == 2
+
 # -- tests/test_your_digit.py --------------------------------------------------------------------------------
 def test_your_image_is_read_by_the_network_and_followed_through_training():
     """test_the_network_sees_the_drawing_and_every_view_follows, test_your_digit_follows_the_weights_through_

@@ -59,13 +59,17 @@ class Recording:
         return [f"{setting_text(name, getattr(old, name))} → {setting_text(name, getattr(config, name))}"
                 for name in TRAINING_SETTINGS if getattr(old, name) != getattr(config, name)]
 
+    def folder_lost(self) -> bool:
+        """Whether the network's run folder was deleted (or damaged) since it was recorded."""
+        return self.folder is not None and inspect(self.folder).info is None
+
     def begin(self, session: Session, epochs: int, source: str, name: str | None = None) -> RunCurves | None:
         """Record `epochs` epochs of `session`: into the network's run, whose curves (as on disk) are
         returned, or into a new run (None) called `name`. Raises NotRecorded."""
         if self.runs_dir is None:
             return None
-        if self.folder is not None and inspect(self.folder).info is None:
-            self.folder = None   # its folder was deleted (or damaged) meanwhile: a new run
+        if self.folder_lost():
+            self.folder = None   # a new run
         try:
             if self.folder is not None:
                 self.recorder = RunRecorder.resume(self.folder, session, epochs)
