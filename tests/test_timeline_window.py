@@ -152,3 +152,18 @@ def test_the_misclassified_count_is_never_another_moments(trained, qtbot):
     picker.next_wrong.click()
     qtbot.waitUntil(lambda: picker.wrong("test") is not None, timeout=20000)
     assert picker.wrong("test").size == wrong
+
+
+
+def test_a_moment_opened_as_a_weights_file_keeps_its_own_misclassified_count(trained, qtbot):
+    """RUN@STEP opened: the network is the moment's, and so are the test predictions its loading sent."""
+    from cnn.evaluation import evaluate
+    window, folder, steps = trained
+    picker = window.sample_picker
+    spec = f"{folder}@{steps[1]}"
+    window.open_weights(spec)
+    qtbot.waitUntil(lambda: window.timeline.shown == steps[1], timeout=20000)
+    session = window.worker.session
+    expected = evaluate(weights_file.load(spec), session.dataset.test, session.loss)
+    qtbot.waitUntil(lambda: picker.wrong("test") is not None, timeout=20000)
+    assert picker.wrong("test").size == int(np.sum(expected.predictions != session.dataset.test.labels))

@@ -20,7 +20,7 @@ EVENTS = {
     "saved": "the network was written to this file",
     "message": "a status-bar note",
     "finished": "a run completed all its epochs",
-    "test_predictions": "digits predicted for every test image",
+    "test_predictions": "digits predicted for every test image (None: not known for the weights shown)",
     "predictions": "split, digits predicted for its every image",
     "health": "tuple of HealthRecord, in order, sent with the records",
     "weights": "Weights: a copy for the step-through",

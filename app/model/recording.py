@@ -49,6 +49,7 @@ class Recording:
         self.runs_dir = Path(runs_dir) if runs_dir is not None else None   # None: nothing is recorded
         self.folder: Path | None = None          # the run the session's network belongs to
         self.recorder: RunRecorder | None = None
+        self.lost: Path | None = None            # the run's folder the last begin found deleted (or damaged)
 
     def training_changes(self, session: Session | None, config: RunConfig) -> list[str]:
         """How `config` differs from the settings of the network's run ('lr 0.1 → lr 0.5') in what
@@ -59,17 +60,14 @@ class Recording:
         return [f"{setting_text(name, getattr(old, name))} → {setting_text(name, getattr(config, name))}"
                 for name in TRAINING_SETTINGS if getattr(old, name) != getattr(config, name)]
 
-    def folder_lost(self) -> bool:
-        """Whether the network's run folder was deleted (or damaged) since it was recorded."""
-        return self.folder is not None and inspect(self.folder).info is None
-
     def begin(self, session: Session, epochs: int, source: str, name: str | None = None) -> RunCurves | None:
         """Record `epochs` epochs of `session`: into the network's run, whose curves (as on disk) are
         returned, or into a new run (None) called `name`. Raises NotRecorded."""
         if self.runs_dir is None:
             return None
-        if self.folder_lost():
-            self.folder = None   # a new run
+        self.lost = self.folder if self.folder is not None and inspect(self.folder).info is None else None
+        if self.lost is not None:
+            self.folder = None   # deleted (or damaged) since it was recorded: a new run
         try:
             if self.folder is not None:
                 self.recorder = RunRecorder.resume(self.folder, session, epochs)

@@ -45,13 +45,13 @@ class RunFolders:
         if grown and done:
             studio.emit("message", f"The network had trained its {done} planned epoch{'s' * (done != 1)}: Start "
                                    f"trains {epochs} more, {done + epochs} in all (Epochs is the run's total).")
-        lost = self.recording.folder if self.recording.folder_lost() else None
         try:
             curves = self.recording.begin(studio.session, epochs, studio.source(),
                                           default_name(studio.session, self.weights_file))
         except NotRecorded as error:   # training is not refused for it, but not silently
             studio.emit("failed", str(error))
             return
+        lost = self.recording.lost
         if lost is not None and self.recording.recorder is not None:   # the new run that records it is said
             studio.emit("message", f"The run's folder {lost} is gone or damaged: the training goes on as a new "
                                    f"run, {self.recording.folder.name}, from epoch {done + 1}.")

@@ -25,6 +25,7 @@ from app.model.my_samples import ImageSample, as_split
 
 KEPT_NETWORKS = 8          # moments' networks kept loaded
 KEPT_EVALUATIONS = 16      # moments' test evaluations kept
+UNKNOWN = -1               # results_step when the views were told the test predictions are not known
 PERCENTILES = (0, 6.68, 15.87, 30.85, 50, 69.15, 84.13, 93.32, 100)   # TensorBoard's distributions' band edges:
 # the minimum, −1.5σ, −σ, −σ/2, the median, σ/2, σ, 1.5σ and the maximum of a normal distribution, as percentiles
 
@@ -70,9 +71,10 @@ class Timeline:
         """A weights file was loaded: a moment's name (RUN@STEP) makes that run's moments the timeline's."""
         parts = split_spec(path)
         self.browsed = parts[0] if parts else None
-        if parts is not None:      # and the timeline stands at that moment
+        if parts is not None:      # and the timeline stands at that moment, whose results the load sent
             self.refresh()
-            self.choose(find(*parts).step)
+            self.results_step = step = find(*parts).step
+            self.choose(step)
 
     def forget(self) -> None:
         """Another network is shown: live again, nothing kept of the moments before."""
@@ -147,7 +149,12 @@ class Timeline:
         now if they are kept or the Results workspace is shown; else when it is (a digits network's test set
         takes a second, which moving along the timeline does not wait for)."""
         step = self.studio.moment
-        if step == self.results_step or (step not in self._evaluations and self.studio.workspace != "results"):
+        if step == self.results_step:
+            return
+        if step not in self._evaluations and self.studio.workspace != "results":
+            if self.results_step is not UNKNOWN:   # the predictions the views have are another moment's
+                self.studio.emit("test_predictions", None)
+                self.results_step = UNKNOWN
             return
         self.studio.inspection.emit_test_evaluation(self.evaluation())
         self.results_step = step

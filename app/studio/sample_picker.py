@@ -97,29 +97,21 @@ class SamplePicker(QGroupBox):
         self._refresh_strip(force=True)
         self._count_wrong()
 
-    def set_predictions(self, split: str, predicted: np.ndarray) -> None:
-        """Digits the network predicts for a split; misclassified thumbnails get a red frame. New test
-        predictions mean new weights: older ones of the training set are dropped (asked again when needed)."""
+    def set_predictions(self, split: str, predicted: np.ndarray | None) -> None:
+        """Digits the network predicts for a split (None: not known for the weights shown, a moment of the
+        timeline); misclassified thumbnails get a red frame. New test predictions mean new weights: older
+        ones of the training set are dropped (asked again when needed)."""
         if split == "test":
             self.predicted_labels.pop("train", None)
         self.predicted_labels[split] = predicted
-        self._predictions_changed()
-        if self.pending_jump == split:
-            self.pending_jump = None
-            if self.current[0] == split:
-                self.jump_to_next_misclassified()
-
-    def forget_predictions(self, *_) -> None:
-        """Other weights are shown (a moment of the timeline, or live again): the predictions known are of the
-        weights before; the moment's come with its test results, or when asked for (Find misclassified)."""
-        self.predicted_labels = {}
-        self._predictions_changed()
-
-    def _predictions_changed(self) -> None:
         self.unmarked = not self.isVisible()   # a hidden strip (Inspect not shown) is marked when shown: each
         if not self.unmarked:                  # epoch's predictions cost the GIL training needs for nothing
             self._mark_strip()
         self._count_wrong()
+        if self.pending_jump == split and predicted is not None:
+            self.pending_jump = None
+            if self.current[0] == split:
+                self.jump_to_next_misclassified()
 
     def wrong(self, split: str) -> np.ndarray | None:
         """Indices of the split's misclassified images, or None before its predictions are known."""

@@ -27,7 +27,6 @@ def wire_timeline(window) -> None:
     bar.moments_wanted.connect(lambda: window.send("list_moments"))
     worker.moment_chosen.connect(bar.mark_plots)
     worker.moment_chosen.connect(window.results_view.moment_chosen)   # before the moment's results come
-    worker.moment_chosen.connect(window.sample_picker.forget_predictions)
     worker.moment_chosen.connect(window.moment_shown)
     bar.marked.connect(lambda position: mark(window, position))
     view.wanted.connect(lambda: window.send("over_time"))
