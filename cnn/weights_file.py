@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import atomic, files, jsonfile, npy
+from . import atomic, files, jsonfile, npy, npz
 from .layer import DTYPES
 from .network import LAYER_TYPES, Network
 
@@ -99,7 +99,7 @@ def _writer(network: Network, extra_header: dict | None = None, state: dict[str,
     arrays = {HEADER_KEY: np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
               **({name: value.copy() for name, value in own.items()} if copied else own),
               **{STATE_PREFIX + name: value for name, value in (state or {}).items()}}
-    return lambda file: np.savez(file, **arrays)
+    return lambda file: npz.write(file, arrays)
 
 
 def load(path) -> Network:
