@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from cnn import weights_file
+from cnn import npz, weights_file
 from cnn.weights_file import WeightsFileError
 from cnn.presets import digits_network, original_network
 
@@ -186,10 +186,10 @@ def test_failed_save_leaves_the_old_file(tmp_path, monkeypatch):
     path = tmp_path / "w.npz"
     weights_file.save(original_network(seed=1), path)
     before = path.read_bytes()
-    def broken_savez(file, **arrays):
+    def broken_write(file, arrays):
         file.write(b"partial")
         raise OSError("disk full")
-    monkeypatch.setattr(np, "savez", broken_savez)
+    monkeypatch.setattr(npz, "write", broken_write)
     with pytest.raises(OSError, match="disk full"):
         weights_file.save(original_network(seed=2), path)
     assert path.read_bytes() == before

@@ -12,7 +12,7 @@ import uuid
 import numpy as np
 import pytest
 
-from cnn import atomic, weights_file
+from cnn import atomic, npz, weights_file
 from cnn.cli import main
 from cnn.presets import original_network
 
@@ -137,7 +137,7 @@ def written_path(file) -> str:
     return os.readlink(f"/proc/self/fd/{file.fileno()}")
 
 
-def disk_full(file, **arrays):
+def disk_full(file, arrays=None):
     file.write(b"partial")
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
@@ -145,13 +145,13 @@ def disk_full(file, **arrays):
 def test_a_failed_save_goes_to_the_temp_folder(tmp_path, network, rescue_folder, monkeypatch):
     path = tmp_path / "w.npz"
     path.write_bytes(b"old weights")
-    real_savez = np.savez
+    real_write = npz.write
     calls = []
-    def full_beside_the_target(file, **arrays):   # the disk of `path` is full, the temp folder's is not
+    def full_beside_the_target(file, arrays):   # the disk of `path` is full, the temp folder's is not
         calls.append(written_path(file))
         beside = written_path(file).startswith(str(tmp_path / ".w.npz."))
-        return disk_full(file) if beside else real_savez(file, **arrays)
-    monkeypatch.setattr(np, "savez", full_beside_the_target)
+        return disk_full(file) if beside else real_write(file, arrays)
+    monkeypatch.setattr(npz, "write", full_beside_the_target)
     rescued = weights_file.save_or_rescue(network, path)
     assert rescued.intended == str(path) and rescued.reason == "No space left on device"
     assert rescued.path.parent == rescue_folder and rescued.path.name.startswith("cnn-weights-w-")
@@ -166,10 +166,10 @@ def test_ctrl_c_during_a_save_leaves_the_old_file(tmp_path, network, monkeypatch
     path = tmp_path / "w.npz"
     weights_file.save(original_network(seed=1), path)
     before = path.read_bytes()
-    def interrupted(file, **arrays):
+    def interrupted(file, arrays):
         file.write(b"partial")
         raise KeyboardInterrupt
-    monkeypatch.setattr(np, "savez", interrupted)
+    monkeypatch.setattr(npz, "write", interrupted)
     with pytest.raises(atomic.WriteInterrupted, match=f"^interrupted while saving; {path} was left as it was$"):
         weights_file.save(network, path)
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["w.npz"]
@@ -202,9 +202,9 @@ def test_empty_paths_are_refused_by_the_cli(capsys, option):
 
 
 def test_a_save_failing_at_the_end_is_rescued_in_one_line(tmp_path, capsys, rescue_folder, monkeypatch):
-    real_savez = np.savez
-    monkeypatch.setattr(np, "savez", lambda file, **a: disk_full(file) if "/out/" in written_path(file)
-                        else real_savez(file, **a))
+    real_write = npz.write
+    monkeypatch.setattr(npz, "write", lambda file, arrays: disk_full(file) if "/out/" in written_path(file)
+                        else real_write(file, arrays))
     (tmp_path / "out").mkdir()
     path = tmp_path / "out" / "w.npz"
     assert main([*FAST, "--save", str(path)]) == 1
@@ -219,14 +219,14 @@ def test_a_save_failing_at_the_end_is_rescued_in_one_line(tmp_path, capsys, resc
 
 SIGINT_WHILE_SAVING = textwrap.dedent("""
     import os, signal, sys
-    import numpy as np
+    from cnn import npz
     from cnn.cli import main
-    real_savez = np.savez
-    def savez(file, **arrays):
+    real_write = npz.write
+    def write(file, arrays):
         file.write(b"partial")
         os.kill(os.getpid(), signal.SIGINT)    # Ctrl-C, as the terminal sends it
-        real_savez(file, **arrays)
-    np.savez = savez
+        real_write(file, arrays)
+    npz.write = write
     sys.exit(main(["--epochs", "1", "--limit", "5", "--quiet", "--save", sys.argv[1]]))
 """)
 
@@ -314,7 +314,7 @@ def test_a_read_only_filesystem_is_refused_before_training(tmpfs, capsys):
 
 
 def test_a_failed_save_names_the_target_not_the_temporary_file(tmp_path, network, monkeypatch):
-    monkeypatch.setattr(np, "savez", disk_full)
+    monkeypatch.setattr(npz, "write", disk_full)
     with pytest.raises(atomic.WriteError) as error:
         weights_file.save(network, tmp_path / "w.npz")
     assert str(error.value) == f"{tmp_path / 'w.npz'}: No space left on device"

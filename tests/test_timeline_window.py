@@ -51,6 +51,13 @@ def test_keys_step_through_the_moments_and_the_kernels_follow(trained, qtbot):
     qtbot.waitUntil(lambda: np.array_equal(kernels_drawn(window), live), timeout=10000)
 
 
+def test_the_timeline_writes_a_step_as_the_captions_do(window):
+    bar = window.timeline
+    bar.show_moments((0, 4000, 12000), (0.0, 20.0, 60.0), (None, 0.995, 0.9975))
+    bar.chosen(12000, 60.0)
+    assert bar.label.text().startswith("step 12,000 · epoch 60.00 · ")   # as "shown as it was at step 12,000"
+
+
 def test_the_weights_over_time_are_drawn(trained, qtbot):
     window, folder, steps = trained
     window.tabs.setCurrentWidget(window.over_time_view)

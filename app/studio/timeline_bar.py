@@ -153,7 +153,7 @@ class TimelineBar(QWidget):
             return
         i = self.steps.index(self.shown) if self.shown in self.steps else 0
         accuracy = self.accuracies[i]
-        self.label.setText(f"step {self.shown} · epoch {self.positions[i]:.2f}"
+        self.label.setText(f"step {self.shown:,} · epoch {self.positions[i]:.2f}"
                            + (f" · {accuracy_text(accuracy)}" if accuracy is not None else ""))
 
     # -- what the user asks ----------------------------------------------------------------------
