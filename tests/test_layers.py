@@ -268,3 +268,16 @@ def test_one_units_template_in_a_near_square_grid_of_its_channels():
     np.testing.assert_array_equal(one.cells.reshape(6, 26, 26)[:5], weights[99].reshape(5, 26, 26))
     assert np.isnan(one.cells[1, 2]).all() and one.describe(1, 2, 0, 0) == ""
     assert one.describe(1, 1, 0, 1) == templates.describe(99, 4, 0, 1)
+
+
+def test_a_narrow_layer_picker_shows_its_titles_start_and_an_ellipsis(window, qtbot):
+    combo = window.layer_combo
+    qtbot.waitUntil(lambda: combo.count() == 7, timeout=20000)
+    title = combo.currentText()
+    combo.setMaximumWidth(10_000)
+    combo.resize(combo.sizeHint())
+    assert title.startswith("0 · Convolutional") and combo.shown_text() == title   # room enough: whole
+    combo.setMaximumWidth(120)    # as ComboRoom narrows it beside the tab names at 1024×768
+    combo.resize(120, combo.height())
+    shown = combo.shown_text()
+    assert shown.endswith("…") and title.startswith(shown[:-1]) and len(shown) < len(title)

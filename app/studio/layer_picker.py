@@ -5,7 +5,7 @@ convolution); a click asks the model (`requested`), and what it chose comes back
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QListWidget, QListWidgetItem
+from PySide6.QtWidgets import QComboBox, QListWidget, QListWidgetItem, QStyle, QStyleOptionComboBox, QStylePainter
 
 
 FEW_ROWS = 4    # a network summary short of room shows this many layers and scrolls, rather than its column
@@ -35,7 +35,8 @@ class LayerChoice(QObject):
 
 
 class LayerCombo(QComboBox):
-    """A drop-down of the layers."""
+    """A drop-down of the layers. Narrower than its title (ComboRoom in app/studio/workspaces.py keeps the
+    tab names their room) it shows the title's start and an ellipsis; the list shows each whole."""
 
     def __init__(self, choice: LayerChoice, parent=None):
         super().__init__(parent)
@@ -45,6 +46,21 @@ class LayerCombo(QComboBox):
         self.setSizeAdjustPolicy(QComboBox.AdjustToContents)
         choice.changed.connect(self._show)
         self.activated.connect(lambda row: choice.choose(row))
+
+    def shown_text(self) -> str:
+        """The current title as drawn: cut to the field's width, with an ellipsis."""
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        field = self.style().subControlRect(QStyle.CC_ComboBox, option, QStyle.SC_ComboBoxEditField, self)
+        return self.fontMetrics().elidedText(option.currentText, Qt.ElideRight, field.width())
+
+    def paintEvent(self, _event) -> None:
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        painter.drawComplexControl(QStyle.CC_ComboBox, option)
+        option.currentText = self.shown_text()
+        painter.drawControl(QStyle.CE_ComboBoxLabel, option)
 
     def _show(self, index: int) -> None:
         titles = [layer.title for layer in self.choice.layers]
