@@ -167,7 +167,7 @@ def test_a_failed_save_names_the_chosen_path_and_is_not_remembered(window, qtbot
         with qtbot.waitSignal(window.error_shown, timeout=10000) as blocker:
             window.save_weights(str(target))
         assert blocker.args[0].startswith(f"{target}: could not save the weights: ")
-        assert ".tmp" not in blocker.args[0]
+        assert ".tmp" not in blocker.args[0] and blocker.args[0].count(str(target)) == 1   # named once
     assert window.recent.paths() == []
 
 

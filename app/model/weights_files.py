@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from cnn import weights_file
+from cnn.atomic import WriteError
 from cnn.bridge import load_any
 from cnn.config import RunConfig
 from cnn.evaluation import accuracy_text, evaluate
@@ -73,8 +74,9 @@ class WeightsFiles:
         def save():
             try:
                 weights_file.save(studio.session.network, path)
-            except OSError as error:  # named by the chosen path: never the temporary file beside it
-                raise OSError(f"{path}: could not save the weights: {error.strerror or error}") from None
+            except OSError as error:  # named by the chosen path (once): never the temporary file beside it
+                reason = error.reason if isinstance(error, WriteError) else error.strerror or error
+                raise OSError(f"{path}: could not save the weights: {reason}") from None
             studio.emit("saved", path)
             studio.runs.changed_outside_runs(saved_to=path)
             studio.emit("message", f"Saved weights to {path}" + ("; training paused to save them (Space goes on)"
