@@ -312,8 +312,12 @@ def test_rename_delete_and_export(window, qtbot, tmp_path):
     panel = window.runs_panel
     [entry] = runs(window)
     panel.select(entry.path)
+    with qtbot.waitSignal(window.compare_view.shown, timeout=10000):
+        panel.set_ticked(entry.path)
+    qtbot.waitUntil(lambda: window.compare_view.ready() and window.compare_view.labels == [entry.info.name])
     panel.rename_selected("baseline")
     assert read_info(entry.path).name == "baseline" and panel._item(entry.path).text(RUN).startswith("baseline\n")
+    assert window.compare_view.labels == ["baseline"]   # the overlay's legend too
     target = tmp_path / "exported.csv"
     with qtbot.waitSignal(panel.message) as message:
         panel.export_selected(str(target))

@@ -245,6 +245,8 @@ class RunsPanel(QWidget):
             self.failed.emit(str(error))
             return
         self.update_run(str(path))
+        if path in self.ticked():   # the overlay's legend names it too
+            self.overlay_changed.emit(self.ticked())
 
     def delete_selected(self) -> None:
         path = self.selected_path()
