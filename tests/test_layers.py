@@ -7,6 +7,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from app.studio.views.health import HINT, NOT_RECORDED
 from app.studio.workspaces import reveal
 from app.widgets.plots import LogAxis
 from cnn.evaluation import evaluate
@@ -257,6 +258,13 @@ def test_health_records_reach_the_health_view(window, qtbot):
     assert len(x) == 40 and np.all(norms > 0)        # every step's norm
     assert view.norms_plot.titleLabel.text == "Gradient norm ‖∂E/∂θ‖ per step"
     np.testing.assert_allclose(10 ** view.norms["0.kernels"].curve.getData()[1], norms)
+    assert view.readout.text() == HINT
+    # an opened run brings its norms only: the hint says why the two plots below them are empty
+    with qtbot.waitSignal(window.worker.history, timeout=30000):
+        window.open_run(str(window.worker.run_folder))
+    qtbot.waitUntil(lambda: view.norms["0.kernels"].history.count == 40, timeout=10000)
+    assert not any(series.history.count for series in (*view.ratios.values(), *view.activations.values()))
+    assert view.readout.text() == f"{HINT} {NOT_RECORDED}"
 
 
 def test_one_units_template_in_a_near_square_grid_of_its_channels():

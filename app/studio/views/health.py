@@ -21,6 +21,7 @@ from app.widgets.plots import CurveReadout, DecadeRange, fit_legend, log_plot
 COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
            (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 HINT = "Hover over a plot to read its values."
+NOT_RECORDED = "A run keeps its gradient norms only: the two plots below fill as this network trains."
 NORM_COLUMNS, ACTIVATION_COLUMNS = 6, 4     # legend columns, at most
 NORMS_TITLE = "Gradient norm ‖∂E/∂θ‖ per step"
 # Short titles in 9 pt (what dead means is the plot's tooltip): one line of 676 px ("\n" is no line break in
@@ -51,6 +52,7 @@ class HealthView(QWidget):
         super().__init__(parent)
         self.graphics = pg.GraphicsLayoutWidget()
         self.readout = QLabel(HINT)
+        self.readout.setWordWrap(True)   # (the hint and a run's note are longer than a narrow panel)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics, 1)
@@ -201,6 +203,7 @@ class HealthView(QWidget):
             f"{NORMS_TITLE}:<br>exactly 0 since epoch {first.position:.2f}, which a log axis cannot draw"
         if self.norms_plot.titleLabel.text != title:   # a new title re-lays out the plot: only on a change
             self.norms_plot.setTitle(title, size=TITLE_SIZE)
+        self._show("")
         self.dirty = False
 
     def _series_of(self, plot) -> list:
@@ -210,4 +213,7 @@ class HealthView(QWidget):
         return [(series.name, *series.history.data(), pattern) for series in group.values()]
 
     def _show(self, text: str) -> None:
-        self.readout.setText(text or HINT)
+        """A readout, or the hint (and why two plots are empty beside a run's norms)."""
+        measured = (series.history.count for series in (*self.ratios.values(), *self.activations.values()))
+        norms_only = any(series.history.count for series in self.norms.values()) and not any(measured)
+        self.readout.setText(text or (f"{HINT} {NOT_RECORDED}" if norms_only else HINT))
