@@ -51,11 +51,17 @@ def test_keys_step_through_the_moments_and_the_kernels_follow(trained, qtbot):
     qtbot.waitUntil(lambda: np.array_equal(kernels_drawn(window), live), timeout=10000)
 
 
-def test_the_timeline_writes_a_step_as_the_captions_do(window):
+def test_the_timeline_writes_a_step_as_the_captions_do_and_its_buttons_stay_put(window, qtbot):
     bar = window.timeline
     bar.show_moments((0, 4000, 12000), (0.0, 20.0, 60.0), (None, 0.995, 0.9975))
+    bar.chosen(None, None)
+    qtbot.waitUntil(lambda: bar.isVisible() and bar.label.text() == "live · 3 moments")
+    bar.layout().activate()
+    forward = bar.forward.x()
     bar.chosen(12000, 60.0)
     assert bar.label.text().startswith("step 12,000 · epoch 60.00 · ")   # as "shown as it was at step 12,000"
+    bar.layout().activate()
+    assert bar.forward.x() == forward    # a longer label takes no room from the slider: ▶ does not jump
 
 
 def test_the_weights_over_time_are_drawn(trained, qtbot):

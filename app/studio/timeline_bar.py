@@ -61,8 +61,7 @@ class TimelineBar(QWidget):
         self.save_gif = QPushButton("GIF…")
         self.save_gif.setToolTip("Save the current view's animation through the moments as a GIF")
         self.label = QLabel()
-        self.label.setMinimumWidth(150)
-        self.label.setMaximumWidth(280)     # the window still fits 1024 px
+        self.label.setFixedWidth(280)   # the window still fits 1024 px; one width, so that ▶ stays where it is
         for widget in (self.back, self.forward, self.live, self.play, self.save_gif):
             widget.setFocusPolicy(Qt.NoFocus)
         for widget in (self.back, self.forward):
