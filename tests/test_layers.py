@@ -265,6 +265,9 @@ def test_health_records_reach_the_health_view(window, qtbot):
     qtbot.waitUntil(lambda: view.norms["0.kernels"].history.count == 40, timeout=10000)
     assert not any(series.history.count for series in (*view.ratios.values(), *view.activations.values()))
     assert view.readout.text() == f"{HINT} {NOT_RECORDED}"
+    view._show("0.kernels at epoch 1.00: 0.123")    # a value read under the pointer: a redraw leaves it
+    view.redraw()
+    assert view.readout.text() == "0.kernels at epoch 1.00: 0.123"
 
 
 def test_one_units_template_in_a_near_square_grid_of_its_channels():

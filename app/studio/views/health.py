@@ -203,7 +203,8 @@ class HealthView(QWidget):
             f"{NORMS_TITLE}:<br>exactly 0 since epoch {first.position:.2f}, which a log axis cannot draw"
         if self.norms_plot.titleLabel.text != title:   # a new title re-lays out the plot: only on a change
             self.norms_plot.setTitle(title, size=TITLE_SIZE)
-        self._show("")
+        if self.readout.text().startswith(HINT):   # (a value read under the pointer stays)
+            self._show("")
         self.dirty = False
 
     def _series_of(self, plot) -> list:
