@@ -259,9 +259,14 @@ def test_health_records_reach_the_health_view(window, qtbot):
     assert view.norms_plot.titleLabel.text == "Gradient norm ‖∂E/∂θ‖ per step"
     np.testing.assert_allclose(10 ** view.norms["0.kernels"].curve.getData()[1], norms)
     assert view.readout.text() == HINT
-    # an opened run brings its norms only: the hint says why the two plots below them are empty
+    # an opened run brings its norms only: the hint says why the two plots below them are empty (opened in
+    # place of a fresh network: the run's own network, still shown, keeps the ratios it was measured with)
+    folder = str(window.worker.run_folder)
+    window.reset()
+    qtbot.waitUntil(lambda: window.worker.run_folder is None and not view.norms["0.kernels"].history.count,
+                    timeout=20000)
     with qtbot.waitSignal(window.worker.history, timeout=30000):
-        window.open_run(str(window.worker.run_folder))
+        window.open_run(folder)
     qtbot.waitUntil(lambda: view.norms["0.kernels"].history.count == 40, timeout=10000)
     assert not any(series.history.count for series in (*view.ratios.values(), *view.activations.values()))
     assert view.readout.text() == f"{HINT} {NOT_RECORDED}"
