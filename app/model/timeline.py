@@ -152,7 +152,7 @@ class Timeline:
         if step == self.results_step:
             return
         if step not in self._evaluations and self.studio.workspace != "results":
-            if self.results_step is not UNKNOWN:   # the predictions the views have are another moment's
+            if self.results_step != UNKNOWN:   # the predictions the views have are another moment's
                 self.studio.emit("test_predictions", None)
                 self.results_step = UNKNOWN
             return

@@ -215,6 +215,9 @@ class HealthView(QWidget):
 
     def _show(self, text: str) -> None:
         """A readout, or the hint (and why two plots are empty beside a run's norms)."""
+        self.readout.setText(text or self._hint())
+
+    def _hint(self) -> str:
         measured = (series.history.count for series in (*self.ratios.values(), *self.activations.values()))
         norms_only = any(series.history.count for series in self.norms.values()) and not any(measured)
-        self.readout.setText(text or (f"{HINT} {NOT_RECORDED}" if norms_only else HINT))
+        return f"{HINT} {NOT_RECORDED}" if norms_only else HINT
