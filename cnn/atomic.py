@@ -4,7 +4,9 @@ which are never links), a replaced file keeps its mode (and owner), a new file g
 and a path that is not a regular file is refused, never replaced."""
 from __future__ import annotations
 
+import io
 import os
+import random
 import secrets
 import signal
 import stat
@@ -15,6 +17,16 @@ from pathlib import Path
 from typing import BinaryIO, Callable
 
 from .files import kind
+
+# Each write's system calls hand the GIL to the training thread and back: a run's files, rewritten every
+# epoch on the recorder's thread, make as few as they can. Their folder is written by one process at a time
+# (the run's lock), so the temporary files a killed writer left there are cleared at this process's first
+# write of each file (follow_links=False); a file saved anywhere else, at every write.
+_swept: set[str] = set()
+_names = random.Random(os.urandom(16))            # temporary files' names
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _names.seed(os.urandom(16)))
+
 
 class WriteError(OSError):
     """A file that could not be written; str() names the path and the reason."""
@@ -37,27 +49,7 @@ def writable_target(path, follow_links: bool = True, tried: bool = True) -> Path
     WriteError when it cannot be written: an empty path, a folder, a device or other non-regular
     file (a symbolic link too, with follow_links=False), a missing folder, a folder this process may
     not write in (tried, not guessed; tried=False leaves that to the caller's own first write)."""
-    text = os.fspath(path)
-    if not text:
-        raise WriteError(path, "the path is empty")
-    if follow_links:
-        target = Path(os.path.realpath(text))
-        if target.is_symlink():
-            raise WriteError(path, "is a symbolic link that never reaches a file (a loop)")
-    else:
-        folder, name = os.path.split(os.path.abspath(text))
-        target = Path(os.path.realpath(folder)) / name
-    if not target.parent.is_dir():
-        raise WriteError(path, f"{target.parent} is not a folder" if target.parent.exists()
-                         else f"the folder {target.parent} does not exist")
-    try:
-        mode = (os.stat if follow_links else os.lstat)(target).st_mode
-    except FileNotFoundError:
-        mode = None
-    except OSError as error:
-        raise WriteError(path, error.strerror or str(error)) from None
-    if mode is not None and not stat.S_ISREG(mode):
-        raise WriteError(path, f"is {kind(mode)}, not a file; it is left alone")
+    target, _ = _target(path, follow_links)
     if tried:
         try:
             descriptor, probe = _create_beside(target)
@@ -66,6 +58,31 @@ def writable_target(path, follow_links: bool = True, tried: bool = True) -> Path
         except OSError as error:
             raise _not_writable(path, target, error) from None
     return target
+
+
+def _target(path, follow_links: bool) -> tuple[Path, os.stat_result | None]:
+    """writable_target()'s file, untried, and its status (None: it does not exist yet)."""
+    text = os.fspath(path)
+    if not text:
+        raise WriteError(path, "the path is empty")
+    if follow_links:
+        target = Path(os.path.realpath(text))
+        if target.is_symlink():
+            raise WriteError(path, "is a symbolic link that never reaches a file (a loop)")
+    else:   # (the folder's path is not resolved: the system finds the same folder, with no lstat of each part)
+        target = Path(os.path.abspath(text))
+    if not target.parent.is_dir():
+        raise WriteError(path, f"{target.parent} is not a folder" if target.parent.exists()
+                         else f"the folder {target.parent} does not exist")
+    try:
+        status = (os.stat if follow_links else os.lstat)(target)
+    except FileNotFoundError:
+        return target, None
+    except OSError as error:
+        raise WriteError(path, error.strerror or str(error)) from None
+    if not stat.S_ISREG(status.st_mode):
+        raise WriteError(path, f"is {kind(status.st_mode)}, not a file; it is left alone")
+    return target, status
 
 
 def _not_writable(path, target: Path, error: OSError) -> WriteError:
@@ -83,16 +100,19 @@ def write_atomically(path, write: Callable[[BinaryIO], None], *, sync: bool = Tr
     process loses nothing the kernel has): for files rewritten often whose writer syncs them
     now and then (a run's checkpoints, cnn.runs.recorder). follow_links=False refuses a symbolic
     link at `path` (WriteError) instead of writing through it."""
-    target = writable_target(path, follow_links, tried=False)   # the temporary file is the try (a run's files
-    _remove_orphans(target)                                      # are written every epoch: one file less each)
+    target, old = _target(path, follow_links)   # untried: the temporary file is the try
+    if follow_links or str(target) not in _swept:
+        _remove_orphans(target)
+        if not follow_links:
+            _swept.add(str(target))
     try:
         descriptor, temporary = _create_beside(target)
     except OSError as error:
         raise _not_writable(path, target, error) from None
     replaced = False
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            _keep_mode_and_owner(target, file.fileno())
+    try:   # (a buffer size given: no question whether the file is a terminal, one system call less)
+        with os.fdopen(descriptor, "wb", buffering=io.DEFAULT_BUFFER_SIZE) as file:
+            _keep_mode_and_owner(old, file.fileno())
             write(file)
             file.flush()
             if sync:
@@ -142,9 +162,10 @@ def rescue_folders() -> list[Path]:
 
 
 def _create_beside(target: Path) -> tuple[int, str]:
-    """A new temporary file next to `target`, created with mode 0666 so the umask applies."""
+    """A new temporary file next to `target`, created with mode 0666 so the umask applies. (O_EXCL: a name
+    taken is never opened, whoever guessed it; the generator's seed came from the system's.)"""
     for _ in range(100):
-        temporary = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        temporary = target.parent / f".{target.name}.{os.getpid()}.{_names.getrandbits(32):08x}.tmp"
         try:
             return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), str(temporary)
         except FileExistsError:
@@ -152,10 +173,9 @@ def _create_beside(target: Path) -> tuple[int, str]:
     raise FileExistsError(f"no free temporary file name beside {target}")
 
 
-def _keep_mode_and_owner(target: Path, descriptor: int) -> None:
-    try:
-        old = os.stat(target)
-    except FileNotFoundError:
+def _keep_mode_and_owner(old: os.stat_result | None, descriptor: int) -> None:
+    """The replaced file's (`old`'s) mode and owner for the new one; None: a new file, the umask's mode."""
+    if old is None:
         return
     os.fchmod(descriptor, stat.S_IMODE(old.st_mode))
     if hasattr(os, "fchown") and (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):

@@ -111,14 +111,28 @@ def not_a_file(path) -> str | None:
     return None if stat.S_ISREG(mode) else f"is {kind(mode)}, not a file"
 
 
+def stamp(path) -> tuple | None:
+    """What tells one version of a file from the next written in its place (each is a new inode, as
+    cnn.atomic writes them): its inode, modification time and size. None when it cannot be read."""
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return None
+    return status.st_ino, status.st_mtime_ns, status.st_size
+
+
 def link_or_copy(source: Path, target: Path) -> None:
     """`target` becomes the same file as `source`, atomically: a hard link (a copy where links cannot
     be made). `source` is only ever replaced by a rename, never written in place, so sharing its
     inode is safe, and costs no copy."""
     temporary = target.with_name(f".{target.name}.{os.getpid()}.link.tmp")
-    temporary.unlink(missing_ok=True)
     try:
-        os.link(source, temporary, follow_symlinks=False)
+        try:
+            os.link(source, temporary, follow_symlinks=False)
+        except FileExistsError:   # left by an earlier try of this process that failed before its rename
+            temporary.unlink()
+            os.link(source, temporary, follow_symlinks=False)
     except OSError:
+        temporary.unlink(missing_ok=True)
         shutil.copyfile(source, temporary, follow_symlinks=False)
     os.replace(temporary, target)

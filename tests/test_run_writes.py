@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import checkpoints_fail_from
 
-import cnn.runs.recorder as recorder_module
+import cnn.runs.runfile as runfile
 from cnn.checkpoint import load_checkpoint
 from cnn.config import RunConfig
 from cnn.runs.metrics import METRICS_FILE, read_records
@@ -78,7 +78,7 @@ def test_training_goes_on_while_an_epochs_files_are_written(tmp_path, raw_mnist,
     """The first epoch's run.json is held back: the next epoch's steps are recorded meanwhile, the
     checkpoint of epoch 1 is the one on disk once released, and flush() waits for it."""
     held, release = threading.Event(), threading.Event()
-    write_info, threads = recorder_module.write_info, []
+    write_info, threads = runfile.write_info, []
 
     def slow_write_info(folder, info, sync=True):
         threads.append(threading.current_thread().name)
@@ -86,7 +86,7 @@ def test_training_goes_on_while_an_epochs_files_are_written(tmp_path, raw_mnist,
             held.set()
             release.wait(60)        # (written on the training thread, it would hold training up that long)
         write_info(folder, info, sync=sync)
-    monkeypatch.setattr(recorder_module, "write_info", slow_write_info)
+    monkeypatch.setattr(runfile, "write_info", slow_write_info)   # (RunFile writes with it)
     session = Session(CONFIG, raw_mnist)
     recorder = RunRecorder.start(tmp_path, session, 3, source="bundled MNIST")
     records = session.run(3)

@@ -223,6 +223,24 @@ def test_a_rename_while_recording_is_kept(tmp_path, raw_mnist):
     assert info.name == "renamed meanwhile" and info.epochs_done == 2 and info.status == "finished"
 
 
+def test_run_json_is_read_back_only_when_another_writer_replaced_it(tmp_path, monkeypatch, raw_mnist):
+    """The recorder asks run.json's name at every epoch (a rename while recording stays): it reads the file
+    only when it is not the one it wrote, also after a rename to a name of the same length."""
+    import cnn.runs.runfile as runfile
+    from cnn.runs.store import rename
+    reads = []
+    real_read = runfile.read_info
+    monkeypatch.setattr(runfile, "read_info", lambda folder: (reads.append(folder), real_read(folder))[1])
+    session = Session(RunConfig(epochs=1, limit=10), raw_mnist)
+    run_file = runfile.RunFile(tmp_path)
+    run_file.write(runfile.new_info("name A", session.config, session.network.architecture(), "bundled MNIST", 1))
+    assert [run_file.name("?") for _ in range(3)] == ["name A"] * 3 and reads == []
+    rename(tmp_path, "name B")
+    assert run_file.name("?") == "name B" and len(reads) == 1
+    (tmp_path / runfile.RUN_FILE).unlink()
+    assert run_file.name("gone") == "gone"
+
+
 def test_epochs_are_written_without_fsync_and_made_durable_every_minute_and_at_the_end(tmp_path, raw_mnist,
                                                                                      monkeypatch):
     import cnn.runs.recorder as recorder_module

@@ -79,6 +79,23 @@ def test_the_left_panel_never_scrolls_sideways(qtbot):
     assert area.horizontalScrollBar().value() == 0
 
 
+def test_the_left_panel_widens_when_a_nested_label_grows(qtbot):
+    """A label deep in the panel's layouts lengthens (a button's text, a note): the area asks for the width."""
+    from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+    from app.widgets.fit_width import WidthFittingScrollArea
+    content, row = QWidget(), QWidget()
+    label = QLabel("lr")
+    QHBoxLayout(row).addWidget(label)
+    QVBoxLayout(content).addWidget(row)
+    area = WidthFittingScrollArea(content)
+    qtbot.addWidget(area)
+    area.show()
+    qtbot.waitExposed(area)
+    before = area.minimumWidth()
+    label.setText("a learning rate far longer than the panel was made for")
+    qtbot.waitUntil(lambda: area.minimumWidth() >= area.needed_width() > before)
+
+
 def test_every_preset_comes_back_from_the_panel_as_cnn_train_runs_it(qtbot):
     """The panel holds every training setting a preset has (digits and modern reshuffle every epoch, the
     original keeps the stored order): Start trains what cnn-train --preset trains."""

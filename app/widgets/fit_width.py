@@ -18,9 +18,12 @@ class WidthFittingScrollArea(QScrollArea):
         bar = self.horizontalScrollBar()
         bar.valueChanged.connect(lambda value: value and bar.setValue(0))
         self._watcher = _LayoutWatcher(self)
-        content.installEventFilter(self._watcher)
-        for child in content.findChildren(QWidget):  # a child's layout change reaches its own parent first
-            child.installEventFilter(self._watcher)
+        # A child's changed size reaches the widget whose layout holds it first, as a LayoutRequest: only
+        # widgets with a layout are watched (the rest, labels and buttons, had every paint and enabling filtered
+        # in Python, a hundred events each time a run starts or stops, on the thread whose GIL training needs).
+        for widget in (content, *content.findChildren(QWidget)):
+            if widget.layout() is not None:
+                widget.installEventFilter(self._watcher)
         content.layout().activate()
         self.fit()
 

@@ -71,9 +71,19 @@ def is_early(step: int, steps_per_epoch: int) -> bool:
 def folder_problem(run_folder: Path) -> str | None:
     """What is wrong with the run's moments folder for writing: a link (a write would follow it out of the
     run) or something that is not a folder. None when it is a folder or absent. Never opens anything."""
+    return _problem(_mode(run_folder))
+
+
+def _mode(run_folder: Path) -> int | None:
+    """The moments folder's own mode (a link's, not its target's); None when it is absent."""
     try:
-        mode = os.lstat(Path(run_folder) / MOMENTS).st_mode
+        return os.lstat(Path(run_folder) / MOMENTS).st_mode
     except FileNotFoundError:
+        return None
+
+
+def _problem(mode: int | None) -> str | None:
+    if mode is None:
         return None
     if stat.S_ISLNK(mode):
         return f"{MOMENTS} is a symbolic link; a run folder's files must be its own"
@@ -117,12 +127,13 @@ def share_moment(run_folder: Path, checkpoint: Path, step: int) -> Path:
 
 def _folder(run_folder: Path) -> Path:
     """The run's moments folder, made if missing; refused if it is not the run's own folder."""
-    folder = Path(run_folder) / MOMENTS
-    problem = folder_problem(run_folder)
+    folder, mode = Path(run_folder) / MOMENTS, _mode(run_folder)
+    problem = _problem(mode)
     if problem is not None:
         raise OSError(f"{run_folder}: {problem}")
     try:
-        folder.mkdir(exist_ok=True)
+        if mode is None:   # (one look at it a moment, every epoch: no second)
+            folder.mkdir(exist_ok=True)
     except OSError as error:
         raise OSError(f"{folder}: the moments folder cannot be made ({error.strerror or error})") from None
     return folder

@@ -32,7 +32,7 @@ from .board import RunBoard
 from .lock import RunBusy, RunLock, busy, is_live
 from .metrics import METRICS_FILE, MetricsWriter, truncate_to_epoch
 from .moments import folder_problem, header_entry, is_early, moment_later, prune_for_resume, share_moment
-from .runfile import RunInfo, new_info, read_info, write_info
+from .runfile import RunFile, RunInfo, new_info, read_info
 from .store import BEST, LAST, RunStore, member_problem
 from .writes import Writes
 
@@ -73,7 +73,8 @@ class RunRecorder:
         self._last_step: StepRecord | None = None   # the newest step recorded, while its epoch has not ended
         self._writes = Writes()      # the moments, checkpoints and run.json of the epochs, in order (cnn.runs.writes)
         self._written = info         # run.json's info for the newest epoch whose checkpoint is written (its name too)
-        write_info(self.folder, self.info)
+        self._run_file = RunFile(self.folder)   # run.json, written (its name read back only if renamed meanwhile)
+        self._run_file.write(self.info)
         log.info("recording the run in %s", self.folder)
 
     @classmethod
@@ -169,8 +170,8 @@ class RunRecorder:
             share_moment(self.folder, self.folder / LAST, step)
             if improved:
                 files.link_or_copy(self.folder / LAST, self.folder / BEST)
-            self._written = written = info.with_changes(name=self._name_on_disk())
-            write_info(self.folder, written, sync=sync)
+            self._written = written = info.with_changes(name=self._run_file.name(self.info.name))
+            self._run_file.write(written, sync=sync)
         self._writes.submit(write_epoch)
 
     def _holds(self, record: StepRecord) -> bool:
@@ -199,13 +200,6 @@ class RunRecorder:
     def writing(self) -> bool:
         """Whether an epoch's files are still being written (run.json is the one before until then)."""
         return self._writes.pending
-
-    def _name_on_disk(self) -> str:
-        """The run's name as run.json has it: a rename while recording (the studio's Runs panel) stays."""
-        try:
-            return read_info(self.folder).name
-        except (OSError, ValueError):
-            return self.info.name
 
     def close(self) -> str:
         """End the recording: finished if every planned epoch is done, else interrupted, with a checkpoint
@@ -237,9 +231,10 @@ class RunRecorder:
             for path in (self.folder / LAST, self.folder / BEST):   # not fsynced yet (run.json syncs the folder)
                 sync_path(path)
             status = "finished" if self.info.epochs_done >= self.info.epochs_planned else "interrupted"
-            self.info = self.info.with_changes(status=status, pid=None, name=self._name_on_disk(), **within)
+            name = self._run_file.name(self.info.name)
+            self.info = self.info.with_changes(status=status, pid=None, name=name, **within)
             try:
-                write_info(self.folder, self.info)
+                self._run_file.write(self.info)
             except OSError as failure:
                 error = error or failure
         finally:

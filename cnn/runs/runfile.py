@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..config import RunConfig
-from .. import jsonfile
+from .. import files, jsonfile
 from ..atomic import MAX_PID, write_atomically
 from ..ranges import RANGES
 
@@ -75,6 +75,30 @@ def write_info(folder: Path, info: RunInfo, sync: bool = True) -> None:
     """Replace folder/run.json atomically: a reader sees the old file or the new, never a mixture."""
     text = json.dumps(info.as_json(), indent=1).encode("utf-8")
     write_atomically(Path(folder) / RUN_FILE, lambda file: file.write(text), sync=sync, follow_links=False)
+
+
+class RunFile:
+    """A run's run.json as its recorder keeps it: written, and its name (which the studio's Runs panel may change
+    while the run records) read back only when the file is no longer the one written here. Reading it every
+    epoch was eight system calls on the recorder's thread, each handing the GIL to training and back."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._written: tuple = (None, None)   # (files.stamp of run.json as written here, the name in it)
+
+    def write(self, info: RunInfo, sync: bool = True) -> None:
+        write_info(self.folder, info, sync=sync)
+        self._written = (files.stamp(self.folder / RUN_FILE), info.name)
+
+    def name(self, otherwise: str) -> str:
+        """The name run.json has; `otherwise` when it cannot be read."""
+        stamp, name = self._written
+        if stamp is not None and files.stamp(self.folder / RUN_FILE) == stamp:
+            return name
+        try:
+            return read_info(self.folder).name
+        except (OSError, ValueError):
+            return otherwise
 
 
 def read_info(folder: Path) -> RunInfo:
