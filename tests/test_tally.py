@@ -35,3 +35,18 @@ def test_histogram_counts_as_numpy_does(values, bins):
     counts, edges = tally.histogram(values, bins)
     assert np.array_equal(edges, expected[1])
     assert np.array_equal(counts, expected[0]) and counts.sum() == values.size
+
+
+@pytest.mark.parametrize("values", edge_cases())
+def test_extent_is_numpys_min_max_sum_and_squares(values):
+    low, high, total, squares = tally.extent(values)
+    assert (low, high) == (values.min(), values.max())
+    scale = np.abs(values).sum()
+    assert abs(total - values.sum()) <= 1e-12 * scale and squares == pytest.approx(np.dot(values, values), rel=1e-12)
+
+
+@pytest.mark.parametrize("odd", [np.nan, np.inf, -np.inf])
+def test_extent_with_a_nan_or_an_infinity_answers_as_numpy(odd):
+    values = np.array([0.5, odd, -2.0, 3.0])
+    expected = (values.min(), values.max(), values.sum(), np.dot(values, values))
+    np.testing.assert_array_equal(tally.extent(values), expected)

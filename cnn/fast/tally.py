@@ -41,10 +41,37 @@ def _crc32c(data, table):
     return crc ^ np.uint32(0xFFFFFFFF)
 
 
-def histogram(values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
+def extent(values: np.ndarray) -> tuple[float, float, float, float]:
+    """(min, max, sum, sum of squares) of float64 values, in one pass over them with numba (numpy makes four;
+    its sum adds pairwise, this one in order: the last digits may differ). A NaN or an infinity among them:
+    numpy's answers, as numpy gives them."""
+    if AVAILABLE and values.size:
+        low, high, total, squares = _extent(values)
+        if np.isfinite(total) and np.isfinite(squares):
+            return float(low), float(high), float(total), float(squares)
+    return float(values.min()), float(values.max()), float(values.sum(dtype=np.float64)), float(np.dot(values, values))
+
+
+@_compiled
+def _extent(values):
+    low = high = values[0]
+    total = squares = 0.0
+    for x in values:
+        if x < low:
+            low = x
+        elif x > high:
+            high = x
+        total += x
+        squares += x * x
+    return low, high, total, squares
+
+
+def histogram(values: np.ndarray, bins: int, low: float | None = None,
+              high: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """np.histogram(values, bins, range=(min, max)) of float64 values (min == max: the range ±0.5 about
-    it, as numpy takes it): (counts, edges)."""
-    low, high = float(values.min()), float(values.max())
+    it, as numpy takes it): (counts, edges). `low`, `high`: their min and max, when known."""
+    if low is None or high is None:
+        low, high = float(values.min()), float(values.max())
     if not AVAILABLE:
         return np.histogram(values, bins=bins, range=(low, high) if low < high else None)
     if low == high:
