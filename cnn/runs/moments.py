@@ -132,7 +132,7 @@ def _folder(run_folder: Path) -> Path:
     if problem is not None:
         raise OSError(f"{run_folder}: {problem}")
     try:
-        if mode is None:   # (one look at it a moment, every epoch: no second)
+        if mode is None:   # (absent only at the first moment: no mkdir and its stat at every epoch)
             folder.mkdir(exist_ok=True)
     except OSError as error:
         raise OSError(f"{folder}: the moments folder cannot be made ({error.strerror or error})") from None
