@@ -174,6 +174,8 @@ def test_damaged_run_json_is_listed_with_its_reason(tmp_path, content, reason):
     ("epochs_done", -2, "run.json: epochs_done must be a whole number"),
     ("best_test_accuracy", 7, "run.json: best_test_accuracy must be a fraction"),
     ("name", None, "run.json: name must be a text"),
+    ("name", "n" * 1001, "run.json: name must be a text of at most 1,000 characters"),
+    ("data", "/" + "d" * 4096, "run.json: data must be a text of at most 4,096 characters"),
 ])
 def test_bad_fields_of_run_json_are_named(tmp_path, field, value, reason):
     folder = make_run(tmp_path)
@@ -182,6 +184,17 @@ def test_bad_fields_of_run_json_are_named(tmp_path, field, value, reason):
     (folder / "run.json").write_text(json.dumps(fields))
     entry = inspect(folder)
     assert not entry.openable and entry.reason.startswith(reason)
+
+
+def test_a_run_trained_on_data_at_a_long_path_reads_back(tmp_path):
+    """A --data path of over a thousand characters (a valid one: ././… repeated) made a run its own
+    listing called unreadable ('data must be a text')."""
+    folder = make_run(tmp_path)
+    fields = json.loads((folder / "run.json").read_text())
+    fields["data"] = "/tmp/" + "./" * 520 + "mnist.npz"
+    (folder / "run.json").write_text(json.dumps(fields))
+    entry = inspect(folder)
+    assert entry.openable and entry.info.data == fields["data"]
 
 
 def test_a_run_json_larger_than_a_megabyte_is_not_read(tmp_path):

@@ -65,6 +65,9 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+MAX_PATH = 4096   # characters of a path (Linux's PATH_MAX; longer ones no file can be opened by)
+
+
 def new_info(name: str, config: RunConfig, architecture: list, data: str, epochs_planned: int) -> RunInfo:
     stamp = now()
     return RunInfo(name, config, architecture, data, "running", stamp, stamp, epochs_planned, 0, None, None,
@@ -125,13 +128,16 @@ def _parse(fields: dict) -> RunInfo:
         if not ok(fields.get(name)):
             raise RunFileError(f"{RUN_FILE}: {name} must be {expected}, not {str(fields.get(name))[:60]!r}")
         return fields.get(name)
-    def text(value):
-        return isinstance(value, str) and len(value) <= 1000
+    def text(value, most=1000):
+        return isinstance(value, str) and len(value) <= most
+
+    def path(value):   # the data's path: as long as the system allows one (a longer --data made runs unreadable)
+        return text(value, MAX_PATH)
 
     def count(value):
         return _whole(value) and 0 <= value <= MAX_EPOCHS
     epochs = f"a whole number from 0 to {MAX_EPOCHS}"
-    name = need("name", text, "a text")
+    name = need("name", text, "a text of at most 1,000 characters")
     settings = need("settings", lambda v: isinstance(v, dict), "an object")
     try:
         config = RunConfig.from_dict(settings)
@@ -141,7 +147,7 @@ def _parse(fields: dict) -> RunInfo:
     best = need("best_test_accuracy", lambda v: v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)
                                                               and math.isfinite(v) and 0 <= v <= 1),
                 "a fraction from 0 to 1 or null")
-    return RunInfo(name, config, architecture, need("data", text, "a text"),
+    return RunInfo(name, config, architecture, need("data", path, f"a text of at most {MAX_PATH:,} characters"),
                    need("status", lambda v: v in STATUSES, f"one of {list(STATUSES)}"),
                    need("created", text, "a date"), need("updated", text, "a date"),
                    need("epochs_planned", count, epochs), need("epochs_done", count, epochs),
