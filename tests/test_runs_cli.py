@@ -224,21 +224,60 @@ def test_a_rename_while_recording_is_kept(tmp_path, raw_mnist):
 
 
 def test_run_json_is_read_back_only_when_another_writer_replaced_it(tmp_path, monkeypatch, raw_mnist):
-    """The recorder asks run.json's name at every epoch (a rename while recording stays): it reads the file
-    only when it is not the one it wrote, also after a rename to a name of the same length."""
+    """The recorder writes run.json under the name the file has (a rename while recording stays): it reads
+    the file only when it is not the one it wrote, also after another process's rename to a name as long."""
     import cnn.runs.runfile as runfile
     from cnn.runs.store import rename
     reads = []
     real_read = runfile.read_info
     monkeypatch.setattr(runfile, "read_info", lambda folder: (reads.append(folder), real_read(folder))[1])
     session = Session(RunConfig(epochs=1, limit=10), raw_mnist)
+    info = runfile.new_info("name A", session.config, session.network.architecture(), "bundled MNIST", 3)
     run_file = runfile.RunFile(tmp_path)
-    run_file.write(runfile.new_info("name A", session.config, session.network.architecture(), "bundled MNIST", 1))
-    assert [run_file.name("?") for _ in range(3)] == ["name A"] * 3 and reads == []
-    rename(tmp_path, "name B")
-    assert run_file.name("?") == "name B" and len(reads) == 1
-    (tmp_path / runfile.RUN_FILE).unlink()
-    assert run_file.name("gone") == "gone"
+    run_file.write(info)
+    reads.clear()
+    assert [run_file.write(info.with_changes(epochs_done=n)).name for n in (1, 2)] == ["name A"] * 2 and not reads
+    runfile.write_info(tmp_path, info.with_changes(name="name B"))      # as cnn-runs rename, another process
+    assert run_file.write(info.with_changes(epochs_done=3)).name == "name B" and len(reads) == 1
+    assert rename(tmp_path, "name C").name == "name C"                 # this process: through the recorder's file
+    reads.clear()
+    assert run_file.write(info.with_changes(status="finished")).name == "name C" and not reads
+    assert read_info(tmp_path).name == "name C" and read_info(tmp_path).status == "finished"
+    run_file.close()
+    assert runfile.RunFile.recording(tmp_path) is None
+
+
+def test_a_rename_while_the_recorder_writes_run_json_waits_for_it_and_stays(tmp_path, monkeypatch, raw_mnist):
+    """A rename (the Runs panel's) at the moment the recorder writes run.json: the recorder's write, which took
+    the old name, overwrote the rename, or the rename overwrote the finished status with 'running'."""
+    import threading
+    import cnn.runs.runfile as runfile
+    from cnn.runs.store import rename
+    session = Session(RunConfig(epochs=1, limit=10), raw_mnist)
+    info = runfile.new_info("old", session.config, session.network.architecture(), "bundled MNIST", 1)
+    run_file = runfile.RunFile(tmp_path)
+    run_file.write(info)
+    inside, release = threading.Event(), threading.Event()
+    real_write = runfile.write_info
+
+    def held_write(folder, written, sync=True):
+        if written.status == "finished":
+            inside.set()
+            release.wait(30)
+        real_write(folder, written, sync)
+    monkeypatch.setattr(runfile, "write_info", held_write)
+    closing = threading.Thread(target=lambda: run_file.write(info.with_changes(status="finished", epochs_done=1)))
+    closing.start()
+    assert inside.wait(30)
+    renaming = threading.Thread(target=lambda: rename(tmp_path, "new"))
+    renaming.start()
+    renaming.join(0.5)     # (without the lock it is done by now, and the held write then overwrites it)
+    release.set()
+    closing.join(30)
+    renaming.join(30)
+    final = read_info(tmp_path)
+    assert (final.name, final.status, final.epochs_done) == ("new", "finished", 1)
+    run_file.close()
 
 
 def test_epochs_are_written_without_fsync_and_made_durable_every_minute_and_at_the_end(tmp_path, raw_mnist,

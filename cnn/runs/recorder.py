@@ -73,8 +73,12 @@ class RunRecorder:
         self._last_step: StepRecord | None = None   # the newest step recorded, while its epoch has not ended
         self._writes = Writes()      # the moments, checkpoints and run.json of the epochs, in order (cnn.runs.writes)
         self._written = info         # run.json's info for the newest epoch whose checkpoint is written (its name too)
-        self._run_file = RunFile(self.folder)   # run.json, written (its name read back only if renamed meanwhile)
-        self._run_file.write(self.info)
+        self._run_file = RunFile(self.folder)   # run.json, and a rename made meanwhile (cnn.runs.store.rename)
+        try:
+            self._run_file.write(self.info)
+        except BaseException:
+            self._run_file.close()
+            raise
         log.info("recording the run in %s", self.folder)
 
     @classmethod
@@ -170,8 +174,7 @@ class RunRecorder:
             share_moment(self.folder, self.folder / LAST, step)
             if improved:
                 files.link_or_copy(self.folder / LAST, self.folder / BEST)
-            self._written = written = info.with_changes(name=self._run_file.name(self.info.name))
-            self._run_file.write(written, sync=sync)
+            self._written = self._run_file.write(info, sync=sync)   # under the name run.json has
         self._writes.submit(write_epoch)
 
     def _holds(self, record: StepRecord) -> bool:
@@ -231,13 +234,13 @@ class RunRecorder:
             for path in (self.folder / LAST, self.folder / BEST):   # not fsynced yet (run.json syncs the folder)
                 sync_path(path)
             status = "finished" if self.info.epochs_done >= self.info.epochs_planned else "interrupted"
-            name = self._run_file.name(self.info.name)
-            self.info = self.info.with_changes(status=status, pid=None, name=name, **within)
+            self.info = self.info.with_changes(status=status, pid=None, **within)
             try:
-                self._run_file.write(self.info)
+                self.info = self._run_file.write(self.info)
             except OSError as failure:
                 error = error or failure
         finally:
+            self._run_file.close()
             self._lock.release()
             self._lock = None
         if error is not None and not self.failed:

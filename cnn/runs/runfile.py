@@ -7,6 +7,7 @@ import json
 import math
 import os
 import socket
+import threading
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -81,20 +82,47 @@ def write_info(folder: Path, info: RunInfo, sync: bool = True) -> None:
 
 
 class RunFile:
-    """A run's run.json as its recorder keeps it: written, and its name (which the studio's Runs panel may change
-    while the run records) read back only when the file is no longer the one written here. Reading it every
-    epoch was eight system calls on the recorder's thread, each handing the GIL to training and back."""
+    """A run's run.json as its recorder keeps it. Each write takes the name the file has (the studio's Runs panel
+    may rename the run while it records), and a rename made in this process while the run records goes through
+    here (cnn.runs.store.rename), under one lock: neither can overwrite the other. The file is read back only
+    when it is no longer the one written here (reading it every epoch was eight system calls on the recorder's
+    thread, each handing the GIL to training and back). close() ends that."""
+    _live: dict[str, "RunFile"] = {}    # the run folders recorded in this process, by their absolute path
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
+        self._key = os.path.abspath(self.folder)
+        self._lock = threading.Lock()
         self._written: tuple = (None, None)   # (files.stamp of run.json as written here, the name in it)
+        RunFile._live[self._key] = self
 
-    def write(self, info: RunInfo, sync: bool = True) -> None:
+    @classmethod
+    def recording(cls, folder: Path) -> "RunFile | None":
+        """The RunFile of `folder` while this process records the run."""
+        return cls._live.get(os.path.abspath(folder))
+
+    def write(self, info: RunInfo, sync: bool = True) -> RunInfo:
+        """Writes `info` under the name run.json has (info's own when it cannot be read); returns what it wrote."""
+        with self._lock:
+            info = info.with_changes(name=self._name(info.name))
+            self._write(info, sync)
+            return info
+
+    def rename(self, name: str) -> RunInfo:
+        with self._lock:
+            info = read_info(self.folder).with_changes(name=name)
+            self._write(info, sync=True)
+            return info
+
+    def close(self) -> None:
+        if RunFile._live.get(self._key) is self:
+            del RunFile._live[self._key]
+
+    def _write(self, info: RunInfo, sync: bool) -> None:
         write_info(self.folder, info, sync=sync)
         self._written = (files.stamp(self.folder / RUN_FILE), info.name)
 
-    def name(self, otherwise: str) -> str:
-        """The name run.json has; `otherwise` when it cannot be read."""
+    def _name(self, otherwise: str) -> str:
         stamp, name = self._written
         if stamp is not None and files.stamp(self.folder / RUN_FILE) == stamp:
             return name
