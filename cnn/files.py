@@ -124,15 +124,23 @@ def stamp(path) -> tuple | None:
 def link_or_copy(source: Path, target: Path) -> None:
     """`target` becomes the same file as `source`, atomically: a hard link (a copy where links cannot
     be made). `source` is only ever replaced by a rename, never written in place, so sharing its
-    inode is safe, and costs no copy."""
+    inode is safe, and costs no copy. An OSError names `target`, and no temporary file of it stays."""
     temporary = target.with_name(f".{target.name}.{os.getpid()}.link.tmp")
     try:
         try:
-            os.link(source, temporary, follow_symlinks=False)
-        except FileExistsError:   # left by an earlier try of this process that failed before its rename
-            temporary.unlink()
-            os.link(source, temporary, follow_symlinks=False)
-    except OSError:
-        temporary.unlink(missing_ok=True)
-        shutil.copyfile(source, temporary, follow_symlinks=False)
-    os.replace(temporary, target)
+            try:
+                os.link(source, temporary, follow_symlinks=False)
+            except FileExistsError:   # left by an earlier try of this process that failed before its rename
+                temporary.unlink()
+                os.link(source, temporary, follow_symlinks=False)
+        except OSError:
+            temporary.unlink(missing_ok=True)
+            shutil.copyfile(source, temporary, follow_symlinks=False)
+        os.replace(temporary, target)
+    except OSError as error:   # (a folder where the file goes: "Is a directory" named the run folder only)
+        try:
+            if os.path.isfile(temporary) and not os.path.islink(temporary):
+                temporary.unlink()    # a hard link of the checkpoint: 2.7 MB kept for nothing
+        except OSError:
+            pass
+        raise OSError(error.errno, f"{target}: {error.strerror or error}") from None

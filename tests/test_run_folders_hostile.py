@@ -4,6 +4,7 @@ network, a full disk while recording, a FIFO for a lock, a run killed while writ
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,7 +22,10 @@ from cnn.optim import SGD
 from cnn.runs.lock import RunLock
 from cnn.runs.metrics import METRICS_FILE, MetricsWriter, truncate_to_epoch
 from cnn.runs.runfile import RUN_FILE, read_info, write_info
+from cnn.config import RunConfig
+from cnn.runs.recorder import RunRecorder
 from cnn.runs.store import BEST, LAST, RunStore, delete, inspect
+from cnn.session import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ["--limit", "10", "--quiet"]          # 20 training images: 20 per-sample steps an epoch
@@ -332,3 +336,19 @@ def test_continue_with_an_empty_path_is_refused_naming_the_option(tmp_path, caps
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == "cnn-train: error: argument --continue: the path is empty"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_where_a_moment_goes_ends_the_recording_naming_it_and_leaves_no_link(tmp_path, raw_mnist):
+    """A folder at the name of the moment an epoch's end makes: the message said only 'the run folder: Is a
+    directory', and the moment's temporary hard link stayed, holding a checkpoint's megabytes."""
+    from cnn.runs.moments import MOMENTS, file_name
+    from cnn.runs.recorder import RecordingError
+    session = Session(RunConfig(epochs=2, limit=10), raw_mnist)
+    recorder = RunRecorder.start(tmp_path, session, 2, source="bundled MNIST")
+    blocker = recorder.folder / MOMENTS / file_name(session.steps_per_epoch)   # epoch 1's end
+    blocker.mkdir()
+    with pytest.raises(RecordingError, match=re.escape(str(blocker))):
+        for record in session.run(2):
+            recorder.add(record)
+        recorder.close()
+    assert not list((recorder.folder / MOMENTS).glob(".*.tmp"))
