@@ -67,6 +67,14 @@ def test_a_member_linking_out_of_the_run_is_refused_and_what_it_points_to_unchan
     assert not entry.openable and entry.reason == f"{shown(member)} {OWN}"
 
 
+def test_a_hidden_folder_that_is_not_a_runs_temporary_file_never_stops_a_continue(tmp_path, capsys):
+    """`.cache.tmp`, which no write of a run makes, was taken for a temporary file of the run's and refused."""
+    folder = recorded(tmp_path / "runs")
+    (folder / ".cache.tmp").mkdir()
+    assert main(["--continue", str(folder), "--epochs", "1", "--quiet"]) == 0
+    assert (folder / ".cache.tmp").is_dir() and inspect(folder).openable
+
+
 def test_a_lock_linking_to_nowhere_creates_nothing(tmp_path, capsys):
     folder = recorded(tmp_path / "runs")
     target = tmp_path / "made by the lock"
