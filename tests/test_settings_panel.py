@@ -110,3 +110,24 @@ def test_every_preset_comes_back_from_the_panel_as_cnn_train_runs_it(qtbot):
     assert {RunConfig.from_preset(name).reshuffle for name in PRESETS} == {True, False}
     panel.reshuffle.click()                     # as a user does: the box is the setting
     assert panel.config().reshuffle is not RunConfig.from_preset(name).reshuffle
+
+
+def test_a_decimal_comma_typed_in_the_learning_rate_is_its_point(qtbot):
+    """'0,5' typed into Learning rate became 5, ten times what was meant: the comma was dropped unseen."""
+    from PySide6.QtCore import Qt
+    from app.studio.settings_panel import SettingsPanel
+    panel = SettingsPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    field = panel.learning_rate
+    field.setFocus()
+    field.lineEdit().selectAll()
+    qtbot.keyClicks(field.lineEdit(), "0,5")
+    qtbot.keyClick(field.lineEdit(), Qt.Key_Return)
+    assert field.lineEdit().text() == "0.5" and panel.config().learning_rate == 0.5
+    batch = panel.batch_size   # a whole number: a comma there is no decimal point, and never one
+    batch.setFocus()
+    batch.lineEdit().selectAll()
+    qtbot.keyClicks(batch.lineEdit(), "1,0")
+    qtbot.keyClick(batch.lineEdit(), Qt.Key_Return)
+    assert panel.config().batch_size == 10

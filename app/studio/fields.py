@@ -39,6 +39,8 @@ class NumberField(QDoubleSpinBox):
         return self.minimum() if number is None else number
 
     def validate(self, text: str, position: int):
+        if not self.whole and text.count(",") == 1 and "." not in text:
+            text = text.replace(",", ".")   # a decimal comma is a decimal point (dropped, "0,5" became 5)
         bare = self._bare(text)
         if self.special_text and bare == self.special_text:
             return QValidator.Acceptable, text, position
