@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import random
 import secrets
 import signal
 import stat
@@ -23,9 +22,6 @@ from .files import kind
 # (the run's lock), so the temporary files a killed writer left there are cleared at this process's first
 # write of each file (follow_links=False); a file saved anywhere else, at every write.
 _swept: set[str] = set()
-_names = random.Random(os.urandom(16))            # temporary files' names
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=lambda: _names.seed(os.urandom(16)))
 
 
 class WriteError(OSError):
@@ -162,10 +158,9 @@ def rescue_folders() -> list[Path]:
 
 
 def _create_beside(target: Path) -> tuple[int, str]:
-    """A new temporary file next to `target`, created with mode 0666 so the umask applies. (O_EXCL: a name
-    taken is never opened, whoever guessed it; the generator's seed came from the system's.)"""
+    """A new temporary file next to `target`, created with mode 0666 so the umask applies."""
     for _ in range(100):
-        temporary = target.parent / f".{target.name}.{os.getpid()}.{_names.getrandbits(32):08x}.tmp"
+        temporary = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         try:
             return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), str(temporary)
         except FileExistsError:

@@ -3,6 +3,7 @@ a way that blocks, a device never at all), and what a path is instead is named."
 from __future__ import annotations
 
 import errno
+import contextlib
 import os
 import shutil
 import stat
@@ -127,20 +128,13 @@ def link_or_copy(source: Path, target: Path) -> None:
     inode is safe, and costs no copy. An OSError names `target`, and no temporary file of it stays."""
     temporary = target.with_name(f".{target.name}.{os.getpid()}.link.tmp")
     try:
+        temporary.unlink(missing_ok=True)
         try:
-            try:
-                os.link(source, temporary, follow_symlinks=False)
-            except FileExistsError:   # left by an earlier try of this process that failed before its rename
-                temporary.unlink()
-                os.link(source, temporary, follow_symlinks=False)
+            os.link(source, temporary, follow_symlinks=False)
         except OSError:
-            temporary.unlink(missing_ok=True)
             shutil.copyfile(source, temporary, follow_symlinks=False)
         os.replace(temporary, target)
     except OSError as error:   # (a folder where the file goes: "Is a directory" named the run folder only)
-        try:
-            if os.path.isfile(temporary) and not os.path.islink(temporary):
-                temporary.unlink()    # a hard link of the checkpoint: 2.7 MB kept for nothing
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)   # a hard link of the checkpoint: its megabytes kept for nothing
         raise OSError(error.errno, f"{target}: {error.strerror or error}") from None

@@ -233,7 +233,7 @@ def test_run_json_is_read_back_only_when_another_writer_replaced_it(tmp_path, mo
     monkeypatch.setattr(runfile, "read_info", lambda folder: (reads.append(folder), real_read(folder))[1])
     session = Session(RunConfig(epochs=1, limit=10), raw_mnist)
     info = runfile.new_info("name A", session.config, session.network.architecture(), "bundled MNIST", 3)
-    run_file = runfile.RunFile(tmp_path)
+    run_file = runfile.RunFile(tmp_path, live=True)   # as a recorder's
     run_file.write(info)
     reads.clear()
     assert [run_file.write(info.with_changes(epochs_done=n)).name for n in (1, 2)] == ["name A"] * 2 and not reads
@@ -255,7 +255,7 @@ def test_a_rename_while_the_recorder_writes_run_json_waits_for_it_and_stays(tmp_
     from cnn.runs.store import rename
     session = Session(RunConfig(epochs=1, limit=10), raw_mnist)
     info = runfile.new_info("old", session.config, session.network.architecture(), "bundled MNIST", 1)
-    run_file = runfile.RunFile(tmp_path)
+    run_file = runfile.RunFile(tmp_path, live=True)   # as a recorder's
     run_file.write(info)
     inside, release = threading.Event(), threading.Event()
     real_write = runfile.write_info

@@ -73,7 +73,7 @@ class RunRecorder:
         self._last_step: StepRecord | None = None   # the newest step recorded, while its epoch has not ended
         self._writes = Writes()      # the moments, checkpoints and run.json of the epochs, in order (cnn.runs.writes)
         self._written = info         # run.json's info for the newest epoch whose checkpoint is written (its name too)
-        self._run_file = RunFile(self.folder)   # run.json, and a rename made meanwhile (cnn.runs.store.rename)
+        self._run_file = RunFile(self.folder, live=True)   # run.json, and renames meanwhile (store.rename)
         try:
             self._run_file.write(self.info)
         except BaseException:

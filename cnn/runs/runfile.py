@@ -89,17 +89,24 @@ class RunFile:
     thread, each handing the GIL to training and back). close() ends that."""
     _live: dict[str, "RunFile"] = {}    # the run folders recorded in this process, by their absolute path
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, live: bool = False):
+        """`live`: this process records the run, and renames go through this RunFile until close()."""
         self.folder = Path(folder)
         self._key = os.path.abspath(self.folder)
         self._lock = threading.Lock()
         self._written: tuple = (None, None)   # (files.stamp of run.json as written here, the name in it)
-        RunFile._live[self._key] = self
+        if live:
+            RunFile._live[self._key] = self
 
     @classmethod
     def recording(cls, folder: Path) -> "RunFile | None":
         """The RunFile of `folder` while this process records the run."""
         return cls._live.get(os.path.abspath(folder))
+
+    @classmethod
+    def of(cls, folder: Path) -> "RunFile":
+        """The RunFile to write `folder`'s run.json through: its recorder's while this process records the run."""
+        return cls.recording(folder) or cls(folder)
 
     def write(self, info: RunInfo, sync: bool = True) -> RunInfo:
         """Writes `info` under the name run.json has (info's own when it cannot be read); returns what it wrote."""

@@ -23,7 +23,7 @@ from ..files import kind, open_regular
 from .lock import LOCK_FILE, is_live
 from .metrics import METRICS_FILE
 from .moments import MOMENTS, remove_all
-from .runfile import OWN_FILES, RUN_FILE, RunFile, RunFileError, RunInfo, read_info, write_info
+from .runfile import OWN_FILES, RUN_FILE, RunFile, RunFileError, RunInfo, read_info
 
 LAST, BEST = "last.npz", "best.npz"
 OURS = (RUN_FILE, METRICS_FILE, LAST, BEST, LOCK_FILE)   # what delete may remove
@@ -186,12 +186,7 @@ def rename(folder: Path, name: str) -> RunInfo:
     entry = inspect(folder)
     if entry.info is None:
         raise ValueError(f"{folder}: {entry.reason}")
-    recorded = RunFile.recording(folder)   # by this process: the recorder's next write keeps the new name
-    if recorded is not None:
-        return recorded.rename(name[:200])
-    info = read_info(folder).with_changes(name=name[:200])
-    write_info(Path(folder), info)
-    return info
+    return RunFile.of(folder).rename(name[:200])   # (recorded by this process: its recorder's writes keep it)
 
 
 def delete(folder: Path) -> list[str]:
