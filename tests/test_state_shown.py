@@ -185,6 +185,35 @@ def test_the_progress_bar_is_painted_with_the_rest_of_the_frame(qtbot):
         paints.count = 0
 
 
+def test_the_busy_bar_stops_moving_when_the_work_is_done(qtbot):
+    """A busy phase makes the bar move (the style's animation); after it, a bar at 0 was still repainted 60
+    times a second, for as long as the studio stayed open."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class Moves(QObject):
+        count = 0
+
+        def eventFilter(self, watched, event):
+            self.count += event.type() == QEvent.StyleAnimationUpdate
+            return False
+
+    bar = QStatusBar()
+    qtbot.addWidget(bar)
+    line = StatusLine(bar)
+    bar.show()
+    qtbot.waitExposed(bar)
+    moves = Moves()
+    line.progress_bar.installEventFilter(moves)
+    line.on_busy("Preparing the data…")
+    qtbot.waitUntil(lambda: moves.count >= 3)       # it moves while busy
+    line.on_busy("")
+    assert line.progress_bar.value() == 0
+    qtbot.wait(100)                                  # (a frame or two of the animation's clock, had it gone on)
+    moves.count = 0
+    qtbot.wait(300)
+    assert moves.count == 0, f"the bar at 0 was repainted {moves.count} times in 0.3 s after the work was done"
+
+
 def increasing(view):
     return all(np.all(np.diff(series.history.data()[0]) >= 0)
                for group in (view.norms, view.ratios, view.activations) for series in group.values())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtCore import QAbstractAnimation, QObject, Qt, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar
 
 from cnn.evaluation import accuracy_text
@@ -86,9 +86,17 @@ class StatusLine(QObject):
         else:
             self.state_label.setText(self.state.label)
             self.progress_bar.setRange(0, 1000)
+            self._stop_moving()
             if self.status_bar.currentMessage() == self._busy_text:
                 self.status_bar.clearMessage()  # a message sent meanwhile (the loaded file's accuracy) stays
             self._show_progress()
+
+    def _stop_moving(self) -> None:
+        """Ends the busy bar's motion. The style stops it only when it paints some progress: a bar left at 0
+        went on repainting itself (and the window with it) 60 times a second, idle or training, holding the GIL
+        for it each time."""
+        for animation in self.progress_bar.findChildren(QAbstractAnimation):   # the style's, on the bar
+            animation.stop()
 
     @Slot(int, int)
     def on_run_started(self, epochs_before: int, epochs_after: int) -> None:
