@@ -173,3 +173,23 @@ def test_the_loss_axes_keep_to_whole_decades_until_the_user_zooms(qtbot):
     assert decades(plot) == (-1, 0) and decades(error) == (0, 2)
     view.add_records([epoch(1, 0.5)])
     assert decades(plot) == (-1, 0) and decades(error) == (1, 2)
+
+
+def test_the_steps_mean_is_drawn_a_point_a_pixel_and_finer_when_zoomed(qtbot):
+    """Its 2-pixel pen over every one of 4,000 steps took half of the view's paint; a point a pixel draws the
+    same smooth line. Zoomed in, the points come back (pyqtgraph downsamples for the range shown)."""
+    from cnn.train import StepRecord
+
+    view = shown(qtbot, 500, 400)
+    view.show_run(0, 20)
+    steps = [StepRecord(1 + i // 200, 1 + i % 200, 200, i + 1, 1, 0.5 + 0.1 * np.sin(i / 30), {}) for i in range(4000)]
+    view.add_records(steps)
+    QApplication.processEvents()
+    width = view.plot.vb.width()
+    x, y = view.average_curve.getData()
+    assert len(x) <= 1.5 * width and len(view.step_curve.getData()[0]) > 2 * width   # the raw steps keep five
+    assert x[-1] > 20 - 0.2 and x[0] < 0.2                                             # the whole run is drawn
+    view.plot.setXRange(10, 11, padding=0)                                            # 200 steps across the width
+    QApplication.processEvents()
+    x, _ = view.average_curve.getData()
+    assert np.count_nonzero((x >= 10) & (x <= 11)) >= 150
