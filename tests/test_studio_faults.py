@@ -285,3 +285,18 @@ def test_a_settings_error_said_at_start_goes_once_the_user_fixes_the_setting(win
     window.show_error("Another error, about a file")   # not the settings': an edit leaves it
     type_into(qtbot, window.settings_panel.batch_size, "5")
     assert window.banner.isVisibleTo(window)
+
+
+def test_an_error_shown_moves_no_setting_under_the_pointer(window, qtbot):
+    """The red banner (and the amber one) above the views moved the settings down by its height while the user
+    was typing: the next click landed on the field above the one meant."""
+    from PySide6.QtWidgets import QApplication
+    window.show_workspace("train")
+    field = window.settings_panel.batch_size
+    qtbot.waitUntil(lambda: field.isVisible())
+    before = field.mapTo(window, field.rect().topLeft())
+    window.show_error("Batch size must be at most the 20 training images, not 5000; kept 1")
+    window.health_banner.show()
+    QApplication.processEvents()
+    assert window.banner.isVisible() and window.banner.height() > 20
+    assert field.mapTo(window, field.rect().topLeft()) == before

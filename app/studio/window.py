@@ -102,7 +102,7 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
     # -- construction ------------------------------------------------------------------
     def _place_views(self) -> None:
         """The workspaces (app/studio/workspaces.py) under a toolbar of their tabs and the run controls; the
-        banners above them."""
+        banners below them, above the timeline."""
         self.runs_panel = RunsPanel(self.runs_dir)
         self.workspaces = place(self)
         self.views = [self.loss_view, self.weights_view, self.features_view, self.gradients_view, self.strip_view,
@@ -111,9 +111,9 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 0, 4, 0)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.health_banner)
         layout.addWidget(beside_lesson(self), 1)   # the lesson pane joins it once the worker is there
+        layout.addWidget(self.banner)           # below the views: shown above them, it moved the settings under the
+        layout.addWidget(self.health_banner)    # pointer by its height (a click on a field hit the one above it)
         layout.addWidget(place_timeline(self))
         self.setCentralWidget(central)
 

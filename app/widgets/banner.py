@@ -1,4 +1,4 @@
-"""A dismissable red banner above the views: errors in plain words, never a modal dialog."""
+"""A dismissable red banner below the views: errors in plain words, never a modal dialog."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
