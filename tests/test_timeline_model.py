@@ -170,8 +170,10 @@ def test_the_weights_over_time(trained):
         assert np.array_equal(over.probabilities[i], studio.session.loss.probabilities(network.predict(x))[0])
     assert over.bands["0.kernels"].shape == (len(moments), len(PERCENTILES))
     assert over.label == int(studio.session.dataset.test.labels[5])
-    # reading the moments' files is said while it lasts, the first time only (their percentiles are kept)
+    # reading the moments' files is said while it lasts; while a run trains its progress stays in the status bar
     assert events.of("busy") == [f"Reading the run's {len(moments)} moments…", ""]
+    studio.command("start", CONFIG.with_changes(epochs=3))
+    assert studio.state is RunState.RUNNING
     studio.command("over_time")
     assert len(events.of("busy")) == 2 and len(events.of("over_time")) == 2
 

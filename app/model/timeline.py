@@ -22,6 +22,7 @@ from cnn.runs.specs import find, split_spec
 from cnn.train import evaluate
 
 from app.model.my_samples import ImageSample, as_split
+from app.model.state import RunState
 
 KEPT_NETWORKS = 8          # moments' networks kept loaded
 KEPT_EVALUATIONS = 16      # moments' test evaluations kept
@@ -209,9 +210,10 @@ class Timeline:
         probabilities. Each moment's file is read once per call (its percentiles are kept)."""
         studio = self.studio
         if studio.session is not None:    # no moments: an empty one, so that no other run's stays drawn
-            unread = sum(moment.step not in self._bands for moment in self.moments)
-            studio.guarded(lambda: studio.emit("over_time", self._over_time()),   # (a run's 183 took 5 s, unsaid)
-                           busy=f"Reading the run's {unread} moments…" if unread > 1 else "")
+            unread = sum(moment.step not in self._networks for moment in self.moments)   # (183 took 5 s, unsaid)
+            said = unread > 1 and studio.state is not RunState.RUNNING   # (a run's progress stays in the status bar)
+            studio.guarded(lambda: studio.emit("over_time", self._over_time()),
+                           busy=f"Reading the run's {unread} moments…" if said else "")
 
     def _over_time(self) -> OverTime:
         session, sample = self.studio.session, self.studio.inspection.sample
