@@ -6,7 +6,7 @@ from types import MappingProxyType, SimpleNamespace
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QObject, QPoint, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QStatusBar, QTreeWidgetItem
 
@@ -156,26 +156,14 @@ def test_the_progress_bar_is_painted_with_the_rest_of_the_frame(qtbot):
     """QProgressBar.setValue repaints at once, and a repaint at once paints the whole window's pending
     updates with it (the plots a frame changed, which then were painted twice a frame): the line's progress
     is painted with the rest, once the frame's slots are done."""
-    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
 
-    class Paints(QObject):
-        count = 0
-
-        def eventFilter(self, watched, event):
-            self.count += event.type() == QEvent.Paint
-            return False
-
-    bar = QStatusBar()
-    qtbot.addWidget(bar)
-    line = StatusLine(bar)
-    bar.show()
-    qtbot.waitExposed(bar)
+    line = status_line_shown(qtbot)
     line.on_run_started(0, 4)
     line.on_state_changed(RunState.RUNNING)
     QApplication.processEvents()
-    paints = Paints()
-    line.progress_bar.installEventFilter(paints)
+    paints = EventCount(line.progress_bar, QEvent.Paint)
     for epoch in range(1, 4):
         value = line.progress_bar.value()
         line.on_records([*steps(epoch, 4), EpochRecord(epoch, 4, 0.5, 0.4, 0.9, 1.0, np.zeros(0, int))])
@@ -188,22 +176,10 @@ def test_the_progress_bar_is_painted_with_the_rest_of_the_frame(qtbot):
 def test_the_busy_bar_stops_moving_when_the_work_is_done(qtbot):
     """A busy phase makes the bar move (the style's animation); after it, a bar at 0 was still repainted 60
     times a second, for as long as the studio stayed open."""
-    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtCore import QEvent
 
-    class Moves(QObject):
-        count = 0
-
-        def eventFilter(self, watched, event):
-            self.count += event.type() == QEvent.StyleAnimationUpdate
-            return False
-
-    bar = QStatusBar()
-    qtbot.addWidget(bar)
-    line = StatusLine(bar)
-    bar.show()
-    qtbot.waitExposed(bar)
-    moves = Moves()
-    line.progress_bar.installEventFilter(moves)
+    line = status_line_shown(qtbot)
+    moves = EventCount(line.progress_bar, QEvent.StyleAnimationUpdate)
     line.on_busy("Preparing the data…")
     qtbot.waitUntil(lambda: moves.count >= 3)       # it moves while busy
     line.on_busy("")
@@ -212,6 +188,28 @@ def test_the_busy_bar_stops_moving_when_the_work_is_done(qtbot):
     moves.count = 0
     qtbot.wait(300)
     assert moves.count == 0, f"the bar at 0 was repainted {moves.count} times in 0.3 s after the work was done"
+
+
+def status_line_shown(qtbot) -> StatusLine:
+    bar = QStatusBar()
+    qtbot.addWidget(bar)
+    line = StatusLine(bar)
+    bar.show()
+    qtbot.waitExposed(bar)
+    return line
+
+
+class EventCount(QObject):
+    """Counts the events of one type that `widget` receives."""
+
+    def __init__(self, widget, kind):
+        super().__init__(widget)
+        self.kind, self.count = kind, 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event):
+        self.count += event.type() == self.kind
+        return False
 
 
 def increasing(view):
