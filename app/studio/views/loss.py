@@ -83,6 +83,7 @@ class LossView(QWidget):
         self.readouts = [CurveReadout(plot, self._loss_series, self._show),
                          CurveReadout(error, self._error_series, self._show)]
         self.ranges = DecadeRange(plot), DecadeRange(error, empty=(0, 2))   # 0.1–1 and 1–100% when empty
+        self._legend_styled = False
         self.clear()
 
     def subscribe(self, worker) -> None:
@@ -145,6 +146,9 @@ class LossView(QWidget):
         self.average_curve.setData(*averages)
         train = test = drawn = np.empty(0)
         if self.epochs:
+            if not self._legend_styled:   # the markers' colours reach the legend's samples with the first points:
+                self._legend_styled = True   # drawn before, they kept pyqtgraph's grey until something repainted them
+                self.legend.update()
             x, train, test, error = self.epoch_columns()
             positive = (train > 0) & (test > 0)
             self.train_curve.setData(x[positive], train[positive])
