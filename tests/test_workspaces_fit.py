@@ -281,3 +281,23 @@ def test_the_settings_column_needs_no_scroll_bar_once_the_timeline_bar_shows(win
     show_at(window, qtbot, (1600, 1000), "train")
     qtbot.waitUntil(lambda: summary.height() == summary.maximumHeight() >= summary.count() * row, timeout=10000)
     assert not summary.verticalScrollBar().isVisible() and not column.verticalScrollBar().isVisible()
+
+
+def test_the_views_keep_their_place_when_a_run_starts_and_when_the_network_is_reset(window, qtbot):
+    """The timeline bar showed itself with a run's first moment and hid on Reset: the views and the column beside
+    them moved by its height each time (28 px), under the pointer. It stays, saying "no moments yet"."""
+    window.show_workspace("train")
+    view, column = window.loss_view, window.left_panel
+
+    def places():
+        return view.mapTo(window, view.rect().bottomLeft()), column.mapTo(window, column.rect().bottomLeft())
+    qtbot.waitUntil(lambda: view.isVisible())
+    before = places()
+    assert window.timeline.label.text() == "no moments yet"
+    with qtbot.waitSignal(window.training_finished, timeout=60000):
+        window.start()
+    qtbot.waitUntil(lambda: window.timeline.label.text().startswith("live"), timeout=20000)
+    assert places() == before
+    window.reset()
+    qtbot.waitUntil(lambda: window.timeline.label.text() == "no moments yet", timeout=20000)
+    assert places() == before

@@ -104,7 +104,6 @@ class TimelineBar(QWidget):
         enabled = bool(self.steps)
         for widget in (self.back, self.forward, self.slider, self.play, self.save_gif):
             widget.setEnabled(enabled)
-        self.setVisible(enabled or bool(self.damaged))   # nothing to travel to: the views keep the room
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(0, len(self.steps) - 1))
         if self.shown in self.steps:
