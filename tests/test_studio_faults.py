@@ -289,14 +289,28 @@ def test_a_settings_error_said_at_start_goes_once_the_user_fixes_the_setting(win
 
 def test_an_error_shown_moves_no_setting_under_the_pointer(window, qtbot):
     """The red banner (and the amber one) above the views moved the settings down by its height while the user
-    was typing: the next click landed on the field above the one meant."""
+    was typing: the next click landed on the field above the one meant; below them, it moved the lesson's buttons
+    up. They lie over the views' bottom right now, and nothing moves."""
     from PySide6.QtWidgets import QApplication
     window.show_workspace("train")
-    field = window.settings_panel.batch_size
+    field, column, view = window.settings_panel.batch_size, window.left_panel, window.loss_view
     qtbot.waitUntil(lambda: field.isVisible())
-    before = field.mapTo(window, field.rect().topLeft())
+
+    def places():
+        return [widget.mapTo(window, corner) for widget in (field, column, view)
+                for corner in (widget.rect().topLeft(), widget.rect().bottomRight())]
+    before = places()
     window.show_error("Batch size must be at most the 20 training images, not 5000; kept 1")
     window.health_banner.show()
     QApplication.processEvents()
-    assert window.banner.isVisible() and window.banner.height() > 20
-    assert field.mapTo(window, field.rect().topLeft()) == before
+    assert window.banner.isVisible() and window.banner.height() > 20 and places() == before
+    shown = window.banner.mapTo(window, window.banner.rect().bottomRight())
+    timeline = window.timeline.mapTo(window, window.timeline.rect().topLeft())
+    assert shown.y() < timeline.y() and shown.x() < window.width()           # over the views, above the timeline
+    window.show_error("A longer error " * 30)                                  # wraps: the banner grows upward
+    QApplication.processEvents()
+    assert window.banner.mapTo(window, window.banner.rect().bottomRight()).y() < timeline.y()
+    window.banner.hide()
+    window.health_banner.hide()
+    QApplication.processEvents()
+    assert not window.banners.isVisible() and places() == before

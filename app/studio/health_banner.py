@@ -1,4 +1,4 @@
-"""An amber banner below the views with the health watch's plain-language warnings: the network has
+"""An amber banner over the views with the health watch's plain-language warnings: the network has
 saturated or died. It follows the records as they come and clears for a new network."""
 from __future__ import annotations
 

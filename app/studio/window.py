@@ -39,7 +39,7 @@ from app.studio.workspaces import beside_lesson, place, place_lesson
 from app.training.collector import GuiThreadCollector
 from app.model.state import RunState
 from app.training.worker import TrainingWorker
-from app.widgets.banner import ErrorBanner
+from app.widgets.banner import BannerStack, ErrorBanner
 
 # Open windows, held until they close: a window nobody else holds is still on screen and working,
 # and must not become garbage that a collection tears down while its worker runs.
@@ -101,8 +101,8 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
 
     # -- construction ------------------------------------------------------------------
     def _place_views(self) -> None:
-        """The workspaces (app/studio/workspaces.py) under a toolbar of their tabs and the run controls; the
-        banners below them, above the timeline."""
+        """The workspaces (app/studio/workspaces.py) under a toolbar of their tabs and the run controls, the
+        timeline under them, and the banners over their bottom right."""
         self.runs_panel = RunsPanel(self.runs_dir)
         self.workspaces = place(self)
         self.views = [self.loss_view, self.weights_view, self.features_view, self.gradients_view, self.strip_view,
@@ -112,10 +112,9 @@ class MainWindow(Commands, SampleChoice, Reports, QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(beside_lesson(self), 1)   # the lesson pane joins it once the worker is there
-        layout.addWidget(self.banner)           # below the views: shown above them, it moved the settings under the
-        layout.addWidget(self.health_banner)    # pointer by its height (a click on a field hit the one above it)
         layout.addWidget(place_timeline(self))
         self.setCentralWidget(central)
+        self.banners = BannerStack(central, (self.health_banner, self.banner), below=self.timeline)
 
     def show_workspace(self, name: str) -> None:
         """One of workspaces.NAMES: train, inspect, your-digit, results, runs."""
