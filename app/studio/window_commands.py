@@ -42,6 +42,8 @@ class Commands:
         text = self.banner.text.text()
         if any(text.startswith(f"{label} must be ") for label in LABELS.values()):
             self.banner.hide()
+            if self.statusBar().currentMessage() == text.splitlines()[0]:   # (it said the same: it goes too)
+                self.statusBar().clearMessage()
 
     def start(self) -> None:
         if self.state is RunState.PAUSED:

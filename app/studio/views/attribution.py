@@ -16,8 +16,10 @@ MIN_DROP = 0.01   # an occlusion map's scale reaches at least this drop (a class
 MAPS = (("saliency", "saliency |∂y<sub>c</sub>/∂X|"), ("grad_cam", "Grad-CAM"),
         ("occlusion", "occlusion: drop of p<sub>c</sub>"))
 NOTE = ("<b>Saliency</b> is |∂y<sub>c</sub>/∂X|: how much each pixel moves the score of the class c chosen here "
-        "(the logit, before the softmax). The Gradients view's ∂E/∂X is another thing: the loss's gradient, which "
-        "needs the true label, mixes every class (Σ<sub>k</sub> (p<sub>k</sub> − y*<sub>k</sub>) ∂z<sub>k</sub>/∂X) "
+        "(the network's own output for c: the logit before the softmax of a network trained with softmax "
+        "cross-entropy, the sigmoid's output of one trained with binary cross-entropy, as the original). The "
+        "Gradients view's ∂E/∂X is another thing: the loss's gradient, which needs the true label, mixes every "
+        "class (with softmax, Σ<sub>k</sub> (p<sub>k</sub> − y*<sub>k</sub>) ∂z<sub>k</sub>/∂X) "
         "and fades when the network is confidently right. <b>Grad-CAM</b> weighs a convolution's feature maps by "
         "how much the score rises with each and keeps the positive part. <b>Occlusion</b> greys a square out at "
         "every position and shows how much p<sub>c</sub> drops (red: the digit needs it; negative drops are 0 "
