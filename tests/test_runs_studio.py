@@ -276,6 +276,8 @@ def test_the_runs_list_follows_a_run_while_shown_and_catches_up_when_shown_again
     path = window.worker.recorder.folder
     qtbot.waitUntil(lambda: window.runs_panel._item(path) is not None
                     and window.runs_panel.entries[path].info.epochs_done >= 1, timeout=30000)
+    # the new run's folder asked for a re-read of the list, shown or not (runs made by others appear): once done
+    qtbot.waitUntil(lambda: not window.runs_panel.watch.pending.isActive(), timeout=10000)
     window.show_workspace("train")
     shown = window.runs_panel.entries[path].info.epochs_done
     qtbot.waitUntil(lambda: window.worker.recorder.info.epochs_done >= shown + 2, timeout=30000)
