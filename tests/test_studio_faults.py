@@ -314,3 +314,37 @@ def test_an_error_shown_moves_no_setting_under_the_pointer(window, qtbot):
     window.health_banner.hide()
     QApplication.processEvents()
     assert not window.banners.isVisible() and places() == before
+
+
+def typing(qtbot, field, text):
+    """Text typed into a field that keeps the focus: no Enter, no Tab (as before F5 or Ctrl+R)."""
+    field.setFocus()
+    field.lineEdit().selectAll()
+    qtbot.keyClicks(field.lineEdit(), text)
+
+
+def test_start_by_its_shortcut_takes_the_value_still_being_typed(window, qtbot):
+    """F5 takes no focus from the field: Start trained with the batch size before the typing, while the field
+    showed 500, and said nothing (an independent review's finding)."""
+    field = window.settings_panel.batch_size
+    typing(qtbot, field, "500")
+    window.start()
+    qtbot.waitUntil(lambda: "Batch size must be at most the 20 training images, not 500" in window.banner.text.text()
+                    and window.banner.isVisibleTo(window), timeout=20000)
+    assert window.state == "idle" and field.value() == 500
+
+
+def test_nothing_starts_while_a_refused_setting_is_said(window, qtbot):
+    """Text that is no value is refused when Start reads it, and nothing starts until the user fixes it or
+    dismisses what the banner says (the field went back to its last value: a run of it is not the one asked for)."""
+    field = window.settings_panel.learning_rate
+    typing(qtbot, field, "-1")
+    window.start()
+    assert window.banner.text.text() == "Learning rate must be from 1e-06 to 100, not -1; kept 0.1"
+    assert window.banner.isVisibleTo(window) and field.lineEdit().text() == "0.1"
+    window.start()                                       # again, the banner still there: nothing starts
+    assert window.state == "idle" and window.worker.recorder is None
+    window.banner.hide()                                 # dismissed: Start trains with the value kept
+    with qtbot.waitSignal(window.training_finished, timeout=60000):
+        window.start()
+    assert window.worker.session.optimizer.learning_rate == 0.1

@@ -61,6 +61,21 @@ class NumberField(QDoubleSpinBox):
         super().focusOutEvent(event)
 
     # -- ours --------------------------------------------------------------------------------
+    def commit(self) -> bool:
+        """What Enter does to text still being typed, for a command that reads the value while the field keeps
+        the focus (F5, Ctrl+R: a shortcut takes no focus away, and Start trained with the value before the
+        typing). The value typed is taken; text that is none is refused (said by `refused`) and the field shows
+        its value again, as when the focus leaves it: False."""
+        text = self.lineEdit().text()
+        if self._bare(text) == self.textFromValue(self.value()) or text == self.specialValueText():
+            return True
+        if self.validate(text, 0)[0] == QValidator.Acceptable:
+            self.interpretText()
+            return True
+        self.refused.emit(self._bare(text))
+        self.setValue(self.value())   # (the text again, as the value kept)
+        return False
+
     def number(self, text: str) -> float | None:
         """The number the text spells, or None (special text, partial input or not a number)."""
         try:

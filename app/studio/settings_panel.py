@@ -256,6 +256,10 @@ class SettingsPanel(QGroupBox):
         self.reshuffle.setChecked(config.reshuffle)
         self.architecture = config.architecture
 
+    def commit_typing(self) -> bool:
+        """Every field's text still being typed taken as Enter takes it; False if one was refused (said)."""
+        return all([field.commit() for field in self.numbers.values()])
+
     def config(self) -> RunConfig:
         """The settings as a RunConfig; raises ValueError naming (by its label) a setting that does not make sense."""
         classes = tuple(d for d, button in enumerate(self.class_buttons) if button.isChecked())

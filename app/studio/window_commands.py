@@ -28,19 +28,28 @@ class Commands:
             return RunConfig()
 
     def _settings_or_error(self) -> RunConfig | None:
-        """The settings as a run, or None after saying what is wrong with them."""
+        """The settings as a run, or None after saying what is wrong with them. Text still being typed counts;
+        while the banner says a setting was refused, nothing starts (the field went back to its last value,
+        and a run of it would not be the one asked for): the user fixes it or dismisses the banner."""
+        if not self.settings_panel.commit_typing() or (not self.banner.isHidden() and self._says_a_setting()):
+            return None
         try:
             return self.settings_panel.config()
         except ValueError as error:
             self.show_error(str(error))
             return None
 
+    def _says_a_setting(self) -> bool:
+        """Whether the banner's text is about a setting ("Batch size must be …")."""
+        text = self.banner.text.text()
+        return any(text.startswith(f"{label} must be ") for label in LABELS.values())
+
     def _settings_fixed(self) -> None:
         """An edit left settings that make a run: an error the banner says about a setting ("Batch size must
         be at most the 20 training images, not 5000", beside a field that now says 4) goes; Start checks
         them again."""
-        text = self.banner.text.text()
-        if any(text.startswith(f"{label} must be ") for label in LABELS.values()):
+        if self._says_a_setting():
+            text = self.banner.text.text()
             self.banner.hide()
             if self.statusBar().currentMessage() == text.splitlines()[0]:   # (it said the same: it goes too)
                 self.statusBar().clearMessage()
