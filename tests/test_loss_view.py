@@ -195,26 +195,32 @@ def test_the_steps_mean_is_drawn_a_point_a_pixel_and_finer_when_zoomed(qtbot):
     assert np.count_nonzero((x >= 10) & (x <= 11)) >= 150
 
 
-def test_the_legend_shows_each_markers_colour_once_epochs_are_drawn(window, qtbot):
-    """The legend's samples take a curve's marker style from its points: painted before the first epoch, they
-    showed pyqtgraph's default grey-purple after a run until something else repainted the legend."""
+def test_the_legend_shows_each_markers_colour_before_and_after_a_run(window, qtbot):
+    """The legend's samples take a curve's marker style from its points: before the first epoch they showed
+    pyqtgraph's default grey-purple, and after a run until something else repainted the legend."""
     from PySide6.QtGui import QColor
 
     window.show_workspace("train")
+    view = window.loss_view
+
+    def legend_shows_the_curves_colours():
+        for _ in range(5):
+            QApplication.processEvents()
+        # what the screen shows (the window's backing store), not a fresh rendering as QWidget.grab makes
+        picture = window.screen().grabWindow(window.winId()).toImage()
+        ratio = picture.devicePixelRatio()
+        for curve, colour in ((view.train_curve, (31, 119, 180)), (view.test_curve, (255, 127, 14)),
+                              (view.error_curve, (44, 160, 44)), (view.zero_error_curve, (214, 39, 40))):
+            [sample] = [item for item, label in view.legend.items if item.item is curve]
+            at = view.graphics.mapFromScene(sample.mapToScene(sample.boundingRect().center()))
+            centre = view.graphics.mapTo(window, at)
+            found = QColor(picture.pixel(int(centre.x() * ratio), int(centre.y() * ratio)))
+            assert sum(abs(a - b) for a, b in zip(found.getRgb()[:3], colour, strict=True)) < 60, \
+                (found.getRgb(), colour)
+
+    legend_shows_the_curves_colours()             # before any run
     finished = []
     window.training_finished.connect(lambda: finished.append(True))
     window.start()
     qtbot.waitUntil(lambda: bool(finished), timeout=60000)
-    view = window.loss_view
-    for _ in range(5):
-        QApplication.processEvents()
-    # what the screen shows (the window's backing store), not a fresh rendering as QWidget.grab makes
-    picture = window.screen().grabWindow(window.winId()).toImage()
-    ratio = picture.devicePixelRatio()
-    for curve, colour in ((view.train_curve, (31, 119, 180)), (view.test_curve, (255, 127, 14)),
-                          (view.error_curve, (44, 160, 44))):
-        [sample] = [item for item, label in view.legend.items if item.item is curve]
-        at = view.graphics.mapFromScene(sample.mapToScene(sample.boundingRect().center()))
-        centre = view.graphics.mapTo(window, at)
-        found = QColor(picture.pixel(int(centre.x() * ratio), int(centre.y() * ratio)))
-        assert sum(abs(a - b) for a, b in zip(found.getRgb()[:3], colour, strict=True)) < 60, (found.getRgb(), colour)
+    legend_shows_the_curves_colours()             # and after one

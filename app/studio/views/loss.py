@@ -83,7 +83,8 @@ class LossView(QWidget):
         self.readouts = [CurveReadout(plot, self._loss_series, self._show),
                          CurveReadout(error, self._error_series, self._show)]
         self.ranges = DecadeRange(plot), DecadeRange(error, empty=(0, 2))   # 0.1–1 and 1–100% when empty
-        self._legend_styled = False
+        for curve in (self.train_curve, self.test_curve, self.error_curve, self.zero_error_curve):
+            marked(curve)
         self.clear()
 
     def subscribe(self, worker) -> None:
@@ -146,9 +147,6 @@ class LossView(QWidget):
         self.average_curve.setData(*averages)
         train = test = drawn = np.empty(0)
         if self.epochs:
-            if not self._legend_styled:   # the markers' colours reach the legend's samples with the first points:
-                self._legend_styled = True   # drawn before, they kept pyqtgraph's grey until something repainted them
-                self.legend.update()
             x, train, test, error = self.epoch_columns()
             positive = (train > 0) & (test > 0)
             self.train_curve.setData(x[positive], train[positive])
@@ -183,3 +181,14 @@ class LossView(QWidget):
 
     def _show(self, text: str) -> None:
         self.readout.setText(text or HINT)
+
+
+def marked(curve: pg.PlotDataItem) -> None:
+    """The curve's marker style given to its points' item now: the legend's sample draws what that item holds,
+    which pyqtgraph sets with the first points (before, the legend showed its default grey-purple markers, and
+    kept them after a run until something repainted it)."""
+    scatter, opts = curve.scatter, curve.opts
+    scatter.setSymbol(opts["symbol"])
+    scatter.setSize(opts["symbolSize"])
+    scatter.setPen(opts["symbolPen"])
+    scatter.setBrush(opts["symbolBrush"])
