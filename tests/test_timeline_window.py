@@ -180,3 +180,20 @@ def test_a_moment_opened_as_a_weights_file_keeps_its_own_misclassified_count(tra
     expected = evaluate(weights_file.load(spec), session.dataset.test, session.loss)
     qtbot.waitUntil(lambda: picker.wrong("test") is not None, timeout=20000)
     assert picker.wrong("test").size == int(np.sum(expected.predictions != session.dataset.test.labels))
+
+
+def test_the_arrows_lead_somewhere_and_live_is_pressed_exactly_while_live(trained, qtbot):
+    """◀ stayed enabled at the first moment and ▶ at the last, and Live was not pressed at live after a run
+    (a review's finding)."""
+    window, folder, steps = trained
+    bar = window.timeline
+    assert bar.shown is None and bar.live.isChecked() and bar.back.isEnabled() and not bar.forward.isEnabled()
+    bar.go_to(0)
+    qtbot.waitUntil(lambda: bar.shown == steps[0], timeout=10000)
+    assert not bar.back.isEnabled() and bar.forward.isEnabled() and not bar.live.isChecked()
+    bar.go_to(len(steps) - 1)
+    qtbot.waitUntil(lambda: bar.shown == steps[-1], timeout=10000)
+    assert bar.back.isEnabled() and not bar.forward.isEnabled() and not bar.live.isChecked()
+    window.reset()
+    qtbot.waitUntil(lambda: bar.label.text() == "no moments yet", timeout=20000)
+    assert bar.live.isChecked() and not bar.back.isEnabled() and not bar.forward.isEnabled()

@@ -102,7 +102,7 @@ class TimelineBar(QWidget):
     def show_moments(self, steps, positions, accuracies) -> None:
         self.steps, self.positions, self.accuracies = tuple(steps), tuple(positions), tuple(accuracies)
         enabled = bool(self.steps)
-        for widget in (self.back, self.forward, self.slider, self.play, self.save_gif):
+        for widget in (self.slider, self.play, self.save_gif):
             widget.setEnabled(enabled)
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(0, len(self.steps) - 1))
@@ -116,7 +116,6 @@ class TimelineBar(QWidget):
     def chosen(self, step, position) -> None:
         """The model shows this moment now (None: live); its views follow with the snapshot."""
         self.shown = step
-        self.live.setChecked(step is None)
         # the slider shows it (live: at the newest), unless the user moved it on meanwhile (pending)
         index = len(self.steps) - 1 if step is None else self.steps.index(step) if step in self.steps else -1
         if index >= 0 and not self.pending:
@@ -135,6 +134,12 @@ class TimelineBar(QWidget):
             self.gif.frame_drawn()
 
     def _label(self) -> None:
+        """The label, Live pressed exactly while live, and ◀ ▶ only where they lead somewhere (they stayed
+        enabled at the first and the last moment, and Live unpressed at live after a run)."""
+        index = self.steps.index(self.shown) if self.shown in self.steps else None   # None: live
+        self.live.setChecked(self.shown is None)
+        self.back.setEnabled(bool(self.steps) and (index is None or index > 0))
+        self.forward.setEnabled(index is not None and index < len(self.steps) - 1)
         self._say()
         if self.damaged:
             self.label.setText(f"{self.label.text()} · {len(self.damaged)} damaged")
