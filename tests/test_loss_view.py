@@ -224,3 +224,19 @@ def test_the_legend_shows_each_markers_colour_before_and_after_a_run(window, qtb
     window.start()
     qtbot.waitUntil(lambda: bool(finished), timeout=60000)
     legend_shows_the_curves_colours()             # and after one
+
+
+def test_the_plots_keep_their_left_edge_as_the_loss_falls_decades(qtbot):
+    """The y axis widened with its labels (0.1, 0.01, 0.001, 1e-05): the plots moved sideways three times a
+    run, each time laid out anew (a review's finding)."""
+    from cnn.train import StepRecord
+    view = shown(qtbot, 500, 400)
+    view.show_run(0, 5)
+    edges = lambda: (view.plot.vb.sceneBoundingRect().left(), view.error_plot.vb.sceneBoundingRect().left())  # noqa: E731
+    before = edges()
+    for n, loss in enumerate((2.0, 0.05, 0.003, 0.0002, 0.00001), start=1):
+        view.add_records([StepRecord(n, 1, 1, n, 1, loss, {}),
+                          EpochRecord(n, 5, loss, loss, 1 - loss / 10, 1.0, np.zeros(0, int))])
+        for _ in range(3):
+            QApplication.processEvents()
+        assert edges() == before, (n, loss)

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.model.run_curves import AVERAGE_WINDOW, RunCurves
@@ -16,6 +17,7 @@ from app.widgets.plots import CurveReadout, DecadeRange, fit_legend, log_plot
 
 HINT = "Hover over a plot to read its values; the wheel zooms, dragging pans."
 LEGEND_COLUMNS = 3        # at most; fewer when the panel is narrower than the legend's row
+WIDEST_TICK = "0.0001"    # the widest label of the log axes (LogAxis: 1e-05 and below are narrower)
 ZERO_NOTE = "0% error (at a floor)"
 
 
@@ -85,6 +87,11 @@ class LossView(QWidget):
         self.ranges = DecadeRange(plot), DecadeRange(error, empty=(0, 2))   # 0.1–1 and 1–100% when empty
         for curve in (self.train_curve, self.test_curve, self.error_curve, self.zero_error_curve):
             marked(curve)
+        for axis in (plot.getAxis("left"), error.getAxis("left")):
+            # room for the widest label at once: the axis widened as the loss fell a decade (0.1, 0.01, 0.001,
+            # 1e-05), and the plots moved sideways under the reader's eye, each time laid out anew
+            metrics = QFontMetrics(axis.style["tickFont"] or axis.font())
+            axis.setStyle(autoExpandTextSpace=False, tickTextWidth=metrics.horizontalAdvance(WIDEST_TICK) + 2)
         self.clear()
 
     def subscribe(self, worker) -> None:
