@@ -88,10 +88,7 @@ class LossView(QWidget):
         for curve in (self.train_curve, self.test_curve, self.error_curve, self.zero_error_curve):
             marked(curve)
         for axis in (plot.getAxis("left"), error.getAxis("left")):
-            # room for the widest label at once: the axis widened as the loss fell a decade (0.1, 0.01, 0.001,
-            # 1e-05), and the plots moved sideways under the reader's eye, each time laid out anew
-            metrics = QFontMetrics(axis.style["tickFont"] or axis.font())
-            axis.setStyle(autoExpandTextSpace=False, tickTextWidth=metrics.horizontalAdvance(WIDEST_TICK) + 2)
+            steady(axis)
         self.clear()
 
     def subscribe(self, worker) -> None:
@@ -188,6 +185,13 @@ class LossView(QWidget):
 
     def _show(self, text: str) -> None:
         self.readout.setText(text or HINT)
+
+
+def steady(axis: pg.AxisItem) -> None:
+    """Room for the axis's widest label from the start: it widened as the loss fell a decade (0.1, 0.01, 0.001,
+    1e-05), and the plots moved sideways under the reader's eye, each time laid out anew."""
+    metrics = QFontMetrics(axis.style["tickFont"] or axis.font())
+    axis.setStyle(autoExpandTextSpace=False, tickTextWidth=metrics.horizontalAdvance(WIDEST_TICK) + 2)
 
 
 def marked(curve: pg.PlotDataItem) -> None:
