@@ -2,8 +2,8 @@
 a way that blocks, a device never at all), and what a path is instead is named."""
 from __future__ import annotations
 
-import errno
 import contextlib
+import errno
 import os
 import shutil
 import stat

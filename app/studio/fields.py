@@ -66,8 +66,8 @@ class NumberField(QDoubleSpinBox):
         the focus (F5, Ctrl+R: a shortcut takes no focus away, and Start trained with the value before the
         typing). The value typed is taken; text that is none is refused (said by `refused`) and the field shows
         its value again, as when the focus leaves it: False."""
-        text = self.lineEdit().text()
-        if self._bare(text) == self.textFromValue(self.value()) or text == self.specialValueText():
+        text = self._typed()
+        if text is None:
             return True
         if self.validate(text, 0)[0] == QValidator.Acceptable:
             self.interpretText()
@@ -106,9 +106,16 @@ class NumberField(QDoubleSpinBox):
             text = text[:-len(self.suffix())]
         return text.strip()
 
-    def _check_typed(self) -> None:
+    def _typed(self) -> str | None:
+        """The field's text when it is not the value shown (typed and not taken yet), else None."""
         text = self.lineEdit().text()
         if self._bare(text) == self.textFromValue(self.value()) or text == self.specialValueText():
+            return None
+        return text
+
+    def _check_typed(self) -> None:
+        text = self._typed()
+        if text is None:
             return
         state = self.validate(text, 0)[0]
         if state != QValidator.Acceptable and self._bare(text) not in PARTIAL:

@@ -89,13 +89,13 @@ def member_problem(folder: Path) -> str | None:
     return None
 
 
+_TEMPORARY_PREFIXES = tuple(f".{name}." for name in OURS)
+
+
 def _temporary_files(folder: Path) -> list[Path]:
     """Temporary files of writes cut short (.run.json.<pid>.<random>.tmp and the like): of the run's own files
     only (a folder such as .cache.tmp, which no write of a run makes, stopped the run being continued)."""
     return [path for path in Path(folder).glob(".*.tmp") if path.name.startswith(_TEMPORARY_PREFIXES)]
-
-
-_TEMPORARY_PREFIXES = tuple(f".{name}." for name in OURS)
 
 
 def _event_files(folder: Path) -> list[Path]:
